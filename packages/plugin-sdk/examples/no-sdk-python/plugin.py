@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""A routerd plugin written from docs/protocol.md alone: no SDK, standard library only.
+
+It declares propose.dynamicConfig and turns each routerd.client.ipv4.observed event into a
+RemoteAddressClaim named after the address (onprem-10-88-60-9).
+"""
+import json
+import os
+import sys
+from datetime import datetime, timezone
+
+COOKIE_KEY = "ROUTERD_PLUGIN_MAGIC_COOKIE"
+COOKIE_VALUE = "c2b9e4b1-routerd-plugin-protocol"
+
+if os.environ.get(COOKIE_KEY) != COOKIE_VALUE:
+    sys.stderr.write("plugin.py is a routerd plugin: it is started by routerd-eventd, not by hand.\n")
+    sys.exit(1)
+
+
+def send(message):
+    sys.stdout.write(json.dumps(message, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def log(level, msg, **fields):
+    now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    sys.stderr.write(json.dumps({"ts": now, "level": level, "msg": msg, **fields}) + "\n")
+    sys.stderr.flush()
+
+
+def error(msg_id, code, message, data=None):
+    err = {"code": code, "message": message}
+    if data is not None:
+        err["data"] = data
+    send({"jsonrpc": "2.0", "id": msg_id, "error": err})
+
+
+def claims(request):
+    out = []
+    for event in request["spec"]["events"]:
+        if event["type"] != "routerd.client.ipv4.observed":
+            continue
+        address = event["payload"]["address"]
+        out.append({
+            "apiVersion": "net.routerd.net/v1alpha1",
+            "kind": "RemoteAddressClaim",
+            "metadata": {"name": "onprem-" + address.split("/")[0].replace(".", "-")},
+            "spec": {"address": address, "domain": event["payload"]["domain"], "ownerNode": event["sourceNode"]},
+        })
+    return out
+
+
+initialized = False
+for raw in sys.stdin:
+    raw = raw.strip()
+    if not raw:
+        continue
+    try:
+        msg = json.loads(raw)
+    except ValueError:
+        error(None, -32700, "parse error")
+        continue
+    if isinstance(msg, list):
+        error(None, -32600, "batches are not supported")
+        continue
+    method, msg_id = msg.get("method"), msg.get("id")
+    if method == "initialize":
+        params = msg.get("params", {})
+        if params.get("protocolVersion") != 1 and 1 not in params.get("supportedProtocolVersions", []):
+            error(msg_id, -32022, "unsupported protocol version", {"supported": [1], "requested": params.get("protocolVersion")})
+            continue
+        send({"jsonrpc": "2.0", "id": msg_id, "result": {
+            "protocolVersion": 1,
+            "plugin": {"name": "no-sdk-python", "version": "1.0.0"},
+            "capabilities": ["propose.dynamicConfig"],
+        }})
+    elif method == "notifications/initialized":
+        initialized = True
+    elif method in ("ping", "shutdown"):
+        send({"jsonrpc": "2.0", "id": msg_id, "result": {}})
+    elif method == "plugin/run":
+        if not initialized:
+            error(msg_id, -32030, "not initialized")
+            continue
+        request = msg.get("params") or {}
+        if "spec" not in request or "metadata" not in request:
+            error(msg_id, -32602, "invalid params", {"issues": [{"path": "/spec", "message": "spec must be present"}]})
+            continue
+        now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+        log("info", "run", events=len(request["spec"]["events"]))
+        send({"jsonrpc": "2.0", "id": msg_id, "result": {
+            "apiVersion": "plugin.routerd.net/v1alpha1",
+            "kind": "PluginResult",
+            "metadata": {"name": request["metadata"]["name"], "requestId": request["metadata"]["requestId"]},
+            "status": {"observedAt": now, "ttl": "300s", "resources": claims(request)},
+        }})
+    elif method is not None and msg_id is not None:
+        error(msg_id, -32601, "method not found: " + method)
+# stdin closed: exit at once

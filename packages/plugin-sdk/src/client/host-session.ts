@@ -1,0 +1,287 @@
+import type { Readable, Writable } from 'node:stream';
+import {
+  CANCEL_GRACE_MS,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  Methods,
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '../protocol/constants.js';
+import { capabilityNotGranted, ErrorCodes, ProtocolError } from '../protocol/errors.js';
+import { capabilityViolations, checkPluginResult } from '../protocol/result-checks.js';
+import {
+  type Capability,
+  InitializeResult,
+  type Limits,
+  MessageParams,
+  type PluginRequest,
+  type PluginResult,
+  ProgressParams,
+  PublishParams,
+  type PublishResult,
+} from '../protocol/schemas/messages.js';
+import { formatIssues, validate } from '../protocol/validate.js';
+import { RpcConnection } from '../rpc/connection.js';
+import { PluginError } from './errors.js';
+
+export interface HostInfo {
+  name: string;
+  version: string;
+}
+
+export interface SessionOptions {
+  pluginName: string;
+  host: HostInfo;
+  granted: readonly Capability[];
+  config?: Record<string, unknown>;
+  limits?: Partial<Limits>;
+  protocolVersion?: number;
+  supportedProtocolVersions?: number[];
+  /** Handles `events/publish` from the plugin; only called when `observe.events` is granted. */
+  onPublish?: (params: PublishParams) => Promise<PublishResult> | PublishResult;
+  onProgress?: (params: ProgressParams) => void;
+  onMessage?: (params: MessageParams) => void;
+  onTrace?: (direction: 'in' | 'out', message: unknown) => void;
+  /** Tear the session down on the first non-protocol stdout line instead of counting it. */
+  strictStdout?: boolean;
+}
+
+export interface RunOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface SessionStats {
+  stdoutViolations: number;
+  firstViolation?: string;
+  lateResponses: number;
+  oversizeMessages: number;
+}
+
+/**
+ * The host side of the protocol over a pair of streams: handshake, capability checks, calls with
+ * deadlines and cancellation, result validation. Process management lives in PluginProcess.
+ */
+export class HostSession {
+  readonly conn: RpcConnection;
+  readonly stats: SessionStats = { stdoutViolations: 0, lateResponses: 0, oversizeMessages: 0 };
+  initializeResult?: InitializeResult;
+  private ready = false;
+  private violationListeners: ((line: string) => void)[] = [];
+
+  constructor(
+    input: Readable,
+    output: Writable,
+    private readonly opts: SessionOptions,
+  ) {
+    this.conn = new RpcConnection({
+      input,
+      output,
+      maxMessageBytes: opts.limits?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      idPrefix: 'h:',
+      onInvalidLine: (line) => {
+        this.violation(line);
+        return false;
+      },
+      onBatch: (line) => {
+        this.violation(line);
+        return false;
+      },
+      onOversize: () => {
+        this.stats.oversizeMessages++;
+      },
+      onLateResponse: () => {
+        this.stats.lateResponses++;
+      },
+      onTrace: opts.onTrace,
+    });
+    this.conn.on(Methods.publish, PublishParams, async (params) => {
+      if (!this.ready) throw new ProtocolError(ErrorCodes.NotInitialized, 'events/publish before the handshake completed');
+      if (!this.opts.granted.includes('observe.events')) throw capabilityNotGranted('observe.events', 'events/publish');
+      if (!this.opts.onPublish) throw new ProtocolError(ErrorCodes.MethodNotFound, 'this host does not accept events/publish');
+      return this.opts.onPublish(params);
+    });
+    this.conn.on(Methods.progress, ProgressParams, (p) => this.opts.onProgress?.(p));
+    this.conn.on(Methods.message, MessageParams, (p) => this.opts.onMessage?.(p));
+    this.conn.on(Methods.ping, null, () => ({}));
+  }
+
+  get limits(): Limits {
+    return {
+      maxMessageBytes: this.opts.limits?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      maxInFlight: this.opts.limits?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+      defaultTimeoutMs: this.opts.limits?.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    };
+  }
+
+  onViolation(listener: (line: string) => void): void {
+    this.violationListeners.push(listener);
+  }
+
+  private violation(line: string): void {
+    this.stats.stdoutViolations++;
+    this.stats.firstViolation ??= line.slice(0, 512);
+    for (const l of this.violationListeners) l(line);
+  }
+
+  /** initialize → checks → notifications/initialized. Throws PluginError on any failure. */
+  async handshake(timeoutMs: number): Promise<InitializeResult> {
+    const params = {
+      protocolVersion: this.opts.protocolVersion ?? PROTOCOL_VERSION,
+      supportedProtocolVersions: this.opts.supportedProtocolVersions ?? [...SUPPORTED_PROTOCOL_VERSIONS],
+      host: this.opts.host,
+      plugin: { name: this.opts.pluginName },
+      grantedCapabilities: [...this.opts.granted],
+      config: this.opts.config ?? {},
+      limits: this.limits,
+    };
+    const { id, result } = this.conn.request(Methods.initialize, params);
+    let raw: unknown;
+    try {
+      raw = await withTimeout(result, timeoutMs, () => {
+        this.conn.abandon(id, new Error('handshake timeout'));
+        return new PluginError('HANDSHAKE_TIMEOUT', `plugin did not answer initialize within ${timeoutMs} ms`);
+      });
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        if (err.code === ErrorCodes.UnsupportedProtocolVersion) {
+          throw new PluginError(
+            'UNSUPPORTED_PROTOCOL_VERSION',
+            `plugin refused protocol version ${params.protocolVersion}: ${err.message}. Upgrade whichever side is older.`,
+            { rpcCode: err.code, rpcData: err.data },
+          );
+        }
+        throw new PluginError('HANDSHAKE_FAILED', `initialize failed: ${err.message}`, {
+          rpcCode: err.code,
+          rpcData: err.data,
+        });
+      }
+      throw err;
+    }
+    const r = validate(InitializeResult, raw);
+    if (!r.ok) {
+      throw new PluginError('HANDSHAKE_FAILED', `invalid initialize result: ${formatIssues(r.issues)}`, { issues: r.issues });
+    }
+    const res = r.value;
+    if (!params.supportedProtocolVersions.includes(res.protocolVersion)) {
+      throw new PluginError(
+        'UNSUPPORTED_PROTOCOL_VERSION',
+        `plugin chose protocol version ${res.protocolVersion}, host speaks ${params.supportedProtocolVersions.join(', ')}`,
+      );
+    }
+    const ungranted = res.capabilities.filter((c) => !this.opts.granted.includes(c));
+    if (ungranted.length > 0) {
+      throw new PluginError(
+        'CAPABILITY_NOT_GRANTED',
+        `plugin declares capabilit${ungranted.length > 1 ? 'ies' : 'y'} ${ungranted.join(', ')} that ${ungranted.length > 1 ? 'were' : 'was'} not granted; grant ${ungranted.length > 1 ? 'them' : 'it'} in the Plugin resource's spec.capabilities or use a plugin that needs less`,
+        { capability: ungranted[0] },
+      );
+    }
+    this.initializeResult = res;
+    this.ready = true;
+    this.conn.notify(Methods.initialized, {});
+    return res;
+  }
+
+  /**
+   * plugin/run with a deadline. On timeout or abort the host sends notifications/cancelled and rejects
+   * at once; the caller (PluginProcess) decides whether to kill after the grace.
+   */
+  async run(request: PluginRequest, options: RunOptions = {}): Promise<PluginResult> {
+    if (!this.ready) throw new PluginError('NOT_RUNNING', 'handshake has not completed');
+    const timeoutMs = options.timeoutMs ?? this.limits.defaultTimeoutMs;
+    const { id, result } = this.conn.request(Methods.run, request);
+    const cancel = (reason: string, error: PluginError) => {
+      this.conn.notify(Methods.cancelled, { requestId: id, reason });
+      this.conn.abandon(id, error);
+      return error;
+    };
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      if (!options.signal) return;
+      onAbort = () => reject(cancel('cancelled by host', new PluginError('CANCELLED', 'run cancelled by the host')));
+      if (options.signal.aborted) onAbort();
+      else options.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    let raw: unknown;
+    try {
+      raw = await Promise.race([
+        withTimeout(result, timeoutMs, () =>
+          cancel('deadline exceeded', new PluginError('REQUEST_TIMEOUT', `plugin/run did not finish within ${timeoutMs} ms`)),
+        ),
+        aborted,
+      ]);
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        const capability = (err.data as { capability?: string } | undefined)?.capability;
+        if (err.code === ErrorCodes.DeadlineExceeded) {
+          throw new PluginError('REQUEST_TIMEOUT', `plugin reported its deadline exceeded: ${err.message}`, { rpcCode: err.code });
+        }
+        throw new PluginError(
+          err.code === ErrorCodes.CapabilityNotGranted ? 'CAPABILITY_NOT_GRANTED' : 'RPC_ERROR',
+          `plugin/run failed (${err.code}): ${err.message}`,
+          { rpcCode: err.code, rpcData: err.data, capability },
+        );
+      }
+      throw err;
+    } finally {
+      if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+    }
+    return this.checkResult(raw);
+  }
+
+  /** Schema first, then the capability gate: a result is kept whole or not at all. */
+  checkResult(raw: unknown): PluginResult {
+    const checked = checkPluginResult(raw);
+    if (!checked.ok) {
+      throw new PluginError('RESULT_SCHEMA_INVALID', `plugin returned an invalid result: ${formatIssues(checked.issues)}`, {
+        issues: checked.issues,
+      });
+    }
+    const violation = capabilityViolations(checked.value.status, this.opts.granted)[0];
+    if (violation) {
+      throw new PluginError(
+        'CAPABILITY_NOT_GRANTED',
+        `plugin returned status.${violation.field}, which needs capability ${violation.capability}; it was not granted, so the whole result was refused`,
+        { capability: violation.capability, rpcCode: ErrorCodes.CapabilityNotGranted },
+      );
+    }
+    return checked.value;
+  }
+
+  async ping(timeoutMs = 5000): Promise<void> {
+    const { id, result } = this.conn.request(Methods.ping, {});
+    await withTimeout(result, timeoutMs, () => {
+      this.conn.abandon(id, new Error('ping timeout'));
+      return new PluginError('REQUEST_TIMEOUT', `plugin did not answer ping within ${timeoutMs} ms`);
+    });
+  }
+
+  /** Polite shutdown request; errors and timeouts are swallowed because stop() escalates anyway. */
+  async shutdown(timeoutMs = 1000): Promise<void> {
+    const { id, result } = this.conn.request(Methods.shutdown, {});
+    await withTimeout(result, timeoutMs, () => {
+      this.conn.abandon(id, new Error('shutdown timeout'));
+      return new PluginError('REQUEST_TIMEOUT', 'shutdown timeout');
+    }).catch(() => {});
+  }
+}
+
+export { CANCEL_GRACE_MS };
+
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}

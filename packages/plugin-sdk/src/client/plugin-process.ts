@@ -1,0 +1,266 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { isAbsolute } from 'node:path';
+import {
+  CANCEL_GRACE_MS,
+  EXIT_AFTER_EOF_MS,
+  HANDSHAKE_TIMEOUT_MS,
+  MAGIC_COOKIE_KEY,
+  MAGIC_COOKIE_VALUE,
+} from '../protocol/constants.js';
+import type { InitializeResult, PluginRequest, PluginResult } from '../protocol/schemas/messages.js';
+import { PluginError } from './errors.js';
+import { HostSession, type RunOptions, type SessionOptions } from './host-session.js';
+import { groupAlive, signalGroup, waitGroupGone } from './process-group.js';
+import { parseLogLine, TailBuffer } from './stderr-tail.js';
+
+export interface PluginProcessOptions extends SessionOptions {
+  /** Absolute path of the plugin executable; it is run directly, never through a shell. */
+  executable: string;
+  args?: string[];
+  /** Extra variables; the child gets PATH, these, and the magic cookie — nothing else of the host's. */
+  env?: Record<string, string>;
+  /** Names of host variables to pass through unchanged (e.g. HOME for a CLI that needs it). */
+  inheritEnv?: string[];
+  cwd?: string;
+  handshakeTimeoutMs?: number;
+  cancelGraceMs?: number;
+  /** A log line the plugin wrote on stderr (JSON lines are parsed; other lines come as debug). */
+  onLog?: (entry: { level: string; msg: string; fields: Record<string, unknown> }) => void;
+  /** Called once when the process is gone. */
+  onExit?: (info: ExitInfo) => void;
+  stderrTailBytes?: number;
+}
+
+export interface ExitInfo {
+  exitCode: number | null;
+  signal: string | null;
+  /** Processes the plugin left behind in its group, killed by the host. */
+  leakedProcesses: boolean;
+  /** The host had to escalate to SIGTERM/SIGKILL (the plugin did not exit after stdin EOF). */
+  forced: boolean;
+}
+
+/**
+ * A plugin child process, managed the way a router daemon needs: its own process group, a minimal
+ * environment, a handshake with a timeout, calls with deadline → cancel → grace → kill of the whole
+ * group, stderr always drained with a tail kept for reports, and nothing left running after stop().
+ */
+export class PluginProcess {
+  readonly stderrTail: TailBuffer;
+  session?: HostSession;
+  private child?: ChildProcessWithoutNullStreams;
+  private exitInfo?: ExitInfo;
+  private exited?: Promise<ExitInfo>;
+  private forced = false;
+  private stopping?: Promise<ExitInfo>;
+
+  constructor(readonly options: PluginProcessOptions) {
+    this.stderrTail = new TailBuffer(options.stderrTailBytes ?? 16 * 1024);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.exitInfo === undefined;
+  }
+
+  get exit(): ExitInfo | undefined {
+    return this.exitInfo;
+  }
+
+  get initializeResult(): InitializeResult | undefined {
+    return this.session?.initializeResult;
+  }
+
+  /** Spawn and complete the handshake. On any failure the process group is killed before the error is thrown. */
+  async start(): Promise<InitializeResult> {
+    this.spawnChild();
+    try {
+      return await this.session!.handshake(this.options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    } catch (err) {
+      await this.kill();
+      throw this.decorate(err);
+    }
+  }
+
+  private spawnChild(): void {
+    const o = this.options;
+    if (!isAbsolute(o.executable)) {
+      throw new PluginError('SPAWN_FAILED', `plugin executable must be an absolute path, got "${o.executable}"`);
+    }
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    for (const name of o.inheritEnv ?? []) {
+      const v = process.env[name];
+      if (v !== undefined) env[name] = v;
+    }
+    Object.assign(env, o.env ?? {}, { [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE, ROUTERD_HOST_PID: String(process.pid) });
+    const child = spawn(o.executable, o.args ?? [], {
+      shell: false,
+      detached: true,
+      env,
+      cwd: o.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    let spawnError: Error | undefined;
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      child.once('error', (err) => {
+        spawnError = err;
+        // 'exit' does not follow a failed spawn.
+        if (child.pid === undefined) resolve(this.recordExit(null, null));
+      });
+      child.once('exit', (code, signal) => {
+        // Reap anything the plugin left in its group: a plugin must not outlive its own stop.
+        void this.reapGroup().then((leaked) => resolve(this.recordExit(code, signal, leaked)));
+      });
+    });
+    child.stdin.on('error', () => {});
+    child.stdout.on('error', () => {});
+    let partial = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      this.stderrTail.push(text);
+      if (!o.onLog) return;
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      if (partial.length > 64 * 1024) partial = '';
+      for (const line of lines) if (line.trim()) o.onLog(parseLogLine(line));
+    });
+    this.session = new HostSession(child.stdout, child.stdin, o);
+    if (o.strictStdout) {
+      this.session.onViolation(() => void this.kill());
+    }
+    if (spawnError) throw new PluginError('SPAWN_FAILED', `cannot start ${o.executable}: ${(spawnError as Error).message}`);
+    this.exited.then((info) => {
+      if (spawnError && child.pid === undefined) return;
+      o.onExit?.(info);
+    });
+  }
+
+  private async reapGroup(): Promise<boolean> {
+    const pgid = this.child?.pid;
+    if (pgid === undefined) return false;
+    if (!groupAlive(pgid)) return false;
+    signalGroup(pgid, 'SIGKILL');
+    await waitGroupGone(pgid, 1000);
+    return true;
+  }
+
+  private recordExit(exitCode: number | null, signal: string | null, leakedProcesses = false): ExitInfo {
+    this.exitInfo ??= { exitCode, signal, leakedProcesses, forced: this.forced };
+    this.session?.conn.close();
+    return this.exitInfo;
+  }
+
+  /** Resolves when the child has exited (and its group was reaped). */
+  waitExit(): Promise<ExitInfo> {
+    if (!this.exited) return Promise.reject(new PluginError('NOT_RUNNING', 'plugin was never started'));
+    return this.exited;
+  }
+
+  /**
+   * Run one request. On timeout or cancel the plugin gets notifications/cancelled; if it has not
+   * finished with the request after the grace, it is considered wedged and its group is killed.
+   */
+  async run(request: PluginRequest, options: RunOptions = {}): Promise<PluginResult> {
+    if (!this.running || !this.session) {
+      throw new PluginError('NOT_RUNNING', `plugin ${this.options.pluginName} is not running`, this.exitDetails());
+    }
+    try {
+      return await this.session.run(request, options);
+    } catch (err) {
+      if (err instanceof PluginError && (err.code === 'REQUEST_TIMEOUT' || err.code === 'CANCELLED')) {
+        void this.killIfWedged();
+      }
+      // The pipe usually closes a moment before 'exit' arrives: wait briefly so the error can say how it died.
+      if (!(err instanceof PluginError)) await this.exitWithin(500);
+      throw this.decorate(err);
+    }
+  }
+
+  private async killIfWedged(): Promise<void> {
+    const grace = this.options.cancelGraceMs ?? CANCEL_GRACE_MS;
+    const until = Date.now() + grace;
+    while (Date.now() < until) {
+      if (!this.running || (this.session?.conn.isClosed ?? true)) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // Still running after the grace: we cannot tell a stuck plugin from a slow one, and neither is safe to keep.
+    if (this.running) await this.kill();
+  }
+
+  /** The plugin's stdout answered no request within the grace after a cancel: used by the conformance suite. */
+  async ping(timeoutMs?: number): Promise<void> {
+    if (!this.session) throw new PluginError('NOT_RUNNING', 'not started');
+    await this.session.ping(timeoutMs);
+  }
+
+  /**
+   * Orderly stop: `shutdown` (1 s) → close stdin → wait 2 s → SIGTERM the group → 2 s → SIGKILL.
+   * Always leaves no process of the plugin's group behind.
+   */
+  stop(): Promise<ExitInfo> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<ExitInfo> {
+    if (!this.child || !this.exited) throw new PluginError('NOT_RUNNING', 'plugin was never started');
+    if (this.running && this.session?.initializeResult) await this.session.shutdown(1000);
+    this.child.stdin.end();
+    if (await this.exitWithin(EXIT_AFTER_EOF_MS)) return this.exited;
+    this.forced = true;
+    if (this.child.pid !== undefined) signalGroup(this.child.pid, 'SIGTERM');
+    if (await this.exitWithin(2000)) return this.exited;
+    return this.kill();
+  }
+
+  /** SIGKILL the whole group now. */
+  async kill(): Promise<ExitInfo> {
+    if (!this.child || !this.exited) throw new PluginError('NOT_RUNNING', 'plugin was never started');
+    this.forced = true;
+    if (this.child.pid !== undefined && this.running) signalGroup(this.child.pid, 'SIGKILL');
+    const info = await this.exited;
+    this.child.stdout.destroy();
+    this.child.stderr.destroy();
+    this.child.stdin.destroy();
+    return info;
+  }
+
+  private async exitWithin(ms: number): Promise<boolean> {
+    if (!this.exited) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([
+      this.exited.then(() => true),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), ms);
+      }),
+    ]);
+    clearTimeout(timer);
+    return done;
+  }
+
+  private exitDetails() {
+    return {
+      exitCode: this.exitInfo?.exitCode,
+      signal: this.exitInfo?.signal,
+      stderrTail: this.stderrTail.toString().slice(-2048),
+    };
+  }
+
+  /** Give every error the exit status and stderr tail, and name a dead process for what it is. */
+  private decorate(err: unknown): PluginError {
+    if (err instanceof PluginError) {
+      Object.assign(err.details, { stderrTail: this.stderrTail.toString().slice(-2048) });
+      return err;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    const info = this.exitInfo;
+    const how = info ? (info.signal ? `killed by ${info.signal}` : `exit code ${info.exitCode}`) : 'connection closed';
+    return new PluginError('PROCESS_EXITED', `plugin ${this.options.pluginName} exited (${how}) during the call: ${message}`, {
+      ...this.exitDetails(),
+    });
+  }
+}

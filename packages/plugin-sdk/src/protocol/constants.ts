@@ -1,0 +1,46 @@
+/** Protocol constants shared by plugins, the host and the conformance runner. */
+
+/** The highest (and currently only) protocol major this SDK speaks. */
+export const PROTOCOL_VERSION = 1;
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1];
+
+/**
+ * Set by the host before exec. A plugin started without it was started by hand: it says what it is
+ * and exits 1 (the go-plugin idea — stops a confused operator from typing JSON into a plugin).
+ */
+export const MAGIC_COOKIE_KEY = 'ROUTERD_PLUGIN_MAGIC_COOKIE';
+export const MAGIC_COOKIE_VALUE = 'c2b9e4b1-routerd-plugin-protocol';
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_IN_FLIGHT = 8;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/** A plugin must exit within this long after its stdin closes. */
+export const EXIT_AFTER_EOF_MS = 2_000;
+/** After a cancel, how long the host waits for the plugin to stop before killing its process group. */
+export const CANCEL_GRACE_MS = 2_000;
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export const MAX_EVENT_BYTES = 64 * 1024;
+
+export const Methods = {
+  initialize: 'initialize',
+  initialized: 'notifications/initialized',
+  ping: 'ping',
+  shutdown: 'shutdown',
+  run: 'plugin/run',
+  publish: 'events/publish',
+  cancelled: 'notifications/cancelled',
+  progress: 'notifications/progress',
+  message: 'notifications/message',
+} as const;
+
+export const API_VERSION_PLUGIN = 'plugin.routerd.net/v1alpha1';
+export const API_VERSION_NET = 'net.routerd.net/v1alpha1';
+
+export const EventTypes = {
+  clientIpv4Observed: 'routerd.client.ipv4.observed',
+  clientIpv4Expired: 'routerd.client.ipv4.expired',
+  dynamicPartAccepted: 'routerd.dynamic.part.accepted',
+  dynamicPartRejected: 'routerd.dynamic.part.rejected',
+  providerActionPlanned: 'routerd.provider.action.planned',
+} as const;

@@ -1,0 +1,25 @@
+/** Durations are Go-style strings ("300ms", "5s", "30m", "1h30m"): the same spelling in YAML, results and the CLI. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+export const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+
+export function parseDuration(text: string): number {
+  if (text === '0') return 0;
+  if (!DURATION_PATTERN.test(text)) {
+    throw new Error(`invalid duration "${text}": expected a number with a unit (ms, s, m, h), e.g. 300s or 1h30m`);
+  }
+  let total = 0;
+  for (const m of text.matchAll(PART)) total += Number(m[1]) * (UNIT_MS[m[2]!] ?? 0);
+  return Math.round(total);
+}
+
+export function isDuration(text: string): boolean {
+  return text === '0' || DURATION_PATTERN.test(text);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}

@@ -1,0 +1,50 @@
+import { type } from 'arktype';
+import { MAX_EVENT_BYTES } from '../constants.js';
+import { Duration, JsonObject, Name, Timestamp } from './common.js';
+
+export const EventId = type(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/).describe(
+  'an event id of 1 to 128 characters from A-Z a-z 0-9 . _ : - (starting with a letter or digit)',
+);
+export const EventType = type(/^[a-z][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*){1,15}$/).describe(
+  'a dotted lowercase event type such as routerd.client.ipv4.observed',
+);
+
+const EventShape = type({
+  id: EventId,
+  group: Name,
+  sourceNode: Name,
+  type: EventType,
+  'subject?': 'string <= 256',
+  'dedupeKey?': 'string <= 256',
+  payload: JsonObject,
+  observedAt: Timestamp,
+  'expiresAt?': Timestamp,
+});
+
+/** The federation event envelope: an observed fact, never a command. */
+export const Event = EventShape.narrow((ev, ctx) => {
+  if (Buffer.byteLength(JSON.stringify(ev)) > MAX_EVENT_BYTES) {
+    return ctx.reject({ expected: `an event of at most ${MAX_EVENT_BYTES} bytes as JSON`, actual: 'larger' });
+  }
+  if (ev.expiresAt !== undefined && Date.parse(ev.expiresAt) <= Date.parse(ev.observedAt)) {
+    return ctx.reject({ path: ['expiresAt'], expected: 'a time after observedAt', actual: ev.expiresAt });
+  }
+  return true;
+});
+export type Event = typeof EventShape.infer;
+
+/**
+ * An event as a plugin publishes it: the host fills `group` and `sourceNode` (a plugin cannot speak for
+ * another node), generates a time-ordered `id` when none is given, and sets `expiresAt` from `ttl`.
+ */
+export const EventDraft = type({
+  'id?': EventId,
+  type: EventType,
+  'subject?': 'string <= 256',
+  'dedupeKey?': 'string <= 256',
+  payload: JsonObject,
+  'observedAt?': Timestamp,
+  'expiresAt?': Timestamp,
+  'ttl?': Duration,
+});
+export type EventDraft = typeof EventDraft.infer;

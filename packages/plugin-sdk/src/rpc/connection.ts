@@ -1,0 +1,231 @@
+import type { Readable, Writable } from 'node:stream';
+import {
+  JSONRPCClient,
+  JSONRPCErrorException,
+  type JSONRPCErrorResponse,
+  type JSONRPCID,
+  type JSONRPCRequest,
+  type JSONRPCResponse,
+  JSONRPCServer,
+} from 'json-rpc-2.0';
+import type { Type } from 'arktype';
+import { ErrorCodes, invalidParams, ProtocolError } from '../protocol/errors.js';
+import { validate } from '../protocol/validate.js';
+import { LineDecoder, LineWriter } from './line-transport.js';
+
+export interface CallContext {
+  id: JSONRPCID;
+  /** Aborted when the peer cancels this request (or the connection closes). */
+  signal: AbortSignal;
+}
+
+export type Handler<P> = (params: P, ctx: CallContext) => unknown | Promise<unknown>;
+
+/** Why a request was aborted, so the connection can suppress the answer to a cancelled call. */
+export class CancelledByPeer extends Error {
+  constructor(readonly reason?: string) {
+    super(reason ? `cancelled: ${reason}` : 'cancelled');
+  }
+}
+
+export interface ConnectionOptions {
+  input: Readable;
+  output: Writable;
+  maxMessageBytes: number;
+  /** Prefix of ids this side allocates ("h:" host, "p:" plugin) so they never collide. */
+  idPrefix: string;
+  /**
+   * A line that is not JSON. The plugin side answers -32700; the host counts a stdout violation.
+   * Return true to also send the standard parse-error response.
+   */
+  onInvalidLine?: (line: string) => boolean;
+  /** An array (batch) arrived. Return true to also send the -32600 response. */
+  onBatch?: (line: string) => boolean;
+  onOversize?: (bytes: number) => void;
+  /** A response arrived for an id that is no longer pending (late answer after cancel or timeout). */
+  onLateResponse?: (id: JSONRPCID) => void;
+  onClose?: (err?: Error) => void;
+  /** Every message read or written, for transcripts. */
+  onTrace?: (direction: 'in' | 'out', message: unknown) => void;
+  /** Internal errors are logged here; only a sanitised message crosses the wire. */
+  onInternalError?: (err: unknown) => void;
+}
+
+/**
+ * One JSON-RPC 2.0 peer over newline-delimited stdio: the framing, ids, cancellation bookkeeping and
+ * error mapping both sides of the protocol share. json-rpc-2.0 does dispatch and correlation; this
+ * class owns what it does not: framing, batches, params validation and error codes.
+ */
+export class RpcConnection {
+  private readonly server = new JSONRPCServer<CallContext>();
+  private readonly client: JSONRPCClient<void>;
+  private readonly inflight = new Map<string, AbortController>();
+  private readonly pending = new Set<string>();
+  private readonly writer: LineWriter;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly opts: ConnectionOptions) {
+    this.writer = new LineWriter(opts.output, (err) => this.close(err));
+    this.client = new JSONRPCClient<void>((payload) => this.send(payload));
+    this.server.mapErrorToJSONRPCErrorResponse = (id, error) => this.mapError(id, error);
+    const decoder = new LineDecoder(
+      opts.maxMessageBytes,
+      (line) => this.onLine(line),
+      (bytes) => {
+        opts.onOversize?.(bytes);
+        this.sendError(null, ErrorCodes.InvalidRequest, `message of ${bytes} bytes exceeds the limit of ${opts.maxMessageBytes}`);
+      },
+    );
+    opts.input.on('data', (chunk: Buffer) => decoder.push(chunk));
+    opts.input.on('end', () => this.close());
+    opts.input.on('close', () => this.close());
+    opts.input.on('error', (err) => this.close(err));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Register a request or notification handler; params are validated first (-32602 with paths). */
+  on<P>(method: string, schema: Type<P> | null, handler: Handler<P>): void {
+    this.server.addMethod(method, async (params: unknown, ctx: CallContext) => {
+      let value = params as P;
+      if (schema) {
+        const r = validate(schema, params ?? {});
+        if (!r.ok) throw invalidParams(r.issues);
+        value = r.value;
+      }
+      return (await handler(value, ctx)) ?? {};
+    });
+  }
+
+  /** Send a request; resolves with the result or rejects with a ProtocolError carrying the peer's code. */
+  request(method: string, params: unknown): { id: string; result: Promise<unknown> } {
+    const id = `${this.opts.idPrefix}${this.nextId++}`;
+    this.pending.add(id);
+    const result = Promise.resolve(this.client.requestAdvanced({ jsonrpc: '2.0', id, method, params })).then(
+      (res: JSONRPCResponse) => {
+        this.pending.delete(id);
+        if (res.error) throw new ProtocolError(res.error.code, res.error.message, res.error.data);
+        return res.result;
+      },
+      (err: unknown) => {
+        this.pending.delete(id);
+        throw err;
+      },
+    );
+    return { id, result };
+  }
+
+  /** Stop waiting for a request locally: its promise rejects now, a late answer is ignored and reported. */
+  abandon(id: string, error: Error): void {
+    if (!this.pending.delete(id)) return;
+    this.client.receive({ jsonrpc: '2.0', id, error: { code: ErrorCodes.RequestCancelled, message: error.message } });
+  }
+
+  notify(method: string, params: unknown): void {
+    void this.send({ jsonrpc: '2.0', method, params });
+  }
+
+  /** Abort a request this side is serving (peer cancel); its answer is suppressed. */
+  cancelIncoming(id: JSONRPCID, reason?: string): boolean {
+    const ctl = this.inflight.get(String(id));
+    if (!ctl) return false;
+    ctl.abort(new CancelledByPeer(reason));
+    return true;
+  }
+
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  close(err?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const ctl of this.inflight.values()) ctl.abort(new CancelledByPeer('connection closed'));
+    this.client.rejectAllPendingRequests(err ? `connection closed: ${err.message}` : 'connection closed');
+    this.pending.clear();
+    this.opts.onClose?.(err);
+  }
+
+  private send(message: unknown): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.opts.onTrace?.('out', message);
+    return this.writer.write(message);
+  }
+
+  private sendError(id: JSONRPCID, code: number, message: string, data?: unknown): void {
+    const error = data === undefined ? { code, message } : { code, message, data };
+    void this.send({ jsonrpc: '2.0', id, error });
+  }
+
+  private onLine(line: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      if (this.opts.onInvalidLine?.(line) ?? true) this.sendError(null, ErrorCodes.ParseError, 'parse error: not valid JSON');
+      return;
+    }
+    this.opts.onTrace?.('in', msg);
+    if (Array.isArray(msg)) {
+      if (this.opts.onBatch?.(line) ?? true) {
+        this.sendError(null, ErrorCodes.InvalidRequest, 'batches are not supported: send one message per line');
+      }
+      return;
+    }
+    if (msg === null || typeof msg !== 'object') {
+      this.sendError(null, ErrorCodes.InvalidRequest, 'a message must be a JSON object');
+      return;
+    }
+    const m = msg as Record<string, unknown>;
+    if (typeof m.method === 'string') {
+      void this.onRequest(m as unknown as JSONRPCRequest);
+    } else if ('result' in m || 'error' in m) {
+      const id = m.id as JSONRPCID;
+      if (id === null || id === undefined || !this.pending.has(String(id))) {
+        this.opts.onLateResponse?.(id ?? null);
+        return;
+      }
+      this.client.receive(m as unknown as JSONRPCResponse);
+    } else {
+      const id = (m.id ?? null) as JSONRPCID;
+      this.sendError(id, ErrorCodes.InvalidRequest, 'invalid request: expected "method", or "result"/"error"');
+    }
+  }
+
+  private async onRequest(req: JSONRPCRequest): Promise<void> {
+    if (req.jsonrpc !== '2.0') {
+      this.sendError(req.id ?? null, ErrorCodes.InvalidRequest, 'invalid request: "jsonrpc" must be "2.0"');
+      return;
+    }
+    const isRequest = req.id !== undefined && req.id !== null;
+    const ctl = new AbortController();
+    const key = String(req.id);
+    if (isRequest) this.inflight.set(key, ctl);
+    try {
+      const res = await this.server.receive(req, { id: req.id ?? null, signal: ctl.signal });
+      // A cancelled request gets no answer: the canceller has already stopped waiting.
+      if (res && isRequest && !(ctl.signal.aborted && ctl.signal.reason instanceof CancelledByPeer)) {
+        await this.send(res);
+      }
+    } finally {
+      if (isRequest) this.inflight.delete(key);
+    }
+  }
+
+  private mapError(id: JSONRPCID, error: unknown): JSONRPCErrorResponse {
+    const make = (code: number, message: string, data?: unknown): JSONRPCErrorResponse => ({
+      jsonrpc: '2.0',
+      id,
+      error: data === undefined ? { code, message } : { code, message, data },
+    });
+    if (error instanceof ProtocolError) return make(error.code, error.message, error.data);
+    if (error instanceof JSONRPCErrorException) return make(error.code, error.message, error.data);
+    if (error instanceof CancelledByPeer) return make(ErrorCodes.RequestCancelled, error.message);
+    this.opts.onInternalError?.(error);
+    const message = error instanceof Error ? error.message : String(error);
+    return make(ErrorCodes.InternalError, `internal error: ${message}`);
+  }
+}

@@ -1,0 +1,239 @@
+import type { Readable, Writable } from 'node:stream';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  EXIT_AFTER_EOF_MS,
+  MAGIC_COOKIE_KEY,
+  MAGIC_COOKIE_VALUE,
+  Methods,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '../protocol/constants.js';
+import { capabilityNotGranted, ErrorCodes, invalidParams, ProtocolError } from '../protocol/errors.js';
+import { capabilityViolations, checkPluginResult } from '../protocol/result-checks.js';
+import type { EventDraft } from '../protocol/schemas/event.js';
+import {
+  CancelledParams,
+  type Capability,
+  InitializeParams,
+  PluginRequest,
+  type PluginResult,
+  PublishResult,
+} from '../protocol/schemas/messages.js';
+import { formatIssues, validate } from '../protocol/validate.js';
+import { RpcConnection } from '../rpc/connection.js';
+import { SDK_NAME, SDK_VERSION } from '../version.js';
+import type { PluginContext, PluginDefinition } from './define-plugin.js';
+import { createStderrLogger, type Logger } from './logger.js';
+
+export interface ServeOptions {
+  input: Readable;
+  output: Writable;
+  log?: Logger;
+  /** Called once the connection ends (stdin EOF, broken stdout, or close()). */
+  onEnd?: () => void;
+}
+
+export interface ServeHandle {
+  close(): void;
+  /** Resolves when the connection has ended. */
+  closed: Promise<void>;
+}
+
+class DeadlineExceeded extends Error {}
+
+/**
+ * Serve a plugin over any pair of streams. `serveStdio` uses process stdin/stdout; the testing helpers
+ * use in-memory streams so the same plugin runs in-process under a debugger.
+ */
+export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptions): ServeHandle {
+  const log = opts.log ?? createStderrLogger();
+  let state: 'new' | 'initializing' | 'ready' | 'shutting-down' = 'new';
+  let init: InitializeParams | undefined;
+  let config: Config | undefined;
+  const watchAbort = new AbortController();
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => {
+    resolveClosed = r;
+  });
+
+  const conn = new RpcConnection({
+    input: opts.input,
+    output: opts.output,
+    maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    idPrefix: 'p:',
+    onInternalError: (err) => log.error('handler failed', { error: err instanceof Error ? err.stack : String(err) }),
+    onClose: () => {
+      watchAbort.abort();
+      opts.onEnd?.();
+      resolveClosed();
+    },
+  });
+
+  const granted = (): readonly Capability[] => init?.grantedCapabilities ?? [];
+  const baseContext = (): PluginContext<Config> => ({
+    config: config as Config,
+    granted: granted(),
+    host: init!.host,
+    log,
+    publish: async (events: EventDraft[]) => {
+      if (!granted().includes('observe.events')) throw capabilityNotGranted('observe.events', 'events/publish');
+      const res = await conn.request(Methods.publish, { events }).result;
+      const r = validate(PublishResult, res);
+      if (!r.ok) throw new ProtocolError(ErrorCodes.InternalError, `host sent an invalid publish result: ${formatIssues(r.issues)}`);
+      return r.value;
+    },
+  });
+
+  conn.on(Methods.initialize, InitializeParams, (params) => {
+    if (state !== 'new') throw new ProtocolError(ErrorCodes.InvalidRequest, 'initialize was already called');
+    const offered = params.supportedProtocolVersions ?? [params.protocolVersion];
+    const common = offered.filter((v) => SUPPORTED_PROTOCOL_VERSIONS.includes(v) && v <= params.protocolVersion);
+    if (common.length === 0) {
+      throw new ProtocolError(
+        ErrorCodes.UnsupportedProtocolVersion,
+        `protocol version ${params.protocolVersion} is not supported by this plugin (it speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+        { supported: SUPPORTED_PROTOCOL_VERSIONS, requested: params.protocolVersion },
+      );
+    }
+    if (plugin.configSchema) {
+      const r = validate(plugin.configSchema, params.config, '/config');
+      if (!r.ok) throw invalidParams(r.issues, 'config');
+      config = r.value;
+    } else {
+      config = params.config as Config;
+    }
+    init = params;
+    state = 'initializing';
+    return {
+      protocolVersion: Math.max(...common),
+      plugin: { name: plugin.name, version: plugin.version },
+      sdk: { name: SDK_NAME, version: SDK_VERSION },
+      capabilities: [...plugin.capabilities],
+    };
+  });
+
+  conn.on(Methods.initialized, null, () => {
+    if (state !== 'initializing') return;
+    state = 'ready';
+    if (plugin.watch && granted().includes('observe.events')) {
+      const ctx = { ...baseContext(), signal: watchAbort.signal };
+      Promise.resolve(plugin.watch(ctx)).catch((err) => {
+        if (!watchAbort.signal.aborted) log.error('watch failed', { error: err instanceof Error ? err.message : String(err) });
+      });
+    }
+  });
+
+  conn.on(Methods.ping, null, () => ({}));
+
+  conn.on(Methods.shutdown, null, () => {
+    state = 'shutting-down';
+    watchAbort.abort();
+    return {};
+  });
+
+  conn.on(Methods.cancelled, CancelledParams, (params) => {
+    conn.cancelIncoming(params.requestId, params.reason);
+  });
+
+  conn.on(Methods.run, null, async (raw, call) => {
+    if (state === 'shutting-down') throw new ProtocolError(ErrorCodes.ShuttingDown, 'plugin is shutting down');
+    if (state !== 'ready') {
+      throw new ProtocolError(ErrorCodes.NotInitialized, 'plugin/run before notifications/initialized');
+    }
+    const v = validate(PluginRequest, raw);
+    if (!v.ok) throw invalidParams(v.issues);
+    const request = v.value;
+    if (!plugin.run) throw new ProtocolError(ErrorCodes.MethodNotFound, 'this plugin does not implement plugin/run');
+
+    const deadline = new Date(request.spec.deadline);
+    const ctl = new AbortController();
+    const onCancel = () => ctl.abort(call.signal.reason);
+    call.signal.addEventListener('abort', onCancel, { once: true });
+    const timer = setTimeout(() => ctl.abort(new DeadlineExceeded()), Math.max(0, deadline.getTime() - Date.now()));
+    let lastProgress = 0;
+    try {
+      const work = Promise.resolve(
+        plugin.run(request, {
+          ...baseContext(),
+          requestId: request.metadata.requestId,
+          signal: ctl.signal,
+          deadline,
+          progress: (progress, total, message) => {
+            if (progress < lastProgress) return;
+            lastProgress = progress;
+            conn.notify(Methods.progress, { requestId: call.id as string, progress, total, message });
+          },
+        }),
+      );
+      const aborted = new Promise<never>((_, reject) => {
+        ctl.signal.addEventListener('abort', () => reject(ctl.signal.reason), { once: true });
+      });
+      const output = await Promise.race([work, aborted]);
+      return finishResult(output, request, granted());
+    } catch (err) {
+      if (err instanceof DeadlineExceeded) {
+        throw new ProtocolError(ErrorCodes.DeadlineExceeded, `deadline ${request.spec.deadline} exceeded`);
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      call.signal.removeEventListener('abort', onCancel);
+    }
+  });
+
+  return { close: () => conn.close(), closed };
+}
+
+/** Fill the boilerplate, then refuse to send anything the host would refuse: no ungranted output, no invalid result. */
+function finishResult(
+  output: Partial<PluginResult['status']>,
+  request: PluginRequest,
+  granted: readonly Capability[],
+): PluginResult {
+  const result: PluginResult = {
+    apiVersion: request.apiVersion,
+    kind: 'PluginResult',
+    metadata: { name: request.metadata.name, requestId: request.metadata.requestId },
+    status: { observedAt: new Date().toISOString(), ...output },
+  };
+  const violation = capabilityViolations(result.status, granted)[0];
+  if (violation) throw capabilityNotGranted(violation.capability, `status.${violation.field}`);
+  const checked = checkPluginResult(result);
+  if (!checked.ok) {
+    throw new ProtocolError(ErrorCodes.InternalError, `plugin produced an invalid result: ${formatIssues(checked.issues)}`, {
+      issues: checked.issues,
+    });
+  }
+  return checked.value;
+}
+
+/**
+ * Run a plugin as a child of routerd: checks the magic cookie, keeps stdout for protocol only
+ * (console.log goes to stderr), and exits when stdin closes or stdout breaks.
+ */
+export function serveStdio<Config>(plugin: PluginDefinition<Config>): ServeHandle | undefined {
+  if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
+    process.stderr.write(
+      `${plugin.name} is a routerd plugin: it speaks JSON-RPC on stdin/stdout and is started by routerd-eventd or routerd-plugin test, not by hand.\n`,
+    );
+    process.exit(1);
+    return undefined;
+  }
+  // Anything a dependency prints with console.* must not corrupt the protocol stream.
+  const toStderr = (...args: unknown[]) => {
+    process.stderr.write(`${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}\n`);
+  };
+  console.log = toStderr;
+  console.info = toStderr;
+  console.debug = toStderr;
+  process.stdout.on('error', () => process.exit(0));
+  const handle = serve(plugin, {
+    input: process.stdin,
+    output: process.stdout,
+    onEnd: () => {
+      // Give the last answer a moment to flush, but never outlive the host's EOF deadline.
+      setTimeout(() => process.exit(0), 50).unref();
+      setTimeout(() => process.exit(0), EXIT_AFTER_EOF_MS / 2);
+    },
+  });
+  return handle;
+}

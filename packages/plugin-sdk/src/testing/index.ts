@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { HostSession } from '../client/host-session.js';
+import { PluginProcess } from '../client/plugin-process.js';
+import type { RunOptions } from '../client/host-session.js';
+import { API_VERSION_PLUGIN } from '../protocol/constants.js';
+import type { Event, EventDraft } from '../protocol/schemas/event.js';
+import type {
+  Capability,
+  InitializeResult,
+  PluginRequest,
+  PluginResult,
+  PublishParams,
+  PublishResult,
+} from '../protocol/schemas/messages.js';
+import type { PluginDefinition } from '../server/define-plugin.js';
+import { createStderrLogger } from '../server/logger.js';
+import { serve } from '../server/serve.js';
+
+export interface TestHostOptions {
+  granted?: Capability[];
+  config?: Record<string, unknown>;
+  /** Answer for events/publish; by default every event is accepted. */
+  onPublish?: (params: PublishParams) => PublishResult | Promise<PublishResult>;
+}
+
+/** The same surface whether the plugin runs in-process or as a real child process. */
+export interface TestHost {
+  initializeResult: InitializeResult;
+  run(request?: Partial<RequestInit> | PluginRequest, options?: RunOptions): Promise<PluginResult>;
+  ping(): Promise<void>;
+  /** Every event the plugin published, in order. */
+  published: EventDraft[];
+  close(): Promise<void>;
+}
+
+export interface RequestInit {
+  events: Event[];
+  trigger: PluginRequest['spec']['trigger'];
+  timeoutMs: number;
+  now: Date;
+}
+
+/** A valid PluginRequest with sensible defaults. */
+export function makeRequest(init: Partial<RequestInit> = {}): PluginRequest {
+  const now = init.now ?? new Date();
+  const id = randomUUID();
+  return {
+    apiVersion: API_VERSION_PLUGIN,
+    kind: 'PluginRequest',
+    metadata: { name: `test-${id.slice(0, 8)}`, requestId: id },
+    spec: {
+      trigger: init.trigger ?? { type: 'manual' },
+      events: init.events ?? [],
+      now: now.toISOString(),
+      deadline: new Date(now.getTime() + (init.timeoutMs ?? 10_000)).toISOString(),
+    },
+  };
+}
+
+/** A valid Event with defaults; override any field. */
+export function makeEvent(partial: Partial<Event> & Pick<Event, 'type' | 'payload'>): Event {
+  const observedAt = partial.observedAt ?? new Date().toISOString();
+  return {
+    id: partial.id ?? `ev-${randomUUID()}`,
+    group: partial.group ?? 'test',
+    sourceNode: partial.sourceNode ?? 'onprem',
+    observedAt,
+    expiresAt: partial.expiresAt ?? new Date(Date.parse(observedAt) + 300_000).toISOString(),
+    ...partial,
+  };
+}
+
+const ALL: Capability[] = ['observe.events', 'propose.dynamicConfig', 'propose.providerAction'];
+
+function collectPublishes(opts: TestHostOptions, published: EventDraft[]) {
+  return async (params: PublishParams): Promise<PublishResult> => {
+    published.push(...params.events);
+    if (opts.onPublish) return opts.onPublish(params);
+    return { accepted: params.events.map((e, i) => e.id ?? `published-${published.length - params.events.length + i}`), duplicates: [], rejected: [] };
+  };
+}
+
+function asRequest(r: Partial<RequestInit> | PluginRequest | undefined): PluginRequest {
+  return r && 'kind' in r ? r : makeRequest(r as Partial<RequestInit> | undefined);
+}
+
+/** Run a plugin definition in this process over in-memory streams: breakpoints and coverage work. */
+export async function createTestHost<Config>(
+  plugin: PluginDefinition<Config>,
+  opts: TestHostOptions = {},
+): Promise<TestHost> {
+  const toPlugin = new PassThrough();
+  const toHost = new PassThrough();
+  const published: EventDraft[] = [];
+  const stderr: string[] = [];
+  const handle = serve(plugin, { input: toPlugin, output: toHost, log: createStderrLogger((l) => stderr.push(l)) });
+  const session = new HostSession(toHost, toPlugin, {
+    pluginName: plugin.name,
+    host: { name: 'test-host', version: '0' },
+    granted: opts.granted ?? ALL,
+    config: opts.config ?? {},
+    onPublish: collectPublishes(opts, published),
+  });
+  const initializeResult = await session.handshake(5000);
+  return {
+    initializeResult,
+    published,
+    run: (r, o) => session.run(asRequest(r), o),
+    ping: () => session.ping(),
+    close: async () => {
+      await session.shutdown(500);
+      toPlugin.end();
+      handle.close();
+      await handle.closed;
+    },
+  };
+}
+
+/** Run a built plugin as a real child process through the same host code the daemon uses. */
+export async function spawnTestHost(
+  command: { executable: string; args?: string[]; env?: Record<string, string> },
+  opts: TestHostOptions = {},
+): Promise<TestHost & { process: PluginProcess }> {
+  const published: EventDraft[] = [];
+  const proc = new PluginProcess({
+    executable: command.executable,
+    args: command.args,
+    env: command.env,
+    pluginName: command.executable,
+    host: { name: 'test-host', version: '0' },
+    granted: opts.granted ?? ALL,
+    config: opts.config ?? {},
+    onPublish: collectPublishes(opts, published),
+  });
+  const initializeResult = await proc.start();
+  return {
+    process: proc,
+    initializeResult,
+    published,
+    run: (r, o) => proc.run(asRequest(r), o),
+    ping: () => proc.ping(),
+    close: async () => {
+      await proc.stop();
+    },
+  };
+}

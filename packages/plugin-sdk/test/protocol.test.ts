@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  capabilityViolations,
+  checkPluginResult,
+  cidrContains,
+  Event,
+  MAX_EVENT_BYTES,
+  parseDuration,
+  schemaCatalog,
+  toJsonSchema,
+  validate,
+  validateEventPayload,
+} from '../src/protocol/index.js';
+import { makeEvent, makeRequest } from '../src/testing/index.js';
+import { SDK_VERSION } from '../src/version.js';
+
+const observed = (address: string) =>
+  makeEvent({
+    type: 'routerd.client.ipv4.observed',
+    payload: { address, domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+  });
+
+describe('event envelope', () => {
+  it('accepts a well-formed event', () => {
+    expect(validate(Event, observed('10.88.60.9/32')).ok).toBe(true);
+  });
+
+  it('refuses a bad id with the field path', () => {
+    const r = validate(Event, { ...observed('10.88.60.9/32'), id: 'has space' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues[0]?.path).toBe('/id');
+  });
+
+  it('refuses an event over 64 KiB', () => {
+    const ev = makeEvent({ type: 'x.big', payload: { blob: 'a'.repeat(MAX_EVENT_BYTES) } });
+    const r = validate(Event, ev);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues[0]?.message).toMatch(/65536 bytes/);
+  });
+
+  it('refuses expiresAt before observedAt', () => {
+    const r = validate(Event, { ...observed('10.0.0.1/32'), expiresAt: '2000-01-01T00:00:00Z' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues[0]?.path).toBe('/expiresAt');
+  });
+
+  it('checks well-known payloads: address must be a /32', () => {
+    const issues = validateEventPayload('routerd.client.ipv4.observed', {
+      address: '10.88.60.0/24',
+      domain: 'lan',
+      ownerSide: 'onprem',
+      source: 'arp',
+    });
+    expect(issues.map((i) => i.path)).toEqual(['/payload/address']);
+    expect(validateEventPayload('vendor.unknown.type', { anything: 1 })).toEqual([]);
+  });
+});
+
+describe('results and capabilities', () => {
+  const result = (status: Record<string, unknown>) => ({
+    apiVersion: 'plugin.routerd.net/v1alpha1',
+    kind: 'PluginResult',
+    metadata: {},
+    status: { observedAt: '2026-11-27T06:00:00Z', ...status },
+  });
+
+  it('validates RemoteAddressClaim resources by their own schema', () => {
+    const bad = checkPluginResult(
+      result({
+        resources: [
+          {
+            apiVersion: 'net.routerd.net/v1alpha1',
+            kind: 'RemoteAddressClaim',
+            metadata: { name: 'onprem-10-0-0-1' },
+            spec: { address: '10.0.0.1', domain: 'lan', ownerNode: 'onprem' },
+          },
+        ],
+      }),
+    );
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.issues[0]?.path).toBe('/status/resources/0/spec/address');
+  });
+
+  it('refuses action plans that are not dry-run', () => {
+    const plan = {
+      name: 'p',
+      provider: 'aws',
+      action: 'assign-secondary-ip',
+      mode: 'execute',
+      idempotencyKey: 'k',
+      riskLevel: 'low',
+      target: { nicRef: 'eni-1' },
+      auth: { mode: 'instance-identity' },
+      basedOn: [],
+      preconditions: [],
+      expectedEffects: [],
+      steps: [],
+    };
+    const r = checkPluginResult(result({ actionPlans: [plan] }));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues[0]?.path).toBe('/status/actionPlans/0/mode');
+  });
+
+  it('names the capability each output field needs', () => {
+    const status = { observedAt: 'x', resources: [{}], actionPlans: [{}], events: [] } as never;
+    expect(capabilityViolations(status, ['propose.dynamicConfig'])).toEqual([
+      { field: 'actionPlans', capability: 'propose.providerAction' },
+    ]);
+    expect(capabilityViolations(status, ['propose.dynamicConfig', 'propose.providerAction'])).toEqual([]);
+  });
+
+  it('makeRequest builds a valid request', () => {
+    expect(validate(schemaCatalog['plugin-request.schema.json']!, makeRequest({ events: [observed('10.0.0.2/32')] })).ok).toBe(
+      true,
+    );
+  });
+});
+
+describe('helpers', () => {
+  it('parses durations', () => {
+    expect(parseDuration('300s')).toBe(300_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('250ms')).toBe(250);
+    expect(() => parseDuration('5 minutes')).toThrow(/invalid duration/);
+  });
+
+  it('matches CIDRs', () => {
+    expect(cidrContains('10.88.60.0/24', '10.88.60.9')).toBe(true);
+    expect(cidrContains('10.88.60.0/24', '10.88.61.9')).toBe(false);
+    expect(cidrContains('0.0.0.0/0', '192.0.2.1')).toBe(true);
+  });
+});
+
+describe('published JSON Schemas', () => {
+  it('are committed and current for every catalogue entry', () => {
+    for (const [file, schema] of Object.entries(schemaCatalog)) {
+      const committed = JSON.parse(readFileSync(new URL(`../schema/${file}`, import.meta.url), 'utf8'));
+      expect(committed, file).toEqual(toJsonSchema(schema, file));
+    }
+  });
+
+  it('SDK_VERSION matches package.json', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(SDK_VERSION).toBe(pkg.version);
+  });
+});
