@@ -21,6 +21,9 @@ export interface CallContext {
 
 export type Handler<P> = (params: P, ctx: CallContext) => unknown | Promise<unknown>;
 
+/** The peer went away (EOF, broken pipe, or close()) while a request was pending. */
+export class ConnectionClosed extends Error {}
+
 /** Why a request was aborted, so the connection can suppress the answer to a cancelled call. */
 export class CancelledByPeer extends Error {
   constructor(readonly reason?: string) {
@@ -57,10 +60,11 @@ export interface ConnectionOptions {
  * class owns what it does not: framing, batches, params validation and error codes.
  */
 export class RpcConnection {
-  private readonly server = new JSONRPCServer<CallContext>();
+  // Errors are mapped (and internal ones reported) in mapError; the library's own console logging is off.
+  private readonly server = new JSONRPCServer<CallContext>({ errorListener: () => {} });
   private readonly client: JSONRPCClient<void>;
   private readonly inflight = new Map<string, AbortController>();
-  private readonly pending = new Set<string>();
+  private readonly pending = new Map<string, (err: Error) => void>();
   private readonly writer: LineWriter;
   private nextId = 1;
   private closed = false;
@@ -103,25 +107,29 @@ export class RpcConnection {
   /** Send a request; resolves with the result or rejects with a ProtocolError carrying the peer's code. */
   request(method: string, params: unknown): { id: string; result: Promise<unknown> } {
     const id = `${this.opts.idPrefix}${this.nextId++}`;
-    this.pending.add(id);
-    const result = Promise.resolve(this.client.requestAdvanced({ jsonrpc: '2.0', id, method, params })).then(
-      (res: JSONRPCResponse) => {
-        this.pending.delete(id);
-        if (res.error) throw new ProtocolError(res.error.code, res.error.message, res.error.data);
-        return res.result;
-      },
-      (err: unknown) => {
-        this.pending.delete(id);
-        throw err;
-      },
-    );
+    if (this.closed) return { id, result: Promise.reject(new ConnectionClosed('connection is closed')) };
+    const result = new Promise<unknown>((resolve, reject) => {
+      this.pending.set(id, reject);
+      Promise.resolve(this.client.requestAdvanced({ jsonrpc: '2.0', id, method, params })).then(
+        (res: JSONRPCResponse) => {
+          if (!this.pending.delete(id)) return;
+          if (res.error) reject(new ProtocolError(res.error.code, res.error.message, res.error.data));
+          else resolve(res.result);
+        },
+        (err: unknown) => {
+          if (this.pending.delete(id)) reject(err);
+        },
+      );
+    });
     return { id, result };
   }
 
   /** Stop waiting for a request locally: its promise rejects now, a late answer is ignored and reported. */
   abandon(id: string, error: Error): void {
-    if (!this.pending.delete(id)) return;
-    this.client.receive({ jsonrpc: '2.0', id, error: { code: ErrorCodes.RequestCancelled, message: error.message } });
+    const reject = this.pending.get(id);
+    if (!reject) return;
+    this.pending.delete(id);
+    reject(error);
   }
 
   notify(method: string, params: unknown): void {
@@ -144,8 +152,10 @@ export class RpcConnection {
     if (this.closed) return;
     this.closed = true;
     for (const ctl of this.inflight.values()) ctl.abort(new CancelledByPeer('connection closed'));
-    this.client.rejectAllPendingRequests(err ? `connection closed: ${err.message}` : 'connection closed');
+    const reason = new ConnectionClosed(err ? `connection closed: ${err.message}` : 'connection closed');
+    for (const reject of this.pending.values()) reject(reason);
     this.pending.clear();
+    this.client.rejectAllPendingRequests(reason.message);
     this.opts.onClose?.(err);
   }
 

@@ -1,0 +1,275 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { PluginError, PluginProcess, type PluginProcessOptions, PluginSupervisor } from '../src/client/index.js';
+import { makeEvent, makeRequest } from '../src/testing/index.js';
+import { example, fixture, pidAlive } from './helpers.js';
+
+const started: PluginProcess[] = [];
+afterEach(async () => {
+  for (const p of started.splice(0)) if (p.running) await p.kill();
+});
+
+function plugin(file: string, extra: Partial<PluginProcessOptions> = {}): PluginProcess {
+  const p = new PluginProcess({
+    executable: file.startsWith('/') ? file : fixture(file),
+    pluginName: file,
+    host: { name: 'test', version: '0' },
+    granted: ['propose.dynamicConfig'],
+    ...extra,
+  });
+  started.push(p);
+  return p;
+}
+
+const observed = makeEvent({
+  type: 'routerd.client.ipv4.observed',
+  payload: { address: '10.88.60.9/32', domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+});
+
+async function rejection(p: Promise<unknown>): Promise<PluginError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PluginError);
+  return err as PluginError;
+}
+
+describe('PluginProcess with well-behaved plugins', () => {
+  it('handshakes and runs, reporting plugin and SDK versions', async () => {
+    const p = plugin('good-plugin.mjs');
+    const init = await p.start();
+    expect(init.plugin).toEqual({ name: 'good-plugin', version: '1.2.3' });
+    expect(init.sdk?.name).toBe('@routerd/plugin-sdk');
+    const res = await p.run(makeRequest({ events: [observed] }));
+    expect(res.status.resources?.[0]?.metadata.name).toBe('onprem-10-88-60-9');
+    const exit = await p.stop();
+    expect(exit).toMatchObject({ exitCode: 0, forced: false, leakedProcesses: false });
+  });
+
+  it('gives the child only PATH, explicit variables and the cookie', async () => {
+    process.env.ROUTERD_TEST_SECRET = 'must-not-leak';
+    const p = plugin('good-plugin.mjs', { env: { EXTRA: 'yes' } });
+    await p.start();
+    const res = await p.run(makeRequest({ trigger: { type: 'manual', topic: 'env' } }));
+    const env = JSON.parse(res.status.diagnostics?.[0]?.summary ?? '{}');
+    expect(Object.keys(env).sort()).toEqual(['EXTRA', 'PATH', 'ROUTERD_HOST_PID', 'ROUTERD_PLUGIN_MAGIC_COOKIE']);
+    delete process.env.ROUTERD_TEST_SECRET;
+  });
+
+  it('runs in its own process group', async () => {
+    const p = plugin('good-plugin.mjs');
+    await p.start();
+    const { execFileSync } = await import('node:child_process');
+    const pgid = Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(p.pid)]).toString().trim());
+    expect(pgid).toBe(p.pid);
+    expect(pgid).not.toBe(Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(process.pid)]).toString().trim()));
+  });
+
+  it('a plugin without the SDK (Python, from the protocol doc alone) completes a handshake and a run', async () => {
+    const p = plugin(example('no-sdk-python/plugin.py'));
+    const init = await p.start();
+    expect(init.plugin.name).toBe('no-sdk-python');
+    const res = await p.run(makeRequest({ events: [observed] }));
+    expect(res.status.resources?.[0]).toMatchObject({
+      kind: 'RemoteAddressClaim',
+      metadata: { name: 'onprem-10-88-60-9' },
+      spec: { address: '10.88.60.9/32', ownerNode: 'onprem' },
+    });
+    expect((await p.stop()).exitCode).toBe(0);
+  });
+
+  it('delivers events/publish from an observer with observe.events granted', async () => {
+    const published: unknown[] = [];
+    const p = plugin('observer-plugin.mjs', {
+      granted: ['observe.events'],
+      onPublish: (params) => {
+        published.push(...params.events);
+        return { accepted: ['x'], duplicates: [], rejected: [] };
+      },
+    });
+    await p.start();
+    await expect.poll(() => published.length).toBe(1);
+    expect(published[0]).toMatchObject({ type: 'routerd.client.ipv4.observed', ttl: '300s' });
+  });
+});
+
+describe('PluginProcess with misbehaving plugins', () => {
+  it('counts a stdout banner as a protocol violation and keeps working', async () => {
+    const p = plugin('banner.mjs');
+    await p.start();
+    expect(p.session?.stats.stdoutViolations).toBe(1);
+    expect(p.session?.stats.firstViolation).toBe('Welcome to my plugin v1!');
+    expect((await p.run(makeRequest({ events: [observed] }))).status.resources).toHaveLength(1);
+  });
+
+  it('tears down on a banner when strictStdout is set', async () => {
+    const p = plugin('banner.mjs', { strictStdout: true });
+    const err = await rejection(p.start());
+    expect(['PROCESS_EXITED', 'HANDSHAKE_FAILED']).toContain(err.code);
+    expect(p.running).toBe(false);
+  });
+
+  it('times out a plugin that never answers, and kills it', async () => {
+    const p = plugin('never-answers.mjs', { handshakeTimeoutMs: 300 });
+    const err = await rejection(p.start());
+    expect(err.code).toBe('HANDSHAKE_TIMEOUT');
+    expect(err.message).toMatch(/did not answer initialize within 300 ms/);
+    expect(pidAlive(p.pid!)).toBe(false);
+  });
+
+  it('reports a crash mid-call with exit code and stderr tail', async () => {
+    const p = plugin('crash-mid-call.mjs');
+    await p.start();
+    const err = await rejection(p.run(makeRequest()));
+    expect(err.code).toBe('PROCESS_EXITED');
+    expect(err.message).toMatch(/exit code 3/);
+    expect(err.details.stderrTail).toContain('about to crash');
+  });
+
+  it('kills a grandchild the plugin leaked into its group', async () => {
+    const logs: { msg: string; fields: Record<string, unknown> }[] = [];
+    const p = plugin('leaks-grandchild.mjs', { granted: [], onLog: (e) => logs.push(e) });
+    await p.start();
+    await expect.poll(() => logs.find((l) => l.msg === 'grandchild')).toBeTruthy();
+    const grandchild = logs.find((l) => l.msg === 'grandchild')!.fields.pid as number;
+    expect(pidAlive(grandchild)).toBe(true);
+    const exit = await p.stop();
+    expect(exit.leakedProcesses).toBe(true);
+    await expect.poll(() => pidAlive(grandchild)).toBe(false);
+  });
+
+  it('fails the handshake when the plugin declares an ungranted capability, naming it', async () => {
+    const p = plugin('claims-ungranted.mjs');
+    const err = await rejection(p.start());
+    expect(err.code).toBe('CAPABILITY_NOT_GRANTED');
+    expect(err.message).toMatch(/propose\.providerAction/);
+    expect(p.running).toBe(false);
+  });
+
+  it('refuses an invalid result with the field path', async () => {
+    const p = plugin('raw-plugin.mjs', { args: ['invalid-result'] });
+    await p.start();
+    const err = await rejection(p.run(makeRequest()));
+    expect(err.code).toBe('RESULT_SCHEMA_INVALID');
+    expect(err.message).toMatch(/\/status\/observedAt/);
+  });
+
+  it('refuses a whole result that contains output needing an ungranted capability', async () => {
+    const p = plugin('raw-plugin.mjs', { args: ['ungranted-plans'] });
+    await p.start();
+    const err = await rejection(p.run(makeRequest()));
+    expect(err.code).toBe('CAPABILITY_NOT_GRANTED');
+    expect(err.details.capability).toBe('propose.providerAction');
+  });
+
+  it('keeps draining stderr while a plugin floods it', async () => {
+    const p = plugin('flood-stderr.mjs');
+    await p.start();
+    const res = await p.run(makeRequest(), { timeoutMs: 20_000 });
+    expect(res.status.diagnostics?.[0]?.summary).toBe('flooded');
+    await expect.poll(() => p.stderrTail.toString()).toContain('END-OF-FLOOD');
+    expect(p.stderrTail.toString().length).toBeLessThanOrEqual(16 * 1024);
+  });
+
+  it('escalates to signals for a plugin that ignores stdin EOF and SIGTERM', async () => {
+    const p = plugin('raw-plugin.mjs', { args: ['ignore-eof'] });
+    await p.start();
+    const exit = await p.stop();
+    expect(exit.forced).toBe(true);
+    expect(exit.signal).toBe('SIGKILL');
+    expect(pidAlive(p.pid!)).toBe(false);
+  });
+
+  it('cancels at the deadline; a plugin that honours cancel stays usable', async () => {
+    const progress: unknown[] = [];
+    const p = plugin('good-plugin.mjs', { cancelGraceMs: 500, onProgress: (x) => progress.push(x) });
+    await p.start();
+    const err = await rejection(p.run(makeRequest({ trigger: { type: 'manual', topic: 'sleep:5000' } }), { timeoutMs: 200 }));
+    expect(err.code).toBe('REQUEST_TIMEOUT');
+    expect(progress).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(p.running).toBe(true);
+    expect((await p.run(makeRequest({ events: [observed] }))).status.resources).toHaveLength(1);
+    expect(p.session?.stats.lateResponses).toBe(0);
+  });
+
+  it('kills a plugin that cannot even answer a ping after the cancel grace', async () => {
+    const p = plugin('raw-plugin.mjs', { args: ['wedge'], cancelGraceMs: 300 });
+    await p.start();
+    const err = await rejection(p.run(makeRequest(), { timeoutMs: 200 }));
+    expect(err.code).toBe('REQUEST_TIMEOUT');
+    const exit = await p.waitExit();
+    expect(exit.signal).toBe('SIGKILL');
+    expect(pidAlive(p.pid!)).toBe(false);
+  });
+
+  it('a plugin started by hand without the cookie says what it is and exits 1', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(fixture('good-plugin.mjs'), [], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/is a routerd plugin/);
+  });
+
+  it('refuses a relative executable path', async () => {
+    const p = new PluginProcess({ executable: 'plugin.mjs', pluginName: 'x', host: { name: 't', version: '0' }, granted: [] });
+    await expect(p.start()).rejects.toThrow(/absolute path/);
+  });
+});
+
+describe('PluginSupervisor', () => {
+  it('restarts a crashing long-lived plugin within its budget, then marks it degraded', async () => {
+    const states: string[] = [];
+    const sup = new PluginSupervisor({
+      executable: fixture('crash-mid-call.mjs'),
+      pluginName: 'crasher',
+      host: { name: 't', version: '0' },
+      granted: ['propose.dynamicConfig'],
+      lifecycle: 'longLived',
+      restartBudget: { maxRestarts: 2, windowMs: 60_000 },
+      backoff: { baseMs: 10, maxMs: 50 },
+      onStateChange: (s) => states.push(s),
+    });
+    await sup.start();
+    // Budget 2: the first two crashes are restarted, the third marks the plugin degraded.
+    for (let crash = 1; crash <= 3; crash++) {
+      await expect.poll(() => sup.state, { timeout: 10_000 }).toBe('running');
+      await sup.run(makeRequest()).catch(() => {});
+      await expect.poll(() => sup.state).not.toBe('running');
+    }
+    await expect.poll(() => sup.state).toBe('degraded');
+    expect(states.filter((s) => s === 'backoff')).toHaveLength(2);
+    expect(sup.state).toBe('degraded');
+    expect(sup.lastError).toMatch(/restart budget/);
+    await expect(sup.run(makeRequest())).rejects.toMatchObject({ code: 'DEGRADED' });
+    await sup.stop();
+  });
+
+  it('does not restart-loop on a handshake refusal', async () => {
+    const sup = new PluginSupervisor({
+      executable: fixture('claims-ungranted.mjs'),
+      pluginName: 'greedy',
+      host: { name: 't', version: '0' },
+      granted: ['propose.dynamicConfig'],
+      lifecycle: 'longLived',
+    });
+    await expect(sup.start()).rejects.toMatchObject({ code: 'CAPABILITY_NOT_GRANTED' });
+    expect(sup.state).toBe('degraded');
+  });
+
+  it('spawns a one-shot plugin per run and leaves nothing running', async () => {
+    const sup = new PluginSupervisor({
+      executable: fixture('good-plugin.mjs'),
+      pluginName: 'good',
+      host: { name: 't', version: '0' },
+      granted: ['propose.dynamicConfig'],
+      lifecycle: 'oneShot',
+    });
+    await sup.start();
+    const res = await sup.run(makeRequest({ events: [observed] }));
+    expect(res.status.resources).toHaveLength(1);
+    expect(sup.process).toBeUndefined();
+    await sup.stop();
+  });
+});
