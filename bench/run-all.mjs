@@ -36,7 +36,9 @@ for (const r of results) {
   lines.push('| metric | value | baseline | ratio |', '|---|---|---|---|');
   for (const row of r.rows) {
     const base = row.baseline ? `${fmt(row.baseline)} ${row.unit} (${row.baselineLabel ?? 'baseline'})` : '—';
-    lines.push(`| ${row.metric} | ${fmt(row.value)} ${row.unit} | ${base} | ${row.ratio ? row.ratio.toFixed(2) : '—'} |`);
+    lines.push(
+      `| ${row.metric} | ${fmt(row.value)} ${row.unit} | ${base} | ${row.ratio ? row.ratio.toFixed(2) : '—'} |`,
+    );
   }
   if (r.notes?.length) lines.push('', ...r.notes.map((n) => `- ${n}`));
   lines.push('');

@@ -22,7 +22,9 @@ for (const [file, schema] of Object.entries(schemaCatalog)) {
 }
 const extra = readdirSync(dir).filter((f) => f.endsWith('.json') && !(f in schemaCatalog));
 if (check && (stale.length || extra.length)) {
-  console.error(`stale JSON Schemas: ${[...stale, ...extra].join(', ')}; run pnpm schemas and commit the result`);
+  console.error(
+    `stale JSON Schemas: ${[...stale, ...extra].join(', ')}; run pnpm schemas and commit the result`,
+  );
   process.exit(1);
 }
 console.log(check ? 'schemas are current' : `wrote ${stale.length} schema file(s)`);

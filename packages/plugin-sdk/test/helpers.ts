@@ -38,6 +38,7 @@ export class RawPeer {
     this.child.stdin.write(text);
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: wire messages are asserted field by field in the tests
   next(timeoutMs = 5000): Promise<any> {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('no message')), timeoutMs);

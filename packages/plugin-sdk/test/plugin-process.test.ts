@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { PluginError, PluginProcess, type PluginProcessOptions, PluginSupervisor } from '../src/client/index.js';
+import {
+  PluginError,
+  PluginProcess,
+  type PluginProcessOptions,
+  PluginSupervisor,
+} from '../src/client/index.js';
 import { makeEvent, makeRequest } from '../src/testing/index.js';
 import { example, fixture, pidAlive } from './helpers.js';
 
@@ -52,7 +57,12 @@ describe('PluginProcess with well-behaved plugins', () => {
     await p.start();
     const res = await p.run(makeRequest({ trigger: { type: 'manual', topic: 'env' } }));
     const env = JSON.parse(res.status.diagnostics?.[0]?.summary ?? '{}');
-    expect(Object.keys(env).sort()).toEqual(['EXTRA', 'PATH', 'ROUTERD_HOST_PID', 'ROUTERD_PLUGIN_MAGIC_COOKIE']);
+    expect(Object.keys(env).sort()).toEqual([
+      'EXTRA',
+      'PATH',
+      'ROUTERD_HOST_PID',
+      'ROUTERD_PLUGIN_MAGIC_COOKIE',
+    ]);
     delete process.env.ROUTERD_TEST_SECRET;
   });
 
@@ -60,9 +70,19 @@ describe('PluginProcess with well-behaved plugins', () => {
     const p = plugin('good-plugin.mjs');
     await p.start();
     const { execFileSync } = await import('node:child_process');
-    const pgid = Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(p.pid)]).toString().trim());
+    const pgid = Number(
+      execFileSync('ps', ['-o', 'pgid=', '-p', String(p.pid)])
+        .toString()
+        .trim(),
+    );
     expect(pgid).toBe(p.pid);
-    expect(pgid).not.toBe(Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(process.pid)]).toString().trim()));
+    expect(pgid).not.toBe(
+      Number(
+        execFileSync('ps', ['-o', 'pgid=', '-p', String(process.pid)])
+          .toString()
+          .trim(),
+      ),
+    );
   });
 
   it('a plugin without the SDK (Python, from the protocol doc alone) completes a handshake and a run', async () => {
@@ -184,7 +204,9 @@ describe('PluginProcess with misbehaving plugins', () => {
     const progress: unknown[] = [];
     const p = plugin('good-plugin.mjs', { cancelGraceMs: 500, onProgress: (x) => progress.push(x) });
     await p.start();
-    const err = await rejection(p.run(makeRequest({ trigger: { type: 'manual', topic: 'sleep:5000' } }), { timeoutMs: 200 }));
+    const err = await rejection(
+      p.run(makeRequest({ trigger: { type: 'manual', topic: 'sleep:5000' } }), { timeoutMs: 200 }),
+    );
     expect(err.code).toBe('REQUEST_TIMEOUT');
     expect(progress).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 700));
@@ -205,7 +227,10 @@ describe('PluginProcess with misbehaving plugins', () => {
 
   it('a plugin started by hand without the cookie says what it is and exits 1', async () => {
     const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(fixture('good-plugin.mjs'), [], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    const r = spawnSync(fixture('good-plugin.mjs'), [], {
+      env: { PATH: process.env.PATH },
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -213,7 +238,12 @@ describe('PluginProcess with misbehaving plugins', () => {
   });
 
   it('refuses a relative executable path', async () => {
-    const p = new PluginProcess({ executable: 'plugin.mjs', pluginName: 'x', host: { name: 't', version: '0' }, granted: [] });
+    const p = new PluginProcess({
+      executable: 'plugin.mjs',
+      pluginName: 'x',
+      host: { name: 't', version: '0' },
+      granted: [],
+    });
     await expect(p.start()).rejects.toThrow(/absolute path/);
   });
 });

@@ -111,9 +111,12 @@ describe('results and capabilities', () => {
   });
 
   it('makeRequest builds a valid request', () => {
-    expect(validate(schemaCatalog['plugin-request.schema.json']!, makeRequest({ events: [observed('10.0.0.2/32')] })).ok).toBe(
-      true,
-    );
+    expect(
+      validate(
+        schemaCatalog['plugin-request.schema.json']!,
+        makeRequest({ events: [observed('10.0.0.2/32')] }),
+      ).ok,
+    ).toBe(true);
   });
 });
 

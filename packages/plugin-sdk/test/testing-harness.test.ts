@@ -27,7 +27,8 @@ const inProcess = definePlugin({
 
 const hosts: Record<string, () => Promise<TestHost>> = {
   'in-process': () => createTestHost(inProcess, { granted: ['propose.dynamicConfig'] }),
-  'child process': () => spawnTestHost({ executable: fixture('good-plugin.mjs') }, { granted: ['propose.dynamicConfig'] }),
+  'child process': () =>
+    spawnTestHost({ executable: fixture('good-plugin.mjs') }, { granted: ['propose.dynamicConfig'] }),
 };
 
 describe.each(Object.keys(hosts))('one test, %s', (kind) => {
@@ -66,7 +67,10 @@ describe('SDK runtime details', () => {
       run: () => ({ events: [{ type: 'x.y', payload: {} }] }),
     });
     const host = await createTestHost(p, { granted: ['propose.dynamicConfig'] });
-    await expect(host.run()).rejects.toMatchObject({ code: 'CAPABILITY_NOT_GRANTED', details: { capability: 'observe.events' } });
+    await expect(host.run()).rejects.toMatchObject({
+      code: 'CAPABILITY_NOT_GRANTED',
+      details: { capability: 'observe.events' },
+    });
     await host.close();
   });
 

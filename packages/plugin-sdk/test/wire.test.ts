@@ -64,13 +64,17 @@ describe('SDK plugin on the wire', () => {
         limits: { maxMessageBytes: 1024, maxInFlight: 1, defaultTimeoutMs: 1000 },
       }),
     );
-    expect(await peer.next()).toMatchObject({ error: { code: -32022, data: { supported: [1], requested: 7 } } });
+    expect(await peer.next()).toMatchObject({
+      error: { code: -32022, data: { supported: [1], requested: 7 } },
+    });
   });
 
   it('accepts CRLF line endings and Unicode, and answers a 1 MiB message', async () => {
     peer = new RawPeer(fixture('good-plugin.mjs'));
     await peer.initialize();
-    const req = makeRequest({ trigger: { type: 'manual', topic: `日本語-ünïcödé-${'x'.repeat(1024 * 1024)}` } });
+    const req = makeRequest({
+      trigger: { type: 'manual', topic: `日本語-ünïcödé-${'x'.repeat(1024 * 1024)}` },
+    });
     peer.send(`${JSON.stringify({ jsonrpc: '2.0', id: 'u1', method: 'plugin/run', params: req })}\r\n`);
     const msg = await peer.next();
     expect(msg.id).toBe('u1');
@@ -83,7 +87,9 @@ describe('SDK plugin on the wire', () => {
     peer.send(rpc(9, 'plugin/run', makeRequest({ trigger: { type: 'manual', topic: 'sleep:3000' } })));
     const progress = await peer.next();
     expect(progress.method).toBe('notifications/progress');
-    peer.send(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 9 } })}\n`);
+    peer.send(
+      `${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 9 } })}\n`,
+    );
     peer.send(rpc(10, 'ping'));
     expect(await peer.next()).toMatchObject({ id: 10, result: {} });
     await new Promise((r) => setTimeout(r, 200));

@@ -97,9 +97,12 @@ export class HostSession {
       onTrace: opts.onTrace,
     });
     this.conn.on(Methods.publish, PublishParams, async (params) => {
-      if (!this.ready) throw new ProtocolError(ErrorCodes.NotInitialized, 'events/publish before the handshake completed');
-      if (!this.opts.granted.includes('observe.events')) throw capabilityNotGranted('observe.events', 'events/publish');
-      if (!this.opts.onPublish) throw new ProtocolError(ErrorCodes.MethodNotFound, 'this host does not accept events/publish');
+      if (!this.ready)
+        throw new ProtocolError(ErrorCodes.NotInitialized, 'events/publish before the handshake completed');
+      if (!this.opts.granted.includes('observe.events'))
+        throw capabilityNotGranted('observe.events', 'events/publish');
+      if (!this.opts.onPublish)
+        throw new ProtocolError(ErrorCodes.MethodNotFound, 'this host does not accept events/publish');
       return this.opts.onPublish(params);
     });
     this.conn.on(Methods.progress, ProgressParams, (p) => this.opts.onProgress?.(p));
@@ -141,7 +144,10 @@ export class HostSession {
     try {
       raw = await withTimeout(result, timeoutMs, () => {
         this.conn.abandon(id, new Error('handshake timeout'));
-        return new PluginError('HANDSHAKE_TIMEOUT', `plugin did not answer initialize within ${timeoutMs} ms`);
+        return new PluginError(
+          'HANDSHAKE_TIMEOUT',
+          `plugin did not answer initialize within ${timeoutMs} ms`,
+        );
       });
     } catch (err) {
       if (err instanceof ProtocolError) {
@@ -161,7 +167,9 @@ export class HostSession {
     }
     const r = validate(InitializeResult, raw);
     if (!r.ok) {
-      throw new PluginError('HANDSHAKE_FAILED', `invalid initialize result: ${formatIssues(r.issues)}`, { issues: r.issues });
+      throw new PluginError('HANDSHAKE_FAILED', `invalid initialize result: ${formatIssues(r.issues)}`, {
+        issues: r.issues,
+      });
     }
     const res = r.value;
     if (!params.supportedProtocolVersions.includes(res.protocolVersion)) {
@@ -200,7 +208,8 @@ export class HostSession {
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
       if (!options.signal) return;
-      onAbort = () => reject(cancel('cancelled by host', new PluginError('CANCELLED', 'run cancelled by the host')));
+      onAbort = () =>
+        reject(cancel('cancelled by host', new PluginError('CANCELLED', 'run cancelled by the host')));
       if (options.signal.aborted) onAbort();
       else options.signal.addEventListener('abort', onAbort, { once: true });
     });
@@ -208,7 +217,10 @@ export class HostSession {
     try {
       raw = await Promise.race([
         withTimeout(result, timeoutMs, () =>
-          cancel('deadline exceeded', new PluginError('REQUEST_TIMEOUT', `plugin/run did not finish within ${timeoutMs} ms`)),
+          cancel(
+            'deadline exceeded',
+            new PluginError('REQUEST_TIMEOUT', `plugin/run did not finish within ${timeoutMs} ms`),
+          ),
         ),
         aborted,
       ]);
@@ -216,7 +228,9 @@ export class HostSession {
       if (err instanceof ProtocolError) {
         const capability = (err.data as { capability?: string } | undefined)?.capability;
         if (err.code === ErrorCodes.DeadlineExceeded) {
-          throw new PluginError('REQUEST_TIMEOUT', `plugin reported its deadline exceeded: ${err.message}`, { rpcCode: err.code });
+          throw new PluginError('REQUEST_TIMEOUT', `plugin reported its deadline exceeded: ${err.message}`, {
+            rpcCode: err.code,
+          });
         }
         throw new PluginError(
           err.code === ErrorCodes.CapabilityNotGranted ? 'CAPABILITY_NOT_GRANTED' : 'RPC_ERROR',
@@ -235,9 +249,13 @@ export class HostSession {
   checkResult(raw: unknown): PluginResult {
     const checked = checkPluginResult(raw);
     if (!checked.ok) {
-      throw new PluginError('RESULT_SCHEMA_INVALID', `plugin returned an invalid result: ${formatIssues(checked.issues)}`, {
-        issues: checked.issues,
-      });
+      throw new PluginError(
+        'RESULT_SCHEMA_INVALID',
+        `plugin returned an invalid result: ${formatIssues(checked.issues)}`,
+        {
+          issues: checked.issues,
+        },
+      );
     }
     const violation = capabilityViolations(checked.value.status, this.opts.granted)[0];
     if (violation) {

@@ -88,14 +88,20 @@ export class PluginProcess {
   private spawnChild(): void {
     const o = this.options;
     if (!isAbsolute(o.executable)) {
-      throw new PluginError('SPAWN_FAILED', `plugin executable must be an absolute path, got "${o.executable}"`);
+      throw new PluginError(
+        'SPAWN_FAILED',
+        `plugin executable must be an absolute path, got "${o.executable}"`,
+      );
     }
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
     for (const name of o.inheritEnv ?? []) {
       const v = process.env[name];
       if (v !== undefined) env[name] = v;
     }
-    Object.assign(env, o.env ?? {}, { [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE, ROUTERD_HOST_PID: String(process.pid) });
+    Object.assign(env, o.env ?? {}, {
+      [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
+      ROUTERD_HOST_PID: String(process.pid),
+    });
     const child = spawn(o.executable, o.args ?? [], {
       shell: false,
       detached: true,
@@ -132,7 +138,8 @@ export class PluginProcess {
     if (o.strictStdout) {
       this.session.onViolation(() => void this.kill());
     }
-    if (spawnError) throw new PluginError('SPAWN_FAILED', `cannot start ${o.executable}: ${(spawnError as Error).message}`);
+    if (spawnError)
+      throw new PluginError('SPAWN_FAILED', `cannot start ${o.executable}: ${(spawnError as Error).message}`);
     this.exited.then((info) => {
       if (spawnError && child.pid === undefined) return;
       o.onExit?.(info);
@@ -166,7 +173,11 @@ export class PluginProcess {
    */
   async run(request: PluginRequest, options: RunOptions = {}): Promise<PluginResult> {
     if (!this.running || !this.session) {
-      throw new PluginError('NOT_RUNNING', `plugin ${this.options.pluginName} is not running`, this.exitDetails());
+      throw new PluginError(
+        'NOT_RUNNING',
+        `plugin ${this.options.pluginName} is not running`,
+        this.exitDetails(),
+      );
     }
     try {
       return await this.session.run(request, options);
@@ -258,9 +269,17 @@ export class PluginProcess {
     }
     const message = err instanceof Error ? err.message : String(err);
     const info = this.exitInfo;
-    const how = info ? (info.signal ? `killed by ${info.signal}` : `exit code ${info.exitCode}`) : 'connection closed';
-    return new PluginError('PROCESS_EXITED', `plugin ${this.options.pluginName} exited (${how}) during the call: ${message}`, {
-      ...this.exitDetails(),
-    });
+    const how = info
+      ? info.signal
+        ? `killed by ${info.signal}`
+        : `exit code ${info.exitCode}`
+      : 'connection closed';
+    return new PluginError(
+      'PROCESS_EXITED',
+      `plugin ${this.options.pluginName} exited (${how}) during the call: ${message}`,
+      {
+        ...this.exitDetails(),
+      },
+    );
   }
 }

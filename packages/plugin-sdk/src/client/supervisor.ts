@@ -72,7 +72,11 @@ export class PluginSupervisor {
       // A handshake refusal (ungranted capability, bad version, bad config) will not fix itself: no restart loop.
       const code = err instanceof PluginError ? err.code : 'SPAWN_FAILED';
       const message = err instanceof Error ? err.message : String(err);
-      if (code === 'CAPABILITY_NOT_GRANTED' || code === 'UNSUPPORTED_PROTOCOL_VERSION' || code === 'HANDSHAKE_FAILED') {
+      if (
+        code === 'CAPABILITY_NOT_GRANTED' ||
+        code === 'UNSUPPORTED_PROTOCOL_VERSION' ||
+        code === 'HANDSHAKE_FAILED'
+      ) {
         this.proc = undefined;
         this.setState('degraded', message);
         throw err;
@@ -96,7 +100,10 @@ export class PluginSupervisor {
     const now = this.now();
     this.restarts = this.restarts.filter((t) => now - t < budget.windowMs);
     if (this.restarts.length >= budget.maxRestarts) {
-      this.setState('degraded', `${reason}; restart budget of ${budget.maxRestarts} per ${budget.windowMs / 1000}s used up`);
+      this.setState(
+        'degraded',
+        `${reason}; restart budget of ${budget.maxRestarts} per ${budget.windowMs / 1000}s used up`,
+      );
       return;
     }
     this.restarts.push(now);
@@ -110,9 +117,13 @@ export class PluginSupervisor {
 
   async run(request: PluginRequest, options: RunOptions = {}): Promise<PluginResult> {
     if (this.options.lifecycle === 'oneShot') return this.runOneShot(request, options);
-    if (this.state === 'degraded') throw new PluginError('DEGRADED', `plugin is degraded: ${this.lastError ?? ''}`);
+    if (this.state === 'degraded')
+      throw new PluginError('DEGRADED', `plugin is degraded: ${this.lastError ?? ''}`);
     if (!this.proc || this.state !== 'running') {
-      throw new PluginError('NOT_RUNNING', `plugin is ${this.state}${this.lastError ? `: ${this.lastError}` : ''}`);
+      throw new PluginError(
+        'NOT_RUNNING',
+        `plugin is ${this.state}${this.lastError ? `: ${this.lastError}` : ''}`,
+      );
     }
     return this.proc.run(request, options);
   }

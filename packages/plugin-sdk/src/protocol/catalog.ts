@@ -12,7 +12,11 @@ import {
   PublishParams,
   PublishResult,
 } from './schemas/messages.js';
-import { ClientIpv4Payload, DynamicPartOutcomePayload, ProviderActionPlannedPayload } from './schemas/payloads.js';
+import {
+  ClientIpv4Payload,
+  DynamicPartOutcomePayload,
+  ProviderActionPlannedPayload,
+} from './schemas/payloads.js';
 import { ActionPlan, Directive, RemoteAddressClaim, Resource } from './schemas/resources.js';
 
 /**

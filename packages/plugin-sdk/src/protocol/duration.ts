@@ -6,7 +6,9 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 export function parseDuration(text: string): number {
   if (text === '0') return 0;
   if (!DURATION_PATTERN.test(text)) {
-    throw new Error(`invalid duration "${text}": expected a number with a unit (ms, s, m, h), e.g. 300s or 1h30m`);
+    throw new Error(
+      `invalid duration "${text}": expected a number with a unit (ms, s, m, h), e.g. 300s or 1h30m`,
+    );
   }
   let total = 0;
   for (const m of text.matchAll(PART)) total += Number(m[1]) * (UNIT_MS[m[2]!] ?? 0);

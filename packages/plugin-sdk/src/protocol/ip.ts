@@ -31,7 +31,7 @@ export function parseCidr(text: string): Cidr {
 export function cidrContains(cidr: string | Cidr, ip: string): boolean {
   const c = typeof cidr === 'string' ? parseCidr(cidr) : cidr;
   const mask = c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) >>> 0;
-  return ((ipv4ToInt(ip) & mask) >>> 0) === c.network;
+  return (ipv4ToInt(ip) & mask) >>> 0 === c.network;
 }
 
 /** "10.88.60.9/32" or "10.88.60.9" → "10.88.60.9". */

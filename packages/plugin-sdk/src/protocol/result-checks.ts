@@ -27,13 +27,16 @@ export function capabilityViolations(
     Capability,
   ][]) {
     const value = status[field];
-    if (Array.isArray(value) && value.length > 0 && !held.includes(capability)) out.push({ field, capability });
+    if (Array.isArray(value) && value.length > 0 && !held.includes(capability))
+      out.push({ field, capability });
   }
   return out;
 }
 
 /** Full structural check of a result: schema, then well-known payloads and resource kinds. */
-export function checkPluginResult(value: unknown): { ok: true; value: PluginResult } | { ok: false; issues: Issue[] } {
+export function checkPluginResult(
+  value: unknown,
+): { ok: true; value: PluginResult } | { ok: false; issues: Issue[] } {
   const r = validate(PluginResultSchema, value);
   if (!r.ok) return r;
   const issues: Issue[] = [];

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { Type } from 'arktype';
 import {
   JSONRPCClient,
   JSONRPCErrorException,
@@ -8,7 +9,6 @@ import {
   type JSONRPCResponse,
   JSONRPCServer,
 } from 'json-rpc-2.0';
-import type { Type } from 'arktype';
 import { ErrorCodes, invalidParams, ProtocolError } from '../protocol/errors.js';
 import { validate } from '../protocol/validate.js';
 import { LineDecoder, LineWriter } from './line-transport.js';
@@ -78,7 +78,11 @@ export class RpcConnection {
       (line) => this.onLine(line),
       (bytes) => {
         opts.onOversize?.(bytes);
-        this.sendError(null, ErrorCodes.InvalidRequest, `message of ${bytes} bytes exceeds the limit of ${opts.maxMessageBytes}`);
+        this.sendError(
+          null,
+          ErrorCodes.InvalidRequest,
+          `message of ${bytes} bytes exceeds the limit of ${opts.maxMessageBytes}`,
+        );
       },
     );
     opts.input.on('data', (chunk: Buffer) => decoder.push(chunk));
@@ -175,13 +179,18 @@ export class RpcConnection {
     try {
       msg = JSON.parse(line);
     } catch {
-      if (this.opts.onInvalidLine?.(line) ?? true) this.sendError(null, ErrorCodes.ParseError, 'parse error: not valid JSON');
+      if (this.opts.onInvalidLine?.(line) ?? true)
+        this.sendError(null, ErrorCodes.ParseError, 'parse error: not valid JSON');
       return;
     }
     this.opts.onTrace?.('in', msg);
     if (Array.isArray(msg)) {
       if (this.opts.onBatch?.(line) ?? true) {
-        this.sendError(null, ErrorCodes.InvalidRequest, 'batches are not supported: send one message per line');
+        this.sendError(
+          null,
+          ErrorCodes.InvalidRequest,
+          'batches are not supported: send one message per line',
+        );
       }
       return;
     }
@@ -201,7 +210,11 @@ export class RpcConnection {
       this.client.receive(m as unknown as JSONRPCResponse);
     } else {
       const id = (m.id ?? null) as JSONRPCID;
-      this.sendError(id, ErrorCodes.InvalidRequest, 'invalid request: expected "method", or "result"/"error"');
+      this.sendError(
+        id,
+        ErrorCodes.InvalidRequest,
+        'invalid request: expected "method", or "result"/"error"',
+      );
     }
   }
 

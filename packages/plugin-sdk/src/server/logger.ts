@@ -27,7 +27,9 @@ export function createStderrLogger(
   base: LogFields = {},
 ): Logger {
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
-    write(`${JSON.stringify({ ts: new Date().toISOString(), level, msg, ...redact({ ...base, ...fields }) })}\n`);
+    write(
+      `${JSON.stringify({ ts: new Date().toISOString(), level, msg, ...redact({ ...base, ...fields }) })}\n`,
+    );
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -60,7 +60,8 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
     output: opts.output,
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     idPrefix: 'p:',
-    onInternalError: (err) => log.error('handler failed', { error: err instanceof Error ? err.stack : String(err) }),
+    onInternalError: (err) =>
+      log.error('handler failed', { error: err instanceof Error ? err.stack : String(err) }),
     onClose: () => {
       watchAbort.abort();
       opts.onEnd?.();
@@ -75,10 +76,15 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
     host: init!.host,
     log,
     publish: async (events: EventDraft[]) => {
-      if (!granted().includes('observe.events')) throw capabilityNotGranted('observe.events', 'events/publish');
+      if (!granted().includes('observe.events'))
+        throw capabilityNotGranted('observe.events', 'events/publish');
       const res = await conn.request(Methods.publish, { events }).result;
       const r = validate(PublishResult, res);
-      if (!r.ok) throw new ProtocolError(ErrorCodes.InternalError, `host sent an invalid publish result: ${formatIssues(r.issues)}`);
+      if (!r.ok)
+        throw new ProtocolError(
+          ErrorCodes.InternalError,
+          `host sent an invalid publish result: ${formatIssues(r.issues)}`,
+        );
       return r.value;
     },
   });
@@ -86,7 +92,9 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
   conn.on(Methods.initialize, InitializeParams, (params) => {
     if (state !== 'new') throw new ProtocolError(ErrorCodes.InvalidRequest, 'initialize was already called');
     const offered = params.supportedProtocolVersions ?? [params.protocolVersion];
-    const common = offered.filter((v) => SUPPORTED_PROTOCOL_VERSIONS.includes(v) && v <= params.protocolVersion);
+    const common = offered.filter(
+      (v) => SUPPORTED_PROTOCOL_VERSIONS.includes(v) && v <= params.protocolVersion,
+    );
     if (common.length === 0) {
       throw new ProtocolError(
         ErrorCodes.UnsupportedProtocolVersion,
@@ -117,7 +125,8 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
     if (plugin.watch && granted().includes('observe.events')) {
       const ctx = { ...baseContext(), signal: watchAbort.signal };
       Promise.resolve(plugin.watch(ctx)).catch((err) => {
-        if (!watchAbort.signal.aborted) log.error('watch failed', { error: err instanceof Error ? err.message : String(err) });
+        if (!watchAbort.signal.aborted)
+          log.error('watch failed', { error: err instanceof Error ? err.message : String(err) });
       });
     }
   });
@@ -135,20 +144,25 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
   });
 
   conn.on(Methods.run, null, async (raw, call) => {
-    if (state === 'shutting-down') throw new ProtocolError(ErrorCodes.ShuttingDown, 'plugin is shutting down');
+    if (state === 'shutting-down')
+      throw new ProtocolError(ErrorCodes.ShuttingDown, 'plugin is shutting down');
     if (state !== 'ready') {
       throw new ProtocolError(ErrorCodes.NotInitialized, 'plugin/run before notifications/initialized');
     }
     const v = validate(PluginRequest, raw);
     if (!v.ok) throw invalidParams(v.issues);
     const request = v.value;
-    if (!plugin.run) throw new ProtocolError(ErrorCodes.MethodNotFound, 'this plugin does not implement plugin/run');
+    if (!plugin.run)
+      throw new ProtocolError(ErrorCodes.MethodNotFound, 'this plugin does not implement plugin/run');
 
     const deadline = new Date(request.spec.deadline);
     const ctl = new AbortController();
     const onCancel = () => ctl.abort(call.signal.reason);
     call.signal.addEventListener('abort', onCancel, { once: true });
-    const timer = setTimeout(() => ctl.abort(new DeadlineExceeded()), Math.max(0, deadline.getTime() - Date.now()));
+    const timer = setTimeout(
+      () => ctl.abort(new DeadlineExceeded()),
+      Math.max(0, deadline.getTime() - Date.now()),
+    );
     let lastProgress = 0;
     try {
       const work = Promise.resolve(
@@ -199,9 +213,13 @@ function finishResult(
   if (violation) throw capabilityNotGranted(violation.capability, `status.${violation.field}`);
   const checked = checkPluginResult(result);
   if (!checked.ok) {
-    throw new ProtocolError(ErrorCodes.InternalError, `plugin produced an invalid result: ${formatIssues(checked.issues)}`, {
-      issues: checked.issues,
-    });
+    throw new ProtocolError(
+      ErrorCodes.InternalError,
+      `plugin produced an invalid result: ${formatIssues(checked.issues)}`,
+      {
+        issues: checked.issues,
+      },
+    );
   }
   return checked.value;
 }

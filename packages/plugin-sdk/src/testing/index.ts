@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
+import type { RunOptions } from '../client/host-session.js';
 import { HostSession } from '../client/host-session.js';
 import { PluginProcess } from '../client/plugin-process.js';
-import type { RunOptions } from '../client/host-session.js';
 import { API_VERSION_PLUGIN } from '../protocol/constants.js';
 import type { Event, EventDraft } from '../protocol/schemas/event.js';
 import type {
@@ -77,7 +77,13 @@ function collectPublishes(opts: TestHostOptions, published: EventDraft[]) {
   return async (params: PublishParams): Promise<PublishResult> => {
     published.push(...params.events);
     if (opts.onPublish) return opts.onPublish(params);
-    return { accepted: params.events.map((e, i) => e.id ?? `published-${published.length - params.events.length + i}`), duplicates: [], rejected: [] };
+    return {
+      accepted: params.events.map(
+        (e, i) => e.id ?? `published-${published.length - params.events.length + i}`,
+      ),
+      duplicates: [],
+      rejected: [],
+    };
   };
 }
 
@@ -94,7 +100,11 @@ export async function createTestHost<Config>(
   const toHost = new PassThrough();
   const published: EventDraft[] = [];
   const stderr: string[] = [];
-  const handle = serve(plugin, { input: toPlugin, output: toHost, log: createStderrLogger((l) => stderr.push(l)) });
+  const handle = serve(plugin, {
+    input: toPlugin,
+    output: toHost,
+    log: createStderrLogger((l) => stderr.push(l)),
+  });
   const session = new HostSession(toHost, toPlugin, {
     pluginName: plugin.name,
     host: { name: 'test-host', version: '0' },

@@ -40,7 +40,9 @@ export const Directive = type({
 export type Directive = typeof Directive.infer;
 
 export const Provider = type("'aws' | 'azure' | 'oci' | 'gcp'");
-export const PlanAction = type("'assign-secondary-ip' | 'unassign-secondary-ip' | 'ensure-forwarding-enabled'");
+export const PlanAction = type(
+  "'assign-secondary-ip' | 'unassign-secondary-ip' | 'ensure-forwarding-enabled'",
+);
 
 /** How an executor reads a CLI outcome: regular expressions matched against stderr/stdout. */
 export const StepOutcomes = type({
@@ -86,7 +88,12 @@ export const ActionPlan = type({
   },
   auth: { mode: 'string > 0', 'fallback?': 'string[]' },
   /** The observations (event ids) this plan rests on. */
-  basedOn: type({ eventId: 'string', 'type?': 'string', 'sourceNode?': 'string', 'observedAt?': 'string' }).array(),
+  basedOn: type({
+    eventId: 'string',
+    'type?': 'string',
+    'sourceNode?': 'string',
+    'observedAt?': 'string',
+  }).array(),
   preconditions: type({ name: 'string > 0', expect: 'string > 0', 'ok?': 'boolean' }).array(),
   expectedEffects: 'string[]',
   steps: PlanStep.array(),
