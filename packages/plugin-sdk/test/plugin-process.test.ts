@@ -303,3 +303,21 @@ describe('PluginSupervisor', () => {
     await sup.stop();
   });
 });
+
+describe('concurrency', () => {
+  it('keeps at most limits.maxInFlight calls on the wire and answers each by id', async () => {
+    const p = plugin('good-plugin.mjs', { limits: { maxInFlight: 2 } });
+    await p.start();
+    let peak = 0;
+    const watcher = setInterval(() => {
+      peak = Math.max(peak, p.session?.callsInFlight ?? 0);
+    }, 5);
+    const runs = [300, 100, 200, 50].map((ms) =>
+      p.run(makeRequest({ trigger: { type: 'manual', topic: `sleep:${ms}` } })),
+    );
+    const results = await Promise.all(runs);
+    clearInterval(watcher);
+    expect(results).toHaveLength(4);
+    expect(peak).toBe(2);
+  });
+});

@@ -68,6 +68,8 @@ export class HostSession {
   readonly stats: SessionStats = { stdoutViolations: 0, lateResponses: 0, oversizeMessages: 0 };
   initializeResult?: InitializeResult;
   private ready = false;
+  private inFlight = 0;
+  private readonly queue: (() => void)[] = [];
   private violationListeners: ((line: string) => void)[] = [];
 
   constructor(
@@ -198,6 +200,22 @@ export class HostSession {
    */
   async run(request: PluginRequest, options: RunOptions = {}): Promise<PluginResult> {
     if (!this.ready) throw new PluginError('NOT_RUNNING', 'handshake has not completed');
+    // At most limits.maxInFlight calls are on the wire at once; the rest wait here, in order.
+    if (this.inFlight >= this.limits.maxInFlight) await new Promise<void>((r) => this.queue.push(r));
+    this.inFlight++;
+    try {
+      return await this.runNow(request, options);
+    } finally {
+      this.inFlight--;
+      this.queue.shift()?.();
+    }
+  }
+
+  get callsInFlight(): number {
+    return this.inFlight;
+  }
+
+  private async runNow(request: PluginRequest, options: RunOptions): Promise<PluginResult> {
     const timeoutMs = options.timeoutMs ?? this.limits.defaultTimeoutMs;
     const { id, result } = this.conn.request(Methods.run, request);
     const cancel = (reason: string, error: PluginError) => {
