@@ -1,0 +1,53 @@
+/**
+ * How the sender reacts to each outcome of a delivery attempt, and when it tries again.
+ * Documented in docs/federation.md § Delivery status handling.
+ */
+export type AttemptOutcome =
+  | { kind: 'delivered' }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'auth'; reason: string };
+
+export function classifyStatus(
+  status: number,
+  retryAfterHeader?: string | null,
+  now = Date.now(),
+): AttemptOutcome {
+  if (status >= 200 && status < 300) return { kind: 'delivered' };
+  if (status === 401 || status === 403) return { kind: 'auth', reason: `http ${status}` };
+  if (status === 408 || status === 425 || status === 429 || status >= 500) {
+    return { kind: 'retry', reason: `http ${status}`, retryAfterMs: parseRetryAfter(retryAfterHeader, now) };
+  }
+  // 400/413/415/422 and anything else: sending the same body again cannot succeed.
+  return { kind: 'failed', reason: `http ${status}` };
+}
+
+export function parseRetryAfter(header: string | null | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+export interface BackoffPolicy {
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** ±fraction of jitter, 0.2 = ±20 %. */
+  jitter: number;
+}
+
+/**
+ * Capped exponential backoff with jitter: attempt n (1-based) waits min(max, base·2^(n−1))·U(1−j, 1+j).
+ * A Retry-After is honoured but clamped to [delay, 2·delay] and the cap, so a peer cannot stall us forever.
+ */
+export function nextDelayMs(
+  policy: BackoffPolicy,
+  attempt: number,
+  retryAfterMs?: number,
+  random = Math.random,
+): number {
+  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  const jittered = exp * (1 - policy.jitter + 2 * policy.jitter * random());
+  if (retryAfterMs === undefined) return Math.round(jittered);
+  return Math.round(Math.min(policy.maxDelayMs, Math.max(jittered, Math.min(retryAfterMs, 2 * jittered))));
+}
