@@ -14,7 +14,7 @@ export function classifyStatus(
   now = Date.now(),
 ): AttemptOutcome {
   if (status >= 200 && status < 300) return { kind: 'delivered' };
-  if (status === 401 || status === 403) return { kind: 'auth', reason: `http ${status}` };
+  if (status === 401) return { kind: 'auth', reason: 'http 401' };
   if (status === 408 || status === 425 || status === 429 || status >= 500) {
     return { kind: 'retry', reason: `http ${status}`, retryAfterMs: parseRetryAfter(retryAfterHeader, now) };
   }

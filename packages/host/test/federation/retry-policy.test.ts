@@ -25,7 +25,7 @@ describe('retry policy', () => {
     expect(classifyStatus(200).kind).toBe('delivered');
     expect(classifyStatus(207).kind).toBe('delivered');
     for (const s of [408, 429, 500, 502, 503]) expect(classifyStatus(s).kind).toBe('retry');
-    for (const s of [400, 404, 410, 413, 415, 422]) expect(classifyStatus(s).kind).toBe('failed');
+    for (const s of [400, 403, 404, 410, 413, 415, 422]) expect(classifyStatus(s).kind).toBe('failed');
     expect(classifyStatus(401).kind).toBe('auth');
     expect(classifyStatus(503, '7')).toMatchObject({ kind: 'retry', retryAfterMs: 7000 });
   });

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Event } from '@routerd/plugin-sdk';
+import { MEDIA_BATCH, toCloudEvent } from './cloudevents.js';
+import type { ReceiveOutcome } from './receiver.js';
+import { type AttemptOutcome, classifyStatus } from './retry-policy.js';
+import { SignatureHeaders, type SigningKey, sign } from './signing.js';
+
+export interface PeerClientOptions {
+  endpoint: string;
+  /** This node's name, sent so the receiver picks the right key. */
+  node: string;
+  keys: () => readonly SigningKey[];
+  maxSockets: number;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  now?: () => number;
+}
+
+type PushFields = AttemptOutcome & { status?: number; body?: ReceiveOutcome };
+export type PushResult = PushFields & { latencyMs: number };
+
+/**
+ * The webhook-id of a batch: stable for retries of the identical content (id + expiresAt of each event),
+ * so a retry whose first answer was lost is recognised by the receiver as a replay; a TTL refresh changes
+ * expiresAt and so gets a new id and is processed.
+ */
+export function batchId(events: readonly Event[]): string {
+  const h = createHash('sha256');
+  for (const e of events) h.update(`${e.id}\u0000${e.expiresAt ?? ''}\u0001`);
+  return `b_${h.digest('base64url').slice(0, 32)}`;
+}
+
+/** POSTs signed CloudEvents batches to one peer over a keep-alive agent. Redirects are never followed. */
+export class PeerClient {
+  private readonly agent: Agent;
+  private readonly url: URL;
+
+  constructor(private readonly opts: PeerClientOptions) {
+    this.url = new URL('/v1/events', opts.endpoint);
+    const agentOpts = {
+      keepAlive: true,
+      maxSockets: opts.maxSockets,
+      timeout: opts.requestTimeoutMs ?? 10_000,
+    };
+    this.agent = this.url.protocol === 'https:' ? new HttpsAgent(agentOpts) : new Agent(agentOpts);
+  }
+
+  push(events: readonly Event[]): Promise<PushResult> {
+    const body = Buffer.from(JSON.stringify(events.map(toCloudEvent)));
+    const now = this.opts.now?.() ?? Date.now();
+    const headers = {
+      ...sign(this.opts.keys(), batchId(events), Math.floor(now / 1000), body),
+      [SignatureHeaders.node]: this.opts.node,
+      'content-type': MEDIA_BATCH,
+      'content-length': String(body.length),
+    };
+    const started = performance.now();
+    const send = this.url.protocol === 'https:' ? httpsRequest : request;
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (r: PushFields) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(total);
+        resolve({ ...r, latencyMs: performance.now() - started });
+      };
+      const req = send(this.url, { method: 'POST', headers, agent: this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (err) => done({ kind: 'retry', reason: `response error: ${err.message}` }));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const outcome = classifyStatus(status, res.headers['retry-after'] as string | undefined, now);
+          let parsed: ReceiveOutcome | undefined;
+          try {
+            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ReceiveOutcome;
+          } catch {
+            parsed = undefined;
+          }
+          if (outcome.kind === 'failed' || outcome.kind === 'auth') {
+            const msg = (parsed as unknown as { error?: { message?: string } })?.error?.message;
+            done({ ...outcome, reason: msg ? `${outcome.reason}: ${msg}` : outcome.reason, status });
+          } else done({ ...outcome, status, body: outcome.kind === 'delivered' ? parsed : undefined });
+        });
+      });
+      // One deadline for the whole exchange: connect, send, wait, read.
+      const total = setTimeout(() => {
+        req.destroy(new Error('timeout'));
+      }, this.opts.requestTimeoutMs ?? 10_000);
+      req.setTimeout(this.opts.connectTimeoutMs ?? 3_000, () =>
+        req.destroy(new Error('socket idle timeout')),
+      );
+      req.on('error', (err) => done({ kind: 'retry', reason: `network: ${err.message}` }));
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,68 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The daemon's Prometheus metrics, served at GET /metrics on the control socket. Labels are bounded:
+ * peer names and event types come from config, outcome and reason from fixed lists — never event ids.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  const m = {
+    registry,
+    eventsStored: new Counter({
+      name: 'routerd_events_stored_total',
+      help: 'Events newly stored',
+      labelNames: ['origin'],
+      registers: [registry],
+    }),
+    deliveryAttempts: new Counter({
+      name: 'routerd_delivery_attempts_total',
+      help: 'Delivery requests sent to peers, by outcome',
+      labelNames: ['peer', 'outcome'],
+      registers: [registry],
+    }),
+    delivered: new Counter({
+      name: 'routerd_events_delivered_total',
+      help: 'Events acknowledged by a peer',
+      labelNames: ['peer'],
+      registers: [registry],
+    }),
+    deliveryLatency: new Histogram({
+      name: 'routerd_delivery_latency_seconds',
+      help: 'From event commit to the peer acknowledging it',
+      labelNames: ['peer'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    pending: new Gauge({
+      name: 'routerd_outbox_pending',
+      help: 'Deliveries waiting per peer',
+      labelNames: ['peer'],
+      registers: [registry],
+    }),
+    receiverAccepted: new Counter({
+      name: 'routerd_receiver_events_total',
+      help: 'Events received, by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    receiverRefused: new Counter({
+      name: 'routerd_receiver_refused_total',
+      help: 'Requests refused, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    pruned: new Counter({
+      name: 'routerd_retention_pruned_total',
+      help: 'Rows removed by retention',
+      labelNames: ['table'],
+      registers: [registry],
+    }),
+    prunedUndelivered: new Counter({
+      name: 'routerd_retention_dropped_undelivered_total',
+      help: 'Undelivered, unexpired events removed by retention (counted and logged, never silent)',
+      registers: [registry],
+    }),
+  };
+  return m;
+}
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,246 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Event } from '@routerd/plugin-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { MEDIA_BATCH, toCloudEvent } from '../../src/federation/cloudevents.js';
+import { PeerClient } from '../../src/federation/peer-client.js';
+import {
+  createReceiverApp,
+  listenReceiver,
+  type ReceiveOutcome,
+  type ReceiverStore,
+  type RefusalReason,
+} from '../../src/federation/receiver.js';
+import { generateSecret, parseSecretText } from '../../src/federation/secrets.js';
+import { sign } from '../../src/federation/signing.js';
+
+// The receiver over real loopback HTTP, with an in-memory store standing in for SQLite (the daemon tests
+// exercise the real one); each refusal must answer its status and store nothing.
+const onpremKeys = parseSecretText(generateSecret());
+const otherKeys = parseSecretText(generateSecret());
+const clock = new ManualClock(Date.parse('2026-11-27T06:00:00Z'));
+
+class MemoryStore implements ReceiverStore {
+  events = new Map<string, Event>();
+  webhooks = new Set<string>();
+  webhookSeen(sender: string, id: string) {
+    return this.webhooks.has(`${sender}/${id}`);
+  }
+  commitReceived(sender: string, id: string, events: Event[]): ReceiveOutcome {
+    this.webhooks.add(`${sender}/${id}`);
+    const out: ReceiveOutcome = { accepted: [], duplicates: [], rejected: [] };
+    for (const e of events) {
+      if (this.events.has(e.id)) out.duplicates.push(e.id);
+      else {
+        this.events.set(e.id, e);
+        out.accepted.push(e.id);
+      }
+    }
+    return out;
+  }
+}
+
+const store = new MemoryStore();
+const refused: RefusalReason[] = [];
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  const app = createReceiverApp({
+    group: 'edge',
+    replayWindowMs: 300_000,
+    bodyLimitBytes: 1024 * 1024,
+    keysFor: (node) => ({ onprem: onpremKeys, other: otherKeys })[node],
+    store,
+    clock,
+    metrics: { refused: (r) => refused.push(r), received: () => {}, replayed: () => {} },
+  });
+  server = await listenReceiver(app, { address: '127.0.0.1', port: 0, allowWildcard: false });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => server.close());
+
+let seq = 0;
+function event(over: Partial<Event> = {}): Event {
+  seq++;
+  return {
+    id: `ev-${seq}`,
+    group: 'edge',
+    sourceNode: 'onprem',
+    type: 'routerd.client.ipv4.observed',
+    payload: { address: `10.88.60.${seq % 250}/32`, domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+    observedAt: '2026-11-27T06:00:00Z',
+    expiresAt: '2026-11-27T06:05:00Z',
+    ...over,
+  };
+}
+
+async function post(
+  body: string,
+  opts: { node?: string; keys?: typeof onpremKeys; ts?: number; id?: string; type?: string } = {},
+) {
+  const buf = Buffer.from(body);
+  const headers = {
+    ...sign(opts.keys ?? onpremKeys, opts.id ?? `b_${seq++}`, opts.ts ?? clock.now() / 1000, buf),
+    'routerd-node': opts.node ?? 'onprem',
+    'content-type': opts.type ?? MEDIA_BATCH,
+  };
+  const res = await fetch(`${base}/v1/events`, { method: 'POST', headers, body: buf });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+const batch = (...events: Event[]) => JSON.stringify(events.map(toCloudEvent));
+
+describe('receiver', () => {
+  it('stores a signed batch and lists accepted and duplicate ids', async () => {
+    const a = event();
+    const b = event();
+    expect(await post(batch(a, b))).toEqual({
+      status: 200,
+      body: { accepted: [a.id, b.id], duplicates: [], rejected: [] },
+    });
+    expect(await post(batch(a))).toMatchObject({ status: 200, body: { accepted: [], duplicates: [a.id] } });
+    expect(store.events.get(a.id)).toEqual(a);
+  });
+
+  it('answers a replayed webhook-id as a duplicate without reprocessing', async () => {
+    const a = event();
+    const first = await post(batch(a), { id: 'replay-1' });
+    expect(first.status).toBe(200);
+    store.events.delete(a.id); // if it were reprocessed, it would be stored again
+    const again = await post(batch(a), { id: 'replay-1' });
+    expect(again).toMatchObject({ status: 200, body: { duplicates: [a.id], replay: true } });
+    expect(store.events.has(a.id)).toBe(false);
+  });
+
+  const refusals: [
+    string,
+    () => Promise<{ status: number; body: Record<string, unknown> }>,
+    number,
+    RefusalReason,
+  ][] = [
+    ['bad signature', () => post(batch(event()), { keys: otherKeys }), 401, 'signature'],
+    ['unknown sender', () => post(batch(event()), { node: 'stranger' }), 401, 'unknown-sender'],
+    [
+      'timestamp outside the window',
+      () => post(batch(event()), { ts: clock.now() / 1000 - 301 }),
+      401,
+      'timestamp',
+    ],
+    ['another group', () => post(batch(event({ group: 'other' }))), 403, 'wrong-group'],
+    ['impersonating another node', () => post(batch(event({ sourceNode: 'other' }))), 403, 'wrong-source'],
+    ['malformed event', () => post(batch(event({ observedAt: 'yesterday' }))), 400, 'malformed'],
+    [
+      'malformed payload',
+      () =>
+        post(
+          batch(
+            event({ payload: { address: '10.0.0.0/8', domain: 'lan', ownerSide: 'onprem', source: 'arp' } }),
+          ),
+        ),
+      400,
+      'malformed',
+    ],
+    ['not JSON', () => post('{nope'), 400, 'malformed'],
+    [
+      'oversize event',
+      () => post(batch(event({ type: 'x.big', payload: { blob: 'a'.repeat(70_000) } }))),
+      413,
+      'oversize',
+    ],
+    [
+      'oversize body',
+      () =>
+        post(
+          batch(
+            ...Array.from({ length: 40 }, () =>
+              event({ type: 'x.big', payload: { blob: 'a'.repeat(30_000) } }),
+            ),
+          ),
+        ),
+      413,
+      'oversize',
+    ],
+    ['wrong media type', () => post(batch(event()), { type: 'application/json' }), 415, 'media-type'],
+  ];
+
+  it.each(refusals)('refuses %s with its status and stores nothing', async (_name, send, status, reason) => {
+    const before = store.events.size;
+    refused.length = 0;
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(refused).toEqual([reason]);
+    expect(store.events.size).toBe(before);
+    if (status === 401)
+      expect(res.body).toEqual({ error: { code: 'unauthorized', message: 'unauthorized' } });
+  });
+
+  it('names the field of a malformed event', async () => {
+    const res = await post(batch(event(), event({ observedAt: 'yesterday' })));
+    expect((res.body.error as { issues: { path: string }[] }).issues[0]?.path).toBe('/1/time');
+  });
+
+  it('a batch with one bad event stores none of it', async () => {
+    const good = event();
+    await post(batch(good, event({ sourceNode: 'other' })));
+    expect(store.events.has(good.id)).toBe(false);
+  });
+
+  it('answers health without details', async () => {
+    const res = await fetch(`${base}/v1/health`);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('refuses a wildcard listen address unless allowed', async () => {
+    const app = createReceiverApp({
+      group: 'g',
+      replayWindowMs: 1,
+      bodyLimitBytes: 1,
+      keysFor: () => undefined,
+      store,
+      clock,
+    });
+    await expect(listenReceiver(app, { address: '0.0.0.0', port: 0, allowWildcard: false })).rejects.toThrow(
+      /wildcard/,
+    );
+  });
+});
+
+describe('PeerClient', () => {
+  it('pushes a signed batch and reads the outcome', async () => {
+    const client = new PeerClient({
+      endpoint: base,
+      node: 'onprem',
+      keys: () => onpremKeys,
+      maxSockets: 2,
+      now: () => clock.now(),
+    });
+    const a = event();
+    const r = await client.push([a]);
+    expect(r).toMatchObject({ kind: 'delivered', status: 200, body: { accepted: [a.id] } });
+    const wrong = new PeerClient({
+      endpoint: base,
+      node: 'onprem',
+      keys: () => otherKeys,
+      maxSockets: 1,
+      now: () => clock.now(),
+    });
+    expect(await wrong.push([event()])).toMatchObject({ kind: 'auth', status: 401 });
+    const bad = await client.push([event({ sourceNode: 'other' })]);
+    expect(bad).toMatchObject({ kind: 'failed', status: 403 });
+    expect(bad.kind === 'failed' && bad.reason).toMatch(/claims source node "other"/);
+    client.close();
+    wrong.close();
+  });
+
+  it('reports an unreachable peer as retryable', async () => {
+    const client = new PeerClient({
+      endpoint: 'http://127.0.0.1:9',
+      node: 'onprem',
+      keys: () => onpremKeys,
+      maxSockets: 1,
+    });
+    expect(await client.push([event()])).toMatchObject({ kind: 'retry' });
+    client.close();
+  });
+});
