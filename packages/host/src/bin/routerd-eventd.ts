@@ -1,0 +1,11 @@
+import { main } from '../daemon/main.js';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`routerd-eventd: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,135 @@
+/**
+ * Rules a schema cannot say alone: relations between fields (baseDelay ≤ maxDelay), between resources
+ * (groupRef, pluginRef, duplicate names) and operational guard rails (no wildcard listener by accident).
+ */
+import { parseDuration } from '@routerd/plugin-sdk';
+import { type ConfigIssue, issueIn, type Located, resourceId } from './issues.js';
+import type { AnyResource, EventGroup, EventPeer, EventSubscription, Plugin } from './schemas.js';
+
+export interface ResourceSet {
+  groups: Located<EventGroup>[];
+  peers: Located<EventPeer>[];
+  subscriptions: Located<EventSubscription>[];
+  plugins: Located<Plugin>[];
+}
+
+export function groupByKind(resources: Located<AnyResource>[]): ResourceSet {
+  const set: ResourceSet = { groups: [], peers: [], subscriptions: [], plugins: [] };
+  for (const r of resources) {
+    const k = r.resource.kind;
+    if (k === 'EventGroup') set.groups.push(r as Located<EventGroup>);
+    else if (k === 'EventPeer') set.peers.push(r as Located<EventPeer>);
+    else if (k === 'EventSubscription') set.subscriptions.push(r as Located<EventSubscription>);
+    else set.plugins.push(r as Located<Plugin>);
+  }
+  return set;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function checkRules(
+  all: Located<AnyResource>[],
+  set: ResourceSet,
+  rejected: ReadonlySet<string>,
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (r: Located<AnyResource>, path: string, message: string) =>
+    issues.push(issueIn(r, path, message));
+  const positive = (r: Located<AnyResource>, path: string, value: string) => {
+    if (parseDuration(value) <= 0) add(r, path, `must be longer than 0 (was "${value}")`);
+  };
+
+  // Same Kind/name twice: the second one is the error, and it says where the first one is.
+  const seen = new Map<string, Located<AnyResource>>();
+  for (const r of all) {
+    const id = resourceId(r.resource);
+    const first = seen.get(id);
+    if (first) {
+      add(
+        r,
+        '/metadata/name',
+        `duplicates ${id} already defined in ${first.origin.file} document ${first.origin.document}`,
+      );
+    } else seen.set(id, r);
+  }
+
+  const groups = new Map(set.groups.map((g) => [g.resource.metadata.name, g]));
+  const plugins = new Map(set.plugins.map((p) => [p.resource.metadata.name, p]));
+  const groupRef = (r: Located<EventPeer | EventSubscription>) => {
+    const group = groups.get(r.resource.spec.groupRef);
+    if (!group && !rejected.has(`EventGroup/${r.resource.spec.groupRef}`)) {
+      const known = [...groups.keys()].join(', ') || 'none defined';
+      add(
+        r,
+        '/spec/groupRef',
+        `refers to EventGroup "${r.resource.spec.groupRef}", which does not exist (EventGroups: ${known})`,
+      );
+    }
+    return group;
+  };
+
+  for (const g of set.groups) {
+    const { spec } = g.resource;
+    if (spec.listen?.address === '0.0.0.0' && !spec.listen.allowWildcard) {
+      add(
+        g,
+        '/spec/listen/address',
+        'is 0.0.0.0, which listens on every interface: use the overlay address, or set listen.allowWildcard: true if you mean it',
+      );
+    }
+    positive(g, '/spec/replayWindow', spec.replayWindow);
+    positive(g, '/spec/retention/maxAge', spec.retention.maxAge);
+  }
+
+  const peerNodes = new Map<string, Located<EventPeer>>();
+  for (const p of set.peers) {
+    const { spec } = p.resource;
+    const group = groupRef(p);
+    if (group && group.resource.spec.nodeName === spec.nodeName) {
+      add(
+        p,
+        '/spec/nodeName',
+        `is this node's own name (EventGroup/${spec.groupRef} nodeName): a peer must be another node`,
+      );
+    }
+    const key = `${spec.groupRef}/${spec.nodeName}`;
+    const other = peerNodes.get(key);
+    if (other)
+      add(p, '/spec/nodeName', `is already the peer ${resourceId(other.resource)} in group ${spec.groupRef}`);
+    else peerNodes.set(key, p);
+    positive(p, '/spec/retry/baseDelay', spec.retry.baseDelay);
+    if (parseDuration(spec.retry.baseDelay) > parseDuration(spec.retry.maxDelay)) {
+      add(
+        p,
+        '/spec/retry/maxDelay',
+        `must be at least retry.baseDelay (${spec.retry.baseDelay}) (was "${spec.retry.maxDelay}")`,
+      );
+    }
+  }
+
+  for (const s of set.subscriptions) {
+    groupRef(s);
+    const pluginRef = s.resource.spec.trigger.pluginRef;
+    if (!plugins.has(pluginRef) && !rejected.has(`Plugin/${pluginRef}`)) {
+      const known = [...plugins.keys()].join(', ') || 'none defined';
+      add(
+        s,
+        '/spec/trigger/pluginRef',
+        `refers to Plugin "${s.resource.spec.trigger.pluginRef}", which does not exist (Plugins: ${known})`,
+      );
+    }
+  }
+
+  for (const p of set.plugins) {
+    const { spec } = p.resource;
+    positive(p, '/spec/timeout', spec.timeout);
+    for (const key of Object.keys(spec.env)) {
+      if (!ENV_NAME.test(key))
+        add(p, `/spec/env/${key}`, 'is not a valid environment variable name (letters, digits, _)');
+    }
+    spec.capabilities.forEach((c, i) => {
+      if (spec.capabilities.indexOf(c) !== i) add(p, `/spec/capabilities/${i}`, `repeats "${c}"`);
+    });
+  }
+  return issues;
+}

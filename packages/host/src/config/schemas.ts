@@ -1,0 +1,171 @@
+/**
+ * The four resource kinds of issue 4, as arktype schemas. Types are derived from these (never written
+ * twice); defaults live here too, so a validated resource is always complete. Rules that need more than
+ * one field or more than one resource live in rules.ts.
+ */
+import {
+  API_VERSION_PLUGIN,
+  Capability,
+  Duration,
+  EventType,
+  IPv4,
+  IPv4Cidr,
+  JsonObject,
+  Name,
+  ResourceName,
+} from '@routerd/plugin-sdk';
+import { type } from 'arktype';
+
+export const API_VERSION_FEDERATION = 'federation.routerd.net/v1alpha1';
+
+// Unknown keys are refused rather than ignored: a misspelt field (`captureed:`) silently doing nothing
+// is the worst kind of config error.
+const strict = { '+': 'reject' } as const;
+
+export const AbsolutePath = type(/^\//).describe('an absolute file path such as /etc/routerd/secret');
+export const HttpEndpoint = type(/^https?:\/\/[^\s/?#]+(?:\/[^\s]*)?$/).describe(
+  'an http:// or https:// URL such as https://169.254.10.2:9443',
+);
+/** An exact event type, or a prefix ending in `*` (`routerd.client.*`, or `*` for every type). */
+export const EventTypePattern = EventType.or(type(/^[a-z0-9.-]*\*$/)).describe(
+  'an event type such as routerd.client.ipv4.observed, or a prefix ending in * such as routerd.client.*',
+);
+export const Port = type('1 <= number.integer <= 65535').describe('a TCP port from 1 to 65535');
+export const AddressOrCidr = IPv4.or(IPv4Cidr).describe(
+  'an IPv4 address or CIDR such as 10.88.60.9 or 10.88.60.0/24',
+);
+
+const Metadata = type({
+  ...strict,
+  name: ResourceName,
+  'annotations?': 'Record<string, string>',
+  'labels?': 'Record<string, string>',
+});
+/** An EventGroup's name is written into every event's `group` field, so it must be a plain Name. */
+const GroupMetadata = Metadata.and({ name: Name });
+
+export const EventGroupSpec = type({
+  ...strict,
+  nodeName: Name,
+  'listen?': {
+    ...strict,
+    address: IPv4,
+    port: Port.default(9443),
+    allowWildcard: 'boolean = false',
+  },
+  'auth?': {
+    ...strict,
+    mode: "'hmac'",
+    secretFile: AbsolutePath,
+  },
+  replayWindow: Duration.default('5m'),
+  retention: type({
+    ...strict,
+    maxAge: Duration.default('168h'),
+    maxEvents: type('1 <= number.integer <= 100000000').default(1_000_000),
+  }).default(() => ({})),
+  captured: AddressOrCidr.array().default(() => []),
+});
+
+export const EventPeerSpec = type({
+  ...strict,
+  groupRef: Name,
+  nodeName: Name,
+  endpoint: HttpEndpoint,
+  push: type({
+    ...strict,
+    types: EventTypePattern.array().default(() => []),
+    subjectPrefixes: type('string')
+      .array()
+      .default(() => []),
+  }).default(() => ({})),
+  'auth?': { ...strict, secretFile: AbsolutePath },
+  retry: type({
+    ...strict,
+    baseDelay: Duration.default('1s'),
+    maxDelay: Duration.default('5m'),
+  }).default(() => ({})),
+});
+
+export const MatchValue = type('string | number | boolean');
+
+export const EventSubscriptionSpec = type({
+  ...strict,
+  groupRef: Name,
+  match: type({
+    ...strict,
+    types: EventTypePattern.array().default(() => []),
+    subjectPrefixes: type('string')
+      .array()
+      .default(() => []),
+    payload: type({ '[string]': MatchValue }).default(() => ({})),
+    sourceNodes: Name.array().default(() => []),
+  }).default(() => ({})),
+  trigger: {
+    ...strict,
+    pluginRef: ResourceName,
+    batchWindow: Duration.default('0s'),
+    debounce: Duration.default('0s'),
+    maxBatch: type('1 <= number.integer <= 10000').default(100),
+  },
+});
+
+export const PluginSpec = type({
+  ...strict,
+  executable: AbsolutePath,
+  args: type('string')
+    .array()
+    .default(() => []),
+  timeout: Duration.default('30s'),
+  env: type('Record<string, string>').default(() => ({})),
+  capabilities: Capability.array().default(() => []),
+  config: JsonObject.default(() => ({})),
+  lifecycle: type("'longLived' | 'oneShot'").default('oneShot'),
+});
+
+/** The envelope every resource shares: `{apiVersion, kind, metadata, spec}`. */
+function envelope<const V extends string, const K extends string>(apiVersion: V, kind: K) {
+  return { ...strict, apiVersion: type.unit(apiVersion), kind: type.unit(kind) };
+}
+
+export const EventGroup = type({
+  ...envelope(API_VERSION_FEDERATION, 'EventGroup'),
+  metadata: GroupMetadata,
+  spec: EventGroupSpec,
+});
+export type EventGroup = typeof EventGroup.infer;
+export const EventPeer = type({
+  ...envelope(API_VERSION_FEDERATION, 'EventPeer'),
+  metadata: Metadata,
+  spec: EventPeerSpec,
+});
+export type EventPeer = typeof EventPeer.infer;
+export const EventSubscription = type({
+  ...envelope(API_VERSION_FEDERATION, 'EventSubscription'),
+  metadata: Metadata,
+  spec: EventSubscriptionSpec,
+});
+export type EventSubscription = typeof EventSubscription.infer;
+export const Plugin = type({
+  ...envelope(API_VERSION_PLUGIN, 'Plugin'),
+  metadata: Metadata,
+  spec: PluginSpec,
+});
+export type Plugin = typeof Plugin.infer;
+
+/** Kind → (apiVersion, schema). Adding a kind (DynamicOverridePolicy, …) is one line here. */
+export const resourceKinds = {
+  EventGroup: { apiVersion: API_VERSION_FEDERATION, schema: EventGroup },
+  EventPeer: { apiVersion: API_VERSION_FEDERATION, schema: EventPeer },
+  EventSubscription: { apiVersion: API_VERSION_FEDERATION, schema: EventSubscription },
+  Plugin: { apiVersion: API_VERSION_PLUGIN, schema: Plugin },
+} as const;
+export type ResourceKind = keyof typeof resourceKinds;
+export type AnyResource = EventGroup | EventPeer | EventSubscription | Plugin;
+
+/** Just enough of a document to say which resource it is before validating it in full. */
+export const ResourceHeader = type({
+  apiVersion: 'string',
+  kind: 'string',
+  'metadata?': { 'name?': 'unknown' },
+});

@@ -1,0 +1,96 @@
+/**
+ * The control API's wire types (HTTP + JSON over DIR/routerd.sock), exported as `@routerd/host/control-api`
+ * so routerctl uses the very same schemas. Pure data: no express, no SQLite, cheap to import.
+ * docs/control-api.md describes each route.
+ */
+import { Event, EventId, Name } from '@routerd/plugin-sdk';
+import { type } from 'arktype';
+import { EmitRequest } from '../events/emit.js';
+import { EventFilter } from '../events/filter.js';
+
+export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../events/filter.js';
+export { EmitRequest, EventFilter };
+
+export const SOCKET_FILE = 'routerd.sock';
+export const DB_FILE = 'routerd.db';
+export const DEFAULT_STATE_DIR = '/var/lib/routerd';
+export const MAX_BATCH_EVENTS = 5000;
+
+export const ControlRoutes = {
+  events: '/v1/events',
+  eventsBatch: '/v1/events/batch',
+  event: (id: string) => `/v1/events/${encodeURIComponent(id)}`,
+  status: '/v1/status',
+} as const;
+
+export const BatchEmitRequest = type({
+  events: EmitRequest.array().atLeastLength(1).atMostLength(MAX_BATCH_EVENTS),
+});
+export type BatchEmitRequest = typeof BatchEmitRequest.infer;
+
+export const EmitResult = type({
+  id: EventId,
+  /** stored: new; duplicate: already there, nothing changed; refreshed: only expiresAt moved later. */
+  status: "'stored' | 'duplicate' | 'refreshed'",
+  'expiresAt?': 'string',
+});
+export type EmitResult = typeof EmitResult.infer;
+
+/** POST /v1/events → 201 (stored) or 200 (duplicate, refreshed). */
+export const EmitResponse = type({ result: EmitResult, event: Event });
+export type EmitResponse = typeof EmitResponse.infer;
+
+/** POST /v1/events/batch → 200, results in request order. */
+export const BatchEmitResponse = type({ results: EmitResult.array() });
+export type BatchEmitResponse = typeof BatchEmitResponse.infer;
+
+/** GET /v1/events?type=&sourceNode=&group=&includeExpired=true&limit= — newest first. */
+export const ListEventsResponse = type({ events: Event.array() });
+export type ListEventsResponse = typeof ListEventsResponse.infer;
+
+/** GET /v1/events/:id[?includeExpired=true] */
+export const GetEventResponse = type({ event: Event, expired: 'boolean' });
+export type GetEventResponse = typeof GetEventResponse.infer;
+
+export const StatusResponse = type({
+  version: 'string',
+  pid: 'number',
+  startedAt: 'string',
+  groups: type({ name: Name, nodeName: Name }).array(),
+  config: { files: 'string[]', generation: 'number', loadedAt: 'string' },
+  events: { stored: 'number' },
+});
+export type StatusResponse = typeof StatusResponse.infer;
+
+export const ErrorCode = type(
+  "'invalid_json' | 'invalid_request' | 'invalid_event' | 'self_captured_address' | 'not_found' | 'payload_too_large' | 'shutting_down' | 'internal'",
+);
+export type ErrorCode = typeof ErrorCode.infer;
+
+/** Every non-2xx response. `issues` carries JSON Pointer paths into the request body or query. */
+export const ErrorResponse = type({
+  error: {
+    code: ErrorCode,
+    message: 'string',
+    'issues?': type({ path: 'string', message: 'string' }).array(),
+  },
+});
+export type ErrorResponse = typeof ErrorResponse.infer;
+
+/** The query string of GET /v1/events, parsed into an EventFilter. */
+export const ListEventsQuery = type({
+  'type?': 'string',
+  'sourceNode?': 'string',
+  'group?': 'string',
+  'includeExpired?': type("'true' | 'false'").pipe((s) => s === 'true'),
+  'limit?': type('string.integer.parse'),
+})
+  .onUndeclaredKey('reject')
+  .pipe(EventFilter);
+
+export function eventFilterToQuery(filter: EventFilter): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(filter)) if (value !== undefined) params.set(key, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}

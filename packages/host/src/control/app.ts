@@ -1,0 +1,161 @@
+/**
+ * The control API as an express app: routing, JSON in and out, and the mapping of domain outcomes and
+ * errors to HTTP. It holds no logic of its own: writes go through the EmitPipeline, reads to the store.
+ */
+import type { Issue } from '@routerd/plugin-sdk';
+import { type } from 'arktype';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { type EmitPipeline, EmitRefused } from '../events/emit.js';
+import type { EventStore, InsertOutcome } from '../store/events.js';
+import { check } from '../validation.js';
+import {
+  type BatchEmitResponse,
+  ControlRoutes,
+  type EmitResponse,
+  type EmitResult,
+  type ErrorCode,
+  type ErrorResponse,
+  type GetEventResponse,
+  ListEventsQuery,
+  type ListEventsResponse,
+  MAX_BATCH_EVENTS,
+  type StatusResponse,
+} from './api.js';
+
+// Only the outer shape: each element is checked by the emit pipeline, whose issues say /events/N/….
+const BatchEnvelope = type({ events: type('unknown[]').atLeastLength(1).atMostLength(MAX_BATCH_EVENTS) });
+
+export interface ControlAppOptions {
+  pipeline: EmitPipeline;
+  store: EventStore;
+  status: () => StatusResponse;
+  /** True once shutdown began: new writes are refused with 503 while in-flight ones finish. */
+  stopping: () => boolean;
+  logger: Logger;
+  /** Request bodies larger than this are refused with 413. */
+  bodyLimit?: string;
+}
+
+/** An error that is the caller's to fix, with the HTTP status that says so. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues?: Issue[],
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_OF_REFUSAL = { invalid_event: 400, self_captured_address: 422 } as const;
+
+function resultOf(o: InsertOutcome): EmitResult {
+  const r: EmitResult = { id: o.event.id, status: o.status };
+  if (o.event.expiresAt !== undefined) r.expiresAt = o.event.expiresAt;
+  return r;
+}
+
+function invalidRequest(issues: Issue[], what: string): HttpError {
+  const first = issues[0]!;
+  return new HttpError(
+    400,
+    'invalid_request',
+    `invalid ${what}: ${first.path || '/'} ${first.message}`,
+    issues,
+  );
+}
+
+export function createControlApp(options: ControlAppOptions): express.Express {
+  const { pipeline, store } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple'); // flat key=value only: the list filter has no nested fields
+  app.use(express.json({ limit: options.bodyLimit ?? '32mb', strict: true }));
+
+  const refuseWhileStopping = (_req: Request, _res: Response, next: NextFunction) => {
+    if (options.stopping())
+      next(new HttpError(503, 'shutting_down', 'routerd-eventd is shutting down: retry once it is back'));
+    else next();
+  };
+
+  app.post(ControlRoutes.eventsBatch, refuseWhileStopping, (req, res) => {
+    const body = check(BatchEnvelope, req.body);
+    if (!body.ok) throw invalidRequest(body.issues, 'batch request');
+    const outcomes = pipeline.emitBatch(body.value.events);
+    const response: BatchEmitResponse = { results: outcomes.map(resultOf) };
+    res.json(response);
+  });
+
+  app.post(ControlRoutes.events, refuseWhileStopping, (req, res) => {
+    const outcome = pipeline.emit(req.body);
+    const response: EmitResponse = { result: resultOf(outcome), event: outcome.event };
+    res.status(outcome.status === 'stored' ? 201 : 200).json(response);
+  });
+
+  app.get(ControlRoutes.events, (req, res) => {
+    const query = check(ListEventsQuery, req.query);
+    if (!query.ok) throw invalidRequest(query.issues, 'query');
+    const response: ListEventsResponse = { events: store.list(query.value) };
+    res.json(response);
+  });
+
+  app.get(`${ControlRoutes.events}/:id`, (req, res) => {
+    const id = req.params.id as string;
+    const found = store.lookup(id);
+    const includeExpired = req.query.includeExpired === 'true';
+    if (!found) throw new HttpError(404, 'not_found', `no event with id ${id}`);
+    if (found.expired && !includeExpired) {
+      throw new HttpError(
+        404,
+        'not_found',
+        `event ${id} expired at ${found.event.expiresAt}: expired events are hidden (ask with includeExpired=true to see it)`,
+      );
+    }
+    const response: GetEventResponse = { event: found.event, expired: found.expired };
+    res.json(response);
+  });
+
+  app.get(ControlRoutes.status, (_req, res) => {
+    res.json(options.status());
+  });
+
+  app.use((req, _res, next) => {
+    next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}: see docs/control-api.md`));
+  });
+
+  // Express 5 forwards thrown errors (sync or async) here; every error leaves as {error: {code, message, issues?}}.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const http = toHttpError(err);
+    if (http.status >= 500)
+      options.logger.error({ err, method: req.method, path: req.path }, 'control API request failed');
+    else
+      options.logger.debug(
+        { code: http.code, path: req.path, message: http.message },
+        'control API request refused',
+      );
+    const body: ErrorResponse = { error: { code: http.code, message: http.message } };
+    if (http.issues) body.error.issues = http.issues;
+    res.status(http.status).json(body);
+  });
+  return app;
+}
+
+function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof EmitRefused)
+    return new HttpError(STATUS_OF_REFUSAL[err.code], err.code, err.message, err.issues);
+  // body-parser's errors carry a `type` and a status.
+  const parserError = err as { type?: string; status?: number; message?: string };
+  if (parserError.type === 'entity.parse.failed') {
+    return new HttpError(400, 'invalid_json', `request body is not valid JSON: ${parserError.message}`);
+  }
+  if (parserError.type === 'entity.too.large') {
+    return new HttpError(413, 'payload_too_large', 'request body is too large: send fewer events per batch');
+  }
+  if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+    return new HttpError(parserError.status, 'invalid_request', parserError.message ?? 'bad request');
+  }
+  return new HttpError(500, 'internal', 'internal error: see the routerd-eventd log');
+}

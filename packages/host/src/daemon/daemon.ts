@@ -1,0 +1,130 @@
+/** Wiring only: config → store → emit pipeline → control API, and the order they stop in. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database } from 'better-sqlite3';
+import { type Clock, isoAt, systemClock } from '../clock.js';
+import { ConfigHolder } from '../config/holder.js';
+import { ConfigError, type FederationConfig, formatConfigIssue, loadConfig } from '../config/index.js';
+import { DB_FILE, SOCKET_FILE, type StatusResponse } from '../control/api.js';
+import { createControlApp } from '../control/app.js';
+import { listenOnSocket, type SocketServer } from '../control/server.js';
+import { EmitPipeline } from '../events/emit.js';
+import { capturedByConfig, NoObserveSet } from '../events/no-observe.js';
+import { openDatabase } from '../store/database.js';
+import { EventStore } from '../store/events.js';
+import { VERSION } from '../version.js';
+import type { Logger } from './logger.js';
+
+export interface DaemonOptions {
+  configFiles: string[];
+  stateDir: string;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export class Daemon {
+  private stopping = false;
+
+  private constructor(
+    readonly config: ConfigHolder,
+    readonly store: EventStore,
+    readonly pipeline: EmitPipeline,
+    private readonly db: Database,
+    private readonly server: SocketServer,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const { logger } = options;
+    const clock = options.clock ?? systemClock;
+    const startedAt = isoAt(clock.now());
+    const load = loadConfig(options.configFiles);
+    if (!load.ok) throw new ConfigError(load.issues);
+
+    const config = new ConfigHolder(load.config, clock);
+    const noObserve = new NoObserveSet();
+    noObserve.replace('config', capturedByConfig(config.current));
+    config.onChange((c) => noObserve.replace('config', capturedByConfig(c)));
+
+    mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+    const db = openDatabase(join(options.stateDir, DB_FILE));
+    const store = new EventStore(db, clock, (err) => logger.error({ err }, 'an onCommitted listener failed'));
+    const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config.current });
+
+    let daemon: Daemon | undefined;
+    const status = (): StatusResponse => ({
+      version: VERSION,
+      pid: process.pid,
+      startedAt,
+      groups: config.current.groups.map((g) => ({
+        name: g.resource.metadata.name,
+        nodeName: g.resource.spec.nodeName,
+      })),
+      config: { files: config.current.files, generation: config.generation, loadedAt: config.loadedAt },
+      events: { stored: store.count() },
+    });
+    const app = createControlApp({
+      pipeline,
+      store,
+      status,
+      logger,
+      stopping: () => daemon?.stopping ?? false,
+    });
+    let server: SocketServer;
+    try {
+      server = await listenOnSocket(app, join(options.stateDir, SOCKET_FILE));
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    daemon = new Daemon(config, store, pipeline, db, server, logger);
+    logger.info(
+      {
+        socket: server.path,
+        database: join(options.stateDir, DB_FILE),
+        ...summary(config.current),
+        version: VERSION,
+      },
+      'routerd-eventd ready',
+    );
+    return daemon;
+  }
+
+  /** SIGHUP: swap in the config files' current content, or keep the old config and log why not. */
+  reload(): boolean {
+    const load = this.config.reload();
+    if (load.ok) {
+      this.logger.info({ generation: this.config.generation, ...summary(load.config) }, 'config reloaded');
+      return true;
+    }
+    this.logger.error(
+      {
+        issues: load.issues,
+        problems: load.issues.map(formatConfigIssue),
+        generation: this.config.generation,
+      },
+      `config reload refused (${load.issues.length} problem${load.issues.length === 1 ? '' : 's'}): keeping the config in force`,
+    );
+    return false;
+  }
+
+  /** Stop taking work, let in-flight requests finish, then close the database (checkpointing the WAL). */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.logger.info('stopping: no new work is accepted');
+    await this.server.close();
+    this.db.close();
+    this.logger.info('stopped');
+  }
+}
+
+function summary(config: FederationConfig) {
+  return {
+    files: config.files,
+    groups: config.groups.map((g) => g.resource.metadata.name),
+    peers: config.peers.length,
+    subscriptions: config.subscriptions.length,
+    plugins: config.plugins.length,
+  };
+}

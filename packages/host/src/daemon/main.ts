@@ -1,0 +1,77 @@
+/** The process around a Daemon: arguments, exit codes and signals. */
+import { ConfigError, formatConfigIssue, loadConfig } from '../config/index.js';
+import { SocketInUseError } from '../control/server.js';
+import { parseDaemonArgs, USAGE, UsageError } from './args.js';
+import { Daemon } from './daemon.js';
+import { createLogger } from './logger.js';
+
+export const ExitCodes = { ok: 0, error: 1, usage: 2 } as const;
+
+export async function main(argv: string[]): Promise<number | undefined> {
+  let args: ReturnType<typeof parseDaemonArgs>;
+  try {
+    args = parseDaemonArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`routerd-eventd: ${err.message}\n\n${USAGE}\n`);
+    return ExitCodes.usage;
+  }
+  if (args.command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return ExitCodes.ok;
+  }
+  if (args.command === 'check') return check(args.configFiles);
+
+  const logger = createLogger(args.logLevel);
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({ configFiles: args.configFiles, stateDir: args.stateDir, logger });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      logger.fatal(
+        { issues: err.issues, problems: err.issues.map(formatConfigIssue) },
+        'invalid configuration: not starting',
+      );
+    } else if (err instanceof SocketInUseError) {
+      logger.fatal(err.message);
+    } else {
+      logger.fatal({ err }, 'cannot start');
+    }
+    return ExitCodes.error;
+  }
+
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'signal received');
+    daemon.stop().then(
+      () => process.exit(ExitCodes.ok),
+      (err: unknown) => {
+        logger.fatal({ err }, 'unclean stop');
+        process.exit(ExitCodes.error);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    logger.info({ signal: 'SIGHUP' }, 'signal received: reloading config');
+    daemon.reload();
+  });
+  return undefined; // keep running; the signal handlers decide the exit code
+}
+
+function check(files: string[]): number {
+  const load = loadConfig(files);
+  if (!load.ok) {
+    const n = load.issues.length;
+    process.stderr.write(
+      `routerd-eventd check: ${n} problem${n === 1 ? '' : 's'}:\n${load.issues.map((i) => `  ${formatConfigIssue(i)}`).join('\n')}\n`,
+    );
+    return ExitCodes.error;
+  }
+  const c = load.config;
+  process.stdout.write(
+    `config OK: ${c.groups.length} EventGroup, ${c.peers.length} EventPeer, ${c.subscriptions.length} EventSubscription, ` +
+      `${c.plugins.length} Plugin in ${c.files.length} file${c.files.length === 1 ? '' : 's'}\n`,
+  );
+  return ExitCodes.ok;
+}

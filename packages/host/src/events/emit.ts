@@ -1,0 +1,167 @@
+/**
+ * The one way an event gets written locally: routerctl and the control API today, a plugin's
+ * `events/publish` later. Validates the request, fills what only this node may say (group, sourceNode,
+ * id, observedAt, expiresAt), applies the no-feedback-loop guard, then stores the lot in one transaction.
+ */
+import { Event, EventDraft, type Issue, Name, parseDuration, wellKnownPayloads } from '@routerd/plugin-sdk';
+import type { Type } from 'arktype';
+import { monotonicFactory } from 'ulid';
+import { type Clock, isoAt } from '../clock.js';
+import type { FederationConfig } from '../config/index.js';
+import type { EventStore, InsertOutcome } from '../store/events.js';
+import { check } from '../validation.js';
+import { feedbackLoopIssue, type NoObserveSet } from './no-observe.js';
+
+/** An EventDraft plus the group to write it in (needed only when several EventGroups are configured). */
+export const EmitRequest = EventDraft.and({ 'group?': Name }).onUndeclaredKey('reject');
+export type EmitRequest = typeof EmitRequest.infer;
+
+export type EmitRefusalCode = 'invalid_event' | 'self_captured_address';
+
+/** Nothing was stored: every problem of every event in the request, with its path. */
+export class EmitRefused extends Error {
+  override name = 'EmitRefused';
+  constructor(
+    readonly code: EmitRefusalCode,
+    readonly issues: Issue[],
+  ) {
+    const first = issues[0];
+    super(
+      code === 'self_captured_address'
+        ? `refused: ${first?.message}`
+        : `invalid event: ${first ? `${first.path} ${first.message}` : 'invalid'}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`,
+    );
+  }
+}
+
+export interface EmitPipelineOptions {
+  store: EventStore;
+  clock: Clock;
+  noObserve: NoObserveSet;
+  /** Read on every emit, so a config reload takes effect for the next request. */
+  config: () => FederationConfig;
+}
+
+type Prepared = { ok: true; event: Event } | { ok: false; code: EmitRefusalCode; issues: Issue[] };
+
+export class EmitPipeline {
+  // Monotonic: ids generated within one millisecond still sort in emit order.
+  private readonly nextId = monotonicFactory();
+
+  constructor(private readonly options: EmitPipelineOptions) {}
+
+  /** Emit one event; see emitBatch. */
+  emit(request: unknown): InsertOutcome {
+    return this.run([request], () => '')[0]!;
+  }
+
+  /**
+   * All or nothing: if any request is refused, nothing is stored and EmitRefused lists every problem.
+   * `base` prefixes issue paths, e.g. `/events` gives `/events/3/payload/address`.
+   */
+  emitBatch(requests: readonly unknown[], base = '/events'): InsertOutcome[] {
+    return this.run(requests, (i) => `${base}/${i}`);
+  }
+
+  private run(requests: readonly unknown[], pathOf: (index: number) => string): InsertOutcome[] {
+    const now = this.options.clock.now();
+    const prepared = requests.map((r, i) => this.prepare(r, pathOf(i), now));
+    const refused = prepared.filter((p) => !p.ok);
+    if (refused.length > 0) {
+      // Schema problems first: a caller fixing a typo should not be told about policy before it.
+      const code = refused.some((r) => r.code === 'invalid_event')
+        ? 'invalid_event'
+        : 'self_captured_address';
+      throw new EmitRefused(
+        code,
+        refused.flatMap((r) => r.issues),
+      );
+    }
+    return this.options.store.insert(prepared.map((p) => (p as { event: Event }).event));
+  }
+
+  private prepare(request: unknown, base: string, now: number): Prepared {
+    const invalid = (issues: Issue[]): Prepared => ({ ok: false, code: 'invalid_event', issues });
+    const parsed = check(EmitRequest, request, base);
+    if (!parsed.ok) return invalid(parsed.issues);
+    const draft = parsed.value;
+
+    const group = this.resolveGroup(draft.group, base);
+    if ('issue' in group) return invalid([group.issue]);
+
+    let ttlMs: number | undefined;
+    if (draft.ttl !== undefined) {
+      if (draft.expiresAt !== undefined) {
+        return invalid([
+          { path: `${base}/ttl`, message: 'cannot be given together with expiresAt: give one of them' },
+        ]);
+      }
+      ttlMs = parseDuration(draft.ttl);
+      if (ttlMs <= 0)
+        return invalid([{ path: `${base}/ttl`, message: `must be longer than 0 (was "${draft.ttl}")` }]);
+    }
+    const observedAt = draft.observedAt ?? isoAt(now);
+    const expiresAt =
+      draft.expiresAt ?? (ttlMs === undefined ? undefined : isoAt(Date.parse(observedAt) + ttlMs));
+    if (expiresAt !== undefined && Date.parse(expiresAt) <= now) {
+      const field = draft.ttl === undefined ? 'expiresAt' : 'ttl';
+      return invalid([
+        {
+          path: `${base}/${field}`,
+          message: `makes the event expire at ${expiresAt}, which has already passed`,
+        },
+      ]);
+    }
+
+    const event: Event = {
+      id: draft.id ?? this.nextId(now),
+      group: group.name,
+      sourceNode: group.nodeName,
+      type: draft.type,
+      payload: draft.payload,
+      observedAt,
+    };
+    if (draft.subject !== undefined) event.subject = draft.subject;
+    if (draft.dedupeKey !== undefined) event.dedupeKey = draft.dedupeKey;
+    if (expiresAt !== undefined) event.expiresAt = expiresAt;
+
+    // The envelope's own rules (size limit, expiresAt after observedAt), then the well-known payload.
+    const envelope = check(Event, event, base);
+    if (!envelope.ok) return invalid(envelope.issues);
+    const payloadSchema = (wellKnownPayloads as Record<string, Type<unknown>>)[event.type];
+    if (payloadSchema) {
+      const payload = check(payloadSchema, event.payload, `${base}/payload`);
+      if (!payload.ok) return invalid(payload.issues);
+    }
+
+    const loop = feedbackLoopIssue(event, this.options.noObserve, base);
+    if (loop) return { ok: false, code: 'self_captured_address', issues: [loop] };
+    return { ok: true, event };
+  }
+
+  private resolveGroup(
+    requested: string | undefined,
+    base: string,
+  ): { name: string; nodeName: string } | { issue: Issue } {
+    const groups = this.options.config().groups.map((g) => g.resource);
+    const names = groups.map((g) => g.metadata.name).join(', ');
+    if (requested === undefined) {
+      if (groups.length === 1) return { name: groups[0]!.metadata.name, nodeName: groups[0]!.spec.nodeName };
+      return {
+        issue: {
+          path: `${base}/group`,
+          message: `is required: several EventGroups are configured (${names})`,
+        },
+      };
+    }
+    const group = groups.find((g) => g.metadata.name === requested);
+    if (!group)
+      return {
+        issue: {
+          path: `${base}/group`,
+          message: `is not a configured EventGroup (configured: ${names}; was "${requested}")`,
+        },
+      };
+    return { name: group.metadata.name, nodeName: group.spec.nodeName };
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The `events` table family: idempotent inserts keyed on the event id, TTL refresh, reads that hide
+ * expired events. Knows SQL and the Event envelope, nothing about HTTP or config.
+ */
+import type { Event } from '@routerd/plugin-sdk';
+import type { Database, Statement } from 'better-sqlite3';
+import type { Clock } from '../clock.js';
+import { DEFAULT_LIST_LIMIT, type EventFilter } from '../events/filter.js';
+import type { Migration } from './migrations.js';
+
+export const eventMigrations: Migration[] = [
+  {
+    version: 1,
+    name: 'events',
+    up: `
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        group_name TEXT NOT NULL,
+        source_node TEXT NOT NULL,
+        type TEXT NOT NULL,
+        subject TEXT,
+        dedupe_key TEXT,
+        payload TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        expires_at TEXT,
+        expires_at_ms INTEGER,
+        stored_at_ms INTEGER NOT NULL
+      );
+      CREATE INDEX events_type_seq ON events (type, seq);
+      CREATE INDEX events_expires_at ON events (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
+    `,
+  },
+];
+
+/** stored: new; duplicate: that id was already there, nothing changed; refreshed: only expiresAt moved later. */
+export type InsertStatus = 'stored' | 'duplicate' | 'refreshed';
+export interface InsertOutcome {
+  status: InsertStatus;
+  /** The event as it now stands in the store (for a duplicate: the one stored first). */
+  event: Event;
+}
+export type CommittedListener = (committed: InsertOutcome[]) => void;
+
+export interface EventRow {
+  id: string;
+  group_name: string;
+  source_node: string;
+  type: string;
+  subject: string | null;
+  dedupe_key: string | null;
+  payload: string;
+  observed_at: string;
+  expires_at: string | null;
+  expires_at_ms: number | null;
+}
+
+export function toEvent(row: EventRow): Event {
+  const event: Event = {
+    id: row.id,
+    group: row.group_name,
+    sourceNode: row.source_node,
+    type: row.type,
+    payload: JSON.parse(row.payload) as Event['payload'],
+    observedAt: row.observed_at,
+  };
+  if (row.subject !== null) event.subject = row.subject;
+  if (row.dedupe_key !== null) event.dedupeKey = row.dedupe_key;
+  if (row.expires_at !== null) event.expiresAt = row.expires_at;
+  return event;
+}
+
+export interface EventLookup {
+  event: Event;
+  expired: boolean;
+}
+
+export class EventStore {
+  private readonly listeners = new Set<CommittedListener>();
+  private readonly insertStmt: Statement;
+  private readonly refreshStmt: Statement;
+  private readonly byIdStmt: Statement;
+  private readonly countStmt: Statement;
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    /** Where a throwing listener is reported; it must not undo a commit that already happened. */
+    private readonly onListenerError: (err: unknown) => void = () => {},
+  ) {
+    this.insertStmt = db.prepare(`
+      INSERT INTO events (id, group_name, source_node, type, subject, dedupe_key, payload, observed_at,
+                          expires_at, expires_at_ms, stored_at_ms)
+      VALUES (@id, @group, @sourceNode, @type, @subject, @dedupeKey, @payload, @observedAt,
+              @expiresAt, @expiresAtMs, @storedAtMs)
+      ON CONFLICT (id) DO NOTHING`);
+    // Only a later expiry of a still-live event: an expired event is never brought back (it may already
+    // have been skipped by delivery and matching), and no other field is ever rewritten.
+    this.refreshStmt = db.prepare(`
+      UPDATE events SET expires_at = @expiresAt, expires_at_ms = @expiresAtMs
+      WHERE id = @id AND expires_at_ms IS NOT NULL AND expires_at_ms < @expiresAtMs AND expires_at_ms > @now`);
+    this.byIdStmt = db.prepare('SELECT * FROM events WHERE id = ?');
+    this.countStmt = db.prepare('SELECT COUNT(*) AS n FROM events');
+  }
+
+  /**
+   * Insert events in one transaction: all are applied or none is. Events must already be valid
+   * (the emit pipeline checks them). Listeners run after the commit, with what was stored or refreshed.
+   */
+  insert(events: readonly Event[]): InsertOutcome[] {
+    const now = this.clock.now();
+    const outcomes = this.db.transaction(() => events.map((e) => this.insertOne(e, now)))();
+    const committed = outcomes.filter((o) => o.status !== 'duplicate');
+    if (committed.length > 0) {
+      for (const listener of this.listeners) {
+        try {
+          listener(committed);
+        } catch (err) {
+          this.onListenerError(err);
+        }
+      }
+    }
+    return outcomes;
+  }
+
+  private insertOne(event: Event, now: number): InsertOutcome {
+    const expiresAtMs = event.expiresAt === undefined ? null : Date.parse(event.expiresAt);
+    const inserted = this.insertStmt.run({
+      id: event.id,
+      group: event.group,
+      sourceNode: event.sourceNode,
+      type: event.type,
+      subject: event.subject ?? null,
+      dedupeKey: event.dedupeKey ?? null,
+      payload: JSON.stringify(event.payload),
+      observedAt: event.observedAt,
+      expiresAt: event.expiresAt ?? null,
+      expiresAtMs,
+      storedAtMs: now,
+    });
+    if (inserted.changes === 1) return { status: 'stored', event };
+    let status: InsertStatus = 'duplicate';
+    if (expiresAtMs !== null) {
+      const refreshed = this.refreshStmt.run({ id: event.id, expiresAt: event.expiresAt, expiresAtMs, now });
+      if (refreshed.changes === 1) status = 'refreshed';
+    }
+    return { status, event: toEvent(this.byIdStmt.get(event.id) as EventRow) };
+  }
+
+  /** An event by id, whether or not it has expired (the caller decides what to show). */
+  lookup(id: string): EventLookup | undefined {
+    const row = this.byIdStmt.get(id) as EventRow | undefined;
+    if (!row) return undefined;
+    return {
+      event: toEvent(row),
+      expired: row.expires_at_ms !== null && row.expires_at_ms <= this.clock.now(),
+    };
+  }
+
+  /** Live events (and expired ones only when asked), newest first. */
+  list(filter: EventFilter = {}): Event[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: filter.limit ?? DEFAULT_LIST_LIMIT };
+    if (!filter.includeExpired) {
+      where.push('(expires_at_ms IS NULL OR expires_at_ms > @now)');
+      params.now = this.clock.now();
+    }
+    if (filter.type !== undefined) {
+      where.push('type = @type');
+      params.type = filter.type;
+    }
+    if (filter.sourceNode !== undefined) {
+      where.push('source_node = @sourceNode');
+      params.sourceNode = filter.sourceNode;
+    }
+    if (filter.group !== undefined) {
+      where.push('group_name = @group');
+      params.group = filter.group;
+    }
+    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+    return (this.db.prepare(sql).all(params) as EventRow[]).map(toEvent);
+  }
+
+  /** Every stored row, expired or not (for status and tests). */
+  count(): number {
+    return (this.countStmt.get() as { n: number }).n;
+  }
+
+  /** Subscribe to committed inserts and refreshes; returns the unsubscribe function. */
+  onCommitted(listener: CommittedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
