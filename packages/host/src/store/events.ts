@@ -77,6 +77,7 @@ export interface EventLookup {
 
 export class EventStore {
   private readonly listeners = new Set<CommittedListener>();
+  private readonly transactionHooks = new Set<(changed: InsertOutcome[], now: number) => void>();
   private readonly insertStmt: Statement;
   private readonly refreshStmt: Statement;
   private readonly byIdStmt: Statement;
@@ -109,7 +110,13 @@ export class EventStore {
    */
   insert(events: readonly Event[]): InsertOutcome[] {
     const now = this.clock.now();
-    const outcomes = this.db.transaction(() => events.map((e) => this.insertOne(e, now)))();
+    const outcomes = this.db.transaction(() => {
+      const done = events.map((e) => this.insertOne(e, now));
+      const changed = done.filter((o) => o.status !== 'duplicate');
+      // Same-transaction work (the outbox's delivery rows): an event is never stored without it.
+      if (changed.length > 0) for (const hook of this.transactionHooks) hook(changed, now);
+      return done;
+    })();
     const committed = outcomes.filter((o) => o.status !== 'duplicate');
     if (committed.length > 0) {
       for (const listener of this.listeners) {
@@ -184,6 +191,15 @@ export class EventStore {
   /** Every stored row, expired or not (for status and tests). */
   count(): number {
     return (this.countStmt.get() as { n: number }).n;
+  }
+
+  /**
+   * Run inside the insert transaction for stored and refreshed events; a throw rolls the whole insert
+   * back. For writes that must commit together with the events (delivery rows).
+   */
+  withinInsert(hook: (changed: InsertOutcome[], now: number) => void): () => void {
+    this.transactionHooks.add(hook);
+    return () => this.transactionHooks.delete(hook);
   }
 
   /** Subscribe to committed inserts and refreshes; returns the unsubscribe function. */

@@ -1,0 +1,33 @@
+import { type BaseContext, Builtins, Cli } from 'clipanion';
+import { VERSION } from '../version.js';
+import { EventEmitCommand } from './commands/event-emit.js';
+import { EventGetCommand } from './commands/event-get.js';
+import { EventListCommand } from './commands/event-list.js';
+import { ExitCodes } from './exit-codes.js';
+
+export function buildRouterctl(): Cli {
+  const cli = new Cli({ binaryLabel: 'routerctl', binaryName: 'routerctl', binaryVersion: VERSION });
+  cli.register(Builtins.HelpCommand);
+  cli.register(Builtins.VersionCommand);
+  cli.register(EventEmitCommand);
+  cli.register(EventListCommand);
+  cli.register(EventGetCommand);
+  return cli;
+}
+
+/**
+ * Like clipanion's runExit, but a command line that does not parse exits 2 (usage), not 1, and
+ * its message goes to stderr, so `routerctl … -o json | jq` never sees it.
+ */
+export async function runRouterctl(argv: string[], context: Partial<BaseContext> = {}): Promise<number> {
+  const cli = buildRouterctl();
+  const ctx = { ...Cli.defaultContext, ...context };
+  let command: ReturnType<Cli['process']>;
+  try {
+    command = cli.process(argv, ctx);
+  } catch (err) {
+    ctx.stderr.write(cli.error(err as Error, { colored: false }));
+    return ExitCodes.usage;
+  }
+  return cli.run(command, ctx);
+}

@@ -1,0 +1,153 @@
+/** A thin HTTP-over-unix-socket client of the control API. Types come from @routerd/host/control-api. */
+import { request } from 'node:http';
+import { basename, dirname } from 'node:path';
+import {
+  type BatchEmitResponse,
+  ControlRoutes,
+  type EmitRequest,
+  type EmitResponse,
+  ErrorResponse,
+  type EventFilter,
+  eventFilterToQuery,
+  type GetEventResponse,
+  type ListEventsResponse,
+  SOCKET_FILE,
+  type StatusResponse,
+} from '@routerd/host/control-api';
+import type { Issue } from '@routerd/plugin-sdk';
+import { type } from 'arktype';
+import type { SocketChoice } from './socket.js';
+
+/** The daemon answered with an error: its code, message and field issues are shown as they are. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues: Issue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Nobody answers on the socket: say which one was tried and how to get a daemon there. */
+export class DaemonUnreachable extends Error {
+  override name = 'DaemonUnreachable';
+  constructor(socket: SocketChoice, cause: NodeJS.ErrnoException) {
+    const why =
+      cause.code === 'ENOENT'
+        ? 'no socket there'
+        : cause.code === 'ECONNREFUSED'
+          ? 'nothing is listening (a stale socket?)'
+          : cause.code === 'EACCES'
+            ? 'permission denied (the socket is mode 0600: run as the daemon’s user)'
+            : cause.message;
+    super(
+      `cannot reach routerd-eventd at ${socket.path} (chosen by ${socket.from}): ${why}.\n` +
+        `Start the daemon with:  routerd-eventd --config FILE --state-dir ${stateDirOf(socket.path)}\n` +
+        'or point routerctl at a running one with --socket PATH, --state-dir DIR or ROUTERD_SOCKET.',
+    );
+  }
+}
+
+/** The --state-dir that puts the socket at this path, or a placeholder when the name is not routerd.sock. */
+function stateDirOf(socketPath: string): string {
+  return basename(socketPath) === SOCKET_FILE
+    ? dirname(socketPath)
+    : 'DIR   (the socket is DIR/routerd.sock)';
+}
+
+export class ControlClient {
+  constructor(
+    readonly socket: SocketChoice,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  emit(event: EmitRequest): Promise<EmitResponse> {
+    return this.call('POST', ControlRoutes.events, event);
+  }
+
+  emitBatch(events: EmitRequest[]): Promise<BatchEmitResponse> {
+    return this.call('POST', ControlRoutes.eventsBatch, { events });
+  }
+
+  listEvents(filter: EventFilter): Promise<ListEventsResponse> {
+    return this.call('GET', ControlRoutes.events + eventFilterToQuery(filter));
+  }
+
+  getEvent(id: string, includeExpired = false): Promise<GetEventResponse> {
+    return this.call('GET', ControlRoutes.event(id) + (includeExpired ? '?includeExpired=true' : ''));
+  }
+
+  status(): Promise<StatusResponse> {
+    return this.call('GET', ControlRoutes.status);
+  }
+
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: this.socket.path,
+          method,
+          path,
+          headers:
+            payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          timeout: this.timeoutMs,
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => {
+            let json: unknown;
+            try {
+              json = JSON.parse(text);
+            } catch {
+              return reject(
+                new ApiError(
+                  res.statusCode ?? 0,
+                  'bad_response',
+                  `the daemon answered ${res.statusCode} with non-JSON: ${text.slice(0, 200)}`,
+                ),
+              );
+            }
+            if ((res.statusCode ?? 500) < 400) return resolve(json as T);
+            const error = ErrorResponse(json);
+            if (error instanceof type.errors) {
+              return reject(
+                new ApiError(
+                  res.statusCode ?? 0,
+                  'bad_response',
+                  `the daemon answered ${res.statusCode}: ${text.slice(0, 200)}`,
+                ),
+              );
+            }
+            reject(
+              new ApiError(res.statusCode ?? 0, error.error.code, error.error.message, error.error.issues),
+            );
+          });
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(new Error(`no answer from ${this.socket.path} within ${this.timeoutMs}ms`)),
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (
+          err.code === 'ENOENT' ||
+          err.code === 'ECONNREFUSED' ||
+          err.code === 'EACCES' ||
+          err.code === 'ENOTSOCK'
+        ) {
+          reject(new DaemonUnreachable(this.socket, err));
+        } else reject(err);
+      });
+      req.end(payload);
+    });
+  }
+}
