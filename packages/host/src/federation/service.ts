@@ -1,0 +1,276 @@
+import type { Server } from 'node:http';
+import { type Event, parseDuration } from '@routerd/plugin-sdk';
+import type { Database } from 'better-sqlite3';
+import type { Clock } from '../clock.js';
+import type { EventGroup, EventPeer, FederationConfig } from '../config/index.js';
+import { matchesTypesAndSubjects } from '../events/type-pattern.js';
+import type { Metrics } from '../metrics.js';
+import { DeliveryStore } from '../store/deliveries.js';
+import type { EventStore, InsertOutcome } from '../store/events.js';
+import { type PrunePlan, type PruneResult, RetentionStore } from '../store/retention.js';
+import { PeerWorker } from './outbox.js';
+import { PeerClient } from './peer-client.js';
+import { createReceiverApp, listenReceiver, type ReceiveOutcome } from './receiver.js';
+import { loadSecretFile } from './secrets.js';
+import type { SigningKey } from './signing.js';
+
+export type FederationLog = (
+  level: 'info' | 'warn' | 'error',
+  msg: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+export interface FederationOptions {
+  db: Database;
+  events: EventStore;
+  clock: Clock;
+  metrics: Metrics;
+  log: FederationLog;
+  /** Limits for the receiver and the sender; defaults suit a router (docs/federation.md). */
+  bodyLimitBytes?: number;
+  pruneEveryMs?: number;
+  /** Terminal delivery rows and run ledgers older than this are removed. */
+  ledgerMaxAgeMs?: number;
+}
+
+interface GroupRuntime {
+  group: EventGroup;
+  server?: Server;
+  /** Keys this node signs with / accepts, by peer node name. */
+  peerKeys: Map<string, readonly SigningKey[]>;
+}
+
+/** Load every key the config names; a missing or group/other-readable file stops the start (or the reload). */
+export function loadKeys(config: FederationConfig): Map<string, readonly SigningKey[]> {
+  const files = new Map<string, readonly SigningKey[]>();
+  const load = (path: string) => {
+    if (!files.has(path)) files.set(path, loadSecretFile(path));
+  };
+  for (const g of config.groups) if (g.resource.spec.auth) load(g.resource.spec.auth.secretFile);
+  for (const p of config.peers) if (p.resource.spec.auth) load(p.resource.spec.auth.secretFile);
+  return files;
+}
+
+/**
+ * Federation for every EventGroup of the config: the receiver on each group's listen address, one
+ * outbox worker per EventPeer, and retention. Delivery rows are written inside the event insert
+ * transaction; workers are kicked right after the commit (no polling).
+ */
+export class Federation {
+  readonly deliveries: DeliveryStore;
+  readonly retention: RetentionStore;
+  private workers = new Map<string, PeerWorker>();
+  private clients = new Map<string, PeerClient>();
+  private groups: GroupRuntime[] = [];
+  private config!: FederationConfig;
+  private pruneTimer?: NodeJS.Timeout;
+  private unhook: (() => void)[] = [];
+
+  constructor(private readonly o: FederationOptions) {
+    this.deliveries = new DeliveryStore(o.db);
+    this.retention = new RetentionStore(o.db);
+    this.unhook.push(o.events.withinInsert((changed, now) => this.enqueue(changed, now)));
+    this.unhook.push(o.events.onCommitted((committed) => this.kick(committed)));
+  }
+
+  /** Start, or apply a new config (SIGHUP). Keys are loaded first: a bad key file leaves the old config running. */
+  async apply(config: FederationConfig): Promise<void> {
+    const keyFiles = loadKeys(config);
+    await this.stopNetwork();
+    this.config = config;
+    for (const { resource: group } of config.groups) {
+      const peers = config.peers
+        .map((p) => p.resource)
+        .filter((p) => p.spec.groupRef === group.metadata.name);
+      const groupKeys = group.spec.auth ? keyFiles.get(group.spec.auth.secretFile) : undefined;
+      const peerKeys = new Map<string, readonly SigningKey[]>();
+      for (const p of peers) {
+        const keys = p.spec.auth ? keyFiles.get(p.spec.auth.secretFile) : groupKeys;
+        if (keys) peerKeys.set(p.spec.nodeName, keys);
+      }
+      const rt: GroupRuntime = { group, peerKeys };
+      for (const peer of peers) this.startWorker(group, peer, peerKeys);
+      if (group.spec.listen) rt.server = await this.listen(group, peerKeys);
+      this.groups.push(rt);
+    }
+    const every = this.o.pruneEveryMs ?? 60_000;
+    this.pruneTimer = setInterval(() => this.pruneNow(), every);
+    this.pruneTimer.unref();
+    // Whatever was pending before a restart (or a reload) resumes now.
+    for (const w of this.workers.values()) w.kick();
+  }
+
+  private startWorker(
+    group: EventGroup,
+    peer: EventPeer,
+    peerKeys: Map<string, readonly SigningKey[]>,
+  ): void {
+    const keys = peerKeys.get(peer.spec.nodeName);
+    if (!keys) {
+      this.o.log('warn', 'peer has no key: nothing is sent to it until one is configured', {
+        peer: peer.metadata.name,
+      });
+      return;
+    }
+    const client = new PeerClient({
+      endpoint: peer.spec.endpoint,
+      node: group.spec.nodeName,
+      keys: () => keys,
+      maxSockets: 4,
+      now: () => this.o.clock.now(),
+    });
+    const worker = new PeerWorker({
+      peer: peer.metadata.name,
+      client,
+      store: this.deliveries,
+      clock: this.o.clock,
+      metrics: this.o.metrics,
+      backoff: {
+        baseDelayMs: parseDuration(peer.spec.retry.baseDelay),
+        maxDelayMs: parseDuration(peer.spec.retry.maxDelay),
+        jitter: 0.2,
+      },
+      log: (level, msg, fields) => this.o.log(level, msg, fields),
+    });
+    this.workers.set(peer.metadata.name, worker);
+    this.clients.set(peer.metadata.name, client);
+  }
+
+  private async listen(group: EventGroup, peerKeys: Map<string, readonly SigningKey[]>): Promise<Server> {
+    const listen = group.spec.listen!;
+    const app = createReceiverApp({
+      group: group.metadata.name,
+      replayWindowMs: parseDuration(group.spec.replayWindow),
+      bodyLimitBytes: this.o.bodyLimitBytes ?? 1024 * 1024,
+      keysFor: (node) => peerKeys.get(node),
+      clock: this.o.clock,
+      store: {
+        webhookSeen: (sender, id) => this.deliveries.webhookSeen(sender, id),
+        commitReceived: (sender, id, events) => this.commitReceived(sender, id, events),
+      },
+      metrics: {
+        refused: (reason) => this.o.metrics.receiverRefused.inc({ reason }),
+        replayed: () => this.o.metrics.receiverAccepted.inc({ outcome: 'replay' }),
+        received: (out) => {
+          this.o.metrics.receiverAccepted.inc({ outcome: 'accepted' }, out.accepted.length);
+          this.o.metrics.receiverAccepted.inc({ outcome: 'duplicate' }, out.duplicates.length);
+          this.o.metrics.receiverAccepted.inc({ outcome: 'rejected' }, out.rejected.length);
+        },
+      },
+      onRefused: (reason, detail, sender) =>
+        this.o.log('warn', 'request refused', { reason, detail, sender }),
+    });
+    const server = await listenReceiver(app, listen);
+    this.o.log('info', 'receiver listening', {
+      group: group.metadata.name,
+      address: listen.address,
+      port: listen.port,
+    });
+    return server;
+  }
+
+  /** A received batch and its webhook-id commit together; events already expired are rejected, not stored. */
+  private commitReceived(sender: string, webhookId: string, events: Event[]): ReceiveOutcome {
+    const now = this.o.clock.now();
+    const out: ReceiveOutcome = { accepted: [], duplicates: [], rejected: [] };
+    const live = events.filter((e) => {
+      const expired = e.expiresAt !== undefined && Date.parse(e.expiresAt) <= now;
+      if (expired) out.rejected.push({ id: e.id, reason: 'expired' });
+      return !expired;
+    });
+    this.o.db.transaction(() => {
+      for (const o of this.o.events.insert(live))
+        (o.status === 'duplicate' ? out.duplicates : out.accepted).push(o.event.id);
+      this.deliveries.recordWebhook(sender, webhookId, now);
+    })();
+    return out;
+  }
+
+  /** Inside the insert transaction: delivery rows for events this node originates (received ones are never re-forwarded). */
+  private enqueue(changed: InsertOutcome[], now: number): void {
+    if (!this.config) return;
+    for (const { event, status } of changed) {
+      const group = this.config.groups.find((g) => g.resource.metadata.name === event.group)?.resource;
+      if (!group || event.sourceNode !== group.spec.nodeName) continue;
+      if (event.expiresAt !== undefined && Date.parse(event.expiresAt) <= now) continue;
+      const peers = this.config.peers
+        .map((p) => p.resource)
+        .filter((p) => p.spec.groupRef === group.metadata.name && this.workers.has(p.metadata.name))
+        .filter((p) => matchesTypesAndSubjects(event, p.spec.push.types, p.spec.push.subjectPrefixes))
+        .map((p) => p.metadata.name);
+      this.deliveries.enqueue(event.id, peers, now, status === 'refreshed');
+    }
+  }
+
+  private kick(committed: InsertOutcome[]): void {
+    if (committed.length === 0) return;
+    for (const w of this.workers.values()) w.kick();
+    for (const w of this.workers.values())
+      this.o.metrics.pending.set({ peer: w.peer }, this.deliveries.pendingCount(w.peer));
+  }
+
+  redeliver(eventId: string, peer?: string): number {
+    const n = this.deliveries.redeliver(eventId, this.o.clock.now(), peer);
+    for (const w of this.workers.values()) if (!peer || w.peer === peer) w.kick();
+    return n;
+  }
+
+  workerStates(): { peer: string; state: string }[] {
+    return [...this.workers.values()].map((w) => ({ peer: w.peer, state: w.state }));
+  }
+
+  peerNames(): string[] {
+    return this.config ? this.config.peers.map((p) => p.resource.metadata.name) : [];
+  }
+
+  planPrune(): PrunePlan {
+    const groups = this.config.groups.map(({ resource: g }) => ({
+      group: g.metadata.name,
+      maxAgeMs: parseDuration(g.spec.retention.maxAge),
+      maxEvents: g.spec.retention.maxEvents,
+    }));
+    const replay = Math.max(0, ...this.config.groups.map((g) => parseDuration(g.resource.spec.replayWindow)));
+    return this.retention.plan(
+      groups,
+      this.o.clock.now(),
+      this.o.ledgerMaxAgeMs ?? 7 * 24 * 3_600_000,
+      replay,
+    );
+  }
+
+  pruneNow(plan: PrunePlan = this.planPrune()): PruneResult {
+    const result = this.retention.apply(plan);
+    if (result.events) this.o.metrics.pruned.inc({ table: 'events' }, result.events);
+    if (result.deliveries) this.o.metrics.pruned.inc({ table: 'deliveries' }, result.deliveries);
+    if (result.webhooks) this.o.metrics.pruned.inc({ table: 'received_webhooks' }, result.webhooks);
+    if (result.undelivered) {
+      this.o.metrics.prunedUndelivered.inc(result.undelivered);
+      this.o.log('warn', 'retention removed events that were never delivered', { count: result.undelivered });
+    }
+    return result;
+  }
+
+  private async stopNetwork(): Promise<void> {
+    clearInterval(this.pruneTimer);
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    for (const c of this.clients.values()) c.close();
+    this.workers.clear();
+    this.clients.clear();
+    await Promise.all(
+      this.groups.map(
+        (g) =>
+          new Promise<void>((resolve) => {
+            if (!g.server) return resolve();
+            g.server.close(() => resolve());
+            g.server.closeAllConnections();
+          }),
+      ),
+    );
+    this.groups = [];
+  }
+
+  async stop(): Promise<void> {
+    await this.stopNetwork();
+    for (const u of this.unhook) u();
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * The outbox: one row per (event, peer) for every event this node originates that a peer's push filter
+ * matches. Rows are written in the same transaction as the event, so an event is never stored without
+ * its deliveries (or the other way round). Knows SQL, nothing about HTTP.
+ */
+import type { Event } from '@routerd/plugin-sdk';
+import type { Database } from 'better-sqlite3';
+import { type EventRow, toEvent } from './events.js';
+import type { Migration } from './migrations.js';
+
+export const deliveryMigrations: Migration[] = [
+  {
+    version: 10,
+    name: 'deliveries',
+    up: `
+      CREATE TABLE deliveries (
+        event_seq INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        peer TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'expired')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL,
+        enqueued_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        delivered_ms INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        PRIMARY KEY (event_id, peer)
+      );
+      CREATE INDEX deliveries_due ON deliveries (peer, status, next_attempt_ms, event_seq);
+      CREATE TABLE received_webhooks (
+        sender TEXT NOT NULL,
+        webhook_id TEXT NOT NULL,
+        received_ms INTEGER NOT NULL,
+        PRIMARY KEY (sender, webhook_id)
+      );
+      CREATE INDEX received_webhooks_age ON received_webhooks (received_ms);
+      CREATE TABLE peer_state (
+        peer TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_attempt_ms INTEGER,
+        last_success_ms INTEGER,
+        last_error TEXT,
+        last_error_ms INTEGER
+      );
+    `,
+  },
+];
+
+export const DeliveryStatuses = ['pending', 'delivered', 'failed', 'expired'] as const;
+export type DeliveryStatus = (typeof DeliveryStatuses)[number];
+
+export interface DeliveryRow {
+  eventId: string;
+  peer: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string | null;
+  enqueuedAt: string;
+  deliveredAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+}
+
+export interface DueDelivery {
+  event: Event;
+  enqueuedMs: number;
+  attempts: number;
+  bytes: number;
+}
+
+export interface PeerSummary {
+  peer: string;
+  delivered: number;
+  pending: number;
+  failed: number;
+  expired: number;
+  oldestPendingAgeSeconds: number | null;
+  maxLagSeconds: number | null;
+}
+
+export type PeerStateName = 'healthy' | 'backing-off';
+export interface PeerStateRow {
+  peer: string;
+  state: PeerStateName;
+  consecutiveFailures: number;
+  lastAttemptAt: string | null;
+  lastSuccessAt: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export class DeliveryStore {
+  constructor(private readonly db: Database) {}
+
+  /** Call inside the event insert transaction: a new row per peer, or back to pending for a TTL refresh. */
+  enqueue(eventId: string, peers: readonly string[], now: number, refreshed: boolean): void {
+    if (peers.length === 0) return;
+    const seq = (this.db.prepare('SELECT seq FROM events WHERE id = ?').get(eventId) as { seq: number }).seq;
+    const insert = this.db.prepare(`
+      INSERT INTO deliveries (event_seq, event_id, peer, status, attempts, next_attempt_ms, enqueued_ms, updated_ms)
+      VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
+      ON CONFLICT (event_id, peer) DO UPDATE SET
+        status = 'pending', attempts = 0, next_attempt_ms = excluded.next_attempt_ms,
+        enqueued_ms = excluded.enqueued_ms, updated_ms = excluded.updated_ms, last_error = NULL
+      WHERE ?`);
+    for (const peer of peers) insert.run(seq, eventId, peer, now, now, now, refreshed ? 1 : 0);
+  }
+
+  /** Pending rows of live events whose time has come, oldest event first, within count and byte budgets. */
+  due(
+    peer: string,
+    now: number,
+    maxCount: number,
+    maxBytes: number,
+    skip: ReadonlySet<string>,
+  ): DueDelivery[] {
+    const rows = this.db
+      .prepare(`
+        SELECT e.*, d.enqueued_ms, d.attempts FROM deliveries d JOIN events e ON e.id = d.event_id
+        WHERE d.peer = ? AND d.status = 'pending' AND d.next_attempt_ms <= ?
+          AND (e.expires_at_ms IS NULL OR e.expires_at_ms > ?)
+        ORDER BY d.event_seq LIMIT ?`)
+      .all(peer, now, now, maxCount + skip.size) as (EventRow & { enqueued_ms: number; attempts: number })[];
+    const out: DueDelivery[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      if (skip.has(row.id)) continue;
+      const event = toEvent(row);
+      const size = Buffer.byteLength(JSON.stringify(event)) + 256;
+      if (out.length > 0 && (bytes + size > maxBytes || out.length >= maxCount)) break;
+      out.push({ event, enqueuedMs: row.enqueued_ms, attempts: row.attempts, bytes: size });
+      bytes += size;
+    }
+    return out;
+  }
+
+  /** Pending rows whose event expired: they stop here, status `expired`. Returns how many. */
+  expire(peer: string, now: number): number {
+    return this.db
+      .prepare(`
+        UPDATE deliveries SET status = 'expired', updated_ms = ?
+        WHERE peer = ? AND status = 'pending'
+          AND event_id IN (SELECT id FROM events WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?)`)
+      .run(now, peer, now).changes;
+  }
+
+  /** When the next pending row of this peer becomes due, or undefined when none is pending. */
+  nextDueMs(peer: string): number | undefined {
+    const r = this.db
+      .prepare(`SELECT MIN(next_attempt_ms) AS t FROM deliveries WHERE peer = ? AND status = 'pending'`)
+      .get(peer) as { t: number | null };
+    return r.t ?? undefined;
+  }
+
+  markDelivered(peer: string, ids: readonly string[], now: number, status: number): void {
+    const stmt = this.db.prepare(`
+      UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_ms = ?, updated_ms = ?,
+        last_status = ?, last_error = NULL
+      WHERE peer = ? AND event_id = ? AND status = 'pending'`);
+    this.db.transaction(() => {
+      for (const id of ids) stmt.run(now, now, status, peer, id);
+    })();
+  }
+
+  markRetry(
+    peer: string,
+    ids: readonly string[],
+    now: number,
+    nextMs: number,
+    error: string,
+    status?: number,
+  ): void {
+    const stmt = this.db.prepare(`
+      UPDATE deliveries SET attempts = attempts + 1, next_attempt_ms = ?, updated_ms = ?, last_status = ?, last_error = ?
+      WHERE peer = ? AND event_id = ? AND status = 'pending'`);
+    this.db.transaction(() => {
+      for (const id of ids) stmt.run(nextMs, now, status ?? null, error, peer, id);
+    })();
+  }
+
+  markFailed(peer: string, ids: readonly string[], now: number, error: string, status?: number): void {
+    const stmt = this.db.prepare(`
+      UPDATE deliveries SET status = 'failed', attempts = attempts + 1, updated_ms = ?, last_status = ?, last_error = ?
+      WHERE peer = ? AND event_id = ? AND status = 'pending'`);
+    this.db.transaction(() => {
+      for (const id of ids) stmt.run(now, status ?? null, error, peer, id);
+    })();
+  }
+
+  /** Put deliveries back to pending now (`routerctl federation redeliver`). Returns how many rows. */
+  redeliver(eventId: string, now: number, peer?: string): number {
+    return this.db
+      .prepare(`
+        UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_ms = ?, updated_ms = ?, last_error = NULL
+        WHERE event_id = ? AND (? IS NULL OR peer = ?)`)
+      .run(now, now, eventId, peer ?? null, peer ?? null).changes;
+  }
+
+  list(filter: { peer?: string; status?: DeliveryStatus; eventId?: string; limit?: number }): DeliveryRow[] {
+    const rows = this.db
+      .prepare(`
+        SELECT * FROM deliveries
+        WHERE (@peer IS NULL OR peer = @peer) AND (@status IS NULL OR status = @status)
+          AND (@eventId IS NULL OR event_id = @eventId)
+        ORDER BY event_seq DESC, peer LIMIT @limit`)
+      .all({
+        peer: filter.peer ?? null,
+        status: filter.status ?? null,
+        eventId: filter.eventId ?? null,
+        limit: filter.limit ?? 100,
+      }) as {
+      event_id: string;
+      peer: string;
+      status: DeliveryStatus;
+      attempts: number;
+      next_attempt_ms: number;
+      enqueued_ms: number;
+      delivered_ms: number | null;
+      last_status: number | null;
+      last_error: string | null;
+    }[];
+    return rows.map((r) => ({
+      eventId: r.event_id,
+      peer: r.peer,
+      status: r.status,
+      attempts: r.attempts,
+      nextAttemptAt: r.status === 'pending' ? iso(r.next_attempt_ms) : null,
+      enqueuedAt: iso(r.enqueued_ms)!,
+      deliveredAt: iso(r.delivered_ms),
+      lastStatus: r.last_status,
+      lastError: r.last_error,
+    }));
+  }
+
+  summary(peers: readonly string[], now: number): PeerSummary[] {
+    const rows = this.db
+      .prepare(`
+        SELECT peer,
+          SUM(status = 'delivered') AS delivered, SUM(status = 'pending') AS pending,
+          SUM(status = 'failed') AS failed, SUM(status = 'expired') AS expired,
+          MIN(CASE WHEN status = 'pending' THEN enqueued_ms END) AS oldest_pending,
+          MAX(CASE WHEN status = 'delivered' THEN delivered_ms - enqueued_ms END) AS max_lag
+        FROM deliveries GROUP BY peer`)
+      .all() as {
+      peer: string;
+      delivered: number;
+      pending: number;
+      failed: number;
+      expired: number;
+      oldest_pending: number | null;
+      max_lag: number | null;
+    }[];
+    const byPeer = new Map(rows.map((r) => [r.peer, r]));
+    return peers.map((peer) => {
+      const r = byPeer.get(peer);
+      return {
+        peer,
+        delivered: r?.delivered ?? 0,
+        pending: r?.pending ?? 0,
+        failed: r?.failed ?? 0,
+        expired: r?.expired ?? 0,
+        oldestPendingAgeSeconds: r?.oldest_pending == null ? null : (now - r.oldest_pending) / 1000,
+        maxLagSeconds: r?.max_lag == null ? null : r.max_lag / 1000,
+      };
+    });
+  }
+
+  pendingCount(peer: string): number {
+    return (
+      this.db
+        .prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE peer = ? AND status = 'pending'`)
+        .get(peer) as { n: number }
+    ).n;
+  }
+
+  // --- peer state -----------------------------------------------------------------------------
+
+  recordAttempt(
+    peer: string,
+    now: number,
+    ok: boolean,
+    state: PeerStateName,
+    consecutiveFailures: number,
+    error?: string,
+  ): void {
+    this.db
+      .prepare(`
+        INSERT INTO peer_state (peer, state, consecutive_failures, last_attempt_ms, last_success_ms, last_error, last_error_ms)
+        VALUES (@peer, @state, @failures, @now, CASE WHEN @ok THEN @now END, @error, CASE WHEN @ok THEN NULL ELSE @now END)
+        ON CONFLICT (peer) DO UPDATE SET state = @state, consecutive_failures = @failures, last_attempt_ms = @now,
+          last_success_ms = CASE WHEN @ok THEN @now ELSE last_success_ms END,
+          last_error = CASE WHEN @ok THEN last_error ELSE @error END,
+          last_error_ms = CASE WHEN @ok THEN last_error_ms ELSE @now END`)
+      .run({ peer, state, failures: consecutiveFailures, now, ok: ok ? 1 : 0, error: error ?? null });
+  }
+
+  peerStates(): PeerStateRow[] {
+    return (
+      this.db.prepare('SELECT * FROM peer_state ORDER BY peer').all() as {
+        peer: string;
+        state: PeerStateName;
+        consecutive_failures: number;
+        last_attempt_ms: number | null;
+        last_success_ms: number | null;
+        last_error: string | null;
+        last_error_ms: number | null;
+      }[]
+    ).map((r) => ({
+      peer: r.peer,
+      state: r.state,
+      consecutiveFailures: r.consecutive_failures,
+      lastAttemptAt: iso(r.last_attempt_ms),
+      lastSuccessAt: iso(r.last_success_ms),
+      lastError: r.last_error,
+      lastErrorAt: iso(r.last_error_ms),
+    }));
+  }
+
+  // --- receiver replay window -----------------------------------------------------------------
+
+  webhookSeen(sender: string, webhookId: string): boolean {
+    return (
+      this.db
+        .prepare('SELECT 1 FROM received_webhooks WHERE sender = ? AND webhook_id = ?')
+        .get(sender, webhookId) !== undefined
+    );
+  }
+
+  recordWebhook(sender: string, webhookId: string, now: number): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO received_webhooks (sender, webhook_id, received_ms) VALUES (?, ?, ?)')
+      .run(sender, webhookId, now);
+  }
+}

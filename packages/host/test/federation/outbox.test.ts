@@ -1,0 +1,231 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Clock, ManualClock, systemClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config/index.js';
+import { EmitPipeline } from '../../src/events/emit.js';
+import { capturedByConfig, NoObserveSet } from '../../src/events/no-observe.js';
+import { generateSecret } from '../../src/federation/secrets.js';
+import { Federation } from '../../src/federation/service.js';
+import { createMetrics } from '../../src/metrics.js';
+import { openDatabase } from '../../src/store/database.js';
+import { EventStore } from '../../src/store/events.js';
+
+// Two and three federation nodes in this process: real SQLite files, real HTTP on loopback.
+const dir = mkdtempSync(join(tmpdir(), 'outbox-'));
+const key = join(dir, 'group.key');
+writeFileSync(key, `${generateSecret()}\n`);
+chmodSync(key, 0o600);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Node {
+  name: string;
+  port: number;
+  store: EventStore;
+  pipeline: EmitPipeline;
+  federation: Federation;
+  close(): Promise<void>;
+}
+
+const open: Node[] = [];
+afterEach(async () => {
+  for (const n of open.splice(0)) await n.close();
+});
+
+async function node(
+  name: string,
+  port: number,
+  peers: { name: string; port: number; types?: string[] }[],
+  clock: Clock = systemClock,
+  dbFile?: string,
+): Promise<Node> {
+  const yaml = [
+    `apiVersion: federation.routerd.net/v1alpha1
+kind: EventGroup
+metadata: { name: edge }
+spec:
+  nodeName: ${name}
+  listen: { address: 127.0.0.1, port: ${port} }
+  auth: { mode: hmac, secretFile: ${key} }
+`,
+    ...peers.map(
+      (p) => `apiVersion: federation.routerd.net/v1alpha1
+kind: EventPeer
+metadata: { name: ${p.name} }
+spec:
+  groupRef: edge
+  nodeName: ${p.name}
+  endpoint: http://127.0.0.1:${p.port}
+  push: { types: [${(p.types ?? []).join(', ')}] }
+  retry: { baseDelay: 50ms, maxDelay: 200ms }
+`,
+    ),
+  ].join('---\n');
+  const file = join(dir, `${name}-${port}.yaml`);
+  writeFileSync(file, yaml);
+  const load = loadConfig([file]);
+  if (!load.ok) throw new Error(JSON.stringify(load.issues));
+  const db = openDatabase(dbFile ?? join(dir, `${name}-${port}.db`));
+  const store = new EventStore(db, clock);
+  const noObserve = new NoObserveSet();
+  noObserve.replace('config', capturedByConfig(load.config));
+  const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => load.config });
+  const federation = new Federation({ db, events: store, clock, metrics: createMetrics(), log: () => {} });
+  await federation.apply(load.config);
+  const n: Node = {
+    name,
+    port,
+    store,
+    pipeline,
+    federation,
+    close: async () => {
+      await federation.stop();
+      db.close();
+    },
+  };
+  open.push(n);
+  return n;
+}
+
+const observed = (i: number) => ({
+  type: 'routerd.client.ipv4.observed',
+  ttl: '300s',
+  payload: {
+    address: `10.88.${Math.floor(i / 250)}.${i % 250}/32`,
+    domain: 'lan',
+    ownerSide: 'onprem',
+    source: 'arp' as const,
+  },
+});
+
+describe('outbox delivery between nodes', () => {
+  it('pushes what a node originates to its peer at once, exactly once', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }]);
+    const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
+    const [out] = onprem.pipeline.emitBatch(Array.from({ length: 250 }, (_, i) => observed(i)));
+    await expect.poll(() => cloud.store.count(), { timeout: 5000 }).toBe(250);
+    expect(cloud.store.lookup(out!.event.id)?.event).toEqual(out!.event);
+    // The last acknowledgement may still be on its way back: wait for the sender to record it.
+    await expect
+      .poll(() => onprem.federation.deliveries.summary(['cloud'], Date.now())[0])
+      .toMatchObject({ delivered: 250, pending: 0, failed: 0 });
+    // Received events are never re-forwarded: the cloud has nothing pending towards on-prem.
+    expect(cloud.federation.deliveries.summary(['onprem'], Date.now())[0]).toMatchObject({
+      delivered: 0,
+      pending: 0,
+    });
+  });
+
+  it('a peer that is down gets everything when it comes back, after backoff', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }]);
+    onprem.pipeline.emitBatch(Array.from({ length: 20 }, (_, i) => observed(i)));
+    await expect
+      .poll(() => onprem.federation.deliveries.list({ peer: 'cloud' })[0]?.attempts ?? 0)
+      .toBeGreaterThanOrEqual(3);
+    expect(onprem.federation.workerStates()).toEqual([{ peer: 'cloud', state: 'backing-off' }]);
+    const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
+    await expect.poll(() => cloud.store.count(), { timeout: 5000 }).toBe(20);
+    await expect.poll(() => onprem.federation.workerStates()[0]?.state).toBe('healthy');
+  });
+
+  it('push filters choose what goes to a peer', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb, types: ['routerd.client.*'] }]);
+    const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
+    onprem.pipeline.emitBatch([observed(1), { type: 'vendor.other.thing', payload: { x: 1 } }]);
+    await expect.poll(() => cloud.store.count()).toBe(1);
+    expect(onprem.federation.deliveries.list({}).map((d) => d.peer)).toEqual(['cloud']);
+  });
+
+  it('a TTL refresh is pushed again so the peer copy is refreshed too', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }]);
+    const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
+    const first = onprem.pipeline.emit({ ...observed(5), id: 'refresh-me', ttl: '60s' });
+    await expect.poll(() => cloud.store.lookup('refresh-me')?.event.expiresAt).toBe(first.event.expiresAt);
+    const second = onprem.pipeline.emit({ ...observed(5), id: 'refresh-me', ttl: '600s' });
+    expect(second.status).toBe('refreshed');
+    await expect.poll(() => cloud.store.lookup('refresh-me')?.event.expiresAt).toBe(second.event.expiresAt);
+  });
+
+  it('three nodes each pushing to the other two: everyone has everything', async () => {
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const names = ['a', 'b', 'c'];
+    const nodes = await Promise.all(
+      names.map((n, i) =>
+        node(
+          n,
+          ports[i]!,
+          names.flatMap((m, j) => (j === i ? [] : [{ name: m, port: ports[j]! }])),
+        ),
+      ),
+    );
+    nodes.forEach((n, i) => n.pipeline.emitBatch(Array.from({ length: 30 }, (_, k) => observed(i * 30 + k))));
+    for (const n of nodes) await expect.poll(() => n.store.count(), { timeout: 5000 }).toBe(90);
+  });
+
+  it('pending deliveries survive a restart and resume', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const dbFile = join(dir, 'restart.db');
+    const first = await node('onprem', pa, [{ name: 'cloud', port: pb }], systemClock, dbFile);
+    first.pipeline.emitBatch(Array.from({ length: 10 }, (_, i) => observed(i)));
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+    const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
+    await node('onprem', pa, [{ name: 'cloud', port: pb }], systemClock, dbFile);
+    await expect.poll(() => cloud.store.count(), { timeout: 5000 }).toBe(10);
+  });
+
+  it('an event that expires while its peer is down is never delivered', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }]);
+    onprem.pipeline.emit({ ...observed(9), id: 'short-lived', ttl: '300ms' });
+    await new Promise((r) => setTimeout(r, 400));
+    const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
+    onprem.federation.redeliver('nothing');
+    await expect
+      .poll(() => onprem.federation.deliveries.list({ eventId: 'short-lived' })[0]?.status)
+      .toBe('expired');
+    expect(cloud.store.lookup('short-lived')).toBeUndefined();
+  });
+
+  it('prune removes exactly what the dry-run plan listed, counting undelivered events', async () => {
+    const clock = new ManualClock(Date.now());
+    const [pa, pb] = [await freePort(), await freePort()];
+    // No cloud running: everything stays pending, so pruning it must be counted as undelivered.
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }], clock);
+    onprem.pipeline.emitBatch([
+      { ...observed(1), ttl: '1s' },
+      { ...observed(2), ttl: '720h' },
+      { ...observed(3), ttl: '720h' },
+    ]);
+    clock.advance(10 * 60_000); // the 1s event is now expired for longer than the grace
+    const plan = onprem.federation.planPrune();
+    expect(plan.events.map((e) => [e.reason, e.undelivered])).toEqual([['expired', false]]);
+    const before = onprem.store.list({ includeExpired: true }).map((e) => e.id);
+    const result = onprem.federation.pruneNow(plan);
+    expect(result.events).toBe(1);
+    const after = onprem.store.list({ includeExpired: true }).map((e) => e.id);
+    expect(before.filter((id) => !after.includes(id))).toEqual(plan.events.map((e) => e.id));
+    clock.advance(8 * 24 * 3_600_000); // past maxAge (168h): the two live, undelivered ones go too, counted
+    const old = onprem.federation.planPrune();
+    expect(old.events.map((e) => [e.reason, e.undelivered])).toEqual([
+      ['max-age', true],
+      ['max-age', true],
+    ]);
+    expect(onprem.federation.pruneNow(old)).toMatchObject({ events: 2, undelivered: 2 });
+    expect(onprem.store.count()).toBe(0);
+  });
+});
