@@ -1,0 +1,26 @@
+import { definePlugin } from '@routerd/plugin-sdk/server';
+import type { Type } from 'arktype';
+import { ArpObserverConfig, toSettings } from './config.js';
+import { ArpObserver } from './observer.js';
+import { PLUGIN_VERSION } from './version.js';
+
+/**
+ * The ARP/DHCP observer: a long-lived `observe.events` plugin that publishes
+ * `routerd.client.ipv4.observed` / `.expired` for the clients present on the on-prem LAN.
+ */
+export const arpObserverPlugin = definePlugin<ArpObserverConfig>({
+  name: 'arp-observer',
+  version: PLUGIN_VERSION,
+  capabilities: ['observe.events'],
+  // The schema's output (defaults filled in) is what the plugin receives.
+  configSchema: ArpObserverConfig as unknown as Type<ArpObserverConfig>,
+  async watch(ctx) {
+    const observer = new ArpObserver({
+      settings: toSettings(ctx.config),
+      log: ctx.log,
+      publish: (drafts) => ctx.publish(drafts),
+      signal: ctx.signal,
+    });
+    await observer.run();
+  },
+});

@@ -1,0 +1,260 @@
+import { isLeaseActive, type Lease } from '../sources/leases/lease.js';
+import type { NeighbourEvidence } from '../sources/neighbour-entry.js';
+
+/** A neighbour-table row that passed the filters, as the tracker sees it. */
+export interface NeighbourSighting {
+  address: string;
+  domain: string;
+  interface?: string;
+  mac?: string;
+  evidence: Exclude<NeighbourEvidence, 'ignore'>;
+  /** When the kernel last confirmed reachability (from `ip -s`), if known. */
+  confirmedAt?: number;
+}
+
+/** A lease that passed the filters. */
+export interface LeaseSighting {
+  address: string;
+  domain: string;
+  lease: Lease;
+}
+
+/** One uninterrupted presence of a client with one identity (MAC): one observed event, refreshed. */
+export interface Episode {
+  domain: string;
+  address: string;
+  mac?: string;
+  interface?: string;
+  source: 'arp' | 'dhcp';
+  /** When presence began: the observed event's observedAt and part of its id. */
+  startedAt: number;
+  /** The expiry of the last observed/refreshed publication. */
+  expiresAt: number;
+  lastPublishedAt: number;
+}
+
+export type PresenceChange =
+  | { kind: 'observed'; episode: Readonly<Episode> }
+  | { kind: 'refreshed'; episode: Readonly<Episode> }
+  | { kind: 'expired'; episode: Readonly<Episode>; at: number };
+
+export interface PresenceTimings {
+  ttlMs: number;
+  refreshEveryMs: number;
+  absentAfterMs: number;
+}
+
+interface AddressRecord {
+  address: string;
+  domain: string;
+  /** Undefined: not in the neighbour table (never seen, deleted, or gone from the last snapshot). */
+  neighbour?: NeighbourSighting;
+  /** When `neighbour` was last set, so an older snapshot never overwrites a newer monitor event. */
+  neighbourSetAt: number;
+  leases: Map<string, Lease>;
+  /** The last moment positive evidence is known to have held. */
+  lastPositiveAt?: number;
+  /** An active lease was seen during this episode (or since start): its end is then evidence of absence. */
+  hadActiveLease: boolean;
+  /** Present iff defined. */
+  episode?: Episode;
+}
+
+/**
+ * The per-address presence state machine. It is fed neighbour snapshots, neighbour updates and lease
+ * sets, and `evaluate(now)` turns the state into changes; time comes only from the `now` arguments, so
+ * tests drive it with an injected clock.
+ *
+ * - Present promptly on positive evidence (REACHABLE/DELAY/PROBE, STALE confirmed within absentAfter, an
+ *   active lease) → `observed`.
+ * - While present, `refreshed` every refreshEvery (same event id, later expiry).
+ * - Absent only when there has been no positive evidence for absentAfter AND there is evidence of absence
+ *   (FAILED/INCOMPLETE, gone from the table, or the lease it had ended) → `expired`. STALE alone never
+ *   expires: the kernel may keep it for ever. A flap shorter than absentAfter therefore produces nothing.
+ * - Nothing is reported until `arm()` (after the first full snapshot and lease read), and `expired` only
+ *   ever follows an `observed` of this run.
+ */
+export class PresenceTracker {
+  private readonly records = new Map<string, AddressRecord>();
+  private armed = false;
+
+  constructor(private readonly timings: PresenceTimings) {}
+
+  get isArmed(): boolean {
+    return this.armed;
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** The first full snapshot and lease read are in: from now on changes are reported. */
+  arm(): void {
+    this.armed = true;
+  }
+
+  /**
+   * A full neighbour dump taken at `takenAt`. Addresses missing from it left the table, unless a monitor
+   * event about them arrived after the dump was taken (the event is newer than the dump).
+   */
+  applyNeighbourSnapshot(sightings: NeighbourSighting[], takenAt: number, now: number): void {
+    const seen = new Set<string>();
+    for (const s of sightings) {
+      seen.add(s.address);
+      const rec = this.record(s.address, s.domain);
+      if (rec.neighbourSetAt > takenAt) continue;
+      this.setNeighbour(rec, s, now);
+    }
+    for (const rec of this.records.values()) {
+      if (rec.neighbour && !seen.has(rec.address) && rec.neighbourSetAt <= takenAt) {
+        this.setNeighbour(rec, undefined, now);
+      }
+    }
+  }
+
+  /** One neighbour change (from the monitor): a new state, or `undefined` when the entry is gone. */
+  applyNeighbourUpdate(address: string, sighting: NeighbourSighting | undefined, now: number): void {
+    const rec = sighting ? this.record(address, sighting.domain) : this.records.get(address);
+    if (rec) this.setNeighbour(rec, sighting, now);
+  }
+
+  /** The complete, current lease set of one lease source: leases no longer in it have ended. */
+  applyLeases(source: string, sightings: LeaseSighting[], now: number): void {
+    const current = new Map(sightings.map((s) => [s.address, s]));
+    for (const rec of this.records.values()) {
+      if (rec.leases.has(source) && !current.has(rec.address)) {
+        this.notePositiveUntil(rec, now);
+        rec.leases.delete(source);
+      }
+    }
+    for (const s of sightings) {
+      const rec = this.record(s.address, s.domain);
+      this.notePositiveUntil(rec, now);
+      rec.leases.set(source, s.lease);
+    }
+  }
+
+  /** Drop addresses without reporting anything (they turned out to be ours, captured or excluded). */
+  forget(predicate: (address: string) => boolean): void {
+    for (const address of [...this.records.keys()]) if (predicate(address)) this.records.delete(address);
+  }
+
+  evaluate(now: number): PresenceChange[] {
+    const changes: PresenceChange[] = [];
+    for (const rec of [...this.records.values()]) this.evaluateRecord(rec, now, changes);
+    return changes;
+  }
+
+  /** Evaluate one address only: what a monitor event calls for, without walking the whole table. */
+  evaluateAddress(address: string, now: number): PresenceChange[] {
+    const changes: PresenceChange[] = [];
+    const rec = this.records.get(address);
+    if (rec) this.evaluateRecord(rec, now, changes);
+    return changes;
+  }
+
+  /** The current episodes, for diagnostics and tests. */
+  presentEpisodes(): Readonly<Episode>[] {
+    return [...this.records.values()].flatMap((r) => (r.episode ? [r.episode] : []));
+  }
+
+  private record(address: string, domain: string): AddressRecord {
+    let rec = this.records.get(address);
+    if (!rec) {
+      rec = {
+        address,
+        domain,
+        neighbourSetAt: Number.NEGATIVE_INFINITY,
+        leases: new Map(),
+        hadActiveLease: false,
+      };
+      this.records.set(address, rec);
+    }
+    rec.domain = domain;
+    return rec;
+  }
+
+  /** Positive evidence that held until this change still counts up to now (not only up to the last tick). */
+  private notePositiveUntil(rec: AddressRecord, now: number): void {
+    if (rec.neighbour?.evidence === 'positive' || this.activeLease(rec, now)) rec.lastPositiveAt = now;
+  }
+
+  private setNeighbour(rec: AddressRecord, s: NeighbourSighting | undefined, now: number): void {
+    this.notePositiveUntil(rec, now);
+    rec.neighbour = s;
+    rec.neighbourSetAt = now;
+    if (s?.evidence === 'positive') rec.lastPositiveAt = now;
+    else if (s?.confirmedAt !== undefined && s.evidence === 'neutral') {
+      const confirmed = Math.min(s.confirmedAt, now);
+      rec.lastPositiveAt = Math.max(rec.lastPositiveAt ?? confirmed, confirmed);
+    }
+  }
+
+  private activeLease(rec: AddressRecord, now: number): Lease | undefined {
+    for (const lease of rec.leases.values()) if (isLeaseActive(lease, now)) return lease;
+    return undefined;
+  }
+
+  private evaluateRecord(rec: AddressRecord, now: number, changes: PresenceChange[]): void {
+    const { absentAfterMs, refreshEveryMs } = this.timings;
+    const lease = this.activeLease(rec, now);
+    const n = rec.neighbour;
+    const neighbourPositive = n?.evidence === 'positive';
+    const recentlyConfirmed =
+      n?.evidence === 'neutral' && n.confirmedAt !== undefined && now - n.confirmedAt < absentAfterMs;
+    if (neighbourPositive || lease) rec.lastPositiveAt = now;
+    if (lease) rec.hadActiveLease = true;
+    const presentNow = neighbourPositive || recentlyConfirmed || lease !== undefined;
+
+    if (this.armed) {
+      // The neighbour table is authoritative for the MAC while it holds the address; a lease only fills in.
+      const mac = (n && n.evidence !== 'negative' ? n.mac : undefined) ?? lease?.mac;
+      const ep = rec.episode;
+      if (!ep) {
+        if (presentNow) this.startEpisode(rec, mac, neighbourPositive || recentlyConfirmed, now, changes);
+      } else if (presentNow && mac !== undefined && mac !== ep.mac) {
+        // A different client now holds the address (or we learnt its MAC): a new fact, a new event id.
+        this.startEpisode(rec, mac, neighbourPositive || recentlyConfirmed, now, changes);
+      } else {
+        const neighbourSaysAbsent = n === undefined || n.evidence === 'negative';
+        const leaseEnded = rec.hadActiveLease && !lease;
+        const absentFor = now - (rec.lastPositiveAt ?? ep.startedAt);
+        if (!presentNow && (neighbourSaysAbsent || leaseEnded) && absentFor >= absentAfterMs) {
+          rec.episode = undefined;
+          rec.hadActiveLease = false;
+          changes.push({ kind: 'expired', episode: ep, at: now });
+        } else if (now - ep.lastPublishedAt >= refreshEveryMs) {
+          ep.lastPublishedAt = now;
+          ep.expiresAt = now + this.timings.ttlMs;
+          changes.push({ kind: 'refreshed', episode: ep });
+        }
+      }
+    }
+    if (!rec.episode && rec.neighbour === undefined && rec.leases.size === 0)
+      this.records.delete(rec.address);
+  }
+
+  private startEpisode(
+    rec: AddressRecord,
+    mac: string | undefined,
+    fromNeighbour: boolean,
+    now: number,
+    changes: PresenceChange[],
+  ): void {
+    // Episode start times are part of event ids: keep them strictly increasing per address.
+    const startedAt = rec.episode && rec.episode.startedAt >= now ? rec.episode.startedAt + 1 : now;
+    const iface =
+      rec.neighbour && rec.neighbour.evidence !== 'negative' ? rec.neighbour.interface : undefined;
+    rec.episode = {
+      domain: rec.domain,
+      address: rec.address,
+      mac,
+      interface: iface,
+      source: fromNeighbour ? 'arp' : 'dhcp',
+      startedAt,
+      lastPublishedAt: now,
+      expiresAt: now + this.timings.ttlMs,
+    };
+    changes.push({ kind: 'observed', episode: rec.episode });
+  }
+}

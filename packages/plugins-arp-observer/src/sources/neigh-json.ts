@@ -1,0 +1,52 @@
+import { isIPv4 } from '@routerd/plugin-sdk';
+import { type } from 'arktype';
+import { type NeighbourEntry, normaliseMac } from './neighbour-entry.js';
+import { ParseCollector, type ParseResult } from './parse-result.js';
+
+/**
+ * One object of `ip -j -s neigh show` (iproute2 ip/ipneigh.c `print_neigh`): `state` is always an array,
+ * flag keys (`router`, `proxy`, …) carry `null`, `-s` adds `used`/`confirmed`/`updated` ages in seconds.
+ * `dev` is omitted when the command itself filters by device.
+ */
+export const IpNeighObject = type({
+  dst: 'string',
+  'dev?': 'string',
+  'lladdr?': 'string',
+  'state?': 'string[]',
+  'confirmed?': 'number >= 0',
+});
+
+const FLAG_KEYS = ['router', 'proxy', 'managed', 'extern_learn', 'offload', 'extern_valid'] as const;
+
+/** The neighbour arguments: IPv4 only for this phase, `-s` for the confirmation age that ages STALE rows. */
+export const NEIGH_SHOW_ARGS = ['-j', '-s', '-4', 'neigh', 'show'];
+
+/**
+ * Parse a full `ip -j -s -4 neigh show` dump. A dump that is not a JSON array throws (the snapshot failed
+ * and must not be taken as "the table is empty"); a malformed object inside it is skipped and counted.
+ */
+export function parseNeighJson(text: string, takenAt: number): ParseResult<NeighbourEntry> {
+  const parsed: unknown = JSON.parse(text.trim() === '' ? '[]' : text);
+  if (!Array.isArray(parsed)) throw new Error('ip -j neigh show did not print a JSON array');
+  const out = new ParseCollector<NeighbourEntry>();
+  for (const item of parsed) {
+    const obj = IpNeighObject(item);
+    if (obj instanceof type.errors) {
+      out.skip(JSON.stringify(item) ?? String(item));
+      continue;
+    }
+    // IPv6 rows only appear when the -4 filter is not honoured (fake or old ip); not an error.
+    if (!isIPv4(obj.dst)) continue;
+    const raw = item as Record<string, unknown>;
+    const entry: NeighbourEntry = {
+      address: obj.dst,
+      interface: obj.dev,
+      mac: normaliseMac(obj.lladdr),
+      states: obj.state ?? [],
+      flags: FLAG_KEYS.filter((k) => k in raw),
+    };
+    if (obj.confirmed !== undefined) entry.confirmedAt = takenAt - obj.confirmed * 1000;
+    out.add(entry);
+  }
+  return out.result();
+}

@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { parseMonitorLine } from './neigh-monitor-line.js';
+import type { NeighbourEntry } from './neighbour-entry.js';
+
+export interface MonitorHandlers {
+  entry(entry: NeighbourEntry): void;
+  /** Events may have been lost (monitor exited or restarted, kernel overrun, unreadable line): resync. */
+  gap(reason: string): void;
+  log(level: 'debug' | 'warn', msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Monitor restarts back off from 500 ms to 30 s; a monitor that ran a minute resets the backoff. */
+const FIRST_RESTART_MS = 500;
+const MAX_RESTART_MS = 30_000;
+const STABLE_AFTER_MS = 60_000;
+
+/**
+ * Streams `ip -4 monitor neigh` (text: iproute2 never writes JSON there) and keeps it running. It watches
+ * every interface — with `dev X` iproute2 drops the `dev` token from its lines — and the filters pick the
+ * interfaces. It is deliberately not trusted to be complete: any sign of loss is reported as a gap.
+ */
+export class NeighbourMonitor {
+  private child?: ChildProcess;
+  private stopped = false;
+  private restartDelay = FIRST_RESTART_MS;
+  private restartTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly ipCommand: string[],
+    private readonly handlers: MonitorHandlers,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): void {
+    if (this.stopped) return;
+    const restarting = this.restartTimer !== undefined;
+    this.restartTimer = undefined;
+    const [file, ...prefix] = this.ipCommand;
+    const startedAt = Date.now();
+    const child = spawn(file!, [...prefix, '-4', 'monitor', 'neigh'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.on('error', (err) =>
+      this.handlers.log('warn', 'ip monitor failed to start', { error: err.message }),
+    );
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const parsed = parseMonitorLine(line);
+      if (parsed.kind === 'entry') this.handlers.entry(parsed.entry);
+      else if (parsed.kind === 'overrun') this.handlers.gap('monitor overrun');
+      else if (parsed.kind === 'malformed') {
+        this.handlers.log('warn', 'unreadable ip monitor line', { line: parsed.line.slice(0, 200) });
+        this.handlers.gap('unreadable monitor line');
+      }
+    });
+    // iproute2 prints "netlink receive error … No buffer space available" on stderr and carries on.
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      if (parseMonitorLine(line).kind === 'overrun') this.handlers.gap('monitor overrun');
+      else this.handlers.log('debug', 'ip monitor stderr', { line: line.slice(0, 200) });
+    });
+    // Whatever changed while no monitor ran is only in a fresh dump, taken now that one runs again.
+    if (restarting) this.handlers.gap('monitor restarted');
+    child.on('close', (code, signal) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      if (this.stopped) return;
+      if (Date.now() - startedAt > STABLE_AFTER_MS) this.restartDelay = FIRST_RESTART_MS;
+      this.handlers.log('warn', 'ip monitor exited; restarting', { code, signal, inMs: this.restartDelay });
+      // Resync at once as well: changes during the restart delay would otherwise wait for the timer.
+      this.handlers.gap('monitor exited');
+      this.restartTimer = setTimeout(() => this.start(), this.restartDelay);
+      this.restartDelay = Math.min(this.restartDelay * 2, MAX_RESTART_MS);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    this.child?.kill('SIGTERM');
+    this.child = undefined;
+  }
+}
