@@ -41,7 +41,7 @@ export function parseConfigText(text: string, file: string): ParsedFile {
     const origin: Origin = { file, document: index + 1, lineOf: (p) => lineOf(doc, lineCounter, p) };
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
-        const line = e.linePos?.[0]?.line;
+        const line = lineCounter.linePos(e.pos[0]).line;
         out.issues.push({ file, document: index + 1, line, path: '', message: `YAML syntax: ${e.message}` });
       }
       return;

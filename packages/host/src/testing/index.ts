@@ -4,13 +4,21 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SOCKET_FILE } from '../control/api.js';
 
-/** dist/testing.js sits beside dist/bin/. */
-export const DAEMON_BIN = fileURLToPath(new URL('./bin/routerd-eventd.js', import.meta.url));
+/** The built daemon: dist/testing.js sits beside dist/bin/; from src/testing/ (tests importing the source) it is ../../dist/bin/. */
+export const DAEMON_BIN = fileURLToPath(
+  new URL(
+    import.meta.url.includes('/src/testing/')
+      ? '../../dist/bin/routerd-eventd.js'
+      : './bin/routerd-eventd.js',
+    import.meta.url,
+  ),
+);
 
 export interface LogLine {
   level: number;
@@ -44,6 +52,36 @@ metadata:
 spec:
   nodeName: ${nodeName}${capturedYaml}
 `;
+}
+
+/** One request to the control API over its unix socket; the body is parsed as JSON. */
+export function controlRequest(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert on the JSON shape directly
+): Promise<{ status: number; body: any }> {
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        socketPath,
+        method,
+        path,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 export function writeFile(dir: string, name: string, content: string): string {

@@ -1,0 +1,201 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type ConfigIssue, formatConfigIssue, loadConfig } from '../src/config/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'routerd-config-'));
+let n = 0;
+function file(content: string): string {
+  const path = join(dir, `config-${++n}.yaml`);
+  writeFileSync(path, content);
+  return path;
+}
+
+const GROUP = `apiVersion: federation.routerd.net/v1alpha1
+kind: EventGroup
+metadata:
+  name: lab
+spec:
+  nodeName: cloud-1
+`;
+const PLUGIN = `apiVersion: plugin.routerd.net/v1alpha1
+kind: Plugin
+metadata:
+  name: aws-claim
+spec:
+  executable: /usr/libexec/routerd/aws-claim
+`;
+
+function issues(...contents: string[]): ConfigIssue[] {
+  const load = loadConfig(contents.map(file));
+  if (load.ok) throw new Error('expected the config to be refused');
+  return load.issues;
+}
+
+describe('loadConfig', () => {
+  it('applies every default to a minimal config', () => {
+    const load = loadConfig([file(GROUP), file(`${PLUGIN}---\n${subscription()}`)]);
+    expect(load.ok).toBe(true);
+    if (!load.ok) return;
+    expect(load.config.groups[0]!.resource.spec).toEqual({
+      nodeName: 'cloud-1',
+      replayWindow: '5m',
+      retention: { maxAge: '168h', maxEvents: 1_000_000 },
+      captured: [],
+    });
+    expect(load.config.plugins[0]!.resource.spec).toEqual({
+      executable: '/usr/libexec/routerd/aws-claim',
+      args: [],
+      timeout: '30s',
+      env: {},
+      capabilities: [],
+      config: {},
+      lifecycle: 'oneShot',
+    });
+    expect(load.config.subscriptions[0]!.resource.spec).toEqual({
+      groupRef: 'lab',
+      match: { types: ['routerd.client.*'], subjectPrefixes: [], payload: {}, sourceNodes: [] },
+      trigger: { pluginRef: 'aws-claim', batchWindow: '0s', debounce: '0s', maxBatch: 100 },
+    });
+  });
+
+  it('names file, line, document, Kind/name and field path, and says what is expected', () => {
+    const f = file(`${GROUP}---
+apiVersion: federation.routerd.net/v1alpha1
+kind: EventPeer
+metadata:
+  name: onprem
+spec:
+  groupRef: lab
+  nodeName: onprem-1
+  endpoint: https://169.254.10.1:9443
+  retry:
+    baseDelay: 5x
+`);
+    const load = loadConfig([f]);
+    expect(load.ok).toBe(false);
+    if (load.ok) return;
+    expect(load.issues).toHaveLength(1);
+    const issue = load.issues[0]!;
+    expect(issue).toMatchObject({
+      file: f,
+      document: 2,
+      line: 17,
+      resource: 'EventPeer/onprem',
+      path: '/spec/retry/baseDelay',
+    });
+    expect(formatConfigIssue(issue)).toBe(
+      `${f}:17: document 2 (EventPeer/onprem): /spec/retry/baseDelay must be a duration such as 300ms, 30s, 5m or 1h30m (was "5x")`,
+    );
+  });
+
+  it('refuses references to resources that do not exist', () => {
+    const found = issues(GROUP, subscription({ groupRef: 'nope', pluginRef: 'missing' }));
+    expect(found.map((i) => [i.resource, i.path])).toEqual([
+      ['EventSubscription/to-cloud', '/spec/groupRef'],
+      ['EventSubscription/to-cloud', '/spec/trigger/pluginRef'],
+    ]);
+    expect(found[0]!.message).toContain('EventGroup "nope", which does not exist (EventGroups: lab)');
+    expect(found[1]!.message).toContain('Plugin "missing", which does not exist');
+  });
+
+  it('refuses duplicate names across files, pointing at the first definition', () => {
+    const first = file(GROUP);
+    const load = loadConfig([first, file(GROUP)]);
+    expect(load.ok).toBe(false);
+    if (load.ok) return;
+    expect(load.issues).toHaveLength(1);
+    expect(load.issues[0]).toMatchObject({ resource: 'EventGroup/lab', path: '/metadata/name' });
+    expect(load.issues[0]!.message).toBe(`duplicates EventGroup/lab already defined in ${first} document 1`);
+  });
+
+  it('checks addresses, CIDRs, ports, durations, unknown fields and enums', () => {
+    const found = issues(`${GROUP.replace(
+      'nodeName: cloud-1',
+      `nodeName: cloud-1
+  captured: [10.88.60.9, 10.88.60.0/33]
+  listen:
+    address: 0.0.0.0
+    port: 70000
+  replayWindow: 0s
+  captureed: []`,
+    )}---
+${PLUGIN}  lifecycle: forever
+  timeout: 10
+`);
+    const byPath = Object.fromEntries(found.map((i) => [i.path, i.message]));
+    expect(byPath['/spec/captured/1']).toContain('must be an IPv4 address or CIDR');
+    expect(byPath['/spec/listen/port']).toBe('must be a TCP port from 1 to 65535 (was 70000)');
+    expect(byPath['/spec/captureed']).toBe('is not a known field here: remove it or check its spelling');
+    expect(byPath['/spec/lifecycle']).toBe('must be "longLived" or "oneShot" (was "forever")');
+    expect(byPath['/spec/timeout']).toContain('must be a duration');
+  });
+
+  it('applies the cross-field rules once the shapes are valid', () => {
+    const found = issues(
+      GROUP.replace(
+        'nodeName: cloud-1',
+        'nodeName: cloud-1\n  listen:\n    address: 0.0.0.0\n  replayWindow: 0s',
+      ),
+      `apiVersion: federation.routerd.net/v1alpha1
+kind: EventPeer
+metadata:
+  name: self
+spec:
+  groupRef: lab
+  nodeName: cloud-1
+  endpoint: http://169.254.10.1:9443
+  retry: { baseDelay: 10s, maxDelay: 1s }
+`,
+    );
+    expect(found.map((i) => i.path)).toEqual([
+      '/spec/listen/address',
+      '/spec/replayWindow',
+      '/spec/nodeName',
+      '/spec/retry/maxDelay',
+    ]);
+    expect(found[0]!.message).toContain('set listen.allowWildcard: true');
+    expect(found[2]!.message).toContain("is this node's own name");
+  });
+
+  it('reports unknown kinds, wrong apiVersions, YAML syntax errors and missing files', () => {
+    const wrong = issues(
+      `${GROUP}---\napiVersion: v1\nkind: EventGroup\nmetadata: {name: x}\nspec: {}\n---\nkind: Nope\napiVersion: v1\n`,
+    );
+    expect(wrong.map((i) => [i.document, i.path])).toEqual([
+      [2, '/apiVersion'],
+      [3, '/kind'],
+    ]);
+    expect(wrong[0]!.message).toBe('must be federation.routerd.net/v1alpha1 for kind EventGroup (was "v1")');
+    expect(wrong[1]!.message).toContain('expected one of EventGroup, EventPeer, EventSubscription, Plugin');
+
+    const syntax = issues(`${GROUP}  bad: [unclosed\n`);
+    expect(syntax[0]!.message).toMatch(/^YAML syntax:/);
+    expect(syntax[0]!.line).toBeGreaterThan(0);
+
+    const missing = loadConfig([join(dir, 'absent.yaml')]);
+    expect(!missing.ok && missing.issues[0]!.message).toBe('cannot read config file: no such file');
+  });
+
+  it('needs at least one EventGroup, and does not repeat errors about an invalid one', () => {
+    expect(issues(PLUGIN)[0]!.message).toContain('defines no EventGroup');
+    const found = issues(GROUP.replace('nodeName: cloud-1', 'nodeName: Cloud_1'), PLUGIN, subscription());
+    // The subscription's groupRef names the invalid group: one error (the group's), not two.
+    expect(found.map((i) => i.path)).toEqual(['/spec/nodeName']);
+  });
+});
+
+function subscription({ groupRef = 'lab', pluginRef = 'aws-claim' } = {}): string {
+  return `apiVersion: federation.routerd.net/v1alpha1
+kind: EventSubscription
+metadata:
+  name: to-cloud
+spec:
+  groupRef: ${groupRef}
+  match:
+    types: [routerd.client.*]
+  trigger:
+    pluginRef: ${pluginRef}
+`;
+}

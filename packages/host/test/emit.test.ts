@@ -1,0 +1,177 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/clock.js';
+import { type FederationConfig, loadConfig, parseConfigText } from '../src/config/index.js';
+import { EmitPipeline, EmitRefused } from '../src/events/emit.js';
+import { capturedByConfig, NoObserveSet } from '../src/events/no-observe.js';
+import { openDatabase } from '../src/store/database.js';
+import { EventStore } from '../src/store/events.js';
+
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+
+function group(name: string, nodeName: string, captured: string[] = []): string {
+  return `apiVersion: federation.routerd.net/v1alpha1
+kind: EventGroup
+metadata: { name: ${name} }
+spec: { nodeName: ${nodeName}, captured: [${captured.join(', ')}] }
+`;
+}
+
+function configOf(yaml: string): FederationConfig {
+  const parsed = parseConfigText(yaml, 'test.yaml');
+  expect(parsed.issues).toEqual([]);
+  const groups = parsed.resources.filter(
+    (r) => r.resource.kind === 'EventGroup',
+  ) as FederationConfig['groups'];
+  return { files: ['test.yaml'], groups, peers: [], subscriptions: [], plugins: [] };
+}
+
+function setup(yaml = group('lab', 'cloud-1', ['10.88.60.0/24'])) {
+  const clock = new ManualClock(T0);
+  const store = new EventStore(
+    openDatabase(join(mkdtempSync(join(tmpdir(), 'routerd-emit-')), 'routerd.db')),
+    clock,
+  );
+  let config = configOf(yaml);
+  const noObserve = new NoObserveSet();
+  noObserve.replace('config', capturedByConfig(config));
+  const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config });
+  return { clock, store, pipeline, noObserve, setConfig: (c: FederationConfig) => (config = c) };
+}
+
+const observed = (address: string) => ({
+  type: 'routerd.client.ipv4.observed',
+  ttl: '300s',
+  payload: { address, domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+});
+
+function refusal(fn: () => unknown): EmitRefused {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof EmitRefused) return err;
+    throw err;
+  }
+  throw new Error('expected EmitRefused');
+}
+
+describe('EmitPipeline', () => {
+  it('fills group, sourceNode, a time-ordered id, observedAt and expiresAt from ttl', () => {
+    const { pipeline, clock } = setup();
+    const first = pipeline.emit(observed('10.88.61.9/32'));
+    clock.advance(1);
+    const second = pipeline.emit({ type: 'acme.thing.seen', payload: {} });
+    expect(first.event).toMatchObject({
+      group: 'lab',
+      sourceNode: 'cloud-1',
+      observedAt: '2026-03-01T00:00:00.000Z',
+      expiresAt: '2026-03-01T00:05:00.000Z',
+    });
+    expect(first.event.id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(second.event.id > first.event.id).toBe(true);
+    expect(second.event.expiresAt).toBeUndefined();
+  });
+
+  it('validates the envelope and the well-known payload, with paths, and stores nothing', () => {
+    const { pipeline, store } = setup();
+    const bad = refusal(() =>
+      pipeline.emitBatch([
+        observed('10.88.61.9/32'),
+        { ...observed('10.88.61.10/32'), payload: { address: 'nope' } },
+      ]),
+    );
+    expect(bad.code).toBe('invalid_event');
+    expect(bad.issues.map((i) => i.path)).toEqual([
+      '/events/1/payload/address',
+      '/events/1/payload/domain',
+      '/events/1/payload/ownerSide',
+      '/events/1/payload/source',
+    ]);
+    expect(store.count()).toBe(0);
+    expect(refusal(() => pipeline.emit({ type: 'Bad Type', payload: {} })).issues[0]!.path).toBe('/type');
+    expect(refusal(() => pipeline.emit({ type: 'a.b', payload: {}, extra: 1 })).issues[0]).toEqual({
+      path: '/extra',
+      message: 'is not a known field here: remove it or check its spelling',
+    });
+  });
+
+  it('refuses bad TTLs: malformed, zero, combined with expiresAt, or already past', () => {
+    const { pipeline } = setup();
+    const message = (req: object) =>
+      refusal(() => pipeline.emit({ type: 'a.b', payload: {}, ...req })).issues[0];
+    expect(message({ ttl: '5 minutes' })).toMatchObject({
+      path: '/ttl',
+      message: expect.stringContaining('must be a duration'),
+    });
+    expect(message({ ttl: '0s' })).toEqual({ path: '/ttl', message: 'must be longer than 0 (was "0s")' });
+    expect(message({ ttl: '1s', expiresAt: '2026-03-02T00:00:00Z' })!.path).toBe('/ttl');
+    expect(message({ ttl: '1s', observedAt: '2026-02-01T00:00:00Z' })).toMatchObject({
+      path: '/ttl',
+      message: expect.stringContaining('already passed'),
+    });
+  });
+
+  it('refuses *.observed for a captured address, naming the address and the reason, for any observed type', () => {
+    const { pipeline, store } = setup();
+    const err = refusal(() => pipeline.emit(observed('10.88.60.9/32')));
+    expect(err.code).toBe('self_captured_address');
+    expect(err.issues[0]!.path).toBe('/payload/address');
+    expect(err.message).toContain(
+      '10.88.60.9/32 is captured by this node (EventGroup/lab spec.captured 10.88.60.0/24)',
+    );
+    expect(
+      refusal(() => pipeline.emit({ type: 'acme.neighbour.observed', payload: { address: '10.88.60.1' } }))
+        .code,
+    ).toBe('self_captured_address');
+    // Not an observation, or not our address: accepted.
+    pipeline.emit({ ...observed('10.88.60.9/32'), type: 'routerd.client.ipv4.expired' });
+    pipeline.emit(observed('10.88.61.9/32'));
+    expect(store.count()).toBe(2);
+  });
+
+  it('lets a later source (active claims) extend the no-observe set', () => {
+    const { pipeline, noObserve } = setup();
+    noObserve.replace('claims', [{ cidr: '192.0.2.7/32', reason: 'RemoteAddressClaim/onprem-192-0-2-7' }]);
+    expect(refusal(() => pipeline.emit(observed('192.0.2.7/32'))).message).toContain(
+      'RemoteAddressClaim/onprem-192-0-2-7',
+    );
+    noObserve.replace('claims', []);
+    expect(pipeline.emit(observed('192.0.2.7/32')).status).toBe('stored');
+  });
+
+  it('needs a group when several are configured, and refuses an unknown one', () => {
+    const { pipeline } = setup(`${group('lab', 'cloud-1')}---\n${group('dmz', 'cloud-1-dmz')}`);
+    expect(refusal(() => pipeline.emit({ type: 'a.b', payload: {} })).issues[0]).toEqual({
+      path: '/group',
+      message: 'is required: several EventGroups are configured (lab, dmz)',
+    });
+    expect(
+      refusal(() => pipeline.emit({ type: 'a.b', payload: {}, group: 'nope' })).issues[0]!.message,
+    ).toContain('is not a configured EventGroup');
+    expect(pipeline.emit({ type: 'a.b', payload: {}, group: 'dmz' }).event.sourceNode).toBe('cloud-1-dmz');
+  });
+
+  it('reads the config on every emit, so a reload applies to the next request', () => {
+    const { pipeline, setConfig } = setup();
+    setConfig(configOf(group('lab', 'renamed-1')));
+    expect(pipeline.emit({ type: 'a.b', payload: {} }).event.sourceNode).toBe('renamed-1');
+  });
+
+  it('refuses an event over the size limit', () => {
+    const { pipeline } = setup();
+    const err = refusal(() => pipeline.emit({ type: 'a.b', payload: { blob: 'x'.repeat(70_000) } }));
+    expect(err.issues[0]!.message).toContain('at most 65536 bytes');
+  });
+});
+
+it('loadConfig and the pipeline agree on captured addresses from files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'routerd-emit-'));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, group('lab', 'cloud-1', ['10.0.0.5']));
+  const load = loadConfig([file]);
+  expect(load.ok && capturedByConfig(load.config)).toEqual([
+    { cidr: '10.0.0.5', reason: 'EventGroup/lab spec.captured' },
+  ]);
+});
