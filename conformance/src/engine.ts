@@ -1,0 +1,377 @@
+import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Capability, Methods } from '@routerd/plugin-sdk';
+import {
+  CATALOGUE,
+  type CheckInfo,
+  selectorIsKnown,
+  selectorMatches,
+  TESTED_CAPABILITIES,
+} from './catalogue.js';
+import { CHECK_IMPLS } from './checks/index.js';
+import {
+  type CheckContext,
+  DEFAULT_TIMEOUTS,
+  NotTestable,
+  type Probe,
+  type Timeouts,
+  type Verdict,
+} from './checks/types.js';
+import { type Exercise, runExercise } from './exercise.js';
+import type { ExpectedFailure } from './expected-failures.js';
+import type { CheckResult, Report } from './report.js';
+import { BUILTIN_VECTORS_DIR, type LoadedVector, loadVectors } from './vectors.js';
+import { VERSION } from './version.js';
+import { describe, type JsonObject, PluginSession, type SessionOptions } from './wire/plugin-session.js';
+
+export interface ConformanceOptions {
+  /** The plugin executable; a relative path is resolved against the current directory. */
+  executable: string;
+  args?: string[];
+  /** The plugin's config (initialize `config`). */
+  config?: JsonObject;
+  /** What the operator grants; all grantable v1 capabilities by default. */
+  grant?: Capability[];
+  /** Run only these checks: ids, groups or id prefixes. */
+  only?: string[];
+  /** Extra golden vectors (`<capability>/<name>.json`), added to the built-in ones. */
+  vectorsDir?: string;
+  /** Keep report.json and, per check, the transcript of every message and the plugin's stderr. */
+  outputDir?: string;
+  expectedFailures?: ExpectedFailure[];
+  timeouts?: Partial<Timeouts>;
+  /** Checks run in parallel, each with its own plugin processes. */
+  concurrency?: number;
+  /** Called as each check finishes (for live output). */
+  onResult?: (result: CheckResult) => void;
+}
+
+/** A mistake in the options (unknown --only selector, bad vectors): the CLI exits 2. */
+export class UsageError extends Error {}
+
+const GRANTABLE: Capability[] = [...TESTED_CAPABILITIES];
+
+interface CheckRun {
+  info: CheckInfo;
+  sessions: PluginSession[];
+  result?: CheckResult;
+}
+
+/** Run the conformance suite against one plugin executable and return the report. */
+export async function runConformance(options: ConformanceOptions): Promise<Report> {
+  const startedAt = new Date();
+  const executable = resolve(options.executable);
+  const args = options.args ?? [];
+  const granted = options.grant ?? GRANTABLE;
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  for (const s of [...(options.only ?? []), ...(options.expectedFailures ?? []).map((e) => e.entry)]) {
+    if (!selectorIsKnown(s))
+      throw new UsageError(`"${s}" names no check or group (see the catalogue in conformance/README.md)`);
+  }
+  let vectors: LoadedVector[];
+  try {
+    vectors = [
+      ...loadVectors(BUILTIN_VECTORS_DIR),
+      ...(options.vectorsDir ? loadVectors(resolve(options.vectorsDir)) : []),
+    ];
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const selected = CATALOGUE.filter(
+    (c) => !options.only?.length || options.only.some((s) => selectorMatches(s, c)),
+  );
+
+  const allSessions: PluginSession[] = [];
+  const baseSessionOptions = (label: string): SessionOptions => ({
+    executable,
+    args,
+    label,
+    granted,
+    config: options.config ?? {},
+    requestTimeoutMs: timeouts.requestMs,
+  });
+  const newSession = (opts: SessionOptions) => {
+    const s = new PluginSession(opts);
+    allSessions.push(s);
+    return s;
+  };
+
+  const startError = preflight(executable);
+  const probeSession = startError ? undefined : newSession(baseSessionOptions('probe'));
+  const probe = probeSession ? await runProbe(probeSession, timeouts) : { problem: startError };
+  const couldNotStart =
+    startError ??
+    (probeSession && !probe.response && probeSession.exit
+      ? probe.problem
+      : probeSession?.spawnError?.message);
+  const sessionGrant = probe.declared ? granted.filter((c) => probe.declared!.includes(c)) : granted;
+  await probeSession?.dispose();
+
+  let exercise: Promise<Exercise> | undefined;
+  const exerciseRun: CheckRun = { info: { ...CATALOGUE[0]!, id: 'exercise' }, sessions: [] };
+  const makeContext = (run: CheckRun): CheckContext => {
+    const ctx: CheckContext = {
+      executable,
+      args,
+      config: options.config ?? {},
+      granted,
+      sessionGrant,
+      timeouts,
+      probe,
+      vectors,
+      spawn: (o = {}) => {
+        const label = run.sessions.length ? `${run.info.id}#${run.sessions.length + 1}` : run.info.id;
+        const s = newSession({ ...baseSessionOptions(label), granted: sessionGrant, ...o });
+        run.sessions.push(s);
+        return s;
+      },
+      open: async (o = {}) => {
+        const s = ctx.spawn(o);
+        const { response } = await s.initialize({}, timeouts.handshakeMs).catch((err: Error) => {
+          throw new NotTestable(`the handshake failed in this session: ${err.message}`);
+        });
+        if (response.error) throw new NotTestable(`initialize failed in this session: ${describe(response)}`);
+        s.notify(Methods.initialized, {});
+        return s;
+      },
+      exercise: () => {
+        exercise ??= runExercise(
+          makeContext(exerciseRun),
+          vectors.filter((v) => probe.declared?.includes(v.capability)),
+        );
+        return exercise;
+      },
+      allSessions: () => allSessions,
+    };
+    return ctx;
+  };
+
+  const runs: CheckRun[] = selected.map((info) => ({ info, sessions: [] }));
+  const report = (
+    run: CheckRun,
+    status: CheckResult['status'],
+    verdict: Verdict,
+    notTestable: boolean,
+    ms: number,
+  ) => {
+    run.result = {
+      id: run.info.id,
+      group: run.info.group,
+      title: run.info.title,
+      requirements: run.info.requirements,
+      sentence: run.info.sentence,
+      severity: run.info.severity,
+      status,
+      message: verdict.message,
+      details: verdict.details ?? [],
+      notTestable,
+      durationMs: ms,
+    };
+    const tail = run.sessions
+      .map((s) => s.stderr.toString())
+      .join('')
+      .slice(-2048);
+    if (tail.trim()) run.result.stderrTail = tail;
+    options.onResult?.(run.result);
+  };
+
+  const execute = async (run: CheckRun) => {
+    const impl = CHECK_IMPLS.get(run.info.id)!;
+    const t0 = Date.now();
+    const cap = run.info.capability;
+    if (couldNotStart)
+      return report(
+        run,
+        'fail',
+        { ok: false, message: `not testable: the plugin could not be started: ${couldNotStart}` },
+        true,
+        0,
+      );
+    if (cap && probe.declared && !probe.declared.includes(cap)) {
+      return report(run, 'skip', { ok: true, message: `${cap} is not declared` }, false, 0);
+    }
+    if (impl.needsHandshake && !probe.result) {
+      return report(
+        run,
+        'fail',
+        { ok: false, message: `not testable: the plugin did not complete the handshake: ${probe.problem}` },
+        true,
+        0,
+      );
+    }
+    if (cap && !probe.declared) {
+      return report(
+        run,
+        'fail',
+        { ok: false, message: 'not testable: the initialize result has no list of capabilities' },
+        true,
+        0,
+      );
+    }
+    let verdict: Verdict;
+    let notTestable = false;
+    try {
+      verdict = await impl.run(makeContext(run));
+    } catch (err) {
+      notTestable = err instanceof NotTestable;
+      verdict = {
+        ok: false,
+        message: notTestable ? `not testable: ${(err as Error).message}` : (err as Error).message,
+      };
+    }
+    // Give this check's processes a moment to flush what they wrote, then end them and their groups.
+    await Promise.all(run.sessions.map((s) => s.dispose()));
+    const status = verdict.ok ? 'pass' : notTestable || run.info.severity === 'must' ? 'fail' : 'warn';
+    report(run, status, verdict, notTestable, Date.now() - t0);
+  };
+
+  const direct = runs.filter((r) => !CHECK_IMPLS.get(r.info.id)!.derived);
+  await pool(direct, options.concurrency ?? 3, execute);
+  if (exercise) await exercise.catch(() => undefined);
+  for (const r of runs.filter((r) => CHECK_IMPLS.get(r.info.id)!.derived)) await execute(r);
+  await Promise.all([...exerciseRun.sessions, ...allSessions].map((s) => s.dispose()));
+
+  const results = runs.map((r) => r.result!);
+  const stale = applyExpectedFailures(results, options.expectedFailures ?? []);
+  const summary = {
+    total: results.length,
+    pass: count(results, 'pass'),
+    fail: count(results, 'fail'),
+    warn: count(results, 'warn'),
+    skip: count(results, 'skip'),
+    xfail: count(results, 'xfail'),
+    staleExpectedFailures: stale.length,
+  };
+  const init = probe.result ?? {};
+  const nameVersion = (v: unknown) =>
+    v && typeof v === 'object' ? (v as { name?: unknown; version?: unknown }) : {};
+  const plugin = nameVersion(init.plugin);
+  const sdk = nameVersion(init.sdk);
+  const out: Report = {
+    reportVersion: 1,
+    tool: { name: '@routerd/conformance', version: VERSION },
+    plugin: {
+      executable,
+      args,
+      ...(typeof plugin.name === 'string' ? { name: plugin.name } : {}),
+      ...(typeof plugin.version === 'string' ? { version: plugin.version } : {}),
+      ...(typeof sdk.name === 'string' && typeof sdk.version === 'string'
+        ? { sdk: { name: sdk.name, version: sdk.version } }
+        : {}),
+      ...(typeof init.protocolVersion === 'number' ? { protocolVersion: init.protocolVersion } : {}),
+      ...(probe.declared ? { declaredCapabilities: probe.declared } : {}),
+    },
+    granted: [...granted],
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    ...(couldNotStart ? { startError: couldNotStart } : {}),
+    ok: summary.fail === 0 && stale.length === 0,
+    summary,
+    checks: results,
+    staleExpectedFailures: stale,
+  };
+  if (options.outputDir) writeOutputDir(resolve(options.outputDir), out, runs, exerciseRun, allSessions);
+  return out;
+}
+
+/** A clear message for an executable that cannot be started at all, before spawning it. */
+function preflight(executable: string): string | undefined {
+  try {
+    accessSync(executable, constants.X_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `${executable} does not exist` : `${executable} is not executable (${code})`;
+  }
+}
+
+async function runProbe(s: PluginSession, timeouts: Timeouts): Promise<Probe> {
+  try {
+    const { response, ms } = await s.initialize({}, timeouts.handshakeMs);
+    if (response.error)
+      return { response, ms, problem: `initialize was answered with ${describe(response)}` };
+    const result = response.result;
+    if (!result || typeof result !== 'object')
+      return { response, ms, problem: `initialize result is not an object: ${describe(response)}` };
+    const caps = (result as JsonObject).capabilities;
+    const declared = Array.isArray(caps)
+      ? (caps.filter((c) => typeof c === 'string') as Capability[])
+      : undefined;
+    return { response, ms, result: result as JsonObject, declared };
+  } catch (err) {
+    return {
+      problem: s.spawnError
+        ? `cannot start ${s.options.executable}: ${s.spawnError.message}`
+        : (err as Error).message,
+    };
+  }
+}
+
+function count(results: CheckResult[], status: CheckResult['status']): number {
+  return results.filter((r) => r.status === status).length;
+}
+
+/** Failing checks an entry names become xfail; an entry whose checks all ran and none failed is stale. */
+function applyExpectedFailures(
+  results: CheckResult[],
+  entries: ExpectedFailure[],
+): Report['staleExpectedFailures'] {
+  const stale: Report['staleExpectedFailures'] = [];
+  for (const e of entries) {
+    const matched = results.filter((r) => selectorMatches(e.entry, r));
+    const failing = matched.filter((r) => r.status === 'fail' || r.status === 'xfail');
+    for (const r of failing) {
+      r.status = 'xfail';
+      r.expectedFailure = e.reason ?? 'listed in the expected-failures file';
+    }
+    if (matched.length > 0 && failing.length === 0)
+      stale.push(e.reason ? { entry: e.entry, reason: e.reason } : { entry: e.entry });
+  }
+  return stale;
+}
+
+async function pool<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(size, items.length)) }, worker));
+}
+
+function writeOutputDir(
+  dir: string,
+  report: Report,
+  runs: CheckRun[],
+  exerciseRun: CheckRun,
+  all: PluginSession[],
+): void {
+  const sessionsDir = join(dir, 'sessions');
+  mkdirSync(sessionsDir, { recursive: true });
+  const fileName = (label: string) => label.replace(/[^A-Za-z0-9._-]/g, '_');
+  const write = (s: PluginSession): string[] => {
+    const base = fileName(s.options.label);
+    writeFileSync(
+      join(sessionsDir, `${base}.transcript.jsonl`),
+      s.transcript.map((e) => JSON.stringify(e)).join('\n') + '\n',
+    );
+    writeFileSync(join(sessionsDir, `${base}.stderr.log`), s.stderr.toString());
+    return [`sessions/${base}.transcript.jsonl`, `sessions/${base}.stderr.log`];
+  };
+  const exerciseFiles = exerciseRun.sessions.flatMap(write);
+  const probe = all.find((s) => s.options.label === 'probe');
+  const probeFiles = probe ? write(probe) : [];
+  for (const run of runs) {
+    if (!run.result) continue;
+    const own = run.sessions.flatMap(write);
+    const shared =
+      run.info.group === 'capabilities' || CHECK_IMPLS.get(run.info.id)?.derived ? exerciseFiles : [];
+    const files = [
+      ...(run.info.id === 'lifecycle.initialize-within-deadline' ? probeFiles : []),
+      ...own,
+      ...shared,
+    ];
+    if (files.length) run.result.files = files;
+  }
+  report.outputDir = dir;
+  writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+}
