@@ -204,6 +204,13 @@ export class PresenceTracker {
       n?.evidence === 'neutral' && n.confirmedAt !== undefined && now - n.confirmedAt < absentAfterMs;
     if (neighbourPositive || lease) rec.lastPositiveAt = now;
     if (lease) rec.hadActiveLease = true;
+    else if (rec.hadActiveLease) {
+      // A lease that ran out between two evaluations was evidence up to its end, not only to the last tick.
+      for (const l of rec.leases.values()) {
+        if (l.bound && l.endsAt !== null && l.endsAt <= now)
+          rec.lastPositiveAt = Math.max(rec.lastPositiveAt ?? l.endsAt, l.endsAt);
+      }
+    }
     const presentNow = neighbourPositive || recentlyConfirmed || lease !== undefined;
 
     if (this.armed) {

@@ -53,8 +53,20 @@ function parseLeaseTime(words: string[]): number | null | undefined {
   const d = /^(\d{4})\/(\d{1,2})\/(\d{1,2})$/.exec(words[1]!);
   const t = /^(\d{1,2}):(\d{2}):(\d{2})$/.exec(words[2]!);
   if (!d || !t) return undefined;
-  const ms = Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!, +t[1]!, +t[2]!, +t[3]!);
-  return Number.isNaN(ms) ? undefined : ms;
+  const [year, month, day, hour, minute, second] = [d[1], d[2], d[3], t[1], t[2], t[3]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC rolls 2024/13/45 over into 2025; a date that does not round-trip was not a date.
+  const back = new Date(ms);
+  const valid =
+    back.getUTCMonth() === month - 1 && back.getUTCDate() === day && hour < 24 && minute < 60 && second < 61;
+  return valid ? ms : undefined;
 }
 
 /** Read one `lease <ip> { … }` body: statements up to `;`, nested `{ … }` (e.g. `on expiry`) skipped. */
