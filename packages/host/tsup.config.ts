@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'control-api': 'src/control/api.ts',
+    'control-api-wire': 'src/control/wire.ts',
     testing: 'src/testing/index.ts',
     'bin/routerd-eventd': 'src/bin/routerd-eventd.ts',
   },

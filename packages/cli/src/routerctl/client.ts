@@ -1,21 +1,19 @@
 /** A thin HTTP-over-unix-socket client of the control API. Types come from @routerd/host/control-api. */
 import { request } from 'node:http';
 import { basename, dirname } from 'node:path';
-import {
-  type BatchEmitResponse,
-  ControlRoutes,
-  type EmitRequest,
-  type EmitResponse,
-  ErrorResponse,
-  type EventFilter,
-  eventFilterToQuery,
-  type GetEventResponse,
-  type ListEventsResponse,
-  SOCKET_FILE,
-  type StatusResponse,
+// Types only from the schema module: loading the schemas costs start-up time that the happy path does
+// not need. The error path loads them (see parseError) to check what the daemon sent.
+import type {
+  BatchEmitResponse,
+  EmitRequest,
+  EmitResponse,
+  EventFilter,
+  GetEventResponse,
+  ListEventsResponse,
+  StatusResponse,
 } from '@routerd/host/control-api';
+import { ControlRoutes, eventFilterToQuery, SOCKET_FILE } from '@routerd/host/control-api/wire';
 import type { Issue } from '@routerd/plugin-sdk';
-import { type } from 'arktype';
 import type { SocketChoice } from './socket.js';
 
 /** The daemon answered with an error: its code, message and field issues are shown as they are. */
@@ -118,19 +116,7 @@ export class ControlClient {
               );
             }
             if ((res.statusCode ?? 500) < 400) return resolve(json as T);
-            const error = ErrorResponse(json);
-            if (error instanceof type.errors) {
-              return reject(
-                new ApiError(
-                  res.statusCode ?? 0,
-                  'bad_response',
-                  `the daemon answered ${res.statusCode}: ${text.slice(0, 200)}`,
-                ),
-              );
-            }
-            reject(
-              new ApiError(res.statusCode ?? 0, error.error.code, error.error.message, error.error.issues),
-            );
+            parseError(res.statusCode ?? 0, json, text).then(reject, reject);
           });
         },
       );
@@ -150,4 +136,17 @@ export class ControlClient {
       req.end(payload);
     });
   }
+}
+
+/** An error body, checked against the ErrorResponse schema (loaded only now, on the error path). */
+async function parseError(status: number, json: unknown, text: string): Promise<ApiError> {
+  const [{ ErrorResponse }, { type }] = await Promise.all([
+    import('@routerd/host/control-api'),
+    import('arktype'),
+  ]);
+  const body = ErrorResponse(json);
+  if (body instanceof type.errors) {
+    return new ApiError(status, 'bad_response', `the daemon answered ${status}: ${text.slice(0, 200)}`);
+  }
+  return new ApiError(status, body.error.code, body.error.message, body.error.issues);
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DEFAULT_STATE_DIR, SOCKET_FILE } from '@routerd/host/control-api';
+import { DEFAULT_STATE_DIR, SOCKET_FILE } from '@routerd/host/control-api/wire';
 
 export interface SocketChoice {
   path: string;

@@ -1,27 +1,16 @@
 /**
  * The control API's wire types (HTTP + JSON over DIR/routerd.sock), exported as `@routerd/host/control-api`
- * so routerctl uses the very same schemas. Pure data: no express, no SQLite, cheap to import.
+ * so routerctl uses the very same schemas and types. Pure data: no express, no SQLite.
  * docs/control-api.md describes each route.
  */
 import { Event, EventId, Name } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
-import { EmitRequest } from '../events/emit.js';
 import { EventFilter } from '../events/filter.js';
+import { EmitRequest } from '../events/request.js';
+import { MAX_BATCH_EVENTS } from './wire.js';
 
-export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../events/filter.js';
+export * from './wire.js';
 export { EmitRequest, EventFilter };
-
-export const SOCKET_FILE = 'routerd.sock';
-export const DB_FILE = 'routerd.db';
-export const DEFAULT_STATE_DIR = '/var/lib/routerd';
-export const MAX_BATCH_EVENTS = 5000;
-
-export const ControlRoutes = {
-  events: '/v1/events',
-  eventsBatch: '/v1/events/batch',
-  event: (id: string) => `/v1/events/${encodeURIComponent(id)}`,
-  status: '/v1/status',
-} as const;
 
 export const BatchEmitRequest = type({
   events: EmitRequest.array().atLeastLength(1).atMostLength(MAX_BATCH_EVENTS),
@@ -87,10 +76,3 @@ export const ListEventsQuery = type({
 })
   .onUndeclaredKey('reject')
   .pipe(EventFilter);
-
-export function eventFilterToQuery(filter: EventFilter): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(filter)) if (value !== undefined) params.set(key, String(value));
-  const text = params.toString();
-  return text ? `?${text}` : '';
-}

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_STATE_DIR } from '../control/api.js';
+import { DEFAULT_STATE_DIR } from '../control/wire.js';
 
 export const USAGE = `usage:
   routerd-eventd --config FILE [--config FILE]... [--state-dir DIR] [--log-level LEVEL]

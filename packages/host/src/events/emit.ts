@@ -3,7 +3,7 @@
  * `events/publish` later. Validates the request, fills what only this node may say (group, sourceNode,
  * id, observedAt, expiresAt), applies the no-feedback-loop guard, then stores the lot in one transaction.
  */
-import { Event, EventDraft, type Issue, Name, parseDuration, wellKnownPayloads } from '@routerd/plugin-sdk';
+import { Event, type Issue, parseDuration, wellKnownPayloads } from '@routerd/plugin-sdk';
 import type { Type } from 'arktype';
 import { monotonicFactory } from 'ulid';
 import { type Clock, isoAt } from '../clock.js';
@@ -11,10 +11,9 @@ import type { FederationConfig } from '../config/index.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import { check } from '../validation.js';
 import { feedbackLoopIssue, type NoObserveSet } from './no-observe.js';
+import { EmitRequest } from './request.js';
 
-/** An EventDraft plus the group to write it in (needed only when several EventGroups are configured). */
-export const EmitRequest = EventDraft.and({ 'group?': Name }).onUndeclaredKey('reject');
-export type EmitRequest = typeof EmitRequest.infer;
+export { EmitRequest };
 
 export type EmitRefusalCode = 'invalid_event' | 'self_captured_address';
 

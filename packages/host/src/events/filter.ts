@@ -1,8 +1,9 @@
 import { EventType, Name } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
 
-export const DEFAULT_LIST_LIMIT = 100;
-export const MAX_LIST_LIMIT = 10_000;
+import { MAX_LIST_LIMIT } from './limits.js';
+
+export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './limits.js';
 
 /** What a reader may ask of the event store. Shared by the store, the control API and routerctl. */
 export const EventFilter = type({

@@ -1,4 +1,5 @@
-import { type EventFilter, MAX_LIST_LIMIT } from '@routerd/host/control-api';
+import type { EventFilter } from '@routerd/host/control-api';
+import { MAX_LIST_LIMIT } from '@routerd/host/control-api/wire';
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { ReadCommand } from '../base-command.js';

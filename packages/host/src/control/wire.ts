@@ -1,0 +1,28 @@
+/**
+ * The control API's plain constants and helpers: routes, file names, limits. No schemas and no
+ * dependencies, so a client that only needs these (routerctl on its hot path) starts fast; the
+ * schemas and derived types are in api.ts (`@routerd/host/control-api`), which re-exports this module.
+ */
+import type { EventFilter } from '../events/filter.js';
+
+export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../events/limits.js';
+
+export const SOCKET_FILE = 'routerd.sock';
+export const DB_FILE = 'routerd.db';
+export const DEFAULT_STATE_DIR = '/var/lib/routerd';
+export const MAX_BATCH_EVENTS = 5000;
+
+export const ControlRoutes = {
+  events: '/v1/events',
+  eventsBatch: '/v1/events/batch',
+  event: (id: string) => `/v1/events/${encodeURIComponent(id)}`,
+  status: '/v1/status',
+} as const;
+
+/** An EventFilter as the query string of GET /v1/events (parsed back by api.ts's ListEventsQuery). */
+export function eventFilterToQuery(filter: EventFilter): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(filter)) if (value !== undefined) params.set(key, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
