@@ -1,0 +1,131 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * Two network namespaces joined by a veth pair: the "router" (where the observer looks at the kernel
+ * neighbour table) and the "clients" (one interface holding every client address). Names carry the test
+ * process id so parallel runs never meet, and nothing outside these namespaces is touched.
+ */
+export class NetnsLab {
+  readonly router = `rdr${process.pid}`;
+  readonly clients = `rdc${process.pid}`;
+  readonly routerIf = `vr${process.pid}`;
+  readonly clientIf = `vc${process.pid}`;
+  /** 10.231.<n>.0/24 exists only inside the two namespaces. */
+  readonly net = `10.231.${(process.pid % 250) + 1}`;
+  private created: string[] = [];
+
+  addr(host: number): string {
+    return `${this.net}.${host}`;
+  }
+
+  /** The plugin's `ipCommand`: every `ip` it runs looks into the router namespace. */
+  get ipCommand(): string[] {
+    return ['ip', '-n', this.router];
+  }
+
+  create(clientHosts: number[]): void {
+    for (const ns of [this.router, this.clients]) {
+      try {
+        execFileSync('ip', ['netns', 'add', ns], { stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch (err) {
+        const stderr = String((err as { stderr?: Buffer }).stderr ?? err).trim();
+        throw new Error(
+          `These tests create network namespaces and must run as root on a kernel with netns and veth support; 'ip netns add ${ns}' failed: ${stderr}`,
+        );
+      }
+      this.created.push(ns);
+    }
+    ip([
+      'link',
+      'add',
+      this.routerIf,
+      'netns',
+      this.router,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      this.clientIf,
+      'netns',
+      this.clients,
+    ]);
+    ip(['-n', this.router, 'addr', 'add', `${this.addr(1)}/24`, 'dev', this.routerIf]);
+    for (const h of clientHosts)
+      ip(['-n', this.clients, 'addr', 'add', `${this.addr(h)}/24`, 'dev', this.clientIf]);
+    for (const [ns, dev] of [
+      [this.router, this.routerIf],
+      [this.clients, this.clientIf],
+    ] as const) {
+      ip(['-n', ns, 'link', 'set', 'lo', 'up']);
+      ip(['-n', ns, 'link', 'set', dev, 'up']);
+    }
+  }
+
+  /** Deletes only the namespaces this lab created (their veth ends go with them). */
+  destroy(): void {
+    for (const ns of this.created.splice(0)) {
+      try {
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      } catch {
+        // Already gone: nothing left to clean.
+      }
+    }
+  }
+
+  /** Both veth ends report carrier: ARP can work. */
+  linksUp(): boolean {
+    const state = (ns: string, dev: string) =>
+      (JSON.parse(ip(['-n', ns, '-j', 'link', 'show', 'dev', dev])) as { operstate: string }[])[0]?.operstate;
+    return state(this.router, this.routerIf) === 'UP' && state(this.clients, this.clientIf) === 'UP';
+  }
+
+  /**
+   * Send one UDP datagram from the router to a client address: the kernel resolves it with ARP and the
+   * router's neighbour table gains a REACHABLE entry, as `ping -c1` would (ping is not installed here).
+   */
+  resolve(host: number): void {
+    execFileSync('ip', [
+      'netns',
+      'exec',
+      this.router,
+      'bash',
+      '-c',
+      `echo probe > /dev/udp/${this.addr(host)}/9`,
+    ]);
+  }
+
+  routerIp(args: string[]): string {
+    return ip(['-n', this.router, ...args]);
+  }
+
+  routerMac(): string {
+    return (
+      JSON.parse(this.routerIp(['-j', 'link', 'show', 'dev', this.routerIf])) as { address: string }[]
+    )[0]!.address;
+  }
+}
+
+function ip(args: string[]): string {
+  return execFileSync('ip', args, { encoding: 'utf8' });
+}
+
+/** Direct children of a process, from /proc (ppid is the 4th field of /proc/<pid>/stat). */
+export function childrenOf(pid: number): { pid: number; cmdline: string }[] {
+  const out: { pid: number; cmdline: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== pid) continue;
+      out.push({
+        pid: Number(name),
+        cmdline: readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ').trim(),
+      });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return out;
+}

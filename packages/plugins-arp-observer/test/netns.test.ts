@@ -1,0 +1,198 @@
+import type { EventDraft } from '@routerd/plugin-sdk';
+import { spawnTestHost } from '@routerd/plugin-sdk/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pluginExecutable, sleep, waitFor } from './helpers.js';
+import { childrenOf, NetnsLab } from './netns-lab.js';
+
+/**
+ * The built plugin as a real child process (through the host-side PluginProcess), observing the real
+ * kernel neighbour table of a network namespace. Short timings: ttl 3 s (refresh every 1.5 s), absentAfter 2 s.
+ */
+const TTL_MS = 3000;
+const ABSENT_AFTER_MS = 2000;
+// Client addresses: 9 and 13 are plain clients, 10 is captured, 11 excluded, 12 for the gap test, 200 outside the domain.
+const CLIENTS = [9, 10, 11, 12, 13, 200];
+
+const lab = new NetnsLab();
+
+type Publication = { draft: EventDraft; at: number };
+
+async function startObserver(overrides: Record<string, unknown> = {}) {
+  const published: Publication[] = [];
+  const host = await spawnTestHost(
+    { executable: pluginExecutable },
+    {
+      granted: ['observe.events'],
+      config: {
+        domains: [{ name: 'lab', cidrs: [`${lab.net}.0/25`], interfaces: [lab.routerIf] }],
+        ownerSide: 'onprem',
+        ipCommand: lab.ipCommand,
+        ttl: `${TTL_MS / 1000}s`,
+        absentAfter: `${ABSENT_AFTER_MS / 1000}s`,
+        // Long on purpose: anything seen within a test came from the monitor or a gap-triggered resync.
+        resyncEvery: '60s',
+        captured: [lab.addr(10)],
+        exclude: [lab.addr(11)],
+        ...overrides,
+      },
+      onPublish: ({ events }) => {
+        const at = Date.now();
+        for (const draft of events) published.push({ draft, at });
+        return { accepted: events.map((e) => e.id!), duplicates: [], rejected: [] };
+      },
+    },
+  );
+  await waitFor('the first snapshot (armed)', () =>
+    host.process.stderrTail.toString().includes('"msg":"armed"') ? true : undefined,
+  );
+  const find = (type: 'observed' | 'expired', host_: number) =>
+    published.filter(
+      (p) =>
+        p.draft.type === `routerd.client.ipv4.${type}` && p.draft.payload.address === `${lab.addr(host_)}/32`,
+    );
+  return { host, published, find };
+}
+
+describe('in real network namespaces (root)', () => {
+  beforeAll(async () => {
+    lab.create(CLIENTS);
+    await waitFor('veth carrier', () => (lab.linksUp() ? true : undefined));
+  });
+  afterAll(() => lab.destroy());
+
+  const freshTable = () => lab.routerIp(['neigh', 'flush', 'dev', lab.routerIf]);
+
+  it('observed within 1 s of resolution, refreshed every ttl/2 with the same id, expired only after absentAfter once deleted', async () => {
+    freshTable();
+    const { host, find } = await startObserver();
+    try {
+      const t0 = Date.now();
+      lab.resolve(9);
+      const observed = await waitFor('observed', () => find('observed', 9)[0], 3000);
+      expect(observed.at - t0).toBeLessThan(1000);
+      expect(observed.draft).toMatchObject({
+        dedupeKey: `lab/${lab.addr(9)}`,
+        payload: { interface: lab.routerIf, domain: 'lab', ownerSide: 'onprem', source: 'arp' },
+      });
+      expect(observed.draft.payload.mac).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+
+      await sleep(5000);
+      const pubs = find('observed', 9);
+      expect(pubs.length).toBeGreaterThanOrEqual(3);
+      expect(pubs.length).toBeLessThanOrEqual(5); // 1.5 s cadence over ~5 s: no storm
+      for (let i = 1; i < pubs.length; i++) {
+        expect(pubs[i]!.draft.id).toBe(observed.draft.id);
+        expect(pubs[i]!.at - pubs[i - 1]!.at).toBeGreaterThanOrEqual(TTL_MS / 3);
+        expect(pubs[i]!.at).toBeLessThan(Date.parse(pubs[i - 1]!.draft.expiresAt!));
+        expect(Date.parse(pubs[i]!.draft.expiresAt!)).toBeGreaterThan(
+          Date.parse(pubs[i - 1]!.draft.expiresAt!),
+        );
+      }
+
+      const deletedAt = Date.now();
+      lab.routerIp(['neigh', 'del', lab.addr(9), 'dev', lab.routerIf]);
+      const expired = await waitFor('expired', () => find('expired', 9)[0], ABSENT_AFTER_MS + 3000);
+      expect(expired.at - deletedAt).toBeGreaterThanOrEqual(ABSENT_AFTER_MS);
+      expect(expired.at - deletedAt).toBeLessThan(ABSENT_AFTER_MS + 1500);
+      expect(expired.draft.id).toBe(`${observed.draft.id}.expired`);
+      expect(find('expired', 9)).toHaveLength(1);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('no event for our own addresses and MACs, captured, excluded or out-of-domain addresses', async () => {
+    freshTable();
+    const { host, published, find } = await startObserver();
+    try {
+      // Entries the kernel would hold if our own traffic or proxy-ARP capture were reflected back at us.
+      lab.routerIp([
+        'neigh',
+        'replace',
+        lab.addr(1),
+        'lladdr',
+        '02:00:00:00:00:01',
+        'dev',
+        lab.routerIf,
+        'nud',
+        'reachable',
+      ]);
+      lab.routerIp([
+        'neigh',
+        'replace',
+        lab.addr(20),
+        'lladdr',
+        lab.routerMac(),
+        'dev',
+        lab.routerIf,
+        'nud',
+        'reachable',
+      ]);
+      lab.resolve(10); // captured
+      lab.resolve(11); // excluded
+      lab.resolve(200); // outside 10.231.n.0/25
+      lab.resolve(13); // a client: the control
+      await waitFor('the control observation', () => find('observed', 13)[0], 3000);
+      await sleep(500);
+      const entries = lab.routerIp(['-4', 'neigh', 'show']);
+      for (const h of [1, 10, 11, 13, 20, 200]) expect(entries).toContain(`${lab.addr(h)} `);
+      expect(new Set(published.map((p) => p.draft.payload.address))).toEqual(new Set([`${lab.addr(13)}/32`]));
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('a client already in the table at start is reported from the first snapshot', async () => {
+    freshTable();
+    lab.resolve(9);
+    const { host, published } = await startObserver();
+    try {
+      await waitFor('the snapshot observation', () => published[0], 2000);
+      expect(published.map((p) => p.draft.payload.address)).toEqual([`${lab.addr(9)}/32`]);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('resyncs after a monitor gap: a change made while the monitor was down is found without waiting for the timer', async () => {
+    freshTable();
+    const { host, find } = await startObserver();
+    try {
+      const monitor = await waitFor('the ip monitor child', () =>
+        childrenOf(host.process.pid!).find((c) => c.cmdline.includes('monitor')),
+      );
+      // Freeze the monitor, change the table, then kill it: the netlink messages it had queued die with it.
+      process.kill(monitor.pid, 'SIGSTOP');
+      lab.resolve(12);
+      await sleep(300);
+      expect(find('observed', 12)).toEqual([]);
+      const killedAt = Date.now();
+      process.kill(monitor.pid, 'SIGKILL');
+      const observed = await waitFor('observed after the resync', () => find('observed', 12)[0], 3000);
+      expect(observed.at - killedAt).toBeLessThan(1500);
+      const restarted = await waitFor('a new ip monitor child', () =>
+        childrenOf(host.process.pid!).find((c) => c.cmdline.includes('monitor') && c.pid !== monitor.pid),
+      );
+      expect(restarted.pid).not.toBe(monitor.pid);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('link down flushes the table: expired only after absentAfter', async () => {
+    freshTable();
+    const { host, find } = await startObserver();
+    try {
+      lab.resolve(9);
+      await waitFor('observed', () => find('observed', 9)[0], 3000);
+      const downAt = Date.now();
+      lab.routerIp(['link', 'set', lab.routerIf, 'down']);
+      const expired = await waitFor('expired', () => find('expired', 9)[0], ABSENT_AFTER_MS + 3000);
+      expect(expired.at - downAt).toBeGreaterThanOrEqual(ABSENT_AFTER_MS);
+      expect(expired.at - downAt).toBeLessThan(ABSENT_AFTER_MS + 1500);
+    } finally {
+      await host.close();
+      lab.routerIp(['link', 'set', lab.routerIf, 'up']);
+    }
+  });
+});
