@@ -5,7 +5,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nowMs, writeResult } from './lib/stats.mjs';
@@ -13,8 +12,6 @@ import { nowMs, writeResult } from './lib/stats.mjs';
 const TOTAL = 20_000;
 const BATCH = 500;
 const host = new URL('../packages/host/', import.meta.url);
-const requireFromHost = createRequire(new URL('package.json', host));
-const Database = requireFromHost('better-sqlite3');
 const { openDatabase } = await import(new URL('dist/index.js', host).href);
 
 const dir = mkdtempSync(join(tmpdir(), 'routerd-bench-'));
@@ -40,11 +37,18 @@ function post(socketPath, path, body) {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
-      { socketPath, method: 'POST', path, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      {
+        socketPath,
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (c) => (text += c));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${res.statusCode} ${text}`))));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${res.statusCode} ${text}`)),
+        );
       },
     );
     req.on('error', reject);
@@ -54,13 +58,27 @@ function post(socketPath, path, body) {
 
 // 1. Through the daemon.
 const stateDir = join(dir, 'state');
-const daemon = spawn(process.execPath, [new URL('dist/bin/routerd-eventd.js', host).pathname, '--config', config, '--state-dir', stateDir, '--log-level', 'warn'], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+const daemon = spawn(
+  process.execPath,
+  [
+    new URL('dist/bin/routerd-eventd.js', host).pathname,
+    '--config',
+    config,
+    '--state-dir',
+    stateDir,
+    '--log-level',
+    'warn',
+  ],
+  {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  },
+);
 const socket = join(stateDir, 'routerd.sock');
 for (let i = 0; ; i++) {
   try {
-    await new Promise((resolve, reject) => request({ socketPath: socket, path: '/v1/status' }, resolve).on('error', reject).end());
+    await new Promise((resolve, reject) =>
+      request({ socketPath: socket, path: '/v1/status' }, resolve).on('error', reject).end(),
+    );
     break;
   } catch {
     if (i > 200) throw new Error('daemon did not start');
@@ -69,11 +87,14 @@ for (let i = 0; ; i++) {
 }
 const drafts = Array.from({ length: TOTAL }, (_, i) => draft(i));
 // Warm-up batch (JIT, prepared statements), with ids outside the measured set.
-await post(socket, '/v1/events/batch', { events: drafts.slice(0, BATCH).map((d) => ({ ...d, id: `warm-${d.id}` })) });
+await post(socket, '/v1/events/batch', {
+  events: drafts.slice(0, BATCH).map((d) => ({ ...d, id: `warm-${d.id}` })),
+});
 let t0 = nowMs();
 for (let i = 0; i < TOTAL; i += BATCH) {
   const { results } = await post(socket, '/v1/events/batch', { events: drafts.slice(i, i + BATCH) });
-  if (results.length !== BATCH || results.some((r) => r.status !== 'stored')) throw new Error('not all stored');
+  if (results.length !== BATCH || results.some((r) => r.status !== 'stored'))
+    throw new Error('not all stored');
 }
 const apiSeconds = (nowMs() - t0) / 1000;
 daemon.kill('SIGTERM');
@@ -81,13 +102,25 @@ await new Promise((r) => daemon.once('exit', r));
 
 // 2. Raw better-sqlite3: the same schema and pragmas (openDatabase), the same rows, the same batches.
 const db = openDatabase(join(dir, 'raw.db'));
-const insert = db.prepare(`INSERT INTO events (id, group_name, source_node, type, subject, dedupe_key, payload,
+const insert =
+  db.prepare(`INSERT INTO events (id, group_name, source_node, type, subject, dedupe_key, payload,
   observed_at, expires_at, expires_at_ms, stored_at_ms) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);
 const insertBatch = db.transaction((rows) => {
   for (const r of rows) insert.run(r);
 });
 const now = Date.now();
-const rows = drafts.map((d) => [d.id, 'lab', 'onprem-1', d.type, d.subject, JSON.stringify(d.payload), new Date(now).toISOString(), new Date(now + 300_000).toISOString(), now + 300_000, now]);
+const rows = drafts.map((d) => [
+  d.id,
+  'lab',
+  'onprem-1',
+  d.type,
+  d.subject,
+  JSON.stringify(d.payload),
+  new Date(now).toISOString(),
+  new Date(now + 300_000).toISOString(),
+  now + 300_000,
+  now,
+]);
 insertBatch(rows.slice(0, BATCH).map((r) => [`warm-${r[0]}`, ...r.slice(1)]));
 t0 = nowMs();
 for (let i = 0; i < TOTAL; i += BATCH) insertBatch(rows.slice(i, i + BATCH));

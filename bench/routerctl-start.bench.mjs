@@ -25,15 +25,24 @@ function timeRuns(args) {
 
 const dir = mkdtempSync(join(tmpdir(), 'routerd-bench-'));
 const config = join(dir, 'federation.yaml');
-writeFileSync(config, 'apiVersion: federation.routerd.net/v1alpha1\nkind: EventGroup\nmetadata: {name: lab}\nspec: {nodeName: onprem-1}\n');
+writeFileSync(
+  config,
+  'apiVersion: federation.routerd.net/v1alpha1\nkind: EventGroup\nmetadata: {name: lab}\nspec: {nodeName: onprem-1}\n',
+);
 const stateDir = join(dir, 'state');
-const daemon = spawn(process.execPath, [daemonBin, '--config', config, '--state-dir', stateDir, '--log-level', 'warn'], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+const daemon = spawn(
+  process.execPath,
+  [daemonBin, '--config', config, '--state-dir', stateDir, '--log-level', 'warn'],
+  {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  },
+);
 const socket = join(stateDir, 'routerd.sock');
 for (let i = 0; ; i++) {
   try {
-    await new Promise((resolve, reject) => request({ socketPath: socket, path: '/v1/status' }, resolve).on('error', reject).end());
+    await new Promise((resolve, reject) =>
+      request({ socketPath: socket, path: '/v1/status' }, resolve).on('error', reject).end(),
+    );
     break;
   } catch {
     if (i > 200) throw new Error('daemon did not start');
@@ -42,7 +51,22 @@ for (let i = 0; ; i++) {
 }
 // A few events so list has something to render.
 for (let i = 0; i < 20; i++) {
-  execFileSync(process.execPath, [routerctl, '--socket', socket, 'federation', 'event', 'emit', '--type', 'acme.thing.seen', '--payload', `n=${i}`], { stdio: 'ignore' });
+  execFileSync(
+    process.execPath,
+    [
+      routerctl,
+      '--socket',
+      socket,
+      'federation',
+      'event',
+      'emit',
+      '--type',
+      'acme.thing.seen',
+      '--payload',
+      `n=${i}`,
+    ],
+    { stdio: 'ignore' },
+  );
 }
 
 const baseline = timeRuns(['-e', '0']);
@@ -57,7 +81,13 @@ writeResult('routerctl-start', {
   command: 'node bench/routerctl-start.bench.mjs',
   rows: [
     { metric: 'routerctl --help', value: help, unit: 'ms', baseline, baselineLabel: 'node -e 0' },
-    { metric: 'routerctl federation event list (20 events, running daemon)', value: list, unit: 'ms', baseline, baselineLabel: 'node -e 0' },
+    {
+      metric: 'routerctl federation event list (20 events, running daemon)',
+      value: list,
+      unit: 'ms',
+      baseline,
+      baselineLabel: 'node -e 0',
+    },
   ],
   notes: [`Median of ${RUNS} runs each, a new process per run, after one warm-up run.`],
 });
