@@ -238,13 +238,14 @@ const noProcessLeftInGroup: CheckImpl = {
 async function groupVerdict(ctx: CheckContext, s: PluginSession): Promise<Verdict> {
   // Children that are exiting on their own (they saw EOF too) get a moment.
   const deadline = Date.now() + Math.min(500, ctx.timeouts.exitMs);
-  while (s.groupAlive() && Date.now() < deadline) await s.quiet(25);
-  if (!s.groupAlive()) return pass('nothing was left in its process group');
-  const members = s.groupMembers();
-  return fail(
-    `left ${members.length || 'some'} process(es) running in its process group after it exited`,
-    members,
-  );
+  let members = s.groupMembers();
+  while (members.length && Date.now() < deadline) {
+    await s.quiet(50);
+    members = s.groupMembers();
+  }
+  return members.length
+    ? fail(`left ${members.length} process(es) running in its process group after it exited`, members)
+    : pass('nothing was left in its process group');
 }
 
 export const lifecycleChecks: CheckImpl[] = [

@@ -103,6 +103,8 @@ const keepsWorkingWhileStderrUnread: CheckImpl = {
     );
     const missing = answers.filter((a) => !a).length;
     s.drainStderr();
+    if (missing && !s.running)
+      return fail(`${missing} of ${lines.length} requests unanswered${s.exitNote()}`);
     return missing
       ? fail(
           `stopped answering while its stderr was not read (${missing} of ${lines.length} requests unanswered after ${ctx.timeouts.stderrStallMs} ms): it blocks protocol work on log output; write logs without blocking, or drop them when the pipe is full`,

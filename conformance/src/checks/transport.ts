@@ -293,12 +293,7 @@ const stderrJsonLogs: CheckImpl = {
     await ctx.exercise().catch(() => undefined);
     // Without the cookie a plain sentence on stderr is what R-S3 asks for.
     const sessions = ctx.allSessions().filter((s) => s.options.cookie !== false);
-    const lines = sessions.flatMap((s) =>
-      s.stderr
-        .toString()
-        .split('\n')
-        .filter((l) => l.trim()),
-    );
+    const lines = sessions.flatMap((s) => s.stderr.lines());
     const other = lines.filter((l) => !isLogLine(l));
     if (lines.length === 0) return pass('wrote nothing on stderr');
     return other.length

@@ -11,7 +11,7 @@ import {
   PublishParams,
   validate,
 } from '@routerd/plugin-sdk';
-import { groupAlive, groupMembers, killGroup, waitGroupGone } from './process-group.js';
+import { groupAlive, killGroup, liveGroupMembers } from './process-group.js';
 import { TextTail, type TranscriptEntry } from './transcript.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -305,6 +305,13 @@ export class PluginSession {
     });
   }
 
+  /** " — the plugin exited (…); stderr: …" once it has exited, else "". */
+  exitNote(): string {
+    if (!this.exit) return '';
+    const how = this.exit.signal ? `killed by ${this.exit.signal}` : `exit code ${this.exit.code}`;
+    return ` — the plugin exited (${how})${this.stderrHint()}`;
+  }
+
   private whyNoAnswer(timeoutMs: number): string {
     if (this.exit) {
       const how = this.exit.signal ? `killed by ${this.exit.signal}` : `exit code ${this.exit.code}`;
@@ -410,22 +417,19 @@ export class PluginSession {
     }
   }
 
-  groupAlive(): boolean {
-    return this.pgid !== undefined && groupAlive(this.pgid);
-  }
-
+  /** Live processes left in the plugin's process group (zombies excluded). */
   groupMembers(): string[] {
-    return this.pgid === undefined ? [] : groupMembers(this.pgid);
+    return this.pgid === undefined ? [] : liveGroupMembers(this.pgid);
   }
 
   /** SIGKILL the whole group and wait for the plugin: nothing of a session outlives its check. */
   async dispose(): Promise<void> {
-    if (this.pgid !== undefined && (this.running || this.groupAlive())) {
+    if (this.pgid !== undefined && (this.running || groupAlive(this.pgid))) {
       if (this.running) this.killedByRunner = true;
       this.event('killed');
+      // SIGKILL cannot be refused; waiting for the group to vanish would wait for zombies to be reaped.
       killGroup(this.pgid, 'SIGKILL');
       await this.waitExit(2000);
-      await waitGroupGone(this.pgid, 1000);
     }
     this.child.stdin.destroy();
     this.child.stdout.destroy();

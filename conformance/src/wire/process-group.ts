@@ -18,25 +18,21 @@ export function killGroup(pgid: number, signal: NodeJS.Signals = 'SIGKILL'): voi
   }
 }
 
-/** `pid command` of every process in the group, for the report (best effort: ps may be missing). */
-export function groupMembers(pgid: number): string[] {
+/**
+ * `pid command` of every live process in the group. Zombies are left out: a killed child whose parent
+ * is gone waits for whoever adopted it to reap it, and signal 0 still finds it meanwhile.
+ * Falls back to the signal probe when ps is missing.
+ */
+export function liveGroupMembers(pgid: number): string[] {
+  if (!groupAlive(pgid)) return [];
   try {
-    const out = execFileSync('ps', ['-eo', 'pid=,pgid=,args='], { encoding: 'utf8', timeout: 2000 });
+    const out = execFileSync('ps', ['-eo', 'pid=,pgid=,stat=,args='], { encoding: 'utf8', timeout: 2000 });
     return out
       .split('\n')
       .map((l) => l.trim().split(/\s+/))
-      .filter((f) => f[1] === String(pgid))
-      .map((f) => `${f[0]} ${f.slice(2).join(' ')}`.slice(0, 200));
+      .filter((f) => f[1] === String(pgid) && !f[2]?.startsWith('Z'))
+      .map((f) => `${f[0]} ${f.slice(3).join(' ')}`.slice(0, 200));
   } catch {
-    return [];
+    return [`(ps is not available) process group ${pgid} still has members`];
   }
-}
-
-export async function waitGroupGone(pgid: number, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (groupAlive(pgid)) {
-    if (Date.now() >= until) return false;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return true;
 }

@@ -29,4 +29,11 @@ export class TextTail {
   toString(): string {
     return this.text.length > this.limit ? this.text.slice(-this.limit) : this.text;
   }
+
+  /** The non-empty lines kept, without the first one when the tail starts mid-line. */
+  lines(): string[] {
+    const lines = this.toString().split('\n');
+    if (this.total > this.limit) lines.shift();
+    return lines.filter((l) => l.trim());
+  }
 }
