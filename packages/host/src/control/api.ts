@@ -51,6 +51,80 @@ export const StatusResponse = type({
 });
 export type StatusResponse = typeof StatusResponse.infer;
 
+// --- federation (docs/federation.md) -------------------------------------------------------------
+
+export const DeliveryStatus = type("'pending' | 'delivered' | 'failed' | 'expired'");
+export const DeliveriesQuery = type({
+  'peer?': 'string',
+  'status?': DeliveryStatus,
+  'eventId?': 'string',
+  'limit?': type('string.integer.parse').pipe(type('1 <= number.integer <= 10000')),
+}).onUndeclaredKey('reject');
+
+export const Delivery = type({
+  eventId: 'string',
+  peer: 'string',
+  status: DeliveryStatus,
+  attempts: 'number',
+  nextAttemptAt: 'string | null',
+  enqueuedAt: 'string',
+  deliveredAt: 'string | null',
+  lastStatus: 'number | null',
+  lastError: 'string | null',
+});
+/** GET /v1/federation/deliveries?peer=&status=&eventId=&limit= — newest event first. */
+export const DeliveriesResponse = type({ deliveries: Delivery.array() });
+export type DeliveriesResponse = typeof DeliveriesResponse.infer;
+
+export const PeerSummary = type({
+  peer: 'string',
+  delivered: 'number',
+  pending: 'number',
+  failed: 'number',
+  expired: 'number',
+  oldestPendingAgeSeconds: 'number | null',
+  maxLagSeconds: 'number | null',
+});
+/** GET /v1/federation/deliveries/summary */
+export const DeliveriesSummaryResponse = type({ peers: PeerSummary.array() });
+export type DeliveriesSummaryResponse = typeof DeliveriesSummaryResponse.infer;
+
+export const PeerInfo = type({
+  peer: 'string',
+  nodeName: 'string',
+  endpoint: 'string',
+  state: "'healthy' | 'backing-off' | 'no-key'",
+  consecutiveFailures: 'number',
+  lastAttemptAt: 'string | null',
+  lastSuccessAt: 'string | null',
+  lastError: 'string | null',
+  lastErrorAt: 'string | null',
+});
+/** GET /v1/federation/peers */
+export const PeersResponse = type({ peers: PeerInfo.array() });
+export type PeersResponse = typeof PeersResponse.infer;
+
+/** POST /v1/federation/redeliver */
+export const RedeliverRequest = type({ eventId: EventId, 'peer?': 'string' }).onUndeclaredKey('reject');
+export type RedeliverRequest = typeof RedeliverRequest.infer;
+export const RedeliverResponse = type({ requeued: 'number' });
+export type RedeliverResponse = typeof RedeliverResponse.infer;
+
+export const PrunedEvent = type({
+  id: 'string',
+  group: 'string',
+  type: 'string',
+  reason: "'expired' | 'max-age' | 'max-events'",
+  undelivered: 'boolean',
+});
+/** GET /v1/federation/prune (dry run: what a prune would remove now) and POST (remove exactly that). */
+export const PruneResponse = type({
+  dryRun: 'boolean',
+  events: PrunedEvent.array(),
+  'removed?': { events: 'number', undelivered: 'number', deliveries: 'number', webhooks: 'number' },
+});
+export type PruneResponse = typeof PruneResponse.infer;
+
 export const ErrorCode = type(
   "'invalid_json' | 'invalid_request' | 'invalid_event' | 'self_captured_address' | 'not_found' | 'payload_too_large' | 'shutting_down' | 'internal'",
 );

@@ -6,7 +6,10 @@ import type { Issue } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { FederationConfig } from '../config/index.js';
 import { type EmitPipeline, EmitRefused } from '../events/emit.js';
+import type { Federation } from '../federation/service.js';
+import type { Metrics } from '../metrics.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import { check } from '../validation.js';
 import {
@@ -22,6 +25,8 @@ import {
   MAX_BATCH_EVENTS,
   type StatusResponse,
 } from './api.js';
+import { federationRoutes } from './federation-routes.js';
+import { HttpError, invalidRequest } from './http-error.js';
 
 // Only the outer shape: each element is checked by the emit pipeline, whose issues say /events/N/….
 const BatchEnvelope = type({ events: type('unknown[]').atLeastLength(1).atMostLength(MAX_BATCH_EVENTS) });
@@ -33,20 +38,12 @@ export interface ControlAppOptions {
   /** True once shutdown began: new writes are refused with 503 while in-flight ones finish. */
   stopping: () => boolean;
   logger: Logger;
+  federation?: Federation;
+  config?: () => FederationConfig;
+  metrics?: Metrics;
+  now?: () => number;
   /** Request bodies larger than this are refused with 413. */
   bodyLimit?: string;
-}
-
-/** An error that is the caller's to fix, with the HTTP status that says so. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
-    message: string,
-    readonly issues?: Issue[],
-  ) {
-    super(message);
-  }
 }
 
 const STATUS_OF_REFUSAL = { invalid_event: 400, self_captured_address: 422 } as const;
@@ -55,16 +52,6 @@ function resultOf(o: InsertOutcome): EmitResult {
   const r: EmitResult = { id: o.event.id, status: o.status };
   if (o.event.expiresAt !== undefined) r.expiresAt = o.event.expiresAt;
   return r;
-}
-
-function invalidRequest(issues: Issue[], what: string): HttpError {
-  const first = issues[0]!;
-  return new HttpError(
-    400,
-    'invalid_request',
-    `invalid ${what}: ${first.path || '/'} ${first.message}`,
-    issues,
-  );
 }
 
 export function createControlApp(options: ControlAppOptions): express.Express {
@@ -120,6 +107,17 @@ export function createControlApp(options: ControlAppOptions): express.Express {
   app.get(ControlRoutes.status, (_req, res) => {
     res.json(options.status());
   });
+
+  if (options.federation && options.config) {
+    app.use(federationRoutes(options.federation, options.config, options.now ?? Date.now));
+  }
+
+  if (options.metrics) {
+    const registry = options.metrics.registry;
+    app.get(ControlRoutes.metrics, async (_req, res) => {
+      res.type(registry.contentType).send(await registry.metrics());
+    });
+  }
 
   app.use((req, _res, next) => {
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}: see docs/control-api.md`));

@@ -17,6 +17,12 @@ export const ControlRoutes = {
   eventsBatch: '/v1/events/batch',
   event: (id: string) => `/v1/events/${encodeURIComponent(id)}`,
   status: '/v1/status',
+  deliveries: '/v1/federation/deliveries',
+  deliveriesSummary: '/v1/federation/deliveries/summary',
+  peers: '/v1/federation/peers',
+  redeliver: '/v1/federation/redeliver',
+  prune: '/v1/federation/prune',
+  metrics: '/metrics',
 } as const;
 
 /** An EventFilter as the query string of GET /v1/events (parsed back by api.ts's ListEventsQuery). */

@@ -10,6 +10,8 @@ import { createControlApp } from '../control/app.js';
 import { listenOnSocket, type SocketServer } from '../control/server.js';
 import { EmitPipeline } from '../events/emit.js';
 import { capturedByConfig, NoObserveSet } from '../events/no-observe.js';
+import { Federation, loadKeys } from '../federation/service.js';
+import { createMetrics } from '../metrics.js';
 import { openDatabase } from '../store/database.js';
 import { EventStore } from '../store/events.js';
 import { VERSION } from '../version.js';
@@ -29,6 +31,7 @@ export class Daemon {
     readonly config: ConfigHolder,
     readonly store: EventStore,
     readonly pipeline: EmitPipeline,
+    readonly federation: Federation,
     private readonly db: Database,
     private readonly server: SocketServer,
     private readonly logger: Logger,
@@ -50,6 +53,26 @@ export class Daemon {
     const db = openDatabase(join(options.stateDir, DB_FILE));
     const store = new EventStore(db, clock, (err) => logger.error({ err }, 'an onCommitted listener failed'));
     const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config.current });
+    const metrics = createMetrics();
+    store.onCommitted((committed) => {
+      for (const o of committed)
+        if (o.status === 'stored') metrics.eventsStored.inc({ origin: originOf(o.event, config.current) });
+    });
+    const federation = new Federation({
+      db,
+      events: store,
+      clock,
+      metrics,
+      log: (level, msg, fields) => logger[level](fields ?? {}, msg),
+    });
+    try {
+      // Keys are loaded and the receiver bound here: a key file others can read, or a busy port, stops the start.
+      await federation.apply(config.current);
+    } catch (err) {
+      await federation.stop();
+      db.close();
+      throw err;
+    }
 
     let daemon: Daemon | undefined;
     const status = (): StatusResponse => ({
@@ -69,15 +92,20 @@ export class Daemon {
       status,
       logger,
       stopping: () => daemon?.stopping ?? false,
+      federation,
+      config: () => config.current,
+      metrics,
+      now: () => clock.now(),
     });
     let server: SocketServer;
     try {
       server = await listenOnSocket(app, join(options.stateDir, SOCKET_FILE));
     } catch (err) {
+      await federation.stop();
       db.close();
       throw err;
     }
-    daemon = new Daemon(config, store, pipeline, db, server, logger);
+    daemon = new Daemon(config, store, pipeline, federation, db, server, logger);
     logger.info(
       {
         socket: server.path,
@@ -90,22 +118,45 @@ export class Daemon {
     return daemon;
   }
 
-  /** SIGHUP: swap in the config files' current content, or keep the old config and log why not. */
-  reload(): boolean {
-    const load = this.config.reload();
-    if (load.ok) {
-      this.logger.info({ generation: this.config.generation, ...summary(load.config) }, 'config reloaded');
-      return true;
+  /**
+   * SIGHUP: re-read the config files and swap them in only if everything is valid — the resources, the
+   * key files they name, the listen addresses. Otherwise the config in force stays, and the log says why.
+   */
+  async reload(): Promise<boolean> {
+    const load = loadConfig(this.config.current.files);
+    if (!load.ok) {
+      this.logger.error(
+        {
+          issues: load.issues,
+          problems: load.issues.map(formatConfigIssue),
+          generation: this.config.generation,
+        },
+        `config reload refused (${load.issues.length} problem${load.issues.length === 1 ? '' : 's'}): keeping the config in force`,
+      );
+      return false;
     }
-    this.logger.error(
-      {
-        issues: load.issues,
-        problems: load.issues.map(formatConfigIssue),
-        generation: this.config.generation,
-      },
-      `config reload refused (${load.issues.length} problem${load.issues.length === 1 ? '' : 's'}): keeping the config in force`,
-    );
-    return false;
+    try {
+      loadKeys(load.config);
+    } catch (err) {
+      this.logger.error(
+        { err: (err as Error).message, generation: this.config.generation },
+        'config reload refused: keeping the config in force',
+      );
+      return false;
+    }
+    try {
+      await this.federation.apply(load.config);
+    } catch (err) {
+      this.logger.error(
+        { err: (err as Error).message },
+        'new federation settings failed to apply: restoring the config in force',
+      );
+      await this.federation.apply(this.config.current).catch(() => {});
+      return false;
+    }
+    this.config.replace(load.config);
+    this.logger.info({ generation: this.config.generation, ...summary(load.config) }, 'config reloaded');
+    return true;
   }
 
   /** Stop taking work, let in-flight requests finish, then close the database (checkpointing the WAL). */
@@ -114,6 +165,7 @@ export class Daemon {
     this.stopping = true;
     this.logger.info('stopping: no new work is accepted');
     await this.server.close();
+    await this.federation.stop();
     this.db.close();
     this.logger.info('stopped');
   }
@@ -127,4 +179,13 @@ function summary(config: FederationConfig) {
     subscriptions: config.subscriptions.length,
     plugins: config.plugins.length,
   };
+}
+
+/** Whether an event was written here or received from a peer (a bounded metrics label). */
+function originOf(
+  event: { group: string; sourceNode: string },
+  config: FederationConfig,
+): 'local' | 'received' {
+  const group = config.groups.find((g) => g.resource.metadata.name === event.group);
+  return group && group.resource.spec.nodeName === event.sourceNode ? 'local' : 'received';
 }

@@ -1,6 +1,8 @@
 /** The process around a Daemon: arguments, exit codes and signals. */
 import { ConfigError, formatConfigIssue, loadConfig } from '../config/index.js';
 import { SocketInUseError } from '../control/server.js';
+import { ListenError } from '../federation/receiver.js';
+import { SecretFileError } from '../federation/secrets.js';
 import { parseDaemonArgs, USAGE, UsageError } from './args.js';
 import { Daemon } from './daemon.js';
 import { createLogger } from './logger.js';
@@ -32,7 +34,11 @@ export async function main(argv: string[]): Promise<number | undefined> {
         { issues: err.issues, problems: err.issues.map(formatConfigIssue) },
         'invalid configuration: not starting',
       );
-    } else if (err instanceof SocketInUseError) {
+    } else if (
+      err instanceof SocketInUseError ||
+      err instanceof SecretFileError ||
+      err instanceof ListenError
+    ) {
       logger.fatal(err.message);
     } else {
       logger.fatal({ err }, 'cannot start');
@@ -54,7 +60,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
     logger.info({ signal: 'SIGHUP' }, 'signal received: reloading config');
-    daemon.reload();
+    void daemon.reload();
   });
   return undefined; // keep running; the signal handlers decide the exit code
 }

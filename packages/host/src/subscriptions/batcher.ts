@@ -1,0 +1,125 @@
+import type { Clock } from '../clock.js';
+
+/** setTimeout behind an interface, so tests drive timers with a manual clock instead of sleeping. */
+export interface Timers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+export const realTimers: Timers = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface BatchPolicy {
+  /** Longest a batch waits from its first event (0 = no window). */
+  batchWindowMs: number;
+  /** Quiet time after the latest event before firing (0 = none). */
+  debounceMs: number;
+  /** Fire at once when this many events are waiting. */
+  maxBatch: number;
+}
+
+/** With a debounce but no window, a stream that never goes quiet still fires at least this often. */
+export const DEBOUNCE_CEILING_MS = 60_000;
+
+/**
+ * Collects items and hands them over in batches, on real timers:
+ * - `maxBatch` items waiting → fire now;
+ * - otherwise at min(first + batchWindow, latest + debounce) — a debounce alone is capped at
+ *   first + 60 s, so a chatty source cannot starve the subscription;
+ * - both zero → fire on the next turn of the event loop (collecting what arrived in the same turn).
+ */
+export class Batcher<T> {
+  private items: T[] = [];
+  private firstAt = 0;
+  private lastAt = 0;
+  private handle: unknown;
+  private dueAt = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly policy: BatchPolicy,
+    private readonly clock: Clock,
+    private readonly timers: Timers,
+    private readonly fire: (batch: T[]) => void,
+  ) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  add(item: T): void {
+    const now = this.clock.now();
+    if (this.items.length === 0) this.firstAt = now;
+    this.lastAt = now;
+    this.items.push(item);
+    if (this.items.length >= this.policy.maxBatch) {
+      this.flush();
+      return;
+    }
+    this.schedule();
+  }
+
+  /** When the pending batch will fire (for status and tests). */
+  get nextFireAt(): number | undefined {
+    return this.items.length ? this.dueAt : undefined;
+  }
+
+  private schedule(): void {
+    const { batchWindowMs, debounceMs } = this.policy;
+    let due: number;
+    if (debounceMs > 0) {
+      const ceiling = this.firstAt + (batchWindowMs > 0 ? batchWindowMs : DEBOUNCE_CEILING_MS);
+      due = Math.min(this.lastAt + debounceMs, ceiling);
+    } else due = this.firstAt + batchWindowMs;
+    if (due === this.dueAt && this.handle !== undefined) return;
+    if (this.handle !== undefined) this.timers.clear(this.handle);
+    this.dueAt = due;
+    this.handle = this.timers.set(() => this.flush(), Math.max(0, due - this.clock.now()));
+  }
+
+  flush(): void {
+    if (this.handle !== undefined) this.timers.clear(this.handle);
+    this.handle = undefined;
+    this.dueAt = Number.POSITIVE_INFINITY;
+    const batch = this.items;
+    this.items = [];
+    if (batch.length) this.fire(batch);
+  }
+
+  /** Drop what is waiting (shutdown); it is still pending in the ledger and comes back after a restart. */
+  cancel(): void {
+    if (this.handle !== undefined) this.timers.clear(this.handle);
+    this.handle = undefined;
+    this.items = [];
+  }
+}
+
+/** Timers driven by a ManualClock: `advance` runs what comes due, in order. For tests and simulations. */
+export class ManualTimers implements Timers {
+  private queue: { at: number; fn: () => void; id: number }[] = [];
+  private nextId = 1;
+  constructor(private readonly clock: { now(): number; set(ms: number): void }) {}
+  set(fn: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.queue.push({ at: this.clock.now() + ms, fn, id });
+    return id;
+  }
+  clear(handle: unknown): void {
+    this.queue = this.queue.filter((t) => t.id !== handle);
+  }
+  advance(ms: number): void {
+    const until = this.clock.now() + ms;
+    for (;;) {
+      this.queue.sort((a, b) => a.at - b.at || a.id - b.id);
+      const next = this.queue[0];
+      if (!next || next.at > until) break;
+      this.queue.shift();
+      this.clock.set(Math.max(this.clock.now(), next.at));
+      next.fn();
+    }
+    this.clock.set(until);
+  }
+  get pending(): number {
+    return this.queue.length;
+  }
+}
