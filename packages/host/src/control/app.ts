@@ -1,8 +1,3 @@
-/**
- * The control API as an express app: routing, JSON in and out, and the mapping of domain outcomes and
- * errors to HTTP. It holds no logic of its own: writes go through the EmitPipeline, reads to the store.
- */
-import type { Issue } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -17,7 +12,6 @@ import {
   ControlRoutes,
   type EmitResponse,
   type EmitResult,
-  type ErrorCode,
   type ErrorResponse,
   type GetEventResponse,
   ListEventsQuery,

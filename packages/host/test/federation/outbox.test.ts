@@ -172,7 +172,8 @@ describe('outbox delivery between nodes', () => {
         ),
       ),
     );
-    nodes.forEach((n, i) => n.pipeline.emitBatch(Array.from({ length: 30 }, (_, k) => observed(i * 30 + k))));
+    for (const [i, n] of nodes.entries())
+      n.pipeline.emitBatch(Array.from({ length: 30 }, (_, k) => observed(i * 30 + k)));
     for (const n of nodes) await expect.poll(() => n.store.count(), { timeout: 5000 }).toBe(90);
   });
 
