@@ -30,10 +30,11 @@ export class TextTail {
     return this.text.length > this.limit ? this.text.slice(-this.limit) : this.text;
   }
 
-  /** The non-empty lines kept, without the first one when the tail starts mid-line. */
+  /** The complete non-empty lines kept: not the first when the tail starts mid-line, not an unterminated last (a killed writer). */
   lines(): string[] {
     const lines = this.toString().split('\n');
     if (this.total > this.limit) lines.shift();
+    lines.pop();
     return lines.filter((l) => l.trim());
   }
 }

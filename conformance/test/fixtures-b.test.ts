@@ -1,0 +1,53 @@
+import { describe, it } from 'vitest';
+import { conformance, expectExactly, fixture } from './self-test.js';
+
+// Runner self-test, part 2 (see fixtures-a.test.ts).
+describe('broken plugins fail exactly their checks', () => {
+  it('claims-ungranted: action plans without declaring propose.providerAction', async () => {
+    expectExactly(await conformance(fixture('claims-ungranted.mjs')), {
+      'capabilities.output-within-granted': 'fail',
+    });
+  });
+
+  it('declares-ungranted: declares execute.providerAction', async () => {
+    expectExactly(await conformance(fixture('declares-ungranted.mjs')), {
+      'lifecycle.declared-within-granted': 'fail',
+    });
+  });
+
+  it('invalid-result: reported by every check that looks at results', async () => {
+    expectExactly(await conformance(fixture('invalid-result.mjs')), {
+      'schema.messages-valid': 'fail',
+      'capabilities.propose.dynamicConfig.golden-vectors': 'fail',
+      'capabilities.propose.dynamicConfig.results-valid': 'fail',
+    });
+  });
+
+  it('non-inert-action-plan: mode execute (which the result schema refuses too)', async () => {
+    expectExactly(await conformance(fixture('non-inert-action-plan.mjs')), {
+      'schema.messages-valid': 'fail',
+      'capabilities.propose.providerAction.golden-vectors': 'fail',
+      'capabilities.propose.providerAction.results-valid': 'fail',
+      'capabilities.propose.providerAction.plans-inert': 'fail',
+    });
+  });
+
+  it('stderr-flood: blocking on an unread stderr fails; the flood itself does not', async () => {
+    expectExactly(await conformance(fixture('stderr-flood.mjs')), {
+      'robustness.keeps-working-while-stderr-unread': 'fail',
+    });
+  });
+
+  it('no-exit-on-eof', async () => {
+    expectExactly(await conformance(fixture('no-exit-on-eof.mjs')), {
+      'lifecycle.exits-on-stdin-eof': 'fail',
+    });
+  });
+
+  it('wrong-protocol-version', async () => {
+    expectExactly(await conformance(fixture('wrong-protocol-version.mjs')), {
+      'lifecycle.version-negotiation': 'fail',
+      'lifecycle.unsupported-version-refused': 'fail',
+    });
+  });
+});

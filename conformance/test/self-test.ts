@@ -1,0 +1,36 @@
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { CATALOGUE } from '../src/catalogue.js';
+import { runConformance } from '../src/engine.js';
+import type { ExpectedFailure } from '../src/expected-failures.js';
+import type { Report } from '../src/report.js';
+
+export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+export const PYTHON_EXAMPLE = fileURLToPath(
+  new URL('../../packages/plugin-sdk/examples/no-sdk-python/plugin.py', import.meta.url),
+);
+
+/** Short handshake timeout: never-answers would otherwise cost the protocol's 10 s. */
+export const SELF_TEST_TIMEOUTS = { handshakeMs: 2000 };
+
+export async function conformance(executable: string, expectedFailures?: ExpectedFailure[]): Promise<Report> {
+  return runConformance({ executable, timeouts: SELF_TEST_TIMEOUTS, concurrency: 2, expectedFailures });
+}
+
+/** The checks that did not pass or skip, with their status: the exact fingerprint of a fixture's defect. */
+export function outcome(report: Report): Record<string, string> {
+  return Object.fromEntries(
+    report.checks.filter((c) => c.status !== 'pass' && c.status !== 'skip').map((c) => [c.id, c.status]),
+  );
+}
+
+export function expectExactly(report: Report, expected: Record<string, 'fail' | 'warn'>): void {
+  const why = report.checks
+    .filter((c) => c.status === 'fail' || c.status === 'warn')
+    .map((c) => `${c.id}: ${c.message}`)
+    .join('\n');
+  expect(outcome(report), why).toEqual(expected);
+}
+
+export const allChecksExcept = (...ids: string[]) =>
+  Object.fromEntries(CATALOGUE.filter((c) => !ids.includes(c.id)).map((c) => [c.id, 'fail' as const]));
