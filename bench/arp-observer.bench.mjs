@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+// CPU and memory of the ARP observer plugin (issue 8) with a 5,000-entry neighbour table. The plugin runs
+// as a real child through the host-side PluginProcess; `ip` is a fake that prints a recorded-format
+// `ip -j -s -4 neigh show` dump, so the figures are the observer's own work, not the kernel's. Baselines,
+// measured in the same run: a bare JSON.parse of the same dump, an idle Node process, an empty table.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnTestHost } from '../packages/plugin-sdk/dist/testing/index.js';
+import { median, nowMs, writeResult } from './lib/stats.mjs';
+
+const ENTRIES = 5000;
+const SNAPSHOTS = 20;
+const RESYNC_MS = 1000;
+const plugin = fileURLToPath(new URL('../packages/plugins-arp-observer/dist/main.js', import.meta.url));
+if (!existsSync(plugin))
+  throw new Error('build the plugin first: cd packages/plugins-arp-observer && npx tsup');
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+const cpuMs = (pid) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK; // utime + stime
+};
+const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A realistic mix: mostly STALE (idle clients), some REACHABLE/DELAY, a few FAILED with no lladdr. */
+function neighbourDump(n) {
+  const states = ['STALE', 'STALE', 'STALE', 'REACHABLE', 'REACHABLE', 'DELAY', 'PROBE', 'FAILED'];
+  const rows = [];
+  for (let i = 0; i < n; i++) {
+    const state = states[i % states.length];
+    const mac = `52:54:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+    const row = { dst: `10.88.${Math.floor(i / 250) + 1}.${(i % 250) + 2}`, dev: 'br0' };
+    if (state !== 'FAILED') row.lladdr = mac;
+    Object.assign(row, {
+      refcnt: 1,
+      used: i % 60,
+      confirmed: i % 90,
+      updated: i % 30,
+      probes: 0,
+      state: [state],
+    });
+    rows.push(row);
+  }
+  return JSON.stringify(rows);
+}
+
+function fakeIp(dir, dumpFile) {
+  const script = join(dir, 'ip');
+  writeFileSync(
+    script,
+    `#!/bin/sh
+case "$*" in
+  *monitor*) exec sleep 3600 ;;
+  *neigh*) echo >> "${dir}/snapshots"; exec cat "${dumpFile}" ;;
+  *addr*) echo '[{"ifname":"br0","address":"52:54:00:ff:ff:ff","addr_info":[{"family":"inet","local":"10.88.0.1"}]}]' ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  return script;
+}
+
+const snapshotsTaken = (dir) => {
+  try {
+    return readFileSync(join(dir, 'snapshots'), 'utf8').length;
+  } catch {
+    return 0;
+  }
+};
+
+const parseSamples = [];
+
+async function runObserver(dumpText, expectObserved, baselineText) {
+  const dir = mkdtempSync(join(tmpdir(), 'arp-bench-'));
+  const dumpFile = join(dir, 'neigh.json');
+  writeFileSync(dumpFile, dumpText);
+  let observed = 0;
+  const t0 = nowMs();
+  let allPublishedAt;
+  const host = await spawnTestHost(
+    { executable: plugin },
+    {
+      granted: ['observe.events'],
+      config: {
+        domains: [{ name: 'lan', cidrs: ['10.88.0.0/16'], interfaces: ['br0'] }],
+        ipCommand: [fakeIp(dir, dumpFile)],
+        ttl: '300s',
+        resyncEvery: `${RESYNC_MS}ms`,
+      },
+      onPublish: ({ events }) => {
+        observed += events.length;
+        if (observed >= expectObserved && allPublishedAt === undefined) allPublishedAt = nowMs();
+        return { accepted: events.map((e) => e.id), duplicates: [], rejected: [] };
+      },
+    },
+  );
+  const pid = host.process.pid;
+  while (!host.process.stderrTail.toString().includes('"msg":"armed"')) await sleep(10);
+  const armedAt = nowMs();
+  while (observed < expectObserved) await sleep(10);
+  // Steady state: let start-up garbage settle, then count snapshots and CPU over a fixed number of resyncs.
+  await sleep(2 * RESYNC_MS);
+  const snaps0 = snapshotsTaken(dir);
+  const cpu0 = cpuMs(pid);
+  const rssBefore = rssMiB(pid);
+  while (snapshotsTaken(dir) < snaps0 + SNAPSHOTS) {
+    // The baseline is sampled inside the same window, so both see the same machine load.
+    if (baselineText) {
+      const t = nowMs();
+      JSON.parse(baselineText);
+      parseSamples.push(nowMs() - t);
+    }
+    await sleep(50);
+  }
+  const cpu1 = cpuMs(pid);
+  const snaps1 = snapshotsTaken(dir);
+  const rss = rssMiB(pid);
+  await host.close();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    cpuPerSnapshotMs: (cpu1 - cpu0) / (snaps1 - snaps0),
+    rss,
+    rssBefore,
+    armMs: armedAt - t0,
+    allPublishedMs: (allPublishedAt ?? armedAt) - t0,
+    observed,
+  };
+}
+
+async function idleNodeRss() {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  await sleep(1000);
+  const rss = rssMiB(child.pid);
+  child.kill();
+  return rss;
+}
+
+const dump = neighbourDump(ENTRIES);
+// 5,000 entries with 1 in 8 FAILED: these are the present clients the first snapshot publishes.
+const presentCount = JSON.parse(dump).filter((r) => r.state[0] !== 'FAILED').length;
+
+const idleRss = await idleNodeRss();
+const empty = await runObserver('[]', 0);
+const full = await runObserver(dump, presentCount, dump);
+if (full.observed !== presentCount)
+  throw new Error(`expected ${presentCount} observations, got ${full.observed}`);
+
+writeResult('arp-observer', {
+  title: 'ARP observer: CPU and memory with a 5,000-entry neighbour table (issue 8)',
+  command: 'node bench/arp-observer.bench.mjs',
+  rows: [
+    {
+      metric: `observer CPU per full resync, ${ENTRIES} entries (mean of ${SNAPSHOTS}, resync every ${RESYNC_MS / 1000} s)`,
+      value: full.cpuPerSnapshotMs,
+      unit: 'ms',
+      baseline: median(parseSamples),
+      baselineLabel: 'bare JSON.parse of the same dump, bench process',
+    },
+    {
+      metric: `observer CPU per full resync, empty table`,
+      value: empty.cpuPerSnapshotMs,
+      unit: 'ms',
+      baseline: median(parseSamples),
+      baselineLabel: 'bare JSON.parse of the 5,000-entry dump',
+    },
+    {
+      metric: `observer RSS, steady state, ${ENTRIES} entries tracked`,
+      value: full.rss,
+      unit: 'MiB',
+      baseline: idleRss,
+      baselineLabel: 'idle Node process',
+    },
+    {
+      metric: 'observer RSS, steady state, empty table',
+      value: empty.rss,
+      unit: 'MiB',
+      baseline: idleRss,
+      baselineLabel: 'idle Node process',
+    },
+  ],
+  notes: [
+    `The dump (${(dump.length / 1024).toFixed(0)} KiB) is printed by a fake \`ip\` shell script, so the CPU is the plugin process's own (utime+stime from /proc/<pid>/stat, ${CLK_TCK} Hz ticks): spawning the child, reading its output, JSON.parse, per-entry schema check, filters, tracker update, plus the once-a-second presence tick over every tracked address.`,
+    'The mix is 3/8 STALE, 2/8 REACHABLE, 1/8 each DELAY, PROBE, FAILED; STALE rows carry a `confirmed` age under absentAfter, so every non-FAILED row is a present client and the first snapshot publishes them (in batches of 500 per events/publish).',
+    `RSS at the start of the measured window was ${full.rssBefore.toFixed(1)} MiB and ${full.rss.toFixed(1)} MiB after ${SNAPSHOTS} more full resyncs (empty table: ${empty.rssBefore.toFixed(1)} → ${empty.rss.toFixed(1)} MiB): the difference from the empty table is V8 heap held for the tracked addresses and the last dump, not growth per resync.`,
+    `Start-up with the 5,000-entry table (spawn → all ${presentCount} observed events answered by the host) took ${full.allPublishedMs.toFixed(0)} ms in this run, against ${empty.armMs.toFixed(0)} ms to arm with an empty table; both are dominated by Node and arktype start-up (see plugin-rpc) and vary by ±100 ms on this shared machine.`,
+    'The JSON.parse baseline is sampled in the bench process during the same measured window, so both figures see the same machine load (two other engineers share the 2 cores).',
+    'At the default resyncEvery (30 s) the resync cost above is paid once per 30 s; ttl 300 s means no refreshes fall inside the measurement.',
+  ],
+});
