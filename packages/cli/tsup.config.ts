@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // One entry per binary: src/<bin>/main.ts → dist/<bin>.js. routerd-plugin will be added beside routerctl.
+  // One entry per binary: src/<bin>/main.ts → dist/<bin>.js.
   entry: {
     routerctl: 'src/routerctl/main.ts',
+    'routerd-plugin': 'src/routerd-plugin/main.ts',
   },
   format: ['esm'],
   dts: true,
