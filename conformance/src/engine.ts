@@ -137,7 +137,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
       exercise: () => {
         exercise ??= runExercise(
           makeContext(exerciseRun),
-          vectors.filter((v) => probe.declared?.includes(v.capability)),
+          vectors.filter((v) => probe.declared?.includes(v.capability) && granted.includes(v.capability)),
         );
         return exercise;
       },
@@ -189,6 +189,16 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
       );
     if (cap && probe.declared && !probe.declared.includes(cap)) {
       return report(run, 'skip', { ok: true, message: `${cap} is not declared` }, false, 0);
+    }
+    // A host would not run the plugin at all; lifecycle.declared-within-granted reports that once.
+    if (cap && !granted.includes(cap)) {
+      return report(
+        run,
+        'skip',
+        { ok: true, message: `${cap} is declared but not granted (--grant)` },
+        false,
+        0,
+      );
     }
     if (impl.needsHandshake && !probe.result) {
       return report(

@@ -5,8 +5,9 @@ import { type CheckContext, type CheckImpl, fail, NotTestable, pass } from './ty
 
 /** A request the plugin does real work for: its first result-expecting golden vector, else a plain manual run. */
 function workRequest(ctx: CheckContext, deadlineMs = ctx.timeouts.requestMs): JsonObject {
-  const declared = ctx.probe.declared ?? [];
-  const vector = ctx.vectors.find((v) => declared.includes(v.capability) && !('errorCode' in v.expect));
+  const vector = ctx.vectors.find(
+    (v) => ctx.sessionGrant.includes(v.capability) && !('errorCode' in v.expect),
+  );
   return vector ? materialize(vector, deadlineMs) : baseRequest(deadlineMs);
 }
 
