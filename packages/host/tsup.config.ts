@@ -6,6 +6,7 @@ export default defineConfig({
     'control-api': 'src/control/api.ts',
     'control-api-wire': 'src/control/wire.ts',
     testing: 'src/testing/index.ts',
+    keys: 'src/federation/secrets.ts',
     'bin/routerd-eventd': 'src/bin/routerd-eventd.ts',
   },
   format: ['esm'],

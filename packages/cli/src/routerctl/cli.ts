@@ -3,6 +3,14 @@ import { VERSION } from '../version.js';
 import { EventEmitCommand } from './commands/event-emit.js';
 import { EventGetCommand } from './commands/event-get.js';
 import { EventListCommand } from './commands/event-list.js';
+import {
+  DeliveriesCommand,
+  DeliveriesSummaryCommand,
+  PeersCommand,
+  PruneCommand,
+  RedeliverCommand,
+} from './commands/federation.js';
+import { KeysGenerateCommand } from './commands/keys.js';
 import { ExitCodes } from './exit-codes.js';
 
 export function buildRouterctl(): Cli {
@@ -12,6 +20,12 @@ export function buildRouterctl(): Cli {
   cli.register(EventEmitCommand);
   cli.register(EventListCommand);
   cli.register(EventGetCommand);
+  cli.register(DeliveriesCommand);
+  cli.register(DeliveriesSummaryCommand);
+  cli.register(PeersCommand);
+  cli.register(RedeliverCommand);
+  cli.register(PruneCommand);
+  cli.register(KeysGenerateCommand);
   return cli;
 }
 

@@ -5,11 +5,16 @@ import { basename, dirname } from 'node:path';
 // not need. The error path loads them (see parseError) to check what the daemon sent.
 import type {
   BatchEmitResponse,
+  DeliveriesResponse,
+  DeliveriesSummaryResponse,
   EmitRequest,
   EmitResponse,
   EventFilter,
   GetEventResponse,
   ListEventsResponse,
+  PeersResponse,
+  PruneResponse,
+  RedeliverResponse,
   StatusResponse,
 } from '@routerd/host/control-api';
 import { ControlRoutes, eventFilterToQuery, SOCKET_FILE } from '@routerd/host/control-api/wire';
@@ -76,6 +81,34 @@ export class ControlClient {
 
   getEvent(id: string, includeExpired = false): Promise<GetEventResponse> {
     return this.call('GET', ControlRoutes.event(id) + (includeExpired ? '?includeExpired=true' : ''));
+  }
+
+  deliveries(query: {
+    peer?: string;
+    status?: string;
+    eventId?: string;
+    limit?: number;
+  }): Promise<DeliveriesResponse> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    const qs = params.toString();
+    return this.call('GET', ControlRoutes.deliveries + (qs ? `?${qs}` : ''));
+  }
+
+  deliveriesSummary(): Promise<DeliveriesSummaryResponse> {
+    return this.call('GET', ControlRoutes.deliveriesSummary);
+  }
+
+  peers(): Promise<PeersResponse> {
+    return this.call('GET', ControlRoutes.peers);
+  }
+
+  redeliver(eventId: string, peer?: string): Promise<RedeliverResponse> {
+    return this.call('POST', ControlRoutes.redeliver, peer === undefined ? { eventId } : { eventId, peer });
+  }
+
+  prune(dryRun: boolean): Promise<PruneResponse> {
+    return this.call(dryRun ? 'GET' : 'POST', ControlRoutes.prune, dryRun ? undefined : {});
   }
 
   status(): Promise<StatusResponse> {
