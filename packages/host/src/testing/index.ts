@@ -94,6 +94,8 @@ export interface TestDaemonOptions {
   configFiles: string[];
   stateDir?: string;
   extraArgs?: string[];
+  /** A command the daemon runs under, e.g. ['ip', 'netns', 'exec', 'ns1'] to put it in a network namespace. */
+  prefix?: string[];
   /** How long to wait for "routerd-eventd ready". */
   readyTimeoutMs?: number;
 }
@@ -133,7 +135,8 @@ export class TestDaemon {
       '--state-dir',
       stateDir,
     ];
-    const child = spawn(process.execPath, [...args, ...(options.extraArgs ?? [])], {
+    const [cmd, ...cmdArgs] = [...(options.prefix ?? []), process.execPath];
+    const child = spawn(cmd!, [...cmdArgs, ...args, ...(options.extraArgs ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const daemon = new TestDaemon(child, stateDir, options);
