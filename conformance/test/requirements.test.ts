@@ -87,3 +87,13 @@ describe('docs/protocol.md ↔ requirements.json ↔ check catalogue', () => {
     ]);
   });
 });
+
+describe('conformance/README.md', () => {
+  it('lists every check of the catalogue with its requirements and severity', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const c of CATALOGUE) {
+      const row = `| \`${c.id}\` | ${c.requirements.join(', ')} | ${c.severity === 'must' ? 'MUST' : 'SHOULD'} |`;
+      expect(readme, `README row for ${c.id}`).toContain(row);
+    }
+  });
+});
