@@ -60,6 +60,22 @@ export class NetnsLab {
       ip(['-n', ns, 'link', 'set', 'lo', 'up']);
       ip(['-n', ns, 'link', 'set', dev, 'up']);
     }
+    // The clients know the router's MAC statically, so they never ARP for it. Otherwise their own
+    // neighbour probes (about 5 s after they answer) would re-create the router's entry for them as STALE
+    // right after a test deleted it, and STALE — rightly — keeps a client present.
+    ip([
+      '-n',
+      this.clients,
+      'neigh',
+      'replace',
+      this.addr(1),
+      'lladdr',
+      this.routerMac(),
+      'dev',
+      this.clientIf,
+      'nud',
+      'permanent',
+    ]);
   }
 
   /** Deletes only the namespaces this lab created (their veth ends go with them). */
