@@ -7,6 +7,7 @@ export default defineConfig({
     'server/index': 'src/server/index.ts',
     'client/index': 'src/client/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'domain/index': 'src/domain/index.ts',
   },
   format: ['esm'],
   dts: true,

@@ -155,3 +155,8 @@ export async function spawnTestHost(
     },
   };
 }
+
+export * from './address-claim-scenarios.js';
+export * from './golden.js';
+export * from './loopback-server.js';
+export * from './plan-runner.js';

@@ -99,6 +99,11 @@ export const ActionPlan = type({
   steps: PlanStep.array(),
   'verify?': { tool: 'string > 0', argv: 'string[]', expect: 'string > 0' },
   'undo?': { action: PlanAction, 'steps?': PlanStep.array() },
+  /**
+   * `provision` brings an address in (apply promptly); `teardown` takes it away (a host holds it for
+   * its grace period and drops it when the address is observed again).
+   */
+  'phase?': "'provision' | 'teardown'",
   'notBefore?': Timestamp,
 });
 export type ActionPlan = typeof ActionPlan.infer;

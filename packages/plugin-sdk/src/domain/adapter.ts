@@ -1,0 +1,69 @@
+import type { ActionPlan, PlanStep } from '../protocol/schemas/resources.js';
+import type { AddressClaimConfig } from './config.js';
+import type { RouterIdentity, RouterIdentityField } from './identity.js';
+import type { MetadataClient } from './metadata.js';
+
+/** An arktype schema whose output is Config. */
+export interface ConfigSchema<Config> {
+  readonly infer: Config;
+  (data: unknown): unknown;
+}
+
+export type PlanTarget = ActionPlan['target'];
+export type PlanVerify = NonNullable<ActionPlan['verify']>;
+
+/** What the provider's command builders get for an address action. */
+export interface AddressCommandContext {
+  identity: RouterIdentity;
+  target: PlanTarget;
+  /** The bare address (`10.88.60.9`): every provider CLI wants it without `/32`. */
+  ip: string;
+}
+
+/** What the provider's command builders get for a NIC-wide action (forwarding). */
+export interface NicCommandContext {
+  identity: RouterIdentity;
+  target: PlanTarget;
+}
+
+/** The provider's CLI, as argv arrays with outcome patterns per step. */
+export interface ProviderCommands {
+  /** Capture the address as a secondary private IP; a leading read-only check step may report `alreadyDone`. */
+  assign(ctx: AddressCommandContext): PlanStep[];
+  /** Release it from this NIC only; never from another holder. */
+  unassign(ctx: AddressCommandContext): PlanStep[];
+  /** Let the NIC carry traffic for addresses it does not own. */
+  forwarding(ctx: NicCommandContext): PlanStep[];
+  verifyAssigned(ctx: AddressCommandContext): PlanVerify;
+  verifyUnassigned(ctx: AddressCommandContext): PlanVerify;
+  verifyForwarding(ctx: NicCommandContext): PlanVerify;
+}
+
+/**
+ * Everything provider-specific about an address-claim plugin. The shared logic (events → claims and
+ * plans, names, keys, scope, metadata error handling, the plugin itself) comes from
+ * `defineAddressClaimPlugin`; an adapter only says how this cloud is asked and told.
+ */
+export interface ProviderAdapter<Config extends AddressClaimConfig = AddressClaimConfig> {
+  provider: ActionPlan['provider'];
+  plugin: { name: string; version: string };
+  /** The CLI executable every step runs (`aws`, `az`, `oci`, `gcloud`). */
+  tool: string;
+  /** The auth mode an executor uses first: `instance-profile`, `managed-identity`, `instance-principal`… */
+  instanceIdentity: string;
+  /**
+   * The full config schema: `type({...addressClaimConfigShape, …provider fields})`. Typed by what it
+   * infers, because an arktype Type with defaults is not assignable to a plain Type<Config>.
+   */
+  configSchema: ConfigSchema<Config>;
+  /** Identity fields this provider's commands need, checked on config identities at initialize. */
+  requiredIdentity: readonly RouterIdentityField[];
+  metadata: { service: string; defaultBaseUrl: string };
+  /** Learn the router's identity from the instance metadata service; throw MetadataProblem on trouble. */
+  discover(imds: MetadataClient, config: Config): Promise<RouterIdentity>;
+  /** Provider-only target fields (e.g. Azure's ipConfigName), merged into every plan's target. */
+  targetExtras?(identity: RouterIdentity, ip: string | undefined): Partial<PlanTarget>;
+  commands: ProviderCommands;
+  /** One sentence: what forwarding means on this provider, for expectedEffects. */
+  forwardingEffect(nic: string): string;
+}

@@ -1,0 +1,201 @@
+import { API_VERSION_NET, EventTypes } from '../protocol/constants.js';
+import type { ActionPlan, RemoteAddressClaim } from '../protocol/schemas/resources.js';
+import type { PlanTarget, ProviderAdapter } from './adapter.js';
+import type { RouterIdentity } from './identity.js';
+import { claimName, idempotencyKey, planName } from './names.js';
+import type { AddressChange } from './observations.js';
+import type { CaptureScope } from './scope.js';
+
+type PlanningAdapter = Pick<
+  ProviderAdapter,
+  'provider' | 'tool' | 'commands' | 'targetExtras' | 'forwardingEffect'
+>;
+
+export interface PlanningContext {
+  adapter: PlanningAdapter;
+  identity: RouterIdentity;
+  scope: CaptureScope;
+  auth: ActionPlan['auth'];
+  /** When set, teardown plans carry notBefore = last observation + this. */
+  teardownGraceMs?: number;
+}
+
+/** Drop undefined fields so the JSON carries only what is known (and stays byte-identical run to run). */
+function compact<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function planTarget(ctx: PlanningContext, ip?: string): PlanTarget {
+  const id = ctx.identity;
+  return compact({
+    nicRef: id.nicRef,
+    address: ip ? `${ip}/32` : undefined,
+    region: id.region,
+    resourceGroup: id.resourceGroup,
+    nicName: id.nicName,
+    ...ctx.adapter.targetExtras?.(id, ip),
+    compartmentId: id.compartmentId,
+    subnetRef: id.subnetRef,
+    subnetCidr: id.subnetCidr,
+  });
+}
+
+function basedOn(changes: readonly AddressChange[]): ActionPlan['basedOn'] {
+  return changes.flatMap((c) =>
+    c.events.map((e) => ({
+      eventId: e.id,
+      type: e.type,
+      sourceNode: e.sourceNode,
+      observedAt: e.observedAt,
+    })),
+  );
+}
+
+function scopePreconditions(ctx: PlanningContext, change: AddressChange): ActionPlan['preconditions'] {
+  const own = ctx.scope.ownAddresses;
+  return [
+    { name: 'single-address', expect: `${change.address} is a single address (/32)`, ok: true },
+    { name: 'in-scope', expect: `${change.ip} ∈ ${ctx.scope.cidrs.join(', ')}`, ok: true },
+    {
+      name: 'not-own-address',
+      expect: `${change.ip} ∉ {${own.join(', ')}} (this router's own addresses)`,
+      ok: true,
+    },
+    { name: 'auth', expect: `${ctx.adapter.tool} runs as ${ctx.auth.mode}; no credential is in this plan` },
+  ];
+}
+
+/** The fields every plan shares, in the order they appear in the JSON. */
+function skeleton(
+  ctx: PlanningContext,
+  action: ActionPlan['action'],
+  target: PlanTarget,
+  riskLevel: ActionPlan['riskLevel'],
+) {
+  return {
+    name: planName(ctx.adapter.provider, action, target),
+    provider: ctx.adapter.provider,
+    action,
+    mode: 'dry-run' as const,
+    idempotencyKey: idempotencyKey(ctx.adapter.provider, action, target.nicRef, target.address),
+    riskLevel,
+    target,
+    auth: ctx.auth,
+  };
+}
+
+export function assignPlan(ctx: PlanningContext, change: AddressChange): ActionPlan {
+  const target = planTarget(ctx, change.ip);
+  const cmd = { identity: ctx.identity, target, ip: change.ip };
+  return {
+    // Adding an address to the router's own NIC disturbs nothing already running.
+    ...skeleton(ctx, 'assign-secondary-ip', target, 'low'),
+    phase: 'provision',
+    basedOn: basedOn([change]),
+    preconditions: [
+      ...scopePreconditions(ctx, change),
+      {
+        name: 'not-held-elsewhere',
+        expect: `no other NIC holds ${change.ip}; if one does, the executor reports it and never seizes`,
+      },
+    ],
+    expectedEffects: [
+      `${change.ip} becomes a secondary private IP of ${target.nicRef}`,
+      `traffic for ${change.ip} in the cloud network is delivered to this router`,
+    ],
+    steps: ctx.adapter.commands.assign(cmd),
+    verify: ctx.adapter.commands.verifyAssigned(cmd),
+    undo: { action: 'unassign-secondary-ip', steps: ctx.adapter.commands.unassign(cmd) },
+  };
+}
+
+export function unassignPlan(ctx: PlanningContext, change: AddressChange): ActionPlan {
+  const target = planTarget(ctx, change.ip);
+  const cmd = { identity: ctx.identity, target, ip: change.ip };
+  const notBefore =
+    ctx.teardownGraceMs === undefined
+      ? undefined
+      : new Date(Date.parse(change.lastObservedAt) + ctx.teardownGraceMs).toISOString();
+  return compact({
+    // Removing an address cuts off whatever still talks to it in the cloud.
+    ...skeleton(ctx, 'unassign-secondary-ip', target, 'medium'),
+    phase: 'teardown' as const,
+    basedOn: basedOn([change]),
+    preconditions: [
+      ...scopePreconditions(ctx, change),
+      {
+        name: 'held-by-self',
+        expect: `${change.ip} is held by ${target.nicRef}; an address another NIC holds is never removed`,
+      },
+      {
+        name: 'still-absent',
+        expect: `no ${EventTypes.clientIpv4Observed} for ${change.address} after ${change.lastObservedAt}`,
+      },
+    ],
+    expectedEffects: [
+      `${change.ip} is no longer a secondary private IP of ${target.nicRef}`,
+      `the cloud network stops delivering traffic for ${change.ip} to this router`,
+    ],
+    steps: ctx.adapter.commands.unassign(cmd),
+    verify: ctx.adapter.commands.verifyUnassigned(cmd),
+    undo: { action: 'assign-secondary-ip' as const, steps: ctx.adapter.commands.assign(cmd) },
+    notBefore,
+  });
+}
+
+/** One forwarding plan per NIC, resting on every assignment in the batch that needs it. */
+export function forwardingPlan(ctx: PlanningContext, changes: readonly AddressChange[]): ActionPlan {
+  const target = planTarget(ctx);
+  const cmd = { identity: ctx.identity, target };
+  return {
+    // It changes a NIC-wide security setting; there is no undo action because only the executor can
+    // record the prior value, and it restores it only if forwarding was off before.
+    ...skeleton(ctx, 'ensure-forwarding-enabled', target, 'medium'),
+    phase: 'provision',
+    basedOn: basedOn(changes),
+    preconditions: [
+      {
+        name: 'prior-value-recorded',
+        expect: `the executor records ${target.nicRef}'s forwarding setting before changing it`,
+      },
+      { name: 'auth', expect: `${ctx.adapter.tool} runs as ${ctx.auth.mode}; no credential is in this plan` },
+    ],
+    expectedEffects: [ctx.adapter.forwardingEffect(target.nicRef)],
+    steps: ctx.adapter.commands.forwarding(cmd),
+    verify: ctx.adapter.commands.verifyForwarding(cmd),
+  };
+}
+
+export function remoteAddressClaim(change: AddressChange, provider: string): RemoteAddressClaim {
+  return {
+    apiVersion: API_VERSION_NET,
+    kind: 'RemoteAddressClaim',
+    metadata: { name: claimName(change.address) },
+    spec: compact({
+      address: change.address,
+      domain: change.payload.domain,
+      ownerNode: change.ownerNode,
+      ownerSide: change.payload.ownerSide,
+      mac: change.payload.mac,
+      observedAt: change.lastObservedAt,
+      provider,
+    }),
+  };
+}
+
+/**
+ * In-scope address changes → claims and plans: present → claim + assign (+ one forwarding plan per NIC);
+ * absent → an unassign plan marked `teardown` (the host holds it for its grace period and drops it if the
+ * address is seen again). Output order follows the address order of `changes`.
+ */
+export function planAddressChanges(
+  ctx: PlanningContext,
+  changes: readonly AddressChange[],
+  options: { forwarding: boolean },
+): { resources: RemoteAddressClaim[]; actionPlans: ActionPlan[] } {
+  const present = changes.filter((c) => c.state === 'present');
+  const resources = present.map((c) => remoteAddressClaim(c, ctx.adapter.provider));
+  const actionPlans = changes.map((c) => (c.state === 'present' ? assignPlan(ctx, c) : unassignPlan(ctx, c)));
+  if (options.forwarding && present.length > 0) actionPlans.push(forwardingPlan(ctx, present));
+  return { resources, actionPlans };
+}

@@ -1,0 +1,29 @@
+import type { PlanStep } from '../protocol/schemas/resources.js';
+
+export interface CliStepInit {
+  id: string;
+  tool: string;
+  argv: string[];
+  /** False for read-only look-ups (describe/list/show), which a dry-run executor may run. */
+  mutating: boolean;
+  alreadyDone?: string[];
+  heldElsewhere?: string[];
+  retry?: string[];
+  timeoutSeconds?: number;
+}
+
+/** A plan step with every outcome list present (empty where the CLI has nothing to say). */
+export function cliStep(init: CliStepInit): PlanStep {
+  return {
+    id: init.id,
+    tool: init.tool,
+    argv: init.argv,
+    mutating: init.mutating,
+    outcomes: {
+      alreadyDone: init.alreadyDone ?? [],
+      heldElsewhere: init.heldElsewhere ?? [],
+      retry: init.retry ?? [],
+    },
+    ...(init.timeoutSeconds !== undefined ? { timeoutSeconds: init.timeoutSeconds } : {}),
+  };
+}

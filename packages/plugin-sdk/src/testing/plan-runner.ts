@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { delimiter } from 'node:path';
+import { classifyStepOutcome, resolveArgv, type StepOutcome } from '../domain/outcomes.js';
+import type { PlanStep } from '../protocol/schemas/resources.js';
+
+export interface StepRun {
+  id: string;
+  tool: string;
+  /** The argv as spawned, step output references resolved. */
+  argv: string[];
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  outcome: StepOutcome;
+}
+
+export interface PlanStepsRun {
+  /** `completed` when every step succeeded; else the outcome of the step that stopped the run. */
+  outcome: 'completed' | Exclude<StepOutcome, 'succeeded'>;
+  steps: StepRun[];
+}
+
+export interface RunPlanStepsOptions {
+  /** A directory put first on PATH: where fake CLIs (`aws`, `az`, `oci`) live in tests. */
+  binDir: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+function runOnce(tool: string, argv: string[], opts: RunPlanStepsOptions) {
+  return new Promise<{ exitCode: number; stdout: string; stderr: string }>((resolve, reject) => {
+    // No shell: the tool is looked up on PATH and every argv element reaches it as one argument.
+    const child = spawn(tool, argv, {
+      shell: false,
+      env: { PATH: `${opts.binDir}${delimiter}${process.env.PATH ?? ''}`, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: opts.timeoutMs ?? 10_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ exitCode: code ?? -1, stdout, stderr }));
+  });
+}
+
+/**
+ * Run a plan's steps the way an executor would — in order, without a shell, argv as given, each later
+ * step able to use an earlier step's stdout — and classify every exit by the step's outcome patterns.
+ * Stops at the first step that does not simply succeed. Meant for tests against fake CLIs.
+ */
+export async function runPlanSteps(
+  steps: readonly PlanStep[],
+  opts: RunPlanStepsOptions,
+): Promise<PlanStepsRun> {
+  const outputs = new Map<string, string>();
+  const runs: StepRun[] = [];
+  for (const step of steps) {
+    const argv = resolveArgv(step.argv, outputs);
+    const exit = await runOnce(step.tool, argv, opts);
+    const outcome = classifyStepOutcome(step, exit);
+    runs.push({ id: step.id, tool: step.tool, argv, ...exit, outcome });
+    if (outcome !== 'succeeded') return { outcome, steps: runs };
+    outputs.set(step.id, exit.stdout);
+  }
+  return { outcome: 'completed', steps: runs };
+}
