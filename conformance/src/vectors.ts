@@ -32,8 +32,12 @@ export const Vector = type({
   '$schema?': 'string',
   description: 'string > 0',
   capability: type.enumerated(...TESTED_CAPABILITIES),
-  request: 'Record<string, unknown>',
-  expect: VectorExpectation,
+  request: type('Record<string, unknown>').describe(
+    'a PluginRequest or part of one, deep-merged over a valid base request; null removes a key; "$now", "$now+300s", "$now-5s" are times relative to the run',
+  ),
+  expect: VectorExpectation.describe(
+    'exactly one of {resultSchema: true}, {resultSubset: {...}}, {errorCode: N}, {diagnostic: {severity, pathPrefix?}}',
+  ),
 });
 export type Vector = typeof Vector.infer;
 

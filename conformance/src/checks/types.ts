@@ -6,6 +6,8 @@ import type { JsonObject, PluginSession, Response, SessionOptions } from '../wir
 export interface Timeouts {
   /** How long initialize may take (docs/protocol.md: 10 s by default). */
   handshakeMs: number;
+  /** Answering initialize slower than this (from spawn) is a warning (R-L1: "well under a second"). */
+  initializeFastMs: number;
   /** How long any other request may take. */
   requestMs: number;
   /** How long after stdin EOF a plugin may take to exit (R-L9: 2 s). */
@@ -22,6 +24,7 @@ export interface Timeouts {
 
 export const DEFAULT_TIMEOUTS: Timeouts = {
   handshakeMs: 10_000,
+  initializeFastMs: 1_000,
   requestMs: 5_000,
   exitMs: 2_000,
   cancelGraceMs: 2_000,
