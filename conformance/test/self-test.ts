@@ -10,8 +10,11 @@ export const PYTHON_EXAMPLE = fileURLToPath(
   new URL('../../packages/plugin-sdk/examples/no-sdk-python/plugin.py', import.meta.url),
 );
 
-/** Short handshake timeout: never-answers would otherwise cost the protocol's 10 s. */
-export const SELF_TEST_TIMEOUTS = { handshakeMs: 2000 };
+/**
+ * A short handshake timeout (never-answers would otherwise cost the protocol's 10 s), and room for a
+ * slow start: the self-test runs two suites at once on a 2-core CI machine.
+ */
+export const SELF_TEST_TIMEOUTS = { handshakeMs: 3000, initializeFastMs: 2000 };
 
 export async function conformance(executable: string, expectedFailures?: ExpectedFailure[]): Promise<Report> {
   return runConformance({ executable, timeouts: SELF_TEST_TIMEOUTS, concurrency: 2, expectedFailures });
