@@ -20,6 +20,11 @@ import { parseProcArp } from './sources/proc-arp.js';
 const PROC_NET_ARP = '/proc/net/arp';
 /** Before the first complete snapshot, retry quickly: nothing is published until one succeeds. */
 const FIRST_SNAPSHOT_RETRY_MS = 2000;
+/**
+ * Gap-triggered resyncs start at most this often: a monitor that keeps printing lines we cannot read must
+ * not turn into back-to-back full dumps of a large table.
+ */
+const MIN_RESYNC_SPACING_MS = 1000;
 
 export interface ObserverOptions {
   settings: ObserverSettings;
@@ -50,6 +55,8 @@ export class ArpObserver {
   private snapshotDone = false;
   private resyncRunning = false;
   private resyncPending?: string;
+  private lastResyncStart = Number.NEGATIVE_INFINITY;
+  private spacedResync?: NodeJS.Timeout;
   private firstSnapshotRetry?: NodeJS.Timeout;
   private stopped = false;
   /** Counters for logs and the benchmark. */
@@ -118,6 +125,7 @@ export class ArpObserver {
     for (const w of this.watchers) w.stop();
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.firstSnapshotRetry);
+    clearTimeout(this.spacedResync);
     this.publisher.stop();
   }
 
@@ -144,6 +152,15 @@ export class ArpObserver {
       this.resyncPending = reason;
       return;
     }
+    const wait = this.lastResyncStart + MIN_RESYNC_SPACING_MS - Date.now();
+    if (wait > 0) {
+      this.spacedResync ??= setTimeout(() => {
+        this.spacedResync = undefined;
+        this.requestResync(reason);
+      }, wait);
+      return;
+    }
+    this.lastResyncStart = Date.now();
     this.resyncRunning = true;
     void this.resync(reason).finally(() => {
       this.resyncRunning = false;

@@ -15,6 +15,15 @@ const CLIENTS = [9, 10, 11, 12, 13, 200];
 
 const lab = new NetnsLab();
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 type Publication = { draft: EventDraft; at: number };
 
 async function startObserver(overrides: Record<string, unknown> = {}) {
@@ -174,6 +183,11 @@ describe('in real network namespaces (root)', () => {
         childrenOf(host.process.pid!).find((c) => c.cmdline.includes('monitor') && c.pid !== monitor.pid),
       );
       expect(restarted.pid).not.toBe(monitor.pid);
+      // The plugin leaves nothing running behind it (protocol R-L10): the monitor goes with it.
+      await host.close();
+      await waitFor('the monitor to exit with the plugin', () =>
+        processAlive(restarted.pid) ? undefined : true,
+      );
     } finally {
       await host.close();
     }
