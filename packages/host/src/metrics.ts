@@ -6,8 +6,11 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
  */
 export function createMetrics() {
   const registry = new Registry();
+  /** Read at scrape time, so the hot path never counts rows just to keep a gauge current. */
+  const sources: { pending?: () => { peer: string; count: number }[] } = {};
   const m = {
     registry,
+    sources,
     eventsStored: new Counter({
       name: 'routerd_events_stored_total',
       help: 'Events newly stored',

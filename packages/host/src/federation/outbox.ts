@@ -38,6 +38,7 @@ export class PeerWorker {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private readonly idle = new Set<() => void>();
+  private lastExpireMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: PeerWorkerOptions) {}
 
@@ -68,7 +69,11 @@ export class PeerWorker {
       do {
         this.again = false;
         const now = this.o.clock.now();
-        this.o.store.expire(this.o.peer, now);
+        // Marking expired rows is bookkeeping (due() never returns an expired event): once a second is enough.
+        if (now - this.lastExpireMs >= 1000) {
+          this.o.store.expire(this.o.peer, now);
+          this.lastExpireMs = now;
+        }
         const maxInFlight = this.state === 'backing-off' ? 1 : (this.o.maxInFlight ?? 4);
         while (!this.stopped && this.inFlight < maxInFlight) {
           // Backing off: one probe of a single event; the backlog drains in batches once it answers.

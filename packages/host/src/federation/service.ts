@@ -71,6 +71,8 @@ export class Federation {
     this.retention = new RetentionStore(o.db);
     this.unhook.push(o.events.withinInsert((changed, now) => this.enqueue(changed, now)));
     this.unhook.push(o.events.onCommitted((committed) => this.kick(committed)));
+    o.metrics.sources.pending = () =>
+      [...this.workers.keys()].map((peer) => ({ peer, count: this.deliveries.pendingCount(peer) }));
   }
 
   /** Start, or apply a new config (SIGHUP). Keys are loaded first: a bad key file leaves the old config running. */

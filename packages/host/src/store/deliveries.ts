@@ -4,7 +4,7 @@
  * its deliveries (or the other way round). Knows SQL, nothing about HTTP.
  */
 import type { Event } from '@routerd/plugin-sdk';
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { type EventRow, toEvent } from './events.js';
 import type { Migration } from './migrations.js';
 
@@ -94,13 +94,25 @@ export interface PeerStateRow {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export class DeliveryStore {
+  private readonly statements = new Map<string, Statement>();
+
   constructor(private readonly db: Database) {}
+
+  /** Prepared once, reused: preparing is far costlier than running on the hot path. */
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
 
   /** Call inside the event insert transaction: a new row per peer, or back to pending for a TTL refresh. */
   enqueue(eventId: string, peers: readonly string[], now: number, refreshed: boolean): void {
     if (peers.length === 0) return;
-    const seq = (this.db.prepare('SELECT seq FROM events WHERE id = ?').get(eventId) as { seq: number }).seq;
-    const insert = this.db.prepare(`
+    const seq = (this.stmt('SELECT seq FROM events WHERE id = ?').get(eventId) as { seq: number }).seq;
+    const insert = this.stmt(`
       INSERT INTO deliveries (event_seq, event_id, peer, status, attempts, next_attempt_ms, enqueued_ms, updated_ms)
       VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
       ON CONFLICT (event_id, peer) DO UPDATE SET
@@ -118,13 +130,14 @@ export class DeliveryStore {
     maxBytes: number,
     skip: ReadonlySet<string>,
   ): DueDelivery[] {
-    const rows = this.db
-      .prepare(`
+    const rows = this.stmt(`
         SELECT e.*, d.enqueued_ms, d.attempts FROM deliveries d JOIN events e ON e.id = d.event_id
         WHERE d.peer = ? AND d.status = 'pending' AND d.next_attempt_ms <= ?
           AND (e.expires_at_ms IS NULL OR e.expires_at_ms > ?)
-        ORDER BY d.event_seq LIMIT ?`)
-      .all(peer, now, now, maxCount + skip.size) as (EventRow & { enqueued_ms: number; attempts: number })[];
+        ORDER BY d.event_seq LIMIT ?`).all(peer, now, now, maxCount + skip.size) as (EventRow & {
+      enqueued_ms: number;
+      attempts: number;
+    })[];
     const out: DueDelivery[] = [];
     let bytes = 0;
     for (const row of rows) {
@@ -140,24 +153,26 @@ export class DeliveryStore {
 
   /** Pending rows whose event expired: they stop here, status `expired`. Returns how many. */
   expire(peer: string, now: number): number {
-    return this.db
-      .prepare(`
+    return this.stmt(`
         UPDATE deliveries SET status = 'expired', updated_ms = ?
         WHERE peer = ? AND status = 'pending'
-          AND event_id IN (SELECT id FROM events WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?)`)
-      .run(now, peer, now).changes;
+          AND event_id IN (SELECT id FROM events WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?)`).run(
+      now,
+      peer,
+      now,
+    ).changes;
   }
 
   /** When the next pending row of this peer becomes due, or undefined when none is pending. */
   nextDueMs(peer: string): number | undefined {
-    const r = this.db
-      .prepare(`SELECT MIN(next_attempt_ms) AS t FROM deliveries WHERE peer = ? AND status = 'pending'`)
-      .get(peer) as { t: number | null };
+    const r = this.stmt(
+      `SELECT MIN(next_attempt_ms) AS t FROM deliveries WHERE peer = ? AND status = 'pending'`,
+    ).get(peer) as { t: number | null };
     return r.t ?? undefined;
   }
 
   markDelivered(peer: string, ids: readonly string[], now: number, status: number): void {
-    const stmt = this.db.prepare(`
+    const stmt = this.stmt(`
       UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_ms = ?, updated_ms = ?,
         last_status = ?, last_error = NULL
       WHERE peer = ? AND event_id = ? AND status = 'pending'`);
@@ -174,7 +189,7 @@ export class DeliveryStore {
     error: string,
     status?: number,
   ): void {
-    const stmt = this.db.prepare(`
+    const stmt = this.stmt(`
       UPDATE deliveries SET attempts = attempts + 1, next_attempt_ms = ?, updated_ms = ?, last_status = ?, last_error = ?
       WHERE peer = ? AND event_id = ? AND status = 'pending'`);
     this.db.transaction(() => {
@@ -183,7 +198,7 @@ export class DeliveryStore {
   }
 
   markFailed(peer: string, ids: readonly string[], now: number, error: string, status?: number): void {
-    const stmt = this.db.prepare(`
+    const stmt = this.stmt(`
       UPDATE deliveries SET status = 'failed', attempts = attempts + 1, updated_ms = ?, last_status = ?, last_error = ?
       WHERE peer = ? AND event_id = ? AND status = 'pending'`);
     this.db.transaction(() => {
@@ -193,26 +208,23 @@ export class DeliveryStore {
 
   /** Put deliveries back to pending now (`routerctl federation redeliver`). Returns how many rows. */
   redeliver(eventId: string, now: number, peer?: string): number {
-    return this.db
-      .prepare(`
+    return this.stmt(`
         UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_ms = ?, updated_ms = ?, last_error = NULL
-        WHERE event_id = ? AND (? IS NULL OR peer = ?)`)
-      .run(now, now, eventId, peer ?? null, peer ?? null).changes;
+        WHERE event_id = ? AND (? IS NULL OR peer = ?)`).run(now, now, eventId, peer ?? null, peer ?? null)
+      .changes;
   }
 
   list(filter: { peer?: string; status?: DeliveryStatus; eventId?: string; limit?: number }): DeliveryRow[] {
-    const rows = this.db
-      .prepare(`
+    const rows = this.stmt(`
         SELECT * FROM deliveries
         WHERE (@peer IS NULL OR peer = @peer) AND (@status IS NULL OR status = @status)
           AND (@eventId IS NULL OR event_id = @eventId)
-        ORDER BY event_seq DESC, peer LIMIT @limit`)
-      .all({
-        peer: filter.peer ?? null,
-        status: filter.status ?? null,
-        eventId: filter.eventId ?? null,
-        limit: filter.limit ?? 100,
-      }) as {
+        ORDER BY event_seq DESC, peer LIMIT @limit`).all({
+      peer: filter.peer ?? null,
+      status: filter.status ?? null,
+      eventId: filter.eventId ?? null,
+      limit: filter.limit ?? 100,
+    }) as {
       event_id: string;
       peer: string;
       status: DeliveryStatus;
@@ -237,15 +249,13 @@ export class DeliveryStore {
   }
 
   summary(peers: readonly string[], now: number): PeerSummary[] {
-    const rows = this.db
-      .prepare(`
+    const rows = this.stmt(`
         SELECT peer,
           SUM(status = 'delivered') AS delivered, SUM(status = 'pending') AS pending,
           SUM(status = 'failed') AS failed, SUM(status = 'expired') AS expired,
           MIN(CASE WHEN status = 'pending' THEN enqueued_ms END) AS oldest_pending,
           MAX(CASE WHEN status = 'delivered' THEN delivered_ms - enqueued_ms END) AS max_lag
-        FROM deliveries GROUP BY peer`)
-      .all() as {
+        FROM deliveries GROUP BY peer`).all() as {
       peer: string;
       delivered: number;
       pending: number;
@@ -271,9 +281,9 @@ export class DeliveryStore {
 
   pendingCount(peer: string): number {
     return (
-      this.db
-        .prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE peer = ? AND status = 'pending'`)
-        .get(peer) as { n: number }
+      this.stmt(`SELECT COUNT(*) AS n FROM deliveries WHERE peer = ? AND status = 'pending'`).get(peer) as {
+        n: number;
+      }
     ).n;
   }
 
@@ -287,20 +297,25 @@ export class DeliveryStore {
     consecutiveFailures: number,
     error?: string,
   ): void {
-    this.db
-      .prepare(`
+    this.stmt(`
         INSERT INTO peer_state (peer, state, consecutive_failures, last_attempt_ms, last_success_ms, last_error, last_error_ms)
         VALUES (@peer, @state, @failures, @now, CASE WHEN @ok THEN @now END, @error, CASE WHEN @ok THEN NULL ELSE @now END)
         ON CONFLICT (peer) DO UPDATE SET state = @state, consecutive_failures = @failures, last_attempt_ms = @now,
           last_success_ms = CASE WHEN @ok THEN @now ELSE last_success_ms END,
           last_error = CASE WHEN @ok THEN last_error ELSE @error END,
-          last_error_ms = CASE WHEN @ok THEN last_error_ms ELSE @now END`)
-      .run({ peer, state, failures: consecutiveFailures, now, ok: ok ? 1 : 0, error: error ?? null });
+          last_error_ms = CASE WHEN @ok THEN last_error_ms ELSE @now END`).run({
+      peer,
+      state,
+      failures: consecutiveFailures,
+      now,
+      ok: ok ? 1 : 0,
+      error: error ?? null,
+    });
   }
 
   peerStates(): PeerStateRow[] {
     return (
-      this.db.prepare('SELECT * FROM peer_state ORDER BY peer').all() as {
+      this.stmt('SELECT * FROM peer_state ORDER BY peer').all() as {
         peer: string;
         state: PeerStateName;
         consecutive_failures: number;
@@ -324,15 +339,16 @@ export class DeliveryStore {
 
   webhookSeen(sender: string, webhookId: string): boolean {
     return (
-      this.db
-        .prepare('SELECT 1 FROM received_webhooks WHERE sender = ? AND webhook_id = ?')
-        .get(sender, webhookId) !== undefined
+      this.stmt('SELECT 1 FROM received_webhooks WHERE sender = ? AND webhook_id = ?').get(
+        sender,
+        webhookId,
+      ) !== undefined
     );
   }
 
   recordWebhook(sender: string, webhookId: string, now: number): void {
-    this.db
-      .prepare('INSERT OR IGNORE INTO received_webhooks (sender, webhook_id, received_ms) VALUES (?, ?, ?)')
-      .run(sender, webhookId, now);
+    this.stmt(
+      'INSERT OR IGNORE INTO received_webhooks (sender, webhook_id, received_ms) VALUES (?, ?, ?)',
+    ).run(sender, webhookId, now);
   }
 }

@@ -1,0 +1,317 @@
+#!/usr/bin/env node
+// Federation figures (issue 5), each beside a same-run baseline:
+//  1. sustained delivery throughput on-prem → cloud over loopback, both stores durable (WAL, synchronous=FULL),
+//     vs raw node:http POSTs of the same batches into a bare SQLite insert (no signing, no outbox);
+//  2. emit → committed-on-peer latency p50/p99 at 500 events/s;
+//  3. time to drain a 100,000-event backlog once the peer is reachable again.
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nowMs, summarize, writeResult } from './lib/stats.mjs';
+
+const hostDist = new URL('../packages/host/dist/', import.meta.url);
+const { TestDaemon, tempDir } = await import(new URL('testing.js', hostDist).href);
+const { generateSecret } = await import(new URL('keys.js', hostDist).href);
+const { toCloudEvent } = await import(new URL('index.js', hostDist).href).catch(() => ({}));
+const require = createRequire(new URL('../packages/host/package.json', import.meta.url));
+const Database = require('better-sqlite3');
+
+const THROUGHPUT_EVENTS = 20_000;
+const BACKLOG = 100_000;
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+function post(opts, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        ...opts,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const emit = (stateDir, events) =>
+  post({ socketPath: join(stateDir, 'routerd.sock'), path: '/v1/events/batch' }, JSON.stringify({ events }));
+
+function getJson(stateDir, path) {
+  return new Promise((resolve, reject) => {
+    request({ socketPath: join(stateDir, 'routerd.sock'), path }, (res) => {
+      let t = '';
+      res.on('data', (c) => {
+        t += c;
+      });
+      res.on('end', () => resolve(JSON.parse(t)));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+const stored = async (stateDir) => (await getJson(stateDir, '/v1/status')).events.stored;
+
+async function waitFor(fn, timeoutMs, intervalMs = 20) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error('timed out');
+}
+
+const event = (i, id) => ({
+  id,
+  type: 'routerd.client.ipv4.observed',
+  ttl: '1h',
+  payload: {
+    address: `10.${100 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}/32`,
+    domain: 'lan',
+    ownerSide: 'onprem',
+    source: 'arp',
+  },
+});
+
+async function pair(tag, { cloudUp = true, maxDelay = '1s' } = {}) {
+  const root = tempDir(`bench-fed-${tag}-`);
+  const key = join(root, 'k');
+  writeFileSync(key, `${generateSecret()}\n`, { mode: 0o600 });
+  chmodSync(key, 0o600);
+  const [po, pc] = [await freePort(), await freePort()];
+  const node = (name, port, peer, peerPort) => {
+    const dir = join(root, name);
+    mkdirSync(dir, { recursive: true });
+    const config = join(dir, 'f.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: federation.routerd.net/v1alpha1
+kind: EventGroup
+metadata: { name: edge }
+spec:
+  nodeName: ${name}
+  listen: { address: 127.0.0.1, port: ${port} }
+  auth: { mode: hmac, secretFile: ${key} }
+---
+apiVersion: federation.routerd.net/v1alpha1
+kind: EventPeer
+metadata: { name: ${peer} }
+spec: { groupRef: edge, nodeName: ${peer}, endpoint: 'http://127.0.0.1:${peerPort}', retry: { baseDelay: 100ms, maxDelay: ${maxDelay} } }
+`,
+    );
+    return { configFiles: [config], stateDir: join(dir, 'state') };
+  };
+  const onpremOpts = node('onprem', po, 'cloud', pc);
+  const cloudOpts = node('cloud', pc, 'onprem', po);
+  const onprem = await TestDaemon.start(onpremOpts);
+  const cloud = cloudUp ? await TestDaemon.start(cloudOpts) : undefined;
+  return { onprem, cloud, startCloud: () => TestDaemon.start(cloudOpts) };
+}
+
+// 1. Throughput ----------------------------------------------------------------------------------
+async function federationThroughput() {
+  const { onprem, cloud } = await pair('tput');
+  const started = nowMs();
+  for (let i = 0; i < THROUGHPUT_EVENTS; i += 500) {
+    await emit(
+      onprem.stateDir,
+      Array.from({ length: 500 }, (_, k) => event(i + k, `t-${i + k}`)),
+    );
+  }
+  await waitFor(async () => (await stored(cloud.stateDir)) >= THROUGHPUT_EVENTS, 120_000, 10);
+  const seconds = (nowMs() - started) / 1000;
+  await onprem.stop();
+  await cloud.stop();
+  return THROUGHPUT_EVENTS / seconds;
+}
+
+async function bareThroughput() {
+  const root = tempDir('bench-bare-');
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      fileURLToPath(new URL('./fixtures/bare-receiver.mjs', import.meta.url)),
+      join(root, 'bare.db'),
+      String(port),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise((r) => child.stdout.once('data', r));
+  // The same shape of traffic: CloudEvents-sized JSON, 100 per request, 4 requests in flight, keep-alive.
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const bodies = [];
+  for (let i = 0; i < THROUGHPUT_EVENTS; i += 100) {
+    bodies.push(
+      JSON.stringify(
+        Array.from({ length: 100 }, (_, k) => ({
+          specversion: '1.0',
+          id: `b-${i + k}`,
+          source: 'urn:routerd:node:onprem',
+          type: 'routerd.client.ipv4.observed',
+          time: new Date().toISOString(),
+          data: event(i + k).payload,
+          routerdgroup: 'edge',
+        })),
+      ),
+    );
+  }
+  const started = nowMs();
+  let next = 0;
+  const worker = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++];
+      await post({ host: '127.0.0.1', port, path: '/', agent }, body);
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  const seconds = (nowMs() - started) / 1000;
+  agent.destroy();
+  child.kill();
+  return THROUGHPUT_EVENTS / seconds;
+}
+
+// 2. Latency at 500 events/s ---------------------------------------------------------------------
+async function latencyAt500() {
+  const { onprem, cloud } = await pair('lat');
+  const emittedAt = new Map();
+  const seconds = 10;
+  const perTick = 5; // 5 events every 10 ms = 500/s
+  const started = Date.now();
+  let i = 0;
+  while (Date.now() - started < seconds * 1000) {
+    const tickStart = Date.now();
+    const batch = Array.from({ length: perTick }, () => event(i, `l-${i++}`));
+    for (const e of batch) emittedAt.set(e.id, Date.now());
+    await emit(onprem.stateDir, batch);
+    const wait = 10 - (Date.now() - tickStart);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  await waitFor(async () => (await stored(cloud.stateDir)) >= emittedAt.size, 60_000);
+  await cloud.stop();
+  await onprem.stop();
+  // Commit time on the peer, read from its own store after the run (stored_at_ms is set in the insert).
+  const db = new Database(join(cloud.stateDir, 'routerd.db'), { readonly: true });
+  const rows = db.prepare('SELECT id, stored_at_ms FROM events').all();
+  db.close();
+  const lat = rows.map((r) => r.stored_at_ms - emittedAt.get(r.id)).filter((v) => Number.isFinite(v));
+  return { ...summarize(lat), rate: emittedAt.size / seconds };
+}
+
+/** Baseline for latency: one raw node:http POST of 5 events into the bare receiver, round trip. */
+async function bareRoundTrip() {
+  const root = tempDir('bench-bare-rt-');
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      fileURLToPath(new URL('./fixtures/bare-receiver.mjs', import.meta.url)),
+      join(root, 'bare.db'),
+      String(port),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise((r) => child.stdout.once('data', r));
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const samples = [];
+  for (let i = 0; i < 1000; i++) {
+    const body = JSON.stringify(
+      Array.from({ length: 5 }, (_, k) => ({ id: `rt-${i}-${k}`, data: event(k).payload })),
+    );
+    const t = nowMs();
+    await post({ host: '127.0.0.1', port, path: '/', agent }, body);
+    samples.push(nowMs() - t);
+    const wait = 10 - (nowMs() - t);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  agent.destroy();
+  child.kill();
+  return summarize(samples);
+}
+
+// 3. Backlog drain -------------------------------------------------------------------------------
+async function backlogDrain() {
+  const p = await pair('drain', { cloudUp: false, maxDelay: '1s' });
+  for (let i = 0; i < BACKLOG; i += 5000) {
+    await emit(
+      p.onprem.stateDir,
+      Array.from({ length: 5000 }, (_, k) => event(i + k, `d-${i + k}`)),
+    );
+  }
+  const cloud = await p.startCloud();
+  const healedAt = nowMs();
+  let firstAt;
+  await waitFor(
+    async () => {
+      const n = await stored(cloud.stateDir);
+      if (n > 0 && firstAt === undefined) firstAt = nowMs();
+      return n >= BACKLOG;
+    },
+    300_000,
+    50,
+  );
+  const total = (nowMs() - healedAt) / 1000;
+  await cloud.stop();
+  await p.onprem.stop();
+  return { total, firstDelivery: (firstAt - healedAt) / 1000 };
+}
+
+const bare = await bareThroughput();
+const fed = await federationThroughput();
+const rt = await bareRoundTrip();
+const lat = await latencyAt500();
+const drain = await backlogDrain();
+
+writeResult('federation', {
+  title: 'Federation: signed push delivery between daemons (issue 5)',
+  command: 'node bench/federation.bench.mjs',
+  rows: [
+    {
+      metric: `sustained delivery throughput, ${THROUGHPUT_EVENTS} events emitted in batches of 500`,
+      value: fed,
+      unit: 'events/s',
+      baseline: bare,
+      baselineLabel: 'raw node:http POSTs (100/request, 4 in flight) into a bare SQLite insert',
+    },
+    {
+      metric: `emit → committed on peer p50 at ${lat.rate.toFixed(0)} events/s (n=${lat.n})`,
+      value: lat.p50,
+      unit: 'ms',
+      baseline: rt.p50,
+      baselineLabel: 'raw POST of 5 events + bare insert, round trip',
+    },
+    {
+      metric: 'emit → committed on peer p99',
+      value: lat.p99,
+      unit: 'ms',
+      baseline: rt.p99,
+      baselineLabel: 'raw POST round trip p99',
+    },
+    { metric: `drain a ${BACKLOG}-event backlog after the peer returns`, value: drain.total, unit: 's' },
+    {
+      metric: 'of which waiting for the next probe (backoff, maxDelay 1s)',
+      value: drain.firstDelivery,
+      unit: 's',
+    },
+  ],
+  notes: [
+    'Both daemons are real processes on loopback with WAL + synchronous=FULL stores; the sender signs every request (HMAC-SHA256) and records each delivery in its outbox; the receiver verifies, validates every CloudEvent and commits each batch in one transaction before answering.',
+    'The throughput figure includes the on-prem emit path (control API, validation, event + delivery rows in one transaction) running concurrently with delivery.',
+    'Backlog drain: the peer was down (connection refused) while 100,000 events were emitted; the figure runs from the moment the peer is ready until its store holds all of them. The reference Go implementation polls every 10 s and pushes one event per request.',
+  ],
+});
