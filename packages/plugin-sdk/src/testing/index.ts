@@ -159,4 +159,5 @@ export async function spawnTestHost(
 export * from './address-claim-scenarios.js';
 export * from './golden.js';
 export * from './loopback-server.js';
+export * from './metadata-modes.js';
 export * from './plan-runner.js';
