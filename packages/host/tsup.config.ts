@@ -6,7 +6,7 @@ export default defineConfig({
     'control-api': 'src/control/api.ts',
     'control-api-wire': 'src/control/wire.ts',
     testing: 'src/testing/index.ts',
-    keys: 'src/federation/secrets.ts',
+    keys: 'src/federation/keys-entry.ts',
     'bin/routerd-eventd': 'src/bin/routerd-eventd.ts',
   },
   format: ['esm'],

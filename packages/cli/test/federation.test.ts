@@ -225,6 +225,37 @@ describe('federation between real daemons', () => {
     for (const id of acknowledged) expect(stored).toContain(id);
   }, 120_000);
 
+  it('a three-node group, each pushing to the other two, delivers everything to everyone', async () => {
+    const root = newRoot();
+    const key = keyFile(root);
+    const names = ['a', 'b', 'c'];
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const nodes = [];
+    for (const [i, name] of names.entries()) {
+      const peers = names.flatMap((m, j) => (j === i ? [] : [{ name: m, port: ports[j]! }]));
+      nodes.push(await start(root, { name, port: ports[i]!, key, peers }));
+    }
+    for (const [i, node] of nodes.entries()) {
+      await emitBatch(
+        join(node.stateDir, 'routerd.sock'),
+        Array.from({ length: 100 }, (_, k) => observed(i * 100 + k, '1h', `${names[i]}-${k}`)),
+      );
+    }
+    for (const node of nodes)
+      await expect.poll(() => storedCount(node.stateDir), { timeout: 15_000 }).toBe(300);
+    for (const node of nodes) {
+      const sources = routerctlJson<Ev[]>(
+        node.stateDir,
+        'federation',
+        'event',
+        'list',
+        '--limit',
+        '1000',
+      ).map((e) => e.sourceNode);
+      expect(new Set(sources)).toEqual(new Set(names));
+    }
+  });
+
   it('prune --dry-run lists exactly what prune removes', async () => {
     const p = await pair({ cloudUp: false, onprem: { retention: { maxEvents: 5 } } as Partial<NodeSpec> });
     await emitBatch(

@@ -151,3 +151,18 @@ export async function storedCount(stateDir: string): Promise<number> {
   return (await controlGet<{ events: { stored: number } }>(join(stateDir, 'routerd.sock'), '/v1/status'))
     .events.stored;
 }
+
+export function controlGetText(stateDir: string, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request({ socketPath: join(stateDir, 'routerd.sock'), path }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+      });
+      res.on('end', () => resolve(text));
+    })
+      .on('error', reject)
+      .end();
+  });
+}

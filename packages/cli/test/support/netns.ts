@@ -27,7 +27,10 @@ export function createNetnsPair(tag: string, subnet = 231): NetnsPair {
     ip('link', 'set', vethB, 'netns', nsB);
     ip('-n', nsA, 'addr', 'add', `${addrA}/24`, 'dev', vethA);
     ip('-n', nsB, 'addr', 'add', `${addrB}/24`, 'dev', vethB);
-    for (const [ns, dev] of [[nsA, vethA], [nsB, vethB]] as const) {
+    for (const [ns, dev] of [
+      [nsA, vethA],
+      [nsB, vethB],
+    ] as const) {
       ip('-n', ns, 'link', 'set', dev, 'up');
       ip('-n', ns, 'link', 'set', 'lo', 'up');
     }
@@ -37,7 +40,9 @@ export function createNetnsPair(tag: string, subnet = 231): NetnsPair {
         ip('netns', 'del', ns);
       } catch {}
     }
-    throw new Error(`cannot create network namespaces (these tests need root and iproute2): ${(err as Error).message}`);
+    throw new Error(
+      `cannot create network namespaces (these tests need root and iproute2): ${(err as Error).message}`,
+    );
   }
   return {
     a: { ns: nsA, address: addrA, exec: ['ip', 'netns', 'exec', nsA] },

@@ -52,6 +52,8 @@ export const EventGroupSpec = type({
     address: IPv4,
     port: Port.default(9443),
     allowWildcard: 'boolean = false',
+    /** Largest request body the receiver accepts; one event is at most 64 KiB regardless. */
+    maxBodyBytes: type('65536 <= number.integer <= 67108864').default(1_048_576),
   },
   'auth?': {
     ...strict,

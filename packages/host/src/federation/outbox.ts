@@ -17,6 +17,8 @@ export interface PeerWorkerOptions {
   maxBatchBytes?: number;
   /** Requests in flight to this peer at once. */
   maxInFlight?: number;
+  /** Under load (a request already in flight), wait this long for a small batch to fill. */
+  lingerMs?: number;
   /** Consecutive failed requests before the peer is marked backing-off and only probed. */
   failuresBeforeBackoff?: number;
   /** 401 is retried this many times (a key rotation in progress), then the rows fail. */
@@ -39,6 +41,7 @@ export class PeerWorker {
   private stopped = false;
   private readonly idle = new Set<() => void>();
   private lastExpireMs = Number.NEGATIVE_INFINITY;
+  private linger: 'none' | 'waiting' | 'elapsed' = 'none';
 
   constructor(private readonly o: PeerWorkerOptions) {}
 

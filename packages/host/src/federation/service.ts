@@ -26,8 +26,6 @@ export interface FederationOptions {
   clock: Clock;
   metrics: Metrics;
   log: FederationLog;
-  /** Limits for the receiver and the sender; defaults suit a router (docs/federation.md). */
-  bodyLimitBytes?: number;
   pruneEveryMs?: number;
   /** Terminal delivery rows and run ledgers older than this are removed. */
   ledgerMaxAgeMs?: number;
@@ -143,7 +141,7 @@ export class Federation {
     const app = createReceiverApp({
       group: group.metadata.name,
       replayWindowMs: parseDuration(group.spec.replayWindow),
-      bodyLimitBytes: this.o.bodyLimitBytes ?? 1024 * 1024,
+      bodyLimitBytes: listen.maxBodyBytes,
       keysFor: (node) => peerKeys.get(node),
       clock: this.o.clock,
       store: {
