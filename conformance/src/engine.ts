@@ -362,7 +362,7 @@ function writeOutputDir(
     const base = fileName(s.options.label);
     writeFileSync(
       join(sessionsDir, `${base}.transcript.jsonl`),
-      s.transcript.map((e) => JSON.stringify(e)).join('\n') + '\n',
+      `${s.transcript.map((e) => JSON.stringify(e)).join('\n')}\n`,
     );
     writeFileSync(join(sessionsDir, `${base}.stderr.log`), s.stderr.toString());
     return [`sessions/${base}.transcript.jsonl`, `sessions/${base}.stderr.log`];
