@@ -1,39 +1,21 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActionPlan } from '@routerd/plugin-sdk';
-import { addressClaimScenarios, createTestHost, runPlanSteps } from '@routerd/plugin-sdk/testing';
+import { createTestHost, runPlanStepsWithFakeCli, scenarioPlansByAction } from '@routerd/plugin-sdk/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { awsPlugin } from '../src/plugin.js';
 import { TEST_CONFIG } from './config.js';
 
 const binDir = fileURLToPath(new URL('fake-cli/', import.meta.url));
-const plans = new Map<string, ActionPlan>();
+let plans: Map<ActionPlan['action'], ActionPlan>;
 
 beforeAll(async () => {
   const host = await createTestHost(awsPlugin, { config: TEST_CONFIG });
-  const byName = new Map(addressClaimScenarios().map((s) => [s.name, s.request]));
-  for (const name of ['observed', 'expired']) {
-    for (const plan of (await host.run(byName.get(name)!)).status.actionPlans ?? [])
-      plans.set(plan.action, plan);
-  }
+  plans = await scenarioPlansByAction((r) => host.run(r));
   await host.close();
 });
 
-function run(action: ActionPlan['action'], scenario: string) {
-  const log = join(mkdtempSync(join(tmpdir(), 'fake-aws-')), 'argv.jsonl');
-  return runPlanSteps(plans.get(action)!.steps, {
-    binDir,
-    env: { FAKE_CLI_SCENARIO: scenario, FAKE_CLI_LOG: log },
-  }).then((r) => ({
-    ...r,
-    calls: readFileSync(log, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as string[]),
-  }));
-}
+const run = (action: ActionPlan['action'], scenario: string) =>
+  runPlanStepsWithFakeCli(plans.get(action)!.steps, { binDir, scenario });
 
 describe('aws: plans run through a fake aws CLI exactly as an executor would', () => {
   it('assign on a fresh address: check, then assign, with the argv of the plan', async () => {

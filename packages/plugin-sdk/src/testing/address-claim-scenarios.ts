@@ -2,6 +2,7 @@ import { API_VERSION_PLUGIN, EventTypes } from '../protocol/constants.js';
 import { addressSlug } from '../protocol/ip.js';
 import type { Event } from '../protocol/schemas/event.js';
 import type { PluginRequest, PluginResult } from '../protocol/schemas/messages.js';
+import type { ActionPlan } from '../protocol/schemas/resources.js';
 import { goldenText, readGolden } from './golden.js';
 
 /** The cloud subnet every scenario assumes (give the plugin an identity in it). */
@@ -238,4 +239,17 @@ export async function checkClaimScenario(
     actual,
     secondRun: goldenText(second.status),
   };
+}
+
+/** The plans of the `observed` and `expired` scenarios by action: one of each kind, for command tests. */
+export async function scenarioPlansByAction(
+  run: (request: PluginRequest) => Promise<PluginResult>,
+): Promise<Map<ActionPlan['action'], ActionPlan>> {
+  const plans = new Map<ActionPlan['action'], ActionPlan>();
+  for (const scenario of addressClaimScenarios().filter(
+    (s) => s.name === 'observed' || s.name === 'expired',
+  )) {
+    for (const plan of (await run(scenario.request)).status.actionPlans ?? []) plans.set(plan.action, plan);
+  }
+  return plans;
 }

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { delimiter } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
 import { classifyStepOutcome, resolveArgv, type StepOutcome } from '../domain/outcomes.js';
 import type { PlanStep } from '../protocol/schemas/resources.js';
 
@@ -65,4 +67,27 @@ export async function runPlanSteps(
     outputs.set(step.id, exit.stdout);
   }
   return { outcome: 'completed', steps: runs };
+}
+
+export interface FakeCliRun extends PlanStepsRun {
+  /** What the fake CLI says it received: `[tool, ...argv]` per call, in order. */
+  calls: string[][];
+}
+
+/**
+ * Run steps against fake CLIs that follow the routerd convention: they answer in the state named by
+ * `$FAKE_CLI_SCENARIO` and append each argv, as a JSON array `[tool, ...args]`, to `$FAKE_CLI_LOG`.
+ */
+export async function runPlanStepsWithFakeCli(
+  steps: readonly PlanStep[],
+  opts: { binDir: string; scenario: string },
+): Promise<FakeCliRun> {
+  const log = join(mkdtempSync(join(tmpdir(), 'fake-cli-')), 'argv.jsonl');
+  const run = await runPlanSteps(steps, {
+    binDir: opts.binDir,
+    env: { FAKE_CLI_SCENARIO: opts.scenario, FAKE_CLI_LOG: log },
+  });
+  const text = existsSync(log) ? readFileSync(log, 'utf8').trim() : '';
+  rmSync(dirname(log), { recursive: true, force: true });
+  return { ...run, calls: text ? text.split('\n').map((l) => JSON.parse(l) as string[]) : [] };
 }

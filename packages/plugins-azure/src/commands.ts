@@ -1,0 +1,178 @@
+import { addressSlug } from '@routerd/plugin-sdk';
+import {
+  type AddressCommandContext,
+  cliStep,
+  escapeRegExp,
+  type NicCommandContext,
+  type PlanVerify,
+  type ProviderCommands,
+  wholeLine,
+} from '@routerd/plugin-sdk/domain';
+
+const TOOL = 'az';
+/** Each NIC write is a long-running whole-NIC PUT; routerd gives one call 60 s. */
+const TIMEOUT_SECONDS = 60;
+/** ARM/NRP throttling, and NRP's "the NIC or subnet is busy with another operation". */
+const RETRY = [
+  'RetryableError',
+  'TooManyRequests',
+  '\\b429\\b',
+  'AnotherOperationInProgress',
+  'ReferencedResourceNotProvisioned',
+];
+
+/**
+ * The ip-config is named after the address: `ip-config create` replaces an ip-config of the same name,
+ * so a deterministic name makes a repeated create a no-op and never retargets someone else's entry.
+ */
+export function ipConfigName(ip: string): string {
+  return `routerd-${addressSlug(ip)}`;
+}
+
+function subscription(ctx: NicCommandContext): string[] {
+  return ctx.identity.subscriptionId ? ['--subscription', ctx.identity.subscriptionId] : [];
+}
+
+/** `-g RG --nic-name NIC` for ip-config commands (the NIC itself is `--name` in nic commands). */
+function onNic(ctx: NicCommandContext): string[] {
+  return [
+    '--resource-group',
+    ctx.identity.resourceGroup!,
+    '--nic-name',
+    ctx.identity.nicName!,
+    ...subscription(ctx),
+  ];
+}
+
+function theNic(ctx: NicCommandContext): string[] {
+  return [
+    '--resource-group',
+    ctx.identity.resourceGroup!,
+    '--name',
+    ctx.identity.nicName!,
+    ...subscription(ctx),
+  ];
+}
+
+/** Prints the address when any ip-config of our NIC has it (whatever its name), nothing otherwise. */
+function findOnNic(ctx: AddressCommandContext): string[] {
+  return [
+    'network',
+    'nic',
+    'ip-config',
+    'list',
+    ...onNic(ctx),
+    '--query',
+    `[?privateIPAddress=='${ctx.ip}'].privateIPAddress`,
+    '--output',
+    'tsv',
+    '--only-show-errors',
+  ];
+}
+
+/** An Azure conflict that names our own NIC as the holder: the address is already ours. */
+function heldByOurNic(nicName: string): string[] {
+  const ours = `\\S*/networkInterfaces/${escapeRegExp(nicName)}/ipConfigurations/`;
+  return [`already allocated to resource ${ours}`, `as IP configuration ${ours}`];
+}
+
+export const azureCommands: ProviderCommands = {
+  assign: (ctx: AddressCommandContext) => [
+    cliStep({
+      id: 'check-assigned',
+      tool: TOOL,
+      argv: findOnNic(ctx),
+      mutating: false,
+      alreadyDone: [wholeLine(ctx.ip)],
+      retry: RETRY,
+      timeoutSeconds: TIMEOUT_SECONDS,
+    }),
+    cliStep({
+      id: 'create-ip-config',
+      tool: TOOL,
+      argv: [
+        'network',
+        'nic',
+        'ip-config',
+        'create',
+        ...onNic(ctx),
+        '--name',
+        ipConfigName(ctx.ip),
+        '--private-ip-address',
+        ctx.ip,
+        '--output',
+        'json',
+        '--only-show-errors',
+      ],
+      mutating: true,
+      // Checked in order: our own NIC named as the holder first (a race with the check), then any holder.
+      alreadyDone: heldByOurNic(ctx.identity.nicName!),
+      heldElsewhere: ['PrivateIPAddressIsAllocated', 'PrivateIPAddressInUse', 'already allocated'],
+      retry: RETRY,
+      timeoutSeconds: TIMEOUT_SECONDS,
+    }),
+  ],
+  unassign: (ctx: AddressCommandContext) => [
+    // Only the ip-config this plugin named is deleted: an address someone put on the NIC under another
+    // name, or that another NIC holds, is left alone.
+    cliStep({
+      id: 'delete-ip-config',
+      tool: TOOL,
+      argv: [
+        'network',
+        'nic',
+        'ip-config',
+        'delete',
+        ...onNic(ctx),
+        '--name',
+        ipConfigName(ctx.ip),
+        '--only-show-errors',
+      ],
+      mutating: true,
+      alreadyDone: ['ResourceNotFound', '[Nn]ot [Ff]ound'],
+      retry: RETRY,
+      timeoutSeconds: TIMEOUT_SECONDS,
+    }),
+  ],
+  forwarding: (ctx: NicCommandContext) => [
+    cliStep({
+      id: 'enable-ip-forwarding',
+      tool: TOOL,
+      argv: [
+        'network',
+        'nic',
+        'update',
+        ...theNic(ctx),
+        '--ip-forwarding',
+        'true',
+        '--output',
+        'json',
+        '--only-show-errors',
+      ],
+      mutating: true,
+      retry: RETRY,
+      timeoutSeconds: TIMEOUT_SECONDS,
+    }),
+  ],
+  verifyAssigned: (ctx): PlanVerify => ({
+    tool: TOOL,
+    argv: findOnNic(ctx),
+    expect: `prints ${ctx.ip} (the NIC PUT is long-running: poll)`,
+  }),
+  verifyUnassigned: (ctx): PlanVerify => ({ tool: TOOL, argv: findOnNic(ctx), expect: 'prints nothing' }),
+  verifyForwarding: (ctx): PlanVerify => ({
+    tool: TOOL,
+    argv: [
+      'network',
+      'nic',
+      'show',
+      ...theNic(ctx),
+      '--query',
+      'enableIPForwarding',
+      '--output',
+      'tsv',
+      '--only-show-errors',
+    ],
+    expect: 'true',
+  }),
+};

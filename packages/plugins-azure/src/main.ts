@@ -1,0 +1,4 @@
+import { serveStdio } from '@routerd/plugin-sdk/server';
+import { azurePlugin } from './plugin.js';
+
+serveStdio(azurePlugin);
