@@ -65,6 +65,16 @@ describe('runConformance options', () => {
     expect(renderPretty(report)).toMatch(/✗ lifecycle\.declared-within-granted .*propose\.providerAction/);
   });
 
+  it('a slow initialize is a warning, not a failure', async () => {
+    const report = await runConformance({
+      executable: fixture('raw-reference.mjs'),
+      only: ['lifecycle.initialize-fast'],
+      timeouts: { initializeFastMs: 1 },
+    });
+    expect(outcome(report)).toEqual({ 'lifecycle.initialize-fast': 'warn' });
+    expect(report.ok).toBe(true);
+  });
+
   it('refuses unknown --only selectors and expected-failures entries as usage errors', async () => {
     await expect(
       runConformance({ executable: fixture('reference.mjs'), only: ['lifecycle.nope'] }),

@@ -44,6 +44,30 @@ describe('broken plugins fail exactly their checks', () => {
     });
   });
 
+  it('sloppy-transport: a careless JSON-RPC reader', async () => {
+    // It leaves some requests unanswered: a short request timeout keeps the wait short.
+    expectExactly(await conformance(fixture('sloppy-transport.mjs'), { requestMs: 1000 }), {
+      'transport.parse-error': 'fail',
+      'transport.batch-refused': 'fail',
+      'transport.unknown-method': 'fail',
+      'transport.invalid-params': 'fail',
+      'transport.request-ids': 'fail',
+      'transport.ignores-unknown-fields': 'fail',
+      'transport.stderr-json-logs': 'warn',
+    });
+  });
+
+  it('sloppy-lifecycle: a careless lifecycle, and three SHOULDs', async () => {
+    expectExactly(await conformance(fixture('sloppy-lifecycle.mjs')), {
+      'lifecycle.gated-before-initialized': 'fail',
+      'lifecycle.ping': 'fail',
+      'lifecycle.shutdown': 'fail',
+      'transport.plugin-id-prefix': 'warn',
+      'capabilities.deterministic': 'warn',
+      'robustness.progress-monotonic': 'warn',
+    });
+  });
+
   it('wrong-protocol-version', async () => {
     expectExactly(await conformance(fixture('wrong-protocol-version.mjs')), {
       'lifecycle.version-negotiation': 'fail',

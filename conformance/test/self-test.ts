@@ -16,8 +16,12 @@ export const PYTHON_EXAMPLE = fileURLToPath(
  */
 export const SELF_TEST_TIMEOUTS = { handshakeMs: 3000, initializeFastMs: 2000 };
 
-export async function conformance(executable: string, expectedFailures?: ExpectedFailure[]): Promise<Report> {
-  return runConformance({ executable, timeouts: SELF_TEST_TIMEOUTS, concurrency: 2, expectedFailures });
+export async function conformance(
+  executable: string,
+  opts: { expectedFailures?: ExpectedFailure[]; requestMs?: number } = {},
+): Promise<Report> {
+  const timeouts = { ...SELF_TEST_TIMEOUTS, ...(opts.requestMs ? { requestMs: opts.requestMs } : {}) };
+  return runConformance({ executable, timeouts, concurrency: 2, expectedFailures: opts.expectedFailures });
 }
 
 /** The checks that did not pass or skip, with their status: the exact fingerprint of a fixture's defect. */
