@@ -1,0 +1,155 @@
+import {
+  type AddressCommandContext,
+  cliStep,
+  type NicCommandContext,
+  type PlanVerify,
+  type ProviderCommands,
+  stepOutputRef,
+  wholeLine,
+} from '@routerd/plugin-sdk/domain';
+
+const TOOL = 'oci';
+const TIMEOUT_SECONDS = 30;
+/** `private-ip delete` took longer than 30 s in routerd's lab. */
+const DELETE_TIMEOUT_SECONDS = 120;
+/** OCI's retryable answers: throttling, a resource in a transitional state, server errors. */
+const RETRY = ['TooManyRequests', 'IncorrectState', 'InternalServerError', 'ServiceUnavailable'];
+/** What the CLI prints (on stderr, exit 0) when a --query selects nothing. */
+const EMPTY_QUERY = 'Query returned empty result';
+
+/** The instance principal; a configured fallback (`--auth api_key --profile P`) is the executor's swap. */
+function common(ctx: NicCommandContext): string[] {
+  return ['--auth', 'instance_principal', ...(ctx.identity.region ? ['--region', ctx.identity.region] : [])];
+}
+
+/** Private IPs with this address in our subnet, as the OCI CLI's own assign-private-ip looks them up. */
+function inSubnet(ctx: AddressCommandContext): string[] {
+  return [
+    'network',
+    'private-ip',
+    'list',
+    '--subnet-id',
+    ctx.identity.subnetRef!,
+    '--ip-address',
+    ctx.ip,
+    ...common(ctx),
+  ];
+}
+
+/** Prints the address when our VNIC has it, "Query returned empty result" otherwise. */
+function onVnic(ctx: AddressCommandContext): string[] {
+  return [
+    'network',
+    'private-ip',
+    'list',
+    '--vnic-id',
+    ctx.target.nicRef,
+    ...common(ctx),
+    '--query',
+    `data[?"ip-address"=='${ctx.ip}']."ip-address" | [0]`,
+    '--raw-output',
+  ];
+}
+
+export const ociCommands: ProviderCommands = {
+  assign: (ctx: AddressCommandContext) => [
+    // Which VNIC holds the address: ours = done; another = conflict; none = go on and create.
+    cliStep({
+      id: 'lookup-holder',
+      tool: TOOL,
+      argv: [...inSubnet(ctx), '--query', 'data[0]."vnic-id"', '--raw-output'],
+      mutating: false,
+      alreadyDone: [wholeLine(ctx.target.nicRef)],
+      heldElsewhere: ['^ocid1\\.vnic\\.'],
+      retry: RETRY,
+      timeoutSeconds: TIMEOUT_SECONDS,
+    }),
+    cliStep({
+      id: 'create-private-ip',
+      tool: TOOL,
+      argv: [
+        'network',
+        'private-ip',
+        'create',
+        '--vnic-id',
+        ctx.target.nicRef,
+        '--ip-address',
+        ctx.ip,
+        ...common(ctx),
+      ],
+      mutating: true,
+      heldElsewhere: ['already assigned', 'already in use', '"code": "Conflict"'],
+      retry: RETRY,
+      timeoutSeconds: TIMEOUT_SECONDS,
+    }),
+  ],
+  unassign: (ctx: AddressCommandContext) => [
+    // The private IP's OCID, only if our VNIC holds it: an address another VNIC holds is never deleted.
+    cliStep({
+      id: 'lookup-private-ip',
+      tool: TOOL,
+      argv: [
+        ...inSubnet(ctx),
+        '--query',
+        `data[?"vnic-id"=='${ctx.target.nicRef}'].id | [0]`,
+        '--raw-output',
+      ],
+      mutating: false,
+      alreadyDone: [EMPTY_QUERY],
+      retry: RETRY,
+      timeoutSeconds: TIMEOUT_SECONDS,
+    }),
+    cliStep({
+      id: 'delete-private-ip',
+      tool: TOOL,
+      argv: [
+        'network',
+        'private-ip',
+        'delete',
+        '--private-ip-id',
+        stepOutputRef('lookup-private-ip'),
+        '--force',
+        ...common(ctx),
+      ],
+      mutating: true,
+      retry: RETRY,
+      timeoutSeconds: DELETE_TIMEOUT_SECONDS,
+    }),
+  ],
+  forwarding: (ctx: NicCommandContext) => [
+    cliStep({
+      id: 'skip-source-dest-check',
+      tool: TOOL,
+      argv: [
+        'network',
+        'vnic',
+        'update',
+        '--vnic-id',
+        ctx.target.nicRef,
+        '--skip-source-dest-check',
+        'true',
+        ...common(ctx),
+      ],
+      mutating: true,
+      retry: RETRY,
+      timeoutSeconds: TIMEOUT_SECONDS,
+    }),
+  ],
+  verifyAssigned: (ctx): PlanVerify => ({ tool: TOOL, argv: onVnic(ctx), expect: `prints ${ctx.ip}` }),
+  verifyUnassigned: (ctx): PlanVerify => ({ tool: TOOL, argv: onVnic(ctx), expect: `says "${EMPTY_QUERY}"` }),
+  verifyForwarding: (ctx): PlanVerify => ({
+    tool: TOOL,
+    argv: [
+      'network',
+      'vnic',
+      'get',
+      '--vnic-id',
+      ctx.target.nicRef,
+      ...common(ctx),
+      '--query',
+      'data."skip-source-dest-check"',
+      '--raw-output',
+    ],
+    expect: 'true',
+  }),
+};

@@ -1,0 +1,4 @@
+import { serveStdio } from '@routerd/plugin-sdk/server';
+import { ociPlugin } from './plugin.js';
+
+serveStdio(ociPlugin);
