@@ -108,8 +108,9 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
   await probeSession?.dispose();
 
   let exercise: Promise<Exercise> | undefined;
-  const exerciseRun: CheckRun = { info: { ...CATALOGUE[0]!, id: 'exercise' }, sessions: [] };
-  const makeContext = (run: CheckRun): CheckContext => {
+  const exerciseSessions: PluginSession[] = [];
+  /** A context whose sessions are named after `label` and collected in `sessions`. */
+  const makeContext = (label: string, sessions: PluginSession[]): CheckContext => {
     const ctx: CheckContext = {
       executable,
       args,
@@ -120,9 +121,9 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
       probe,
       vectors,
       spawn: (o = {}) => {
-        const label = run.sessions.length ? `${run.info.id}#${run.sessions.length + 1}` : run.info.id;
-        const s = newSession({ ...baseSessionOptions(label), granted: sessionGrant, ...o });
-        run.sessions.push(s);
+        const name = sessions.length ? `${label}#${sessions.length + 1}` : label;
+        const s = newSession({ ...baseSessionOptions(name), granted: sessionGrant, ...o });
+        sessions.push(s);
         return s;
       },
       open: async (o = {}) => {
@@ -136,7 +137,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
       },
       exercise: () => {
         exercise ??= runExercise(
-          makeContext(exerciseRun),
+          makeContext('exercise', exerciseSessions),
           vectors.filter((v) => probe.declared?.includes(v.capability) && granted.includes(v.capability)),
         );
         return exercise;
@@ -221,7 +222,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
     let verdict: Verdict;
     let notTestable = false;
     try {
-      verdict = await impl.run(makeContext(run));
+      verdict = await impl.run(makeContext(run.info.id, run.sessions));
     } catch (err) {
       notTestable = err instanceof NotTestable;
       verdict = {
@@ -239,7 +240,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
   await pool(direct, options.concurrency ?? 3, execute);
   if (exercise) await exercise.catch(() => undefined);
   for (const r of runs.filter((r) => CHECK_IMPLS.get(r.info.id)!.derived)) await execute(r);
-  await Promise.all([...exerciseRun.sessions, ...allSessions].map((s) => s.dispose()));
+  await Promise.all(allSessions.map((s) => s.dispose()));
 
   const results = runs.map((r) => r.result!);
   const stale = applyExpectedFailures(results, options.expectedFailures ?? []);
@@ -280,7 +281,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
     checks: results,
     staleExpectedFailures: stale,
   };
-  if (options.outputDir) writeOutputDir(resolve(options.outputDir), out, runs, exerciseRun, allSessions);
+  if (options.outputDir) writeOutputDir(resolve(options.outputDir), out, runs, exerciseSessions, allSessions);
   return out;
 }
 
@@ -352,7 +353,7 @@ function writeOutputDir(
   dir: string,
   report: Report,
   runs: CheckRun[],
-  exerciseRun: CheckRun,
+  exerciseSessions: PluginSession[],
   all: PluginSession[],
 ): void {
   const sessionsDir = join(dir, 'sessions');
@@ -367,7 +368,7 @@ function writeOutputDir(
     writeFileSync(join(sessionsDir, `${base}.stderr.log`), s.stderr.toString());
     return [`sessions/${base}.transcript.jsonl`, `sessions/${base}.stderr.log`];
   };
-  const exerciseFiles = exerciseRun.sessions.flatMap(write);
+  const exerciseFiles = exerciseSessions.flatMap(write);
   const probe = all.find((s) => s.options.label === 'probe');
   const probeFiles = probe ? write(probe) : [];
   for (const run of runs) {
