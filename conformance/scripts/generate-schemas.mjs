@@ -6,16 +6,20 @@ import { schemaFiles } from '../dist/index.js';
 
 const check = process.argv.includes('--check');
 const stale = [];
+// Compared as JSON, not text: biome formats vectors/vectors.schema.json (it is not under a schema/ folder).
+const canonical = (v) =>
+  JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x,
+  );
 for (const [path, schema] of Object.entries(schemaFiles())) {
   const url = new URL(`../${path}`, import.meta.url);
-  const text = `${JSON.stringify(schema, null, 2)}\n`;
-  let current = '';
+  let current;
   try {
-    current = readFileSync(url, 'utf8');
+    current = JSON.parse(readFileSync(url, 'utf8'));
   } catch {}
-  if (current !== text) {
+  if (canonical(current) !== canonical(schema)) {
     stale.push(path);
-    if (!check) writeFileSync(url, text);
+    if (!check) writeFileSync(url, `${JSON.stringify(schema, null, 2)}\n`);
   }
 }
 if (check && stale.length) {
