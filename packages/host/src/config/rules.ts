@@ -26,6 +26,8 @@ export function groupByKind(resources: Located<AnyResource>[]): ResourceSet {
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Shortest `Plugin.spec.triggers[].every`. */
+export const MIN_INTERVAL_MS = 1000;
 
 export function checkRules(
   all: Located<AnyResource>[],
@@ -129,6 +131,11 @@ export function checkRules(
     }
     spec.capabilities.forEach((c, i) => {
       if (spec.capabilities.indexOf(c) !== i) add(p, `/spec/capabilities/${i}`, `repeats "${c}"`);
+    });
+    spec.triggers.forEach((t, i) => {
+      // Each run spawns or calls a process and writes a run record: sub-second schedules are a mistake.
+      if (parseDuration(t.every) < MIN_INTERVAL_MS)
+        add(p, `/spec/triggers/${i}/every`, `must be at least 1s (was "${t.every}")`);
     });
   }
   return issues;

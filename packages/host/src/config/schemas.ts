@@ -112,6 +112,9 @@ export const EventSubscriptionSpec = type({
   },
 });
 
+export const PluginTrigger = type({ ...strict, type: "'interval'", every: Duration });
+export type PluginTrigger = typeof PluginTrigger.infer;
+
 export const PluginSpec = type({
   ...strict,
   executable: AbsolutePath,
@@ -123,6 +126,8 @@ export const PluginSpec = type({
   capabilities: Capability.array().default(() => []),
   config: JsonObject.default(() => ({})),
   lifecycle: type("'longLived' | 'oneShot'").default('oneShot'),
+  /** Schedules that run the plugin with `trigger {type: interval}`; rules.ts refuses `every` under 1s. */
+  triggers: PluginTrigger.array().default(() => []),
 });
 
 /** The envelope every resource shares: `{apiVersion, kind, metadata, spec}`. */

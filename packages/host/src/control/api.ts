@@ -7,6 +7,7 @@ import { Event, EventId, Name } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
 import { EventFilter } from '../events/filter.js';
 import { EmitRequest } from '../events/request.js';
+import { PluginRunOutcome, PluginRunRecord, PluginStatus, RunOutcomeKind } from '../plugins/schemas.js';
 import { MAX_BATCH_EVENTS } from './wire.js';
 
 export * from './wire.js';
@@ -124,6 +125,33 @@ export const PruneResponse = type({
   'removed?': { events: 'number', undelivered: 'number', deliveries: 'number', webhooks: 'number' },
 });
 export type PruneResponse = typeof PruneResponse.infer;
+
+// --- plugins (docs/control-api.md § Plugins) -----------------------------------------------------
+
+export { PluginRunOutcome, PluginRunRecord, PluginStatus };
+
+/** GET /v1/plugins */
+export const PluginsResponse = type({ plugins: PluginStatus.array() });
+export type PluginsResponse = typeof PluginsResponse.infer;
+
+/** POST /v1/plugins/:name/run — a manual run; `events` are whole Events handed to the plugin, not stored. */
+export const RunPluginRequest = type({
+  'dryRun?': 'boolean',
+  'topic?': 'string',
+  'events?': Event.array().atMostLength(MAX_BATCH_EVENTS),
+}).onUndeclaredKey('reject');
+export type RunPluginRequest = typeof RunPluginRequest.infer;
+export const RunPluginResponse = type({ run: PluginRunOutcome });
+export type RunPluginResponse = typeof RunPluginResponse.infer;
+
+/** GET /v1/plugins/runs?plugin=&outcome=&limit= — newest first. */
+export const PluginRunsQuery = type({
+  'plugin?': 'string',
+  'outcome?': RunOutcomeKind,
+  'limit?': type('string.integer.parse').pipe(type('1 <= number.integer <= 10000')),
+}).onUndeclaredKey('reject');
+export const PluginRunsResponse = type({ runs: PluginRunRecord.array() });
+export type PluginRunsResponse = typeof PluginRunsResponse.infer;
 
 export const ErrorCode = type(
   "'invalid_json' | 'invalid_request' | 'invalid_event' | 'self_captured_address' | 'not_found' | 'payload_too_large' | 'shutting_down' | 'internal'",

@@ -5,7 +5,9 @@ import type { FederationConfig } from '../config/index.js';
 import { type EmitPipeline, EmitRefused } from '../events/emit.js';
 import type { Federation } from '../federation/service.js';
 import type { Metrics } from '../metrics.js';
+import type { PluginHost } from '../plugins/plugin-host.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
+import type { PluginRunStore } from '../store/plugin-runs.js';
 import { check } from '../validation.js';
 import {
   type BatchEmitResponse,
@@ -21,6 +23,7 @@ import {
 } from './api.js';
 import { federationRoutes } from './federation-routes.js';
 import { HttpError, invalidRequest } from './http-error.js';
+import { pluginRoutes } from './plugin-routes.js';
 
 // Only the outer shape: each element is checked by the emit pipeline, whose issues say /events/N/….
 const BatchEnvelope = type({ events: type('unknown[]').atLeastLength(1).atMostLength(MAX_BATCH_EVENTS) });
@@ -38,6 +41,7 @@ export interface ControlAppOptions {
   now?: () => number;
   /** Request bodies larger than this are refused with 413. */
   bodyLimit?: string;
+  plugins?: { host: PluginHost; runs: PluginRunStore };
 }
 
 const STATUS_OF_REFUSAL = { invalid_event: 400, self_captured_address: 422 } as const;
@@ -104,6 +108,10 @@ export function createControlApp(options: ControlAppOptions): express.Express {
 
   if (options.federation && options.config) {
     app.use(federationRoutes(options.federation, options.config, options.now ?? Date.now));
+  }
+
+  if (options.plugins) {
+    app.use(pluginRoutes(options.plugins.host, options.plugins.runs, options.stopping));
   }
 
   if (options.metrics) {

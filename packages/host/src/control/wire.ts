@@ -23,6 +23,9 @@ export const ControlRoutes = {
   redeliver: '/v1/federation/redeliver',
   prune: '/v1/federation/prune',
   metrics: '/metrics',
+  plugins: '/v1/plugins',
+  pluginRun: (name: string) => `/v1/plugins/${encodeURIComponent(name)}/run`,
+  pluginRuns: '/v1/plugins/runs',
 } as const;
 
 /** An EventFilter as the query string of GET /v1/events (parsed back by api.ts's ListEventsQuery). */

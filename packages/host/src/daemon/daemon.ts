@@ -12,8 +12,10 @@ import { EmitPipeline } from '../events/emit.js';
 import { capturedByConfig, NoObserveSet } from '../events/no-observe.js';
 import { Federation, loadKeys } from '../federation/service.js';
 import { createMetrics } from '../metrics.js';
+import { PluginHost } from '../plugins/plugin-host.js';
 import { openDatabase } from '../store/database.js';
 import { EventStore } from '../store/events.js';
+import { PluginRunStore } from '../store/plugin-runs.js';
 import { VERSION } from '../version.js';
 import type { Logger } from './logger.js';
 
@@ -32,6 +34,7 @@ export class Daemon {
     readonly store: EventStore,
     readonly pipeline: EmitPipeline,
     readonly federation: Federation,
+    readonly plugins: PluginHost,
     private readonly db: Database,
     private readonly server: SocketServer,
     private readonly logger: Logger,
@@ -73,6 +76,15 @@ export class Daemon {
       db.close();
       throw err;
     }
+    const pluginRuns = new PluginRunStore(db, clock);
+    const plugins = new PluginHost({
+      runs: pluginRuns,
+      pipeline,
+      clock,
+      log: (level, msg, fields) => logger[level](fields ?? {}, msg),
+    });
+    // Never throws: a plugin that cannot start is reported in `routerctl plugin list` and the log.
+    await plugins.apply(config.current);
 
     let daemon: Daemon | undefined;
     const status = (): StatusResponse => ({
@@ -96,16 +108,18 @@ export class Daemon {
       config: () => config.current,
       metrics,
       now: () => clock.now(),
+      plugins: { host: plugins, runs: pluginRuns },
     });
     let server: SocketServer;
     try {
       server = await listenOnSocket(app, join(options.stateDir, SOCKET_FILE));
     } catch (err) {
+      await plugins.stop();
       await federation.stop();
       db.close();
       throw err;
     }
-    daemon = new Daemon(config, store, pipeline, federation, db, server, logger);
+    daemon = new Daemon(config, store, pipeline, federation, plugins, db, server, logger);
     logger.info(
       {
         socket: server.path,
@@ -155,6 +169,7 @@ export class Daemon {
       return false;
     }
     this.config.replace(load.config);
+    await this.plugins.apply(load.config);
     this.logger.info({ generation: this.config.generation, ...summary(load.config) }, 'config reloaded');
     return true;
   }
@@ -165,6 +180,7 @@ export class Daemon {
     this.stopping = true;
     this.logger.info('stopping: no new work is accepted');
     await this.server.close();
+    await this.plugins.stop();
     await this.federation.stop();
     this.db.close();
     this.logger.info('stopped');

@@ -43,6 +43,11 @@ export interface EmitPipelineOptions {
 
 type Prepared = { ok: true; event: Event } | { ok: false; code: EmitRefusalCode; issues: Issue[] };
 
+/** One request's fate in emitEach: stored (or a duplicate, or refreshed), or refused with its issues. */
+export type EmitVerdict =
+  | { ok: true; outcome: InsertOutcome }
+  | { ok: false; code: EmitRefusalCode; issues: Issue[] };
+
 export class EmitPipeline {
   // Monotonic: ids generated within one millisecond still sort in emit order.
   private readonly nextId = monotonicFactory();
@@ -60,6 +65,23 @@ export class EmitPipeline {
    */
   emitBatch(requests: readonly unknown[], base = '/events'): InsertOutcome[] {
     return this.run(requests, (i) => `${base}/${i}`);
+  }
+
+  /**
+   * Each request on its own: the valid ones are stored (in one transaction) and every refused one gets
+   * its own verdict. For writers that answer per event — a plugin's `events/publish` — where one bad
+   * draft must not cost the others; the control API keeps emitBatch's all-or-nothing contract.
+   */
+  emitEach(requests: readonly unknown[], base = '/events'): EmitVerdict[] {
+    const now = this.options.clock.now();
+    const prepared = requests.map((r, i) => this.prepare(r, `${base}/${i}`, now));
+    const valid = prepared.flatMap((p) => (p.ok ? [p.event] : []));
+    const stored = valid.length > 0 ? this.options.store.insert(valid) : [];
+    let next = 0;
+    return prepared.map(
+      (p): EmitVerdict =>
+        p.ok ? { ok: true, outcome: stored[next++]! } : { ok: false, code: p.code, issues: p.issues },
+    );
   }
 
   private run(requests: readonly unknown[], pathOf: (index: number) => string): InsertOutcome[] {

@@ -2,9 +2,10 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { deliveryMigrations } from './deliveries.js';
 import { eventMigrations } from './events.js';
 import { type Migration, runMigrations } from './migrations.js';
+import { pluginRunMigrations } from './plugin-runs.js';
 
 /** Every table family's migrations. Later families (deliveries, subscription runs, …) are added here. */
-export const allMigrations: readonly Migration[] = [...eventMigrations, ...deliveryMigrations];
+export const allMigrations: readonly Migration[] = [...eventMigrations, ...deliveryMigrations, ...pluginRunMigrations];
 
 /**
  * Open (or create) the state database. WAL lets readers (list, get) run beside the single writer;

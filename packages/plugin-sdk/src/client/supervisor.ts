@@ -56,16 +56,19 @@ export class PluginSupervisor {
 
   private async spawnLongLived(): Promise<void> {
     this.setState('starting');
+    let handshakeDone = false;
     const proc = new PluginProcess({
       ...this.options,
       onExit: (info) => {
         this.options.onExit?.(info);
-        if (this.proc === proc) this.onUnexpectedExit(info);
+        // An exit during start() is handled by its catch below (a handshake refusal must not restart).
+        if (this.proc === proc && handshakeDone) this.onUnexpectedExit(info);
       },
     });
     this.proc = proc;
     try {
       await proc.start();
+      handshakeDone = true;
       this.attempt = 0;
       this.setState('running');
     } catch (err) {

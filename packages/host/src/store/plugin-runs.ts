@@ -1,0 +1,176 @@
+/**
+ * The `plugin_runs` table: one row per plugin run (every trigger, dry runs included), bounded by a
+ * count and an age. Knows SQL and the run record, nothing about processes or HTTP.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { Clock } from '../clock.js';
+import type { PluginRunRecord, RunOutcomeKind } from '../plugins/schemas.js';
+import type { Migration } from './migrations.js';
+
+export const pluginRunMigrations: Migration[] = [
+  {
+    version: 20,
+    name: 'plugin_runs',
+    up: `
+      CREATE TABLE plugin_runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL UNIQUE,
+        plugin TEXT NOT NULL,
+        trigger_type TEXT NOT NULL,
+        subscription TEXT,
+        topic TEXT,
+        request_name TEXT NOT NULL,
+        dry_run INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        event_count INTEGER NOT NULL,
+        error_code TEXT,
+        error_message TEXT,
+        capability TEXT,
+        exit_code INTEGER,
+        signal TEXT,
+        stderr_tail TEXT
+      );
+      CREATE INDEX plugin_runs_plugin_seq ON plugin_runs (plugin, seq);
+      CREATE INDEX plugin_runs_started_ms ON plugin_runs (started_ms);
+    `,
+  },
+];
+
+export interface PluginRunRetention {
+  maxRuns: number;
+  maxAgeMs: number;
+}
+export const DEFAULT_PLUGIN_RUN_RETENTION: PluginRunRetention = {
+  maxRuns: 10_000,
+  maxAgeMs: 7 * 24 * 3600_000,
+};
+/** The stderr kept per run: enough for a stack trace, small enough for 10,000 rows. */
+export const STDERR_TAIL_BYTES = 8 * 1024;
+/** Prune after this many inserts, so the table never outgrows its bound by more than this. */
+const PRUNE_EVERY_INSERTS = 100;
+
+export interface PluginRunsQuery {
+  plugin?: string;
+  outcome?: RunOutcomeKind;
+  limit?: number;
+}
+
+interface Row {
+  run_id: string;
+  plugin: string;
+  trigger_type: PluginRunRecord['trigger'];
+  subscription: string | null;
+  topic: string | null;
+  request_name: string;
+  dry_run: number;
+  started_at: string;
+  duration_ms: number;
+  outcome: RunOutcomeKind;
+  event_count: number;
+  error_code: string | null;
+  error_message: string | null;
+  capability: string | null;
+  exit_code: number | null;
+  signal: string | null;
+  stderr_tail: string | null;
+}
+
+export class PluginRunStore {
+  private readonly insertStmt: Statement;
+  private readonly pruneAgeStmt: Statement;
+  private readonly pruneCountStmt: Statement;
+  private insertsSincePrune = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly retention: PluginRunRetention = DEFAULT_PLUGIN_RUN_RETENTION,
+  ) {
+    this.insertStmt = db.prepare(`
+      INSERT INTO plugin_runs (run_id, plugin, trigger_type, subscription, topic, request_name, dry_run,
+        started_at, started_ms, duration_ms, outcome, event_count, error_code, error_message, capability,
+        exit_code, signal, stderr_tail)
+      VALUES (@runId, @plugin, @trigger, @subscription, @topic, @requestName, @dryRun, @startedAt,
+        @startedMs, @durationMs, @outcome, @events, @errorCode, @errorMessage, @capability, @exitCode,
+        @signal, @stderrTail)`);
+    this.pruneAgeStmt = db.prepare('DELETE FROM plugin_runs WHERE started_ms < ?');
+    this.pruneCountStmt = db.prepare(
+      'DELETE FROM plugin_runs WHERE seq <= (SELECT seq FROM plugin_runs ORDER BY seq DESC LIMIT 1 OFFSET ?)',
+    );
+    this.prune();
+  }
+
+  insert(record: PluginRunRecord): void {
+    this.insertStmt.run({
+      ...record,
+      dryRun: record.dryRun ? 1 : 0,
+      startedMs: Date.parse(record.startedAt),
+      durationMs: Math.round(record.durationMs),
+      stderrTail: record.stderrTail === null ? null : tailBytes(record.stderrTail, STDERR_TAIL_BYTES),
+    });
+    if (++this.insertsSincePrune >= PRUNE_EVERY_INSERTS) this.prune();
+  }
+
+  /** Apply the count and age bounds now; returns the number of rows removed. */
+  prune(): number {
+    this.insertsSincePrune = 0;
+    const byAge = this.pruneAgeStmt.run(this.clock.now() - this.retention.maxAgeMs).changes;
+    const byCount = this.pruneCountStmt.run(this.retention.maxRuns).changes;
+    return byAge + byCount;
+  }
+
+  /** Newest first. */
+  list(query: PluginRunsQuery = {}): PluginRunRecord[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: query.limit ?? 100 };
+    if (query.plugin !== undefined) {
+      where.push('plugin = @plugin');
+      params.plugin = query.plugin;
+    }
+    if (query.outcome !== undefined) {
+      where.push('outcome = @outcome');
+      params.outcome = query.outcome;
+    }
+    const sql = `SELECT * FROM plugin_runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+    return (this.db.prepare(sql).all(params) as Row[]).map(toRecord);
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM plugin_runs').get() as { n: number }).n;
+  }
+}
+
+function toRecord(r: Row): PluginRunRecord {
+  return {
+    runId: r.run_id,
+    plugin: r.plugin,
+    trigger: r.trigger_type,
+    subscription: r.subscription,
+    topic: r.topic,
+    requestName: r.request_name,
+    dryRun: r.dry_run === 1,
+    startedAt: r.started_at,
+    durationMs: r.duration_ms,
+    outcome: r.outcome,
+    events: r.event_count,
+    errorCode: r.error_code,
+    errorMessage: r.error_message,
+    capability: r.capability,
+    exitCode: r.exit_code,
+    signal: r.signal,
+    stderrTail: r.stderr_tail,
+  };
+}
+
+/** The last `max` bytes of a string as UTF-8, without splitting a character. */
+export function tailBytes(text: string, max: number): string {
+  const buf = Buffer.from(text, 'utf8');
+  if (buf.length <= max) return text;
+  let start = buf.length - max;
+  // Skip continuation bytes (10xxxxxx) so the tail starts on a character boundary.
+  while (start < buf.length && (buf[start]! & 0xc0) === 0x80) start++;
+  return buf.subarray(start).toString('utf8');
+}
