@@ -11,6 +11,7 @@ import {
   RedeliverCommand,
 } from './commands/federation.js';
 import { KeysGenerateCommand } from './commands/keys.js';
+import { PluginListCommand, PluginRunCommand, PluginRunsCommand } from './commands/plugin.js';
 import { ExitCodes } from './exit-codes.js';
 
 export function buildRouterctl(): Cli {
@@ -26,6 +27,9 @@ export function buildRouterctl(): Cli {
   cli.register(RedeliverCommand);
   cli.register(PruneCommand);
   cli.register(KeysGenerateCommand);
+  cli.register(PluginListCommand);
+  cli.register(PluginRunCommand);
+  cli.register(PluginRunsCommand);
   return cli;
 }
 

@@ -13,8 +13,12 @@ import type {
   GetEventResponse,
   ListEventsResponse,
   PeersResponse,
+  PluginRunsResponse,
+  PluginsResponse,
   PruneResponse,
   RedeliverResponse,
+  RunPluginRequest,
+  RunPluginResponse,
   StatusResponse,
 } from '@routerd/host/control-api';
 import { ControlRoutes, eventFilterToQuery, SOCKET_FILE } from '@routerd/host/control-api/wire';
@@ -109,6 +113,21 @@ export class ControlClient {
 
   prune(dryRun: boolean): Promise<PruneResponse> {
     return this.call(dryRun ? 'GET' : 'POST', ControlRoutes.prune, dryRun ? undefined : {});
+  }
+
+  plugins(): Promise<PluginsResponse> {
+    return this.call('GET', ControlRoutes.plugins);
+  }
+
+  runPlugin(name: string, request: RunPluginRequest): Promise<RunPluginResponse> {
+    return this.call('POST', ControlRoutes.pluginRun(name), request);
+  }
+
+  pluginRuns(query: { plugin?: string; outcome?: string; limit?: number }): Promise<PluginRunsResponse> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    const qs = params.toString();
+    return this.call('GET', ControlRoutes.pluginRuns + (qs ? `?${qs}` : ''));
   }
 
   status(): Promise<StatusResponse> {
