@@ -1,102 +1,81 @@
 import {
   type AddressCommandContext,
-  cliStep,
+  cliStepBuilder,
   escapeRegExp,
   type NicCommandContext,
-  type PlanVerify,
   type ProviderCommands,
 } from '@routerd/plugin-sdk/domain';
 
-const TOOL = 'aws';
-/** routerd's per-call budget for EC2 calls. */
-const TIMEOUT_SECONDS = 25;
-/** EC2 throttling and transient service errors; the CLI's own retries have already run out when these show. */
-const RETRY = [
-  'RequestLimitExceeded',
-  'Throttling',
-  'ServiceUnavailable',
-  'InternalError',
-  'Could not connect to the endpoint URL',
-  'Read timeout on endpoint URL',
+const step = cliStepBuilder({
+  tool: 'aws',
+  // EC2 throttling and transient service errors; the CLI's own retries have already run out when these show.
+  retry: [
+    'RequestLimitExceeded',
+    'Throttling',
+    'ServiceUnavailable',
+    'InternalError',
+    'Could not connect to the endpoint URL',
+    'Read timeout on endpoint URL',
+  ],
+  // routerd's per-call budget for EC2 calls.
+  timeoutSeconds: 25,
+});
+
+const eni = (ctx: NicCommandContext) => [
+  '--network-interface-id',
+  ctx.target.nicRef,
+  '--region',
+  ctx.identity.region!,
 ];
 
-function eni(ctx: NicCommandContext): string[] {
-  return ['--network-interface-id', ctx.target.nicRef, '--region', ctx.identity.region!];
+/** One attribute of the ENI, as plain text: `describe-network-interfaces … --query Q --output text`. */
+function describeEni(ctx: NicCommandContext, query: string): string[] {
+  const id = ['--network-interface-ids', ctx.target.nicRef, '--region', ctx.identity.region!];
+  return ['ec2', 'describe-network-interfaces', ...id, '--query', query, '--output', 'text'];
 }
 
 /** Every address on the ENI, tab-separated: the check before assigning and the verification after. */
-function listAddresses(ctx: NicCommandContext): string[] {
-  return [
-    'ec2',
-    'describe-network-interfaces',
-    '--network-interface-ids',
-    ctx.target.nicRef,
-    '--region',
-    ctx.identity.region!,
-    '--query',
-    'NetworkInterfaces[0].PrivateIpAddresses[].PrivateIpAddress',
-    '--output',
-    'text',
-  ];
-}
+const listAddresses = (ctx: NicCommandContext) =>
+  describeEni(ctx, 'NetworkInterfaces[0].PrivateIpAddresses[].PrivateIpAddress');
 
 /** The address as a whole word of the tab-separated list. */
 const listed = (ip: string) => `(?:^|\\s)${escapeRegExp(ip)}(?:\\s|$)`;
 
+function addressArgs(verb: 'assign' | 'unassign', ctx: AddressCommandContext): string[] {
+  return [
+    'ec2',
+    `${verb}-private-ip-addresses`,
+    ...eni(ctx),
+    '--private-ip-addresses',
+    ctx.ip,
+    '--output',
+    'json',
+  ];
+}
+
 export const awsCommands: ProviderCommands = {
-  assign: (ctx: AddressCommandContext) => [
+  assign: (ctx) => [
     // EC2's answer to assigning an address the ENI already has is not documented: look first.
-    cliStep({
-      id: 'check-assigned',
-      tool: TOOL,
-      argv: listAddresses(ctx),
-      mutating: false,
-      alreadyDone: [listed(ctx.ip)],
-      retry: RETRY,
-      timeoutSeconds: TIMEOUT_SECONDS,
-    }),
-    cliStep({
+    step({ id: 'check-assigned', argv: listAddresses(ctx), mutating: false, alreadyDone: [listed(ctx.ip)] }),
+    // Without --allow-reassignment EC2 refuses to move an address another ENI holds: exactly what we want.
+    step({
       id: 'assign',
-      tool: TOOL,
-      argv: [
-        'ec2',
-        'assign-private-ip-addresses',
-        ...eni(ctx),
-        '--private-ip-addresses',
-        ctx.ip,
-        '--output',
-        'json',
-      ],
+      argv: addressArgs('assign', ctx),
       mutating: true,
-      // Without --allow-reassignment EC2 refuses to move an address another ENI holds: exactly what we want.
       heldElsewhere: ['assigned, but move is not allowed'],
-      retry: RETRY,
-      timeoutSeconds: TIMEOUT_SECONDS,
     }),
   ],
-  unassign: (ctx: AddressCommandContext) => [
-    cliStep({
+  unassign: (ctx) => [
+    step({
       id: 'unassign',
-      tool: TOOL,
-      argv: [
-        'ec2',
-        'unassign-private-ip-addresses',
-        ...eni(ctx),
-        '--private-ip-addresses',
-        ctx.ip,
-        '--output',
-        'json',
-      ],
+      argv: addressArgs('unassign', ctx),
       mutating: true,
       alreadyDone: ['Some of the specified addresses are not assigned to interface'],
-      retry: RETRY,
-      timeoutSeconds: TIMEOUT_SECONDS,
     }),
   ],
-  forwarding: (ctx: NicCommandContext) => [
-    cliStep({
+  forwarding: (ctx) => [
+    step({
       id: 'disable-source-dest-check',
-      tool: TOOL,
       argv: [
         'ec2',
         'modify-network-interface-attribute',
@@ -106,34 +85,21 @@ export const awsCommands: ProviderCommands = {
         'json',
       ],
       mutating: true,
-      retry: RETRY,
-      timeoutSeconds: TIMEOUT_SECONDS,
     }),
   ],
-  verifyAssigned: (ctx): PlanVerify => ({
-    tool: TOOL,
+  verifyAssigned: (ctx) => ({
+    tool: 'aws',
     argv: listAddresses(ctx),
     expect: `the output lists ${ctx.ip} (EC2 is eventually consistent: poll)`,
   }),
-  verifyUnassigned: (ctx): PlanVerify => ({
-    tool: TOOL,
+  verifyUnassigned: (ctx) => ({
+    tool: 'aws',
     argv: listAddresses(ctx),
     expect: `the output does not list ${ctx.ip}`,
   }),
-  verifyForwarding: (ctx): PlanVerify => ({
-    tool: TOOL,
-    argv: [
-      'ec2',
-      'describe-network-interfaces',
-      '--network-interface-ids',
-      ctx.target.nicRef,
-      '--region',
-      ctx.identity.region!,
-      '--query',
-      'NetworkInterfaces[0].SourceDestCheck',
-      '--output',
-      'text',
-    ],
+  verifyForwarding: (ctx) => ({
+    tool: 'aws',
+    argv: describeEni(ctx, 'NetworkInterfaces[0].SourceDestCheck'),
     expect: 'False',
   }),
 };

@@ -1,25 +1,27 @@
 import { addressSlug } from '@routerd/plugin-sdk';
 import {
   type AddressCommandContext,
-  cliStep,
+  cliStepBuilder,
   escapeRegExp,
   type NicCommandContext,
-  type PlanVerify,
   type ProviderCommands,
   wholeLine,
 } from '@routerd/plugin-sdk/domain';
 
 const TOOL = 'az';
-/** Each NIC write is a long-running whole-NIC PUT; routerd gives one call 60 s. */
-const TIMEOUT_SECONDS = 60;
-/** ARM/NRP throttling, and NRP's "the NIC or subnet is busy with another operation". */
-const RETRY = [
-  'RetryableError',
-  'TooManyRequests',
-  '\\b429\\b',
-  'AnotherOperationInProgress',
-  'ReferencedResourceNotProvisioned',
-];
+const step = cliStepBuilder({
+  tool: TOOL,
+  // ARM/NRP throttling, and NRP's "the NIC or subnet is busy with another operation".
+  retry: [
+    'RetryableError',
+    'TooManyRequests',
+    '\\b429\\b',
+    'AnotherOperationInProgress',
+    'ReferencedResourceNotProvisioned',
+  ],
+  // Each NIC write is a long-running whole-NIC PUT; routerd gives one call 60 s.
+  timeoutSeconds: 60,
+});
 
 /**
  * The ip-config is named after the address: `ip-config create` replaces an ip-config of the same name,
@@ -78,18 +80,14 @@ function heldByOurNic(nicName: string): string[] {
 
 export const azureCommands: ProviderCommands = {
   assign: (ctx: AddressCommandContext) => [
-    cliStep({
+    step({
       id: 'check-assigned',
-      tool: TOOL,
       argv: findOnNic(ctx),
       mutating: false,
       alreadyDone: [wholeLine(ctx.ip)],
-      retry: RETRY,
-      timeoutSeconds: TIMEOUT_SECONDS,
     }),
-    cliStep({
+    step({
       id: 'create-ip-config',
-      tool: TOOL,
       argv: [
         'network',
         'nic',
@@ -108,16 +106,13 @@ export const azureCommands: ProviderCommands = {
       // Checked in order: our own NIC named as the holder first (a race with the check), then any holder.
       alreadyDone: heldByOurNic(ctx.identity.nicName!),
       heldElsewhere: ['PrivateIPAddressIsAllocated', 'PrivateIPAddressInUse', 'already allocated'],
-      retry: RETRY,
-      timeoutSeconds: TIMEOUT_SECONDS,
     }),
   ],
   unassign: (ctx: AddressCommandContext) => [
     // Only the ip-config this plugin named is deleted: an address someone put on the NIC under another
     // name, or that another NIC holds, is left alone.
-    cliStep({
+    step({
       id: 'delete-ip-config',
-      tool: TOOL,
       argv: [
         'network',
         'nic',
@@ -130,14 +125,11 @@ export const azureCommands: ProviderCommands = {
       ],
       mutating: true,
       alreadyDone: ['ResourceNotFound', '[Nn]ot [Ff]ound'],
-      retry: RETRY,
-      timeoutSeconds: TIMEOUT_SECONDS,
     }),
   ],
   forwarding: (ctx: NicCommandContext) => [
-    cliStep({
+    step({
       id: 'enable-ip-forwarding',
-      tool: TOOL,
       argv: [
         'network',
         'nic',
@@ -150,17 +142,15 @@ export const azureCommands: ProviderCommands = {
         '--only-show-errors',
       ],
       mutating: true,
-      retry: RETRY,
-      timeoutSeconds: TIMEOUT_SECONDS,
     }),
   ],
-  verifyAssigned: (ctx): PlanVerify => ({
+  verifyAssigned: (ctx) => ({
     tool: TOOL,
     argv: findOnNic(ctx),
     expect: `prints ${ctx.ip} (the NIC PUT is long-running: poll)`,
   }),
-  verifyUnassigned: (ctx): PlanVerify => ({ tool: TOOL, argv: findOnNic(ctx), expect: 'prints nothing' }),
-  verifyForwarding: (ctx): PlanVerify => ({
+  verifyUnassigned: (ctx) => ({ tool: TOOL, argv: findOnNic(ctx), expect: 'prints nothing' }),
+  verifyForwarding: (ctx) => ({
     tool: TOOL,
     argv: [
       'network',

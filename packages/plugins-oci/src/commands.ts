@@ -1,19 +1,21 @@
 import {
   type AddressCommandContext,
-  cliStep,
+  cliStepBuilder,
   type NicCommandContext,
-  type PlanVerify,
   type ProviderCommands,
   stepOutputRef,
   wholeLine,
 } from '@routerd/plugin-sdk/domain';
 
 const TOOL = 'oci';
-const TIMEOUT_SECONDS = 30;
+const step = cliStepBuilder({
+  tool: TOOL,
+  // OCI's retryable answers: throttling, a resource in a transitional state, server errors.
+  retry: ['TooManyRequests', 'IncorrectState', 'InternalServerError', 'ServiceUnavailable'],
+  timeoutSeconds: 30,
+});
 /** `private-ip delete` took longer than 30 s in routerd's lab. */
 const DELETE_TIMEOUT_SECONDS = 120;
-/** OCI's retryable answers: throttling, a resource in a transitional state, server errors. */
-const RETRY = ['TooManyRequests', 'IncorrectState', 'InternalServerError', 'ServiceUnavailable'];
 /** What the CLI prints (on stderr, exit 0) when a --query selects nothing. */
 const EMPTY_QUERY = 'Query returned empty result';
 
@@ -54,19 +56,15 @@ function onVnic(ctx: AddressCommandContext): string[] {
 export const ociCommands: ProviderCommands = {
   assign: (ctx: AddressCommandContext) => [
     // Which VNIC holds the address: ours = done; another = conflict; none = go on and create.
-    cliStep({
+    step({
       id: 'lookup-holder',
-      tool: TOOL,
       argv: [...inSubnet(ctx), '--query', 'data[0]."vnic-id"', '--raw-output'],
       mutating: false,
       alreadyDone: [wholeLine(ctx.target.nicRef)],
       heldElsewhere: ['^ocid1\\.vnic\\.'],
-      retry: RETRY,
-      timeoutSeconds: TIMEOUT_SECONDS,
     }),
-    cliStep({
+    step({
       id: 'create-private-ip',
-      tool: TOOL,
       argv: [
         'network',
         'private-ip',
@@ -79,15 +77,12 @@ export const ociCommands: ProviderCommands = {
       ],
       mutating: true,
       heldElsewhere: ['already assigned', 'already in use', '"code": "Conflict"'],
-      retry: RETRY,
-      timeoutSeconds: TIMEOUT_SECONDS,
     }),
   ],
   unassign: (ctx: AddressCommandContext) => [
     // The private IP's OCID, only if our VNIC holds it: an address another VNIC holds is never deleted.
-    cliStep({
+    step({
       id: 'lookup-private-ip',
-      tool: TOOL,
       argv: [
         ...inSubnet(ctx),
         '--query',
@@ -96,12 +91,9 @@ export const ociCommands: ProviderCommands = {
       ],
       mutating: false,
       alreadyDone: [EMPTY_QUERY],
-      retry: RETRY,
-      timeoutSeconds: TIMEOUT_SECONDS,
     }),
-    cliStep({
+    step({
       id: 'delete-private-ip',
-      tool: TOOL,
       argv: [
         'network',
         'private-ip',
@@ -112,14 +104,12 @@ export const ociCommands: ProviderCommands = {
         ...common(ctx),
       ],
       mutating: true,
-      retry: RETRY,
       timeoutSeconds: DELETE_TIMEOUT_SECONDS,
     }),
   ],
   forwarding: (ctx: NicCommandContext) => [
-    cliStep({
+    step({
       id: 'skip-source-dest-check',
-      tool: TOOL,
       argv: [
         'network',
         'vnic',
@@ -131,13 +121,11 @@ export const ociCommands: ProviderCommands = {
         ...common(ctx),
       ],
       mutating: true,
-      retry: RETRY,
-      timeoutSeconds: TIMEOUT_SECONDS,
     }),
   ],
-  verifyAssigned: (ctx): PlanVerify => ({ tool: TOOL, argv: onVnic(ctx), expect: `prints ${ctx.ip}` }),
-  verifyUnassigned: (ctx): PlanVerify => ({ tool: TOOL, argv: onVnic(ctx), expect: `says "${EMPTY_QUERY}"` }),
-  verifyForwarding: (ctx): PlanVerify => ({
+  verifyAssigned: (ctx) => ({ tool: TOOL, argv: onVnic(ctx), expect: `prints ${ctx.ip}` }),
+  verifyUnassigned: (ctx) => ({ tool: TOOL, argv: onVnic(ctx), expect: `says "${EMPTY_QUERY}"` }),
+  verifyForwarding: (ctx) => ({
     tool: TOOL,
     argv: [
       'network',

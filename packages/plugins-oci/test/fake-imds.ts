@@ -41,7 +41,7 @@ export function startFakeImds(mode: MetadataMode): Promise<LoopbackServer> {
     if (mode === 'forbidden') return void res.writeHead(403).end();
     if (mode === 'slow') await sleep(SLOW_ANSWER_MS);
     const json = (body: unknown) =>
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (req.url === '/opc/v2/instance/') return json(INSTANCE);
     // A VNIC list cut off mid-answer.
     if (req.url === '/opc/v2/vnics/')

@@ -27,3 +27,9 @@ export function cliStep(init: CliStepInit): PlanStep {
     ...(init.timeoutSeconds !== undefined ? { timeoutSeconds: init.timeoutSeconds } : {}),
   };
 }
+
+/** A step builder with a provider's CLI, retry patterns and timeout filled in. */
+export function cliStepBuilder(defaults: { tool: string; retry: string[]; timeoutSeconds: number }) {
+  return (init: Omit<CliStepInit, 'tool' | 'retry'> & Partial<Pick<CliStepInit, 'retry'>>): PlanStep =>
+    cliStep({ ...defaults, ...init });
+}

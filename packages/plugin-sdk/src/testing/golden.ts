@@ -8,7 +8,8 @@ export function goldenText(value: unknown): string {
 
 /**
  * The committed golden text for `file` and the text `value` gives now; compare them byte for byte.
- * With UPDATE_GOLDEN=1 in the environment the file is (re)written first, so both are equal.
+ * The committed file is re-serialised first, so a formatter that reflows JSON (biome) changes nothing;
+ * key order and every value still count. With UPDATE_GOLDEN=1 the file is (re)written first.
  */
 export function readGolden(file: string, value: unknown): { expected: string; actual: string } {
   const actual = goldenText(value);
@@ -18,7 +19,12 @@ export function readGolden(file: string, value: unknown): { expected: string; ac
   }
   let expected: string;
   try {
-    expected = readFileSync(file, 'utf8');
+    const text = readFileSync(file, 'utf8');
+    try {
+      expected = goldenText(JSON.parse(text));
+    } catch {
+      expected = text;
+    }
   } catch {
     expected = `(no golden file ${file}: regenerate with UPDATE_GOLDEN=1)`;
   }

@@ -156,6 +156,7 @@ export async function spawnTestHost(
   };
 }
 
+export * from './address-claim-contract.js';
 export * from './address-claim-scenarios.js';
 export * from './golden.js';
 export * from './loopback-server.js';
