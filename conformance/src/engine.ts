@@ -53,7 +53,10 @@ const GRANTABLE: Capability[] = [...TESTED_CAPABILITIES];
 
 interface CheckRun {
   info: CheckInfo;
+  /** Processes this check started (killed when it ends). */
   sessions: PluginSession[];
+  /** Shared processes this check used (killed when the run ends). */
+  borrowed: PluginSession[];
   result?: CheckResult;
 }
 
@@ -109,8 +112,15 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
 
   let exercise: Promise<Exercise> | undefined;
   const exerciseSessions: PluginSession[] = [];
+  const wireSessions: PluginSession[] = [];
+  let wire: Promise<PluginSession> | undefined;
+  let wireLock: Promise<unknown> = Promise.resolve();
   /** A context whose sessions are named after `label` and collected in `sessions`. */
-  const makeContext = (label: string, sessions: PluginSession[]): CheckContext => {
+  const makeContext = (
+    label: string,
+    sessions: PluginSession[],
+    borrowed: PluginSession[] = [],
+  ): CheckContext => {
     const ctx: CheckContext = {
       executable,
       args,
@@ -142,12 +152,26 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
         );
         return exercise;
       },
+      withWireSession: <T>(fn: (s: PluginSession) => Promise<T>): Promise<T> => {
+        const turn = wireLock.then(async () => {
+          wire ??= makeContext('wire', wireSessions).open();
+          const s = await wire;
+          borrowed.push(s);
+          if (!s.running)
+            throw new NotTestable(
+              `the plugin process shared by the wire checks exited earlier${s.exitNote()}`,
+            );
+          return fn(s);
+        });
+        wireLock = turn.catch(() => undefined);
+        return turn;
+      },
       allSessions: () => allSessions,
     };
     return ctx;
   };
 
-  const runs: CheckRun[] = selected.map((info) => ({ info, sessions: [] }));
+  const runs: CheckRun[] = selected.map((info) => ({ info, sessions: [], borrowed: [] }));
   const report = (
     run: CheckRun,
     status: CheckResult['status'],
@@ -168,7 +192,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
       notTestable,
       durationMs: ms,
     };
-    const tail = run.sessions
+    const tail = [...run.sessions, ...new Set(run.borrowed)]
       .map((s) => s.stderr.toString())
       .join('')
       .slice(-2048);
@@ -222,7 +246,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
     let verdict: Verdict;
     let notTestable = false;
     try {
-      verdict = await impl.run(makeContext(run.info.id, run.sessions));
+      verdict = await impl.run(makeContext(run.info.id, run.sessions, run.borrowed));
     } catch (err) {
       notTestable = err instanceof NotTestable;
       verdict = {
@@ -359,21 +383,26 @@ function writeOutputDir(
   const sessionsDir = join(dir, 'sessions');
   mkdirSync(sessionsDir, { recursive: true });
   const fileName = (label: string) => label.replace(/[^A-Za-z0-9._-]/g, '_');
+  const written = new Map<PluginSession, string[]>();
   const write = (s: PluginSession): string[] => {
+    const done = written.get(s);
+    if (done) return done;
     const base = fileName(s.options.label);
     writeFileSync(
       join(sessionsDir, `${base}.transcript.jsonl`),
       `${s.transcript.map((e) => JSON.stringify(e)).join('\n')}\n`,
     );
     writeFileSync(join(sessionsDir, `${base}.stderr.log`), s.stderr.toString());
-    return [`sessions/${base}.transcript.jsonl`, `sessions/${base}.stderr.log`];
+    const files = [`sessions/${base}.transcript.jsonl`, `sessions/${base}.stderr.log`];
+    written.set(s, files);
+    return files;
   };
   const exerciseFiles = exerciseSessions.flatMap(write);
   const probe = all.find((s) => s.options.label === 'probe');
   const probeFiles = probe ? write(probe) : [];
   for (const run of runs) {
     if (!run.result) continue;
-    const own = run.sessions.flatMap(write);
+    const own = [...run.sessions, ...new Set(run.borrowed)].flatMap(write);
     const shared =
       run.info.group === 'capabilities' || CHECK_IMPLS.get(run.info.id)?.derived ? exerciseFiles : [];
     const files = [

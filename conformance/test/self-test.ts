@@ -11,10 +11,11 @@ export const PYTHON_EXAMPLE = fileURLToPath(
 );
 
 /**
- * A short handshake timeout (never-answers would otherwise cost the protocol's 10 s), and room for a
- * slow start: the self-test runs two suites at once on a 2-core CI machine.
+ * A shorter handshake timeout (never-answers would otherwise cost the protocol's 10 s), and room for slow
+ * starts: the self-test runs two suites at once on a 2-core CI machine, next to whatever else runs there.
+ * (initialize-fast is proven to fail in engine.test.ts.)
  */
-export const SELF_TEST_TIMEOUTS = { handshakeMs: 3000, initializeFastMs: 2000 };
+export const SELF_TEST_TIMEOUTS = { handshakeMs: 5000, initializeFastMs: 5000 };
 
 export async function conformance(
   executable: string,

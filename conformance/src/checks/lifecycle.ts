@@ -9,6 +9,7 @@ import {
 } from '../wire/plugin-session.js';
 import { type CheckContext, type CheckImpl, fail, NotTestable, pass, type Verdict } from './types.js';
 
+const MIN_START_ALLOWANCE_MS = 5_000;
 const isEmptyObject = (v: unknown) =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0;
 const how = (exit: { code: number | null; signal: string | null }) =>
@@ -34,11 +35,12 @@ const refusesWithoutCookie: CheckImpl = {
     const s = ctx.spawn({ cookie: false });
     // A plugin that reads stdin despite the missing cookie would answer this.
     s.sendRaw(s.requestLine(Methods.initialize, s.initializeParams()).line);
-    // Starting up may take as long as a handshake may; a correct plugin exits long before.
-    const exit = await s.waitExit(ctx.timeouts.handshakeMs);
+    // Starting up may take as long as a handshake may (and longer on a busy machine); a correct plugin exits
+    // long before, so only a plugin that does not exit costs the full wait.
+    const allowance = Math.max(ctx.timeouts.handshakeMs, MIN_START_ALLOWANCE_MS);
+    const exit = await s.waitExit(allowance);
     const problems: string[] = [];
-    if (!exit)
-      problems.push(`still running ${ctx.timeouts.handshakeMs} ms after it was started without the cookie`);
+    if (!exit) problems.push(`still running ${allowance} ms after it was started without the cookie`);
     else if (exit.code !== 1) problems.push(`exited with ${how(exit)}, expected status 1`);
     const lines = s.stderr
       .toString()

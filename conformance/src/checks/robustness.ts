@@ -30,7 +30,9 @@ const cancelHonoured: CheckImpl = {
       .catch(() => undefined);
     if (!pong)
       return fail(
-        `did not answer ping within the ${ctx.timeouts.cancelGraceMs} ms grace after a cancel (a host kills it)`,
+        s.exitNote()
+          ? `did not answer the ping after a cancel${s.exitNote()}`
+          : `did not answer ping within the ${ctx.timeouts.cancelGraceMs} ms grace after a cancel (a host kills it)`,
       );
     await s.quiet(ctx.timeouts.quietMs);
     const key = JSON.stringify(run.id);
@@ -68,7 +70,7 @@ const deadlineRespected: CheckImpl = {
         .catch(() => undefined);
       if (!pong)
         return fail(
-          `neither answered by its deadline nor answered ping ${ctx.timeouts.cancelGraceMs} ms later: it is stuck`,
+          `neither answered by its deadline nor answered ping ${ctx.timeouts.cancelGraceMs} ms later${s.exitNote() || ': it is stuck'}`,
         );
       answer = await s.response(run.id, ctx.timeouts.quietMs, 'plugin/run').catch(() => undefined);
       at = Date.now();

@@ -44,12 +44,13 @@ const crlf: CheckImpl = {
   id: 'transport.crlf',
   needsHandshake: true,
   async run(ctx) {
-    const s = await ctx.open();
-    for (let i = 0; i < 2; i++) {
-      const r = await s.request(Methods.ping, {}, { lineEnding: '\r\n' });
-      if (!isResult(r)) return fail(`ping sent with CRLF was answered with ${describe(r)}`);
-    }
-    return pass('answered pings sent with CRLF line endings');
+    return ctx.withWireSession(async (s) => {
+      for (let i = 0; i < 2; i++) {
+        const r = await s.request(Methods.ping, {}, { lineEnding: '\r\n' });
+        if (!isResult(r)) return fail(`ping sent with CRLF was answered with ${describe(r)}`);
+      }
+      return pass('answered pings sent with CRLF line endings');
+    });
   },
 };
 
@@ -110,17 +111,18 @@ const parseError: CheckImpl = {
   id: 'transport.parse-error',
   needsHandshake: true,
   async run(ctx) {
-    const s = await ctx.open();
-    const since = s.received.length;
-    s.sendRaw('{"jsonrpc": "2.0", "id": "h:broken", "method": "ping"\n');
-    const answer = await s.waitFor((m) => isResponse(m) && m.id === null, ctx.timeouts.requestMs, since);
-    const after = await s.request(Methods.ping, {});
-    if (!answer) return fail('sent no error response with id null for a line that is not JSON');
-    const code = (answer.error as JsonObject | undefined)?.code;
-    if (code !== ErrorCodes.ParseError)
-      return fail(`answered a line that is not JSON with ${JSON.stringify(answer)}, expected -32700`);
-    if (!isResult(after)) return fail(`after the broken line, ping was answered with ${describe(after)}`);
-    return pass('answered -32700 with id null and went on with the next line');
+    return ctx.withWireSession(async (s) => {
+      const since = s.received.length;
+      s.sendRaw('{"jsonrpc": "2.0", "id": "h:broken", "method": "ping"\n');
+      const answer = await s.waitFor((m) => isResponse(m) && m.id === null, ctx.timeouts.requestMs, since);
+      const after = await s.request(Methods.ping, {});
+      if (!answer) return fail('sent no error response with id null for a line that is not JSON');
+      const code = (answer.error as JsonObject | undefined)?.code;
+      if (code !== ErrorCodes.ParseError)
+        return fail(`answered a line that is not JSON with ${JSON.stringify(answer)}, expected -32700`);
+      if (!isResult(after)) return fail(`after the broken line, ping was answered with ${describe(after)}`);
+      return pass('answered -32700 with id null and went on with the next line');
+    });
   },
 };
 
@@ -128,20 +130,21 @@ const batchRefused: CheckImpl = {
   id: 'transport.batch-refused',
   needsHandshake: true,
   async run(ctx) {
-    const s = await ctx.open();
-    const since = s.received.length;
-    // Registered, so that a plugin that does answer it is blamed here, not in schema.messages-valid.
-    s.sentRequests.set(JSON.stringify('h:batched'), Methods.ping);
-    s.sendRaw('[{"jsonrpc":"2.0","id":"h:batched","method":"ping","params":{}}]\n');
-    const answer = await s.waitFor((m) => isResponse(m) && m.id === null, ctx.timeouts.requestMs, since);
-    await s.request(Methods.ping, {});
-    if (s.received.some((m) => m.id === 'h:batched'))
-      return fail('answered a request inside a batch: batches must be refused whole');
-    if (!answer) return fail('sent no error response with id null for a batch');
-    const code = (answer.error as JsonObject | undefined)?.code;
-    return code === ErrorCodes.InvalidRequest
-      ? pass('refused the batch with -32600 and id null')
-      : fail(`answered a batch with ${JSON.stringify(answer)}, expected -32600`);
+    return ctx.withWireSession(async (s) => {
+      const since = s.received.length;
+      // Registered, so that a plugin that does answer it is blamed here, not in schema.messages-valid.
+      s.sentRequests.set(JSON.stringify('h:batched'), Methods.ping);
+      s.sendRaw('[{"jsonrpc":"2.0","id":"h:batched","method":"ping","params":{}}]\n');
+      const answer = await s.waitFor((m) => isResponse(m) && m.id === null, ctx.timeouts.requestMs, since);
+      await s.request(Methods.ping, {});
+      if (s.received.some((m) => m.id === 'h:batched'))
+        return fail('answered a request inside a batch: batches must be refused whole');
+      if (!answer) return fail('sent no error response with id null for a batch');
+      const code = (answer.error as JsonObject | undefined)?.code;
+      return code === ErrorCodes.InvalidRequest
+        ? pass('refused the batch with -32600 and id null')
+        : fail(`answered a batch with ${JSON.stringify(answer)}, expected -32600`);
+    });
   },
 };
 
@@ -149,19 +152,20 @@ const unknownMethod: CheckImpl = {
   id: 'transport.unknown-method',
   needsHandshake: true,
   async run(ctx) {
-    const s = await ctx.open();
-    const r = await s.request('conformance/unknown-method', {});
-    if (errorCode(r) !== ErrorCodes.MethodNotFound)
-      return fail(`answered an unknown method with ${describe(r)}, expected -32601`);
-    const since = s.received.length;
-    s.notify('conformance/unknown-notification', { x: 1 });
-    const ping = s.requestLine(Methods.ping, {});
-    s.sendRaw(ping.line);
-    await s.response(ping.id, ctx.timeouts.requestMs, 'ping');
-    const extra = s.received.slice(since).filter((m) => isResponse(m) && m.id !== ping.id);
-    return extra.length
-      ? fail(`answered an unknown notification: ${JSON.stringify(extra[0])}`)
-      : pass('answered -32601 to an unknown method and ignored an unknown notification');
+    return ctx.withWireSession(async (s) => {
+      const r = await s.request('conformance/unknown-method', {});
+      if (errorCode(r) !== ErrorCodes.MethodNotFound)
+        return fail(`answered an unknown method with ${describe(r)}, expected -32601`);
+      const since = s.received.length;
+      s.notify('conformance/unknown-notification', { x: 1 });
+      const ping = s.requestLine(Methods.ping, {});
+      s.sendRaw(ping.line);
+      await s.response(ping.id, ctx.timeouts.requestMs, 'ping');
+      const extra = s.received.slice(since).filter((m) => isResponse(m) && m.id !== ping.id);
+      return extra.length
+        ? fail(`answered an unknown notification: ${JSON.stringify(extra[0])}`)
+        : pass('answered -32601 to an unknown method and ignored an unknown notification');
+    });
   },
 };
 
@@ -171,21 +175,23 @@ const invalidParams: CheckImpl = {
   id: 'transport.invalid-params',
   needsHandshake: true,
   async run(ctx) {
-    const s = await ctx.open();
-    const request = baseRequest(ctx.timeouts.requestMs);
-    delete request.spec;
-    const r = await s.request(Methods.run, request);
-    if (errorCode(r) !== ErrorCodes.InvalidParams)
-      return fail(`a plugin/run without spec was answered with ${describe(r)}, expected -32602`);
-    const issues = (r.error?.data as JsonObject | undefined)?.issues;
-    if (!Array.isArray(issues) || issues.length === 0)
-      return fail(`-32602 without data.issues[]: data was ${JSON.stringify(r.error?.data)}`);
-    const bad = issues.filter(
-      (i) => !i || typeof i.path !== 'string' || !JSON_POINTER.test(i.path) || typeof i.message !== 'string',
-    );
-    return bad.length
-      ? fail(`issues must be {path: JSON Pointer, message}: ${JSON.stringify(bad.slice(0, 3))}`)
-      : pass(`answered -32602 with issues at ${issues.map((i) => i.path || '/').join(', ')}`);
+    return ctx.withWireSession(async (s) => {
+      const request = baseRequest(ctx.timeouts.requestMs);
+      delete request.spec;
+      const r = await s.request(Methods.run, request);
+      if (errorCode(r) !== ErrorCodes.InvalidParams)
+        return fail(`a plugin/run without spec was answered with ${describe(r)}, expected -32602`);
+      const issues = (r.error?.data as JsonObject | undefined)?.issues;
+      if (!Array.isArray(issues) || issues.length === 0)
+        return fail(`-32602 without data.issues[]: data was ${JSON.stringify(r.error?.data)}`);
+      const bad = issues.filter(
+        (i) =>
+          !i || typeof i.path !== 'string' || !JSON_POINTER.test(i.path) || typeof i.message !== 'string',
+      );
+      return bad.length
+        ? fail(`issues must be {path: JSON Pointer, message}: ${JSON.stringify(bad.slice(0, 3))}`)
+        : pass(`answered -32602 with issues at ${issues.map((i) => i.path || '/').join(', ')}`);
+    });
   },
 };
 
@@ -193,25 +199,26 @@ const requestIds: CheckImpl = {
   id: 'transport.request-ids',
   needsHandshake: true,
   async run(ctx) {
-    const s = await ctx.open();
-    const problems: string[] = [];
-    for (const id of [0, '']) {
-      const line = s.requestLine(Methods.ping, {}, id);
-      const since = s.received.length;
-      s.sendRaw(line.line);
-      const r = await s
-        .response(id, ctx.timeouts.requestMs, `ping with id ${JSON.stringify(id)}`)
-        .catch(() => undefined);
-      if (!r) {
-        const other = s.received.slice(since).find(isResponse);
-        problems.push(
-          `no answer with id ${JSON.stringify(id)}${other ? `; got ${JSON.stringify(other).slice(0, 160)}` : ''}`,
-        );
-      } else if (!isResult(r)) problems.push(`ping with id ${JSON.stringify(id)}: ${describe(r)}`);
-    }
-    return problems.length
-      ? fail(problems.join('; '))
-      : pass('answered requests with ids 0 and "" by those ids');
+    return ctx.withWireSession(async (s) => {
+      const problems: string[] = [];
+      for (const id of [0, '']) {
+        const line = s.requestLine(Methods.ping, {}, id);
+        const since = s.received.length;
+        s.sendRaw(line.line);
+        const r = await s
+          .response(id, ctx.timeouts.requestMs, `ping with id ${JSON.stringify(id)}`)
+          .catch(() => undefined);
+        if (!r) {
+          const other = s.received.slice(since).find(isResponse);
+          problems.push(
+            `no answer with id ${JSON.stringify(id)}${other ? `; got ${JSON.stringify(other).slice(0, 160)}` : ''}`,
+          );
+        } else if (!isResult(r)) problems.push(`ping with id ${JSON.stringify(id)}: ${describe(r)}`);
+      }
+      return problems.length
+        ? fail(problems.join('; '))
+        : pass('answered requests with ids 0 and "" by those ids');
+    });
   },
 };
 

@@ -71,6 +71,11 @@ export interface CheckContext {
   open(options?: Partial<SessionOptions>): Promise<PluginSession>;
   /** The shared full-lifecycle session with every applicable golden vector (run once per conformance run). */
   exercise(): Promise<Exercise>;
+  /**
+   * Run `fn` with the one handshaken process the wire checks share, one check at a time. For checks that
+   * only send pings, unknown methods, broken lines and refused requests: nothing that makes plugin code run.
+   */
+  withWireSession<T>(fn: (s: PluginSession) => Promise<T>): Promise<T>;
   /** Every session of the run so far (derived checks look at all of them). */
   allSessions(): PluginSession[];
 }
