@@ -25,7 +25,7 @@ function configOf(yaml: string): FederationConfig {
   const groups = parsed.resources.filter(
     (r) => r.resource.kind === 'EventGroup',
   ) as FederationConfig['groups'];
-  return { files: ['test.yaml'], groups, peers: [], subscriptions: [], plugins: [] };
+  return { files: ['test.yaml'], groups, peers: [], subscriptions: [], plugins: [], policies: [] };
 }
 
 function setup(yaml = group('lab', 'cloud-1', ['10.88.60.0/24'])) {

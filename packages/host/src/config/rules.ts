@@ -4,22 +4,31 @@
  */
 import { parseDuration } from '@routerd/plugin-sdk';
 import { type ConfigIssue, issueIn, type Located, resourceId } from './issues.js';
-import type { AnyResource, EventGroup, EventPeer, EventSubscription, Plugin } from './schemas.js';
+import type {
+  AnyResource,
+  DynamicOverridePolicy,
+  EventGroup,
+  EventPeer,
+  EventSubscription,
+  Plugin,
+} from './schemas.js';
 
 export interface ResourceSet {
   groups: Located<EventGroup>[];
   peers: Located<EventPeer>[];
   subscriptions: Located<EventSubscription>[];
   plugins: Located<Plugin>[];
+  policies: Located<DynamicOverridePolicy>[];
 }
 
 export function groupByKind(resources: Located<AnyResource>[]): ResourceSet {
-  const set: ResourceSet = { groups: [], peers: [], subscriptions: [], plugins: [] };
+  const set: ResourceSet = { groups: [], peers: [], subscriptions: [], plugins: [], policies: [] };
   for (const r of resources) {
     const k = r.resource.kind;
     if (k === 'EventGroup') set.groups.push(r as Located<EventGroup>);
     else if (k === 'EventPeer') set.peers.push(r as Located<EventPeer>);
     else if (k === 'EventSubscription') set.subscriptions.push(r as Located<EventSubscription>);
+    else if (k === 'DynamicOverridePolicy') set.policies.push(r as Located<DynamicOverridePolicy>);
     else set.plugins.push(r as Located<Plugin>);
   }
   return set;
@@ -111,6 +120,23 @@ export function checkRules(
 
   for (const s of set.subscriptions) {
     groupRef(s);
+    const { retry, teardown } = s.resource.spec;
+    positive(s, '/spec/retry/baseDelay', retry.baseDelay);
+    if (parseDuration(retry.baseDelay) > parseDuration(retry.maxDelay)) {
+      add(
+        s,
+        '/spec/retry/maxDelay',
+        `must be at least retry.baseDelay (${retry.baseDelay}) (was "${retry.maxDelay}")`,
+      );
+    }
+    positive(s, '/spec/teardown/observationTTL', teardown.observationTTL);
+    if (parseDuration(teardown.grace) < 3 * parseDuration(teardown.observationTTL)) {
+      add(
+        s,
+        '/spec/teardown/grace',
+        `must be at least 3 × teardown.observationTTL (${teardown.observationTTL}), so a client that misses a refresh or two is not torn down (was "${teardown.grace}")`,
+      );
+    }
     const pluginRef = s.resource.spec.trigger.pluginRef;
     if (!plugins.has(pluginRef) && !rejected.has(`Plugin/${pluginRef}`)) {
       const known = [...plugins.keys()].join(', ') || 'none defined';

@@ -110,6 +110,22 @@ export const EventSubscriptionSpec = type({
     debounce: Duration.default('0s'),
     maxBatch: type('1 <= number.integer <= 10000').default(100),
   },
+  /** Failed runs are retried with capped exponential backoff until the event expires. */
+  retry: type({
+    ...strict,
+    baseDelay: Duration.default('2s'),
+    maxDelay: Duration.default('5m'),
+  }).default(() => ({})),
+  /**
+   * De-provisioning is hysteretic: a claim is released only `grace` after its last observation, and any
+   * re-observation cancels the release. `observationTTL` is the TTL observers give their observations;
+   * a grace shorter than 3× it would release a claim whose client merely missed a refresh or two.
+   */
+  teardown: type({
+    ...strict,
+    grace: Duration.default('30m'),
+    observationTTL: Duration.default('300s'),
+  }).default(() => ({})),
 });
 
 export const PluginTrigger = type({ ...strict, type: "'interval'", every: Duration });
@@ -128,6 +144,24 @@ export const PluginSpec = type({
   lifecycle: type("'longLived' | 'oneShot'").default('oneShot'),
   /** Schedules that run the plugin with `trigger {type: interval}`; rules.ts refuses `every` under 1s. */
   triggers: PluginTrigger.array().default(() => []),
+});
+
+export const API_VERSION_CONFIG = 'config.routerd.net/v1alpha1';
+
+/**
+ * Lets dynamic parts from the named sources mask (hide) the named startup resources. Without a policy
+ * that allows it, a mask directive is refused: a plugin can propose, but only the operator decides
+ * what it may override.
+ */
+export const DynamicOverridePolicySpec = type({
+  ...strict,
+  /** `EventSubscription/<name>` or `Plugin/<name>`; `*` after the slash matches every name. */
+  sources: type(/^(EventSubscription|Plugin)\/([a-z0-9][a-z0-9.-]*|\*)$/)
+    .array()
+    .atLeastLength(1),
+  targets: type({ ...strict, kind: /^[A-Z][A-Za-z0-9]*$/, 'name?': ResourceName })
+    .array()
+    .atLeastLength(1),
 });
 
 /** The envelope every resource shares: `{apiVersion, kind, metadata, spec}`. */
@@ -160,15 +194,23 @@ export const Plugin = type({
 });
 export type Plugin = typeof Plugin.infer;
 
+export const DynamicOverridePolicy = type({
+  ...envelope(API_VERSION_CONFIG, 'DynamicOverridePolicy'),
+  metadata: Metadata,
+  spec: DynamicOverridePolicySpec,
+});
+export type DynamicOverridePolicy = typeof DynamicOverridePolicy.infer;
+
 /** Kind → (apiVersion, schema). Adding a kind (DynamicOverridePolicy, …) is one line here. */
 export const resourceKinds = {
   EventGroup: { apiVersion: API_VERSION_FEDERATION, schema: EventGroup },
   EventPeer: { apiVersion: API_VERSION_FEDERATION, schema: EventPeer },
   EventSubscription: { apiVersion: API_VERSION_FEDERATION, schema: EventSubscription },
   Plugin: { apiVersion: API_VERSION_PLUGIN, schema: Plugin },
+  DynamicOverridePolicy: { apiVersion: API_VERSION_CONFIG, schema: DynamicOverridePolicy },
 } as const;
 export type ResourceKind = keyof typeof resourceKinds;
-export type AnyResource = EventGroup | EventPeer | EventSubscription | Plugin;
+export type AnyResource = EventGroup | EventPeer | EventSubscription | Plugin | DynamicOverridePolicy;
 
 /** Just enough of a document to say which resource it is before validating it in full. */
 export const ResourceHeader = type({

@@ -1,11 +1,19 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { deliveryMigrations } from './deliveries.js';
+import { dynamicMigrations } from './dynamic-parts.js';
 import { eventMigrations } from './events.js';
 import { type Migration, runMigrations } from './migrations.js';
 import { pluginRunMigrations } from './plugin-runs.js';
+import { subscriptionRunMigrations } from './subscription-runs.js';
 
 /** Every table family's migrations. Later families (deliveries, subscription runs, …) are added here. */
-export const allMigrations: readonly Migration[] = [...eventMigrations, ...deliveryMigrations, ...pluginRunMigrations];
+export const allMigrations: readonly Migration[] = [
+  ...eventMigrations,
+  ...deliveryMigrations,
+  ...subscriptionRunMigrations,
+  ...dynamicMigrations,
+  ...pluginRunMigrations,
+];
 
 /**
  * Open (or create) the state database. WAL lets readers (list, get) run beside the single writer;

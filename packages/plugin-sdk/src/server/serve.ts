@@ -211,7 +211,8 @@ function finishResult(
   };
   const violation = capabilityViolations(result.status, granted)[0];
   if (violation) throw capabilityNotGranted(violation.capability, `status.${violation.field}`);
-  const checked = checkPluginResult(result);
+  // Check what the host will receive: JSON drops `undefined` fields, so `undo: cond ? x : undefined` is fine.
+  const checked = checkPluginResult(JSON.parse(JSON.stringify(result)));
   if (!checked.ok) {
     throw new ProtocolError(
       ErrorCodes.InternalError,

@@ -1,0 +1,288 @@
+/**
+ * Dynamic config: the parts plugins proposed (DynamicConfigPart), the per-address claim ledger that
+ * enforces single-writer and hysteretic release, and the set of action plans already announced.
+ */
+import type { ActionPlan } from '@routerd/plugin-sdk';
+import type { Database, Statement } from 'better-sqlite3';
+import type { Migration } from './migrations.js';
+
+export const dynamicMigrations: Migration[] = [
+  {
+    version: 40,
+    name: 'dynamic_parts',
+    up: `
+      CREATE TABLE dynamic_parts (
+        name TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        expires_at_ms INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('active', 'released')),
+        body TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+      );
+      CREATE INDEX dynamic_parts_source ON dynamic_parts (source);
+      CREATE TABLE address_claims (
+        domain TEXT NOT NULL,
+        address TEXT NOT NULL,
+        owner_node TEXT NOT NULL,
+        subscription TEXT NOT NULL,
+        part TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('active', 'releasing', 'released')),
+        last_observed_ms INTEGER NOT NULL,
+        release_at_ms INTEGER NOT NULL,
+        teardown TEXT,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (domain, address)
+      );
+      CREATE INDEX address_claims_release ON address_claims (state, release_at_ms);
+      CREATE TABLE announced_plans (
+        idempotency_key TEXT PRIMARY KEY,
+        part TEXT NOT NULL,
+        announced_ms INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+export type PartState = 'active' | 'released';
+export interface StoredPart {
+  name: string;
+  source: string;
+  generation: number;
+  digest: string;
+  expiresAtMs: number | null;
+  state: PartState;
+  body: DynamicConfigPart;
+}
+
+export interface DynamicConfigPart {
+  apiVersion: 'config.routerd.net/v1alpha1';
+  kind: 'DynamicConfigPart';
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: {
+    source: string;
+    generation: number;
+    observedAt: string;
+    expiresAt: string | null;
+    digest: string;
+    resources: Record<string, unknown>[];
+    directives: Record<string, unknown>[];
+    actionPlans: ActionPlan[];
+  };
+}
+
+export type ClaimState = 'active' | 'releasing' | 'released';
+export interface ClaimRow {
+  domain: string;
+  address: string;
+  ownerNode: string;
+  subscription: string;
+  part: string;
+  state: ClaimState;
+  lastObservedMs: number;
+  releaseAtMs: number;
+  teardown: ActionPlan[] | null;
+}
+
+interface ClaimDbRow {
+  domain: string;
+  address: string;
+  owner_node: string;
+  subscription: string;
+  part: string;
+  state: ClaimState;
+  last_observed_ms: number;
+  release_at_ms: number;
+  teardown: string | null;
+}
+
+const toClaim = (r: ClaimDbRow): ClaimRow => ({
+  domain: r.domain,
+  address: r.address,
+  ownerNode: r.owner_node,
+  subscription: r.subscription,
+  part: r.part,
+  state: r.state,
+  lastObservedMs: r.last_observed_ms,
+  releaseAtMs: r.release_at_ms,
+  teardown: r.teardown ? (JSON.parse(r.teardown) as ActionPlan[]) : null,
+});
+
+export class DynamicStore {
+  private readonly statements = new Map<string, Statement>();
+  constructor(readonly db: Database) {}
+
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
+  // --- parts ------------------------------------------------------------------------------------
+
+  part(name: string): StoredPart | undefined {
+    const r = this.stmt('SELECT * FROM dynamic_parts WHERE name = ?').get(name) as
+      | {
+          name: string;
+          source: string;
+          generation: number;
+          digest: string;
+          expires_at_ms: number | null;
+          state: PartState;
+          body: string;
+        }
+      | undefined;
+    return (
+      r && {
+        name: r.name,
+        source: r.source,
+        generation: r.generation,
+        digest: r.digest,
+        expiresAtMs: r.expires_at_ms,
+        state: r.state,
+        body: JSON.parse(r.body),
+      }
+    );
+  }
+
+  upsertPart(part: DynamicConfigPart, expiresAtMs: number | null, now: number): void {
+    this.stmt(`INSERT INTO dynamic_parts (name, source, generation, digest, expires_at_ms, state, body, updated_ms)
+      VALUES (@name, @source, @generation, @digest, @expires, 'active', @body, @now)
+      ON CONFLICT (name) DO UPDATE SET source = @source, generation = @generation, digest = @digest, expires_at_ms = @expires,
+        state = 'active', body = @body, updated_ms = @now`).run({
+      name: part.metadata.name,
+      source: part.spec.source,
+      generation: part.spec.generation,
+      digest: part.spec.digest,
+      expires: expiresAtMs,
+      body: JSON.stringify(part),
+      now,
+    });
+  }
+
+  setPartExpiry(name: string, expiresAtMs: number, now: number): void {
+    const p = this.part(name);
+    if (!p) return;
+    p.body.spec.expiresAt = new Date(expiresAtMs).toISOString();
+    this.stmt('UPDATE dynamic_parts SET expires_at_ms = ?, body = ?, updated_ms = ? WHERE name = ?').run(
+      expiresAtMs,
+      JSON.stringify(p.body),
+      now,
+      name,
+    );
+  }
+
+  releasePart(name: string, now: number): void {
+    this.stmt(`UPDATE dynamic_parts SET state = 'released', updated_ms = ? WHERE name = ?`).run(now, name);
+  }
+
+  /** Parts in force: active and not expired. */
+  activeParts(now: number): StoredPart[] {
+    return (
+      this.stmt(
+        `SELECT * FROM dynamic_parts WHERE state = 'active' AND (expires_at_ms IS NULL OR expires_at_ms > ?) ORDER BY name`,
+      ).all(now) as {
+        name: string;
+        source: string;
+        generation: number;
+        digest: string;
+        expires_at_ms: number | null;
+        state: PartState;
+        body: string;
+      }[]
+    ).map((r) => ({
+      name: r.name,
+      source: r.source,
+      generation: r.generation,
+      digest: r.digest,
+      expiresAtMs: r.expires_at_ms,
+      state: r.state,
+      body: JSON.parse(r.body),
+    }));
+  }
+
+  allParts(): StoredPart[] {
+    return (this.stmt('SELECT name FROM dynamic_parts ORDER BY name').all() as { name: string }[]).map(
+      (r) => this.part(r.name)!,
+    );
+  }
+
+  /** Retention: released or expired parts older than the bound. */
+  prune(olderThanMs: number, now: number): number {
+    return this.stmt(
+      `DELETE FROM dynamic_parts WHERE updated_ms <= ? AND (state = 'released' OR (expires_at_ms IS NOT NULL AND expires_at_ms <= ?))`,
+    ).run(olderThanMs, now).changes;
+  }
+
+  // --- claims -----------------------------------------------------------------------------------
+
+  claim(domain: string, address: string): ClaimRow | undefined {
+    const r = this.stmt('SELECT * FROM address_claims WHERE domain = ? AND address = ?').get(
+      domain,
+      address,
+    ) as ClaimDbRow | undefined;
+    return r && toClaim(r);
+  }
+
+  saveClaim(c: ClaimRow, now: number): void {
+    this.stmt(`INSERT INTO address_claims (domain, address, owner_node, subscription, part, state, last_observed_ms, release_at_ms, teardown, updated_ms)
+      VALUES (@domain, @address, @owner, @sub, @part, @state, @last, @release, @teardown, @now)
+      ON CONFLICT (domain, address) DO UPDATE SET owner_node = @owner, subscription = @sub, part = @part, state = @state,
+        last_observed_ms = @last, release_at_ms = @release, teardown = @teardown, updated_ms = @now`).run({
+      domain: c.domain,
+      address: c.address,
+      owner: c.ownerNode,
+      sub: c.subscription,
+      part: c.part,
+      state: c.state,
+      last: c.lastObservedMs,
+      release: c.releaseAtMs,
+      teardown: c.teardown ? JSON.stringify(c.teardown) : null,
+      now,
+    });
+  }
+
+  /** Claims not yet released, i.e. addresses this node currently captures (or is about to release). */
+  heldClaims(): ClaimRow[] {
+    return (
+      this.stmt(
+        `SELECT * FROM address_claims WHERE state != 'released' ORDER BY address`,
+      ).all() as ClaimDbRow[]
+    ).map(toClaim);
+  }
+
+  dueReleases(now: number): ClaimRow[] {
+    return (
+      this.stmt(`SELECT * FROM address_claims WHERE state != 'released' AND release_at_ms <= ?`).all(
+        now,
+      ) as ClaimDbRow[]
+    ).map(toClaim);
+  }
+
+  nextReleaseMs(): number | undefined {
+    return (
+      (
+        this.stmt(`SELECT MIN(release_at_ms) AS t FROM address_claims WHERE state != 'released'`).get() as {
+          t: number | null;
+        }
+      ).t ?? undefined
+    );
+  }
+
+  // --- announced plans --------------------------------------------------------------------------
+
+  /** True the first time a plan's idempotency key is seen (so it is announced once, however often it is proposed). */
+  announce(key: string, part: string, now: number): boolean {
+    return (
+      this.stmt(
+        'INSERT INTO announced_plans (idempotency_key, part, announced_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      ).run(key, part, now).changes === 1
+    );
+  }
+
+  /** Forget announcements tied to a released part, so the same plan is announced again if the address returns. */
+  forgetAnnouncements(part: string): void {
+    this.stmt('DELETE FROM announced_plans WHERE part = ?').run(part);
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The subscription run ledger: one row per (subscription, event). A row is written when a committed
+ * event matches; `succeeded` rows are never handed to the subscription again, across restarts.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { Migration } from './migrations.js';
+
+export const subscriptionRunMigrations: Migration[] = [
+  {
+    version: 30,
+    name: 'subscription_runs',
+    up: `
+      CREATE TABLE subscription_runs (
+        subscription TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'expired')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL,
+        last_error TEXT,
+        last_run_id TEXT,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (subscription, event_id)
+      );
+      CREATE INDEX subscription_runs_due ON subscription_runs (subscription, status, next_attempt_ms);
+    `,
+  },
+];
+
+export const SubscriptionRunStatuses = ['pending', 'running', 'succeeded', 'failed', 'expired'] as const;
+export type SubscriptionRunStatus = (typeof SubscriptionRunStatuses)[number];
+
+export interface SubscriptionRunRow {
+  subscription: string;
+  eventId: string;
+  status: SubscriptionRunStatus;
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+  lastRunId: string | null;
+  updatedAt: string;
+}
+
+interface Row {
+  subscription: string;
+  event_id: string;
+  status: SubscriptionRunStatus;
+  attempts: number;
+  next_attempt_ms: number;
+  last_error: string | null;
+  last_run_id: string | null;
+  updated_ms: number;
+}
+
+export class SubscriptionRunStore {
+  private readonly statements = new Map<string, Statement>();
+  constructor(private readonly db: Database) {}
+
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
+  /** Record a match; false when the pair is already known (pending, running, or handled before). */
+  admit(subscription: string, eventId: string, now: number): boolean {
+    return (
+      this.stmt(`
+        INSERT INTO subscription_runs (subscription, event_id, status, next_attempt_ms, created_ms, updated_ms)
+        VALUES (?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING`).run(subscription, eventId, now, now, now)
+        .changes === 1
+    );
+  }
+
+  status(subscription: string, eventId: string): SubscriptionRunStatus | undefined {
+    return (
+      this.stmt('SELECT status FROM subscription_runs WHERE subscription = ? AND event_id = ?').get(
+        subscription,
+        eventId,
+      ) as { status: SubscriptionRunStatus } | undefined
+    )?.status;
+  }
+
+  markRunning(subscription: string, ids: readonly string[], runId: string, now: number): void {
+    const s =
+      this.stmt(`UPDATE subscription_runs SET status = 'running', attempts = attempts + 1, last_run_id = ?, updated_ms = ?
+      WHERE subscription = ? AND event_id = ?`);
+    this.db.transaction(() => {
+      for (const id of ids) s.run(runId, now, subscription, id);
+    })();
+  }
+
+  markSucceeded(subscription: string, ids: readonly string[], now: number): void {
+    const s = this.stmt(`UPDATE subscription_runs SET status = 'succeeded', last_error = NULL, updated_ms = ?
+      WHERE subscription = ? AND event_id = ?`);
+    this.db.transaction(() => {
+      for (const id of ids) s.run(now, subscription, id);
+    })();
+  }
+
+  markFailed(
+    subscription: string,
+    ids: readonly string[],
+    error: string,
+    nextAttemptMs: number,
+    now: number,
+  ): void {
+    const s =
+      this.stmt(`UPDATE subscription_runs SET status = 'failed', last_error = ?, next_attempt_ms = ?, updated_ms = ?
+      WHERE subscription = ? AND event_id = ?`);
+    this.db.transaction(() => {
+      for (const id of ids) s.run(error, nextAttemptMs, now, subscription, id);
+    })();
+  }
+
+  markExpired(subscription: string, ids: readonly string[], now: number): void {
+    const s =
+      this.stmt(`UPDATE subscription_runs SET status = 'expired', last_error = 'the event expired before it was handled', updated_ms = ?
+      WHERE subscription = ? AND event_id = ? AND status != 'succeeded'`);
+    this.db.transaction(() => {
+      for (const id of ids) s.run(now, subscription, id);
+    })();
+  }
+
+  /** Rows to (re)run now: pending ones, crashed `running` ones (after a restart), and failed ones whose time came. */
+  due(subscription: string, now: number, includeRunning: boolean): { eventId: string; attempts: number }[] {
+    return (
+      this.stmt(`SELECT event_id, attempts FROM subscription_runs WHERE subscription = ?
+        AND ((status = 'pending') OR (status = 'failed' AND next_attempt_ms <= ?) OR (? AND status = 'running'))
+        ORDER BY created_ms`).all(subscription, now, includeRunning ? 1 : 0) as {
+        event_id: string;
+        attempts: number;
+      }[]
+    ).map((r) => ({ eventId: r.event_id, attempts: r.attempts }));
+  }
+
+  /** The most attempts any of these rows has had (the batch backs off by its most-tried member). */
+  maxAttempts(subscription: string, ids: readonly string[]): number {
+    let max = 0;
+    const s = this.stmt('SELECT attempts FROM subscription_runs WHERE subscription = ? AND event_id = ?');
+    for (const id of ids)
+      max = Math.max(max, (s.get(subscription, id) as { attempts: number } | undefined)?.attempts ?? 0);
+    return Math.max(1, max);
+  }
+
+  /** The next retry strictly after `now` (rows already due are queued by the caller, not waited for). */
+  nextRetryMs(subscription: string, now: number): number | undefined {
+    return (
+      (
+        this.stmt(
+          `SELECT MIN(next_attempt_ms) AS t FROM subscription_runs WHERE subscription = ? AND status = 'failed' AND next_attempt_ms > ?`,
+        ).get(subscription, now) as {
+          t: number | null;
+        }
+      ).t ?? undefined
+    );
+  }
+
+  /** `routerctl federation subscription retry`: failed (or expired-by-error) rows back to pending now. */
+  retry(subscription: string, now: number, eventId?: string): string[] {
+    const rows = this.stmt(
+      `SELECT event_id FROM subscription_runs WHERE subscription = ? AND status = 'failed' AND (? IS NULL OR event_id = ?)`,
+    ).all(subscription, eventId ?? null, eventId ?? null) as { event_id: string }[];
+    const s = this.stmt(
+      `UPDATE subscription_runs SET status = 'pending', next_attempt_ms = ?, updated_ms = ? WHERE subscription = ? AND event_id = ?`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows) s.run(now, now, subscription, r.event_id);
+    })();
+    return rows.map((r) => r.event_id);
+  }
+
+  list(filter: {
+    subscription?: string;
+    status?: SubscriptionRunStatus;
+    limit?: number;
+  }): SubscriptionRunRow[] {
+    return (
+      this.stmt(`SELECT * FROM subscription_runs WHERE (@sub IS NULL OR subscription = @sub) AND (@status IS NULL OR status = @status)
+        ORDER BY updated_ms DESC LIMIT @limit`).all({
+        sub: filter.subscription ?? null,
+        status: filter.status ?? null,
+        limit: filter.limit ?? 100,
+      }) as Row[]
+    ).map((r) => ({
+      subscription: r.subscription,
+      eventId: r.event_id,
+      status: r.status,
+      attempts: r.attempts,
+      nextAttemptAt: r.status === 'failed' ? new Date(r.next_attempt_ms).toISOString() : null,
+      lastError: r.last_error,
+      lastRunId: r.last_run_id,
+      updatedAt: new Date(r.updated_ms).toISOString(),
+    }));
+  }
+
+  /**
+   * Ledger retention: handled rows older than the bound go — but only once their event is gone too, or a
+   * TTL refresh of a still-stored event would look new and run again.
+   */
+  prune(olderThanMs: number): number {
+    return this.stmt(`DELETE FROM subscription_runs WHERE status IN ('succeeded', 'expired') AND updated_ms <= ?
+      AND event_id NOT IN (SELECT id FROM events)`).run(olderThanMs).changes;
+  }
+}

@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import { type Event, type PluginResult, parseDuration } from '@routerd/plugin-sdk';
+import type { Clock } from '../clock.js';
+import type { EventSubscription, FederationConfig } from '../config/index.js';
+import type { ApplyOutcome } from '../dynamic/service.js';
+import { nextDelayMs } from '../federation/retry-policy.js';
+import type { EventStore, InsertOutcome } from '../store/events.js';
+import type { SubscriptionRunStore } from '../store/subscription-runs.js';
+import { Batcher, type Timers } from './batcher.js';
+import { matchesSubscription } from './match.js';
+
+/** What the engine needs from the plugin host: run a plugin once with these events. */
+export interface PluginRunner {
+  run(
+    pluginName: string,
+    input: { trigger: { type: 'event'; subscription: string }; events: Event[] },
+  ): Promise<{
+    runId: string;
+    outcome: 'succeeded' | 'failed' | 'refused';
+    result?: PluginResult;
+    error?: { code: string; message: string };
+  }>;
+}
+
+export interface SubscriptionEngineOptions {
+  events: EventStore;
+  runs: SubscriptionRunStore;
+  plugins: PluginRunner;
+  apply: (sub: EventSubscription, events: Event[], result: PluginResult) => ApplyOutcome;
+  clock: Clock;
+  timers: Timers;
+  log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+interface Active {
+  sub: EventSubscription;
+  batcher: Batcher<string>;
+  /** One run at a time per subscription: batches that fire meanwhile wait their turn, in order. */
+  chain: Promise<void>;
+  retryTimer?: unknown;
+}
+
+/**
+ * Event-driven subscriptions: a committed event (received or local) is matched at once; matches go to
+ * the subscription's batcher (batchWindow, debounce, maxBatch on real timers); a batch becomes one
+ * plugin run; every (subscription, event) has a ledger row, so a handled event is never handed over
+ * again and a failed one is retried with backoff until it expires.
+ */
+export class SubscriptionEngine {
+  private active = new Map<string, Active>();
+  private unhook?: () => void;
+  private stopped = false;
+
+  constructor(private readonly o: SubscriptionEngineOptions) {}
+
+  /** Start, or follow a new config. Pending, interrupted and due-for-retry rows are queued again. */
+  apply(config: FederationConfig): void {
+    this.stopped = false;
+    this.unhook ??= this.o.events.onCommitted((c) => this.onCommitted(c));
+    for (const a of this.active.values()) this.stopOne(a);
+    this.active.clear();
+    for (const { resource: sub } of config.subscriptions) {
+      const a: Active = {
+        sub,
+        chain: Promise.resolve(),
+        batcher: new Batcher<string>(
+          {
+            batchWindowMs: parseDuration(sub.spec.trigger.batchWindow),
+            debounceMs: parseDuration(sub.spec.trigger.debounce),
+            maxBatch: sub.spec.trigger.maxBatch,
+          },
+          this.o.clock,
+          this.o.timers,
+          (ids) => this.fire(a, ids),
+        ),
+      };
+      this.active.set(sub.metadata.name, a);
+      // A `running` row at start means the daemon stopped mid-run: run it again (at-least-once).
+      for (const row of this.o.runs.due(sub.metadata.name, this.o.clock.now(), true))
+        a.batcher.add(row.eventId);
+      this.armRetry(a);
+    }
+  }
+
+  private onCommitted(committed: InsertOutcome[]): void {
+    if (this.stopped) return;
+    const now = this.o.clock.now();
+    for (const { event } of committed) {
+      if (event.expiresAt !== undefined && Date.parse(event.expiresAt) <= now) continue;
+      for (const a of this.active.values()) {
+        if (a.sub.spec.groupRef !== event.group || !matchesSubscription(event, a.sub.spec.match)) continue;
+        // admit() is false for a pair seen before: a duplicate or a refresh of a handled event runs nothing.
+        if (this.o.runs.admit(a.sub.metadata.name, event.id, now)) a.batcher.add(event.id);
+      }
+    }
+  }
+
+  private fire(a: Active, ids: string[]): void {
+    a.chain = a.chain
+      .then(() => this.runBatch(a, ids))
+      .catch((err: unknown) => {
+        this.o.log('warn', 'subscription run crashed', {
+          subscription: a.sub.metadata.name,
+          error: String(err),
+        });
+      });
+  }
+
+  private async runBatch(a: Active, ids: string[]): Promise<void> {
+    if (this.stopped) return;
+    const name = a.sub.metadata.name;
+    const now = this.o.clock.now();
+    const events: Event[] = [];
+    const expired: string[] = [];
+    for (const id of new Set(ids)) {
+      const status = this.o.runs.status(name, id);
+      if (status === 'succeeded' || status === 'expired') continue;
+      const found = this.o.events.lookup(id);
+      if (!found || found.expired) expired.push(id);
+      else events.push(found.event);
+    }
+    if (expired.length) this.o.runs.markExpired(name, expired, now);
+    if (events.length === 0) return;
+    const eventIds = events.map((e) => e.id);
+    const runId = randomUUID();
+    this.o.runs.markRunning(name, eventIds, runId, now);
+    const out = await this.o.plugins.run(a.sub.spec.trigger.pluginRef, {
+      trigger: { type: 'event', subscription: name },
+      events,
+    });
+    const done = this.o.clock.now();
+    if (out.outcome === 'succeeded' && out.result) {
+      const applied = this.o.apply(a.sub, events, out.result);
+      // A result refused by an invariant is still handled: running it again would give the same answer.
+      this.o.runs.markSucceeded(name, eventIds, done);
+      if (applied.rejected)
+        this.o.log('warn', 'result rejected', { subscription: name, reason: applied.rejected.reason });
+      return;
+    }
+    const attempts = this.o.runs.maxAttempts(name, eventIds);
+    const delay = nextDelayMs(
+      {
+        baseDelayMs: parseDuration(a.sub.spec.retry.baseDelay),
+        maxDelayMs: parseDuration(a.sub.spec.retry.maxDelay),
+        jitter: 0.2,
+      },
+      attempts,
+    );
+    const error = out.error ? `${out.error.code}: ${out.error.message}` : `run ${out.outcome}`;
+    this.o.runs.markFailed(name, eventIds, error, done + delay, done);
+    this.o.log('warn', 'subscription run failed: will retry', {
+      subscription: name,
+      events: eventIds.length,
+      error,
+      retryInMs: delay,
+    });
+    this.armRetry(a);
+  }
+
+  private armRetry(a: Active): void {
+    if (a.retryTimer !== undefined) this.o.timers.clear(a.retryTimer);
+    a.retryTimer = undefined;
+    const next = this.o.runs.nextRetryMs(a.sub.metadata.name, this.o.clock.now());
+    if (next === undefined || this.stopped) return;
+    a.retryTimer = this.o.timers.set(
+      () => {
+        a.retryTimer = undefined;
+        for (const row of this.o.runs.due(a.sub.metadata.name, this.o.clock.now(), false))
+          a.batcher.add(row.eventId);
+        this.armRetry(a);
+      },
+      Math.max(0, next - this.o.clock.now()),
+    );
+  }
+
+  /** `routerctl federation subscription retry`: failed rows of a subscription (or one event) run again now. */
+  retry(subscription: string, eventId?: string): string[] {
+    const a = this.active.get(subscription);
+    if (!a) throw new Error(`no EventSubscription named ${subscription}`);
+    const ids = this.o.runs.retry(subscription, this.o.clock.now(), eventId);
+    for (const id of ids) a.batcher.add(id);
+    return ids;
+  }
+
+  has(subscription: string): boolean {
+    return this.active.has(subscription);
+  }
+
+  /** Resolves when every queued run has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.active.values()].map((a) => a.chain));
+  }
+
+  private stopOne(a: Active): void {
+    a.batcher.cancel();
+    if (a.retryTimer !== undefined) this.o.timers.clear(a.retryTimer);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const a of this.active.values()) this.stopOne(a);
+    await this.idle();
+    this.unhook?.();
+    this.unhook = undefined;
+  }
+}

@@ -1,0 +1,383 @@
+// Subscriptions → plugin → DynamicConfigParts, with the ADR's invariants, on a manual clock: a real
+// SQLite store, and a real plugin speaking the protocol in-process (the SDK's test host), so runs are
+// genuine plugin/run exchanges; only time is simulated.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ActionPlan, type Event, hostAddress } from '@routerd/plugin-sdk';
+import { definePlugin } from '@routerd/plugin-sdk/server';
+import { createTestHost, makeRequest, type TestHost } from '@routerd/plugin-sdk/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { type FederationConfig, loadConfig } from '../../src/config/index.js';
+import { DynamicConfig } from '../../src/dynamic/service.js';
+import { EmitPipeline, EmitRefused } from '../../src/events/emit.js';
+import { capturedByConfig, NoObserveSet } from '../../src/events/no-observe.js';
+import { openDatabase } from '../../src/store/database.js';
+import { DynamicStore } from '../../src/store/dynamic-parts.js';
+import { EventStore } from '../../src/store/events.js';
+import { SubscriptionRunStore } from '../../src/store/subscription-runs.js';
+import { ManualTimers } from '../../src/subscriptions/batcher.js';
+import { type PluginRunner, SubscriptionEngine } from '../../src/subscriptions/engine.js';
+
+const T0 = Date.parse('2026-11-27T06:00:00Z');
+
+/** Claims + assign plan for each observed address, an unassign plan for each expired one. */
+function planFor(action: ActionPlan['action'], address: string, eventId: string): ActionPlan {
+  const ip = hostAddress(address);
+  const argv = (verb: string) => [
+    'ec2',
+    verb,
+    '--network-interface-id',
+    'eni-1',
+    '--private-ip-addresses',
+    ip,
+  ];
+  const step = (verb: string) => ({
+    id: verb,
+    tool: 'aws',
+    argv: argv(verb),
+    mutating: true,
+    outcomes: { alreadyDone: [], heldElsewhere: [], retry: [] },
+  });
+  return {
+    name: `${action}-${ip}`,
+    provider: 'aws',
+    action,
+    mode: 'dry-run',
+    idempotencyKey: `aws|${action}|eni-1|${ip}`,
+    riskLevel: 'low',
+    target: { nicRef: 'eni-1', address: `${ip}/32` },
+    auth: { mode: 'instance-identity' },
+    basedOn: [{ eventId }],
+    preconditions: [],
+    expectedEffects: [],
+    steps: [
+      step(
+        action === 'assign-secondary-ip' ? 'assign-private-ip-addresses' : 'unassign-private-ip-addresses',
+      ),
+    ],
+    undo:
+      action === 'assign-secondary-ip'
+        ? { action: 'unassign-secondary-ip', steps: [step('unassign-private-ip-addresses')] }
+        : undefined,
+  };
+}
+
+let failNext = 0;
+let ownerOverride: string | undefined;
+const claimsPlugin = definePlugin({
+  name: 'claims',
+  version: '1.0.0',
+  capabilities: ['propose.dynamicConfig', 'propose.providerAction'],
+  run(request) {
+    if (failNext > 0) {
+      failNext--;
+      throw new Error('provider metadata unreachable');
+    }
+    const resources = [];
+    const actionPlans: ActionPlan[] = [];
+    for (const e of request.spec.events) {
+      const { address, domain } = e.payload as { address: string; domain: string };
+      if (e.type.endsWith('.observed')) {
+        resources.push({
+          apiVersion: 'net.routerd.net/v1alpha1',
+          kind: 'RemoteAddressClaim',
+          metadata: { name: `onprem-${hostAddress(address).replaceAll('.', '-')}` },
+          spec: { address, domain, ownerNode: ownerOverride ?? e.sourceNode },
+        });
+        actionPlans.push(planFor('assign-secondary-ip', address, e.id));
+      } else actionPlans.push(planFor('unassign-secondary-ip', address, e.id));
+    }
+    return { ttl: '300s', resources, actionPlans };
+  },
+});
+
+const CONFIG = `apiVersion: federation.routerd.net/v1alpha1
+kind: EventGroup
+metadata: { name: edge }
+spec: { nodeName: cloud }
+---
+apiVersion: plugin.routerd.net/v1alpha1
+kind: Plugin
+metadata: { name: claims }
+spec: { executable: /usr/bin/true, capabilities: [propose.dynamicConfig, propose.providerAction] }
+---
+apiVersion: federation.routerd.net/v1alpha1
+kind: EventSubscription
+metadata: { name: onprem-clients }
+spec:
+  groupRef: edge
+  match: { types: ['routerd.client.ipv4.*'], sourceNodes: [onprem, other] }
+  trigger: { pluginRef: claims }
+  retry: { baseDelay: 10s, maxDelay: 1m }
+  teardown: { grace: 30m, observationTTL: 300s }
+`;
+
+interface World {
+  clock: ManualClock;
+  timers: ManualTimers;
+  store: EventStore;
+  pipeline: EmitPipeline;
+  dynamic: DynamicConfig;
+  engine: SubscriptionEngine;
+  runs: SubscriptionRunStore;
+  host: TestHost;
+  pluginRuns: number;
+}
+const worlds: World[] = [];
+afterEach(async () => {
+  for (const w of worlds.splice(0)) {
+    await w.engine.stop();
+    w.dynamic.stop();
+    await w.host.close();
+  }
+  failNext = 0;
+  ownerOverride = undefined;
+});
+
+async function world(): Promise<World> {
+  const dir = mkdtempSync(join(tmpdir(), 'invariants-'));
+  writeFileSync(join(dir, 'c.yaml'), CONFIG);
+  const load = loadConfig([join(dir, 'c.yaml')]);
+  if (!load.ok) throw new Error(JSON.stringify(load.issues));
+  const config: FederationConfig = load.config;
+  const clock = new ManualClock(T0);
+  const timers = new ManualTimers(clock);
+  const db = openDatabase(join(dir, 'routerd.db'));
+  const store = new EventStore(db, clock);
+  const noObserve = new NoObserveSet();
+  noObserve.replace('config', capturedByConfig(config));
+  const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config });
+  const dynamic = new DynamicConfig({
+    store: new DynamicStore(db),
+    clock,
+    timers,
+    noObserve,
+    config: () => config,
+    emit: (drafts) => pipeline.emitBatch(drafts),
+    log: () => {},
+  });
+  const host = await createTestHost(claimsPlugin, {
+    granted: ['propose.dynamicConfig', 'propose.providerAction'],
+  });
+  const w = { clock, timers, store, pipeline, dynamic, host, pluginRuns: 0 } as World;
+  const runner: PluginRunner = {
+    run: async (_name, input) => {
+      w.pluginRuns++;
+      try {
+        const result = await host.run(
+          makeRequest({ events: input.events, trigger: input.trigger, now: new Date(clock.now()) }),
+        );
+        return { runId: 'r', outcome: 'succeeded', result };
+      } catch (err) {
+        return {
+          runId: 'r',
+          outcome: 'failed',
+          error: { code: (err as { code?: string }).code ?? 'ERR', message: (err as Error).message },
+        };
+      }
+    },
+  };
+  w.runs = new SubscriptionRunStore(db);
+  w.engine = new SubscriptionEngine({
+    events: store,
+    runs: w.runs,
+    plugins: runner,
+    apply: (s, e, r) => dynamic.applySubscriptionResult(s, e, r),
+    clock,
+    timers,
+    log: () => {},
+  });
+  w.engine.apply(config);
+  dynamic.start();
+  worlds.push(w);
+  return w;
+}
+
+let seq = 0;
+function receive(
+  w: World,
+  type: 'observed' | 'expired',
+  address = '10.88.60.9',
+  sourceNode = 'onprem',
+): Event {
+  const event: Event = {
+    id: `e-${++seq}`,
+    group: 'edge',
+    sourceNode,
+    type: `routerd.client.ipv4.${type}`,
+    payload: { address: `${address}/32`, domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+    observedAt: new Date(w.clock.now()).toISOString(),
+    expiresAt: new Date(w.clock.now() + 300_000).toISOString(),
+  };
+  w.store.insert([event]);
+  return event;
+}
+
+/** Let batches fire and runs finish, then move time on by `ms`. */
+async function settle(w: World, ms = 0) {
+  w.timers.advance(0);
+  await w.engine.idle();
+  if (ms) {
+    w.timers.advance(ms);
+    await w.engine.idle();
+  }
+}
+
+const planned = (w: World, action: string) =>
+  w.store
+    .list({ type: 'routerd.provider.action.planned', limit: 1000, includeExpired: true })
+    .filter((e) => e.payload.action === action);
+const claims = (w: World) => w.dynamic.render().resources.filter((r) => r.kind === 'RemoteAddressClaim');
+
+describe('prompt provision', () => {
+  it('an observed address becomes a claim named onprem-10-88-60-9 with its assign plan, at once', async () => {
+    const w = await world();
+    const ev = receive(w, 'observed');
+    await settle(w);
+    const [claim] = claims(w);
+    expect(claim?.metadata.name).toBe('onprem-10-88-60-9');
+    expect(claim?.metadata.annotations).toEqual({
+      'routerd.net/dynamic-source': 'EventSubscription/onprem-clients',
+      'routerd.net/event-group': 'edge',
+      'routerd.net/event-ids': ev.id,
+    });
+    expect(w.dynamic.actionPlans().map((p) => p.plan.action)).toEqual(['assign-secondary-ip']);
+    expect(planned(w, 'assign-secondary-ip')).toHaveLength(1);
+    const acks = w.store.list({ type: 'routerd.dynamic.part.accepted' });
+    expect(acks[0]?.payload).toMatchObject({
+      part: 'onprem-clients-10-88-60-9',
+      source: 'EventSubscription/onprem-clients',
+      eventIds: [ev.id],
+      generation: 1,
+    });
+  });
+});
+
+describe('hysteretic de-provision', () => {
+  it('a client flapping every 10 s for 10 minutes yields one claim, one assign plan and no unassign plan', async () => {
+    const w = await world();
+    for (let t = 0; t < 60; t++) {
+      receive(w, t % 2 === 0 ? 'observed' : 'expired');
+      await settle(w, 10_000);
+      expect(claims(w)).toHaveLength(1);
+    }
+    expect(planned(w, 'assign-secondary-ip')).toHaveLength(1);
+    expect(planned(w, 'unassign-secondary-ip')).toHaveLength(0);
+    expect(w.dynamic.actionPlans().map((p) => p.plan.action)).toEqual(['assign-secondary-ip']);
+    expect(w.runs.list({ limit: 1000 }).filter((r) => r.status !== 'succeeded')).toEqual([]);
+  });
+
+  it('a client that leaves for good yields exactly one unassign plan, no earlier than the grace after its last observation', async () => {
+    const w = await world();
+    const last = receive(w, 'observed');
+    await settle(w, 10_000);
+    receive(w, 'expired');
+    await settle(w);
+    const lastObservedMs = Date.parse(last.observedAt);
+    await settle(w, lastObservedMs + 30 * 60_000 - w.clock.now() - 1);
+    expect(planned(w, 'unassign-secondary-ip')).toHaveLength(0);
+    expect(claims(w)).toHaveLength(1);
+    await settle(w, 1);
+    expect(claims(w)).toHaveLength(0);
+    const unassign = planned(w, 'unassign-secondary-ip');
+    expect(unassign).toHaveLength(1);
+    expect(Date.parse(unassign[0]!.observedAt) - lastObservedMs).toBeGreaterThanOrEqual(30 * 60_000);
+    expect(w.dynamic.actionPlans().map((p) => p.plan.action)).toEqual(['unassign-secondary-ip']);
+    await settle(w, 3_600_000);
+    expect(planned(w, 'unassign-secondary-ip')).toHaveLength(1);
+  });
+
+  it('silence alone (no expired event) also releases only after the grace', async () => {
+    const w = await world();
+    receive(w, 'observed');
+    await settle(w, 29 * 60_000);
+    expect(claims(w)).toHaveLength(1);
+    await settle(w, 60_000);
+    expect(claims(w)).toHaveLength(0);
+    // Without an explicit teardown plan, the assign plan's undo becomes the unassign plan.
+    expect(planned(w, 'unassign-secondary-ip')).toHaveLength(1);
+  });
+});
+
+describe('single writer per (domain, address)', () => {
+  it('refuses another owner while a claim is held, naming the holder', async () => {
+    const w = await world();
+    receive(w, 'observed', '10.88.60.9', 'onprem');
+    await settle(w);
+    receive(w, 'observed', '10.88.60.9', 'other');
+    await settle(w);
+    const rejected = w.store.list({ type: 'routerd.dynamic.part.rejected' });
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]?.payload).toMatchObject({ holder: 'onprem' });
+    expect(String(rejected[0]?.payload.reason)).toMatch(/already claimed by onprem/);
+    expect(claims(w).map((c) => c.spec?.ownerNode)).toEqual(['onprem']);
+  });
+
+  it('refuses a claim whose owner is not the node that observed the address', async () => {
+    const w = await world();
+    ownerOverride = 'somebody-else';
+    receive(w, 'observed');
+    await settle(w);
+    expect(claims(w)).toHaveLength(0);
+    expect(String(w.store.list({ type: 'routerd.dynamic.part.rejected' })[0]?.payload.reason)).toMatch(
+      /only the observing side may own/,
+    );
+  });
+});
+
+describe('no feedback loop', () => {
+  it('an address this node captures through a claim cannot be observed here', async () => {
+    const w = await world();
+    receive(w, 'observed');
+    await settle(w);
+    expect(() =>
+      w.pipeline.emit({
+        type: 'routerd.client.ipv4.observed',
+        ttl: '300s',
+        payload: { address: '10.88.60.9/32', domain: 'lan', ownerSide: 'cloud', source: 'arp' },
+      }),
+    ).toThrow(EmitRefused);
+  });
+});
+
+describe('the run ledger', () => {
+  it('duplicate, non-matching and expired events never trigger a run; a handled event is never handed over again', async () => {
+    const w = await world();
+    const ev = receive(w, 'observed');
+    await settle(w);
+    expect(w.pluginRuns).toBe(1);
+    w.store.insert([ev]); // duplicate
+    w.store.insert([{ ...ev, expiresAt: new Date(w.clock.now() + 900_000).toISOString() }]); // TTL refresh of a handled event
+    w.store.insert([{ ...ev, id: 'other-type', type: 'vendor.thing.happened', payload: {} }]);
+    w.store.insert([{ ...ev, id: 'already-expired', expiresAt: new Date(w.clock.now() - 1).toISOString() }]);
+    await settle(w);
+    expect(w.pluginRuns).toBe(1);
+    expect(w.runs.list({}).map((r) => [r.eventId, r.status])).toEqual([[ev.id, 'succeeded']]);
+  });
+
+  it('a failed run is retried with backoff until it succeeds', async () => {
+    const w = await world();
+    failNext = 2;
+    const ev = receive(w, 'observed');
+    await settle(w);
+    expect(w.runs.list({})[0]).toMatchObject({ eventId: ev.id, status: 'failed', attempts: 1 });
+    expect(w.runs.list({})[0]?.lastError).toMatch(/provider metadata unreachable/);
+    await settle(w, 12_500); // base 10s ±20 %
+    expect(w.runs.list({})[0]).toMatchObject({ status: 'failed', attempts: 2 });
+    await settle(w, 25_000);
+    expect(w.runs.list({})[0]).toMatchObject({ status: 'succeeded', attempts: 3 });
+    expect(claims(w)).toHaveLength(1);
+  });
+
+  it('retry puts failed rows back at once', async () => {
+    const w = await world();
+    failNext = 1;
+    const ev = receive(w, 'observed');
+    await settle(w);
+    expect(w.engine.retry('onprem-clients', ev.id)).toEqual([ev.id]);
+    await settle(w);
+    expect(w.runs.list({})[0]).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
+});
