@@ -52,6 +52,7 @@ describe('loadConfig', () => {
       capabilities: [],
       config: {},
       lifecycle: 'oneShot',
+      triggers: [],
     });
     expect(load.config.subscriptions[0]!.resource.spec).toEqual({
       groupRef: 'lab',
