@@ -283,9 +283,15 @@ describe('PluginSupervisor', () => {
       host: { name: 't', version: '0' },
       granted: ['propose.dynamicConfig'],
       lifecycle: 'longLived',
+      backoff: { baseMs: 10, maxMs: 10 },
+      onStateChange: (state) => states.push(state),
     });
+    const states: string[] = [];
     await expect(sup.start()).rejects.toMatchObject({ code: 'CAPABILITY_NOT_GRANTED' });
     expect(sup.state).toBe('degraded');
+    // The refused process's exit must not schedule a restart behind the refusal's back.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(states).toEqual(['starting', 'degraded']);
   });
 
   it('spawns a one-shot plugin per run and leaves nothing running', async () => {
