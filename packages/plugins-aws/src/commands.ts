@@ -3,6 +3,7 @@ import {
   cliStepBuilder,
   escapeRegExp,
   type NicCommandContext,
+  type ProviderCli,
   type ProviderCommands,
 } from '@routerd/plugin-sdk/domain';
 
@@ -102,4 +103,13 @@ export const awsCommands: ProviderCommands = {
     argv: describeEni(ctx, 'NetworkInterfaces[0].SourceDestCheck'),
     expect: 'False',
   }),
+};
+
+export const awsCli: ProviderCli = {
+  tool: 'aws',
+  // The CLI finds the instance profile through IMDSv2 itself; the plan only names it.
+  instanceIdentity: 'instance-profile',
+  commands: awsCommands,
+  forwardingEffect: (nic) =>
+    `the source/destination check is off on ${nic}, so it forwards traffic for addresses it does not own`,
 };

@@ -1,5 +1,5 @@
-export { awsCommands } from './commands.js';
+export { awsCli, awsCommands } from './commands.js';
 export { AwsConfig } from './config.js';
-export { discoverAwsIdentity } from './metadata.js';
-export { awsAdapter, awsPlugin } from './plugin.js';
+export { discoverAwsIdentity, imdsV2 } from './metadata.js';
+export { awsPlugin } from './plugin.js';
 export { PLUGIN_VERSION } from './version.js';

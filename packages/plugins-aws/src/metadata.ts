@@ -1,5 +1,5 @@
 import { IPV4_CIDR_PATTERN, IPV4_PATTERN } from '@routerd/plugin-sdk';
-import type { MetadataClient, RouterIdentity } from '@routerd/plugin-sdk/domain';
+import type { IdentityDiscovery, MetadataClient, RouterIdentity } from '@routerd/plugin-sdk/domain';
 import type { AwsConfig } from './config.js';
 
 /** IMDSv2 token lifetime: the 6 h maximum; the plugin asks for a new one at every discovery anyway. */
@@ -35,3 +35,11 @@ export async function discoverAwsIdentity(imds: MetadataClient, config: AwsConfi
   const region = await imds.textMatching('/latest/meta-data/placement/region', REGION, auth);
   return { nicRef, subnetCidr, subnetRef, region, ownAddresses: [locals[0]!] };
 }
+
+export const imdsV2: IdentityDiscovery<AwsConfig> = {
+  service: 'AWS IMDSv2',
+  defaultBaseUrl: 'http://169.254.169.254',
+  // Every aws ec2 call names its region.
+  requiredIdentity: ['region'],
+  discover: discoverAwsIdentity,
+};

@@ -4,6 +4,7 @@ import {
   cliStepBuilder,
   escapeRegExp,
   type NicCommandContext,
+  type ProviderCli,
   type ProviderCommands,
   wholeLine,
 } from '@routerd/plugin-sdk/domain';
@@ -165,4 +166,14 @@ export const azureCommands: ProviderCommands = {
     ],
     expect: 'true',
   }),
+};
+
+export const azureCli: ProviderCli = {
+  tool: TOOL,
+  // The executor signs in with `az login --identity` first; the plan only names the mode.
+  instanceIdentity: 'managed-identity',
+  commands: azureCommands,
+  targetExtras: (_identity, ip) => (ip ? { ipConfigName: ipConfigName(ip) } : {}),
+  forwardingEffect: (nic) =>
+    `IP forwarding is enabled on ${nic}, so Azure delivers to it traffic for addresses it does not own`,
 };

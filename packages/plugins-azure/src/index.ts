@@ -1,5 +1,5 @@
-export { azureCommands, ipConfigName } from './commands.js';
+export { azureCli, azureCommands, ipConfigName } from './commands.js';
 export { AzureConfig } from './config.js';
-export { azureNicId, discoverAzureIdentity } from './metadata.js';
-export { azureAdapter, azurePlugin } from './plugin.js';
+export { azureImds, azureNicId, discoverAzureIdentity } from './metadata.js';
+export { azurePlugin } from './plugin.js';
 export { PLUGIN_VERSION } from './version.js';

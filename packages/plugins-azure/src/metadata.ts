@@ -1,5 +1,10 @@
 import { IPv4 } from '@routerd/plugin-sdk';
-import { type MetadataClient, MetadataProblem, type RouterIdentity } from '@routerd/plugin-sdk/domain';
+import {
+  type IdentityDiscovery,
+  type MetadataClient,
+  MetadataProblem,
+  type RouterIdentity,
+} from '@routerd/plugin-sdk/domain';
 import { type } from 'arktype';
 import type { AzureConfig } from './config.js';
 
@@ -62,3 +67,11 @@ export async function discoverAzureIdentity(
     subscriptionId: instance.compute.subscriptionId,
   };
 }
+
+export const azureImds: IdentityDiscovery<AzureConfig> = {
+  service: 'Azure IMDS',
+  defaultBaseUrl: 'http://169.254.169.254',
+  // ip-config and nic commands address the NIC by group and name.
+  requiredIdentity: ['resourceGroup', 'nicName'],
+  discover: discoverAzureIdentity,
+};

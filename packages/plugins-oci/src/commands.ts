@@ -2,6 +2,7 @@ import {
   type AddressCommandContext,
   cliStepBuilder,
   type NicCommandContext,
+  type ProviderCli,
   type ProviderCommands,
   stepOutputRef,
   wholeLine,
@@ -140,4 +141,13 @@ export const ociCommands: ProviderCommands = {
     ],
     expect: 'true',
   }),
+};
+
+export const ociCli: ProviderCli = {
+  tool: TOOL,
+  // Every step carries `--auth instance_principal`: a dynamic group and policy grant the instance.
+  instanceIdentity: 'instance-principal',
+  commands: ociCommands,
+  forwardingEffect: (nic) =>
+    `skip-source-dest-check is true on ${nic}, so it forwards traffic for addresses it does not own`,
 };

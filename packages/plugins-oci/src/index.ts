@@ -1,5 +1,5 @@
-export { ociCommands } from './commands.js';
+export { ociCli, ociCommands } from './commands.js';
 export { OciConfig } from './config.js';
-export { discoverOciIdentity } from './metadata.js';
-export { ociAdapter, ociPlugin } from './plugin.js';
+export { discoverOciIdentity, ociImdsV2 } from './metadata.js';
+export { ociPlugin } from './plugin.js';
 export { PLUGIN_VERSION } from './version.js';

@@ -1,5 +1,10 @@
 import { IPv4, IPv4Cidr } from '@routerd/plugin-sdk';
-import { type MetadataClient, MetadataProblem, type RouterIdentity } from '@routerd/plugin-sdk/domain';
+import {
+  type IdentityDiscovery,
+  type MetadataClient,
+  MetadataProblem,
+  type RouterIdentity,
+} from '@routerd/plugin-sdk/domain';
 import { type } from 'arktype';
 import type { OciConfig } from './config.js';
 
@@ -47,3 +52,11 @@ export async function discoverOciIdentity(imds: MetadataClient, config: OciConfi
     compartmentId: instance.compartmentId,
   };
 }
+
+/** The private-IP look-ups need the subnet OCID; everything else has a fallback. */
+export const ociImdsV2: IdentityDiscovery<OciConfig> = {
+  service: 'OCI IMDS v2',
+  defaultBaseUrl: 'http://169.254.169.254',
+  requiredIdentity: ['subnetRef'],
+  discover: discoverOciIdentity,
+};

@@ -39,6 +39,31 @@ export interface ProviderCommands {
   verifyForwarding(ctx: NicCommandContext): PlanVerify;
 }
 
+/** How the provider's CLI is run and what it does: everything a plan's steps are made of. */
+export interface ProviderCli {
+  /** The CLI executable every step runs (`aws`, `az`, `oci`, `gcloud`). */
+  tool: string;
+  /** The auth mode an executor uses first: `instance-profile`, `managed-identity`, `instance-principal`… */
+  instanceIdentity: string;
+  commands: ProviderCommands;
+  /** One sentence: what forwarding means on this provider, for expectedEffects. */
+  forwardingEffect(nic: string): string;
+  /** Provider-only target fields (e.g. Azure's ipConfigName), merged into every plan's target. */
+  targetExtras?(identity: RouterIdentity, ip: string | undefined): Partial<PlanTarget>;
+}
+
+/** How the router learns who it is from the provider's instance metadata service. */
+export interface IdentityDiscovery<Config> {
+  /** A name for diagnostics, e.g. "AWS IMDSv2". */
+  service: string;
+  /** Where the metadata service is when config.metadataUrl does not say. */
+  defaultBaseUrl: string;
+  /** Identity fields this provider's commands need; a config identity without them is refused at initialize. */
+  requiredIdentity: readonly RouterIdentityField[];
+  /** Learn the identity; throw MetadataProblem (or let MetadataClient throw it) on trouble. */
+  discover(imds: MetadataClient, config: Config): Promise<RouterIdentity>;
+}
+
 /**
  * Everything provider-specific about an address-claim plugin. The shared logic (events → claims and
  * plans, names, keys, scope, metadata error handling, the plugin itself) comes from
@@ -46,24 +71,13 @@ export interface ProviderCommands {
  */
 export interface ProviderAdapter<Config extends AddressClaimConfig = AddressClaimConfig> {
   provider: ActionPlan['provider'];
-  plugin: { name: string; version: string };
-  /** The CLI executable every step runs (`aws`, `az`, `oci`, `gcloud`). */
-  tool: string;
-  /** The auth mode an executor uses first: `instance-profile`, `managed-identity`, `instance-principal`… */
-  instanceIdentity: string;
+  /** The plugin's version; its name is `<provider>-address-claim`. */
+  version: string;
   /**
    * The full config schema: `type({...addressClaimConfigShape, …provider fields})`. Typed by what it
    * infers, because an arktype Type with defaults is not assignable to a plain Type<Config>.
    */
   configSchema: ConfigSchema<Config>;
-  /** Identity fields this provider's commands need, checked on config identities at initialize. */
-  requiredIdentity: readonly RouterIdentityField[];
-  metadata: { service: string; defaultBaseUrl: string };
-  /** Learn the router's identity from the instance metadata service; throw MetadataProblem on trouble. */
-  discover(imds: MetadataClient, config: Config): Promise<RouterIdentity>;
-  /** Provider-only target fields (e.g. Azure's ipConfigName), merged into every plan's target. */
-  targetExtras?(identity: RouterIdentity, ip: string | undefined): Partial<PlanTarget>;
-  commands: ProviderCommands;
-  /** One sentence: what forwarding means on this provider, for expectedEffects. */
-  forwardingEffect(nic: string): string;
+  identity: IdentityDiscovery<Config>;
+  cli: ProviderCli;
 }

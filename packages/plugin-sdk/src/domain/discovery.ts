@@ -41,7 +41,7 @@ export class IdentitySource<Config extends AddressClaimConfig> {
   }
 
   private async discover(signal?: AbortSignal): Promise<IdentityAnswer> {
-    const { service, defaultBaseUrl } = this.adapter.metadata;
+    const { service, defaultBaseUrl } = this.adapter.identity;
     const imds = new MetadataClient({
       baseUrl: this.config.metadataUrl ?? defaultBaseUrl,
       timeoutMs: parseDuration(this.config.metadataTimeout),
@@ -50,7 +50,7 @@ export class IdentitySource<Config extends AddressClaimConfig> {
     });
     let found: unknown;
     try {
-      found = await this.adapter.discover(imds, this.config);
+      found = await this.adapter.identity.discover(imds, this.config);
     } catch (err) {
       if (err instanceof MetadataProblem) return { diagnostics: [err.diagnostic] };
       return {
@@ -64,7 +64,7 @@ export class IdentitySource<Config extends AddressClaimConfig> {
     const missing =
       identity instanceof type.errors
         ? []
-        : this.adapter.requiredIdentity.filter((f) => identity[f] === undefined);
+        : this.adapter.identity.requiredIdentity.filter((f) => identity[f] === undefined);
     if (identity instanceof type.errors || missing.length) {
       const detail = identity instanceof type.errors ? identity.summary : `missing ${missing.join(', ')}`;
       return {

@@ -1,18 +1,14 @@
 import { API_VERSION_NET, EventTypes } from '../protocol/constants.js';
 import type { ActionPlan, RemoteAddressClaim } from '../protocol/schemas/resources.js';
-import type { PlanTarget, ProviderAdapter } from './adapter.js';
+import type { PlanTarget, ProviderAdapter, ProviderCli } from './adapter.js';
 import type { RouterIdentity } from './identity.js';
 import { claimName, idempotencyKey, planName } from './names.js';
 import type { AddressChange } from './observations.js';
 import type { CaptureScope } from './scope.js';
 
-type PlanningAdapter = Pick<
-  ProviderAdapter,
-  'provider' | 'tool' | 'commands' | 'targetExtras' | 'forwardingEffect'
->;
-
 export interface PlanningContext {
-  adapter: PlanningAdapter;
+  provider: ProviderAdapter['provider'];
+  cli: ProviderCli;
   identity: RouterIdentity;
   scope: CaptureScope;
   auth: ActionPlan['auth'];
@@ -33,7 +29,7 @@ function planTarget(ctx: PlanningContext, ip?: string): PlanTarget {
     region: id.region,
     resourceGroup: id.resourceGroup,
     nicName: id.nicName,
-    ...ctx.adapter.targetExtras?.(id, ip),
+    ...ctx.cli.targetExtras?.(id, ip),
     compartmentId: id.compartmentId,
     subnetRef: id.subnetRef,
     subnetCidr: id.subnetCidr,
@@ -61,7 +57,7 @@ function scopePreconditions(ctx: PlanningContext, change: AddressChange): Action
       expect: `${change.ip} ∉ {${own.join(', ')}} (this router's own addresses)`,
       ok: true,
     },
-    { name: 'auth', expect: `${ctx.adapter.tool} runs as ${ctx.auth.mode}; no credential is in this plan` },
+    { name: 'auth', expect: `${ctx.cli.tool} runs as ${ctx.auth.mode}; no credential is in this plan` },
   ];
 }
 
@@ -73,11 +69,11 @@ function skeleton(
   riskLevel: ActionPlan['riskLevel'],
 ) {
   return {
-    name: planName(ctx.adapter.provider, action, target),
-    provider: ctx.adapter.provider,
+    name: planName(ctx.provider, action, target),
+    provider: ctx.provider,
     action,
     mode: 'dry-run' as const,
-    idempotencyKey: idempotencyKey(ctx.adapter.provider, action, target.nicRef, target.address),
+    idempotencyKey: idempotencyKey(ctx.provider, action, target.nicRef, target.address),
     riskLevel,
     target,
     auth: ctx.auth,
@@ -103,9 +99,9 @@ export function assignPlan(ctx: PlanningContext, change: AddressChange): ActionP
       `${change.ip} becomes a secondary private IP of ${target.nicRef}`,
       `traffic for ${change.ip} in the cloud network is delivered to this router`,
     ],
-    steps: ctx.adapter.commands.assign(cmd),
-    verify: ctx.adapter.commands.verifyAssigned(cmd),
-    undo: { action: 'unassign-secondary-ip', steps: ctx.adapter.commands.unassign(cmd) },
+    steps: ctx.cli.commands.assign(cmd),
+    verify: ctx.cli.commands.verifyAssigned(cmd),
+    undo: { action: 'unassign-secondary-ip', steps: ctx.cli.commands.unassign(cmd) },
   };
 }
 
@@ -136,9 +132,9 @@ export function unassignPlan(ctx: PlanningContext, change: AddressChange): Actio
       `${change.ip} is no longer a secondary private IP of ${target.nicRef}`,
       `the cloud network stops delivering traffic for ${change.ip} to this router`,
     ],
-    steps: ctx.adapter.commands.unassign(cmd),
-    verify: ctx.adapter.commands.verifyUnassigned(cmd),
-    undo: { action: 'assign-secondary-ip' as const, steps: ctx.adapter.commands.assign(cmd) },
+    steps: ctx.cli.commands.unassign(cmd),
+    verify: ctx.cli.commands.verifyUnassigned(cmd),
+    undo: { action: 'assign-secondary-ip' as const, steps: ctx.cli.commands.assign(cmd) },
     notBefore,
   });
 }
@@ -158,11 +154,11 @@ export function forwardingPlan(ctx: PlanningContext, changes: readonly AddressCh
         name: 'prior-value-recorded',
         expect: `the executor records ${target.nicRef}'s forwarding setting before changing it`,
       },
-      { name: 'auth', expect: `${ctx.adapter.tool} runs as ${ctx.auth.mode}; no credential is in this plan` },
+      { name: 'auth', expect: `${ctx.cli.tool} runs as ${ctx.auth.mode}; no credential is in this plan` },
     ],
-    expectedEffects: [ctx.adapter.forwardingEffect(target.nicRef)],
-    steps: ctx.adapter.commands.forwarding(cmd),
-    verify: ctx.adapter.commands.verifyForwarding(cmd),
+    expectedEffects: [ctx.cli.forwardingEffect(target.nicRef)],
+    steps: ctx.cli.commands.forwarding(cmd),
+    verify: ctx.cli.commands.verifyForwarding(cmd),
   };
 }
 
@@ -194,7 +190,7 @@ export function planAddressChanges(
   options: { forwarding: boolean },
 ): { resources: RemoteAddressClaim[]; actionPlans: ActionPlan[] } {
   const present = changes.filter((c) => c.state === 'present');
-  const resources = present.map((c) => remoteAddressClaim(c, ctx.adapter.provider));
+  const resources = present.map((c) => remoteAddressClaim(c, ctx.provider));
   const actionPlans = changes.map((c) => (c.state === 'present' ? assignPlan(ctx, c) : unassignPlan(ctx, c)));
   if (options.forwarding && present.length > 0) actionPlans.push(forwardingPlan(ctx, present));
   return { resources, actionPlans };

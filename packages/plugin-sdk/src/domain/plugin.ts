@@ -22,7 +22,7 @@ function configWithRequiredIdentity<C extends AddressClaimConfig>(adapter: Provi
   return schema.narrow((config, ctx) => {
     const identity = config.identity;
     if (!identity) return true;
-    const missing = adapter.requiredIdentity.find((f) => identity[f] === undefined);
+    const missing = adapter.identity.requiredIdentity.find((f) => identity[f] === undefined);
     if (!missing) return true;
     return ctx.reject({
       path: ['identity', missing],
@@ -51,8 +51,8 @@ export function defineAddressClaimPlugin<C extends AddressClaimConfig>(
   };
 
   return definePlugin<C>({
-    name: adapter.plugin.name,
-    version: adapter.plugin.version,
+    name: `${adapter.provider}-address-claim`,
+    version: adapter.version,
     capabilities: ['propose.dynamicConfig', 'propose.providerAction'],
     configSchema: configWithRequiredIdentity(adapter),
     async run(request, ctx) {
@@ -73,10 +73,11 @@ export function defineAddressClaimPlugin<C extends AddressClaimConfig>(
       });
       const planned = planAddressChanges(
         {
-          adapter,
+          provider: adapter.provider,
+          cli: adapter.cli,
           identity: found.identity,
           scope,
-          auth: planAuth(adapter.instanceIdentity, config.auth),
+          auth: planAuth(adapter.cli.instanceIdentity, config.auth),
           ...(config.teardownGrace ? { teardownGraceMs: parseDuration(config.teardownGrace) } : {}),
         },
         inScope,
