@@ -203,46 +203,15 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
   const execute = async (run: CheckRun) => {
     const impl = CHECK_IMPLS.get(run.info.id)!;
     const t0 = Date.now();
-    const cap = run.info.capability;
-    if (couldNotStart)
+    const gated = gate(run.info, impl.needsHandshake, couldNotStart, probe, granted);
+    if (gated)
       return report(
         run,
-        'fail',
-        { ok: false, message: `not testable: the plugin could not be started: ${couldNotStart}` },
-        true,
+        gated.status,
+        { ok: gated.status === 'skip', message: gated.message },
+        gated.status === 'fail',
         0,
       );
-    if (cap && probe.declared && !probe.declared.includes(cap)) {
-      return report(run, 'skip', { ok: true, message: `${cap} is not declared` }, false, 0);
-    }
-    // A host would not run the plugin at all; lifecycle.declared-within-granted reports that once.
-    if (cap && !granted.includes(cap)) {
-      return report(
-        run,
-        'skip',
-        { ok: true, message: `${cap} is declared but not granted (--grant)` },
-        false,
-        0,
-      );
-    }
-    if (impl.needsHandshake && !probe.result) {
-      return report(
-        run,
-        'fail',
-        { ok: false, message: `not testable: the plugin did not complete the handshake: ${probe.problem}` },
-        true,
-        0,
-      );
-    }
-    if (cap && !probe.declared) {
-      return report(
-        run,
-        'fail',
-        { ok: false, message: 'not testable: the initialize result has no list of capabilities' },
-        true,
-        0,
-      );
-    }
     let verdict: Verdict;
     let notTestable = false;
     try {
@@ -254,7 +223,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
         message: notTestable ? `not testable: ${(err as Error).message}` : (err as Error).message,
       };
     }
-    // Give this check's processes a moment to flush what they wrote, then end them and their groups.
+    // End this check's processes and their groups: nothing of a check outlives it.
     await Promise.all(run.sessions.map((s) => s.dispose()));
     const status = verdict.ok ? 'pass' : notTestable || run.info.severity === 'must' ? 'fail' : 'warn';
     report(run, status, verdict, notTestable, Date.now() - t0);
@@ -307,6 +276,33 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
   };
   if (options.outputDir) writeOutputDir(resolve(options.outputDir), out, runs, exerciseSessions, allSessions);
   return out;
+}
+
+/** Why a check does not run at all: skipped (a capability not declared or not granted), or not testable. */
+function gate(
+  info: CheckInfo,
+  needsHandshake: boolean,
+  couldNotStart: string | undefined,
+  probe: Probe,
+  granted: readonly Capability[],
+): { status: 'skip' | 'fail'; message: string } | undefined {
+  const cap = info.capability;
+  if (couldNotStart)
+    return { status: 'fail', message: `not testable: the plugin could not be started: ${couldNotStart}` };
+  if (cap && probe.declared && !probe.declared.includes(cap))
+    return { status: 'skip', message: `${cap} is not declared` };
+  // A host would not run the plugin at all; lifecycle.declared-within-granted reports that once.
+  if (cap && !granted.includes(cap))
+    return { status: 'skip', message: `${cap} is declared but not granted (--grant)` };
+  if (needsHandshake && !probe.result) {
+    return {
+      status: 'fail',
+      message: `not testable: the plugin did not complete the handshake: ${probe.problem}`,
+    };
+  }
+  if (cap && !probe.declared)
+    return { status: 'fail', message: 'not testable: the initialize result has no list of capabilities' };
+  return undefined;
 }
 
 /** A clear message for an executable that cannot be started at all, before spawning it. */
