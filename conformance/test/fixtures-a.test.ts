@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { readExpectedFailures } from '../src/expected-failures.js';
 import { allChecksExcept, conformance, expectExactly, fixture, PYTHON_EXAMPLE } from './self-test.js';
 
 // Runner self-test, part 1: correct plugins pass 100%, and the first broken fixtures fail exactly the
@@ -18,15 +17,10 @@ describe('correct plugins pass the whole suite', () => {
     expect(report.summary.skip).toBe(5); // observe.events and propose.providerAction are not declared
   });
 
-  it('the no-SDK Python example passes, its one known debt tracked in an expected-failures file', async () => {
-    const expected = readExpectedFailures(new URL('./expected/no-sdk-python.yaml', import.meta.url).pathname);
-    const report = await conformance(PYTHON_EXAMPLE, { expectedFailures: expected });
-    expect(report.staleExpectedFailures).toEqual([]);
+  it('the no-SDK Python example passes every check', async () => {
+    const report = await conformance(PYTHON_EXAMPLE);
+    expectExactly(report, {});
     expect(report.ok).toBe(true);
-    expect(
-      Object.entries(report.checks.filter((c) => c.status !== 'pass' && c.status !== 'skip')),
-    ).toHaveLength(1);
-    expect(report.checks.find((c) => c.id === 'lifecycle.shutdown')?.status).toBe('xfail');
   });
 });
 

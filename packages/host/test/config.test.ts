@@ -58,6 +58,8 @@ describe('loadConfig', () => {
       groupRef: 'lab',
       match: { types: ['routerd.client.*'], subjectPrefixes: [], payload: {}, sourceNodes: [] },
       trigger: { pluginRef: 'aws-claim', batchWindow: '0s', debounce: '0s', maxBatch: 100 },
+      retry: { baseDelay: '2s', maxDelay: '5m' },
+      teardown: { grace: '30m', observationTTL: '300s' },
     });
   });
 
@@ -200,3 +202,34 @@ spec:
     pluginRef: ${pluginRef}
 `;
 }
+
+describe('EventSubscription teardown', () => {
+  it('refuses a grace shorter than 3× the observation TTL, naming the field', () => {
+    const yaml = `apiVersion: federation.routerd.net/v1alpha1
+kind: EventGroup
+metadata: { name: lab }
+spec: { nodeName: cloud }
+---
+apiVersion: plugin.routerd.net/v1alpha1
+kind: Plugin
+metadata: { name: p }
+spec: { executable: /usr/bin/true }
+---
+apiVersion: federation.routerd.net/v1alpha1
+kind: EventSubscription
+metadata: { name: s }
+spec:
+  groupRef: lab
+  trigger: { pluginRef: p }
+  teardown: { grace: 10m, observationTTL: 300s }
+`;
+    const dir = mkdtempSync(join(tmpdir(), 'teardown-'));
+    writeFileSync(join(dir, 'c.yaml'), yaml);
+    const load = loadConfig([join(dir, 'c.yaml')]);
+    expect(load.ok).toBe(false);
+    if (!load.ok) {
+      expect(load.issues[0]).toMatchObject({ resource: 'EventSubscription/s', path: '/spec/teardown/grace' });
+      expect(load.issues[0]?.message).toMatch(/at least 3 × teardown.observationTTL \(300s\)/);
+    }
+  });
+});

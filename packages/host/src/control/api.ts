@@ -153,6 +153,72 @@ export const PluginRunsQuery = type({
 export const PluginRunsResponse = type({ runs: PluginRunRecord.array() });
 export type PluginRunsResponse = typeof PluginRunsResponse.infer;
 
+// --- dynamic config, subscriptions, actions -----------------------------------------------------
+
+export const PartSummary = type({
+  name: 'string',
+  source: 'string',
+  generation: 'number',
+  state: "'active' | 'released'",
+  expiresAt: 'string | null',
+  resources: 'string[]',
+  actionPlans: 'number',
+});
+/** GET /v1/dynamic/parts */
+export const DynamicPartsResponse = type({ parts: PartSummary.array() });
+export type DynamicPartsResponse = typeof DynamicPartsResponse.infer;
+/** GET /v1/dynamic/parts/:name — the whole DynamicConfigPart. */
+export const DynamicPartResponse = type({ state: "'active' | 'released'", part: 'Record<string, unknown>' });
+export type DynamicPartResponse = typeof DynamicPartResponse.infer;
+/** GET /v1/dynamic/render — effective config: startup + active dynamic − masks. */
+export const RenderResponse = type({
+  resources: 'Record<string, unknown>[]',
+  masked: type({ kind: 'string', name: 'string', by: 'string', reason: 'string' }).array(),
+  parts: 'string[]',
+});
+export type RenderResponse = typeof RenderResponse.infer;
+
+export const SubscriptionRunStatus = type("'pending' | 'running' | 'succeeded' | 'failed' | 'expired'");
+export const SubscriptionRunsQuery = type({
+  'subscription?': 'string',
+  'status?': SubscriptionRunStatus,
+  'limit?': type('string.integer.parse').pipe(type('1 <= number.integer <= 10000')),
+}).onUndeclaredKey('reject');
+/** GET /v1/subscriptions/runs */
+export const SubscriptionRunsResponse = type({
+  runs: type({
+    subscription: 'string',
+    eventId: 'string',
+    status: SubscriptionRunStatus,
+    attempts: 'number',
+    nextAttemptAt: 'string | null',
+    lastError: 'string | null',
+    lastRunId: 'string | null',
+    updatedAt: 'string',
+  }).array(),
+});
+export type SubscriptionRunsResponse = typeof SubscriptionRunsResponse.infer;
+export const SubscriptionRetryRequest = type({ 'eventId?': EventId }).onUndeclaredKey('reject');
+export const SubscriptionRetryResponse = type({ requeued: 'string[]' });
+export type SubscriptionRetryResponse = typeof SubscriptionRetryResponse.infer;
+
+export const ActionSummary = type({
+  id: 'string',
+  part: 'string',
+  provider: 'string',
+  action: 'string',
+  target: 'Record<string, unknown>',
+  idempotencyKey: 'string',
+  status: "'planned'",
+  executed: 'false',
+});
+export type ActionSummary = typeof ActionSummary.infer;
+/** GET /v1/actions — plans of active dynamic parts; inert, never executed by this daemon. */
+export const ActionsResponse = type({ actions: ActionSummary.array() });
+export type ActionsResponse = typeof ActionsResponse.infer;
+export const ActionResponse = type({ action: ActionSummary, plan: 'Record<string, unknown>' });
+export type ActionResponse = typeof ActionResponse.infer;
+
 export const ErrorCode = type(
   "'invalid_json' | 'invalid_request' | 'invalid_event' | 'self_captured_address' | 'not_found' | 'payload_too_large' | 'shutting_down' | 'internal'",
 );

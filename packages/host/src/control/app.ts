@@ -21,6 +21,7 @@ import {
   MAX_BATCH_EVENTS,
   type StatusResponse,
 } from './api.js';
+import { type DynamicRouteDeps, dynamicRoutes } from './dynamic-routes.js';
 import { federationRoutes } from './federation-routes.js';
 import { HttpError, invalidRequest } from './http-error.js';
 import { pluginRoutes } from './plugin-routes.js';
@@ -42,6 +43,7 @@ export interface ControlAppOptions {
   /** Request bodies larger than this are refused with 413. */
   bodyLimit?: string;
   plugins?: { host: PluginHost; runs: PluginRunStore };
+  dynamic?: DynamicRouteDeps;
 }
 
 const STATUS_OF_REFUSAL = { invalid_event: 400, self_captured_address: 422 } as const;
@@ -109,6 +111,8 @@ export function createControlApp(options: ControlAppOptions): express.Express {
   if (options.federation && options.config) {
     app.use(federationRoutes(options.federation, options.config, options.now ?? Date.now));
   }
+
+  if (options.dynamic) app.use(dynamicRoutes(options.dynamic));
 
   if (options.plugins) {
     app.use(pluginRoutes(options.plugins.host, options.plugins.runs, options.stopping));

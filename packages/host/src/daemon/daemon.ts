@@ -8,14 +8,19 @@ import { ConfigError, type FederationConfig, formatConfigIssue, loadConfig } fro
 import { DB_FILE, SOCKET_FILE, type StatusResponse } from '../control/api.js';
 import { createControlApp } from '../control/app.js';
 import { listenOnSocket, type SocketServer } from '../control/server.js';
+import { DynamicConfig } from '../dynamic/service.js';
 import { EmitPipeline } from '../events/emit.js';
 import { capturedByConfig, NoObserveSet } from '../events/no-observe.js';
 import { Federation, loadKeys } from '../federation/service.js';
 import { createMetrics } from '../metrics.js';
 import { PluginHost } from '../plugins/plugin-host.js';
 import { openDatabase } from '../store/database.js';
+import { DynamicStore } from '../store/dynamic-parts.js';
 import { EventStore } from '../store/events.js';
 import { PluginRunStore } from '../store/plugin-runs.js';
+import { SubscriptionRunStore } from '../store/subscription-runs.js';
+import { realTimers } from '../subscriptions/batcher.js';
+import { SubscriptionEngine } from '../subscriptions/engine.js';
 import { VERSION } from '../version.js';
 import type { Logger } from './logger.js';
 
@@ -35,6 +40,8 @@ export class Daemon {
     readonly pipeline: EmitPipeline,
     readonly federation: Federation,
     readonly plugins: PluginHost,
+    readonly subscriptions: SubscriptionEngine,
+    readonly dynamic: DynamicConfig,
     private readonly db: Database,
     private readonly server: SocketServer,
     private readonly logger: Logger,
@@ -61,30 +68,57 @@ export class Daemon {
       for (const o of committed)
         if (o.status === 'stored') metrics.eventsStored.inc({ origin: originOf(o.event, config.current) });
     });
-    const federation = new Federation({
-      db,
-      events: store,
+    const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) =>
+      logger[level](fields ?? {}, msg);
+    // Order matters: everything that reacts to committed events is in place before the receiver binds,
+    // so nothing received is missed; the network starts last.
+    const federation = new Federation({ db, events: store, clock, metrics, log, config: config.current });
+    const pluginRuns = new PluginRunStore(db, clock);
+    const plugins = new PluginHost({ runs: pluginRuns, pipeline, clock, log });
+    const dynamic = new DynamicConfig({
+      store: new DynamicStore(db),
       clock,
-      metrics,
-      log: (level, msg, fields) => logger[level](fields ?? {}, msg),
+      timers: realTimers,
+      noObserve,
+      config: () => config.current,
+      emit: (drafts) => {
+        try {
+          pipeline.emitBatch(drafts);
+        } catch (err) {
+          logger.error({ err: (err as Error).message }, 'could not write acknowledgement events');
+        }
+      },
+      log,
+    });
+    const subscriptionRuns = new SubscriptionRunStore(db);
+    const subscriptions = new SubscriptionEngine({
+      events: store,
+      runs: subscriptionRuns,
+      plugins,
+      apply: (sub, events, result) => dynamic.applySubscriptionResult(sub, events, result),
+      clock,
+      timers: realTimers,
+      log,
+    });
+    // Manual and interval runs become parts too; event-triggered ones are applied by the subscription engine.
+    plugins.onResult((name, outcome, input) => {
+      if (input.trigger.type !== 'event' && outcome.result) dynamic.applyPluginResult(name, outcome.result);
     });
     try {
+      // Never throws: a plugin that cannot start is reported in `routerctl plugin list` and the log.
+      await plugins.apply(config.current);
+      subscriptions.apply(config.current);
+      dynamic.start();
       // Keys are loaded and the receiver bound here: a key file others can read, or a busy port, stops the start.
       await federation.apply(config.current);
     } catch (err) {
+      await subscriptions.stop();
+      dynamic.stop();
+      await plugins.stop();
       await federation.stop();
       db.close();
       throw err;
     }
-    const pluginRuns = new PluginRunStore(db, clock);
-    const plugins = new PluginHost({
-      runs: pluginRuns,
-      pipeline,
-      clock,
-      log: (level, msg, fields) => logger[level](fields ?? {}, msg),
-    });
-    // Never throws: a plugin that cannot start is reported in `routerctl plugin list` and the log.
-    await plugins.apply(config.current);
 
     let daemon: Daemon | undefined;
     const status = (): StatusResponse => ({
@@ -109,17 +143,31 @@ export class Daemon {
       metrics,
       now: () => clock.now(),
       plugins: { host: plugins, runs: pluginRuns },
+      dynamic: { dynamic, subscriptions, runs: subscriptionRuns },
     });
     let server: SocketServer;
     try {
       server = await listenOnSocket(app, join(options.stateDir, SOCKET_FILE));
     } catch (err) {
+      await subscriptions.stop();
+      dynamic.stop();
       await plugins.stop();
       await federation.stop();
       db.close();
       throw err;
     }
-    daemon = new Daemon(config, store, pipeline, federation, plugins, db, server, logger);
+    daemon = new Daemon(
+      config,
+      store,
+      pipeline,
+      federation,
+      plugins,
+      subscriptions,
+      dynamic,
+      db,
+      server,
+      logger,
+    );
     logger.info(
       {
         socket: server.path,
@@ -170,6 +218,7 @@ export class Daemon {
     }
     this.config.replace(load.config);
     await this.plugins.apply(load.config);
+    this.subscriptions.apply(load.config);
     this.logger.info({ generation: this.config.generation, ...summary(load.config) }, 'config reloaded');
     return true;
   }
@@ -180,6 +229,8 @@ export class Daemon {
     this.stopping = true;
     this.logger.info('stopping: no new work is accepted');
     await this.server.close();
+    await this.subscriptions.stop();
+    this.dynamic.stop();
     await this.plugins.stop();
     await this.federation.stop();
     this.db.close();

@@ -511,15 +511,13 @@ export class DynamicConfig {
 
   parts(): StoredPart[] {
     const now = this.o.clock.now();
-    return this.o.store
-      .allParts()
-      .map((p) => ({
-        ...p,
-        state:
-          p.state === 'active' && p.expiresAtMs !== null && p.expiresAtMs <= now
-            ? ('released' as const)
-            : p.state,
-      }));
+    return this.o.store.allParts().map((p) => ({
+      ...p,
+      state:
+        p.state === 'active' && p.expiresAtMs !== null && p.expiresAtMs <= now
+          ? ('released' as const)
+          : p.state,
+    }));
   }
 
   activeParts(): StoredPart[] {

@@ -29,6 +29,8 @@ export interface FederationOptions {
   pruneEveryMs?: number;
   /** Terminal delivery rows and run ledgers older than this are removed. */
   ledgerMaxAgeMs?: number;
+  /** The config in force before apply(): events written before the network starts still get their delivery rows. */
+  config?: FederationConfig;
 }
 
 interface GroupRuntime {
@@ -67,6 +69,7 @@ export class Federation {
   constructor(private readonly o: FederationOptions) {
     this.deliveries = new DeliveryStore(o.db);
     this.retention = new RetentionStore(o.db);
+    if (o.config) this.config = o.config;
     this.unhook.push(o.events.withinInsert((changed, now) => this.enqueue(changed, now)));
     this.unhook.push(o.events.onCommitted((committed) => this.kick(committed)));
     o.metrics.sources.pending = () =>

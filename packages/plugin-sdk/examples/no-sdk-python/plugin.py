@@ -51,6 +51,7 @@ def claims(request):
 
 
 initialized = False
+shutting_down = False
 for raw in sys.stdin:
     raw = raw.strip()
     if not raw:
@@ -77,8 +78,12 @@ for raw in sys.stdin:
     elif method == "notifications/initialized":
         initialized = True
     elif method in ("ping", "shutdown"):
+        shutting_down = shutting_down or method == "shutdown"
         send({"jsonrpc": "2.0", "id": msg_id, "result": {}})
     elif method == "plugin/run":
+        if shutting_down:
+            error(msg_id, -32033, "shutting down")
+            continue
         if not initialized:
             error(msg_id, -32030, "not initialized")
             continue
