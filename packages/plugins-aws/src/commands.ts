@@ -1,5 +1,4 @@
 import {
-  type AddressCommandContext,
   cliStepBuilder,
   escapeRegExp,
   type NicCommandContext,
@@ -42,7 +41,7 @@ const listAddresses = (ctx: NicCommandContext) =>
 /** The address as a whole word of the tab-separated list. */
 const listed = (ip: string) => `(?:^|\\s)${escapeRegExp(ip)}(?:\\s|$)`;
 
-function addressArgs(verb: 'assign' | 'unassign', ctx: AddressCommandContext): string[] {
+function addressArgs(verb: 'assign' | 'unassign', ctx: NicCommandContext & { ip: string }): string[] {
   return [
     'ec2',
     `${verb}-private-ip-addresses`,

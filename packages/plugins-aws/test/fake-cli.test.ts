@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { ActionPlan } from '@routerd/plugin-sdk';
-import { createTestHost, runPlanStepsWithFakeCli, scenarioPlansByAction } from '@routerd/plugin-sdk/testing';
+import { runPlanStepsWithFakeCli, scenarioPlansByAction } from '@routerd/plugin-sdk/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { awsPlugin } from '../src/plugin.js';
 import { TEST_CONFIG } from './config.js';
@@ -9,9 +9,7 @@ const binDir = fileURLToPath(new URL('fake-cli/', import.meta.url));
 let plans: Map<ActionPlan['action'], ActionPlan>;
 
 beforeAll(async () => {
-  const host = await createTestHost(awsPlugin, { config: TEST_CONFIG });
-  plans = await scenarioPlansByAction((r) => host.run(r));
-  await host.close();
+  plans = await scenarioPlansByAction(awsPlugin, TEST_CONFIG);
 });
 
 const run = (action: ActionPlan['action'], scenario: string) =>

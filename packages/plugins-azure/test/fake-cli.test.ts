@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { ActionPlan } from '@routerd/plugin-sdk';
-import { createTestHost, runPlanStepsWithFakeCli, scenarioPlansByAction } from '@routerd/plugin-sdk/testing';
+import { runPlanStepsWithFakeCli, scenarioPlansByAction } from '@routerd/plugin-sdk/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { azurePlugin } from '../src/plugin.js';
 import { TEST_CONFIG } from './config.js';
@@ -11,9 +11,7 @@ let unassign: ActionPlan;
 let forwarding: ActionPlan;
 
 beforeAll(async () => {
-  const host = await createTestHost(azurePlugin, { config: TEST_CONFIG });
-  const plans = await scenarioPlansByAction((r) => host.run(r));
-  await host.close();
+  const plans = await scenarioPlansByAction(azurePlugin, TEST_CONFIG);
   [assign, unassign, forwarding] = [
     plans.get('assign-secondary-ip')!,
     plans.get('unassign-secondary-ip')!,

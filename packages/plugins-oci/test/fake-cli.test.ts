@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { ActionPlan } from '@routerd/plugin-sdk';
-import { createTestHost, runPlanStepsWithFakeCli, scenarioPlansByAction } from '@routerd/plugin-sdk/testing';
+import { runPlanStepsWithFakeCli, scenarioPlansByAction } from '@routerd/plugin-sdk/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ociPlugin } from '../src/plugin.js';
 import { TEST_CONFIG } from './config.js';
@@ -9,9 +9,7 @@ const binDir = fileURLToPath(new URL('fake-cli/', import.meta.url));
 let byAction: Map<ActionPlan['action'], ActionPlan>;
 
 beforeAll(async () => {
-  const host = await createTestHost(ociPlugin, { config: TEST_CONFIG });
-  byAction = await scenarioPlansByAction((r) => host.run(r));
-  await host.close();
+  byAction = await scenarioPlansByAction(ociPlugin, TEST_CONFIG);
 });
 
 async function oci(action: ActionPlan['action'], scenario: string, part: 'steps' | 'verify' = 'steps') {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { PluginDefinition } from '../server/define-plugin.js';
-import { addressClaimScenarios, checkClaimScenario } from './address-claim-scenarios.js';
+import { addressClaimScenarios, checkClaimScenario, runWithMetadata } from './address-claim-scenarios.js';
 import { createTestHost, type TestHost } from './index.js';
 import type { LoopbackServer } from './loopback-server.js';
 import { METADATA_FAILURES, type MetadataMode } from './metadata-modes.js';
@@ -93,10 +93,8 @@ export function defineAddressClaimContract<Config>(t: TestApi, o: AddressClaimCo
     for (const failure of METADATA_FAILURES) {
       t.it(`${failure.mode}: one diagnostic, no claims or plans`, async () => {
         const server = await o.metadata.start(failure.mode);
-        const config = { ...o.metadata.config, metadataUrl: server.url, metadataTimeout: '300ms' };
-        const plugin = await createTestHost(o.plugin, { config });
         try {
-          const { status } = await plugin.run(observed);
+          const status = await runWithMetadata(o.plugin, server, o.metadata.config, observed);
           assert.deepEqual([status.resources ?? [], status.actionPlans ?? []], [[], []]);
           assert.equal(status.diagnostics?.length, 1, JSON.stringify(status.diagnostics));
           assert.match(status.diagnostics[0]!.summary, failure.summary);
@@ -105,7 +103,6 @@ export function defineAddressClaimContract<Config>(t: TestApi, o: AddressClaimCo
             status.diagnostics[0]!.summary,
           );
         } finally {
-          await plugin.close();
           await server.close();
         }
       });

@@ -3,7 +3,10 @@ import { addressSlug } from '../protocol/ip.js';
 import type { Event } from '../protocol/schemas/event.js';
 import type { PluginRequest, PluginResult } from '../protocol/schemas/messages.js';
 import type { ActionPlan } from '../protocol/schemas/resources.js';
+import type { PluginDefinition } from '../server/define-plugin.js';
 import { goldenText, readGolden } from './golden.js';
+import { createTestHost } from './index.js';
+import type { LoopbackServer } from './loopback-server.js';
 
 /** The cloud subnet every scenario assumes (give the plugin an identity in it). */
 export const SCENARIO_SUBNET = '10.88.60.0/24';
@@ -242,14 +245,41 @@ export async function checkClaimScenario(
 }
 
 /** The plans of the `observed` and `expired` scenarios by action: one of each kind, for command tests. */
-export async function scenarioPlansByAction(
-  run: (request: PluginRequest) => Promise<PluginResult>,
+export async function scenarioPlansByAction<Config>(
+  plugin: PluginDefinition<Config>,
+  config: Record<string, unknown>,
 ): Promise<Map<ActionPlan['action'], ActionPlan>> {
+  const host = await createTestHost(plugin, { config });
   const plans = new Map<ActionPlan['action'], ActionPlan>();
-  for (const scenario of addressClaimScenarios().filter(
-    (s) => s.name === 'observed' || s.name === 'expired',
-  )) {
-    for (const plan of (await run(scenario.request)).status.actionPlans ?? []) plans.set(plan.action, plan);
+  try {
+    for (const scenario of addressClaimScenarios().filter(
+      (s) => s.name === 'observed' || s.name === 'expired',
+    )) {
+      for (const plan of (await host.run(scenario.request)).status.actionPlans ?? [])
+        plans.set(plan.action, plan);
+    }
+  } finally {
+    await host.close();
   }
   return plans;
+}
+
+/**
+ * Run one request against a plugin whose identity comes from a metadata server (a fake on 127.0.0.1):
+ * `metadataUrl` points at it and discovery times out after 300 ms. Closes the plugin, not the server.
+ */
+export async function runWithMetadata<Config>(
+  plugin: PluginDefinition<Config>,
+  server: LoopbackServer,
+  config: Record<string, unknown>,
+  request: PluginRequest = addressClaimScenarios()[0]!.request,
+): Promise<PluginResult['status']> {
+  const host = await createTestHost(plugin, {
+    config: { ...config, metadataUrl: server.url, metadataTimeout: '300ms' },
+  });
+  try {
+    return (await host.run(request)).status;
+  } finally {
+    await host.close();
+  }
 }
