@@ -36,41 +36,25 @@ function subscription(ctx: NicCommandContext): string[] {
   return ctx.identity.subscriptionId ? ['--subscription', ctx.identity.subscriptionId] : [];
 }
 
-/** `-g RG --nic-name NIC` for ip-config commands (the NIC itself is `--name` in nic commands). */
-function onNic(ctx: NicCommandContext): string[] {
-  return [
-    '--resource-group',
-    ctx.identity.resourceGroup!,
-    '--nic-name',
-    ctx.identity.nicName!,
-    ...subscription(ctx),
-  ];
+/** The NIC: `--nic-name` in ip-config commands, `--name` in nic commands. */
+function nicArgs(ctx: NicCommandContext, nameFlag: '--nic-name' | '--name'): string[] {
+  const { resourceGroup, nicName } = ctx.identity;
+  return ['--resource-group', resourceGroup!, nameFlag, nicName!, ...subscription(ctx)];
 }
-
-function theNic(ctx: NicCommandContext): string[] {
-  return [
-    '--resource-group',
-    ctx.identity.resourceGroup!,
-    '--name',
-    ctx.identity.nicName!,
-    ...subscription(ctx),
-  ];
-}
+const onNic = (ctx: NicCommandContext) => nicArgs(ctx, '--nic-name');
+const theNic = (ctx: NicCommandContext) => nicArgs(ctx, '--name');
+const ipConfig = (verb: string, ctx: NicCommandContext) => [
+  'network',
+  'nic',
+  'ip-config',
+  verb,
+  ...onNic(ctx),
+];
 
 /** Prints the address when any ip-config of our NIC has it (whatever its name), nothing otherwise. */
 function findOnNic(ctx: AddressCommandContext): string[] {
-  return [
-    'network',
-    'nic',
-    'ip-config',
-    'list',
-    ...onNic(ctx),
-    '--query',
-    `[?privateIPAddress=='${ctx.ip}'].privateIPAddress`,
-    '--output',
-    'tsv',
-    '--only-show-errors',
-  ];
+  const query = `[?privateIPAddress=='${ctx.ip}'].privateIPAddress`;
+  return [...ipConfig('list', ctx), '--query', query, '--output', 'tsv', '--only-show-errors'];
 }
 
 /** An Azure conflict that names our own NIC as the holder: the address is already ours. */
@@ -90,18 +74,16 @@ export const azureCommands: ProviderCommands = {
     step({
       id: 'create-ip-config',
       argv: [
-        'network',
-        'nic',
-        'ip-config',
-        'create',
-        ...onNic(ctx),
-        '--name',
-        ipConfigName(ctx.ip),
-        '--private-ip-address',
-        ctx.ip,
-        '--output',
-        'json',
-        '--only-show-errors',
+        ...ipConfig('create', ctx),
+        ...[
+          '--name',
+          ipConfigName(ctx.ip),
+          '--private-ip-address',
+          ctx.ip,
+          '--output',
+          'json',
+          '--only-show-errors',
+        ],
       ],
       mutating: true,
       // Checked in order: our own NIC named as the holder first (a race with the check), then any holder.
@@ -114,16 +96,7 @@ export const azureCommands: ProviderCommands = {
     // name, or that another NIC holds, is left alone.
     step({
       id: 'delete-ip-config',
-      argv: [
-        'network',
-        'nic',
-        'ip-config',
-        'delete',
-        ...onNic(ctx),
-        '--name',
-        ipConfigName(ctx.ip),
-        '--only-show-errors',
-      ],
+      argv: [...ipConfig('delete', ctx), '--name', ipConfigName(ctx.ip), '--only-show-errors'],
       mutating: true,
       alreadyDone: ['ResourceNotFound', '[Nn]ot [Ff]ound'],
     }),
