@@ -102,7 +102,7 @@ describe('receiver refusals (real daemon)', () => {
           headers: { 'content-type': 'application/cloudevents-batch+json', 'routerd-node': 'onprem' },
           body: JSON.stringify([ce()]),
         });
-        return { status: res.status, body: await res.json() };
+        return { status: res.status, body: (await res.json()) as { error?: { code: string } } };
       },
       401,
       'unauthorized',

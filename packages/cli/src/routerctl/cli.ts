@@ -1,5 +1,14 @@
 import { type BaseContext, Builtins, Cli } from 'clipanion';
 import { VERSION } from '../version.js';
+import {
+  ActionListCommand,
+  ActionShowCommand,
+  DynamicDescribeCommand,
+  DynamicListCommand,
+  DynamicRenderCommand,
+  SubscriptionRetryCommand,
+  SubscriptionRunsCommand,
+} from './commands/dynamic.js';
 import { EventEmitCommand } from './commands/event-emit.js';
 import { EventGetCommand } from './commands/event-get.js';
 import { EventListCommand } from './commands/event-list.js';
@@ -27,6 +36,17 @@ export function buildRouterctl(): Cli {
   cli.register(RedeliverCommand);
   cli.register(PruneCommand);
   cli.register(KeysGenerateCommand);
+  for (const c of [
+    DynamicListCommand,
+    DynamicDescribeCommand,
+    DynamicRenderCommand,
+    SubscriptionRunsCommand,
+    SubscriptionRetryCommand,
+    ActionListCommand,
+    ActionShowCommand,
+  ]) {
+    cli.register(c);
+  }
   cli.register(PluginListCommand);
   cli.register(PluginRunCommand);
   cli.register(PluginRunsCommand);

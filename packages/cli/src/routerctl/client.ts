@@ -4,9 +4,13 @@ import { basename, dirname } from 'node:path';
 // Types only from the schema module: loading the schemas costs start-up time that the happy path does
 // not need. The error path loads them (see parseError) to check what the daemon sent.
 import type {
+  ActionResponse,
+  ActionsResponse,
   BatchEmitResponse,
   DeliveriesResponse,
   DeliveriesSummaryResponse,
+  DynamicPartResponse,
+  DynamicPartsResponse,
   EmitRequest,
   EmitResponse,
   EventFilter,
@@ -17,9 +21,12 @@ import type {
   PluginsResponse,
   PruneResponse,
   RedeliverResponse,
+  RenderResponse,
   RunPluginRequest,
   RunPluginResponse,
   StatusResponse,
+  SubscriptionRetryResponse,
+  SubscriptionRunsResponse,
 } from '@routerd/host/control-api';
 import { ControlRoutes, eventFilterToQuery, SOCKET_FILE } from '@routerd/host/control-api/wire';
 import type { Issue } from '@routerd/plugin-sdk';
@@ -113,6 +120,41 @@ export class ControlClient {
 
   prune(dryRun: boolean): Promise<PruneResponse> {
     return this.call(dryRun ? 'GET' : 'POST', ControlRoutes.prune, dryRun ? undefined : {});
+  }
+
+  dynamicParts(): Promise<DynamicPartsResponse> {
+    return this.call('GET', ControlRoutes.dynamicParts);
+  }
+
+  dynamicPart(name: string): Promise<DynamicPartResponse> {
+    return this.call('GET', ControlRoutes.dynamicPart(name));
+  }
+
+  render(): Promise<RenderResponse> {
+    return this.call('GET', ControlRoutes.dynamicRender);
+  }
+
+  subscriptionRuns(query: {
+    subscription?: string;
+    status?: string;
+    limit?: number;
+  }): Promise<SubscriptionRunsResponse> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    const qs = params.toString();
+    return this.call('GET', ControlRoutes.subscriptionRuns + (qs ? `?${qs}` : ''));
+  }
+
+  retrySubscription(name: string, eventId?: string): Promise<SubscriptionRetryResponse> {
+    return this.call('POST', ControlRoutes.subscriptionRetry(name), eventId === undefined ? {} : { eventId });
+  }
+
+  actions(): Promise<ActionsResponse> {
+    return this.call('GET', ControlRoutes.actions);
+  }
+
+  action(id: string): Promise<ActionResponse> {
+    return this.call('GET', ControlRoutes.action(id));
   }
 
   plugins(): Promise<PluginsResponse> {
