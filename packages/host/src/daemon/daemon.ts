@@ -8,6 +8,7 @@ import { ConfigError, type FederationConfig, formatConfigIssue, loadConfig } fro
 import { DB_FILE, SOCKET_FILE, type StatusResponse } from '../control/api.js';
 import { createControlApp } from '../control/app.js';
 import { listenOnSocket, type SocketServer } from '../control/server.js';
+import { startLedgerRetention } from '../dynamic/ledger-retention.js';
 import { DynamicConfig } from '../dynamic/service.js';
 import { EmitPipeline } from '../events/emit.js';
 import { capturedByConfig, NoObserveSet } from '../events/no-observe.js';
@@ -45,6 +46,7 @@ export class Daemon {
     private readonly db: Database,
     private readonly server: SocketServer,
     private readonly logger: Logger,
+    private readonly stopLedgerRetention: () => void,
   ) {}
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -75,8 +77,10 @@ export class Daemon {
     const federation = new Federation({ db, events: store, clock, metrics, log, config: config.current });
     const pluginRuns = new PluginRunStore(db, clock);
     const plugins = new PluginHost({ runs: pluginRuns, pipeline, clock, log });
+    const subscriptionRuns = new SubscriptionRunStore(db);
+    const dynamicStore = new DynamicStore(db);
     const dynamic = new DynamicConfig({
-      store: new DynamicStore(db),
+      store: dynamicStore,
       clock,
       timers: realTimers,
       noObserve,
@@ -90,7 +94,6 @@ export class Daemon {
       },
       log,
     });
-    const subscriptionRuns = new SubscriptionRunStore(db);
     const subscriptions = new SubscriptionEngine({
       events: store,
       runs: subscriptionRuns,
@@ -104,16 +107,23 @@ export class Daemon {
     plugins.onResult((name, outcome, input) => {
       if (input.trigger.type !== 'event' && outcome.result) dynamic.applyPluginResult(name, outcome.result);
     });
+    let stopLedgerRetention = () => {};
     try {
       // Never throws: a plugin that cannot start is reported in `routerctl plugin list` and the log.
       await plugins.apply(config.current);
       subscriptions.apply(config.current);
       dynamic.start();
+      stopLedgerRetention = startLedgerRetention({
+        dynamic: dynamicStore,
+        runs: subscriptionRuns,
+        now: () => clock.now(),
+      });
       // Keys are loaded and the receiver bound here: a key file others can read, or a busy port, stops the start.
       await federation.apply(config.current);
     } catch (err) {
       await subscriptions.stop();
       dynamic.stop();
+      stopLedgerRetention();
       await plugins.stop();
       await federation.stop();
       db.close();
@@ -151,6 +161,7 @@ export class Daemon {
     } catch (err) {
       await subscriptions.stop();
       dynamic.stop();
+      stopLedgerRetention();
       await plugins.stop();
       await federation.stop();
       db.close();
@@ -167,6 +178,7 @@ export class Daemon {
       db,
       server,
       logger,
+      stopLedgerRetention,
     );
     logger.info(
       {
@@ -231,6 +243,7 @@ export class Daemon {
     await this.server.close();
     await this.subscriptions.stop();
     this.dynamic.stop();
+    this.stopLedgerRetention();
     await this.plugins.stop();
     await this.federation.stop();
     this.db.close();
