@@ -122,7 +122,11 @@ export class DeliveryStore {
     for (const peer of peers) insert.run(seq, eventId, peer, now, now, now, refreshed ? 1 : 0);
   }
 
-  /** Pending rows of live events whose time has come, oldest event first, within count and byte budgets. */
+  /**
+   * Pending rows of live events whose time has come, within count and byte budgets: by next attempt, then
+   * event order — the order of the (peer, status, next_attempt_ms, event_seq) index, so a large backlog is
+   * read a batch at a time, never sorted whole. Delivery order is not a promise of the protocol anyway.
+   */
   due(
     peer: string,
     now: number,
@@ -134,7 +138,12 @@ export class DeliveryStore {
         SELECT e.*, d.enqueued_ms, d.attempts FROM deliveries d JOIN events e ON e.id = d.event_id
         WHERE d.peer = ? AND d.status = 'pending' AND d.next_attempt_ms <= ?
           AND (e.expires_at_ms IS NULL OR e.expires_at_ms > ?)
-        ORDER BY d.event_seq LIMIT ?`).all(peer, now, now, maxCount + skip.size) as (EventRow & {
+        ORDER BY d.next_attempt_ms, d.event_seq LIMIT ?`).all(
+      peer,
+      now,
+      now,
+      maxCount + skip.size,
+    ) as (EventRow & {
       enqueued_ms: number;
       attempts: number;
     })[];
