@@ -47,6 +47,8 @@ export class Publisher {
   private kick(): void {
     this.draining ??= this.drain().finally(() => {
       this.draining = undefined;
+      // Drafts enqueued between the end of the loop and this callback found a drain still "running".
+      if (this.pending.size > 0 && !this.stopped && this.retryTimer === undefined) this.kick();
     });
   }
 
@@ -84,6 +86,9 @@ export class Publisher {
         this.pending.set(item.draft.id!, { ...item, attempt: item.attempt + 1 });
     }
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.kick(), delay);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, delay);
   }
 }
