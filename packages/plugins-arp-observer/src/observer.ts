@@ -114,6 +114,18 @@ export class ArpObserver {
     this.stop();
   }
 
+  /**
+   * What is present right now, as the drafts last published for it (same ids, current expiry): the answer
+   * to a `plugin/run` sweep. Empty until armed — before the first snapshot nothing is known.
+   */
+  currentObservations(): { armed: boolean; drafts: EventDraft[] } {
+    if (!this.tracker.isArmed) return { armed: false, drafts: [] };
+    const drafts = this.tracker
+      .presentEpisodes()
+      .map((episode) => toDraft({ kind: 'refreshed', episode }, this.s.ownerSide, this.s.ttlMs));
+    return { armed: true, drafts };
+  }
+
   /** The monitor's child pid, for tests that simulate a gap by killing it. */
   get monitorPid(): number | undefined {
     return this.monitor?.pid;

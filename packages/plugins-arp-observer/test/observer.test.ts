@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { EventDraft } from '@routerd/plugin-sdk';
 import { createTestHost, type TestHost } from '@routerd/plugin-sdk/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { arpObserverPlugin } from '../src/plugin.js';
+import { createArpObserverPlugin } from '../src/plugin.js';
 import { fixture, fixturePath, sleep, waitFor } from './helpers.js';
 
 /** The plugin in-process, with `ip` replaced by test/fixtures/fake-ip.sh answering from files in `dir`. */
@@ -27,7 +27,7 @@ describe('observer with a fake ip and real lease files', () => {
   });
 
   const start = async (config: Record<string, unknown>) => {
-    host = await createTestHost(arpObserverPlugin, {
+    host = await createTestHost(createArpObserverPlugin(), {
       granted: ['observe.events'],
       config: {
         domains: [{ name: 'lan', cidrs: ['10.88.60.0/24'], interfaces: ['br0'] }],
@@ -72,6 +72,11 @@ describe('observer with a fake ip and real lease files', () => {
     await sleep(300);
     expect(new Set(events('observed').map((p) => p.draft.payload.address))).toEqual(
       new Set(['10.88.60.9/32', '10.88.60.12/32']),
+    );
+    // A plugin/run sweep answers with the observations currently held: the same ids, nothing new.
+    const sweep = await host!.run();
+    expect(new Set(sweep.status.events?.map((e) => e.id))).toEqual(
+      new Set(events('observed').map((p) => p.draft.id)),
     );
     expect(viaMonitor.draft).toMatchObject({
       subject: '10.88.60.12/32',
