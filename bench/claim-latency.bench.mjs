@@ -2,84 +2,31 @@
 // Issue 6: observe on-prem → RemoteAddressClaim visible on the cloud, through two real daemons and a
 // real long-lived plugin process, debounce 0. Baseline in the same run: the same events' emit →
 // committed-on-peer time (federation alone), so the ratio is what the subscription + plugin adds.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  controlGet,
+  controlPost,
+  freePort,
+  keyFile,
+  nodeOptions,
+  TestDaemon,
+  tempDir,
+} from './lib/daemons.mjs';
 import { summarize, writeResult } from './lib/stats.mjs';
 
-const hostDist = new URL('../packages/host/dist/', import.meta.url);
-const { TestDaemon, tempDir } = await import(new URL('testing.js', hostDist).href);
-const { generateSecret } = await import(new URL('keys.js', hostDist).href);
 const require = createRequire(new URL('../packages/host/package.json', import.meta.url));
 const Database = require('better-sqlite3');
 const PLUGIN = fileURLToPath(new URL('../packages/cli/test/fixtures/claims-plugin.mjs', import.meta.url));
 const N = 200;
 const INTERVAL_MS = 50;
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-const post = (stateDir, path, body) =>
-  new Promise((resolve, reject) => {
-    const req = request(
-      {
-        socketPath: join(stateDir, 'routerd.sock'),
-        method: 'POST',
-        path,
-        headers: { 'content-type': 'application/json' },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode));
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
-const get = (stateDir, path) =>
-  new Promise((resolve, reject) => {
-    request({ socketPath: join(stateDir, 'routerd.sock'), path }, (res) => {
-      let t = '';
-      res.on('data', (c) => {
-        t += c;
-      });
-      res.on('end', () => resolve(JSON.parse(t)));
-    })
-      .on('error', reject)
-      .end();
-  });
-
 const root = tempDir('bench-claim-');
-const key = join(root, 'k');
-writeFileSync(key, `${generateSecret()}\n`, { mode: 0o600 });
-chmodSync(key, 0o600);
+const key = keyFile(root);
 const [po, pc] = [await freePort(), await freePort()];
-const node = (name, port, peer, peerPort, extra = '') => {
-  const dir = join(root, name);
-  mkdirSync(dir, { recursive: true });
-  const config = join(dir, 'f.yaml');
-  writeFileSync(
-    config,
-    `apiVersion: federation.routerd.net/v1alpha1
-kind: EventGroup
-metadata: { name: edge }
-spec: { nodeName: ${name}, listen: { address: 127.0.0.1, port: ${port} }, auth: { mode: hmac, secretFile: ${key} } }
----
-apiVersion: federation.routerd.net/v1alpha1
-kind: EventPeer
-metadata: { name: ${peer} }
-spec: { groupRef: edge, nodeName: ${peer}, endpoint: 'http://127.0.0.1:${peerPort}', push: { types: ['routerd.client.*'] } }
-${extra}`,
-  );
-  return { configFiles: [config], stateDir: join(dir, 'state') };
-};
+const node = (name, port, peer, peerPort, extra = '') =>
+  nodeOptions(root, { name, port, peer, peerPort, key, pushTypes: ["'routerd.client.*'"], extra });
 const cloudOpts = node(
   'cloud',
   pc,
@@ -105,7 +52,7 @@ for (let i = 0; i < N; i++) {
   const address = `10.88.${60 + Math.floor(i / 250)}.${(i % 250) + 1}`;
   const id = `lat-${i}`;
   emittedAt.set(id, { at: Date.now(), part: `clients-${address.replaceAll('.', '-')}` });
-  await post(onprem.stateDir, '/v1/events', {
+  await controlPost(onprem.stateDir, '/v1/events', {
     id,
     type: 'routerd.client.ipv4.observed',
     ttl: '300s',
@@ -114,7 +61,7 @@ for (let i = 0; i < N; i++) {
   await new Promise((r) => setTimeout(r, INTERVAL_MS));
 }
 for (let tries = 0; tries < 300; tries++) {
-  const { parts } = await get(cloud.stateDir, '/v1/dynamic/parts');
+  const { parts } = await controlGet(cloud.stateDir, '/v1/dynamic/parts');
   if (parts.length >= N) break;
   await new Promise((r) => setTimeout(r, 100));
 }

@@ -5,31 +5,27 @@
 //  2. emit → committed-on-peer latency p50/p99 at 500 events/s;
 //  3. time to drain a 100,000-event backlog once the peer is reachable again.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  controlPost,
+  freePort,
+  keyFile,
+  nodeOptions,
+  storedCount,
+  TestDaemon,
+  tempDir,
+  waitFor,
+} from './lib/daemons.mjs';
 import { nowMs, summarize, writeResult } from './lib/stats.mjs';
 
-const hostDist = new URL('../packages/host/dist/', import.meta.url);
-const { TestDaemon, tempDir } = await import(new URL('testing.js', hostDist).href);
-const { generateSecret } = await import(new URL('keys.js', hostDist).href);
-const { toCloudEvent } = await import(new URL('index.js', hostDist).href).catch(() => ({}));
 const require = createRequire(new URL('../packages/host/package.json', import.meta.url));
 const Database = require('better-sqlite3');
 
 const THROUGHPUT_EVENTS = 20_000;
 const BACKLOG = 100_000;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 function post(opts, body) {
   return new Promise((resolve, reject) => {
@@ -49,32 +45,8 @@ function post(opts, body) {
   });
 }
 
-const emit = (stateDir, events) =>
-  post({ socketPath: join(stateDir, 'routerd.sock'), path: '/v1/events/batch' }, JSON.stringify({ events }));
-
-function getJson(stateDir, path) {
-  return new Promise((resolve, reject) => {
-    request({ socketPath: join(stateDir, 'routerd.sock'), path }, (res) => {
-      let t = '';
-      res.on('data', (c) => {
-        t += c;
-      });
-      res.on('end', () => resolve(JSON.parse(t)));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-const stored = async (stateDir) => (await getJson(stateDir, '/v1/status')).events.stored;
-
-async function waitFor(fn, timeoutMs, intervalMs = 20) {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error('timed out');
-}
+const emit = (stateDir, events) => controlPost(stateDir, '/v1/events/batch', { events });
+const stored = storedCount;
 
 const event = (i, id) => ({
   id,
@@ -90,34 +62,24 @@ const event = (i, id) => ({
 
 async function pair(tag, { cloudUp = true, maxDelay = '1s' } = {}) {
   const root = tempDir(`bench-fed-${tag}-`);
-  const key = join(root, 'k');
-  writeFileSync(key, `${generateSecret()}\n`, { mode: 0o600 });
-  chmodSync(key, 0o600);
+  const key = keyFile(root);
   const [po, pc] = [await freePort(), await freePort()];
-  const node = (name, port, peer, peerPort) => {
-    const dir = join(root, name);
-    mkdirSync(dir, { recursive: true });
-    const config = join(dir, 'f.yaml');
-    writeFileSync(
-      config,
-      `apiVersion: federation.routerd.net/v1alpha1
-kind: EventGroup
-metadata: { name: edge }
-spec:
-  nodeName: ${name}
-  listen: { address: 127.0.0.1, port: ${port} }
-  auth: { mode: hmac, secretFile: ${key} }
----
-apiVersion: federation.routerd.net/v1alpha1
-kind: EventPeer
-metadata: { name: ${peer} }
-spec: { groupRef: edge, nodeName: ${peer}, endpoint: 'http://127.0.0.1:${peerPort}', retry: { baseDelay: 100ms, maxDelay: ${maxDelay} } }
-`,
-    );
-    return { configFiles: [config], stateDir: join(dir, 'state') };
-  };
-  const onpremOpts = node('onprem', po, 'cloud', pc);
-  const cloudOpts = node('cloud', pc, 'onprem', po);
+  const onpremOpts = nodeOptions(root, {
+    name: 'onprem',
+    port: po,
+    peer: 'cloud',
+    peerPort: pc,
+    key,
+    maxDelay,
+  });
+  const cloudOpts = nodeOptions(root, {
+    name: 'cloud',
+    port: pc,
+    peer: 'onprem',
+    peerPort: po,
+    key,
+    maxDelay,
+  });
   const onprem = await TestDaemon.start(onpremOpts);
   const cloud = cloudUp ? await TestDaemon.start(cloudOpts) : undefined;
   return { onprem, cloud, startCloud: () => TestDaemon.start(cloudOpts) };
@@ -140,19 +102,26 @@ async function federationThroughput() {
   return THROUGHPUT_EVENTS / seconds;
 }
 
-async function bareThroughput() {
-  const root = tempDir('bench-bare-');
+/** The baseline receiver (bench/fixtures/bare-receiver.mjs) on a fresh database and port. */
+async function startBareReceiver() {
   const port = await freePort();
   const child = spawn(
     process.execPath,
     [
       fileURLToPath(new URL('./fixtures/bare-receiver.mjs', import.meta.url)),
-      join(root, 'bare.db'),
+      join(tempDir('bench-bare-'), 'bare.db'),
       String(port),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
   );
   await new Promise((r) => child.stdout.once('data', r));
+  return { child, port };
+}
+
+async function bareThroughput() {
+  const { child, port } = await startBareReceiver();
   // The same shape of traffic: CloudEvents-sized JSON, 100 per request, 4 requests in flight, keep-alive.
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const bodies = [];
@@ -215,18 +184,7 @@ async function latencyAt500() {
 
 /** Baseline for latency: one raw node:http POST of 5 events into the bare receiver, round trip. */
 async function bareRoundTrip() {
-  const root = tempDir('bench-bare-rt-');
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      fileURLToPath(new URL('./fixtures/bare-receiver.mjs', import.meta.url)),
-      join(root, 'bare.db'),
-      String(port),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise((r) => child.stdout.once('data', r));
+  const { child, port } = await startBareReceiver();
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const samples = [];
   for (let i = 0; i < 1000; i++) {

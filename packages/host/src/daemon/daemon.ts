@@ -108,6 +108,15 @@ export class Daemon {
       if (input.trigger.type !== 'event' && outcome.result) dynamic.applyPluginResult(name, outcome.result);
     });
     let stopLedgerRetention = () => {};
+    // What a failed start must undo, in the order the daemon's own stop() uses.
+    const teardown = async () => {
+      await subscriptions.stop();
+      dynamic.stop();
+      stopLedgerRetention();
+      await plugins.stop();
+      await federation.stop();
+      db.close();
+    };
     try {
       // Never throws: a plugin that cannot start is reported in `routerctl plugin list` and the log.
       await plugins.apply(config.current);
@@ -121,12 +130,7 @@ export class Daemon {
       // Keys are loaded and the receiver bound here: a key file others can read, or a busy port, stops the start.
       await federation.apply(config.current);
     } catch (err) {
-      await subscriptions.stop();
-      dynamic.stop();
-      stopLedgerRetention();
-      await plugins.stop();
-      await federation.stop();
-      db.close();
+      await teardown();
       throw err;
     }
 
@@ -159,12 +163,7 @@ export class Daemon {
     try {
       server = await listenOnSocket(app, join(options.stateDir, SOCKET_FILE));
     } catch (err) {
-      await subscriptions.stop();
-      dynamic.stop();
-      stopLedgerRetention();
-      await plugins.stop();
-      await federation.stop();
-      db.close();
+      await teardown();
       throw err;
     }
     daemon = new Daemon(

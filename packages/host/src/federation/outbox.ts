@@ -89,6 +89,18 @@ export class PeerWorker {
             this.inFlightIds,
           );
           if (batch.length === 0) break;
+          // Idle: send at once (latency). Busy: give a small batch a few ms to fill (throughput).
+          if (this.inFlight > 0 && batch.length < count / 2 && this.linger !== 'elapsed') {
+            if (this.linger === 'none') {
+              this.linger = 'waiting';
+              setTimeout(() => {
+                this.linger = 'elapsed';
+                this.pump();
+              }, this.o.lingerMs ?? 5);
+            }
+            break;
+          }
+          this.linger = 'none';
           this.send(batch);
         }
       } while (this.again && !this.stopped);

@@ -85,6 +85,26 @@ export interface ClaimRow {
   teardown: ActionPlan[] | null;
 }
 
+interface PartDbRow {
+  name: string;
+  source: string;
+  generation: number;
+  digest: string;
+  expires_at_ms: number | null;
+  state: PartState;
+  body: string;
+}
+
+const toPart = (r: PartDbRow): StoredPart => ({
+  name: r.name,
+  source: r.source,
+  generation: r.generation,
+  digest: r.digest,
+  expiresAtMs: r.expires_at_ms,
+  state: r.state,
+  body: JSON.parse(r.body) as DynamicConfigPart,
+});
+
 interface ClaimDbRow {
   domain: string;
   address: string;
@@ -115,35 +135,18 @@ export class DynamicStore {
 
   private stmt(sql: string): Statement {
     let s = this.statements.get(sql);
-    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
     return s;
   }
 
   // --- parts ------------------------------------------------------------------------------------
 
   part(name: string): StoredPart | undefined {
-    const r = this.stmt('SELECT * FROM dynamic_parts WHERE name = ?').get(name) as
-      | {
-          name: string;
-          source: string;
-          generation: number;
-          digest: string;
-          expires_at_ms: number | null;
-          state: PartState;
-          body: string;
-        }
-      | undefined;
-    return (
-      r && {
-        name: r.name,
-        source: r.source,
-        generation: r.generation,
-        digest: r.digest,
-        expiresAtMs: r.expires_at_ms,
-        state: r.state,
-        body: JSON.parse(r.body),
-      }
-    );
+    const r = this.stmt('SELECT * FROM dynamic_parts WHERE name = ?').get(name) as PartDbRow | undefined;
+    return r && toPart(r);
   }
 
   upsertPart(part: DynamicConfigPart, expiresAtMs: number | null, now: number): void {
@@ -182,24 +185,8 @@ export class DynamicStore {
     return (
       this.stmt(
         `SELECT * FROM dynamic_parts WHERE state = 'active' AND (expires_at_ms IS NULL OR expires_at_ms > ?) ORDER BY name`,
-      ).all(now) as {
-        name: string;
-        source: string;
-        generation: number;
-        digest: string;
-        expires_at_ms: number | null;
-        state: PartState;
-        body: string;
-      }[]
-    ).map((r) => ({
-      name: r.name,
-      source: r.source,
-      generation: r.generation,
-      digest: r.digest,
-      expiresAtMs: r.expires_at_ms,
-      state: r.state,
-      body: JSON.parse(r.body),
-    }));
+      ).all(now) as PartDbRow[]
+    ).map(toPart);
   }
 
   allParts(): StoredPart[] {

@@ -1,0 +1,94 @@
+// Shared by the bench scripts that run real routerd-eventd processes: ports, control-socket calls,
+// and a federation pair's config files.
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const hostDist = new URL('../../packages/host/dist/', import.meta.url);
+export const { TestDaemon, tempDir } = await import(new URL('testing.js', hostDist).href);
+const { generateSecret } = await import(new URL('keys.js', hostDist).href);
+
+export const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** POST JSON to a daemon's control socket; resolves with the status code. */
+export const controlPost = (stateDir, path, body) =>
+  new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const req = request(
+      {
+        socketPath: join(stateDir, 'routerd.sock'),
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+
+export const controlGet = (stateDir, path) =>
+  new Promise((resolve, reject) => {
+    request({ socketPath: join(stateDir, 'routerd.sock'), path }, (res) => {
+      let t = '';
+      res.on('data', (c) => {
+        t += c;
+      });
+      res.on('end', () => resolve(JSON.parse(t)));
+    })
+      .on('error', reject)
+      .end();
+  });
+
+export const storedCount = async (stateDir) => (await controlGet(stateDir, '/v1/status')).events.stored;
+
+/** A shared key file (0600) in `root`. */
+export function keyFile(root) {
+  const key = join(root, 'k');
+  writeFileSync(key, `${generateSecret()}\n`, { mode: 0o600 });
+  chmodSync(key, 0o600);
+  return key;
+}
+
+/** Config for one node of an `edge` group with one peer; `extra` YAML documents are appended. */
+export function nodeOptions(
+  root,
+  { name, port, peer, peerPort, key, maxDelay = '1s', pushTypes = [], extra = '' },
+) {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, 'f.yaml');
+  writeFileSync(
+    config,
+    `apiVersion: federation.routerd.net/v1alpha1
+kind: EventGroup
+metadata: { name: edge }
+spec: { nodeName: ${name}, listen: { address: 127.0.0.1, port: ${port} }, auth: { mode: hmac, secretFile: ${key} } }
+---
+apiVersion: federation.routerd.net/v1alpha1
+kind: EventPeer
+metadata: { name: ${peer} }
+spec: { groupRef: edge, nodeName: ${peer}, endpoint: 'http://127.0.0.1:${peerPort}', push: { types: [${pushTypes.join(', ')}] }, retry: { baseDelay: 100ms, maxDelay: ${maxDelay} } }
+${extra}`,
+  );
+  return { configFiles: [config], stateDir: join(dir, 'state') };
+}
+
+export async function waitFor(fn, timeoutMs, intervalMs = 20) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error('timed out');
+}
