@@ -46,6 +46,7 @@ export class LeaseFileWatcher {
     this.closeWatcher();
     clearInterval(this.poller);
     clearTimeout(this.debounce);
+    this.debounce = undefined;
   }
 
   private closeWatcher(): void {
@@ -54,8 +55,11 @@ export class LeaseFileWatcher {
   }
 
   private schedule(): void {
-    clearTimeout(this.debounce);
+    // One re-read 250 ms after the first signal of a burst. Restarting the delay on every signal would
+    // let a poll faster than the delay (or a chatty watcher) postpone the re-read forever.
+    if (this.debounce !== undefined) return;
     this.debounce = setTimeout(() => {
+      this.debounce = undefined;
       void this.signature().then((sig) => {
         this.lastSignature = sig;
         this.onChange();
