@@ -355,7 +355,7 @@ export class DynamicConfig {
         ...fresh.map((p) => ({
           group,
           type: EventTypes.providerActionPlanned,
-          subject: p.target.address,
+          ...(p.target.address ? { subject: p.target.address } : {}),
           dedupeKey: p.idempotencyKey,
           ttl: '1h',
           payload: {

@@ -89,6 +89,18 @@ const claimsPlugin = definePlugin({
         actionPlans.push(planFor('assign-secondary-ip', address, e.id));
       } else actionPlans.push(planFor('unassign-secondary-ip', address, e.id));
     }
+    // A NIC-wide plan with no address (as the provider plugins propose): announced like any other.
+    if (resources.length) {
+      const { target: _t, ...rest } = planFor('assign-secondary-ip', '0.0.0.0/32', 'x');
+      actionPlans.push({
+        ...rest,
+        name: 'forwarding-eni-1',
+        action: 'ensure-forwarding-enabled',
+        idempotencyKey: 'aws|ensure-forwarding-enabled|eni-1',
+        target: { nicRef: 'eni-1' },
+        undo: undefined,
+      });
+    }
     return { ttl: '300s', resources, actionPlans };
   },
 });
@@ -243,10 +255,20 @@ describe('prompt provision', () => {
       'routerd.net/event-group': 'edge',
       'routerd.net/event-ids': ev.id,
     });
-    expect(w.dynamic.actionPlans().map((p) => p.plan.action)).toEqual(['assign-secondary-ip']);
+    expect(
+      w.dynamic
+        .actionPlans()
+        .map((p) => p.plan.action)
+        .sort(),
+    ).toEqual(['assign-secondary-ip', 'ensure-forwarding-enabled']);
     expect(planned(w, 'assign-secondary-ip')).toHaveLength(1);
+    expect(planned(w, 'ensure-forwarding-enabled')).toHaveLength(1);
     const acks = w.store.list({ type: 'routerd.dynamic.part.accepted' });
-    expect(acks[0]?.payload).toMatchObject({
+    expect(acks.map((a) => a.payload.part).sort()).toEqual([
+      expect.stringMatching(/^onprem-clients-[0-9a-f]{12}$/),
+      'onprem-clients-10-88-60-9',
+    ]);
+    expect(acks.find((a) => a.payload.part === 'onprem-clients-10-88-60-9')?.payload).toMatchObject({
       part: 'onprem-clients-10-88-60-9',
       source: 'EventSubscription/onprem-clients',
       eventIds: [ev.id],
@@ -265,7 +287,12 @@ describe('hysteretic de-provision', () => {
     }
     expect(planned(w, 'assign-secondary-ip')).toHaveLength(1);
     expect(planned(w, 'unassign-secondary-ip')).toHaveLength(0);
-    expect(w.dynamic.actionPlans().map((p) => p.plan.action)).toEqual(['assign-secondary-ip']);
+    expect(
+      w.dynamic
+        .actionPlans()
+        .map((p) => p.plan.action)
+        .sort(),
+    ).toEqual(['assign-secondary-ip', 'ensure-forwarding-enabled']);
     expect(w.runs.list({ limit: 1000 }).filter((r) => r.status !== 'succeeded')).toEqual([]);
   });
 
@@ -284,7 +311,12 @@ describe('hysteretic de-provision', () => {
     const unassign = planned(w, 'unassign-secondary-ip');
     expect(unassign).toHaveLength(1);
     expect(Date.parse(unassign[0]!.observedAt) - lastObservedMs).toBeGreaterThanOrEqual(30 * 60_000);
-    expect(w.dynamic.actionPlans().map((p) => p.plan.action)).toEqual(['unassign-secondary-ip']);
+    expect(
+      w.dynamic
+        .actionPlans()
+        .map((p) => p.plan.action)
+        .sort(),
+    ).toEqual(['ensure-forwarding-enabled', 'unassign-secondary-ip']);
     await settle(w, 3_600_000);
     expect(planned(w, 'unassign-secondary-ip')).toHaveLength(1);
   });
