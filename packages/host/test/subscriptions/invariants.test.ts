@@ -265,8 +265,8 @@ describe('prompt provision', () => {
     expect(planned(w, 'ensure-forwarding-enabled')).toHaveLength(1);
     const acks = w.store.list({ type: 'routerd.dynamic.part.accepted' });
     expect(acks.map((a) => a.payload.part).sort()).toEqual([
-      expect.stringMatching(/^onprem-clients-[0-9a-f]{12}$/),
       'onprem-clients-10-88-60-9',
+      expect.stringMatching(/^onprem-clients-[0-9a-f]{12}$/),
     ]);
     expect(acks.find((a) => a.payload.part === 'onprem-clients-10-88-60-9')?.payload).toMatchObject({
       part: 'onprem-clients-10-88-60-9',
