@@ -43,6 +43,7 @@ describe('loadConfig', () => {
       replayWindow: '5m',
       retention: { maxAge: '168h', maxEvents: 1_000_000 },
       captured: [],
+      doctor: { maxPending: 1000, maxLag: '60s', maxFailed: 0, maxClockSkew: '30s', peerSilentAfter: '5m' },
     });
     expect(load.config.plugins[0]!.resource.spec).toEqual({
       executable: '/usr/libexec/routerd/aws-claim',

@@ -67,6 +67,20 @@ export const EventGroupSpec = type({
     maxEvents: type('1 <= number.integer <= 100000000').default(1_000_000),
   }).default(() => ({})),
   captured: AddressOrCidr.array().default(() => []),
+  /** Thresholds of `routerctl doctor federation` for this group (docs/resources.md § EventGroup). */
+  doctor: type({
+    ...strict,
+    /** Pending deliveries to one peer above this are a FAIL. */
+    maxPending: type('0 <= number.integer <= 100000000').default(1000),
+    /** The oldest pending delivery older than this (or a delivered one that took longer) is a problem. */
+    maxLag: Duration.default('60s'),
+    /** Failed deliveries per peer, and failed runs per subscription, above this are a FAIL. */
+    maxFailed: type('0 <= number.integer <= 100000000').default(0),
+    /** A sender whose webhook-timestamp is further than this from our clock is a WARN. */
+    maxClockSkew: Duration.default('30s'),
+    /** A peer with pending deliveries and no success for this long is a FAIL. */
+    peerSilentAfter: Duration.default('5m'),
+  }).default(() => ({})),
 });
 
 export const EventPeerSpec = type({

@@ -219,6 +219,29 @@ export type ActionsResponse = typeof ActionsResponse.infer;
 export const ActionResponse = type({ action: ActionSummary, plan: 'Record<string, unknown>' });
 export type ActionResponse = typeof ActionResponse.infer;
 
+// --- doctor (routerctl doctor federation) --------------------------------------------------------
+
+export const DoctorStatus = type("'PASS' | 'WARN' | 'FAIL'");
+export type DoctorStatus = typeof DoctorStatus.infer;
+export const DoctorCheck = type({
+  /** Stable: scripts and runbooks key on it (docs/control-api.md lists every code). */
+  code: 'string',
+  status: DoctorStatus,
+  /** What was checked: a peer, a group, a file, a plugin, a subscription, a sender. */
+  subject: 'string',
+  summary: 'string',
+  /** What to do; present on every WARN and FAIL. */
+  'advice?': 'string',
+});
+export type DoctorCheck = typeof DoctorCheck.infer;
+/** GET /v1/doctor/federation — `status` is the worst of the checks. */
+export const DoctorResponse = type({
+  status: DoctorStatus,
+  generatedAt: 'string',
+  checks: DoctorCheck.array(),
+});
+export type DoctorResponse = typeof DoctorResponse.infer;
+
 export const ErrorCode = type(
   "'invalid_json' | 'invalid_request' | 'invalid_event' | 'self_captured_address' | 'not_found' | 'payload_too_large' | 'shutting_down' | 'internal'",
 );

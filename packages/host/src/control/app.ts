@@ -21,6 +21,7 @@ import {
   MAX_BATCH_EVENTS,
   type StatusResponse,
 } from './api.js';
+import { doctorRoutes } from './doctor-routes.js';
 import { type DynamicRouteDeps, dynamicRoutes } from './dynamic-routes.js';
 import { federationRoutes } from './federation-routes.js';
 import { HttpError, invalidRequest } from './http-error.js';
@@ -110,6 +111,15 @@ export function createControlApp(options: ControlAppOptions): express.Express {
 
   if (options.federation && options.config) {
     app.use(federationRoutes(options.federation, options.config, options.now ?? Date.now));
+    app.use(
+      doctorRoutes({
+        federation: options.federation,
+        config: options.config,
+        now: options.now ?? Date.now,
+        plugins: options.plugins?.host,
+        subscriptionRuns: options.dynamic?.runs,
+      }),
+    );
   }
 
   if (options.dynamic) app.use(dynamicRoutes(options.dynamic));

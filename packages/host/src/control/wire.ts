@@ -33,6 +33,7 @@ export const ControlRoutes = {
   plugins: '/v1/plugins',
   pluginRun: (name: string) => `/v1/plugins/${encodeURIComponent(name)}/run`,
   pluginRuns: '/v1/plugins/runs',
+  doctorFederation: '/v1/doctor/federation',
 } as const;
 
 /** An EventFilter as the query string of GET /v1/events (parsed back by api.ts's ListEventsQuery). */

@@ -53,6 +53,8 @@ export interface ReceiverOptions {
   clock: Clock;
   metrics?: ReceiverMetrics;
   onRefused?: (reason: RefusalReason, detail: string, sender?: string) => void;
+  /** A request passed authentication: its sender and `webhook-timestamp` (for the clock-skew check). */
+  onAuthenticated?: (sender: string, timestampSeconds: number) => void;
 }
 
 const STATUS: Record<RefusalReason, number> = {
@@ -126,6 +128,7 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
         refuse(res, v.reason === 'timestamp' ? 'timestamp' : 'signature', v.detail, {}, sender);
         return;
       }
+      opts.onAuthenticated?.(sender, v.timestamp);
       const parsed = parseBody(raw, (req.headers['content-type'] ?? '').startsWith(MEDIA_BATCH));
       if (!parsed.ok) {
         refuse(res, parsed.reason, parsed.message, { issues: parsed.issues }, sender);

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import { DeliveryStore } from '../store/deliveries.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import { type PrunePlan, type PruneResult, RetentionStore } from '../store/retention.js';
+import { ClockSkewTracker } from './clock-skew.js';
 import { PeerWorker } from './outbox.js';
 import { PeerClient } from './peer-client.js';
 import { createReceiverApp, listenReceiver, type ReceiveOutcome } from './receiver.js';
@@ -59,6 +60,8 @@ export function loadKeys(config: FederationConfig): Map<string, readonly Signing
 export class Federation {
   readonly deliveries: DeliveryStore;
   readonly retention: RetentionStore;
+  /** Skew of authenticated senders' clocks, per group (routerctl doctor federation). */
+  readonly clockSkew = new ClockSkewTracker();
   private workers = new Map<string, PeerWorker>();
   private clients = new Map<string, PeerClient>();
   private groups: GroupRuntime[] = [];
@@ -162,6 +165,8 @@ export class Federation {
       },
       onRefused: (reason, detail, sender) =>
         this.o.log('warn', 'request refused', { reason, detail, sender }),
+      onAuthenticated: (sender, ts) =>
+        this.clockSkew.record(group.metadata.name, sender, ts, this.o.clock.now()),
     });
     const server = await listenReceiver(app, listen);
     this.o.log('info', 'receiver listening', {

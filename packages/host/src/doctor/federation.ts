@@ -1,0 +1,366 @@
+/**
+ * `routerctl doctor federation`: every check is a pure function of what the daemon already knows
+ * (config, delivery ledger, peer states, run ledgers, plugin states, receiver clock skew, key file
+ * modes, a health probe of each peer), so the report can be tested without timers or sockets.
+ * Codes are stable — runbooks and scripts key on them; docs/control-api.md lists them.
+ */
+import { parseDuration } from '@routerd/plugin-sdk';
+import type { EventGroup, FederationConfig } from '../config/index.js';
+import type { DoctorCheck, DoctorResponse, DoctorStatus, PeerSummary } from '../control/api.js';
+import type { SkewSample } from '../federation/clock-skew.js';
+import type { PluginStatus } from '../plugins/schemas.js';
+
+export const DoctorCodes = [
+  'peer-reachable',
+  'delivery-backlog',
+  'delivery-lag',
+  'delivery-failed',
+  'delivery-expired',
+  'subscription-failed',
+  'plugin-degraded',
+  'clock-skew',
+  'secret-file-mode',
+  'listen-address',
+] as const;
+export type DoctorCode = (typeof DoctorCodes)[number];
+
+export interface PeerObservation {
+  peer: string;
+  endpoint: string;
+  state: string;
+  consecutiveFailures: number;
+  lastSuccessAt: string | null;
+  lastError: string | null;
+  /** GET <endpoint>/v1/health; absent when not probed (no key: nothing would be sent anyway). */
+  probe?: { ok: true } | { ok: false; detail: string };
+}
+
+export interface DoctorInputs {
+  config: FederationConfig;
+  now: number;
+  peers: PeerObservation[];
+  deliveries: (typeof PeerSummary.infer)[];
+  /** Per subscription: runs waiting for a retry after a failure, and runs given up because the event expired. */
+  subscriptionRuns: { subscription: string; failed: number; expired: number }[];
+  plugins: PluginStatus[];
+  skew: SkewSample[];
+  /** The file's permission bits, or why it could not be read. */
+  fileMode: (path: string) => number | { error: string };
+}
+
+interface Thresholds {
+  maxPending: number;
+  maxLagMs: number;
+  maxFailed: number;
+  maxClockSkewMs: number;
+  peerSilentAfterMs: number;
+  replayWindowMs: number;
+}
+
+function thresholds(group: EventGroup | undefined): Thresholds {
+  // Defaults mirror the schema's, for a peer whose group is gone mid-reload.
+  const d = group?.spec.doctor;
+  return {
+    maxPending: d?.maxPending ?? 1000,
+    maxLagMs: parseDuration(d?.maxLag ?? '60s'),
+    maxFailed: d?.maxFailed ?? 0,
+    maxClockSkewMs: parseDuration(d?.maxClockSkew ?? '30s'),
+    peerSilentAfterMs: parseDuration(d?.peerSilentAfter ?? '5m'),
+    replayWindowMs: parseDuration(group?.spec.replayWindow ?? '5m'),
+  };
+}
+
+const secs = (ms: number) => `${Math.round(ms / 1000)}s`;
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+type Check = DoctorCheck;
+const pass = (code: DoctorCode, subject: string, summary: string): Check => ({
+  code,
+  status: 'PASS',
+  subject,
+  summary,
+});
+const flag = (
+  status: 'WARN' | 'FAIL',
+  code: DoctorCode,
+  subject: string,
+  summary: string,
+  advice: string,
+): Check => ({ code, status, subject, summary, advice });
+
+export function federationDoctor(inputs: DoctorInputs): DoctorResponse {
+  const { config } = inputs;
+  const groups = new Map(config.groups.map((g) => [g.resource.metadata.name, g.resource]));
+  const groupOfPeer = new Map(config.peers.map((p) => [p.resource.metadata.name, p.resource.spec.groupRef]));
+  const summaries = new Map(inputs.deliveries.map((s) => [s.peer, s]));
+  const checks: Check[] = [];
+
+  for (const p of inputs.peers) {
+    const t = thresholds(groups.get(groupOfPeer.get(p.peer) ?? ''));
+    const s = summaries.get(p.peer);
+    checks.push(peerReachable(p, s, t, inputs.now));
+    if (s) checks.push(...deliveryChecks(s, t));
+  }
+  for (const sub of config.subscriptions) {
+    const t = thresholds(groups.get(sub.resource.spec.groupRef));
+    const name = sub.resource.metadata.name;
+    const runs = inputs.subscriptionRuns.find((r) => r.subscription === name) ?? { failed: 0, expired: 0 };
+    checks.push(subscriptionCheck(name, sub.resource.spec.trigger.pluginRef, runs, t));
+  }
+  for (const plugin of inputs.plugins) checks.push(pluginCheck(plugin));
+  for (const { resource: g } of config.groups) checks.push(...skewChecks(g, inputs.skew, thresholds(g)));
+  checks.push(...secretFileChecks(config, inputs.fileMode));
+  for (const { resource: g } of config.groups) checks.push(listenCheck(g));
+
+  return { status: worst(checks), generatedAt: new Date(inputs.now).toISOString(), checks };
+}
+
+export function worst(checks: readonly { status: DoctorStatus }[]): DoctorStatus {
+  if (checks.some((c) => c.status === 'FAIL')) return 'FAIL';
+  return checks.some((c) => c.status === 'WARN') ? 'WARN' : 'PASS';
+}
+
+function peerReachable(
+  p: PeerObservation,
+  s: typeof PeerSummary.infer | undefined,
+  t: Thresholds,
+  now: number,
+): Check {
+  const code = 'peer-reachable';
+  const pending = s?.pending ?? 0;
+  const backlog = pending > 0 ? `; ${plural(pending, 'event')} waiting` : '';
+  if (p.state === 'no-key') {
+    return flag(
+      'FAIL',
+      code,
+      p.peer,
+      `no key configured for this peer: nothing is sent to it${backlog}`,
+      `set EventGroup.spec.auth.secretFile (or EventPeer/${p.peer} spec.auth.secretFile) to a 0600 key file, then reload (systemctl reload routerd-eventd)`,
+    );
+  }
+  if (p.probe && !p.probe.ok) {
+    return flag(
+      'FAIL',
+      code,
+      p.peer,
+      `${p.endpoint} does not answer its health check (${p.probe.detail})${backlog}`,
+      `check that routerd-eventd runs on ${p.peer} (systemctl status routerd-eventd), that the overlay is up (wg show: a recent handshake; ping the endpoint's address), and that ${p.peer}'s EventGroup listens on exactly ${hostOf(p.endpoint)}. Pending events are sent as soon as it answers`,
+    );
+  }
+  if (p.state === 'backing-off') {
+    const auth = /\b401\b|unauthori[sz]ed/i.test(p.lastError ?? '');
+    return flag(
+      'FAIL',
+      code,
+      p.peer,
+      `backing off after ${plural(p.consecutiveFailures, 'failed request')}: ${p.lastError ?? 'unknown error'}${backlog}`,
+      auth
+        ? `${p.peer} refuses our signature: both sides must hold the same key (compare the files; during a rotation the receiver needs the new key before the sender signs with it) and their clocks must agree within the replay window`
+        : `the peer answers its health check but refuses deliveries: see routerctl federation deliveries --peer ${p.peer} --status pending, and ${p.peer}'s log`,
+    );
+  }
+  const sinceSuccess = p.lastSuccessAt ? now - Date.parse(p.lastSuccessAt) : undefined;
+  const oldestPendingMs = (s?.oldestPendingAgeSeconds ?? 0) * 1000;
+  const silentMs = sinceSuccess ?? oldestPendingMs;
+  if (pending > 0 && silentMs > t.peerSilentAfterMs && oldestPendingMs > t.peerSilentAfterMs) {
+    return flag(
+      'FAIL',
+      code,
+      p.peer,
+      `no successful delivery for ${secs(silentMs)} (peerSilentAfter ${secs(t.peerSilentAfterMs)})${backlog}`,
+      `see routerctl federation peers and routerctl federation deliveries --peer ${p.peer} --status pending for the last error`,
+    );
+  }
+  const last =
+    sinceSuccess === undefined ? 'nothing delivered yet' : `last success ${secs(sinceSuccess)} ago`;
+  return pass(code, p.peer, `${p.probe ? 'answers its health check, ' : ''}${p.state}, ${last}`);
+}
+
+function deliveryChecks(s: typeof PeerSummary.infer, t: Thresholds): Check[] {
+  const out: Check[] = [];
+  const list = `routerctl federation deliveries --peer ${s.peer}`;
+  out.push(
+    s.pending > t.maxPending
+      ? flag(
+          'FAIL',
+          'delivery-backlog',
+          s.peer,
+          `${plural(s.pending, 'delivery', 'deliveries')} pending (maxPending ${t.maxPending})`,
+          `the peer is unreachable or slower than this node emits: see peer-reachable and ${list} --status pending; raise EventGroup.spec.doctor.maxPending only if this backlog is normal`,
+        )
+      : pass('delivery-backlog', s.peer, `${s.pending} pending (maxPending ${t.maxPending})`),
+  );
+  const oldestMs = (s.oldestPendingAgeSeconds ?? 0) * 1000;
+  const lagMs = (s.maxLagSeconds ?? 0) * 1000;
+  if (oldestMs > t.maxLagMs) {
+    out.push(
+      flag(
+        'FAIL',
+        'delivery-lag',
+        s.peer,
+        `the oldest pending delivery is ${secs(oldestMs)} old (maxLag ${secs(t.maxLagMs)})`,
+        `deliveries are stuck: see peer-reachable and ${list} --status pending (lastError says why)`,
+      ),
+    );
+  } else if (lagMs > t.maxLagMs) {
+    out.push(
+      flag(
+        'WARN',
+        'delivery-lag',
+        s.peer,
+        `a delivery took ${secs(lagMs)} from commit to acknowledgement (maxLag ${secs(t.maxLagMs)}); none is late now`,
+        'the peer was unreachable for a while (the worst lag among delivered rows kept for 7 days); if it recurs, check the overlay link and the peer’s load',
+      ),
+    );
+  } else {
+    out.push(
+      pass('delivery-lag', s.peer, `oldest pending ${secs(oldestMs)}, worst delivered lag ${secs(lagMs)}`),
+    );
+  }
+  out.push(
+    s.failed > t.maxFailed
+      ? flag(
+          'FAIL',
+          'delivery-failed',
+          s.peer,
+          `${plural(s.failed, 'delivery', 'deliveries')} failed for good (maxFailed ${t.maxFailed})`,
+          `the peer refused them: ${list} --status failed shows the reason; fix it, then routerctl federation redeliver ID --peer ${s.peer}`,
+        )
+      : pass('delivery-failed', s.peer, `${s.failed} failed (maxFailed ${t.maxFailed})`),
+  );
+  out.push(
+    s.expired > 0
+      ? flag(
+          'WARN',
+          'delivery-expired',
+          s.peer,
+          `${plural(s.expired, 'event')} expired before ${s.peer} could receive ${s.expired === 1 ? 'it' : 'them'}`,
+          `the peer was unreachable for longer than the events' TTL (${list} --status expired); fix reachability first; observers re-publish what is still present`,
+        )
+      : pass('delivery-expired', s.peer, 'no event expired before delivery'),
+  );
+  return out;
+}
+
+function subscriptionCheck(
+  name: string,
+  plugin: string,
+  runs: { failed: number; expired: number },
+  t: Thresholds,
+): Check {
+  const advice = `see routerctl plugin runs --plugin ${plugin} --outcome failed (error code, stderr tail); once fixed, routerctl federation subscription retry ${name}`;
+  if (runs.failed > t.maxFailed) {
+    return flag(
+      'FAIL',
+      'subscription-failed',
+      name,
+      `${plural(runs.failed, 'event')} whose run of ${plugin} failed (retried with backoff until the event expires; maxFailed ${t.maxFailed})`,
+      advice,
+    );
+  }
+  if (runs.expired > 0) {
+    return flag(
+      'WARN',
+      'subscription-failed',
+      name,
+      `${plural(runs.expired, 'event')} expired before ${plugin} handled ${runs.expired === 1 ? 'it' : 'them'}`,
+      advice,
+    );
+  }
+  return pass('subscription-failed', name, `no failed runs of ${plugin}`);
+}
+
+function pluginCheck(p: PluginStatus): Check {
+  const why = p.lastError ? `: ${p.lastError}` : '';
+  if (p.state === 'degraded') {
+    return flag(
+      'FAIL',
+      'plugin-degraded',
+      p.name,
+      `degraded${why}`,
+      `it stays down until its spec changes: fix the cause (routerctl plugin list, routerctl plugin runs --plugin ${p.name}, the daemon's log), edit Plugin/${p.name} if needed, then reload (systemctl reload routerd-eventd)`,
+    );
+  }
+  if (p.state === 'backoff') {
+    return flag(
+      'WARN',
+      'plugin-degraded',
+      p.name,
+      `restarting after ${plural(p.restarts ?? 0, 'crash', 'crashes')}${why}`,
+      `it is being restarted within its budget (4 in 3 minutes); look at the daemon's log for its stderr before it is marked degraded`,
+    );
+  }
+  return pass('plugin-degraded', p.name, `${p.lifecycle}, ${p.state}`);
+}
+
+function skewChecks(g: EventGroup, samples: SkewSample[], t: Thresholds): Check[] {
+  const name = g.metadata.name;
+  const mine = samples.filter((s) => s.group === name);
+  if (mine.length === 0) {
+    return g.spec.listen
+      ? [pass('clock-skew', name, 'no signed request received yet: nothing to compare')]
+      : [];
+  }
+  return mine.map((s) => {
+    const subject = `${name}/${s.sender}`;
+    const skew = `${s.sender}'s clock is ${secs(Math.abs(s.maxSkewMs))} ${s.maxSkewMs >= 0 ? 'ahead of' : 'behind'} ours`;
+    const advice = `synchronise the clocks (chrony or systemd-timesyncd on both routers: chronyc tracking / timedatectl); requests further off than the replay window (${secs(t.replayWindowMs)}) are refused as unauthorized`;
+    if (Math.abs(s.maxSkewMs) * 2 > t.replayWindowMs)
+      return flag('FAIL', 'clock-skew', subject, `${skew}, over half the replay window`, advice);
+    if (Math.abs(s.maxSkewMs) > t.maxClockSkewMs)
+      return flag('WARN', 'clock-skew', subject, `${skew} (maxClockSkew ${secs(t.maxClockSkewMs)})`, advice);
+    return pass('clock-skew', subject, `${skew} (maxClockSkew ${secs(t.maxClockSkewMs)})`);
+  });
+}
+
+function secretFileChecks(config: FederationConfig, fileMode: DoctorInputs['fileMode']): Check[] {
+  const files = new Set<string>();
+  for (const { resource: g } of config.groups) if (g.spec.auth) files.add(g.spec.auth.secretFile);
+  for (const { resource: p } of config.peers) if (p.spec.auth) files.add(p.spec.auth.secretFile);
+  return [...files].map((file) => {
+    const mode = fileMode(file);
+    if (typeof mode !== 'number') {
+      return flag(
+        'FAIL',
+        'secret-file-mode',
+        file,
+        `cannot read it: ${mode.error}`,
+        `restore the file (routerctl keys generate --out ${file} makes a new one, which every peer then needs) — the next start or reload will fail without it`,
+      );
+    }
+    if ((mode & 0o077) !== 0) {
+      return flag(
+        'FAIL',
+        'secret-file-mode',
+        file,
+        `readable by group or others (mode ${(mode & 0o777).toString(8)})`,
+        `run: chmod 600 ${file} — the daemon refuses this file at its next start or reload, and anyone who read it can sign as a peer: consider rotating the key`,
+      );
+    }
+    return pass('secret-file-mode', file, `mode ${(mode & 0o777).toString(8)}`);
+  });
+}
+
+function listenCheck(g: EventGroup): Check {
+  const listen = g.spec.listen;
+  const name = g.metadata.name;
+  if (!listen) return pass('listen-address', name, 'does not listen (sends only)');
+  if (listen.address === '0.0.0.0' || listen.address === '::') {
+    return flag(
+      'WARN',
+      'listen-address',
+      name,
+      `listens on every interface (${listen.address}:${listen.port}, allowWildcard: true)`,
+      'set listen.address to this router’s overlay address (ip -4 addr show wg0) and drop allowWildcard, so the receiver is reachable only through the tunnel',
+    );
+  }
+  return pass('listen-address', name, `listens on ${listen.address}:${listen.port}`);
+}
+
+function hostOf(endpoint: string): string {
+  try {
+    return new URL(endpoint).host;
+  } catch {
+    return endpoint;
+  }
+}
