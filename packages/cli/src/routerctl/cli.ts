@@ -1,5 +1,6 @@
 import { type BaseContext, Builtins, Cli } from 'clipanion';
 import { VERSION } from '../version.js';
+import { DoctorFederationCommand } from './commands/doctor.js';
 import {
   ActionListCommand,
   ActionShowCommand,
@@ -50,6 +51,7 @@ export function buildRouterctl(): Cli {
   cli.register(PluginListCommand);
   cli.register(PluginRunCommand);
   cli.register(PluginRunsCommand);
+  cli.register(DoctorFederationCommand);
   return cli;
 }
 

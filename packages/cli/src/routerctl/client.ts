@@ -9,6 +9,7 @@ import type {
   BatchEmitResponse,
   DeliveriesResponse,
   DeliveriesSummaryResponse,
+  DoctorResponse,
   DynamicPartResponse,
   DynamicPartsResponse,
   EmitRequest,
@@ -174,6 +175,10 @@ export class ControlClient {
 
   status(): Promise<StatusResponse> {
     return this.call('GET', ControlRoutes.status);
+  }
+
+  doctorFederation(): Promise<DoctorResponse> {
+    return this.call('GET', ControlRoutes.doctorFederation);
   }
 
   private call<T>(method: string, path: string, body?: unknown): Promise<T> {
