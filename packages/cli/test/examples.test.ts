@@ -1,0 +1,82 @@
+// examples/ is what an operator copies onto two real routers: every file must pass the real
+// `routerd-eventd check`, each Plugin's `config` must pass that plugin's own schema (the daemon hands it
+// over unchecked), and the on-prem and cloud halves must agree with each other.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DAEMON_BIN } from '@routerd/host/testing';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+
+const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+const CLOUDS = ['cloud-aws.yaml', 'cloud-azure.yaml', 'cloud-oci.yaml'];
+const FILES = ['onprem.yaml', ...CLOUDS];
+
+// biome-ignore lint/suspicious/noExplicitAny: the examples' resources, read as plain YAML
+type Doc = { kind: string; metadata: { name: string }; spec: any };
+const docs = (file: string): Doc[] =>
+  parseAllDocuments(readFileSync(EXAMPLES + file, 'utf8')).map((d) => d.toJS() as Doc);
+const one = (file: string, kind: string) => docs(file).filter((d) => d.kind === kind);
+
+/** The plugin packages' own config schemas, from their built dist (the tests run after `pnpm build`). */
+const pluginSchemas: Record<string, () => Promise<(c: unknown) => unknown>> = {
+  'routerd-plugin-arp-observer': async () =>
+    (await import('../../plugins-arp-observer/dist/index.js')).ArpObserverConfig,
+  'routerd-plugin-aws': async () => (await import('../../plugins-aws/dist/index.js')).AwsConfig,
+  'routerd-plugin-azure': async () => (await import('../../plugins-azure/dist/index.js')).AzureConfig,
+  'routerd-plugin-oci': async () => (await import('../../plugins-oci/dist/index.js')).OciConfig,
+};
+
+describe('examples/', () => {
+  it('holds exactly the documented files', () => {
+    expect(readdirSync(EXAMPLES).sort()).toEqual(['README.md', ...FILES].sort());
+  });
+
+  it.each(FILES)('%s passes routerd-eventd check (exit 0)', (file) => {
+    const r = spawnSync(process.execPath, [DAEMON_BIN, 'check', '--config', EXAMPLES + file], {
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^config OK: 1 EventGroup, 1 EventPeer/);
+  });
+
+  it.each(FILES)("%s: each Plugin's config passes the plugin's own schema", async (file) => {
+    const plugins = one(file, 'Plugin');
+    expect(plugins).toHaveLength(1);
+    for (const p of plugins) {
+      const bin = (p.spec.executable as string).split('/').pop()!;
+      const schema = await pluginSchemas[bin]!();
+      const out = schema(p.spec.config) as { summary?: string };
+      expect(out.summary, `${file} Plugin/${p.metadata.name}`).toBeUndefined();
+    }
+  });
+
+  it.each(CLOUDS)('onprem.yaml and %s are two halves of one pair', (cloudFile) => {
+    const [og, cg] = [one('onprem.yaml', 'EventGroup')[0]!, one(cloudFile, 'EventGroup')[0]!];
+    const [op, cp] = [one('onprem.yaml', 'EventPeer')[0]!, one(cloudFile, 'EventPeer')[0]!];
+    expect(og.metadata.name).toBe(cg.metadata.name);
+    // Each side's peer is the other side, at the address and port it listens on.
+    expect(op.spec.nodeName).toBe(cg.spec.nodeName);
+    expect(cp.spec.nodeName).toBe(og.spec.nodeName);
+    expect(op.spec.endpoint).toBe(`http://${cg.spec.listen.address}:${cg.spec.listen.port}`);
+    expect(cp.spec.endpoint).toBe(`http://${og.spec.listen.address}:${og.spec.listen.port}`);
+    // One key file for the pair, the same path on both routers; overlay addresses, never a wildcard.
+    expect(op.spec.auth.secretFile).toBe(cp.spec.auth.secretFile);
+    for (const g of [og, cg]) {
+      expect(g.spec.listen.address).toMatch(/^(169\.254\.|10\.)/);
+      expect(g.spec.listen.allowWildcard).toBeUndefined();
+    }
+    // What on-prem pushes is what the cloud's subscription listens for, from that node.
+    const sub = one(cloudFile, 'EventSubscription')[0]!;
+    expect(op.spec.push.types).toEqual(['routerd.client.ipv4.*']);
+    for (const t of sub.spec.match.types) expect(t).toMatch(/^routerd\.client\.ipv4\./);
+    expect(sub.spec.match.sourceNodes).toEqual([og.spec.nodeName]);
+    expect(sub.spec.trigger.pluginRef).toBe(one(cloudFile, 'Plugin')[0]!.metadata.name);
+    // The observer tags its events with the domain the subscription selects.
+    const observer = one('onprem.yaml', 'Plugin')[0]!;
+    expect(observer.spec.config.domains.map((d: { name: string }) => d.name)).toContain(
+      sub.spec.match.payload.domain,
+    );
+  });
+});
