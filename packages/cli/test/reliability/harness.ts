@@ -242,12 +242,13 @@ interface Summary {
   expired: number;
 }
 
-export async function deliverySummary(n: NodeHandle): Promise<Summary> {
+/** The sender's delivery counts for one peer (the first one by default). */
+export async function deliverySummary(n: NodeHandle, peer?: string): Promise<Summary> {
   const r = await controlGet<{ peers: Summary[] }>(
     join(n.stateDir, 'routerd.sock'),
     '/v1/federation/deliveries/summary',
   );
-  return r.peers[0]!;
+  return peer ? r.peers.find((s) => s.peer === peer)! : r.peers[0]!;
 }
 
 /** Wait until the sender has nothing pending for its peer; returns when that happened (ms epoch). */
