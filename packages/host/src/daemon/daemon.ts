@@ -99,6 +99,7 @@ export class Daemon {
       runs: subscriptionRuns,
       plugins,
       apply: (sub, events, result) => dynamic.applySubscriptionResult(sub, events, result),
+      onRefresh: (sub, event) => dynamic.noteRefresh(sub, event),
       clock,
       timers: realTimers,
       log,

@@ -193,6 +193,24 @@ export class DynamicConfig {
     return outcome;
   }
 
+  /**
+   * A TTL refresh of an observation that produced a claim (observers refresh with the same id and a later
+   * expiry): it counts as a re-observation at the time it arrives, pushing the release back and
+   * cancelling a pending one.
+   */
+  noteRefresh(sub: EventSubscription, event: Event): void {
+    if (event.type !== EventTypes.clientIpv4Observed) return;
+    const { address, domain } = event.payload as { address: string; domain: string };
+    const held = this.o.store.claim(domain, `${hostAddress(address)}/32`);
+    if (!held || held.state === 'released' || held.ownerNode !== event.sourceNode) return;
+    const now = this.o.clock.now();
+    const lastObservedMs = Math.max(held.lastObservedMs, now);
+    const releaseAtMs = lastObservedMs + parseDuration(sub.spec.teardown.grace);
+    this.o.store.saveClaim({ ...held, state: 'active', teardown: null, lastObservedMs, releaseAtMs }, now);
+    this.o.store.setPartExpiry(held.part, releaseAtMs, now);
+    this.scheduleRelease();
+  }
+
   /** A manual or interval run of a plugin: one part per plugin, replaced by each run. */
   applyPluginResult(pluginName: string, result: PluginResult): ApplyOutcome {
     const now = this.o.clock.now();

@@ -27,6 +27,8 @@ export interface SubscriptionEngineOptions {
   runs: SubscriptionRunStore;
   plugins: PluginRunner;
   apply: (sub: EventSubscription, events: Event[], result: PluginResult) => ApplyOutcome;
+  /** A TTL refresh (same id, later expiry) of an event this subscription already handled: fresh evidence. */
+  onRefresh?: (sub: EventSubscription, event: Event) => void;
   clock: Clock;
   timers: Timers;
   log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
@@ -85,12 +87,15 @@ export class SubscriptionEngine {
   private onCommitted(committed: InsertOutcome[]): void {
     if (this.stopped) return;
     const now = this.o.clock.now();
-    for (const { event } of committed) {
+    for (const { event, status } of committed) {
       if (event.expiresAt !== undefined && Date.parse(event.expiresAt) <= now) continue;
       for (const a of this.active.values()) {
         if (a.sub.spec.groupRef !== event.group || !matchesSubscription(event, a.sub.spec.match)) continue;
-        // admit() is false for a pair seen before: a duplicate or a refresh of a handled event runs nothing.
+        // admit() is false for a pair seen before: a duplicate or a refresh of a handled event runs nothing,
+        // but a refresh is still evidence that what it observed is there.
         if (this.o.runs.admit(a.sub.metadata.name, event.id, now)) a.batcher.add(event.id);
+        else if (status === 'refreshed' && this.o.runs.status(a.sub.metadata.name, event.id) === 'succeeded')
+          this.o.onRefresh?.(a.sub, event);
       }
     }
   }
@@ -130,6 +135,16 @@ export class SubscriptionEngine {
     });
     const done = this.o.clock.now();
     if (out.outcome === 'succeeded' && out.result) {
+      // Domain problems come back as diagnostics, not errors: make them visible to the operator.
+      for (const d of out.result.status.diagnostics ?? []) {
+        if (d.severity !== 'info')
+          this.o.log('warn', `plugin diagnostic: ${d.summary}`, {
+            subscription: name,
+            severity: d.severity,
+            detail: d.detail,
+            path: d.path,
+          });
+      }
       const applied = this.o.apply(a.sub, events, out.result);
       // A result refused by an invariant is still handled: running it again would give the same answer.
       this.o.runs.markSucceeded(name, eventIds, done);

@@ -197,6 +197,7 @@ async function world(): Promise<World> {
     runs: w.runs,
     plugins: runner,
     apply: (s, e, r) => dynamic.applySubscriptionResult(s, e, r),
+    onRefresh: (s, e) => dynamic.noteRefresh(s, e),
     clock,
     timers,
     log: () => {},
@@ -318,6 +319,28 @@ describe('hysteretic de-provision', () => {
         .sort(),
     ).toEqual(['ensure-forwarding-enabled', 'unassign-secondary-ip']);
     await settle(w, 3_600_000);
+    expect(planned(w, 'unassign-secondary-ip')).toHaveLength(1);
+  });
+
+  it('TTL refreshes of the same observation (same id) count as re-observations: a long stay is not cut short', async () => {
+    const w = await world();
+    const ev = receive(w, 'observed');
+    await settle(w);
+    // The observer refreshes the same event every 2 minutes for an hour (same id, later expiry).
+    for (let i = 1; i <= 30; i++) {
+      await settle(w, 120_000);
+      expect(
+        w.store.insert([{ ...ev, expiresAt: new Date(w.clock.now() + 300_000).toISOString() }])[0]?.status,
+      ).toBe('refreshed');
+    }
+    await settle(w);
+    expect(w.pluginRuns).toBe(1);
+    const lastRefresh = w.clock.now();
+    receive(w, 'expired');
+    await settle(w, 29 * 60_000);
+    expect(claims(w)).toHaveLength(1);
+    await settle(w, lastRefresh + 30 * 60_000 - w.clock.now());
+    expect(claims(w)).toHaveLength(0);
     expect(planned(w, 'unassign-secondary-ip')).toHaveLength(1);
   });
 

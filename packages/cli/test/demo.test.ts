@@ -1,0 +1,50 @@
+// The README's first command ends in `pnpm demo`: run the demo exactly as a user would (after the
+// build the root test script has already done), both with the recorded neighbour table and, as root,
+// with the real kernel table in network namespaces, and check it tells the whole story and cleans up.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const DEMO = fileURLToPath(new URL('../../../scripts/demo.mjs', import.meta.url));
+
+describe.each([
+  ['recorded neighbour table', ['--recorded']],
+  ['default (the kernel table when root)', []],
+])('the demo, %s', (_name, args) => {
+  it('shows observation → delivery → run → claim → plan → acknowledgement → held teardown, exits 0, leaves nothing', () => {
+    const r = spawnSync(process.execPath, [DEMO, ...args], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr + r.stdout.slice(-2000)).toBe(0);
+    const out = r.stdout;
+    const order = [
+      /client 10\.88\.60\.9 appears/,
+      /ARP observer: 10\.88\.60\.9\/32 observed/,
+      /delivered arp\.lan\.10-88-60-9\.\d+ to cloud \(signed/,
+      /subscription onprem-clients: run for .* succeeded/,
+      /effective config now holds RemoteAddressClaim\/onprem-10-88-60-9/,
+      /client 10\.88\.60\.9 leaves/,
+      /10\.88\.60\.9\/32 expired/,
+      /claim still held \(hysteresis\)/,
+      /teardown plan aws-unassign-secondary-ip-10-88-60-9/,
+      /effective config holds 0 claims/,
+    ];
+    let at = 0;
+    for (const re of order) {
+      const m = re.exec(out.slice(at));
+      expect(m, `${re} after position ${at}:\n${out}`).not.toBeNull();
+      at += m!.index + m![0].length;
+    }
+    // Printed in the same look as the part, in either order.
+    expect(out).toMatch(
+      /action plan aws-assign-secondary-ip-10-88-60-9: assign-secondary-ip — planned, NOT executed/,
+    );
+    expect(out).toMatch(/acknowledgement from the cloud: onprem-clients-10-88-60-9 accepted/);
+    expect(out).toMatch(
+      /\$ aws ec2 assign-private-ip-addresses --network-interface-id eni-0de0123456789abcd/,
+    );
+    const state = /state\s+(\/\S+)/.exec(out)?.[1];
+    expect(state && existsSync(state)).toBe(false);
+    const netns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+    expect(netns).not.toMatch(/rdemo-/);
+  }, 130_000);
+});
