@@ -121,7 +121,6 @@ async function main() {
 
   n.say('lan', 'client 10.88.60.9 leaves the LAN');
   neighbours.leave();
-  let heldSince;
   let lastHeldNote = 0;
   await until('the claim to be released after its grace', 60_000, async () => {
     const { actions, parts } = await look(n, onprem.stateDir, cloud.stateDir);
@@ -130,7 +129,6 @@ async function main() {
       [...n.seen].some((k) => k.startsWith('run:') && k.includes('expired') === false) &&
       [...n.seen].some((k) => k.startsWith('cl:') && k.includes('.expired'));
     if (claimPart?.state === 'active' && expired) {
-      heldSince ??= Date.now();
       if (Date.now() - lastHeldNote > 3000) {
         lastHeldNote = Date.now();
         const left = Math.max(0, (Date.parse(claimPart.expiresAt) - Date.now()) / 1000);
