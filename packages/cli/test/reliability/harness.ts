@@ -109,6 +109,8 @@ export interface PairOptions {
   /** Separate key files per side (rotation), else one shared group key. */
   separateKeys?: boolean;
   startReceiver?: boolean;
+  /** The sender talks to this loopback port (a proxy in front of the receiver) instead. */
+  senderPeerPort?: number;
   /** Receiver state directory (e.g. on a small tmpfs). */
   receiverStateDir?: string;
 }
@@ -147,7 +149,7 @@ export async function startPair(o: PairOptions = {}): Promise<Pair> {
       key: senderKey,
       retry: o.retry,
       maxEvents: o.senderMaxEvents,
-      peers: [{ name: 'cloud', address: ra, port: rp }],
+      peers: [{ name: 'cloud', address: ra, port: o.senderPeerPort ?? rp }],
     },
     undefined,
     o.net?.a.exec,
