@@ -15,7 +15,7 @@ type Body = () => void | Promise<void>;
  * machine is: a plugin that starts in 300 ms when idle takes over a second on two cores running ten
  * other jobs, and that is the machine's state, not the plugin's.
  */
-function initializeBudgetMs(): number {
+export function initializeBudgetMs(): number {
   const overload = loadavg()[0]! / Math.max(1, availableParallelism());
   return Math.round(1000 * Math.max(1, overload));
 }
