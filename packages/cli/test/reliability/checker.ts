@@ -168,3 +168,13 @@ export function resourceProblems(name: string, before: ResourceSample, after: Re
   if (after.fds - before.fds > FD_GROWTH_LIMIT) p.push(`${name}: fds grew ${before.fds} → ${after.fds}`);
   return p;
 }
+
+/** SQLite's own integrity check of a store ("ok" when sound). */
+export function readStoreIntegrity(stateDir: string): string {
+  const db = new Database(join(stateDir, 'routerd.db'), { readonly: true, fileMustExist: true });
+  try {
+    return (db.pragma('integrity_check', { simple: true }) as string) ?? '';
+  } finally {
+    db.close();
+  }
+}

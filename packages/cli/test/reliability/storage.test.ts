@@ -1,0 +1,119 @@
+// Storage faults on loopback: retention pruning a backlog the receiver never got (counted, nothing else
+// lost), and a receiver whose state directory fills up (a small tmpfs mounted on a directory we create).
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '@routerd/host/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { controlGet, emitBatch, routerctl } from '../support/federation.js';
+import { readStoreIntegrity } from './checker.js';
+import {
+  deliverySummary,
+  event,
+  metric,
+  samplePair,
+  sleep,
+  startNode,
+  startPair,
+  stopAll,
+  verify,
+} from './harness.js';
+
+const mounts: string[] = [];
+afterAll(async () => {
+  await stopAll();
+  for (const m of mounts) {
+    try {
+      execFileSync('umount', ['-l', m]);
+    } catch {}
+    rmSync(m, { recursive: true, force: true });
+  }
+});
+
+/** Write zeros until the filesystem is full (ENOSPC); returns the filler's path. */
+function fill(dir: string): string {
+  const path = join(dir, 'filler');
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(64 * 1024);
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
+  return path;
+}
+
+describe('storage faults', () => {
+  it('retention pressure with a backlog: undelivered events pruned are counted, nothing else lost', async () => {
+    const p = await startPair({ startReceiver: false, senderMaxEvents: 50 });
+    const before = samplePair(p);
+    await p.workload.emit(200, 'ret');
+    const r = routerctl(p.sender.stateDir, 'federation', 'event', 'prune', '-o', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(await metric(p.sender, 'routerd_retention_dropped_undelivered_total')).toBe(150);
+    expect((await deliverySummary(p.sender)).pending).toBe(50);
+    const up = Date.now();
+    await startNode(p.receiver);
+    const c = await verify(
+      p,
+      {
+        scenario: 'retention pressure with a backlog',
+        recoveryWhat: 'receiver start (spawn) → rest delivered',
+        recoveryFrom: up,
+      },
+      before,
+    );
+    expect({ delivered: c.delivered, dropped: c.dropped }).toEqual({ delivered: 50, dropped: 150 });
+  });
+
+  it('a full state directory on the receiver: refused loudly (5xx), nothing corrupted, recovers', async () => {
+    const dir = tempDir('routerd-rel-full-');
+    mounts.push(dir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir]);
+    const stateDir = join(dir, 'state');
+    mkdirSync(stateDir);
+    const p = await startPair({ receiverStateDir: stateDir });
+    await p.workload.emit(100, 'pre');
+    await expect.poll(async () => (await deliverySummary(p.sender)).delivered).toBe(100);
+    const before = samplePair(p);
+    const filler = fill(dir);
+
+    // The receiver cannot commit: it must answer 5xx (the sender retries), never 2xx.
+    const stop = p.workload.stream('full', 50, 50);
+    await expect
+      .poll(
+        async () =>
+          (
+            await controlGet<{ deliveries: { lastStatus: number | null }[] }>(
+              `${p.sender.stateDir}/routerd.sock`,
+              '/v1/federation/deliveries?status=pending&limit=1',
+            )
+          ).deliveries[0]?.lastStatus,
+        { timeout: 15_000, interval: 100 },
+      )
+      .toBeGreaterThanOrEqual(500);
+    // A local emit on the receiver fails loudly too.
+    const local = await emitBatch(`${stateDir}/routerd.sock`, [event('local-full')]);
+    expect(local.status).toBeGreaterThanOrEqual(500);
+    await sleep(1000);
+    await stop();
+    expect(p.receiver.daemon!.child.exitCode).toBeNull(); // still running
+
+    rmSync(filler);
+    const freed = Date.now();
+    await verify(
+      p,
+      {
+        scenario: 'full state directory on the receiver',
+        recoveryWhat: 'space freed → outbox drained',
+        recoveryFrom: freed,
+      },
+      before,
+    );
+    expect(readStoreIntegrity(stateDir)).toBe('ok');
+    // …and it takes local emits again.
+    expect((await emitBatch(`${stateDir}/routerd.sock`, [event('local-after')])).status).toBe(200);
+  });
+});
