@@ -17,6 +17,7 @@ import {
 } from './support/federation.js';
 
 const CLAIMS = fileURLToPath(new URL('./fixtures/claims-plugin.mjs', import.meta.url));
+const CRASHER = fileURLToPath(new URL('../../plugin-sdk/test/fixtures/crash-mid-call.mjs', import.meta.url));
 
 const running: TestDaemon[] = [];
 afterEach(async () => {
@@ -191,6 +192,55 @@ spec:
     const c = find(report, 'plugin-degraded', 'claims');
     expect(c.summary).toMatch(/^degraded: .*propose\./);
     expect(c.advice).toMatch(/reload/);
+  });
+});
+
+describe('routerctl doctor federation: subscriptions', () => {
+  it('a subscription whose plugin crashes on a received event: subscription-failed FAILs with the commands to run', async () => {
+    const root = newRoot();
+    const key = keyFile(root);
+    const [po, pc] = [await freePort(), await freePort()];
+    const onprem = await start(root, { name: 'onprem', port: po, key, peers: [{ name: 'cloud', port: pc }] });
+    const { config, stateDir } = writeNode(root, {
+      name: 'cloud',
+      port: pc,
+      key,
+      peers: [{ name: 'onprem', port: po }],
+    });
+    writeFileSync(
+      config,
+      `${readFileSync(config, 'utf8')}---
+apiVersion: plugin.routerd.net/v1alpha1
+kind: Plugin
+metadata: { name: crasher }
+spec:
+  executable: ${CRASHER}
+  capabilities: [propose.dynamicConfig]
+---
+apiVersion: federation.routerd.net/v1alpha1
+kind: EventSubscription
+metadata: { name: clients }
+spec:
+  groupRef: edge
+  match: { types: ['routerd.client.ipv4.*'] }
+  trigger: { pluginRef: crasher }
+  retry: { baseDelay: 1m, maxDelay: 5m }
+`,
+    );
+    const cloud = await startWith(config, stateDir);
+    expect(find(doctor(cloud.stateDir).report, 'subscription-failed', 'clients').status).toBe('PASS');
+    emit(onprem.stateDir, 1);
+    await expect
+      .poll(() => find(doctor(cloud.stateDir).report, 'subscription-failed', 'clients').status, {
+        timeout: 10_000,
+      })
+      .toBe('FAIL');
+    const { code, report } = doctor(cloud.stateDir);
+    expect(code).toBe(1);
+    const c = find(report, 'subscription-failed', 'clients');
+    expect(c.summary).toMatch(/^1 event whose run of crasher failed/);
+    expect(c.advice).toContain('routerctl plugin runs --plugin crasher --outcome failed');
+    expect(c.advice).toContain('routerctl federation subscription retry clients');
   });
 });
 
