@@ -10,7 +10,16 @@ import { fileURLToPath } from 'node:url';
 
 // better-sqlite3 is @routerd/host's dependency, not the cli's: resolve it from there (same native build).
 const requireFromHost = createRequire(fileURLToPath(new URL('../../../host/package.json', import.meta.url)));
-const Database = requireFromHost('better-sqlite3') as typeof import('better-sqlite3');
+// Typed here by the little this module uses (the cli has no dependency on its types).
+interface ReadOnlyDb {
+  prepare(sql: string): { all(...params: unknown[]): unknown[] };
+  pragma(sql: string, o: { simple: true }): unknown;
+  close(): void;
+}
+const Database = requireFromHost('better-sqlite3') as new (
+  file: string,
+  o: { readonly: true; fileMustExist: true },
+) => ReadOnlyDb;
 
 interface StoredRow {
   id: string;
