@@ -53,6 +53,8 @@ export interface ReceiverOptions {
   clock: Clock;
   metrics?: ReceiverMetrics;
   onRefused?: (reason: RefusalReason, detail: string, sender?: string) => void;
+  /** A request failed on our side (e.g. the disk is full): answered 500 so the sender retries. */
+  onError?: (err: Error, sender?: string) => void;
   /** A request passed authentication: its sender and `webhook-timestamp` (for the clock-skew check). */
   onAuthenticated?: (sender: string, timestampSeconds: number) => void;
 }
@@ -172,14 +174,15 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
   );
 
   // body-parser's errors (oversize, aborted) and anything unexpected: a JSON answer, never a stack trace.
-  app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: unknown) => {
+  app.use((err: Error & { type?: string; status?: number }, req: Request, res: Response, _next: unknown) => {
     if (err.type === 'entity.too.large') {
       refuse(res, 'oversize', `request body exceeds ${opts.bodyLimitBytes} bytes`);
       return;
     }
-    res
-      .status(err.status && err.status < 500 ? err.status : 500)
-      .json({ error: { code: 'internal', message: 'internal error' } });
+    const status = err.status && err.status < 500 ? err.status : 500;
+    // The peer only sees a generic 500: without this the receiver's own log would say nothing at all.
+    if (status >= 500) opts.onError?.(err, String(req.headers[SignatureHeaders.node] ?? '') || undefined);
+    res.status(status).json({ error: { code: 'internal', message: 'internal error' } });
   });
   return app;
 }

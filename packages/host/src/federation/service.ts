@@ -165,6 +165,12 @@ export class Federation {
       },
       onRefused: (reason, detail, sender) =>
         this.o.log('warn', 'request refused', { reason, detail, sender }),
+      onError: (err, sender) =>
+        this.o.log('error', 'storing a received batch failed: answered 500, the sender will retry', {
+          err: err.message,
+          code: (err as { code?: string }).code,
+          sender,
+        }),
       onAuthenticated: (sender, ts) =>
         this.clockSkew.record(group.metadata.name, sender, ts, this.o.clock.now()),
     });

@@ -24,10 +24,13 @@ const clock = new ManualClock(Date.parse('2026-11-27T06:00:00Z'));
 class MemoryStore implements ReceiverStore {
   events = new Map<string, Event>();
   webhooks = new Set<string>();
+  /** Set to make the next commits throw, as SQLite does when the disk is full. */
+  failWith?: Error;
   webhookSeen(sender: string, id: string) {
     return this.webhooks.has(`${sender}/${id}`);
   }
   commitReceived(sender: string, id: string, events: Event[]): ReceiveOutcome {
+    if (this.failWith) throw this.failWith;
     this.webhooks.add(`${sender}/${id}`);
     const out: ReceiveOutcome = { accepted: [], duplicates: [], rejected: [] };
     for (const e of events) {
@@ -43,6 +46,7 @@ class MemoryStore implements ReceiverStore {
 
 const store = new MemoryStore();
 const refused: RefusalReason[] = [];
+const errors: { message: string; sender?: string }[] = [];
 let server: Server;
 let base: string;
 
@@ -55,6 +59,7 @@ beforeAll(async () => {
     store,
     clock,
     metrics: { refused: (r) => refused.push(r), received: () => {}, replayed: () => {} },
+    onError: (err, sender) => errors.push({ message: err.message, sender }),
   });
   server = await listenReceiver(app, { address: '127.0.0.1', port: 0, allowWildcard: false });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -184,6 +189,21 @@ describe('receiver', () => {
     const good = event();
     await post(batch(good, event({ sourceNode: 'other' })));
     expect(store.events.has(good.id)).toBe(false);
+  });
+
+  it('a store that cannot commit (disk full) answers a generic 500 and reports the error for the log', async () => {
+    store.failWith = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    try {
+      const ev = event();
+      expect(await post(batch(ev))).toEqual({
+        status: 500,
+        body: { error: { code: 'internal', message: 'internal error' } },
+      });
+      expect(errors).toEqual([{ message: 'database or disk is full', sender: 'onprem' }]);
+      expect(store.events.has(ev.id)).toBe(false);
+    } finally {
+      store.failWith = undefined;
+    }
   });
 
   it('answers health without details', async () => {
