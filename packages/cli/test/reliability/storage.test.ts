@@ -100,6 +100,12 @@ describe('storage faults', () => {
     await sleep(1000);
     await stop();
     expect(p.receiver.daemon!.child.exitCode).toBeNull(); // still running
+    // Loudly on the receiver's side too: its log names the failure (the peer only sees a generic 500).
+    expect(
+      p.receiver.daemon!.logs.some(
+        (l) => l.level >= 50 && /received batch failed/.test(l.msg) && l.code === 'SQLITE_FULL',
+      ),
+    ).toBe(true);
 
     rmSync(filler);
     const freed = Date.now();
