@@ -11,7 +11,7 @@ export class KeysGenerateCommand extends RouterctlCommand {
     description: 'generate a signing key (whsec_…, 32 random bytes); print it, or write a 0600 secret file',
     details: `
       With --out, the key is written to FILE with mode 0600. With --rotate, FILE must exist: the new key
-      becomes the first line (it signs from now on) and the old keys stay below it (they still verify),
+      becomes the first line and the old keys stay below it: every key in the file signs and verifies,
       so peers can switch over without a gap. Remove the old line once every peer has the new key.
     `,
     examples: [
