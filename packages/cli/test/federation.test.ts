@@ -5,6 +5,7 @@ import { TestDaemon } from '@routerd/host/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   emitBatch,
+  emitObservedWithRouterctl,
   freePort,
   keyFile,
   type NodeSpec,
@@ -54,26 +55,7 @@ const ids = (stateDir: string) =>
 describe('federation between real daemons', () => {
   it('on-prem pushes what it observes to the cloud; routerctl shows deliveries and peers', async () => {
     const { onprem, cloud } = await pair();
-    const r = routerctl(
-      onprem.stateDir,
-      'federation',
-      'event',
-      'emit',
-      '--type',
-      'routerd.client.ipv4.observed',
-      '--payload',
-      'address=10.88.60.9/32',
-      '--payload',
-      'domain=lan',
-      '--payload',
-      'ownerSide=onprem',
-      '--payload',
-      'source=arp',
-      '--ttl',
-      '300s',
-      '-o',
-      'json',
-    );
+    const r = emitObservedWithRouterctl(onprem.stateDir, '10.88.60.9/32', '-o', 'json');
     expect(r.code, r.stderr).toBe(0);
     const id = (JSON.parse(r.stdout) as { result: { id: string } }).result.id;
     await expect.poll(() => ids(cloud!.stateDir), { timeout: 5000 }).toContain(id);

@@ -2,12 +2,19 @@
 // `events/publish` goes through the host's emit pipeline, and the observations federate to the cloud.
 // The source here is a dnsmasq leases file the test writes (no root needed); the neighbour-table
 // source is covered by the plugin's own network-namespace tests.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestDaemon } from '@routerd/host/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, keyFile, newRoot, nodeConfig, routerctlJson } from './support/federation.js';
+import {
+  freePort,
+  keyFile,
+  newRoot,
+  nodeConfig,
+  routerctlJson,
+  writeNodeFiles,
+} from './support/federation.js';
 
 const OBSERVER = fileURLToPath(new URL('../../plugins-arp-observer/dist/main.js', import.meta.url));
 const daemons: TestDaemon[] = [];
@@ -30,12 +37,7 @@ describe('ARP/DHCP observer under the on-prem daemon', () => {
     const leases = join(root, 'dnsmasq.leases');
     writeFileSync(leases, '');
     const [po, pc] = [await freePort(), await freePort()];
-    const write = (name: string, text: string) => {
-      mkdirSync(join(root, name), { recursive: true });
-      const file = join(root, name, 'federation.yaml');
-      writeFileSync(file, text);
-      return { configFiles: [file], stateDir: join(root, name, 'state') };
-    };
+    const write = (name: string, text: string) => writeNodeFiles(root, name, text);
     const cloud = await TestDaemon.start(
       write('cloud', nodeConfig({ name: 'cloud', port: pc, key, peers: [{ name: 'onprem', port: po }] })),
     );

@@ -1,12 +1,16 @@
-// Issue 7 through the host: each first-party provider plugin as a real process under the cloud daemon.
-// An on-prem observation of 10.88.60.9/32 becomes a claim and inert plans listed by `routerctl action
-// list`, with `routerd.provider.action.planned` announced once; nothing is executed.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestDaemon } from '@routerd/host/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, keyFile, newRoot, nodeConfig, routerctl, routerctlJson } from './support/federation.js';
+import {
+  emitObservedWithRouterctl,
+  freePort,
+  keyFile,
+  newRoot,
+  nodeConfig,
+  routerctl,
+  routerctlJson,
+  writeNodeFiles,
+} from './support/federation.js';
 
 const plugin = (name: string) =>
   fileURLToPath(new URL(`../../plugins-${name}/dist/main.js`, import.meta.url));
@@ -38,12 +42,7 @@ describe.each(Object.entries(providers))('%s plugin under the cloud daemon', (na
     const root = newRoot();
     const key = keyFile(root);
     const [po, pc] = [await freePort(), await freePort()];
-    const write = (node: string, text: string) => {
-      mkdirSync(join(root, node), { recursive: true });
-      const file = join(root, node, 'federation.yaml');
-      writeFileSync(file, text);
-      return { configFiles: [file], stateDir: join(root, node, 'state') };
-    };
+    const write = (name: string, text: string) => writeNodeFiles(root, name, text);
     const cloud = await TestDaemon.start(
       write(
         'cloud',
@@ -73,24 +72,7 @@ spec:
     );
     daemons.push(onprem);
 
-    const emit = routerctl(
-      onprem.stateDir,
-      'federation',
-      'event',
-      'emit',
-      '--type',
-      'routerd.client.ipv4.observed',
-      '--payload',
-      'address=10.88.60.9/32',
-      '--payload',
-      'domain=lan',
-      '--payload',
-      'ownerSide=onprem',
-      '--payload',
-      'source=arp',
-      '--ttl',
-      '300s',
-    );
+    const emit = emitObservedWithRouterctl(onprem.stateDir, '10.88.60.9/32');
     expect(emit.code, emit.stderr).toBe(0);
 
     type Action = { id: string; provider: string; action: string; status: string; executed: boolean };
@@ -128,24 +110,7 @@ spec:
     expect(planned.filter((e) => e.payload.action === 'assign-secondary-ip')).toHaveLength(1);
 
     // The same observation again (a refresh with a new id) plans nothing new.
-    routerctl(
-      onprem.stateDir,
-      'federation',
-      'event',
-      'emit',
-      '--type',
-      'routerd.client.ipv4.observed',
-      '--payload',
-      'address=10.88.60.9/32',
-      '--payload',
-      'domain=lan',
-      '--payload',
-      'ownerSide=onprem',
-      '--payload',
-      'source=arp',
-      '--ttl',
-      '300s',
-    );
+    emitObservedWithRouterctl(onprem.stateDir, '10.88.60.9/32');
     await expect
       .poll(
         () =>

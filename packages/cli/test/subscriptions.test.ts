@@ -1,13 +1,17 @@
-// Issue 6 end to end: two real daemons, real plugin processes. The cloud receives an observation,
-// a subscription runs a plugin, the claim and its plan become a DynamicConfigPart visible through
-// routerctl, and the acknowledgement travels back on-prem. Misbehaving plugins are recorded with their
-// reason, store nothing, and leave the daemon serving.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestDaemon } from '@routerd/host/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, keyFile, newRoot, nodeConfig, routerctl, routerctlJson } from './support/federation.js';
+import {
+  emitObservedWithRouterctl,
+  freePort,
+  keyFile,
+  newRoot,
+  nodeConfig,
+  routerctl,
+  routerctlJson,
+  writeNodeFiles,
+} from './support/federation.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const SDK_FIXTURES = here('../../plugin-sdk/test/fixtures/');
@@ -76,12 +80,7 @@ beforeAll(async () => {
   const root = newRoot();
   const key = keyFile(root);
   const [po, pc] = [await freePort(), await freePort()];
-  const write = (name: string, text: string) => {
-    mkdirSync(join(root, name), { recursive: true });
-    const file = join(root, name, 'federation.yaml');
-    writeFileSync(file, text);
-    return { configFiles: [file], stateDir: join(root, name, 'state') };
-  };
+  const write = (name: string, text: string) => writeNodeFiles(root, name, text);
   cloud = await TestDaemon.start(
     write(
       'cloud',
@@ -98,25 +97,11 @@ afterAll(async () => {
 });
 
 function observe(behaviour: string, address: string, ...extra: string[]): string {
-  const r = routerctl(
+  const r = emitObservedWithRouterctl(
     onprem.stateDir,
-    'federation',
-    'event',
-    'emit',
-    '--type',
-    'routerd.client.ipv4.observed',
+    address,
     '--subject',
     `${behaviour}/${address}`,
-    '--payload',
-    `address=${address}`,
-    '--payload',
-    'domain=lan',
-    '--payload',
-    'ownerSide=onprem',
-    '--payload',
-    'source=arp',
-    '--ttl',
-    '300s',
     '-o',
     'json',
     ...extra,

@@ -166,3 +166,33 @@ export function controlGetText(stateDir: string, path: string): Promise<string> 
       .end();
   });
 }
+
+/** Write `text` as NAME/federation.yaml under root: the options TestDaemon.start takes for that node. */
+export function writeNodeFiles(root: string, name: string, text: string) {
+  mkdirSync(join(root, name), { recursive: true });
+  const file = join(root, name, 'federation.yaml');
+  writeFileSync(file, text);
+  return { configFiles: [file], stateDir: join(root, name, 'state') };
+}
+
+/** `routerctl federation event emit` of a client observation, as an operator would type it. */
+export function emitObservedWithRouterctl(stateDir: string, address: string, ...extra: string[]) {
+  return routerctl(
+    stateDir,
+    'federation',
+    'event',
+    'emit',
+    '--type',
+    'routerd.client.ipv4.observed',
+    '--payload',
+    `address=${address}`,
+    '--payload',
+    'domain=lan',
+    '--payload',
+    'ownerSide=onprem',
+    '--payload',
+    'source=arp',
+    ...(extra.includes('--ttl') ? [] : ['--ttl', '300s']),
+    ...extra,
+  );
+}
