@@ -42,6 +42,7 @@ export class PeerWorker {
   private readonly idle = new Set<() => void>();
   private lastExpireMs = Number.NEGATIVE_INFINITY;
   private linger: 'none' | 'waiting' | 'elapsed' = 'none';
+  private lastSuccessRecordedMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: PeerWorkerOptions) {}
 
@@ -79,6 +80,18 @@ export class PeerWorker {
         }
         const maxInFlight = this.state === 'backing-off' ? 1 : (this.o.maxInFlight ?? 4);
         while (!this.stopped && this.inFlight < maxInFlight) {
+          // Idle: send at once (latency). Busy: let the next batch fill for a few ms before reading it
+          // (throughput), instead of reading and sending a sliver of it on every commit.
+          if (this.inFlight > 0 && this.linger !== 'elapsed') {
+            if (this.linger === 'none') {
+              this.linger = 'waiting';
+              setTimeout(() => {
+                this.linger = 'elapsed';
+                this.pump();
+              }, this.o.lingerMs ?? 5);
+            }
+            break;
+          }
           // Backing off: one probe of a single event; the backlog drains in batches once it answers.
           const count = this.state === 'backing-off' ? 1 : (this.o.maxBatch ?? 100);
           const batch = this.o.store.due(
@@ -89,17 +102,6 @@ export class PeerWorker {
             this.inFlightIds,
           );
           if (batch.length === 0) break;
-          // Idle: send at once (latency). Busy: give a small batch a few ms to fill (throughput).
-          if (this.inFlight > 0 && batch.length < count / 2 && this.linger !== 'elapsed') {
-            if (this.linger === 'none') {
-              this.linger = 'waiting';
-              setTimeout(() => {
-                this.linger = 'elapsed';
-                this.pump();
-              }, this.o.lingerMs ?? 5);
-            }
-            break;
-          }
           this.linger = 'none';
           this.send(batch);
         }
@@ -154,9 +156,14 @@ export class PeerWorker {
           this.o.metrics?.deliveryLatency.observe({ peer }, (now - d.enqueuedMs) / 1000);
       this.o.metrics?.delivered.inc({ peer }, ok.length);
       if (this.state !== 'healthy') this.o.log?.('info', 'peer answers again: draining backlog', { peer });
+      const changed = this.state !== 'healthy' || this.consecutiveFailures !== 0;
       this.state = 'healthy';
       this.consecutiveFailures = 0;
-      this.o.store.recordAttempt(peer, now, true, this.state, 0);
+      // Steady success need not rewrite the peer row per request: on change, else once a second.
+      if (changed || now - this.lastSuccessRecordedMs >= 1000) {
+        this.o.store.recordAttempt(peer, now, true, this.state, 0);
+        this.lastSuccessRecordedMs = now;
+      }
       return;
     }
     if (result.kind === 'failed') {

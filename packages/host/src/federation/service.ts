@@ -203,7 +203,7 @@ export class Federation {
   /** Inside the insert transaction: delivery rows for events this node originates (received ones are never re-forwarded). */
   private enqueue(changed: InsertOutcome[], now: number): void {
     if (!this.config) return;
-    for (const { event, status } of changed) {
+    for (const { event, status, seq } of changed) {
       const group = this.config.groups.find((g) => g.resource.metadata.name === event.group)?.resource;
       if (!group || event.sourceNode !== group.spec.nodeName) continue;
       if (event.expiresAt !== undefined && Date.parse(event.expiresAt) <= now) continue;
@@ -212,7 +212,7 @@ export class Federation {
         .filter((p) => p.spec.groupRef === group.metadata.name && this.workers.has(p.metadata.name))
         .filter((p) => matchesTypesAndSubjects(event, p.spec.push.types, p.spec.push.subjectPrefixes))
         .map((p) => p.metadata.name);
-      this.deliveries.enqueue(event.id, peers, now, status === 'refreshed');
+      this.deliveries.enqueue(event.id, peers, now, status === 'refreshed', seq);
     }
   }
 

@@ -109,9 +109,16 @@ export class DeliveryStore {
   }
 
   /** Call inside the event insert transaction: a new row per peer, or back to pending for a TTL refresh. */
-  enqueue(eventId: string, peers: readonly string[], now: number, refreshed: boolean): void {
+  enqueue(
+    eventId: string,
+    peers: readonly string[],
+    now: number,
+    refreshed: boolean,
+    knownSeq?: number,
+  ): void {
     if (peers.length === 0) return;
-    const seq = (this.stmt('SELECT seq FROM events WHERE id = ?').get(eventId) as { seq: number }).seq;
+    const seq =
+      knownSeq ?? (this.stmt('SELECT seq FROM events WHERE id = ?').get(eventId) as { seq: number }).seq;
     const insert = this.stmt(`
       INSERT INTO deliveries (event_seq, event_id, peer, status, attempts, next_attempt_ms, enqueued_ms, updated_ms)
       VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
@@ -132,17 +139,20 @@ export class DeliveryStore {
     now: number,
     maxCount: number,
     maxBytes: number,
-    skip: ReadonlySet<string>,
+    inFlight: ReadonlySet<string>,
   ): DueDelivery[] {
+    // Rows already on the wire are left out in SQL, so exactly one batch is read (not one per request in flight).
     const rows = this.stmt(`
         SELECT e.*, d.enqueued_ms, d.attempts FROM deliveries d JOIN events e ON e.id = d.event_id
         WHERE d.peer = ? AND d.status = 'pending' AND d.next_attempt_ms <= ?
           AND (e.expires_at_ms IS NULL OR e.expires_at_ms > ?)
+          AND d.event_id NOT IN (SELECT value FROM json_each(?))
         ORDER BY d.next_attempt_ms, d.event_seq LIMIT ?`).all(
       peer,
       now,
       now,
-      maxCount + skip.size,
+      JSON.stringify([...inFlight]),
+      maxCount,
     ) as (EventRow & {
       enqueued_ms: number;
       attempts: number;
@@ -150,7 +160,6 @@ export class DeliveryStore {
     const out: DueDelivery[] = [];
     let bytes = 0;
     for (const row of rows) {
-      if (skip.has(row.id)) continue;
       const event = toEvent(row);
       const size = Buffer.byteLength(JSON.stringify(event)) + 256;
       if (out.length > 0 && (bytes + size > maxBytes || out.length >= maxCount)) break;

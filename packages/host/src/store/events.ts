@@ -39,6 +39,8 @@ export interface InsertOutcome {
   status: InsertStatus;
   /** The event as it now stands in the store (for a duplicate: the one stored first). */
   event: Event;
+  /** Its row number, when the insert just created it (saves a look-up for same-transaction work). */
+  seq?: number;
 }
 export type CommittedListener = (committed: InsertOutcome[]) => void;
 
@@ -145,7 +147,7 @@ export class EventStore {
       expiresAtMs,
       storedAtMs: now,
     });
-    if (inserted.changes === 1) return { status: 'stored', event };
+    if (inserted.changes === 1) return { status: 'stored', event, seq: Number(inserted.lastInsertRowid) };
     let status: InsertStatus = 'duplicate';
     if (expiresAtMs !== null) {
       const refreshed = this.refreshStmt.run({ id: event.id, expiresAt: event.expiresAt, expiresAtMs, now });
