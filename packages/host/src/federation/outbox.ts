@@ -43,6 +43,7 @@ export class PeerWorker {
   private lastExpireMs = Number.NEGATIVE_INFINITY;
   private linger: 'none' | 'waiting' | 'elapsed' = 'none';
   private lastSuccessRecordedMs = Number.NEGATIVE_INFINITY;
+  private lingerTimer?: NodeJS.Timeout;
 
   constructor(private readonly o: PeerWorkerOptions) {}
 
@@ -59,11 +60,14 @@ export class PeerWorker {
   stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.lingerTimer);
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.add(resolve));
   }
 
   private pump(): void {
+    // A timer or a completion that fires after stop() must not touch a store that may be closed.
+    if (this.stopped) return;
     if (this.pumping) {
       this.again = true;
       return;
@@ -85,7 +89,7 @@ export class PeerWorker {
           if (this.inFlight > 0 && this.linger !== 'elapsed') {
             if (this.linger === 'none') {
               this.linger = 'waiting';
-              setTimeout(() => {
+              this.lingerTimer = setTimeout(() => {
                 this.linger = 'elapsed';
                 this.pump();
               }, this.o.lingerMs ?? 5);
