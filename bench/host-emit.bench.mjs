@@ -2,11 +2,11 @@
 // Events/s stored through routerd-eventd's control API (POST /v1/events/batch over the unix socket: JSON,
 // validation, the no-feedback-loop guard, one transaction per batch, synchronous=FULL), beside raw
 // better-sqlite3 inserts of the same rows into the same schema with the same pragmas, in the same run.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startQuietDaemon } from './lib/daemons.mjs';
 import { nowMs, writeResult } from './lib/stats.mjs';
 
 const TOTAL = 20_000;
@@ -58,33 +58,8 @@ function post(socketPath, path, body) {
 
 // 1. Through the daemon.
 const stateDir = join(dir, 'state');
-const daemon = spawn(
-  process.execPath,
-  [
-    new URL('dist/bin/routerd-eventd.js', host).pathname,
-    '--config',
-    config,
-    '--state-dir',
-    stateDir,
-    '--log-level',
-    'warn',
-  ],
-  {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  },
-);
+const daemon = await startQuietDaemon(config, stateDir);
 const socket = join(stateDir, 'routerd.sock');
-for (let i = 0; ; i++) {
-  try {
-    await new Promise((resolve, reject) =>
-      request({ socketPath: socket, path: '/v1/status' }, resolve).on('error', reject).end(),
-    );
-    break;
-  } catch {
-    if (i > 200) throw new Error('daemon did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const drafts = Array.from({ length: TOTAL }, (_, i) => draft(i));
 // Warm-up batch (JIT, prepared statements), with ids outside the measured set.
 await post(socket, '/v1/events/batch', {

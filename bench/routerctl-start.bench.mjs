@@ -1,16 +1,15 @@
 #!/usr/bin/env node
 // routerctl cold start: a fresh node process per run, as an operator or a script would invoke it,
 // beside `node -e 0` (the floor any Node CLI pays) measured in the same run.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startQuietDaemon } from './lib/daemons.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
 const RUNS = 20;
 const routerctl = new URL('../packages/cli/dist/routerctl.js', import.meta.url).pathname;
-const daemonBin = new URL('../packages/host/dist/bin/routerd-eventd.js', import.meta.url).pathname;
 
 function timeRuns(args) {
   execFileSync(process.execPath, args, { stdio: 'ignore' }); // warm the file cache
@@ -30,25 +29,8 @@ writeFileSync(
   'apiVersion: federation.routerd.net/v1alpha1\nkind: EventGroup\nmetadata: {name: lab}\nspec: {nodeName: onprem-1}\n',
 );
 const stateDir = join(dir, 'state');
-const daemon = spawn(
-  process.execPath,
-  [daemonBin, '--config', config, '--state-dir', stateDir, '--log-level', 'warn'],
-  {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  },
-);
+const daemon = await startQuietDaemon(config, stateDir);
 const socket = join(stateDir, 'routerd.sock');
-for (let i = 0; ; i++) {
-  try {
-    await new Promise((resolve, reject) =>
-      request({ socketPath: socket, path: '/v1/status' }, resolve).on('error', reject).end(),
-    );
-    break;
-  } catch {
-    if (i > 200) throw new Error('daemon did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 // A few events so list has something to render.
 for (let i = 0; i < 20; i++) {
   execFileSync(

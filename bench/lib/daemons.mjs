@@ -1,5 +1,6 @@
 // Shared by the bench scripts that run real routerd-eventd processes: ports, control-socket calls,
 // and a federation pair's config files.
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -91,4 +92,31 @@ export async function waitFor(fn, timeoutMs, intervalMs = 20) {
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error('timed out');
+}
+
+/**
+ * A daemon with logging turned down (`--log-level warn`), for benchmarks where log lines would cost
+ * time; ready once its control socket answers. Resolves with the child process.
+ */
+export async function startQuietDaemon(configFile, stateDir) {
+  const bin = new URL('../../packages/host/dist/bin/routerd-eventd.js', import.meta.url).pathname;
+  const daemon = spawn(
+    process.execPath,
+    [bin, '--config', configFile, '--state-dir', stateDir, '--log-level', 'warn'],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const socketPath = join(stateDir, 'routerd.sock');
+  for (let i = 0; ; i++) {
+    try {
+      await new Promise((resolve, reject) =>
+        request({ socketPath, path: '/v1/status' }, resolve).on('error', reject).end(),
+      );
+      return daemon;
+    } catch {
+      if (i > 200) throw new Error('daemon did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
