@@ -34,13 +34,6 @@ export interface FederationOptions {
   config?: FederationConfig;
 }
 
-interface GroupRuntime {
-  group: EventGroup;
-  server?: Server;
-  /** Keys this node signs with / accepts, by peer node name. */
-  peerKeys: Map<string, readonly SigningKey[]>;
-}
-
 /** Load every key the config names; a missing or group/other-readable file stops the start (or the reload). */
 export function loadKeys(config: FederationConfig): Map<string, readonly SigningKey[]> {
   const files = new Map<string, readonly SigningKey[]>();
@@ -64,7 +57,8 @@ export class Federation {
   readonly clockSkew = new ClockSkewTracker();
   private workers = new Map<string, PeerWorker>();
   private clients = new Map<string, PeerClient>();
-  private groups: GroupRuntime[] = [];
+  /** The receivers, one per group that listens. */
+  private servers: Server[] = [];
   private config!: FederationConfig;
   private pruneTimer?: NodeJS.Timeout;
   private unhook: (() => void)[] = [];
@@ -94,10 +88,8 @@ export class Federation {
         const keys = p.spec.auth ? keyFiles.get(p.spec.auth.secretFile) : groupKeys;
         if (keys) peerKeys.set(p.spec.nodeName, keys);
       }
-      const rt: GroupRuntime = { group, peerKeys };
       for (const peer of peers) this.startWorker(group, peer, peerKeys);
-      if (group.spec.listen) rt.server = await this.listen(group, peerKeys);
-      this.groups.push(rt);
+      if (group.spec.listen) this.servers.push(await this.listen(group, peerKeys));
     }
     const every = this.o.pruneEveryMs ?? 60_000;
     this.pruneTimer = setInterval(() => this.pruneNow(), every);
@@ -218,9 +210,8 @@ export class Federation {
 
   private kick(committed: InsertOutcome[]): void {
     if (committed.length === 0) return;
+    // The pending gauge is computed at scrape time (metrics.sources.pending), not on every commit.
     for (const w of this.workers.values()) w.kick();
-    for (const w of this.workers.values())
-      this.o.metrics.pending.set({ peer: w.peer }, this.deliveries.pendingCount(w.peer));
   }
 
   redeliver(eventId: string, peer?: string): number {
@@ -271,16 +262,15 @@ export class Federation {
     this.workers.clear();
     this.clients.clear();
     await Promise.all(
-      this.groups.map(
-        (g) =>
+      this.servers.map(
+        (server) =>
           new Promise<void>((resolve) => {
-            if (!g.server) return resolve();
-            g.server.close(() => resolve());
-            g.server.closeAllConnections();
+            server.close(() => resolve());
+            server.closeAllConnections();
           }),
       ),
     );
-    this.groups = [];
+    this.servers = [];
   }
 
   async stop(): Promise<void> {
