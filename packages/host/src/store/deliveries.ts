@@ -7,6 +7,7 @@ import type { Event } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
 import { type EventRow, toEvent } from './events.js';
 import type { Migration } from './migrations.js';
+import { statementCache } from './statement-cache.js';
 
 export const deliveryMigrations: Migration[] = [
   {
@@ -94,18 +95,10 @@ export interface PeerStateRow {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export class DeliveryStore {
-  private readonly statements = new Map<string, Statement>();
+  private readonly stmt: (sql: string) => Statement;
 
-  constructor(private readonly db: Database) {}
-
-  /** Prepared once, reused: preparing is far costlier than running on the hot path. */
-  private stmt(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+  constructor(private readonly db: Database) {
+    this.stmt = statementCache(db);
   }
 
   /** Call inside the event insert transaction: a new row per peer, or back to pending for a TTL refresh. */

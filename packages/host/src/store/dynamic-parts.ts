@@ -5,6 +5,7 @@
 import type { ActionPlan } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Migration } from './migrations.js';
+import { statementCache } from './statement-cache.js';
 
 export const dynamicMigrations: Migration[] = [
   {
@@ -130,16 +131,9 @@ const toClaim = (r: ClaimDbRow): ClaimRow => ({
 });
 
 export class DynamicStore {
-  private readonly statements = new Map<string, Statement>();
-  constructor(readonly db: Database) {}
-
-  private stmt(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+  private readonly stmt: (sql: string) => Statement;
+  constructor(readonly db: Database) {
+    this.stmt = statementCache(db);
   }
 
   // --- parts ------------------------------------------------------------------------------------

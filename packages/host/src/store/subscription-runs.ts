@@ -4,6 +4,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Migration } from './migrations.js';
+import { statementCache } from './statement-cache.js';
 
 export const subscriptionRunMigrations: Migration[] = [
   {
@@ -53,16 +54,9 @@ interface Row {
 }
 
 export class SubscriptionRunStore {
-  private readonly statements = new Map<string, Statement>();
-  constructor(private readonly db: Database) {}
-
-  private stmt(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+  private readonly stmt: (sql: string) => Statement;
+  constructor(private readonly db: Database) {
+    this.stmt = statementCache(db);
   }
 
   /** Record a match; false when the pair is already known (pending, running, or handled before). */
