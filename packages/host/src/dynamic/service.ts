@@ -105,13 +105,13 @@ export class DynamicConfig {
       this.checkOthers(others, source, now) ??
       this.checkDirectives(directives, source);
     if (refusal) {
-      this.acknowledge(
-        group,
-        { accepted: [], rejected: { ...refusal, part: refusal.part ?? `${subName}` }, announced: [] },
-        source,
-        eventIds,
-      );
-      return { accepted: [], rejected: { ...refusal, part: refusal.part ?? subName }, announced: [] };
+      const refused: ApplyOutcome = {
+        accepted: [],
+        rejected: { ...refusal, part: refusal.part ?? subName },
+        announced: [],
+      };
+      this.acknowledge(group, refused, source, eventIds);
+      return refused;
     }
 
     const outcome: ApplyOutcome = { accepted: [], announced: [] };

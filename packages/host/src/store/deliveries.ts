@@ -154,7 +154,15 @@ export class DeliveryStore {
     let bytes = 0;
     for (const row of rows) {
       const event = toEvent(row);
-      const size = Buffer.byteLength(JSON.stringify(event)) + 256;
+      // The stored payload is already JSON text: measure it instead of serialising the event a second time
+      // (the peer client serialises it once, for the wire). 256 bytes cover the CloudEvents attributes.
+      const size =
+        Buffer.byteLength(row.payload) +
+        row.id.length +
+        row.type.length +
+        (row.subject?.length ?? 0) +
+        (row.dedupe_key?.length ?? 0) +
+        256;
       if (out.length > 0 && (bytes + size > maxBytes || out.length >= maxCount)) break;
       out.push({ event, enqueuedMs: row.enqueued_ms, attempts: row.attempts, bytes: size });
       bytes += size;
