@@ -1,6 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
 import {
-  CANCEL_GRACE_MS,
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_TIMEOUT_MS,
@@ -303,8 +302,6 @@ export class HostSession {
     }).catch(() => {});
   }
 }
-
-export { CANCEL_GRACE_MS };
 
 function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {

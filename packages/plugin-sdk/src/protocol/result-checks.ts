@@ -1,7 +1,7 @@
 import type { Issue } from './errors.js';
 import type { Capability, PluginResult } from './schemas/messages.js';
 import { PluginResult as PluginResultSchema } from './schemas/messages.js';
-import { formatIssues, validate, validateEventPayload, validateWellKnownResource } from './validate.js';
+import { validate, validateEventPayload, validateWellKnownResource } from './validate.js';
 
 /** Which capability each part of a result needs. One table, read by the SDK, the host and the conformance suite. */
 export const RESULT_FIELD_CAPABILITY = {
@@ -47,8 +47,4 @@ export function checkPluginResult(
     issues.push(...validateWellKnownResource(res, `/status/resources/${i}`));
   });
   return issues.length ? { ok: false, issues } : r;
-}
-
-export function describeIssues(issues: Issue[]): string {
-  return formatIssues(issues);
 }
