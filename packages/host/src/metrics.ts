@@ -7,7 +7,10 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export function createMetrics() {
   const registry = new Registry();
   /** Read at scrape time, so the hot path never counts rows just to keep a gauge current. */
-  const sources: { pending?: () => { peer: string; count: number }[] } = {};
+  const sources: {
+    pending?: () => { peer: string; count: number }[];
+    stateFreeBytes?: () => number | undefined;
+  } = {};
   const m = {
     registry,
     sources,
@@ -41,6 +44,19 @@ export function createMetrics() {
       help: 'Deliveries waiting per peer',
       labelNames: ['peer'],
       registers: [registry],
+      collect() {
+        this.reset();
+        for (const p of sources.pending?.() ?? []) this.set({ peer: p.peer }, p.count);
+      },
+    }),
+    stateFree: new Gauge({
+      name: 'routerd_state_free_bytes',
+      help: "Free space on the state directory's filesystem (below 16 MiB the store can fill up: docs/how-to/deploy.md)",
+      registers: [registry],
+      collect() {
+        const free = sources.stateFreeBytes?.();
+        if (free !== undefined) this.set(free);
+      },
     }),
     receiverAccepted: new Counter({
       name: 'routerd_receiver_events_total',

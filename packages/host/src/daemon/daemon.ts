@@ -15,6 +15,7 @@ import { capturedByConfig, NoObserveSet } from '../events/no-observe.js';
 import { Federation, loadKeys } from '../federation/service.js';
 import { createMetrics } from '../metrics.js';
 import { PluginHost } from '../plugins/plugin-host.js';
+import { stateDiskSpace } from '../state-disk.js';
 import { openDatabase } from '../store/database.js';
 import { DynamicStore } from '../store/dynamic-parts.js';
 import { EventStore } from '../store/events.js';
@@ -66,6 +67,10 @@ export class Daemon {
     const store = new EventStore(db, clock, (err) => logger.error({ err }, 'an onCommitted listener failed'));
     const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config.current });
     const metrics = createMetrics();
+    metrics.sources.stateFreeBytes = () => {
+      const disk = stateDiskSpace(options.stateDir);
+      return 'freeBytes' in disk ? disk.freeBytes : undefined;
+    };
     store.onCommitted((committed) => {
       for (const o of committed)
         if (o.status === 'stored') metrics.eventsStored.inc({ origin: originOf(o.event, config.current) });
@@ -127,6 +132,7 @@ export class Daemon {
         dynamic: dynamicStore,
         runs: subscriptionRuns,
         now: () => clock.now(),
+        log,
       });
       // Keys are loaded and the receiver bound here: a key file others can read, or a busy port, stops the start.
       await federation.apply(config.current);
@@ -159,6 +165,7 @@ export class Daemon {
       now: () => clock.now(),
       plugins: { host: plugins, runs: pluginRuns },
       dynamic: { dynamic, subscriptions, runs: subscriptionRuns },
+      stateDir: options.stateDir,
     });
     let server: SocketServer;
     try {

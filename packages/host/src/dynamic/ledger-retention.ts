@@ -1,3 +1,4 @@
+import { type BackgroundLog, runBackground } from '../background.js';
 import type { DynamicStore } from '../store/dynamic-parts.js';
 import type { SubscriptionRunStore } from '../store/subscription-runs.js';
 
@@ -9,6 +10,7 @@ export function startLedgerRetention(o: {
   dynamic: DynamicStore;
   runs: SubscriptionRunStore;
   now: () => number;
+  log: BackgroundLog;
   maxAgeMs?: number;
   everyMs?: number;
 }): () => void {
@@ -19,7 +21,7 @@ export function startLedgerRetention(o: {
     o.runs.prune(now - maxAge);
   };
   prune();
-  const timer = setInterval(prune, o.everyMs ?? 60_000);
+  const timer = setInterval(() => runBackground('ledger retention', o.log, prune), o.everyMs ?? 60_000);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -10,6 +10,7 @@ import {
   parseDuration,
   type RemoteAddressClaim,
 } from '@routerd/plugin-sdk';
+import { runBackground } from '../background.js';
 import type { Clock } from '../clock.js';
 import type { DynamicOverridePolicy, EventSubscription, FederationConfig } from '../config/index.js';
 import type { NoObserveSet } from '../events/no-observe.js';
@@ -44,8 +45,11 @@ export interface DynamicOptions {
   config: () => FederationConfig;
   /** Write local events (acknowledgements, plan announcements) through the emit pipeline. */
   emit: (drafts: (EventDraft & { group: string })[]) => void;
-  log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+  log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
+
+/** A release the store refused (a full disk) is tried again after this long. */
+const RELEASE_RETRY_MS = 5000;
 
 const sha = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex');
 const isClaim = (r: Resource): r is Resource & RemoteAddressClaim => r.kind === 'RemoteAddressClaim';
@@ -500,13 +504,16 @@ export class DynamicConfig {
     this.releaseTimer = undefined;
     const next = this.o.store.nextReleaseMs();
     if (next === undefined) return;
-    this.releaseTimer = this.o.timers.set(
-      () => {
-        this.releaseTimer = undefined;
-        this.releaseDue();
-      },
-      Math.max(0, next - this.o.clock.now()),
-    );
+    this.armRelease(Math.max(0, next - this.o.clock.now()));
+  }
+
+  private armRelease(delayMs: number): void {
+    this.releaseTimer = this.o.timers.set(() => {
+      this.releaseTimer = undefined;
+      // A refused write must not end the daemon: the due releases stay due and are tried again.
+      if (!runBackground('releasing claims after their grace', this.o.log, () => this.releaseDue()))
+        this.armRelease(RELEASE_RETRY_MS);
+    }, delayMs);
   }
 
   private refreshNoObserve(): void {

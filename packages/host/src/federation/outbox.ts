@@ -1,3 +1,4 @@
+import { errorFields } from '../background.js';
 import type { Clock } from '../clock.js';
 import type { Metrics } from '../metrics.js';
 import type { DeliveryStore, DueDelivery, PeerStateName } from '../store/deliveries.js';
@@ -11,7 +12,7 @@ export interface PeerWorkerOptions {
   clock: Clock;
   backoff: BackoffPolicy;
   metrics?: Metrics;
-  log?: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
+  log?: (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
   /** Per request: at most this many events and bytes. */
   maxBatch?: number;
   maxBatchBytes?: number;
@@ -23,6 +24,8 @@ export interface PeerWorkerOptions {
   failuresBeforeBackoff?: number;
   /** 401 is retried this many times (a key rotation in progress), then the rows fail. */
   maxAuthRetries?: number;
+  /** After the store refuses a read or write (a full disk, say), leave it alone this long. */
+  storeRetryMs?: number;
 }
 
 /**
@@ -44,6 +47,7 @@ export class PeerWorker {
   private linger: 'none' | 'waiting' | 'elapsed' = 'none';
   private lastSuccessRecordedMs = Number.NEGATIVE_INFINITY;
   private lingerTimer?: NodeJS.Timeout;
+  private storePaused = false;
 
   constructor(private readonly o: PeerWorkerOptions) {}
 
@@ -67,7 +71,7 @@ export class PeerWorker {
 
   private pump(): void {
     // A timer or a completion that fires after stop() must not touch a store that may be closed.
-    if (this.stopped) return;
+    if (this.stopped || this.storePaused) return;
     if (this.pumping) {
       this.again = true;
       return;
@@ -111,9 +115,32 @@ export class PeerWorker {
         }
       } while (this.again && !this.stopped);
       this.arm();
+    } catch (err) {
+      this.storeFailed('reading the outbox', err);
     } finally {
       this.pumping = false;
     }
+  }
+
+  /**
+   * The store refused a read or write (SQLITE_FULL on a full state partition, an I/O error): the daemon
+   * keeps running and the rows keep their state — a batch whose outcome could not be recorded is simply
+   * sent again later (the receiver absorbs it as a duplicate). Paused, so a sick disk is not hammered.
+   */
+  private storeFailed(what: string, err: unknown): void {
+    const pauseMs = this.o.storeRetryMs ?? 1000;
+    this.o.log?.('error', `${what} failed: delivery to this peer pauses, then tries again`, {
+      peer: this.o.peer,
+      ...errorFields(err),
+      retryInMs: pauseMs,
+    });
+    if (this.stopped) return;
+    this.storePaused = true;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.storePaused = false;
+      this.pump();
+    }, pauseMs);
   }
 
   /** Wake for the next retry; nothing to wait for means no timer at all (no polling). */
@@ -132,10 +159,20 @@ export class PeerWorker {
     for (const d of batch) this.inFlightIds.add(d.event.id);
     this.o.client
       .push(batch.map((d) => d.event))
-      .then((result) => this.settle(batch, result))
-      .catch((err: unknown) =>
-        this.settle(batch, { kind: 'retry', reason: `client error: ${String(err)}`, latencyMs: 0 }),
+      .catch(
+        (err: unknown): PushResult => ({
+          kind: 'retry',
+          reason: `client error: ${String(err)}`,
+          latencyMs: 0,
+        }),
       )
+      .then((result) => {
+        try {
+          this.settle(batch, result);
+        } catch (err) {
+          this.storeFailed('recording a delivery outcome', err);
+        }
+      })
       .finally(() => {
         this.inFlight--;
         for (const d of batch) this.inFlightIds.delete(d.event.id);

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { type Event, parseDuration } from '@routerd/plugin-sdk';
 import type { Database } from 'better-sqlite3';
+import { errorFields, runBackground } from '../background.js';
 import type { Clock } from '../clock.js';
 import type { EventGroup, EventPeer, FederationConfig } from '../config/index.js';
 import { matchesTypesAndSubjects } from '../events/type-pattern.js';
@@ -92,7 +93,10 @@ export class Federation {
       if (group.spec.listen) this.servers.push(await this.listen(group, peerKeys));
     }
     const every = this.o.pruneEveryMs ?? 60_000;
-    this.pruneTimer = setInterval(() => this.pruneNow(), every);
+    this.pruneTimer = setInterval(
+      () => runBackground('retention prune', this.o.log, () => this.pruneNow()),
+      every,
+    );
     this.pruneTimer.unref();
     // Whatever was pending before a restart (or a reload) resumes now.
     for (const w of this.workers.values()) w.kick();
@@ -159,8 +163,7 @@ export class Federation {
         this.o.log('warn', 'request refused', { reason, detail, sender }),
       onError: (err, sender) =>
         this.o.log('error', 'storing a received batch failed: answered 500, the sender will retry', {
-          err: err.message,
-          code: (err as { code?: string }).code,
+          ...errorFields(err),
           sender,
         }),
       onAuthenticated: (sender, ts) =>

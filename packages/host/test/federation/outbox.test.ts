@@ -2,14 +2,14 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Clock, ManualClock, systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/index.js';
 import { EmitPipeline } from '../../src/events/emit.js';
 import { capturedByConfig, NoObserveSet } from '../../src/events/no-observe.js';
 import { generateSecret } from '../../src/federation/secrets.js';
 import { Federation } from '../../src/federation/service.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { openDatabase } from '../../src/store/database.js';
 import { EventStore } from '../../src/store/events.js';
 
@@ -34,6 +34,8 @@ interface Node {
   store: EventStore;
   pipeline: EmitPipeline;
   federation: Federation;
+  metrics: Metrics;
+  logs: { level: string; msg: string; fields?: Record<string, unknown> }[];
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ async function node(
   peers: { name: string; port: number; types?: string[] }[],
   clock: Clock = systemClock,
   dbFile?: string,
+  pruneEveryMs?: number,
 ): Promise<Node> {
   const yaml = [
     `apiVersion: federation.routerd.net/v1alpha1
@@ -80,7 +83,16 @@ spec:
   const noObserve = new NoObserveSet();
   noObserve.replace('config', capturedByConfig(load.config));
   const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => load.config });
-  const federation = new Federation({ db, events: store, clock, metrics: createMetrics(), log: () => {} });
+  const logs: Node['logs'] = [];
+  const metrics = createMetrics();
+  const federation = new Federation({
+    db,
+    events: store,
+    clock,
+    metrics,
+    log: (level, msg, fields) => logs.push({ level, msg, fields }),
+    pruneEveryMs,
+  });
   await federation.apply(load.config);
   const n: Node = {
     name,
@@ -88,6 +100,8 @@ spec:
     store,
     pipeline,
     federation,
+    metrics,
+    logs,
     close: async () => {
       await federation.stop();
       db.close();
@@ -135,9 +149,14 @@ describe('outbox delivery between nodes', () => {
       .poll(() => onprem.federation.deliveries.list({ peer: 'cloud' })[0]?.attempts ?? 0)
       .toBeGreaterThanOrEqual(3);
     expect(onprem.federation.workerStates()).toEqual([{ peer: 'cloud', state: 'backing-off' }]);
+    // The backlog is what an operator's alert watches: counted at scrape time.
+    expect(await onprem.metrics.registry.metrics()).toMatch(/^routerd_outbox_pending\{peer="cloud"\} 20$/m);
     const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
     await expect.poll(() => cloud.store.count(), { timeout: 5000 }).toBe(20);
     await expect.poll(() => onprem.federation.workerStates()[0]?.state).toBe('healthy');
+    await expect
+      .poll(() => onprem.metrics.registry.metrics())
+      .toMatch(/^routerd_outbox_pending\{peer="cloud"\} 0$/m);
   });
 
   it('push filters choose what goes to a peer', async () => {
@@ -228,5 +247,59 @@ describe('outbox delivery between nodes', () => {
     ]);
     expect(onprem.federation.pruneNow(old)).toMatchObject({ events: 2, undelivered: 2 });
     expect(onprem.store.count()).toBe(0);
+  });
+
+  // A full state partition (or an I/O error) refuses writes: the daemon must keep going and lose nothing.
+  const diskFull = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+
+  it('a delivery outcome the store cannot record is logged, and the batch is sent again later (absorbed as a duplicate)', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }]);
+    const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
+    const markDelivered = vi.spyOn(onprem.federation.deliveries, 'markDelivered');
+    markDelivered.mockImplementationOnce(() => {
+      throw diskFull();
+    });
+    onprem.pipeline.emitBatch(Array.from({ length: 5 }, (_, i) => observed(i)));
+    await expect
+      .poll(() => onprem.federation.deliveries.summary(['cloud'], Date.now())[0], { timeout: 5000 })
+      .toMatchObject({ delivered: 5, pending: 0, failed: 0 });
+    expect(markDelivered.mock.calls.length).toBeGreaterThanOrEqual(2);
+    expect(cloud.store.count()).toBe(5);
+    expect(onprem.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: expect.stringMatching(/^recording a delivery outcome failed/),
+        fields: expect.objectContaining({ peer: 'cloud', code: 'SQLITE_FULL' }),
+      }),
+    );
+  });
+
+  it('an outbox the store cannot read pauses delivery, then resumes', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }]);
+    const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
+    const due = vi.spyOn(onprem.federation.deliveries, 'due');
+    due.mockImplementationOnce(() => {
+      throw diskFull();
+    });
+    onprem.pipeline.emitBatch([observed(1)]);
+    await expect.poll(() => cloud.store.count(), { timeout: 5000 }).toBe(1);
+    expect(onprem.logs.map((l) => l.msg)).toContainEqual(expect.stringMatching(/^reading the outbox failed/));
+  });
+
+  it('a retention prune the store refuses is logged and tried again on the next tick, not fatal', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }], systemClock, undefined, 50);
+    const prune = vi.spyOn(onprem.federation, 'pruneNow');
+    prune.mockImplementationOnce(() => {
+      throw diskFull();
+    });
+    await expect.poll(() => prune.mock.calls.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    expect(onprem.logs).toContainEqual({
+      level: 'error',
+      msg: 'retention prune failed: tried again later',
+      fields: { err: 'database or disk is full', code: 'SQLITE_FULL' },
+    });
   });
 });

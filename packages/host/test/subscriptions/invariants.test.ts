@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type ActionPlan, type Event, hostAddress } from '@routerd/plugin-sdk';
 import { definePlugin } from '@routerd/plugin-sdk/server';
 import { createTestHost, makeRequest, type TestHost } from '@routerd/plugin-sdk/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { type FederationConfig, loadConfig } from '../../src/config/index.js';
 import { DynamicConfig } from '../../src/dynamic/service.js';
@@ -136,6 +136,7 @@ interface World {
   runs: SubscriptionRunStore;
   host: TestHost;
   pluginRuns: number;
+  logs: { level: string; msg: string; fields?: Record<string, unknown> }[];
 }
 const worlds: World[] = [];
 afterEach(async () => {
@@ -161,6 +162,7 @@ async function world(): Promise<World> {
   const noObserve = new NoObserveSet();
   noObserve.replace('config', capturedByConfig(config));
   const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config });
+  const logs: World['logs'] = [];
   const dynamic = new DynamicConfig({
     store: new DynamicStore(db),
     clock,
@@ -168,12 +170,12 @@ async function world(): Promise<World> {
     noObserve,
     config: () => config,
     emit: (drafts) => pipeline.emitBatch(drafts),
-    log: () => {},
+    log: (level, msg, fields) => logs.push({ level, msg, fields }),
   });
   const host = await createTestHost(claimsPlugin, {
     granted: ['propose.dynamicConfig', 'propose.providerAction'],
   });
-  const w = { clock, timers, store, pipeline, dynamic, host, pluginRuns: 0 } as World;
+  const w = { clock, timers, store, pipeline, dynamic, host, pluginRuns: 0, logs } as World;
   const runner: PluginRunner = {
     run: async (_name, input) => {
       w.pluginRuns++;
@@ -353,6 +355,32 @@ describe('hysteretic de-provision', () => {
     expect(claims(w)).toHaveLength(0);
     // Without an explicit teardown plan, the assign plan's undo becomes the unassign plan.
     expect(planned(w, 'unassign-secondary-ip')).toHaveLength(1);
+  });
+
+  it('a release the store refuses (a full disk) is logged and tried again; it still happens exactly once', async () => {
+    const w = await world();
+    receive(w, 'observed');
+    await settle(w);
+    const save = vi.spyOn(DynamicStore.prototype, 'saveClaim').mockImplementationOnce(() => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    });
+    try {
+      await settle(w, 30 * 60_000);
+      // Refused: no teardown plan yet, and nothing half-written that a retry would duplicate.
+      expect(planned(w, 'unassign-secondary-ip')).toHaveLength(0);
+      expect(w.logs).toContainEqual({
+        level: 'error',
+        msg: 'releasing claims after their grace failed: tried again later',
+        fields: { err: 'database or disk is full', code: 'SQLITE_FULL' },
+      });
+      await settle(w, 5_000);
+      expect(claims(w)).toHaveLength(0);
+      expect(planned(w, 'unassign-secondary-ip')).toHaveLength(1);
+      await settle(w, 3_600_000);
+      expect(planned(w, 'unassign-secondary-ip')).toHaveLength(1);
+    } finally {
+      save.mockRestore();
+    }
   });
 });
 
