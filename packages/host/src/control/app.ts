@@ -45,6 +45,8 @@ export interface ControlAppOptions {
   bodyLimit?: string;
   plugins?: { host: PluginHost; runs: PluginRunStore };
   dynamic?: DynamicRouteDeps;
+  /** The state directory, for the doctor's free-space check. */
+  stateDir?: string;
 }
 
 const STATUS_OF_REFUSAL = { invalid_event: 400, self_captured_address: 422 } as const;
@@ -118,6 +120,7 @@ export function createControlApp(options: ControlAppOptions): express.Express {
         now: options.now ?? Date.now,
         plugins: options.plugins?.host,
         subscriptionRuns: options.dynamic?.runs,
+        stateDir: options.stateDir,
       }),
     );
   }

@@ -6,6 +6,7 @@ import { federationDoctor, type PeerObservation } from '../doctor/federation.js'
 import { probeHealth } from '../doctor/probe.js';
 import type { Federation } from '../federation/service.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
+import { stateDiskSpace } from '../state-disk.js';
 import type { SubscriptionRunStore } from '../store/subscription-runs.js';
 import { ControlRoutes, type DoctorResponse } from './api.js';
 
@@ -15,6 +16,8 @@ export interface DoctorRouteDeps {
   now: () => number;
   plugins?: PluginHost;
   subscriptionRuns?: SubscriptionRunStore;
+  /** The daemon's state directory: its filesystem's free space is checked. */
+  stateDir?: string;
 }
 
 /** Counting reads at most this many ledger rows per status: enough to tell "some" from "many". */
@@ -59,6 +62,7 @@ export function doctorRoutes(deps: DoctorRouteDeps): Router {
           return { error: (err as Error).message };
         }
       },
+      ...(deps.stateDir ? { stateDisk: stateDiskSpace(deps.stateDir) } : {}),
     });
     res.json(response);
   });

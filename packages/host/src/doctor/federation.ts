@@ -9,6 +9,7 @@ import type { EventGroup, FederationConfig } from '../config/index.js';
 import type { DoctorCheck, DoctorResponse, DoctorStatus, PeerSummary } from '../control/api.js';
 import type { SkewSample } from '../federation/clock-skew.js';
 import type { PluginStatus } from '../plugins/schemas.js';
+import type { StateDiskSpace } from '../state-disk.js';
 
 export const DoctorCodes = [
   'peer-reachable',
@@ -21,6 +22,7 @@ export const DoctorCodes = [
   'clock-skew',
   'secret-file-mode',
   'listen-address',
+  'state-disk-space',
 ] as const;
 export type DoctorCode = (typeof DoctorCodes)[number];
 
@@ -46,7 +48,17 @@ export interface DoctorInputs {
   skew: SkewSample[];
   /** The file's permission bits, or why it could not be read. */
   fileMode: (path: string) => number | { error: string };
+  /** Free space (for an unprivileged writer) on the state directory's filesystem; absent when not known. */
+  stateDisk?: StateDiskSpace;
 }
+
+const MiB = 1024 * 1024;
+/**
+ * SQLite's write-ahead log grows by up to ~4 MiB between checkpoints, and a checkpoint needs room to copy
+ * those pages back into the database: below this much free space the store can wedge with SQLITE_FULL.
+ */
+export const STATE_DISK_FAIL_BYTES = 16 * MiB;
+export const STATE_DISK_WARN_BYTES = 64 * MiB;
 
 interface Thresholds {
   maxPending: number;
@@ -111,6 +123,7 @@ export function federationDoctor(inputs: DoctorInputs): DoctorResponse {
   for (const { resource: g } of config.groups) checks.push(...skewChecks(g, inputs.skew, thresholds(g)));
   checks.push(...secretFileChecks(config, inputs.fileMode));
   for (const { resource: g } of config.groups) checks.push(listenCheck(g));
+  if (inputs.stateDisk) checks.push(stateDiskCheck(inputs.stateDisk));
 
   return { status: worst(checks), generatedAt: new Date(inputs.now).toISOString(), checks };
 }
@@ -355,6 +368,37 @@ function listenCheck(g: EventGroup): Check {
     );
   }
   return pass('listen-address', name, `listens on ${listen.address}:${listen.port}`);
+}
+
+function stateDiskCheck(disk: StateDiskSpace): Check {
+  if ('error' in disk)
+    return flag(
+      'WARN',
+      'state-disk-space',
+      disk.path,
+      `cannot tell the free space: ${disk.error}`,
+      'check that the state directory exists and its filesystem is mounted',
+    );
+  const free = `${(disk.freeBytes / MiB).toFixed(1)} MiB free`;
+  const advice =
+    'free space on this filesystem or move the state directory to a larger one: when it is full, received batches are answered 500 (the peer retries) and local emits are refused until space is freed';
+  if (disk.freeBytes < STATE_DISK_FAIL_BYTES)
+    return flag(
+      'FAIL',
+      'state-disk-space',
+      disk.path,
+      `${free} (needs ${STATE_DISK_FAIL_BYTES / MiB} MiB)`,
+      advice,
+    );
+  if (disk.freeBytes < STATE_DISK_WARN_BYTES)
+    return flag(
+      'WARN',
+      'state-disk-space',
+      disk.path,
+      `${free} (below ${STATE_DISK_WARN_BYTES / MiB} MiB)`,
+      advice,
+    );
+  return pass('state-disk-space', disk.path, free);
 }
 
 function hostOf(endpoint: string): string {

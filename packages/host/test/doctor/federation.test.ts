@@ -73,6 +73,7 @@ function inputs(over: Partial<DoctorInputs> = {}): DoctorInputs {
     plugins: [{ name: 'aws', lifecycle: 'oneShot', state: 'running', intervals: [] }],
     skew: [],
     fileMode: () => 0o100600,
+    stateDisk: { path: '/var/lib/routerd', freeBytes: 512 * 1024 * 1024 },
     ...over,
   };
 }
@@ -96,6 +97,7 @@ describe('federationDoctor', () => {
         'clock-skew',
         'secret-file-mode',
         'listen-address',
+        'state-disk-space',
       ]),
     );
   });
@@ -182,5 +184,24 @@ describe('federationDoctor', () => {
     expect(statusOf(r, 'secret-file-mode')).toEqual([['/etc/routerd/lab.key', 'FAIL']]);
     expect(statusOf(r, 'delivery-expired')).toEqual([['onprem', 'WARN']]);
     expect(r.status).toBe('FAIL');
+  });
+
+  it('free space on the state filesystem: FAIL below 16 MiB, WARN below 64 MiB, WARN when unknown', () => {
+    const at = (freeBytes: number) =>
+      statusOf(
+        federationDoctor(inputs({ stateDisk: { path: '/var/lib/routerd', freeBytes } })),
+        'state-disk-space',
+      );
+    expect(at(15 * 1024 * 1024)).toEqual([['/var/lib/routerd', 'FAIL']]);
+    expect(at(16 * 1024 * 1024)).toEqual([['/var/lib/routerd', 'WARN']]);
+    expect(at(64 * 1024 * 1024)).toEqual([['/var/lib/routerd', 'PASS']]);
+    const r = federationDoctor(inputs({ stateDisk: { path: '/var/lib/routerd', freeBytes: 1024 } }));
+    expect(r.status).toBe('FAIL');
+    expect(r.checks.find((c) => c.code === 'state-disk-space')).toMatchObject({
+      summary: '0.0 MiB free (needs 16 MiB)',
+      advice: expect.stringMatching(/^free space on this filesystem/),
+    });
+    const unknown = inputs({ stateDisk: { path: '/gone', error: 'ENOENT' } });
+    expect(statusOf(federationDoctor(unknown), 'state-disk-space')).toEqual([['/gone', 'WARN']]);
   });
 });
