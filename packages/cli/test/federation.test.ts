@@ -285,6 +285,9 @@ describe('federation between real daemons', () => {
     });
     expect(text).toMatch(/routerd_receiver_events_total\{outcome="accepted"\} 1/);
     expect(text).toMatch(/routerd_events_stored_total\{origin="received"\} 1/);
+    // statfs of the state directory, read at scrape time.
+    const free = Number(/^routerd_state_free_bytes (\d+)$/m.exec(text)?.[1]);
+    expect(free).toBeGreaterThan(0);
   });
 
   it('refuses to start when a secret file is readable by others, saying how to fix it', async () => {

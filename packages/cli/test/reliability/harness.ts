@@ -273,6 +273,30 @@ export async function metric(n: NodeHandle, name: string, labels = ''): Promise<
   return sum;
 }
 
+/** Why a pair did not quiesce: the sender's oldest pending rows and both daemons' recent warnings. */
+async function stuckReport(p: Pair): Promise<string> {
+  const lines: string[] = [];
+  try {
+    const r = await controlGet<{ deliveries: unknown[] }>(
+      join(p.sender.stateDir, 'routerd.sock'),
+      '/v1/federation/deliveries?status=pending&limit=5',
+    );
+    lines.push(`sender's pending deliveries: ${JSON.stringify(r.deliveries)}`);
+  } catch (err) {
+    lines.push(`sender's deliveries unavailable: ${(err as Error).message}`);
+  }
+  for (const n of [p.sender, p.receiver]) {
+    const d = n.daemon;
+    if (!d) {
+      lines.push(`${n.name}: not running`);
+      continue;
+    }
+    lines.push(`${n.name}: exit ${d.child.exitCode ?? d.child.signalCode ?? 'none (running)'}`);
+    for (const l of d.logs.filter((l) => l.level >= 40).slice(-8)) lines.push(`  ${JSON.stringify(l)}`);
+  }
+  return lines.join('\n');
+}
+
 export interface ScenarioRecord {
   scenario: string;
   /** When the fault ended (ms epoch): the recovery time runs from here to quiescence. */
@@ -302,7 +326,9 @@ export async function verify(
   before: Record<string, ResourceSample>,
   opts: { allowFailed?: boolean; injected?: string[]; quiesceMs?: number } = {},
 ): Promise<CheckResult> {
-  const doneAt = await quiesce(p.sender, opts.quiesceMs);
+  const doneAt = await quiesce(p.sender, opts.quiesceMs).catch(async (err: Error) => {
+    throw new Error(`${err.message}\n${await stuckReport(p)}`, { cause: err });
+  });
   if (rec.recoveryFrom !== undefined) rec = { ...rec, recoveryMs: doneAt - rec.recoveryFrom };
   const result = check({
     senderStateDir: p.sender.stateDir,

@@ -1,7 +1,7 @@
 // Storage faults on loopback: retention pruning a backlog the receiver never got (counted, nothing else
 // lost), and a receiver whose state directory fills up (a small tmpfs mounted on a directory we create).
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '@routerd/host/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -71,7 +71,10 @@ describe('storage faults', () => {
   it('a full state directory on the receiver: refused loudly (5xx), nothing corrupted, recovers', async () => {
     const dir = tempDir('routerd-rel-full-');
     mounts.push(dir);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir]);
+    // Room for the database and a full write-ahead log (~4 MiB before a checkpoint) with plenty to spare:
+    // the fault is a disk filled by something else and then freed. A partition the log fills by itself
+    // cannot recover without an operator (docs/how-to/deploy.md § 2), which is not what this measures.
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', dir]);
     const stateDir = join(dir, 'state');
     mkdirSync(stateDir);
     const p = await startPair({ receiverStateDir: stateDir });
@@ -79,6 +82,8 @@ describe('storage faults', () => {
     await expect.poll(async () => (await deliverySummary(p.sender)).delivered).toBe(100);
     const before = samplePair(p);
     const filler = fill(dir);
+    // The premise: the filler, not the database, took the space — so freeing it frees room to work in.
+    expect(statSync(filler).size).toBeGreaterThan(16 * 1024 * 1024);
 
     // The receiver cannot commit: it must answer 5xx (the sender retries), never 2xx.
     const stop = p.workload.stream('full', 50, 50);
@@ -106,6 +111,15 @@ describe('storage faults', () => {
         (l) => l.level >= 50 && /received batch failed/.test(l.msg) && l.code === 'SQLITE_FULL',
       ),
     ).toBe(true);
+
+    // The doctor names it: no room left on the state filesystem.
+    const doctor = routerctl(stateDir, 'doctor', 'federation', '-o', 'json');
+    expect(doctor.code).toBe(1);
+    expect(
+      (JSON.parse(doctor.stdout) as { checks: { code: string; status: string; subject: string }[] }).checks,
+    ).toContainEqual(
+      expect.objectContaining({ code: 'state-disk-space', status: 'FAIL', subject: stateDir }),
+    );
 
     rmSync(filler);
     const freed = Date.now();
