@@ -111,8 +111,9 @@ export interface PairOptions {
   startReceiver?: boolean;
   /** The sender talks to this loopback port (a proxy in front of the receiver) instead. */
   senderPeerPort?: number;
-  /** Receiver state directory (e.g. on a small tmpfs). */
+  /** Receiver or sender state directory (e.g. on a small tmpfs). */
   receiverStateDir?: string;
+  senderStateDir?: string;
 }
 
 export interface Pair {
@@ -151,7 +152,7 @@ export async function startPair(o: PairOptions = {}): Promise<Pair> {
       maxEvents: o.senderMaxEvents,
       peers: [{ name: 'cloud', address: ra, port: o.senderPeerPort ?? rp }],
     },
-    undefined,
+    o.senderStateDir,
     o.net?.a.exec,
   );
   const receiver = write(

@@ -30,6 +30,21 @@ afterAll(async () => {
   }
 });
 
+/**
+ * A state directory on its own 32 MiB tmpfs: room for the database and a full write-ahead log (~4 MiB
+ * before a checkpoint) with plenty to spare — the fault is a disk filled by something else and then
+ * freed. A partition the log fills by itself cannot recover without an operator (docs/how-to/deploy.md
+ * § 2), which is not what these scenarios measure.
+ */
+function smallStateFs(): { dir: string; stateDir: string } {
+  const dir = tempDir('routerd-rel-full-');
+  mounts.push(dir);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', dir]);
+  const stateDir = join(dir, 'state');
+  mkdirSync(stateDir);
+  return { dir, stateDir };
+}
+
 /** Write zeros until the filesystem is full (ENOSPC); returns the filler's path. */
 function fill(dir: string): string {
   const path = join(dir, 'filler');
@@ -69,14 +84,7 @@ describe('storage faults', () => {
   });
 
   it('a full state directory on the receiver: refused loudly (5xx), nothing corrupted, recovers', async () => {
-    const dir = tempDir('routerd-rel-full-');
-    mounts.push(dir);
-    // Room for the database and a full write-ahead log (~4 MiB before a checkpoint) with plenty to spare:
-    // the fault is a disk filled by something else and then freed. A partition the log fills by itself
-    // cannot recover without an operator (docs/how-to/deploy.md § 2), which is not what this measures.
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', dir]);
-    const stateDir = join(dir, 'state');
-    mkdirSync(stateDir);
+    const { dir, stateDir } = smallStateFs();
     const p = await startPair({ receiverStateDir: stateDir });
     await p.workload.emit(100, 'pre');
     await expect.poll(async () => (await deliverySummary(p.sender)).delivered).toBe(100);
@@ -135,5 +143,45 @@ describe('storage faults', () => {
     expect(readStoreIntegrity(stateDir)).toBe('ok');
     // …and it takes local emits again.
     expect((await emitBatch(`${stateDir}/routerd.sock`, [event('local-after')])).status).toBe(200);
+  });
+
+  it('a full state directory on the sender: emits refused, its backlog still delivered, nothing lost', async () => {
+    const { dir, stateDir } = smallStateFs();
+    const p = await startPair({ startReceiver: false, senderStateDir: stateDir });
+    await p.workload.emit(300, 'backlog'); // pending: the receiver is not up yet
+    const before = samplePair(p);
+    const filler = fill(dir);
+    expect(statSync(filler).size).toBeGreaterThan(16 * 1024 * 1024);
+
+    // New events cannot be stored, so they are refused — never acknowledged and then lost.
+    const refused = await emitBatch(`${stateDir}/routerd.sock`, [event('sender-full')]);
+    expect(refused.status).toBeGreaterThanOrEqual(500);
+    // The receiver comes up: the sender delivers its backlog but cannot record the outcome; it says so,
+    // pauses, and sends again (the receiver absorbs the repeats). It stays up throughout.
+    await startNode(p.receiver);
+    await p.sender.daemon!.waitForLog(
+      (l) => l.level >= 50 && /delivery outcome failed/.test(l.msg) && l.code === 'SQLITE_FULL',
+    );
+    await sleep(1500);
+    expect(p.sender.daemon!.child.exitCode).toBeNull();
+    const doctor = routerctl(stateDir, 'doctor', 'federation', '-o', 'json');
+    expect(
+      (JSON.parse(doctor.stdout) as { checks: { code: string; status: string }[] }).checks,
+    ).toContainEqual(expect.objectContaining({ code: 'state-disk-space', status: 'FAIL' }));
+
+    rmSync(filler);
+    const freed = Date.now();
+    const c = await verify(
+      p,
+      {
+        scenario: 'full state directory on the sender',
+        recoveryWhat: 'space freed → outbox drained',
+        recoveryFrom: freed,
+      },
+      before,
+    );
+    expect(c.delivered).toBe(300);
+    expect(readStoreIntegrity(stateDir)).toBe('ok');
+    expect((await emitBatch(`${stateDir}/routerd.sock`, [event('sender-after')])).status).toBe(200);
   });
 });
