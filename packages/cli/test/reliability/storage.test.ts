@@ -184,4 +184,39 @@ describe('storage faults', () => {
     expect(readStoreIntegrity(stateDir)).toBe('ok');
     expect((await emitBatch(`${stateDir}/routerd.sock`, [event('sender-after')])).status).toBe(200);
   });
+
+  it('a read-only state directory on the receiver: the start fails loudly, nothing is corrupted, it recovers', async () => {
+    const { dir, stateDir } = smallStateFs();
+    const p = await startPair({ receiverStateDir: stateDir });
+    await p.workload.emit(100, 'pre');
+    await expect.poll(async () => (await deliverySummary(p.sender)).delivered).toBe(100);
+    const before = samplePair(p);
+    // A router whose flash came back read-only (fsck, errors=remount-ro): the daemon stops, the
+    // filesystem is remounted read-only under it, and it is started again.
+    expect(await p.receiver.daemon!.stop()).toBe(0);
+    execFileSync('mount', ['-o', 'remount,ro', dir]);
+    const stop = p.workload.stream('ro', 20, 50);
+    const start = await startNode(p.receiver).then(
+      () => 'started',
+      (err: Error) => err.message,
+    );
+    await stop();
+    expect(start).toMatch(/^routerd-eventd exited \(1\)/);
+    expect(start).toContain(`cannot write to the state directory ${stateDir} (its filesystem is read-only)`);
+    expect((await deliverySummary(p.sender)).pending).toBeGreaterThan(0); // kept by the sender
+
+    execFileSync('mount', ['-o', 'remount,rw', dir]);
+    const fixed = Date.now();
+    await startNode(p.receiver);
+    await verify(
+      p,
+      {
+        scenario: 'read-only state directory on the receiver',
+        recoveryWhat: 'remounted read-write, receiver started → outbox drained',
+        recoveryFrom: fixed,
+      },
+      before,
+    );
+    expect(readStoreIntegrity(stateDir)).toBe('ok');
+  });
 });

@@ -1,5 +1,4 @@
 /** Wiring only: config → store → emit pipeline → control API, and the order they stop in. */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { type Clock, isoAt, systemClock } from '../clock.js';
@@ -25,6 +24,7 @@ import { realTimers } from '../subscriptions/batcher.js';
 import { SubscriptionEngine } from '../subscriptions/engine.js';
 import { VERSION } from '../version.js';
 import type { Logger } from './logger.js';
+import { prepareStateDir } from './state-dir.js';
 
 export interface DaemonOptions {
   configFiles: string[];
@@ -62,7 +62,7 @@ export class Daemon {
     noObserve.replace('config', capturedByConfig(config.current));
     config.onChange((c) => noObserve.replace('config', capturedByConfig(c)));
 
-    mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+    prepareStateDir(options.stateDir);
     const db = openDatabase(join(options.stateDir, DB_FILE));
     const store = new EventStore(db, clock, (err) => logger.error({ err }, 'an onCommitted listener failed'));
     const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config.current });

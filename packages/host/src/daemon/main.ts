@@ -6,6 +6,7 @@ import { SecretFileError } from '../federation/secrets.js';
 import { parseDaemonArgs, USAGE, UsageError } from './args.js';
 import { Daemon } from './daemon.js';
 import { createLogger } from './logger.js';
+import { StateDirError } from './state-dir.js';
 
 export const ExitCodes = { ok: 0, error: 1, usage: 2 } as const;
 
@@ -37,7 +38,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     } else if (
       err instanceof SocketInUseError ||
       err instanceof SecretFileError ||
-      err instanceof ListenError
+      err instanceof ListenError ||
+      err instanceof StateDirError
     ) {
       logger.fatal(err.message);
     } else {
