@@ -155,6 +155,14 @@ const transport: CheckInfo[] = [
     severity: 'must',
   },
   {
+    id: 'transport.oversize-refused',
+    group: 'transport',
+    title: 'refuses a line over the negotiated limit with -32600 and id null, then reads the next one',
+    requirements: ['R-T9'],
+    sentence: 'a longer line MUST be refused with `-32600` and `id: null` and skipped up to its line feed',
+    severity: 'must',
+  },
+  {
     id: 'transport.unicode',
     group: 'transport',
     title: 'reads and answers messages with multi-byte UTF-8 (including U+2028 and astral characters)',

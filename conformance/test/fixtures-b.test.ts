@@ -53,6 +53,7 @@ describe('broken plugins fail exactly their checks', () => {
       'transport.invalid-params': 'fail',
       'transport.request-ids': 'fail',
       'transport.ignores-unknown-fields': 'fail',
+      'transport.oversize-refused': 'fail',
       'transport.stderr-json-logs': 'warn',
     });
   });

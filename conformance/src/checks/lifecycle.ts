@@ -16,7 +16,7 @@ const how = (exit: { code: number | null; signal: string | null }) =>
   exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`;
 
 /** initialize that must succeed for the rest of a check to mean anything. */
-async function initializeOrNotTestable(
+export async function initializeOrNotTestable(
   s: PluginSession,
   overrides: JsonObject = {},
   timeoutMs?: number,

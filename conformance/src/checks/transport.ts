@@ -7,6 +7,7 @@ import {
   type JsonObject,
   type PluginSession,
 } from '../wire/plugin-session.js';
+import { initializeOrNotTestable } from './lifecycle.js';
 import { type CheckContext, type CheckImpl, fail, pass } from './types.js';
 
 /** Codes that mean "I could not read your message": any other answer shows the plugin read it whole. */
@@ -73,6 +74,47 @@ const largeMessage: CheckImpl = {
     const bytes = Buffer.byteLength(JSON.stringify(request));
     const problem = await readProof(s, request, `a ${bytes}-byte message`);
     return problem ? fail(problem) : pass(`read and answered a ${bytes}-byte plugin/run`);
+  },
+};
+
+/** Small enough to exceed cheaply, large enough for any initialize-time chatter. */
+const NEGOTIATED_LIMIT = 64 * 1024;
+
+const oversizeRefused: CheckImpl = {
+  id: 'transport.oversize-refused',
+  needsHandshake: true,
+  async run(ctx) {
+    const s = ctx.spawn();
+    const limits = {
+      maxMessageBytes: NEGOTIATED_LIMIT,
+      maxInFlight: 8,
+      defaultTimeoutMs: ctx.timeouts.requestMs,
+    };
+    await initializeOrNotTestable(s, { limits });
+    s.notify(Methods.initialized, {});
+    const since = s.received.length;
+    // A ping padded past the limit: a plugin that answers it read a line it had agreed to refuse.
+    const id = 'h:oversize';
+    s.sentRequests.set(JSON.stringify(id), Methods.ping);
+    const pad = 'x'.repeat(2 * NEGOTIATED_LIMIT);
+    s.sendRaw(`${JSON.stringify({ jsonrpc: '2.0', id, method: Methods.ping, params: { pad } })}\n`);
+    const answer = await s.waitFor(
+      (m) => isResponse(m) && (m.id === null || m.id === id),
+      ctx.timeouts.requestMs,
+      since,
+    );
+    const after = await s.request(Methods.ping, {});
+    const bytes = 2 * NEGOTIATED_LIMIT + 60;
+    if (!answer) return fail(`sent no answer at all to a ~${bytes}-byte line (limit ${NEGOTIATED_LIMIT})`);
+    if (answer.id === id)
+      return fail(
+        `read and answered a ~${bytes}-byte line although initialize set limits.maxMessageBytes to ${NEGOTIATED_LIMIT}`,
+      );
+    const code = (answer.error as JsonObject | undefined)?.code;
+    if (code !== ErrorCodes.InvalidRequest)
+      return fail(`answered the oversize line with ${JSON.stringify(answer)}, expected -32600`);
+    if (!isResult(after)) return fail(`after the oversize line, ping was answered with ${describe(after)}`);
+    return pass(`refused a ~${bytes}-byte line (limit ${NEGOTIATED_LIMIT}) with -32600 and went on`);
   },
 };
 
@@ -315,6 +357,7 @@ export const transportChecks: CheckImpl[] = [
   stdoutOnlyProtocol,
   crlf,
   largeMessage,
+  oversizeRefused,
   unicode,
   parseError,
   batchRefused,

@@ -49,7 +49,7 @@ export class RawPeer {
     });
   }
 
-  async initialize(): Promise<void> {
+  async initialize(maxMessageBytes = 8388608): Promise<void> {
     this.send(
       `${JSON.stringify({
         jsonrpc: '2.0',
@@ -61,7 +61,7 @@ export class RawPeer {
           plugin: { name: 'p' },
           grantedCapabilities: ['propose.dynamicConfig'],
           config: {},
-          limits: { maxMessageBytes: 8388608, maxInFlight: 4, defaultTimeoutMs: 5000 },
+          limits: { maxMessageBytes, maxInFlight: 4, defaultTimeoutMs: 5000 },
         },
       })}\n`,
     );

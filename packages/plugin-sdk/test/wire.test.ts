@@ -81,6 +81,18 @@ describe('SDK plugin on the wire', () => {
     expect(msg.result.kind).toBe('PluginResult');
   });
 
+  it('refuses a line over the limit initialize negotiated with -32600 (id null), then reads the next', async () => {
+    peer = new RawPeer(fixture('good-plugin.mjs'));
+    await peer.initialize(4096);
+    peer.send(rpc('big', 'ping', { pad: 'x'.repeat(8192) }));
+    expect(await peer.next()).toMatchObject({
+      id: null,
+      error: { code: -32600, message: expect.stringMatching(/exceeds the limit of 4096/) },
+    });
+    peer.send(rpc('small', 'ping', { pad: 'x'.repeat(2048) }));
+    expect(await peer.next()).toEqual({ jsonrpc: '2.0', id: 'small', result: {} });
+  });
+
   it('sends nothing for a cancelled request and exits promptly on stdin EOF', async () => {
     peer = new RawPeer(fixture('good-plugin.mjs'));
     await peer.initialize();

@@ -52,8 +52,12 @@ def claims(request):
 
 initialized = False
 shutting_down = False
-for raw in sys.stdin:
-    raw = raw.strip()
+max_bytes = 8 * 1024 * 1024  # until initialize says otherwise (limits.maxMessageBytes)
+for raw in sys.stdin.buffer:
+    if len(raw.rstrip(b"\r\n")) > max_bytes:
+        error(None, -32600, "message of %d bytes exceeds the limit of %d" % (len(raw), max_bytes))
+        continue
+    raw = raw.decode("utf-8").strip()
     if not raw:
         continue
     try:
@@ -70,6 +74,7 @@ for raw in sys.stdin:
         if params.get("protocolVersion") != 1 and 1 not in params.get("supportedProtocolVersions", []):
             error(msg_id, -32022, "unsupported protocol version", {"supported": [1], "requested": params.get("protocolVersion")})
             continue
+        max_bytes = params.get("limits", {}).get("maxMessageBytes", max_bytes)
         send({"jsonrpc": "2.0", "id": msg_id, "result": {
             "protocolVersion": 1,
             "plugin": {"name": "no-sdk-python", "version": "1.0.0"},

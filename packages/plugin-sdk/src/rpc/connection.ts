@@ -68,12 +68,15 @@ export class RpcConnection {
   private readonly writer: LineWriter;
   private nextId = 1;
   private closed = false;
+  private readonly decoder: LineDecoder;
+  private maxMessageBytes: number;
 
   constructor(private readonly opts: ConnectionOptions) {
     this.writer = new LineWriter(opts.output, (err) => this.close(err));
     this.client = new JSONRPCClient<void>((payload) => this.send(payload));
     this.server.mapErrorToJSONRPCErrorResponse = (id, error) => this.mapError(id, error);
-    const decoder = new LineDecoder(
+    this.maxMessageBytes = opts.maxMessageBytes;
+    this.decoder = new LineDecoder(
       opts.maxMessageBytes,
       (line) => this.onLine(line),
       (bytes) => {
@@ -81,14 +84,20 @@ export class RpcConnection {
         this.sendError(
           null,
           ErrorCodes.InvalidRequest,
-          `message of ${bytes} bytes exceeds the limit of ${opts.maxMessageBytes}`,
+          `message of ${bytes} bytes exceeds the limit of ${this.maxMessageBytes}`,
         );
       },
     );
-    opts.input.on('data', (chunk: Buffer) => decoder.push(chunk));
+    opts.input.on('data', (chunk: Buffer) => this.decoder.push(chunk));
     opts.input.on('end', () => this.close());
     opts.input.on('close', () => this.close());
     opts.input.on('error', (err) => this.close(err));
+  }
+
+  /** Apply the message size limit negotiated at initialize (R-T9) to the lines read from now on. */
+  setMaxMessageBytes(bytes: number): void {
+    this.maxMessageBytes = bytes;
+    this.decoder.setMaxBytes(bytes);
   }
 
   get isClosed(): boolean {

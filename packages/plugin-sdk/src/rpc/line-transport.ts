@@ -11,10 +11,15 @@ export class LineDecoder {
   private skipping = false;
 
   constructor(
-    private readonly maxBytes: number,
+    private maxBytes: number,
     private readonly onLine: (line: string) => void,
     private readonly onOversize: (bytes: number) => void,
   ) {}
+
+  /** The limit the peer announced (initialize's `limits.maxMessageBytes`); applies from the next line on. */
+  setMaxBytes(bytes: number): void {
+    this.maxBytes = bytes;
+  }
 
   push(chunk: Buffer): void {
     let start = 0;

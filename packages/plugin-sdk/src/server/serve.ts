@@ -111,6 +111,8 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
     }
     init = params;
     state = 'initializing';
+    // The host's limit, not our default: a line it may send us is a line we must be able to read.
+    conn.setMaxMessageBytes(params.limits.maxMessageBytes);
     return {
       protocolVersion: Math.max(...common),
       plugin: { name: plugin.name, version: plugin.version },
