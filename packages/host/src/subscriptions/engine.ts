@@ -40,6 +40,8 @@ interface Active {
   /** One run at a time per subscription: batches that fire meanwhile wait their turn, in order. */
   chain: Promise<void>;
   retryTimer?: unknown;
+  /** Runs that crashed in a row (the store refused a write, say): their events are queued again after a backoff. */
+  crashes: number;
 }
 
 /**
@@ -65,6 +67,7 @@ export class SubscriptionEngine {
       const a: Active = {
         sub,
         chain: Promise.resolve(),
+        crashes: 0,
         batcher: new Batcher<string>(
           {
             batchWindowMs: parseDuration(sub.spec.trigger.batchWindow),
@@ -103,12 +106,33 @@ export class SubscriptionEngine {
   private fire(a: Active, ids: string[]): void {
     a.chain = a.chain
       .then(() => this.runBatch(a, ids))
-      .catch((err: unknown) => {
-        this.o.log('warn', 'subscription run crashed', {
-          subscription: a.sub.metadata.name,
-          error: String(err),
-        });
-      });
+      .then(
+        () => {
+          a.crashes = 0;
+        },
+        (err: unknown) => {
+          // Nothing could be recorded (a full state partition refuses even the failure): keep the events
+          // in memory and queue them again after a backoff, so they run once the store takes writes again.
+          const delay = nextDelayMs(this.retryPolicy(a), ++a.crashes);
+          this.o.log('warn', 'subscription run crashed: its events are queued again', {
+            subscription: a.sub.metadata.name,
+            error: String(err),
+            retryInMs: delay,
+          });
+          this.o.timers.set(() => {
+            if (!this.stopped && this.active.get(a.sub.metadata.name) === a)
+              for (const id of ids) a.batcher.add(id);
+          }, delay);
+        },
+      );
+  }
+
+  private retryPolicy(a: Active) {
+    return {
+      baseDelayMs: parseDuration(a.sub.spec.retry.baseDelay),
+      maxDelayMs: parseDuration(a.sub.spec.retry.maxDelay),
+      jitter: 0.2,
+    };
   }
 
   private async runBatch(a: Active, ids: string[]): Promise<void> {
@@ -153,14 +177,7 @@ export class SubscriptionEngine {
       return;
     }
     const attempts = this.o.runs.maxAttempts(name, eventIds);
-    const delay = nextDelayMs(
-      {
-        baseDelayMs: parseDuration(a.sub.spec.retry.baseDelay),
-        maxDelayMs: parseDuration(a.sub.spec.retry.maxDelay),
-        jitter: 0.2,
-      },
-      attempts,
-    );
+    const delay = nextDelayMs(this.retryPolicy(a), attempts);
     const error = out.error ? `${out.error.code}: ${out.error.message}` : `run ${out.outcome}`;
     this.o.runs.markFailed(name, eventIds, error, done + delay, done);
     this.o.log('warn', 'subscription run failed: will retry', {

@@ -137,6 +137,7 @@ interface World {
   host: TestHost;
   pluginRuns: number;
   logs: { level: string; msg: string; fields?: Record<string, unknown> }[];
+  engineLogs: { level: string; msg: string; fields?: Record<string, unknown> }[];
 }
 const worlds: World[] = [];
 afterEach(async () => {
@@ -175,7 +176,8 @@ async function world(): Promise<World> {
   const host = await createTestHost(claimsPlugin, {
     granted: ['propose.dynamicConfig', 'propose.providerAction'],
   });
-  const w = { clock, timers, store, pipeline, dynamic, host, pluginRuns: 0, logs } as World;
+  const engineLogs: World['engineLogs'] = [];
+  const w = { clock, timers, store, pipeline, dynamic, host, pluginRuns: 0, logs, engineLogs } as World;
   const runner: PluginRunner = {
     run: async (_name, input) => {
       w.pluginRuns++;
@@ -202,7 +204,7 @@ async function world(): Promise<World> {
     onRefresh: (s, e) => dynamic.noteRefresh(s, e),
     clock,
     timers,
-    log: () => {},
+    log: (level, msg, fields) => w.engineLogs.push({ level, msg, fields }),
   });
   w.engine.apply(config);
   dynamic.start();
@@ -380,6 +382,30 @@ describe('hysteretic de-provision', () => {
       expect(planned(w, 'unassign-secondary-ip')).toHaveLength(1);
     } finally {
       save.mockRestore();
+    }
+  });
+});
+
+describe('a store that refuses writes', () => {
+  it('a run that crashes because nothing can be recorded is queued again after a backoff, not left until a restart', async () => {
+    const w = await world();
+    const runs = vi.spyOn(SubscriptionRunStore.prototype, 'markRunning').mockImplementationOnce(() => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    });
+    try {
+      receive(w, 'observed');
+      await settle(w);
+      expect(claims(w)).toHaveLength(0);
+      expect(w.pluginRuns).toBe(0);
+      const crash = w.engineLogs.find(
+        (l) => l.msg === 'subscription run crashed: its events are queued again',
+      );
+      expect(crash?.fields).toMatchObject({ subscription: 'onprem-clients', retryInMs: expect.any(Number) });
+      await settle(w, (crash!.fields!.retryInMs as number) + 1);
+      expect(w.pluginRuns).toBe(1);
+      expect(claims(w).map((c) => c.metadata.name)).toEqual(['onprem-10-88-60-9']);
+    } finally {
+      runs.mockRestore();
     }
   });
 });
