@@ -181,10 +181,13 @@ describe('routerctl plugin run', () => {
 });
 
 describe('events/publish through the daemon', () => {
-  it('refuses the observer’s captured address: nothing is stored', () => {
+  it('refuses the observer’s captured address: nothing is stored', async () => {
+    // The observer publishes once it is initialized, on its own schedule: wait for the daemon's answer
+    // before looking at the store, or "nothing stored" would hold merely because nothing arrived yet.
+    await expect
+      .poll(() => daemon.logs.find((l) => l.msg === 'plugin observer: published'), { timeout: 10_000 })
+      .toMatchObject({ accepted: 0, plugin: 'observer' });
     const events = json('federation', 'event', 'list', '--include-expired');
     expect(events).toEqual([]);
-    const refused = daemon.logs.find((l) => l.msg === 'plugin observer: published');
-    expect(refused).toMatchObject({ accepted: 0, plugin: 'observer' });
   });
 });
