@@ -60,6 +60,27 @@ function fill(dir: string): string {
   return path;
 }
 
+/** The doctor, asked on the node whose state filesystem is full, names it (and exits 1). */
+function expectDoctorSeesFullDisk(stateDir: string): void {
+  const doctor = routerctl(stateDir, 'doctor', 'federation', '-o', 'json');
+  expect(doctor.code).toBe(1);
+  expect(
+    (JSON.parse(doctor.stdout) as { checks: { code: string; status: string; subject: string }[] }).checks,
+  ).toContainEqual(expect.objectContaining({ code: 'state-disk-space', status: 'FAIL', subject: stateDir }));
+}
+
+/** After the fault: the pair quiesces and passes the checker, and the faulted store is intact. */
+async function recovered(
+  p: Awaited<ReturnType<typeof startPair>>,
+  stateDir: string,
+  before: ReturnType<typeof samplePair>,
+  rec: Parameters<typeof verify>[1],
+) {
+  const c = await verify(p, rec, before);
+  expect(readStoreIntegrity(stateDir)).toBe('ok');
+  return c;
+}
+
 describe('storage faults', () => {
   it('retention pressure with a backlog: undelivered events pruned are counted, nothing else lost', async () => {
     const p = await startPair({ startReceiver: false, senderMaxEvents: 50 });
@@ -120,27 +141,14 @@ describe('storage faults', () => {
       ),
     ).toBe(true);
 
-    // The doctor names it: no room left on the state filesystem.
-    const doctor = routerctl(stateDir, 'doctor', 'federation', '-o', 'json');
-    expect(doctor.code).toBe(1);
-    expect(
-      (JSON.parse(doctor.stdout) as { checks: { code: string; status: string; subject: string }[] }).checks,
-    ).toContainEqual(
-      expect.objectContaining({ code: 'state-disk-space', status: 'FAIL', subject: stateDir }),
-    );
+    expectDoctorSeesFullDisk(stateDir);
 
     rmSync(filler);
-    const freed = Date.now();
-    await verify(
-      p,
-      {
-        scenario: 'full state directory on the receiver',
-        recoveryWhat: 'space freed → outbox drained',
-        recoveryFrom: freed,
-      },
-      before,
-    );
-    expect(readStoreIntegrity(stateDir)).toBe('ok');
+    await recovered(p, stateDir, before, {
+      scenario: 'full state directory on the receiver',
+      recoveryWhat: 'space freed → outbox drained',
+      recoveryFrom: Date.now(),
+    });
     // …and it takes local emits again.
     expect((await emitBatch(`${stateDir}/routerd.sock`, [event('local-after')])).status).toBe(200);
   });
@@ -164,24 +172,15 @@ describe('storage faults', () => {
     );
     await sleep(1500);
     expect(p.sender.daemon!.child.exitCode).toBeNull();
-    const doctor = routerctl(stateDir, 'doctor', 'federation', '-o', 'json');
-    expect(
-      (JSON.parse(doctor.stdout) as { checks: { code: string; status: string }[] }).checks,
-    ).toContainEqual(expect.objectContaining({ code: 'state-disk-space', status: 'FAIL' }));
+    expectDoctorSeesFullDisk(stateDir);
 
     rmSync(filler);
-    const freed = Date.now();
-    const c = await verify(
-      p,
-      {
-        scenario: 'full state directory on the sender',
-        recoveryWhat: 'space freed → outbox drained',
-        recoveryFrom: freed,
-      },
-      before,
-    );
+    const c = await recovered(p, stateDir, before, {
+      scenario: 'full state directory on the sender',
+      recoveryWhat: 'space freed → outbox drained',
+      recoveryFrom: Date.now(),
+    });
     expect(c.delivered).toBe(300);
-    expect(readStoreIntegrity(stateDir)).toBe('ok');
     expect((await emitBatch(`${stateDir}/routerd.sock`, [event('sender-after')])).status).toBe(200);
   });
 
@@ -208,15 +207,10 @@ describe('storage faults', () => {
     execFileSync('mount', ['-o', 'remount,rw', dir]);
     const fixed = Date.now();
     await startNode(p.receiver);
-    await verify(
-      p,
-      {
-        scenario: 'read-only state directory on the receiver',
-        recoveryWhat: 'remounted read-write, receiver started → outbox drained',
-        recoveryFrom: fixed,
-      },
-      before,
-    );
-    expect(readStoreIntegrity(stateDir)).toBe('ok');
+    await recovered(p, stateDir, before, {
+      scenario: 'read-only state directory on the receiver',
+      recoveryWhat: 'remounted read-write, receiver started → outbox drained',
+      recoveryFrom: fixed,
+    });
   });
 });
