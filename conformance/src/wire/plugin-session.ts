@@ -16,6 +16,9 @@ import { TextTail, type TranscriptEntry } from './transcript.js';
 
 export type JsonObject = Record<string, unknown>;
 
+/** How long, after the plugin exits, its stdout and stderr may take to be read to their end. */
+const PIPE_DRAIN_MS = 500;
+
 export interface SessionOptions {
   /** Absolute path; started directly, never through a shell. */
   executable: string;
@@ -82,6 +85,7 @@ export class PluginSession {
   private exitListeners: (() => void)[] = [];
   private nextId = 1;
   private stdoutBuffer: Buffer[] = [];
+  private readonly pipesEnded: Promise<void>;
 
   constructor(readonly options: SessionOptions) {
     const env: Record<string, string> = {
@@ -102,13 +106,37 @@ export class PluginSession {
         this.spawnError = err;
         if (this.child.pid === undefined) resolve(this.recordExit(null, null));
       });
-      this.child.once('exit', (code, signal) => resolve(this.recordExit(code, signal)));
+      // 'exit' can come before the last bytes of stdout and stderr are read (they are separate pipes): a
+      // check that looks at stderr right after the exit would then see nothing on a busy machine.
+      this.child.once('exit', (code, signal) => {
+        void this.pipesDrained().then(() => resolve(this.recordExit(code, signal)));
+      });
     });
     this.child.stdin.on('error', () => {});
     this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    const ended = (stream: NodeJS.ReadableStream) =>
+      new Promise<void>((r) => {
+        stream.once('end', r);
+        stream.once('close', r);
+      });
+    this.pipesEnded = Promise.all([ended(this.child.stdout), ended(this.child.stderr)]).then(() => {});
     this.child.stdout.on('end', () => this.onStdoutEnd());
     this.child.stderr.setEncoding('utf8');
     if (options.readStderr !== false) this.child.stderr.on('data', (t: string) => this.stderr.push(t));
+  }
+
+  /**
+   * Both pipes read to their end — or, after a short wait, not: a process the plugin left behind may hold
+   * them open (its own check reports that), and a stderr nobody reads never ends.
+   */
+  private pipesDrained(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      this.pipesEnded,
+      new Promise<void>((r) => {
+        timer = setTimeout(r, PIPE_DRAIN_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
   }
 
   get ms(): number {

@@ -118,9 +118,20 @@ export class PluginProcess {
         if (child.pid === undefined) resolve(this.recordExit(null, null));
       });
       child.once('exit', (code, signal) => {
-        // Reap anything the plugin left in its group: a plugin must not outlive its own stop.
-        void this.reapGroup().then((leaked) => resolve(this.recordExit(code, signal, leaked)));
+        // Reap anything the plugin left in its group: a plugin must not outlive its own stop. Then let
+        // stderr be read to its end ('exit' can come first on a busy machine), so the tail a failure
+        // report carries holds the plugin's last words.
+        void this.reapGroup()
+          .then(async (leaked) => {
+            await settledWithin(stderrEnded, STDERR_DRAIN_MS);
+            return leaked;
+          })
+          .then((leaked) => resolve(this.recordExit(code, signal, leaked)));
       });
+    });
+    const stderrEnded = new Promise<void>((r) => {
+      child.stderr.once('end', r);
+      child.stderr.once('close', r);
     });
     child.stdin.on('error', () => {});
     child.stdout.on('error', () => {});
@@ -282,4 +293,21 @@ export class PluginProcess {
       },
     );
   }
+}
+
+/** How long after the plugin exits its stderr may take to be read to the end. */
+const STDERR_DRAIN_MS = 500;
+
+/** Resolves when `p` settles or after `ms`, whichever comes first. */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(
+      () => {},
+      () => {},
+    ),
+    new Promise<void>((r) => {
+      timer = setTimeout(r, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
