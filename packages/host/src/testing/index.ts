@@ -104,6 +104,8 @@ export class TestDaemon {
   readonly logs: LogLine[] = [];
   private stderrText = '';
   private exit: Promise<number | null>;
+  /** Exited, and its stderr read to the end. */
+  private finished = false;
 
   private constructor(
     readonly child: ChildProcess,
@@ -124,7 +126,18 @@ export class TestDaemon {
         }
       }
     });
-    this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'exit' can come before the daemon's last stderr lines are read (its refusal to start, say): the
+    // exit is reported once stderr has ended, or after a second if something still holds it open.
+    const stderrEnded = new Promise<void>((r) => child.stderr!.once('close', r));
+    this.exit = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        const giveUp = new Promise<void>((r) => setTimeout(r, 1000).unref());
+        void Promise.race([stderrEnded, giveUp]).then(() => {
+          this.finished = true;
+          resolve(code);
+        });
+      }),
+    );
   }
 
   static async start(options: TestDaemonOptions): Promise<TestDaemon> {
@@ -159,7 +172,7 @@ export class TestDaemon {
       const poll = () => {
         const hit = this.logs.find(match);
         if (hit) return resolve(hit);
-        if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        if (this.finished) {
           return reject(
             new Error(
               `routerd-eventd exited (${this.child.exitCode ?? this.child.signalCode}):\n${this.stderrText}`,
