@@ -253,15 +253,8 @@ export class PluginProcess {
 
   private async exitWithin(ms: number): Promise<boolean> {
     if (!this.exited) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([
-      this.exited.then(() => true),
-      new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(false), ms);
-      }),
-    ]);
-    clearTimeout(timer);
-    return done;
+    await settledWithin(this.exited, ms);
+    return this.exitInfo !== undefined;
   }
 
   private exitDetails() {

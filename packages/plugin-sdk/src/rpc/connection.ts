@@ -69,22 +69,20 @@ export class RpcConnection {
   private nextId = 1;
   private closed = false;
   private readonly decoder: LineDecoder;
-  private maxMessageBytes: number;
 
   constructor(private readonly opts: ConnectionOptions) {
     this.writer = new LineWriter(opts.output, (err) => this.close(err));
     this.client = new JSONRPCClient<void>((payload) => this.send(payload));
     this.server.mapErrorToJSONRPCErrorResponse = (id, error) => this.mapError(id, error);
-    this.maxMessageBytes = opts.maxMessageBytes;
     this.decoder = new LineDecoder(
       opts.maxMessageBytes,
       (line) => this.onLine(line),
-      (bytes) => {
+      (bytes, limit) => {
         opts.onOversize?.(bytes);
         this.sendError(
           null,
           ErrorCodes.InvalidRequest,
-          `message of ${bytes} bytes exceeds the limit of ${this.maxMessageBytes}`,
+          `message of ${bytes} bytes exceeds the limit of ${limit}`,
         );
       },
     );
@@ -96,7 +94,6 @@ export class RpcConnection {
 
   /** Apply the message size limit negotiated at initialize (R-T9) to the lines read from now on. */
   setMaxMessageBytes(bytes: number): void {
-    this.maxMessageBytes = bytes;
     this.decoder.setMaxBytes(bytes);
   }
 

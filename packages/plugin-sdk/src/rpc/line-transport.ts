@@ -13,7 +13,7 @@ export class LineDecoder {
   constructor(
     private maxBytes: number,
     private readonly onLine: (line: string) => void,
-    private readonly onOversize: (bytes: number) => void,
+    private readonly onOversize: (bytes: number, limit: number) => void,
   ) {}
 
   /** The limit the peer announced (initialize's `limits.maxMessageBytes`); applies from the next line on. */
@@ -52,7 +52,7 @@ export class LineDecoder {
 
   private finishLine(): void {
     if (this.skipping) {
-      this.onOversize(this.size);
+      this.onOversize(this.size, this.maxBytes);
     } else {
       let line = Buffer.concat(this.chunks).toString('utf8');
       if (line.endsWith('\r')) line = line.slice(0, -1);
