@@ -108,13 +108,3 @@ export async function waitFor<T>(probe: () => T | undefined | false, timeoutMs =
     await new Promise((r) => setTimeout(r, 25));
   }
 }
-
-/** Whether any process of this process group is still alive. */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,17 +1,10 @@
 // PluginHost with real plugin processes: supervision, run records, the result checks, interval
 // triggers and events/publish. Fixtures are the SDK's test plugins plus test/fixtures/publisher-plugin.mjs.
+import { groupAlive } from '@routerd/plugin-sdk/client';
 import { makeEvent } from '@routerd/plugin-sdk/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PluginRunInput, PluginRunOutcome } from '../../src/plugins/plugin-host.js';
-import {
-  groupAlive,
-  HOST_FIXTURE,
-  loadPlugins,
-  type PluginYaml,
-  SDK_FIXTURE,
-  startHost,
-  waitFor,
-} from './harness.js';
+import { HOST_FIXTURE, loadPlugins, type PluginYaml, SDK_FIXTURE, startHost, waitFor } from './harness.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
