@@ -370,14 +370,13 @@ export class PluginSession {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         waiter.resolve(undefined);
       }, timeoutMs);
-      // stdout may still hold the last answer when 'exit' fires: give it a moment to drain.
-      const onExit = () =>
-        setTimeout(() => {
-          if (this.waiters.includes(waiter)) {
-            this.waiters = this.waiters.filter((w) => w !== waiter);
-            waiter.resolve(undefined);
-          }
-        }, 100);
+      // The exit is recorded only once stdout was read to its end: nothing more can arrive.
+      const onExit = () => {
+        if (this.waiters.includes(waiter)) {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          waiter.resolve(undefined);
+        }
+      };
       this.waiters.push(waiter);
       if (this.exit || this.spawnError) onExit();
       else this.exitListeners.push(onExit);
