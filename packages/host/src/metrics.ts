@@ -58,10 +58,22 @@ export function createMetrics() {
         if (free !== undefined) this.set(free);
       },
     }),
+    eventIdConflicts: new Counter({
+      name: 'routerd_event_id_conflicts_total',
+      help: 'Events refused because their id already belongs to another event (another source, type, subject or payload)',
+      labelNames: ['origin'],
+      registers: [registry],
+    }),
     receiverAccepted: new Counter({
       name: 'routerd_receiver_events_total',
       help: 'Events received, by outcome',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    receiverRejected: new Counter({
+      name: 'routerd_receiver_events_rejected_total',
+      help: 'Events of an accepted request rejected one by one, by reason (expired, time-in-future, id-conflict)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     receiverRefused: new Counter({

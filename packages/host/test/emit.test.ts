@@ -113,6 +113,85 @@ describe('EmitPipeline', () => {
     });
   });
 
+  it.each([
+    ['observedAt', '2026-13-01T00:00:00Z'],
+    ['observedAt', '2026-02-30T00:00:00Z'],
+    ['observedAt', '2026-03-01T00:00:60Z'],
+    ['observedAt', '2026-03-01T24:00:00Z'],
+    ['observedAt', '2026-03-01T00:00:00+99:99'],
+    ['expiresAt', '2027-02-29T00:00:00Z'],
+    ['ttl', '99999999999h'],
+    ['ttl', `${'9'.repeat(40)}s`],
+  ])('refuses an impossible %s (%s) naming the field, and stores nothing', (field, value) => {
+    const { pipeline, store } = setup();
+    const err = refusal(() => pipeline.emit({ type: 'a.b', payload: {}, [field]: value }));
+    expect(err.code).toBe('invalid_event');
+    expect(err.issues[0]!.path).toBe(`/${field}`);
+    expect(store.count()).toBe(0);
+  });
+
+  it("accepts real dates at the edges: a leap day, an offset of +23:59, a year's last second", () => {
+    const { pipeline, clock } = setup();
+    clock.set(Date.parse('2028-02-29T12:00:00Z'));
+    for (const observedAt of [
+      '2028-02-29T00:00:00Z',
+      '2028-02-29T00:00:00.123456789+23:59',
+      '2027-12-31T23:59:59Z',
+    ])
+      expect(pipeline.emit({ type: 'a.b', payload: {}, observedAt }).status).toBe('stored');
+  });
+
+  it("refuses an expiry further away than the group's maxEventTtl (24h by default), naming the field", () => {
+    const { pipeline, store } = setup();
+    expect(refusal(() => pipeline.emit({ type: 'a.b', payload: {}, ttl: '25h' })).issues[0]).toMatchObject({
+      path: '/ttl',
+      message: expect.stringContaining('maxEventTtl (24h)'),
+    });
+    expect(
+      refusal(() => pipeline.emit({ type: 'a.b', payload: {}, expiresAt: '2026-03-03T00:00:00Z' })).issues[0]!
+        .path,
+    ).toBe('/expiresAt');
+    expect(pipeline.emit({ type: 'a.b', payload: {}, ttl: '24h' }).status).toBe('stored');
+    expect(store.count()).toBe(1);
+  });
+
+  it("refuses an id that belongs to a peer's event: id_conflict, the whole batch, nothing stored or refreshed", () => {
+    const { pipeline, store, clock } = setup();
+    const peers = {
+      id: 'peer-event-1',
+      group: 'lab',
+      sourceNode: 'onprem-1',
+      type: 'routerd.client.ipv4.observed',
+      payload: { address: '10.88.61.9/32', domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+      observedAt: new Date(clock.now()).toISOString(),
+      expiresAt: new Date(clock.now() + 60_000).toISOString(),
+    };
+    store.insert([peers]);
+    // Same id, same payload, a later expiry: from this node it would be a refresh of another node's fact.
+    const err = refusal(() =>
+      pipeline.emitBatch([
+        { type: 'a.b', payload: {} },
+        { id: 'peer-event-1', type: peers.type, payload: peers.payload, ttl: '1h' },
+      ]),
+    );
+    expect(err.code).toBe('id_conflict');
+    expect(err.issues).toEqual([
+      {
+        path: '/events/1/id',
+        message: expect.stringContaining('from node "onprem-1"; differs in sourceNode'),
+      },
+    ]);
+    expect(store.count()).toBe(1);
+    expect(store.lookup('peer-event-1')!.event.expiresAt).toBe(peers.expiresAt);
+    // emitEach (a plugin's events/publish) refuses the conflicting draft alone.
+    const verdicts = pipeline.emitEach([
+      { type: 'a.b', payload: {} },
+      { id: 'peer-event-1', type: peers.type, payload: peers.payload, ttl: '1h' },
+    ]);
+    expect(verdicts.map((v) => (v.ok ? v.outcome.status : v.code))).toEqual(['stored', 'id_conflict']);
+    expect(store.lookup('peer-event-1')!.event.expiresAt).toBe(peers.expiresAt);
+  });
+
   it('refuses *.observed for a captured address, naming the address and the reason, for any observed type', () => {
     const { pipeline, store } = setup();
     const err = refusal(() => pipeline.emit(observed('10.88.60.9/32')));

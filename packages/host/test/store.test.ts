@@ -42,19 +42,20 @@ describe('EventStore', () => {
     });
   });
 
-  it('stores an event once; the same id again is a duplicate that changes nothing', () => {
+  it('stores an event once; the same event again is a duplicate that changes nothing', () => {
     const { store } = fresh();
     expect(store.insert([event('a')]).map((o) => o.status)).toEqual(['stored']);
-    const again = store.insert([event('a', { payload: { n: 2 }, subject: 'other' })]);
+    // observedAt and dedupeKey are not part of the fact's identity: a re-emit may restamp them.
+    const again = store.insert([event('a', { observedAt: iso(T0 + 1000), dedupeKey: 'k' })]);
     expect(again[0]).toEqual({ status: 'duplicate', event: event('a') });
     expect(store.list()).toEqual([event('a')]);
   });
 
-  it('refreshes only expiresAt when the same id comes with a later expiry', () => {
+  it('refreshes only expiresAt when the same event comes with a later expiry', () => {
     const { store } = fresh();
     store.insert([event('a')]);
     const later = iso(T0 + 120_000);
-    const [outcome] = store.insert([event('a', { expiresAt: later, payload: { changed: true } })]);
+    const [outcome] = store.insert([event('a', { expiresAt: later })]);
     expect(outcome).toEqual({ status: 'refreshed', event: event('a', { expiresAt: later }) });
     // An earlier expiry is not a refresh.
     expect(store.insert([event('a', { expiresAt: iso(T0 + 30_000) })])[0]!.status).toBe('duplicate');
@@ -101,10 +102,52 @@ describe('EventStore', () => {
     ]);
   });
 
+  it.each([
+    ['sourceNode', { sourceNode: 'rogue' }],
+    ['group', { group: 'other' }],
+    ['type', { type: 'acme.thing.gone' }],
+    ['subject', { subject: 'other' }],
+    ['payload', { payload: { n: 2 } }],
+  ] as const)(
+    'refuses an id already held by another fact (%s differs): id-conflict, nothing written',
+    (field, change) => {
+      const conflicts: unknown[] = [];
+      const { store, db, clock } = fresh();
+      const hooked = new EventStore(db, clock, {
+        onIdConflict: (e, c) => conflicts.push({ id: e.id, ...c }),
+      });
+      hooked.insert([event('a')]);
+      const committed: InsertOutcome[][] = [];
+      hooked.onCommitted((c) => committed.push(c));
+      // A later expiry too: a conflicting event must not refresh the owner's event either.
+      const [outcome] = hooked.insert([event('a', { ...change, expiresAt: iso(T0 + 3_600_000) })]);
+      expect(outcome).toMatchObject({ status: 'conflict', conflict: { fields: [field], owner: 'onprem-1' } });
+      expect(conflicts).toEqual([{ id: 'a', fields: [field], owner: 'onprem-1' }]);
+      expect(store.lookup('a')?.event).toEqual(event('a'));
+      expect(committed).toEqual([]);
+    },
+  );
+
+  it('rolls an all-or-nothing batch back when one id is taken', () => {
+    const { store } = fresh();
+    store.insert([event('a')]);
+    expect(() =>
+      store.insert([event('b'), event('a', { sourceNode: 'rogue' })], { allOrNothing: true }),
+    ).toThrow(/already belong to another event/);
+    expect(store.lookup('b')).toBeUndefined();
+    // Without allOrNothing, the other events of the batch are stored and the conflict is reported alone.
+    expect(store.insert([event('b'), event('a', { sourceNode: 'rogue' })]).map((o) => o.status)).toEqual([
+      'stored',
+      'conflict',
+    ]);
+  });
+
   it('keeps a commit even when a listener throws, and reports the error', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'routerd-store-')), 'routerd.db');
     const errors: unknown[] = [];
-    const store = new EventStore(openDatabase(file), new ManualClock(T0), (err) => errors.push(err));
+    const store = new EventStore(openDatabase(file), new ManualClock(T0), {
+      onListenerError: (err) => errors.push(err),
+    });
     store.onCommitted(() => {
       throw new Error('listener broke');
     });

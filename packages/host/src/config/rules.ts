@@ -90,6 +90,7 @@ export function checkRules(
     }
     positive(g, '/spec/replayWindow', spec.replayWindow);
     positive(g, '/spec/retention/maxAge', spec.retention.maxAge);
+    positive(g, '/spec/maxEventTtl', spec.maxEventTtl);
   }
 
   const peerNodes = new Map<string, Located<EventPeer>>();

@@ -61,6 +61,11 @@ export const EventGroupSpec = type({
     secretFile: AbsolutePath,
   },
   replayWindow: Duration.default('5m'),
+  /**
+   * The longest an event may live: a peer's `expirytime` is capped at receipt + this, and a local write
+   * that expires later is refused. Bounds how long a wrong or hostile peer clock can pin a claim.
+   */
+  maxEventTtl: Duration.default('24h'),
   retention: type({
     ...strict,
     maxAge: Duration.default('168h'),

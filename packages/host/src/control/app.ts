@@ -49,10 +49,11 @@ export interface ControlAppOptions {
   stateDir?: string;
 }
 
-const STATUS_OF_REFUSAL = { invalid_event: 400, self_captured_address: 422 } as const;
+const STATUS_OF_REFUSAL = { invalid_event: 400, self_captured_address: 422, id_conflict: 409 } as const;
 
 function resultOf(o: InsertOutcome): EmitResult {
-  const r: EmitResult = { id: o.event.id, status: o.status };
+  // emitBatch throws on a conflict (all or nothing), so only stored, duplicate and refreshed get here.
+  const r: EmitResult = { id: o.event.id, status: o.status as EmitResult['status'] };
   if (o.event.expiresAt !== undefined) r.expiresAt = o.event.expiresAt;
   return r;
 }

@@ -64,9 +64,18 @@ export class Daemon {
 
     prepareStateDir(options.stateDir);
     const db = openDatabase(join(options.stateDir, DB_FILE));
-    const store = new EventStore(db, clock, (err) => logger.error({ err }, 'an onCommitted listener failed'));
-    const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config.current });
     const metrics = createMetrics();
+    const store = new EventStore(db, clock, {
+      onListenerError: (err) => logger.error({ err }, 'an onCommitted listener failed'),
+      onIdConflict: (event, conflict) => {
+        metrics.eventIdConflicts.inc({ origin: originOf(event, config.current) });
+        logger.warn(
+          { id: event.id, sourceNode: event.sourceNode, owner: conflict.owner, differs: conflict.fields },
+          'refused an event whose id already belongs to another event (id-conflict)',
+        );
+      },
+    });
+    const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config.current });
     metrics.sources.stateFreeBytes = () => {
       const disk = stateDiskSpace(options.stateDir);
       return 'freeBytes' in disk ? disk.freeBytes : undefined;

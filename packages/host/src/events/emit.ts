@@ -8,14 +8,14 @@ import type { Type } from 'arktype';
 import { monotonicFactory } from 'ulid';
 import { type Clock, isoAt } from '../clock.js';
 import type { FederationConfig } from '../config/index.js';
-import type { EventStore, InsertOutcome } from '../store/events.js';
+import { type EventStore, IdConflictError, type InsertOutcome } from '../store/events.js';
 import { check } from '../validation.js';
 import { feedbackLoopIssue, type NoObserveSet } from './no-observe.js';
 import { EmitRequest } from './request.js';
 
 export { EmitRequest };
 
-export type EmitRefusalCode = 'invalid_event' | 'self_captured_address';
+export type EmitRefusalCode = 'invalid_event' | 'self_captured_address' | 'id_conflict';
 
 /** Nothing was stored: every problem of every event in the request, with its path. */
 export class EmitRefused extends Error {
@@ -25,10 +25,13 @@ export class EmitRefused extends Error {
     readonly issues: Issue[],
   ) {
     const first = issues[0];
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
     super(
       code === 'self_captured_address'
         ? `refused: ${first?.message}`
-        : `invalid event: ${first ? `${first.path} ${first.message}` : 'invalid'}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`,
+        : code === 'id_conflict'
+          ? `id conflict: ${first ? `${first.path} ${first.message}` : 'id taken'}${more}`
+          : `invalid event: ${first ? `${first.path} ${first.message}` : 'invalid'}${more}`,
     );
   }
 }
@@ -78,10 +81,13 @@ export class EmitPipeline {
     const valid = prepared.flatMap((p) => (p.ok ? [p.event] : []));
     const stored = valid.length > 0 ? this.options.store.insert(valid) : [];
     let next = 0;
-    return prepared.map(
-      (p): EmitVerdict =>
-        p.ok ? { ok: true, outcome: stored[next++]! } : { ok: false, code: p.code, issues: p.issues },
-    );
+    return prepared.map((p, i): EmitVerdict => {
+      if (!p.ok) return { ok: false, code: p.code, issues: p.issues };
+      const outcome = stored[next++]!;
+      if (outcome.status === 'conflict')
+        return { ok: false, code: 'id_conflict', issues: [conflictIssue(outcome, `${base}/${i}`)] };
+      return { ok: true, outcome };
+    });
   }
 
   private run(requests: readonly unknown[], pathOf: (index: number) => string): InsertOutcome[] {
@@ -98,7 +104,18 @@ export class EmitPipeline {
         refused.flatMap((r) => r.issues),
       );
     }
-    return this.options.store.insert(prepared.map((p) => (p as { event: Event }).event));
+    try {
+      return this.options.store.insert(
+        prepared.map((p) => (p as { event: Event }).event),
+        { allOrNothing: true },
+      );
+    } catch (err) {
+      if (!(err instanceof IdConflictError)) throw err;
+      throw new EmitRefused(
+        'id_conflict',
+        err.conflicts.map((c) => conflictIssue(c.outcome, pathOf(c.index))),
+      );
+    }
   }
 
   private prepare(request: unknown, base: string, now: number): Prepared {
@@ -124,12 +141,22 @@ export class EmitPipeline {
     const observedAt = draft.observedAt ?? isoAt(now);
     const expiresAt =
       draft.expiresAt ?? (ttlMs === undefined ? undefined : isoAt(Date.parse(observedAt) + ttlMs));
+    const expiryField = draft.ttl === undefined ? 'expiresAt' : 'ttl';
     if (expiresAt !== undefined && Date.parse(expiresAt) <= now) {
-      const field = draft.ttl === undefined ? 'expiresAt' : 'ttl';
       return invalid([
         {
-          path: `${base}/${field}`,
+          path: `${base}/${expiryField}`,
           message: `makes the event expire at ${expiresAt}, which has already passed`,
+        },
+      ]);
+    }
+    // The same bound a receiver applies (it caps a peer's expiry there): refused here, where the writer
+    // can be told, rather than silently shortened on the other side.
+    if (expiresAt !== undefined && Date.parse(expiresAt) - now > group.maxEventTtlMs) {
+      return invalid([
+        {
+          path: `${base}/${expiryField}`,
+          message: `makes the event expire at ${expiresAt}, more than the group's maxEventTtl (${group.maxEventTtl}) from now: shorten it, or raise spec.maxEventTtl of EventGroup ${group.name}`,
         },
       ]);
     }
@@ -160,14 +187,11 @@ export class EmitPipeline {
     return { ok: true, event };
   }
 
-  private resolveGroup(
-    requested: string | undefined,
-    base: string,
-  ): { name: string; nodeName: string } | { issue: Issue } {
+  private resolveGroup(requested: string | undefined, base: string): ResolvedGroup | { issue: Issue } {
     const groups = this.options.config().groups.map((g) => g.resource);
     const names = groups.map((g) => g.metadata.name).join(', ');
     if (requested === undefined) {
-      if (groups.length === 1) return { name: groups[0]!.metadata.name, nodeName: groups[0]!.spec.nodeName };
+      if (groups.length === 1) return resolved(groups[0]!);
       return {
         issue: {
           path: `${base}/group`,
@@ -183,6 +207,31 @@ export class EmitPipeline {
           message: `is not a configured EventGroup (configured: ${names}; was "${requested}")`,
         },
       };
-    return { name: group.metadata.name, nodeName: group.spec.nodeName };
+    return resolved(group);
   }
+}
+
+interface ResolvedGroup {
+  name: string;
+  nodeName: string;
+  maxEventTtl: string;
+  maxEventTtlMs: number;
+}
+
+function resolved(group: FederationConfig['groups'][number]['resource']): ResolvedGroup {
+  return {
+    name: group.metadata.name,
+    nodeName: group.spec.nodeName,
+    maxEventTtl: group.spec.maxEventTtl,
+    maxEventTtlMs: parseDuration(group.spec.maxEventTtl),
+  };
+}
+
+/** The issue for an id that already belongs to another event: which node owns it, and what differs. */
+function conflictIssue(outcome: InsertOutcome, base: string): Issue {
+  const c = outcome.conflict!;
+  return {
+    path: `${base}/id`,
+    message: `already belongs to another event (from node "${c.owner}"; differs in ${c.fields.join(', ')}): an event id is owned by its source — use a new id`,
+  };
 }

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { type Event, parseDuration } from '@routerd/plugin-sdk';
 import type { Database } from 'better-sqlite3';
 import { errorFields, runBackground } from '../background.js';
-import type { Clock } from '../clock.js';
+import { type Clock, isoAt } from '../clock.js';
 import type { EventGroup, EventPeer, FederationConfig } from '../config/index.js';
 import { matchesTypesAndSubjects } from '../events/type-pattern.js';
 import type { Metrics } from '../metrics.js';
@@ -148,7 +148,7 @@ export class Federation {
       clock: this.o.clock,
       store: {
         webhookSeen: (sender, id) => this.deliveries.webhookSeen(sender, id),
-        commitReceived: (sender, id, events) => this.commitReceived(sender, id, events),
+        commitReceived: (sender, id, events) => this.commitReceived(group, sender, id, events),
       },
       metrics: {
         refused: (reason) => this.o.metrics.receiverRefused.inc({ reason }),
@@ -157,6 +157,7 @@ export class Federation {
           this.o.metrics.receiverAccepted.inc({ outcome: 'accepted' }, out.accepted.length);
           this.o.metrics.receiverAccepted.inc({ outcome: 'duplicate' }, out.duplicates.length);
           this.o.metrics.receiverAccepted.inc({ outcome: 'rejected' }, out.rejected.length);
+          for (const r of out.rejected) this.o.metrics.receiverRejected.inc({ reason: r.reason });
         },
       },
       onRefused: (reason, detail, sender) =>
@@ -178,18 +179,48 @@ export class Federation {
     return server;
   }
 
-  /** A received batch and its webhook-id commit together; events already expired are rejected, not stored. */
-  private commitReceived(sender: string, webhookId: string, events: Event[]): ReceiveOutcome {
+  /**
+   * A received batch and its webhook-id commit together. Per event, before anything is stored: an
+   * expired event is rejected; an event stamped further ahead of our clock than the replay window is
+   * rejected (a peer clock years ahead would otherwise pin a claim until then); a peer's expiry is capped
+   * at receipt + maxEventTtl; an id that belongs to another event is rejected by the store (id-conflict).
+   */
+  private commitReceived(
+    group: EventGroup,
+    sender: string,
+    webhookId: string,
+    events: Event[],
+  ): ReceiveOutcome {
     const now = this.o.clock.now();
     const out: ReceiveOutcome = { accepted: [], duplicates: [], rejected: [] };
-    const live = events.filter((e) => {
-      const expired = e.expiresAt !== undefined && Date.parse(e.expiresAt) <= now;
-      if (expired) out.rejected.push({ id: e.id, reason: 'expired' });
-      return !expired;
-    });
+    const latestTime = now + parseDuration(group.spec.replayWindow);
+    const latestExpiry = now + parseDuration(group.spec.maxEventTtl);
+    const live: Event[] = [];
+    for (const e of events) {
+      if (e.expiresAt !== undefined && Date.parse(e.expiresAt) <= now) {
+        out.rejected.push({ id: e.id, reason: 'expired' });
+      } else if (Date.parse(e.observedAt) > latestTime) {
+        this.o.log(
+          'warn',
+          "refused an event stamped ahead of this node's clock by more than the replay window",
+          {
+            id: e.id,
+            sender,
+            time: e.observedAt,
+            replayWindow: group.spec.replayWindow,
+          },
+        );
+        out.rejected.push({ id: e.id, reason: 'time-in-future' });
+      } else {
+        const capped = e.expiresAt !== undefined && Date.parse(e.expiresAt) > latestExpiry;
+        live.push(capped ? { ...e, expiresAt: isoAt(latestExpiry) } : e);
+      }
+    }
     this.o.db.transaction(() => {
-      for (const o of this.o.events.insert(live))
-        (o.status === 'duplicate' ? out.duplicates : out.accepted).push(o.event.id);
+      for (const o of this.o.events.insert(live)) {
+        if (o.status === 'conflict') out.rejected.push({ id: o.event.id, reason: 'id-conflict' });
+        else (o.status === 'duplicate' ? out.duplicates : out.accepted).push(o.event.id);
+      }
       this.deliveries.recordWebhook(sender, webhookId, now);
     })();
     return out;

@@ -2,6 +2,7 @@
  * The `events` table family: idempotent inserts keyed on the event id, TTL refresh, reads that hide
  * expired events. Knows SQL and the Event envelope, nothing about HTTP or config.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Event } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Clock } from '../clock.js';
@@ -33,14 +34,42 @@ export const eventMigrations: Migration[] = [
   },
 ];
 
-/** stored: new; duplicate: that id was already there, nothing changed; refreshed: only expiresAt moved later. */
-export type InsertStatus = 'stored' | 'duplicate' | 'refreshed';
+/**
+ * stored: new; duplicate: that id was already there, nothing changed; refreshed: only expiresAt moved
+ * later; conflict: the id is already taken by another fact (another source, type, subject or payload)
+ * and nothing was written — an event id belongs to its source (docs/federation.md § Event ids).
+ */
+export type InsertStatus = 'stored' | 'duplicate' | 'refreshed' | 'conflict';
 export interface InsertOutcome {
   status: InsertStatus;
-  /** The event as it now stands in the store (for a duplicate: the one stored first). */
+  /** The event as it now stands in the store (for a duplicate: the one stored first; for a conflict: the one refused). */
   event: Event;
   /** Its row number, when the insert just created it (saves a look-up for same-transaction work). */
   seq?: number;
+  /** For a conflict: the fields that differ from the stored event, and the node that owns the id. */
+  conflict?: IdConflict;
+}
+export interface IdConflict {
+  fields: IdentityField[];
+  owner: string;
+}
+/** What makes two events with one id the same fact; only `expiresAt` may change (a refresh). */
+const IDENTITY_FIELDS = ['group', 'sourceNode', 'type', 'subject', 'payload'] as const;
+export type IdentityField = (typeof IDENTITY_FIELDS)[number];
+
+/** Thrown inside an all-or-nothing insert when an id is taken: the transaction rolls back. */
+export class IdConflictError extends Error {
+  override name = 'IdConflictError';
+  constructor(readonly conflicts: { index: number; outcome: InsertOutcome }[]) {
+    super(`${conflicts.length} event id(s) already belong to another event`);
+  }
+}
+
+export interface EventStoreHooks {
+  /** A throwing onCommitted listener; it must not undo a commit that already happened. */
+  onListenerError?: (err: unknown) => void;
+  /** An insert reused another event's id (counted and logged by the daemon); nothing was written. */
+  onIdConflict?: (event: Event, conflict: IdConflict) => void;
 }
 export type CommittedListener = (committed: InsertOutcome[]) => void;
 
@@ -72,6 +101,11 @@ export function toEvent(row: EventRow): Event {
   return event;
 }
 
+/** Stored or refreshed: what delivery rows and listeners react to. */
+function isChange(o: InsertOutcome): boolean {
+  return o.status === 'stored' || o.status === 'refreshed';
+}
+
 export interface EventLookup {
   event: Event;
   expired: boolean;
@@ -85,12 +119,16 @@ export class EventStore {
   private readonly byIdStmt: Statement;
   private readonly countStmt: Statement;
 
+  private readonly onListenerError: (err: unknown) => void;
+  private readonly onIdConflict: (event: Event, conflict: IdConflict) => void;
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    /** Where a throwing listener is reported; it must not undo a commit that already happened. */
-    private readonly onListenerError: (err: unknown) => void = () => {},
+    hooks: EventStoreHooks = {},
   ) {
+    this.onListenerError = hooks.onListenerError ?? (() => {});
+    this.onIdConflict = hooks.onIdConflict ?? (() => {});
     this.insertStmt = db.prepare(`
       INSERT INTO events (id, group_name, source_node, type, subject, dedupe_key, payload, observed_at,
                           expires_at, expires_at_ms, stored_at_ms)
@@ -107,19 +145,28 @@ export class EventStore {
   }
 
   /**
-   * Insert events in one transaction: all are applied or none is. Events must already be valid
-   * (the emit pipeline checks them). Listeners run after the commit, with what was stored or refreshed.
+   * Insert events in one transaction. Events must already be valid (the emit pipeline checks them).
+   * An id already held by another fact is a `conflict` and writes nothing — the one place where "an
+   * event id belongs to its source" is enforced, for received, emitted and published events alike.
+   * With `allOrNothing`, a conflict throws IdConflictError and nothing of the batch is written.
+   * Listeners run after the commit, with what was stored or refreshed.
    */
-  insert(events: readonly Event[]): InsertOutcome[] {
+  insert(events: readonly Event[], options: { allOrNothing?: boolean } = {}): InsertOutcome[] {
     const now = this.clock.now();
     const outcomes = this.db.transaction(() => {
       const done = events.map((e) => this.insertOne(e, now));
-      const changed = done.filter((o) => o.status !== 'duplicate');
+      if (options.allOrNothing) {
+        const conflicts = done.flatMap((outcome, index) =>
+          outcome.status === 'conflict' ? [{ index, outcome }] : [],
+        );
+        if (conflicts.length > 0) throw new IdConflictError(conflicts);
+      }
+      const changed = done.filter(isChange);
       // Same-transaction work (the outbox's delivery rows): an event is never stored without it.
       if (changed.length > 0) for (const hook of this.transactionHooks) hook(changed, now);
       return done;
     })();
-    const committed = outcomes.filter((o) => o.status !== 'duplicate');
+    const committed = outcomes.filter(isChange);
     if (committed.length > 0) {
       for (const listener of this.listeners) {
         try {
@@ -148,12 +195,19 @@ export class EventStore {
       storedAtMs: now,
     });
     if (inserted.changes === 1) return { status: 'stored', event, seq: Number(inserted.lastInsertRowid) };
-    let status: InsertStatus = 'duplicate';
+    const stored = toEvent(this.byIdStmt.get(event.id) as EventRow);
+    const fields = IDENTITY_FIELDS.filter((f) => !isDeepStrictEqual(stored[f], event[f]));
+    if (fields.length > 0) {
+      const conflict = { fields, owner: stored.sourceNode };
+      this.onIdConflict(event, conflict);
+      return { status: 'conflict', event, conflict };
+    }
     if (expiresAtMs !== null) {
       const refreshed = this.refreshStmt.run({ id: event.id, expiresAt: event.expiresAt, expiresAtMs, now });
-      if (refreshed.changes === 1) status = 'refreshed';
+      if (refreshed.changes === 1)
+        return { status: 'refreshed', event: { ...stored, expiresAt: event.expiresAt } };
     }
-    return { status, event: toEvent(this.byIdStmt.get(event.id) as EventRow) };
+    return { status: 'duplicate', event: stored };
   }
 
   /** An event by id, whether or not it has expired (the caller decides what to show). */

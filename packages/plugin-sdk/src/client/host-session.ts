@@ -17,7 +17,7 @@ import {
   type PluginRequest,
   type PluginResult,
   ProgressParams,
-  PublishParams,
+  PublishEnvelope,
   type PublishResult,
 } from '../protocol/schemas/messages.js';
 import { formatIssues, validate } from '../protocol/validate.js';
@@ -37,8 +37,12 @@ export interface SessionOptions {
   limits?: Partial<Limits>;
   protocolVersion?: number;
   supportedProtocolVersions?: number[];
-  /** Handles `events/publish` from the plugin; only called when `observe.events` is granted. */
-  onPublish?: (params: PublishParams) => Promise<PublishResult> | PublishResult;
+  /**
+   * Handles `events/publish` from the plugin; only called when `observe.events` is granted. Only the
+   * envelope is checked here: each draft is unvalidated and must be judged on its own (§7), so one bad
+   * draft is rejected alone instead of failing the whole call.
+   */
+  onPublish?: (params: PublishEnvelope) => Promise<PublishResult> | PublishResult;
   onProgress?: (params: ProgressParams) => void;
   onMessage?: (params: MessageParams) => void;
   onTrace?: (direction: 'in' | 'out', message: unknown) => void;
@@ -97,7 +101,7 @@ export class HostSession {
       },
       onTrace: opts.onTrace,
     });
-    this.conn.on(Methods.publish, PublishParams, async (params) => {
+    this.conn.on(Methods.publish, PublishEnvelope, async (params) => {
       if (!this.ready)
         throw new ProtocolError(ErrorCodes.NotInitialized, 'events/publish before the handshake completed');
       if (!this.opts.granted.includes('observe.events'))

@@ -2,6 +2,12 @@
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 export const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+/**
+ * The longest duration anything accepts: ten years. Larger values (`99999999999h`) overflow what a Date
+ * can hold once added to a timestamp; narrower bounds (timers, TTLs) are set where a duration is used.
+ */
+export const MAX_DURATION_HOURS = 87_600;
+export const MAX_DURATION_MS = MAX_DURATION_HOURS * 3_600_000;
 
 export function parseDuration(text: string): number {
   if (text === '0') return 0;

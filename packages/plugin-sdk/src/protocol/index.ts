@@ -9,4 +9,5 @@ export * from './schemas/event.js';
 export * from './schemas/messages.js';
 export * from './schemas/payloads.js';
 export * from './schemas/resources.js';
+export * from './time.js';
 export * from './validate.js';

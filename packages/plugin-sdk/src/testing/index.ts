@@ -4,15 +4,17 @@ import type { RunOptions } from '../client/host-session.js';
 import { HostSession } from '../client/host-session.js';
 import { PluginProcess } from '../client/plugin-process.js';
 import { API_VERSION_PLUGIN } from '../protocol/constants.js';
-import type { Event, EventDraft } from '../protocol/schemas/event.js';
+import { type Event, EventDraft } from '../protocol/schemas/event.js';
 import type {
   Capability,
   InitializeResult,
   PluginRequest,
   PluginResult,
+  PublishEnvelope,
   PublishParams,
   PublishResult,
 } from '../protocol/schemas/messages.js';
+import { formatIssues, validate } from '../protocol/validate.js';
 import type { PluginDefinition } from '../server/define-plugin.js';
 import { createStderrLogger } from '../server/logger.js';
 import { serve } from '../server/serve.js';
@@ -20,7 +22,7 @@ import { serve } from '../server/serve.js';
 export interface TestHostOptions {
   granted?: Capability[];
   config?: Record<string, unknown>;
-  /** Answer for events/publish; by default every event is accepted. */
+  /** Answer for events/publish about the valid drafts; by default each is accepted (invalid ones are rejected). */
   onPublish?: (params: PublishParams) => PublishResult | Promise<PublishResult>;
 }
 
@@ -74,16 +76,28 @@ export function makeEvent(partial: Partial<Event> & Pick<Event, 'type' | 'payloa
 const ALL: Capability[] = ['observe.events', 'propose.dynamicConfig', 'propose.providerAction'];
 
 function collectPublishes(opts: TestHostOptions, published: EventDraft[]) {
-  return async (params: PublishParams): Promise<PublishResult> => {
-    published.push(...params.events);
-    if (opts.onPublish) return opts.onPublish(params);
-    return {
-      accepted: params.events.map(
-        (e, i) => e.id ?? `published-${published.length - params.events.length + i}`,
-      ),
-      duplicates: [],
-      rejected: [],
-    };
+  // Like a real host (protocol §7): each draft is judged on its own, an invalid one rejected alone.
+  return async (params: PublishEnvelope): Promise<PublishResult> => {
+    const valid: EventDraft[] = [];
+    const rejected: PublishResult['rejected'] = [];
+    params.events.forEach((draft, i) => {
+      const v = validate(EventDraft, draft, `/events/${i}`);
+      if (v.ok) valid.push(v.value);
+      else {
+        const id = (draft as { id?: unknown } | null)?.id;
+        rejected.push({ id: typeof id === 'string' ? id : `/events/${i}`, reason: formatIssues(v.issues) });
+      }
+    });
+    published.push(...valid);
+    if (valid.length === 0) return { accepted: [], duplicates: [], rejected };
+    const answer: PublishResult = opts.onPublish
+      ? await opts.onPublish({ events: valid } as PublishParams)
+      : {
+          accepted: valid.map((e, i) => e.id ?? `published-${published.length - valid.length + i}`),
+          duplicates: [],
+          rejected: [],
+        };
+    return { ...answer, rejected: [...rejected, ...answer.rejected] };
   };
 }
 

@@ -1,12 +1,24 @@
 import { type } from 'arktype';
-import { DURATION_PATTERN } from '../duration.js';
+import { DURATION_PATTERN, MAX_DURATION_HOURS, MAX_DURATION_MS, parseDuration } from '../duration.js';
 import { IPV4_CIDR_PATTERN, IPV4_HOST_CIDR_PATTERN, IPV4_PATTERN } from '../ip.js';
+import { isRealTimestamp, TIMESTAMP_PATTERN } from '../time.js';
 
-/** RFC 3339 timestamp with a zone, e.g. 2026-11-27T06:00:00Z. */
-export const Timestamp = type(
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/,
-).describe('an RFC 3339 timestamp such as 2026-11-27T06:00:00Z');
-export const Duration = type(DURATION_PATTERN).describe('a duration such as 300ms, 30s, 5m or 1h30m');
+/**
+ * RFC 3339 timestamp with a zone, e.g. 2026-11-27T06:00:00Z, that names a real instant: the pattern
+ * bounds each field (month 01-12, hour 00-23, second 00-59, offset at most ±23:59) and the narrow
+ * rejects days a month does not have. Without it `2026-02-30T…` parses to NaN downstream, and an event
+ * whose expiry is NaN never expires (issue 12). Leap seconds (:60) are refused: Date cannot hold them.
+ */
+export const Timestamp = type(TIMESTAMP_PATTERN)
+  .narrow((text, ctx) => isRealTimestamp(text) || ctx.mustBe('a real calendar date and time'))
+  .describe('an RFC 3339 timestamp such as 2026-11-27T06:00:00Z');
+/** A Go-style duration of at most MAX_DURATION_MS, so adding it to any timestamp stays a real date. */
+export const Duration = type(DURATION_PATTERN)
+  .narrow(
+    (text, ctx) =>
+      parseDuration(text) <= MAX_DURATION_MS || ctx.mustBe(`a duration of at most ${MAX_DURATION_HOURS}h`),
+  )
+  .describe('a duration such as 300ms, 30s, 5m or 1h30m');
 /** A DNS-label-like name: node names, group names, plugin names. */
 export const Name = type(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/).describe(
   'a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit',
@@ -23,7 +35,10 @@ export const IPv4HostCidr = type(IPV4_HOST_CIDR_PATTERN).describe(
 export const Mac = type(/^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/).describe(
   'a lowercase MAC address such as 52:54:00:12:34:56',
 );
-export const JsonObject = type('Record<string, unknown>');
+/** A JSON object: `Record<string, unknown>` alone would also let an array through. */
+export const JsonObject = type('Record<string, unknown>').narrow(
+  (value, ctx) => !Array.isArray(value) || ctx.mustBe('a JSON object (not an array)'),
+);
 
 export const Metadata = type({
   name: ResourceName,

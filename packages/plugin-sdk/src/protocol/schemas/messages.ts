@@ -83,6 +83,12 @@ export type PluginResult = typeof PluginResult.infer;
 
 export const PublishParams = type({ events: EventDraft.array().atLeastLength(1) });
 export type PublishParams = typeof PublishParams.infer;
+/**
+ * What a host checks of `events/publish` before it judges each draft on its own (§7: one bad draft
+ * does not cost the others). PublishParams is what a plugin must send; this is what a host must read.
+ */
+export const PublishEnvelope = type({ events: type('unknown[]').atLeastLength(1) });
+export type PublishEnvelope = typeof PublishEnvelope.infer;
 export const PublishResult = type({
   accepted: 'string[]',
   duplicates: 'string[]',
