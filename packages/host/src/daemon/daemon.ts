@@ -112,15 +112,17 @@ export class Daemon {
       events: store,
       runs: subscriptionRuns,
       plugins,
-      apply: (sub, events, result) => dynamic.applySubscriptionResult(sub, events, result),
+      apply: (sub, events, result) => dynamic.applyResult({ subscription: sub }, events, result),
       onRefresh: (sub, event) => dynamic.noteRefresh(sub, event),
       clock,
       timers: realTimers,
       log,
     });
-    // Manual and interval runs become parts too; event-triggered ones are applied by the subscription engine.
+    // Manual and interval runs become parts too, through the same checks; event-triggered ones are
+    // applied by the subscription engine, which records the outcome in its ledger.
     plugins.onResult((name, outcome, input) => {
-      if (input.trigger.type !== 'event' && outcome.result) dynamic.applyPluginResult(name, outcome.result);
+      if (input.trigger.type !== 'event' && outcome.result)
+        dynamic.applyResult({ plugin: name }, input.events, outcome.result);
     });
     let stopLedgerRetention = () => {};
     // What a failed start must undo, in the order the daemon's own stop() uses.

@@ -21,6 +21,8 @@ import { type AddressObservation, claimKey, foldObservations } from './observati
 
 export const API_VERSION_CONFIG = 'config.routerd.net/v1alpha1';
 const DEFAULT_TTL_MS = 300_000;
+/** `EventSubscription.spec.teardown.grace`'s default, for claims no subscription owns. */
+const DEFAULT_GRACE_MS = 30 * 60_000;
 
 type Resource = {
   apiVersion: string;
@@ -35,6 +37,33 @@ export interface ApplyOutcome {
   rejected?: { reason: string; holder?: string; part: string };
   /** Plans announced for the first time by this result. */
   announced: ActionPlan[];
+}
+
+/** What produced a result: a subscription's batch, or a manual or interval run of a plugin. */
+export type ResultOrigin = { subscription: EventSubscription } | { plugin: string };
+
+/** How an origin's parts are named and released; the checks are the same for every origin. */
+interface OriginNames {
+  /** `EventSubscription/<name>` or `Plugin/<name>`. */
+  source: string;
+  /** Parts are `<prefix>-<a-b-c-d>` (one per claimed address) and, for refusals, `<prefix>`. */
+  prefix: string;
+  group: string;
+  /** The claim ledger's subscription column: empty for plugin runs. */
+  subscription: string;
+  graceMs: number;
+  /**
+   * Whether accepted parts are acknowledged: a subscription answers the peers whose observations it
+   * handled; a manual or interval run was handed no received observations, so it has nobody to answer.
+   * A refusal is acknowledged whatever the origin, so it is visible however the run was triggered.
+   */
+  acknowledgeAccepted: boolean;
+  /** The part for everything but claims, or none. */
+  restPart: (rest: {
+    resources: Resource[];
+    directives: Directive[];
+    actionPlans: ActionPlan[];
+  }) => string | undefined;
 }
 
 export interface DynamicOptions {
@@ -55,16 +84,20 @@ const sha = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).diges
 const isClaim = (r: Resource): r is Resource & RemoteAddressClaim => r.kind === 'RemoteAddressClaim';
 const planAddress = (p: ActionPlan) => (p.target.address ? `${hostAddress(p.target.address)}/32` : undefined);
 const TEARDOWN: ActionPlan['action'] = 'unassign-secondary-ip';
+const claimPartName = (origin: OriginNames, claim: RemoteAddressClaim) =>
+  `${origin.prefix}-${addressSlug(claim.spec.address)}`;
 
 /**
- * Turns accepted plugin results into DynamicConfigParts and enforces the ADR's invariants:
+ * Turns accepted plugin results into DynamicConfigParts and enforces the ADR's invariants, for every
+ * trigger alike (applyResult is the only way in):
  * - single writer per (domain, address): a claim must name the node that observed the address, and
- *   another owner's claim is refused while one is held;
+ *   while one is held, no other owner or source may claim it;
  * - prompt provision, hysteretic de-provision: a claim (and its assign plan) appears at once; it is
  *   released only `teardown.grace` after its last observation, and any re-observation cancels that;
  * - no feedback loop: every held claim's address joins this node's no-observe set.
- * Each claimed address gets its own part (`<subscription>-<a-b-c-d>`), so addresses come and go
- * independently; everything else a run proposes goes in a part named after the run's digest.
+ * Each claimed address gets its own part (`<subscription>-<a-b-c-d>`, `plugin-<name>-<a-b-c-d>`), so
+ * addresses come and go independently; everything else a subscription run proposes goes in a part named
+ * after its digest, and a manual or interval run's in `plugin-<name>`, replaced by each run.
  */
 export class DynamicConfig {
   private releaseTimer: unknown;
@@ -84,17 +117,14 @@ export class DynamicConfig {
     this.releaseTimer = undefined;
   }
 
-  /** A subscription run's result. Nothing is stored when any invariant refuses it. */
-  applySubscriptionResult(
-    sub: EventSubscription,
-    events: readonly Event[],
-    result: PluginResult,
-  ): ApplyOutcome {
+  /**
+   * The one way a plugin result becomes dynamic config, whatever triggered the run: a subscription's
+   * batch, a manual run or an interval tick. Every invariant is checked here, so no trigger can skip
+   * one; nothing is stored when any of them refuses the result.
+   */
+  applyResult(origin: ResultOrigin, events: readonly Event[], result: PluginResult): ApplyOutcome {
     const now = this.o.clock.now();
-    const subName = sub.metadata.name;
-    const source = `EventSubscription/${subName}`;
-    const group = sub.spec.groupRef;
-    const graceMs = parseDuration(sub.spec.teardown.grace);
+    const o = this.describe(origin);
     const ttlMs = result.status.ttl ? parseDuration(result.status.ttl) : DEFAULT_TTL_MS;
     const eventIds = events.map((e) => e.id);
     const seen = foldObservations(events);
@@ -105,16 +135,17 @@ export class DynamicConfig {
     const others = resources.filter((r) => !isClaim(r));
 
     const refusal =
-      this.checkClaims(claims, seen) ??
-      this.checkOthers(others, source, now) ??
-      this.checkDirectives(directives, source);
+      this.checkClaims(claims, seen, o) ??
+      this.checkOthers(others, o.source, now) ??
+      this.checkDirectives(directives, o.source);
     if (refusal) {
       const refused: ApplyOutcome = {
         accepted: [],
-        rejected: { ...refusal, part: refusal.part ?? subName },
+        rejected: { ...refusal, part: refusal.part ?? o.prefix },
         announced: [],
       };
-      this.acknowledge(group, refused, source, eventIds);
+      this.o.log('warn', 'result rejected', { source: o.source, ...refused.rejected });
+      this.acknowledge(o.group, refused, o.source, eventIds);
       return refused;
     }
 
@@ -127,16 +158,16 @@ export class DynamicConfig {
         claimed.add(key);
         const obs = seen.get(key)!;
         if (!obs.present) continue; // a claim for an address the batch says is gone: nothing to provision
-        const partName = `${subName}-${addressSlug(claim.spec.address)}`;
+        const partName = claimPartName(o, claim);
         const mine = plans.filter((p) => planAddress(p) === obs.address);
         const existing = this.o.store.claim(obs.domain, obs.address);
         const lastObservedMs = Math.max(
           obs.lastObservedMs,
           existing && existing.state !== 'released' ? existing.lastObservedMs : 0,
         );
-        const releaseAtMs = lastObservedMs + graceMs;
-        const part = this.writePart(partName, source, now, releaseAtMs, {
-          resources: [annotate(claim, source, group, eventIds)],
+        const releaseAtMs = lastObservedMs + o.graceMs;
+        const part = this.writePart(partName, o.source, now, releaseAtMs, {
+          resources: [annotate(claim, o.source, o.group, eventIds)],
           directives: [],
           actionPlans: mine.filter((p) => p.action !== TEARDOWN),
         });
@@ -145,7 +176,7 @@ export class DynamicConfig {
             domain: obs.domain,
             address: obs.address,
             ownerNode: claim.spec.ownerNode,
-            subscription: subName,
+            subscription: o.subscription,
             part: partName,
             state: 'active',
             lastObservedMs,
@@ -166,6 +197,8 @@ export class DynamicConfig {
         if (obs.present || claimed.has(claimKey(obs.domain, obs.address))) continue;
         const existing = this.o.store.claim(obs.domain, obs.address);
         if (!existing || existing.state === 'released') continue;
+        // Only the owner's observations steer its claim: another node saying "gone" is no news of it.
+        if (existing.ownerNode !== obs.sourceNode) continue;
         const teardown = plans.filter((p) => planAddress(p) === obs.address && p.action === TEARDOWN);
         this.o.store.saveClaim(
           { ...existing, state: 'releasing', teardown: teardown.length ? teardown : existing.teardown },
@@ -174,27 +207,71 @@ export class DynamicConfig {
       }
       const claimedAddresses = new Set(claims.map((c) => `${hostAddress(c.spec.address)}/32`));
       const rest = {
-        resources: others.map((r) => annotate(r, source, group, eventIds)),
+        resources: others.map((r) => annotate(r, o.source, o.group, eventIds)),
         directives,
         actionPlans: plans.filter(
           (p) => !p.target.address || (!claimedAddresses.has(planAddress(p)!) && p.action !== TEARDOWN),
         ),
       };
-      if (rest.resources.length || rest.directives.length || rest.actionPlans.length) {
-        const name = `${subName}-${sha(rest).slice(0, 12)}`;
-        const part = this.writePart(name, source, now, Date.parse(result.status.observedAt) + ttlMs, rest);
+      const restName = o.restPart(rest);
+      if (restName) {
+        const part = this.writePart(
+          restName,
+          o.source,
+          now,
+          Date.parse(result.status.observedAt) + ttlMs,
+          rest,
+        );
         outcome.accepted.push({
-          part: name,
+          part: restName,
           generation: part.spec.generation,
           resources: rest.resources.map((r) => `${r.kind}/${r.metadata.name}`),
         });
         outcome.announced.push(...this.announce(part));
       }
     })();
-    this.acknowledge(group, outcome, source, eventIds);
+    this.acknowledge(
+      o.group,
+      o.acknowledgeAccepted ? outcome : { ...outcome, accepted: [] },
+      o.source,
+      eventIds,
+    );
     this.refreshNoObserve();
     this.scheduleRelease();
     return outcome;
+  }
+
+  /** What differs between origins: names, group, grace. Never which checks apply. */
+  private describe(origin: ResultOrigin): OriginNames {
+    if ('subscription' in origin) {
+      const sub = origin.subscription;
+      const name = sub.metadata.name;
+      return {
+        source: `EventSubscription/${name}`,
+        prefix: name,
+        group: sub.spec.groupRef,
+        subscription: name,
+        graceMs: parseDuration(sub.spec.teardown.grace),
+        acknowledgeAccepted: true,
+        // Everything but claims goes in a part named after its content: runs proposing the same add nothing.
+        restPart: (rest) =>
+          rest.resources.length || rest.directives.length || rest.actionPlans.length
+            ? `${name}-${sha(rest).slice(0, 12)}`
+            : undefined,
+      };
+    }
+    const prefix = `plugin-${origin.plugin}`;
+    return {
+      source: `Plugin/${origin.plugin}`,
+      prefix,
+      group: this.o.config().groups[0]?.resource.metadata.name ?? '',
+      // No subscription owns the claim: it is released after the default grace.
+      subscription: '',
+      graceMs: DEFAULT_GRACE_MS,
+      acknowledgeAccepted: false,
+      // One part per plugin, replaced by each run (an empty run clears it).
+      restPart: () => prefix,
+    };
   }
 
   /**
@@ -215,47 +292,25 @@ export class DynamicConfig {
     this.scheduleRelease();
   }
 
-  /** A manual or interval run of a plugin: one part per plugin, replaced by each run. */
-  applyPluginResult(pluginName: string, result: PluginResult): ApplyOutcome {
-    const now = this.o.clock.now();
-    const source = `Plugin/${pluginName}`;
-    const resources = (result.status.resources ?? []) as Resource[];
-    const directives = (result.status.directives ?? []) as Directive[];
-    const refusal = this.checkOthers(resources, source, now) ?? this.checkDirectives(directives, source);
-    if (refusal)
-      return { accepted: [], rejected: { ...refusal, part: `plugin-${pluginName}` }, announced: [] };
-    const ttlMs = result.status.ttl ? parseDuration(result.status.ttl) : DEFAULT_TTL_MS;
-    const name = `plugin-${pluginName}`;
-    const group = this.o.config().groups[0]?.resource.metadata.name ?? '';
-    const part = this.writePart(name, source, now, Date.parse(result.status.observedAt) + ttlMs, {
-      resources: resources.map((r) => annotate(r, source, group, [])),
-      directives,
-      actionPlans: result.status.actionPlans ?? [],
-    });
-    const announced = this.announce(part);
-    this.flushEvents();
-    return {
-      accepted: [
-        {
-          part: name,
-          generation: part.spec.generation,
-          resources: resources.map((r) => `${r.kind}/${r.metadata.name}`),
-        },
-      ],
-      announced,
-    };
-  }
-
   // --- invariants -------------------------------------------------------------------------------
 
-  private checkClaims(claims: (Resource & RemoteAddressClaim)[], seen: Map<string, AddressObservation>) {
+  /**
+   * Single writer per (domain, address): a claim must name the node that observed the address in the
+   * events this run was given, and while a claim for the address is held, only the part holding it
+   * may write it again — another owner, or the same owner through another source, is refused.
+   */
+  private checkClaims(
+    claims: (Resource & RemoteAddressClaim)[],
+    seen: Map<string, AddressObservation>,
+    origin: OriginNames,
+  ) {
     for (const claim of claims) {
       const key = claimKey(claim.spec.domain, claim.spec.address);
       const part = claim.metadata.name;
       const obs = seen.get(key);
       if (!obs) {
         return {
-          reason: `RemoteAddressClaim/${part} claims ${claim.spec.address} in ${claim.spec.domain}, but no event of this batch observed it`,
+          reason: `RemoteAddressClaim/${part} claims ${claim.spec.address} in ${claim.spec.domain}, but no event given to this run observed it: a claim needs its owner's observation (a run without events, such as an interval run, cannot claim)`,
           part,
         };
       }
@@ -266,9 +321,17 @@ export class DynamicConfig {
         };
       }
       const held = this.o.store.claim(obs.domain, obs.address);
-      if (held && held.state !== 'released' && held.ownerNode !== claim.spec.ownerNode) {
+      if (!held || held.state === 'released') continue;
+      if (held.ownerNode !== claim.spec.ownerNode) {
         return {
           reason: `${claim.spec.address} in ${claim.spec.domain} is already claimed by ${held.ownerNode} (one writer per address): ${claim.spec.ownerNode}'s claim is refused`,
+          holder: held.ownerNode,
+          part,
+        };
+      }
+      if (held.part !== claimPartName(origin, claim)) {
+        return {
+          reason: `${claim.spec.address} in ${claim.spec.domain} is already claimed by ${held.ownerNode} through part ${held.part} (one writer per address): the same claim from ${origin.source} is refused`,
           holder: held.ownerNode,
           part,
         };
@@ -465,7 +528,7 @@ export class DynamicConfig {
         const sub = this.o
           .config()
           .subscriptions.find((s) => s.resource.metadata.name === c.subscription)?.resource;
-        const graceMs = sub ? parseDuration(sub.spec.teardown.grace) : 30 * 60_000;
+        const graceMs = sub ? parseDuration(sub.spec.teardown.grace) : DEFAULT_GRACE_MS;
         const written = this.writePart(`${c.part}-teardown`, part.source, now, now + graceMs, {
           resources: [],
           directives: [],

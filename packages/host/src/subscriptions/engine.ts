@@ -169,11 +169,10 @@ export class SubscriptionEngine {
             path: d.path,
           });
       }
-      const applied = this.o.apply(a.sub, events, out.result);
       // A result refused by an invariant is still handled: running it again would give the same answer.
+      // The refusal is logged and acknowledged where every result is applied, whatever its trigger.
+      this.o.apply(a.sub, events, out.result);
       this.o.runs.markSucceeded(name, eventIds, done);
-      if (applied.rejected)
-        this.o.log('warn', 'result rejected', { subscription: name, reason: applied.rejected.reason });
       return;
     }
     const attempts = this.o.runs.maxAttempts(name, eventIds);

@@ -78,7 +78,7 @@ describe('effective config', () => {
   it('adds active dynamic resources, annotated with their source, to the startup resources', () => {
     const { dynamic } = setup(BASE);
     expect(
-      dynamic.applyPluginResult('routes', result({ resources: [route('r1')] })).rejected,
+      dynamic.applyResult({ plugin: 'routes' }, [], result({ resources: [route('r1')] })).rejected,
     ).toBeUndefined();
     expect(names(dynamic)).toEqual(['EventGroup/edge', 'Plugin/routes', 'Plugin/legacy', 'StaticRoute/r1']);
     expect(dynamic.render().resources.at(-1)?.metadata.annotations?.['routerd.net/dynamic-source']).toBe(
@@ -88,8 +88,9 @@ describe('effective config', () => {
 
   it('refuses a mask that no DynamicOverridePolicy allows, storing nothing', () => {
     const { dynamic } = setup(BASE);
-    const out = dynamic.applyPluginResult(
-      'routes',
+    const out = dynamic.applyResult(
+      { plugin: 'routes' },
+      [],
       result({ resources: [route('r1')], directives: [maskLegacy] }),
     );
     expect(out.rejected?.reason).toMatch(
@@ -100,7 +101,11 @@ describe('effective config', () => {
 
   it('applies a mask the policy allows', () => {
     const { dynamic } = setup(BASE + POLICY);
-    dynamic.applyPluginResult('routes', result({ resources: [route('r1')], directives: [maskLegacy] }));
+    dynamic.applyResult(
+      { plugin: 'routes' },
+      [],
+      result({ resources: [route('r1')], directives: [maskLegacy] }),
+    );
     expect(names(dynamic)).not.toContain('Plugin/legacy');
     expect(dynamic.render().masked).toEqual([
       { kind: 'Plugin', name: 'legacy', by: 'plugin-routes', reason: 'replaced by dynamic routes' },
@@ -110,20 +115,22 @@ describe('effective config', () => {
   it('refuses a part that conflicts with a startup resource or another source', () => {
     const { dynamic } = setup(BASE);
     expect(
-      dynamic.applyPluginResult(
-        'routes',
+      dynamic.applyResult(
+        { plugin: 'routes' },
+        [],
         result({ resources: [{ ...route('x'), kind: 'Plugin', metadata: { name: 'legacy' } }] }),
       ).rejected?.reason,
     ).toMatch(/Plugin\/legacy is a startup resource/);
-    dynamic.applyPluginResult('routes', result({ resources: [route('shared')] }));
+    dynamic.applyResult({ plugin: 'routes' }, [], result({ resources: [route('shared')] }));
     expect(
-      dynamic.applyPluginResult('legacy', result({ resources: [route('shared')] })).rejected?.reason,
+      dynamic.applyResult({ plugin: 'legacy' }, [], result({ resources: [route('shared')] })).rejected
+        ?.reason,
     ).toMatch(/StaticRoute\/shared is already provided by Plugin\/routes/);
   });
 
   it('drops parts whose TTL has passed', () => {
     const { dynamic, clock } = setup(BASE);
-    dynamic.applyPluginResult('routes', result({ resources: [route('r1')] }));
+    dynamic.applyResult({ plugin: 'routes' }, [], result({ resources: [route('r1')] }));
     clock.advance(10 * 60_000 + 1);
     expect(names(dynamic)).not.toContain('StaticRoute/r1');
     expect(dynamic.parts()[0]?.state).toBe('released');
@@ -132,13 +139,16 @@ describe('effective config', () => {
   it('a new generation only when the content changes', () => {
     const { dynamic } = setup(BASE);
     expect(
-      dynamic.applyPluginResult('routes', result({ resources: [route('r1')] })).accepted[0]?.generation,
+      dynamic.applyResult({ plugin: 'routes' }, [], result({ resources: [route('r1')] })).accepted[0]
+        ?.generation,
     ).toBe(1);
     expect(
-      dynamic.applyPluginResult('routes', result({ resources: [route('r1')] })).accepted[0]?.generation,
+      dynamic.applyResult({ plugin: 'routes' }, [], result({ resources: [route('r1')] })).accepted[0]
+        ?.generation,
     ).toBe(1);
     expect(
-      dynamic.applyPluginResult('routes', result({ resources: [route('r2')] })).accepted[0]?.generation,
+      dynamic.applyResult({ plugin: 'routes' }, [], result({ resources: [route('r2')] })).accepted[0]
+        ?.generation,
     ).toBe(2);
   });
 });

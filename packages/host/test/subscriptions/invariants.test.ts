@@ -200,7 +200,7 @@ async function world(): Promise<World> {
     events: store,
     runs: w.runs,
     plugins: runner,
-    apply: (s, e, r) => dynamic.applySubscriptionResult(s, e, r),
+    apply: (s, e, r) => dynamic.applyResult({ subscription: s }, e, r),
     onRefresh: (s, e) => dynamic.noteRefresh(s, e),
     clock,
     timers,
@@ -433,6 +433,17 @@ describe('single writer per (domain, address)', () => {
     expect(String(w.store.list({ type: 'routerd.dynamic.part.rejected' })[0]?.payload.reason)).toMatch(
       /only the observing side may own/,
     );
+  });
+
+  it('an .expired from a node that does not own the address does not steer the owner’s teardown', async () => {
+    const w = await world();
+    const ev = receive(w, 'observed', '10.88.60.9', 'onprem');
+    await settle(w);
+    receive(w, 'expired', '10.88.60.9', 'other');
+    await settle(w, 30 * 60_000);
+    // Released by silence after the grace, with the owner's own undo — not the plan the other node's run proposed.
+    const teardown = w.dynamic.actionPlans().filter((p) => p.plan.action === 'unassign-secondary-ip');
+    expect(teardown.map((p) => p.plan.basedOn)).toEqual([[{ eventId: ev.id }]]);
   });
 });
 
