@@ -1,14 +1,23 @@
-// Each refusal of the receiver, against a real cloud daemon over loopback: the status and reason, and
-// nothing stored (the store's count is read before and after).
+// Each refusal of the receiver, against a real cloud daemon over loopback: the status and reason, a JSON
+// error body, and nothing stored (the store's count is read before and after).
 import { readFileSync } from 'node:fs';
-import { parseSecretText, sign } from '@routerd/host/keys';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { parseSecretText } from '@routerd/host/keys';
 import { TestDaemon } from '@routerd/host/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, keyFile, newRoot, storedCount, writeNode } from './support/federation.js';
+import { controlGetText, freePort, keyFile, newRoot, storedCount, writeNode } from './support/federation.js';
+import {
+  answerOf,
+  cloudEvent as ce,
+  type Keys,
+  postSigned,
+  type ReceiverAnswer,
+} from './support/receiver.js';
 
 let cloud: TestDaemon;
+let base: string;
 let url: string;
-let keys: ReturnType<typeof parseSecretText>;
+let keys: Keys;
 const otherKeys = parseSecretText('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
 
 beforeAll(async () => {
@@ -26,84 +35,75 @@ beforeAll(async () => {
     ],
   });
   cloud = await TestDaemon.start({ configFiles: [node.config], stateDir: node.stateDir });
-  url = `http://127.0.0.1:${port}/v1/events`;
+  base = `http://127.0.0.1:${port}`;
+  url = `${base}/v1/events`;
 });
 afterAll(() => cloud?.stop());
 
-let n = 0;
-function ce(over: Record<string, unknown> = {}) {
-  n++;
-  return {
-    specversion: '1.0',
-    id: `r-${n}`,
-    source: 'urn:routerd:node:onprem',
-    type: 'routerd.client.ipv4.observed',
-    time: new Date().toISOString(),
-    expirytime: new Date(Date.now() + 600_000).toISOString(),
-    datacontenttype: 'application/json',
-    data: { address: `10.88.60.${n}/32`, domain: 'lan', ownerSide: 'onprem', source: 'arp' },
-    routerdgroup: 'edge',
-    ...over,
-  };
+function send(
+  body: string,
+  o: { keys?: Keys; node?: string; ts?: number; id?: string; type?: string; path?: string } = {},
+) {
+  return postSigned(o.path ? `${base}${o.path}` : url, { keys: o.keys ?? keys, body, ...o });
 }
 
-async function send(
-  body: string,
-  o: { keys?: typeof keys; node?: string; ts?: number; id?: string; type?: string } = {},
-) {
-  const buf = Buffer.from(body);
-  const headers = {
-    ...sign(
-      o.keys ?? keys,
-      o.id ?? `w-${n}-${Math.random().toString(36).slice(2)}`,
-      o.ts ?? Date.now() / 1000,
-      buf,
-    ),
-    'routerd-node': o.node ?? 'onprem',
-    'content-type': o.type ?? 'application/cloudevents-batch+json',
-  };
-  const res = await fetch(url, { method: 'POST', headers, body: buf });
-  return {
-    status: res.status,
-    body: (await res.json()) as {
-      error?: { code: string; issues?: { path: string }[] };
-      accepted?: string[];
-      duplicates?: string[];
-      replay?: boolean;
-    },
-  };
+/** A batch signed over its plain bytes but sent compressed, as a peer that trusted the receiver to inflate would. */
+function sendCompressed(encoding: string, compress: (b: Buffer) => Buffer) {
+  const body = JSON.stringify([ce()]);
+  return postSigned(url, {
+    keys,
+    body,
+    wire: compress(Buffer.from(body)),
+    headers: { 'content-encoding': encoding },
+  });
+}
+
+/** `data` nested `depth` levels deep: `{"a":[[[…]]]}`. */
+function deeplyNested(depth: number) {
+  return JSON.stringify([ce({ type: 'x.deep', data: { a: 'PLACEHOLDER' } })]).replace(
+    '"PLACEHOLDER"',
+    `${'['.repeat(depth)}${']'.repeat(depth)}`,
+  );
 }
 
 describe('receiver refusals (real daemon)', () => {
   it('accepts a well-signed batch, and answers a replayed webhook-id as duplicates without reprocessing', async () => {
     const body = JSON.stringify([ce(), ce()]);
+    const [a, b] = (JSON.parse(body) as { id: string }[]).map((e) => e.id);
     const first = await send(body, { id: 'replay-me' });
-    expect(first).toMatchObject({ status: 200, body: { accepted: [`r-${n - 1}`, `r-${n}`] } });
+    expect(first).toMatchObject({ status: 200, body: { accepted: [a, b] } });
     const before = await storedCount(cloud.stateDir);
     expect(await send(body, { id: 'replay-me' })).toMatchObject({
       status: 200,
-      body: { replay: true, duplicates: [`r-${n - 1}`, `r-${n}`] },
+      body: { replay: true, duplicates: [a, b] },
     });
     expect(await storedCount(cloud.stateDir)).toBe(before);
   });
 
-  const cases: [
-    string,
-    () => Promise<{ status: number; body: { error?: { code: string } } }>,
-    number,
-    string,
-  ][] = [
+  it('parses the media type case-insensitively, with parameters: a batch stays a batch', async () => {
+    const events = [ce(), ce()];
+    const res = await send(JSON.stringify(events), {
+      type: 'Application/CloudEvents-Batch+JSON ; charset="UTF-8"',
+    });
+    expect(res).toMatchObject({ status: 200, body: { accepted: events.map((e) => e.id) } });
+    const single = ce();
+    expect(
+      await send(JSON.stringify(single), { type: 'APPLICATION/CLOUDEVENTS+JSON;charset=utf-8' }),
+    ).toMatchObject({ status: 200, body: { accepted: [single.id] } });
+  });
+
+  const cases: [string, () => Promise<ReceiverAnswer>, number, string][] = [
     ['a bad signature', () => send(JSON.stringify([ce()]), { keys: otherKeys }), 401, 'unauthorized'],
     [
       'a missing signature',
-      async () => {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/cloudevents-batch+json', 'routerd-node': 'onprem' },
-          body: JSON.stringify([ce()]),
-        });
-        return { status: res.status, body: (await res.json()) as { error?: { code: string } } };
-      },
+      async () =>
+        answerOf(
+          await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/cloudevents-batch+json', 'routerd-node': 'onprem' },
+            body: JSON.stringify([ce()]),
+          }),
+        ),
       401,
       'unauthorized',
     ],
@@ -126,6 +126,11 @@ describe('receiver refusals (real daemon)', () => {
       'wrong-source',
     ],
     ['a malformed event', () => send(JSON.stringify([ce({ time: 'soon' })])), 400, 'malformed'],
+    ['an empty batch', () => send('[]'), 400, 'malformed'],
+    ['a body nested 5000 levels deep', () => send(deeplyNested(5000)), 400, 'malformed'],
+    ['a body nested 65 levels deep', () => send(deeplyNested(62)), 400, 'malformed'],
+    ['an array as data', () => send(JSON.stringify([ce({ type: 'x.any', data: [1] })])), 400, 'malformed'],
+    ['a number as data', () => send(JSON.stringify([ce({ type: 'x.any', data: 5 })])), 400, 'malformed'],
     [
       'an oversize event',
       () => send(JSON.stringify([ce({ type: 'x.big', data: { b: 'x'.repeat(70_000) } })])),
@@ -149,18 +154,97 @@ describe('receiver refusals (real daemon)', () => {
       415,
       'media-type',
     ],
+    [
+      'two media types in one content type',
+      () => send(JSON.stringify([ce()]), { type: 'application/cloudevents-batch+json, application/json' }),
+      415,
+      'media-type',
+    ],
+    [
+      'a charset other than utf-8',
+      () => send(JSON.stringify([ce()]), { type: 'application/cloudevents-batch+json; charset=latin1' }),
+      415,
+      'media-type',
+    ],
+    ['a gzip body', () => sendCompressed('gzip', gzipSync), 415, 'content-encoding'],
+    ['a deflate body', () => sendCompressed('deflate', deflateSync), 415, 'content-encoding'],
+    ['a brotli body', () => sendCompressed('br', brotliCompressSync), 415, 'content-encoding'],
+    ['an unknown path', async () => answerOf(await fetch(`${base}/v1/nope`)), 404, 'not-found'],
+    [
+      'a signed batch to an upper-case path',
+      () => send(JSON.stringify([ce()]), { path: '/V1/EVENTS' }),
+      404,
+      'not-found',
+    ],
+    [
+      'a signed batch to a path with a trailing slash',
+      () => send(JSON.stringify([ce()]), { path: '/v1/events/' }),
+      404,
+      'not-found',
+    ],
+    ['GET on the events path', async () => answerOf(await fetch(url)), 405, 'method'],
+    [
+      'OPTIONS on the events path',
+      async () => answerOf(await fetch(url, { method: 'OPTIONS' })),
+      405,
+      'method',
+    ],
+    [
+      'POST on the health path',
+      async () => answerOf(await fetch(`${base}/v1/health`, { method: 'POST', body: '{}' })),
+      405,
+      'method',
+    ],
   ];
 
-  it.each(cases)('refuses %s with its status and stores nothing', async (_name, call, status, code) => {
-    const before = await storedCount(cloud.stateDir);
-    const res = await call();
-    expect(res.status).toBe(status);
-    expect(res.body.error?.code).toBe(code);
-    expect(await storedCount(cloud.stateDir)).toBe(before);
+  it.each(cases)(
+    'refuses %s with its status, a JSON error and stores nothing',
+    async (_name, call, status, code) => {
+      const before = await storedCount(cloud.stateDir);
+      const res = await call();
+      expect(res.status, res.text.slice(0, 300)).toBe(status);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.body?.error).toMatchObject({ code, message: expect.any(String) });
+      expect(await storedCount(cloud.stateDir)).toBe(before);
+    },
+  );
+
+  it('names the allowed methods of a known path in Allow', async () => {
+    expect((await fetch(url, { method: 'OPTIONS' })).headers.get('allow')).toBe('POST');
+    expect((await fetch(`${base}/v1/health`, { method: 'DELETE' })).headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('still accepts a body nested as deep as the limit allows, and brackets inside strings', async () => {
+    // Batch array, event object, data object: 3 levels; 61 arrays more make exactly 64.
+    const res = await send(deeplyNested(61));
+    expect(res.status, res.text.slice(0, 300)).toBe(200);
+    // Brackets inside strings are text, not nesting.
+    const brackets = ce({ type: 'x.text', data: { s: `"${'['.repeat(500)}` } });
+    expect(await send(JSON.stringify([brackets]))).toMatchObject({
+      status: 200,
+      body: { accepted: [brackets.id] },
+    });
+  });
+
+  it('answers a request line Node cannot parse with a JSON 400', async () => {
+    const { connect } = await import('node:net');
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(base).port), '127.0.0.1', () =>
+        socket.write('POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n'),
+      );
+      let got = '';
+      socket.setEncoding('utf8').on('data', (c: string) => {
+        got += c;
+      });
+      socket.on('close', () => resolve(got)).on('error', reject);
+    });
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      error: { code: 'bad-request' },
+    });
   });
 
   it('counts every refusal by reason in /metrics', async () => {
-    const { controlGetText } = await import('./support/federation.js');
     const text = await controlGetText(cloud.stateDir, '/metrics');
     for (const reason of [
       'signature',
@@ -170,6 +254,10 @@ describe('receiver refusals (real daemon)', () => {
       'malformed',
       'oversize',
       'media-type',
+      'content-encoding',
+      'not-found',
+      'method',
+      'bad-request',
     ]) {
       expect(text).toMatch(new RegExp(`routerd_receiver_refused_total\\{reason="${reason}"\\} [1-9]`));
     }

@@ -54,6 +54,10 @@ export const EventGroupSpec = type({
     allowWildcard: 'boolean = false',
     /** Largest request body the receiver accepts; one event is at most 64 KiB regardless. */
     maxBodyBytes: type('65536 <= number.integer <= 67108864').default(1_048_576),
+    /** Open connections to the receiver, all senders together: bounds the file descriptors it can hold. */
+    maxConnections: type('1 <= number.integer <= 65536').default(256),
+    /** Open connections from one remote address (a peer's sender uses at most 4). */
+    maxConnectionsPerAddress: type('1 <= number.integer <= 65536').default(16),
   },
   'auth?': {
     ...strict,

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import {
   type Event,
   formatIssues,
@@ -10,10 +11,13 @@ import {
 import express, { type Request, type Response } from 'express';
 import type { Clock } from '../clock.js';
 import { fromCloudEvent, MEDIA_BATCH, MEDIA_SINGLE } from './cloudevents.js';
+import { type ConnectionLimits, type DroppedConnection, limitConnections } from './connection-limits.js';
+import { MAX_JSON_DEPTH, nestingTooDeepAt } from './json-depth.js';
+import { parseMediaType } from './media-type.js';
 import { SignatureHeaders, type SigningKey, verify } from './signing.js';
 
 /** Why a request was refused: bounded label values for metrics, and the codes docs/federation.md lists. */
-export type RefusalReason =
+export type RequestRefusal =
   | 'signature'
   | 'timestamp'
   | 'unknown-sender'
@@ -21,7 +25,18 @@ export type RefusalReason =
   | 'wrong-source'
   | 'malformed'
   | 'oversize'
-  | 'media-type';
+  | 'media-type'
+  | 'content-encoding'
+  | 'not-found'
+  | 'method'
+  | 'timeout'
+  | 'bad-request'
+  | 'headers-too-large';
+
+/** Refused before any HTTP exchange: the connection is closed at once, nothing is answered. */
+export type ConnectionRefusal = 'connection-limit';
+
+export type RefusalReason = RequestRefusal | ConnectionRefusal;
 
 export interface ReceiveOutcome {
   accepted: string[];
@@ -59,7 +74,7 @@ export interface ReceiverOptions {
   onAuthenticated?: (sender: string, timestampSeconds: number) => void;
 }
 
-const STATUS: Record<RefusalReason, number> = {
+const STATUS: Record<RequestRefusal, number> = {
   signature: 401,
   timestamp: 401,
   'unknown-sender': 401,
@@ -68,7 +83,24 @@ const STATUS: Record<RefusalReason, number> = {
   malformed: 400,
   oversize: 413,
   'media-type': 415,
+  'content-encoding': 415,
+  'not-found': 404,
+  method: 405,
+  timeout: 408,
+  'bad-request': 400,
+  'headers-too-large': 431,
 };
+
+/** Exact paths and their methods: anything else is a JSON 404 or 405, never an Express HTML page. */
+const ROUTES: Readonly<Record<string, readonly string[]>> = {
+  '/v1/events': ['POST'],
+  '/v1/health': ['GET', 'HEAD'],
+};
+
+/** The JSON error body every refusal carries. */
+function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
+  return { error: { code, message, ...extra } };
+}
 
 /**
  * The federation receiver: `POST /v1/events` (CloudEvents structured JSON, batch or single, signed with
@@ -78,9 +110,12 @@ const STATUS: Record<RefusalReason, number> = {
 export function createReceiverApp(opts: ReceiverOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // `/V1/EVENTS` and `/v1/events/` are other paths: the front door below refuses them before any route.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   const refuse = (
     res: Response,
-    reason: RefusalReason,
+    reason: RequestRefusal,
     message: string,
     extra: Record<string, unknown> = {},
     sender?: string,
@@ -89,11 +124,29 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
     opts.onRefused?.(reason, message, sender);
     // Authentication failures get a generic body: the receiver must not become a signing oracle.
     const body =
-      STATUS[reason] === 401
-        ? { error: { code: 'unauthorized', message: 'unauthorized' } }
-        : { error: { code: reason, message, ...extra } };
+      STATUS[reason] === 401 ? errorBody('unauthorized', 'unauthorized') : errorBody(reason, message, extra);
+    // Refused before its body was read: close rather than read and discard what is left of it.
+    if (!res.req.complete) res.setHeader('Connection', 'close');
     res.status(STATUS[reason]).json(body);
   };
+
+  app.use((req, res, next) => {
+    const allowed = Object.hasOwn(ROUTES, req.path) ? ROUTES[req.path] : undefined;
+    if (!allowed) {
+      refuse(
+        res,
+        'not-found',
+        `no such path ${JSON.stringify(req.path.slice(0, 100))}: the receiver serves POST /v1/events and GET /v1/health`,
+      );
+      return;
+    }
+    if (!allowed.includes(req.method)) {
+      res.setHeader('Allow', allowed.join(', '));
+      refuse(res, 'method', `${req.path} answers ${allowed.join(' and ')} only`);
+      return;
+    }
+    next();
+  });
 
   app.get('/v1/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -102,14 +155,30 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
   app.post(
     '/v1/events',
     (req, res, next) => {
-      const media = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      if (media !== MEDIA_BATCH && media !== MEDIA_SINGLE) {
+      // Checked before the body is read: a compressed body would be inflated before authentication.
+      const encoding = req.headers['content-encoding'];
+      if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+        refuse(
+          res,
+          'content-encoding',
+          'content-encoding must be identity (or absent): compressed bodies are not accepted',
+        );
+        return;
+      }
+      const media = parseMediaType(req.headers['content-type']);
+      if (!media || (media.essence !== MEDIA_BATCH && media.essence !== MEDIA_SINGLE)) {
         refuse(res, 'media-type', `content-type must be ${MEDIA_BATCH} or ${MEDIA_SINGLE}`);
         return;
       }
+      const charset = media.params.charset;
+      if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
+        refuse(res, 'media-type', `charset must be utf-8 (or absent), not ${JSON.stringify(charset)}`);
+        return;
+      }
+      res.locals.batch = media.essence === MEDIA_BATCH;
       next();
     },
-    express.raw({ type: () => true, limit: opts.bodyLimitBytes }),
+    express.raw({ type: () => true, limit: opts.bodyLimitBytes, inflate: false }),
     (req: Request, res: Response) => {
       const raw = req.body as Buffer;
       const sender = String(req.headers[SignatureHeaders.node] ?? '');
@@ -131,7 +200,7 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
         return;
       }
       opts.onAuthenticated?.(sender, v.timestamp);
-      const parsed = parseBody(raw, (req.headers['content-type'] ?? '').startsWith(MEDIA_BATCH));
+      const parsed = parseBody(raw, res.locals.batch === true);
       if (!parsed.ok) {
         refuse(res, parsed.reason, parsed.message, { issues: parsed.issues }, sender);
         return;
@@ -173,25 +242,45 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
     },
   );
 
-  // body-parser's errors (oversize, aborted) and anything unexpected: a JSON answer, never a stack trace.
+  // body-parser's errors (oversize, a body shorter than its length) and anything unexpected: a JSON
+  // answer, never a stack trace.
   app.use((err: Error & { type?: string; status?: number }, req: Request, res: Response, _next: unknown) => {
+    // The client is gone (or a timeout already answered it on the socket): nobody to answer.
+    if (req.socket.destroyed) return;
     if (err.type === 'entity.too.large') {
       refuse(res, 'oversize', `request body exceeds ${opts.bodyLimitBytes} bytes`);
       return;
     }
-    const status = err.status && err.status < 500 ? err.status : 500;
+    if (err.type === 'encoding.unsupported') {
+      refuse(res, 'content-encoding', 'content-encoding must be identity (or absent)');
+      return;
+    }
+    if (err.status && err.status < 500) {
+      refuse(res, 'bad-request', `the request could not be read: ${err.message}`);
+      return;
+    }
     // The peer only sees a generic 500: without this the receiver's own log would say nothing at all.
-    if (status >= 500) opts.onError?.(err, String(req.headers[SignatureHeaders.node] ?? '') || undefined);
-    res.status(status).json({ error: { code: 'internal', message: 'internal error' } });
+    opts.onError?.(err, String(req.headers[SignatureHeaders.node] ?? '') || undefined);
+    res.status(500).json(errorBody('internal', 'internal error'));
   });
   return app;
 }
 
 type Parsed =
   | { ok: true; events: Event[] }
-  | { ok: false; reason: RefusalReason; message: string; issues?: Issue[] };
+  | { ok: false; reason: RequestRefusal; message: string; issues?: Issue[] };
 
 function parseBody(raw: Buffer, batch: boolean): Parsed {
+  // Before JSON.parse: a deep enough body overflows the stack of the parser or of the validators after it.
+  const deepAt = nestingTooDeepAt(raw);
+  if (deepAt !== undefined) {
+    return {
+      ok: false,
+      reason: 'malformed',
+      message: `body nests deeper than ${MAX_JSON_DEPTH} levels (at byte ${deepAt})`,
+      issues: [{ path: '/', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }],
+    };
+  }
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));
@@ -212,6 +301,14 @@ function parseBody(raw: Buffer, batch: boolean): Parsed {
       issues: [{ path: '/', message: 'must be an array' }],
     };
   }
+  if (items.length === 0) {
+    return {
+      ok: false,
+      reason: 'malformed',
+      message: 'a batch must hold at least one event',
+      issues: [{ path: '/', message: 'must not be empty' }],
+    };
+  }
   const events: Event[] = [];
   for (const [i, item] of items.entries()) {
     if (Buffer.byteLength(JSON.stringify(item)) > MAX_EVENT_BYTES) {
@@ -228,20 +325,49 @@ function parseBody(raw: Buffer, batch: boolean): Parsed {
   return { ok: true, events };
 }
 
-export interface ListenOptions {
+export interface ListenOptions extends ConnectionLimits {
   address: string;
   port: number;
   allowWildcard: boolean;
 }
 
+/** Refusals below the app (a slow or broken client, a connection cap): the caller counts and logs them. */
+export type ListenRefused = (reason: RefusalReason, detail: string) => void;
+
 export class ListenError extends Error {}
 
 /**
- * Bind exactly the configured address (the overlay address in production). A wildcard would expose the
- * receiver on every interface, so it needs an explicit `allowWildcard: true`. Timeouts are tightened from
- * Node's defaults (300 s request, 60 s headers) because peers are configured, near and fast.
+ * The documented server timeouts (docs/federation.md): peers are configured, near and fast. Node checks
+ * the headers and request timeouts only every `connectionsCheckingInterval` (30 s by default), which
+ * would stretch 10 s into as much as 40 s; checking every second keeps them close to what is written.
  */
-export function listenReceiver(app: express.Express, listen: ListenOptions): Promise<Server> {
+export const RECEIVER_TIMEOUTS = {
+  headersMs: 10_000,
+  requestMs: 15_000,
+  keepAliveMs: 5_000,
+  checkEveryMs: 1_000,
+} as const;
+
+/** What Node's parser reports, as the refusal it is; other socket errors (a reset) are not answered. */
+const CLIENT_ERRORS: Readonly<Record<string, { reason: RequestRefusal; message: string }>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    reason: 'timeout',
+    message: `headers must arrive within ${RECEIVER_TIMEOUTS.headersMs / 1000} s and the whole request within ${RECEIVER_TIMEOUTS.requestMs / 1000} s`,
+  },
+  HPE_HEADER_OVERFLOW: { reason: 'headers-too-large', message: 'request headers are too large' },
+};
+
+/**
+ * Bind exactly the configured address (the overlay address in production). A wildcard would expose the
+ * receiver on every interface, so it needs an explicit `allowWildcard: true`. Connections are capped in
+ * total and per remote address (connection-limits.ts), and a client that is too slow or speaks broken
+ * HTTP gets a JSON answer like every other refusal.
+ */
+export function listenReceiver(
+  app: express.Express,
+  listen: ListenOptions,
+  refused: ListenRefused = () => {},
+): Promise<Server> {
   if ((listen.address === '0.0.0.0' || listen.address === '::') && !listen.allowWildcard) {
     return Promise.reject(
       new ListenError(
@@ -249,14 +375,53 @@ export function listenReceiver(app: express.Express, listen: ListenOptions): Pro
       ),
     );
   }
-  const server = createServer(app);
-  server.requestTimeout = 15_000;
-  server.headersTimeout = 10_000;
-  server.keepAliveTimeout = 5_000;
+  const server = createServer(
+    {
+      headersTimeout: RECEIVER_TIMEOUTS.headersMs,
+      requestTimeout: RECEIVER_TIMEOUTS.requestMs,
+      connectionsCheckingInterval: RECEIVER_TIMEOUTS.checkEveryMs,
+    },
+    app,
+  );
+  server.keepAliveTimeout = RECEIVER_TIMEOUTS.keepAliveMs;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
+    answerClientError(err, socket, refused),
+  );
+  limitConnections(server, listen, (d: DroppedConnection) =>
+    refused(
+      'connection-limit',
+      d.cap === 'total'
+        ? `${listen.maxConnections} connections are open (listen.maxConnections): closed one from ${d.remoteAddress}`
+        : `${listen.maxConnectionsPerAddress} connections from ${d.remoteAddress} are open (listen.maxConnectionsPerAddress): closed another`,
+    ),
+  );
   return new Promise((resolve, reject) => {
     server.once('error', (err) =>
       reject(new ListenError(`cannot listen on ${listen.address}:${listen.port}: ${err.message}`)),
     );
     server.listen(listen.port, listen.address, () => resolve(server));
   });
+}
+
+/**
+ * Node's own answer to a timeout or unparseable request is a bare 408/400 without a body; ours is the
+ * receiver's JSON error. As in Node, it is written only if no response has started on the socket.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket, refused: ListenRefused): void {
+  const known =
+    CLIENT_ERRORS[err.code ?? ''] ??
+    (err.code?.startsWith('HPE_')
+      ? { reason: 'bad-request' as const, message: 'the request is not valid HTTP/1.1' }
+      : undefined);
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (known && socket.writable && !inFlight?.headersSent) {
+    refused(known.reason, `${known.message} (from ${socket.remoteAddress ?? 'unknown'})`);
+    const status = STATUS[known.reason];
+    const body = JSON.stringify(errorBody(known.reason, known.message));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

@@ -5,6 +5,7 @@ import { errorFields, runBackground } from '../background.js';
 import { type Clock, isoAt } from '../clock.js';
 import type { EventGroup, EventPeer, FederationConfig } from '../config/index.js';
 import { matchesTypesAndSubjects } from '../events/type-pattern.js';
+import { LogThrottle } from '../log-throttle.js';
 import type { Metrics } from '../metrics.js';
 import { DeliveryStore } from '../store/deliveries.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
@@ -170,7 +171,19 @@ export class Federation {
       onAuthenticated: (sender, ts) =>
         this.clockSkew.record(group.metadata.name, sender, ts, this.o.clock.now()),
     });
-    const server = await listenReceiver(app, listen);
+    // Connection-level refusals cost an outsider nothing to repeat: counted each, logged at most once a minute.
+    const throttle = new LogThrottle(this.o.clock, 60_000);
+    const server = await listenReceiver(app, listen, (reason, detail) => {
+      this.o.metrics.receiverRefused.inc({ reason });
+      const suppressed = throttle.take();
+      if (suppressed !== undefined)
+        this.o.log('warn', reason === 'connection-limit' ? 'connection refused' : 'request refused', {
+          group: group.metadata.name,
+          reason,
+          detail,
+          suppressed,
+        });
+    });
     this.o.log('info', 'receiver listening', {
       group: group.metadata.name,
       address: listen.address,

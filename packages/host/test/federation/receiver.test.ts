@@ -45,6 +45,7 @@ class MemoryStore implements ReceiverStore {
 }
 
 const store = new MemoryStore();
+const LIMITS = { maxConnections: 256, maxConnectionsPerAddress: 16 };
 const refused: RefusalReason[] = [];
 const errors: { message: string; sender?: string }[] = [];
 let server: Server;
@@ -61,7 +62,7 @@ beforeAll(async () => {
     metrics: { refused: (r) => refused.push(r), received: () => {}, replayed: () => {} },
     onError: (err, sender) => errors.push({ message: err.message, sender }),
   });
-  server = await listenReceiver(app, { address: '127.0.0.1', port: 0, allowWildcard: false });
+  server = await listenReceiver(app, { address: '127.0.0.1', port: 0, allowWildcard: false, ...LIMITS });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(() => server.close());
@@ -220,9 +221,9 @@ describe('receiver', () => {
       store,
       clock,
     });
-    await expect(listenReceiver(app, { address: '0.0.0.0', port: 0, allowWildcard: false })).rejects.toThrow(
-      /wildcard/,
-    );
+    await expect(
+      listenReceiver(app, { address: '0.0.0.0', port: 0, allowWildcard: false, ...LIMITS }),
+    ).rejects.toThrow(/wildcard/);
   });
 });
 

@@ -1,0 +1,56 @@
+// The receiver's two pre-parse checks as pure functions: the media type and the bracket-depth scan.
+import { describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH, nestingTooDeepAt } from '../../src/federation/json-depth.js';
+import { parseMediaType } from '../../src/federation/media-type.js';
+
+describe('parseMediaType', () => {
+  it.each([
+    ['application/cloudevents-batch+json', 'application/cloudevents-batch+json', {}],
+    ['Application/CloudEvents-Batch+JSON', 'application/cloudevents-batch+json', {}],
+    [' application/cloudevents+json ;charset=UTF-8', 'application/cloudevents+json', { charset: 'UTF-8' }],
+    [
+      'application/cloudevents+json; CharSet="utf-8"; x=1',
+      'application/cloudevents+json',
+      { charset: 'utf-8', x: '1' },
+    ],
+    ['application/cloudevents+json; q="a\\"b;c"', 'application/cloudevents+json', { q: 'a"b;c' }],
+    ['application/cloudevents+json;', 'application/cloudevents+json', {}],
+  ])('parses %j', (header, essence, params) => {
+    expect(parseMediaType(header)).toEqual({ essence, params });
+  });
+
+  it.each([
+    undefined,
+    '',
+    'application',
+    'application/',
+    'application/cloudevents+json, application/json',
+    'application/cloudevents+json x',
+    'application/cloudevents+json; charset',
+    'application/cloudevents+json; charset="utf-8',
+    'application /json',
+  ])('refuses %j', (header) => {
+    expect(parseMediaType(header)).toBeUndefined();
+  });
+});
+
+describe('nestingTooDeepAt', () => {
+  const bytes = (s: string) => Buffer.from(s);
+
+  it('counts arrays and objects, up to the limit and one past it', () => {
+    const at = (d: number) => `${'['.repeat(d)}${']'.repeat(d)}`;
+    expect(nestingTooDeepAt(bytes(at(MAX_JSON_DEPTH)))).toBeUndefined();
+    expect(nestingTooDeepAt(bytes(at(MAX_JSON_DEPTH + 1)))).toBe(MAX_JSON_DEPTH);
+    expect(nestingTooDeepAt(bytes('{"a":{"b":[1]}}'), 2)).toBe(10);
+  });
+
+  it('ignores brackets inside strings, escaped quotes included', () => {
+    const text = JSON.stringify({ s: `${'['.repeat(200)}"\\${'{'.repeat(200)}`, t: '\\' });
+    expect(nestingTooDeepAt(bytes(text), 1)).toBeUndefined();
+    expect(nestingTooDeepAt(bytes(`${text.slice(0, -1)},"u":[[1]]}`), 2)).toBeDefined();
+  });
+
+  it('is not misled by multi-byte UTF-8', () => {
+    expect(nestingTooDeepAt(bytes(JSON.stringify({ s: '€[ü{"😀' })), 1)).toBeUndefined();
+  });
+});
