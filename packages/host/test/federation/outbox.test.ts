@@ -60,6 +60,8 @@ spec:
   nodeName: ${name}
   listen: { address: 127.0.0.1, port: ${port} }
   auth: { mode: hmac, secretFile: ${key} }
+  # Longer than retention.maxAge (168h), so the prune test can hold live events past it.
+  maxEventTtl: 720h
 `,
     ...peers.map(
       (p) => `apiVersion: federation.routerd.net/v1alpha1
