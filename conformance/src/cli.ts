@@ -161,6 +161,9 @@ export function buildRouterdPlugin(): Cli {
     binaryLabel: 'routerd-plugin',
     binaryName: 'routerd-plugin',
     binaryVersion: VERSION,
+    // clipanion asks Node for the terminal's colour depth even when stdout is a pipe or a file, and so
+    // wrote escape codes into `--help | less` and logs: colour only a terminal (hasColors honours NO_COLOR).
+    enableColors: process.stdout.isTTY === true && process.stdout.hasColors(),
   });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);

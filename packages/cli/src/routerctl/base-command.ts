@@ -1,3 +1,4 @@
+import { osDefaults } from '@routerd/host/control-api/wire';
 import { Command, Option, UsageError } from 'clipanion';
 import * as t from 'typanion';
 import { ApiError, ControlClient, DaemonUnreachable } from './client.js';
@@ -11,7 +12,7 @@ import { resolveSocket } from './socket.js';
  */
 export abstract class RouterctlCommand extends Command {
   socket = Option.String('--socket', {
-    description: 'the control socket (default: $ROUTERD_SOCKET, else /var/lib/routerd/routerd.sock)',
+    description: `the control socket (default: $ROUTERD_SOCKET, else ${osDefaults().socketPath})`,
   });
   stateDir = Option.String('--state-dir', {
     description: 'the daemon’s state directory; the socket is DIR/routerd.sock',

@@ -1,5 +1,7 @@
 import { type BaseContext, Builtins, Cli } from 'clipanion';
 import { VERSION } from '../version.js';
+import { BackupCommand } from './commands/backup.js';
+import { CompletionCommand } from './commands/completion.js';
 import { DoctorFederationCommand } from './commands/doctor.js';
 import {
   ActionListCommand,
@@ -25,7 +27,14 @@ import { PluginListCommand, PluginRunCommand, PluginRunsCommand } from './comman
 import { ExitCodes } from './exit-codes.js';
 
 export function buildRouterctl(): Cli {
-  const cli = new Cli({ binaryLabel: 'routerctl', binaryName: 'routerctl', binaryVersion: VERSION });
+  const cli = new Cli({
+    binaryLabel: 'routerctl',
+    binaryName: 'routerctl',
+    binaryVersion: VERSION,
+    // clipanion asks Node for the terminal's colour depth even when stdout is a pipe or a file, and so
+    // wrote escape codes into `--help | less` and logs: colour only a terminal (hasColors honours NO_COLOR).
+    enableColors: process.stdout.isTTY === true && process.stdout.hasColors(),
+  });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   cli.register(EventEmitCommand);
@@ -52,6 +61,8 @@ export function buildRouterctl(): Cli {
   cli.register(PluginRunCommand);
   cli.register(PluginRunsCommand);
   cli.register(DoctorFederationCommand);
+  cli.register(BackupCommand);
+  cli.register(CompletionCommand);
   return cli;
 }
 

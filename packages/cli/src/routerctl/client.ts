@@ -1,5 +1,5 @@
 /** A thin HTTP-over-unix-socket client of the control API. Types come from @routerd/host/control-api. */
-import { request } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import { basename, dirname } from 'node:path';
 // Types only from the schema module: loading the schemas costs start-up time that the happy path does
 // not need. The error path loads them (see parseError) to check what the daemon sent.
@@ -29,7 +29,13 @@ import type {
   SubscriptionRetryResponse,
   SubscriptionRunsResponse,
 } from '@routerd/host/control-api';
-import { ControlRoutes, eventFilterToQuery, SOCKET_FILE } from '@routerd/host/control-api/wire';
+import {
+  BACKUP_MEDIA_TYPE,
+  ControlRoutes,
+  eventFilterToQuery,
+  SCHEMA_VERSION_HEADER,
+  SOCKET_FILE,
+} from '@routerd/host/control-api/wire';
 import type { Issue } from '@routerd/plugin-sdk';
 import type { SocketChoice } from './socket.js';
 
@@ -181,6 +187,49 @@ export class ControlClient {
     return this.call('GET', ControlRoutes.doctorFederation);
   }
 
+  /**
+   * POST /v1/backup: the database copy as a stream (the caller writes it out), with the size the daemon
+   * announced (a shorter body means the copy was cut off) and its schema version.
+   */
+  backup(): Promise<{ body: IncomingMessage; bytes: number; schemaVersion: number }> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { socketPath: this.socket.path, method: 'POST', path: ControlRoutes.backup, timeout: this.timeoutMs },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status === 200 && res.headers['content-type'] === BACKUP_MEDIA_TYPE) {
+            req.setTimeout(0); // a large copy may take longer than one request's timeout to stream
+            return resolve({
+              body: res,
+              bytes: Number(res.headers['content-length']),
+              schemaVersion: Number(res.headers[SCHEMA_VERSION_HEADER]),
+            });
+          }
+          let text = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => {
+            let json: unknown;
+            try {
+              json = JSON.parse(text);
+            } catch {
+              return reject(
+                new ApiError(status, 'bad_response', `the daemon answered ${status}: ${text.slice(0, 200)}`),
+              );
+            }
+            parseError(status, json, text).then(reject, reject);
+          });
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(new Error(`no answer from ${this.socket.path} within ${this.timeoutMs}ms`)),
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => reject(unreachable(this.socket, err) ?? err));
+      req.end();
+    });
+  }
+
   private call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
@@ -222,19 +271,16 @@ export class ControlClient {
       req.on('timeout', () =>
         req.destroy(new Error(`no answer from ${this.socket.path} within ${this.timeoutMs}ms`)),
       );
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (
-          err.code === 'ENOENT' ||
-          err.code === 'ECONNREFUSED' ||
-          err.code === 'EACCES' ||
-          err.code === 'ENOTSOCK'
-        ) {
-          reject(new DaemonUnreachable(this.socket, err));
-        } else reject(err);
-      });
+      req.on('error', (err: NodeJS.ErrnoException) => reject(unreachable(this.socket, err) ?? err));
       req.end(payload);
     });
   }
+}
+
+/** A connection error that means nobody answers on the socket, as DaemonUnreachable; otherwise undefined. */
+function unreachable(socket: SocketChoice, err: NodeJS.ErrnoException): DaemonUnreachable | undefined {
+  const codes = ['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTSOCK'];
+  return err.code !== undefined && codes.includes(err.code) ? new DaemonUnreachable(socket, err) : undefined;
 }
 
 /** An error body, checked against the ErrorResponse schema (loaded only now, on the error path). */

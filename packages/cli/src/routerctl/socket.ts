@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DEFAULT_STATE_DIR, SOCKET_FILE } from '@routerd/host/control-api/wire';
+import { osDefaults, SOCKET_FILE } from '@routerd/host/control-api/wire';
 
 export interface SocketChoice {
   path: string;
@@ -7,13 +7,14 @@ export interface SocketChoice {
   from: '--socket' | '--state-dir' | 'ROUTERD_SOCKET' | 'default';
 }
 
-/** --socket, then --state-dir, then $ROUTERD_SOCKET, then the daemon's default state directory. */
+/** --socket, then --state-dir, then $ROUTERD_SOCKET, then the daemon's default for this OS. */
 export function resolveSocket(
   options: { socket?: string; stateDir?: string },
   env: NodeJS.ProcessEnv,
+  platform: string = process.platform,
 ): SocketChoice {
   if (options.socket) return { path: options.socket, from: '--socket' };
   if (options.stateDir) return { path: join(options.stateDir, SOCKET_FILE), from: '--state-dir' };
   if (env.ROUTERD_SOCKET) return { path: env.ROUTERD_SOCKET, from: 'ROUTERD_SOCKET' };
-  return { path: join(DEFAULT_STATE_DIR, SOCKET_FILE), from: 'default' };
+  return { path: osDefaults(platform).socketPath, from: 'default' };
 }

@@ -243,7 +243,7 @@ export const DoctorResponse = type({
 export type DoctorResponse = typeof DoctorResponse.infer;
 
 export const ErrorCode = type(
-  "'invalid_json' | 'invalid_request' | 'invalid_event' | 'self_captured_address' | 'id_conflict' | 'not_found' | 'payload_too_large' | 'shutting_down' | 'internal'",
+  "'invalid_json' | 'invalid_request' | 'invalid_event' | 'self_captured_address' | 'id_conflict' | 'not_found' | 'payload_too_large' | 'shutting_down' | 'storage_full' | 'internal'",
 );
 export type ErrorCode = typeof ErrorCode.infer;
 

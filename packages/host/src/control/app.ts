@@ -1,4 +1,5 @@
 import { type } from 'arktype';
+import type { Database } from 'better-sqlite3';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { FederationConfig } from '../config/index.js';
@@ -21,10 +22,11 @@ import {
   MAX_BATCH_EVENTS,
   type StatusResponse,
 } from './api.js';
+import { backupRoutes } from './backup-routes.js';
 import { doctorRoutes } from './doctor-routes.js';
 import { type DynamicRouteDeps, dynamicRoutes } from './dynamic-routes.js';
 import { federationRoutes } from './federation-routes.js';
-import { HttpError, invalidRequest } from './http-error.js';
+import { HttpError, invalidRequest, storageFull } from './http-error.js';
 import { pluginRoutes } from './plugin-routes.js';
 
 // Only the outer shape: each element is checked by the emit pipeline, whose issues say /events/N/….
@@ -47,6 +49,8 @@ export interface ControlAppOptions {
   dynamic?: DynamicRouteDeps;
   /** The state directory, for the doctor's free-space check. */
   stateDir?: string;
+  /** The state database, for POST /v1/backup (its copy is made in stateDir first). */
+  database?: Database;
 }
 
 const STATUS_OF_REFUSAL = { invalid_event: 400, self_captured_address: 422, id_conflict: 409 } as const;
@@ -128,6 +132,9 @@ export function createControlApp(options: ControlAppOptions): express.Express {
 
   if (options.dynamic) app.use(dynamicRoutes(options.dynamic));
 
+  if (options.database && options.stateDir)
+    app.use(backupRoutes({ db: options.database, stateDir: options.stateDir, stopping: options.stopping }));
+
   if (options.plugins) {
     app.use(pluginRoutes(options.plugins.host, options.plugins.runs, options.stopping));
   }
@@ -145,7 +152,7 @@ export function createControlApp(options: ControlAppOptions): express.Express {
 
   // Express 5 forwards thrown errors (sync or async) here; every error leaves as {error: {code, message, issues?}}.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const http = toHttpError(err);
+    const http = toHttpError(err, options.stateDir);
     if (http.status >= 500)
       options.logger.error({ err, method: req.method, path: req.path }, 'control API request failed');
     else
@@ -160,8 +167,10 @@ export function createControlApp(options: ControlAppOptions): express.Express {
   return app;
 }
 
-function toHttpError(err: unknown): HttpError {
+function toHttpError(err: unknown, stateDir = 'the state directory'): HttpError {
   if (err instanceof HttpError) return err;
+  const code = (err as { code?: unknown }).code;
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return storageFull(stateDir, code);
   if (err instanceof EmitRefused)
     return new HttpError(STATUS_OF_REFUSAL[err.code], err.code, err.message, err.issues);
   // body-parser's errors carry a `type` and a status.

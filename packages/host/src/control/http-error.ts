@@ -22,3 +22,16 @@ export function invalidRequest(issues: Issue[], what: string): HttpError {
     issues,
   );
 }
+
+/**
+ * The state directory's filesystem is full (SQLITE_FULL, ENOSPC): nothing was written, and the daemon
+ * goes on. 507 Insufficient Storage, so a caller can tell it from a bug (500) and retry later.
+ */
+export function storageFull(stateDir: string, code: string, what = 'nothing was written'): HttpError {
+  return new HttpError(
+    507,
+    'storage_full',
+    `the state directory ${stateDir} is full (${code}): ${what}. Free space on its filesystem ` +
+      '(df -h shows it; `routerctl doctor federation` checks it as state-disk-space) — routerd-eventd resumes by itself',
+  );
+}

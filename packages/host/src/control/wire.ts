@@ -7,10 +7,11 @@ import type { EventFilter } from '../events/filter.js';
 
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../events/limits.js';
 
-export const SOCKET_FILE = 'routerd.sock';
-export const DB_FILE = 'routerd.db';
-export const DEFAULT_STATE_DIR = '/var/lib/routerd';
+export { DB_FILE, type OsDefaults, osDefaults, SOCKET_FILE } from '../os-defaults.js';
 export const MAX_BATCH_EVENTS = 5000;
+/** POST /v1/backup answers with the database itself (a SQLite file), and its schema version in this header. */
+export const BACKUP_MEDIA_TYPE = 'application/vnd.sqlite3';
+export const SCHEMA_VERSION_HEADER = 'routerd-schema-version';
 
 export const ControlRoutes = {
   events: '/v1/events',
@@ -34,6 +35,7 @@ export const ControlRoutes = {
   pluginRun: (name: string) => `/v1/plugins/${encodeURIComponent(name)}/run`,
   pluginRuns: '/v1/plugins/runs',
   doctorFederation: '/v1/doctor/federation',
+  backup: '/v1/backup',
 } as const;
 
 /** An EventFilter as the query string of GET /v1/events (parsed back by api.ts's ListEventsQuery). */

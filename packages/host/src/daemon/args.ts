@@ -1,19 +1,24 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_STATE_DIR } from '../control/wire.js';
+import { osDefaults } from '../os-defaults.js';
+
+const DEFAULTS = osDefaults();
 
 export const USAGE = `usage:
-  routerd-eventd --config FILE [--config FILE]... [--state-dir DIR] [--log-level LEVEL]
+  routerd-eventd --config FILE [--config FILE]... [--state-dir DIR] [--log-level LEVEL] [--log-format FORMAT]
   routerd-eventd check --config FILE [--config FILE]...
 
-  --config FILE      a YAML file of resources (EventGroup, EventPeer, EventSubscription, Plugin); repeatable
-  --state-dir DIR    where routerd.db and the control socket routerd.sock live (default ${DEFAULT_STATE_DIR})
-  --log-level LEVEL  trace, debug, info, warn or error (default info)
+  --config FILE        a YAML file of resources (EventGroup, EventPeer, EventSubscription, Plugin), e.g.
+                       ${DEFAULTS.configDir}/federation.yaml; repeatable
+  --state-dir DIR      where routerd.db and the control socket routerd.sock live (default ${DEFAULTS.stateDir})
+  --log-level LEVEL    trace, debug, info, warn or error (default info)
+  --log-format FORMAT  json (one object per line, for journald and log shippers) or pretty (for a person
+                       at a terminal) (default json)
 
   check              validate the config files and exit: 0 if valid, 1 if not; starts nothing
 signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the config (an invalid one is refused and the old one stays)`;
 
 export type DaemonArgs =
-  | { command: 'run'; configFiles: string[]; stateDir: string; logLevel: string }
+  | { command: 'run'; configFiles: string[]; stateDir: string; logLevel: string; logFormat: LogFormat }
   | { command: 'check'; configFiles: string[] }
   | { command: 'help' };
 
@@ -22,6 +27,8 @@ export class UsageError extends Error {
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export function parseDaemonArgs(argv: string[]): DaemonArgs {
   let parsed: ReturnType<typeof parse>;
@@ -45,7 +52,19 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
   const logLevel = values['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(logLevel))
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
-  return { command: 'run', configFiles, stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR, logLevel };
+  const logFormat = values['log-format'] ?? 'json';
+  if (!isLogFormat(logFormat)) throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}`);
+  return {
+    command: 'run',
+    configFiles,
+    stateDir: values['state-dir'] ?? DEFAULTS.stateDir,
+    logLevel,
+    logFormat,
+  };
+}
+
+function isLogFormat(value: string): value is LogFormat {
+  return (LOG_FORMATS as readonly string[]).includes(value);
 }
 
 function parse(argv: string[]) {
@@ -56,6 +75,7 @@ function parse(argv: string[]) {
       config: { type: 'string', multiple: true },
       'state-dir': { type: 'string' },
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -15,7 +15,7 @@ import { Federation, loadKeys } from '../federation/service.js';
 import { createMetrics } from '../metrics.js';
 import { PluginHost } from '../plugins/plugin-host.js';
 import { stateDiskSpace } from '../state-disk.js';
-import { openDatabase } from '../store/database.js';
+import { allMigrations, openDatabase } from '../store/database.js';
 import { DynamicStore } from '../store/dynamic-parts.js';
 import { EventStore } from '../store/events.js';
 import { PluginRunStore } from '../store/plugin-runs.js';
@@ -63,7 +63,10 @@ export class Daemon {
     config.onChange((c) => noObserve.replace('config', capturedByConfig(c)));
 
     prepareStateDir(options.stateDir);
-    const db = openDatabase(join(options.stateDir, DB_FILE));
+    const db = openDatabase(join(options.stateDir, DB_FILE), allMigrations, {
+      onPreMigrationBackup: (backup) =>
+        logger.info(backup, 'database copied before its schema migration (keep it to roll the upgrade back)'),
+    });
     const metrics = createMetrics();
     const store = new EventStore(db, clock, {
       onListenerError: (err) => logger.error({ err }, 'an onCommitted listener failed'),
@@ -177,6 +180,7 @@ export class Daemon {
       plugins: { host: plugins, runs: pluginRuns },
       dynamic: { dynamic, subscriptions, runs: subscriptionRuns },
       stateDir: options.stateDir,
+      database: db,
     });
     let server: SocketServer;
     try {

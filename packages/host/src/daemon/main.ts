@@ -3,6 +3,7 @@ import { ConfigError, formatConfigIssue, loadConfig } from '../config/index.js';
 import { SocketInUseError } from '../control/server.js';
 import { ListenError } from '../federation/receiver.js';
 import { SecretFileError } from '../federation/secrets.js';
+import { MigrationError } from '../store/migrations.js';
 import { parseDaemonArgs, USAGE, UsageError } from './args.js';
 import { Daemon } from './daemon.js';
 import { createLogger } from './logger.js';
@@ -25,7 +26,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
   }
   if (args.command === 'check') return check(args.configFiles);
 
-  const logger = createLogger(args.logLevel);
+  const logger = createLogger(args.logLevel, args.logFormat);
   let daemon: Daemon;
   try {
     daemon = await Daemon.start({ configFiles: args.configFiles, stateDir: args.stateDir, logger });
@@ -39,7 +40,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       err instanceof SocketInUseError ||
       err instanceof SecretFileError ||
       err instanceof ListenError ||
-      err instanceof StateDirError
+      err instanceof StateDirError ||
+      err instanceof MigrationError
     ) {
       logger.fatal(err.message);
     } else {

@@ -1,4 +1,5 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { backupBeforeMigration, type PreMigrationBackup } from './backup.js';
 import { deliveryMigrations } from './deliveries.js';
 import { dynamicMigrations } from './dynamic-parts.js';
 import { eventMigrations } from './events.js';
@@ -15,18 +16,32 @@ export const allMigrations: readonly Migration[] = [
   ...pluginRunMigrations,
 ];
 
+export interface OpenDatabaseOptions {
+  /** Told where the copy taken before a schema migration went (the daemon logs it). */
+  onPreMigrationBackup?: (backup: PreMigrationBackup) => void;
+}
+
 /**
  * Open (or create) the state database. WAL lets readers (list, get) run beside the single writer;
  * synchronous=FULL because what the store acknowledges to a user or a peer must survive a power cut.
+ * An existing database that needs a schema migration is copied first (`<file>.pre-v<N>.bak`, the last
+ * few kept): an upgrade can then be rolled back. If the copy cannot be made, nothing is migrated.
  */
-export function openDatabase(file: string, migrations: readonly Migration[] = allMigrations): Database {
+export function openDatabase(
+  file: string,
+  migrations: readonly Migration[] = allMigrations,
+  options: OpenDatabaseOptions = {},
+): Database {
   const db = new BetterSqlite3(file);
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    runMigrations(db, migrations);
+    runMigrations(db, migrations, {
+      beforeMigrating: (from, to) =>
+        options.onPreMigrationBackup?.(backupBeforeMigration(db, file, from, to)),
+    });
   } catch (err) {
     db.close();
     throw err;

@@ -16,7 +16,19 @@ export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
-export function runMigrations(db: Database, migrations: readonly Migration[]): { applied: number[] } {
+export interface RunMigrationsOptions {
+  /**
+   * Called once before the first pending migration of a database that already has a schema (never for
+   * a new one, never when nothing is pending): the place to take a copy it can be rolled back to.
+   */
+  beforeMigrating?: (fromVersion: number, toVersion: number) => void;
+}
+
+export function runMigrations(
+  db: Database,
+  migrations: readonly Migration[],
+  options: RunMigrationsOptions = {},
+): { applied: number[] } {
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   sorted.forEach((m, i) => {
     if (i > 0 && sorted[i - 1]!.version === m.version) {
@@ -39,6 +51,7 @@ export function runMigrations(db: Database, migrations: readonly Migration[]): {
         'run the newer routerd-eventd, or use another --state-dir',
     );
   }
+  if (current > 0 && newest > current) options.beforeMigrating?.(current, newest);
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   const applied: number[] = [];
   for (const m of sorted) {
