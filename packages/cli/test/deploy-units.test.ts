@@ -4,8 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '@routerd/host/testing';
+import { osDefaults } from '@routerd/host/control-api/wire';
+import { DAEMON_BIN, tempDir } from '@routerd/host/testing';
 import { describe, expect, it } from 'vitest';
+import { ROUTERCTL } from './support/federation.js';
 
 const DEPLOY = fileURLToPath(new URL('../../../deploy/', import.meta.url));
 const UNIT = join(DEPLOY, 'systemd/routerd-eventd.service');
@@ -32,6 +34,33 @@ function parseUnit(text: string): Map<string, Map<string, string[]>> {
   return sections;
 }
 
+/** Run the script against a stand-in rc.subr that prints what rc.subr would be asked to run. */
+function rcRun(rcConf: string, action = 'start') {
+  const dir = tempDir('routerd-rc-');
+  const stub = join(dir, 'rc.subr');
+  writeFileSync(
+    stub,
+    `load_rc_config() { . "${join(dir, 'rc.conf')}"; }
+run_rc_command() {
+  echo "action=$1"; echo "rcvar=$rcvar"; echo "command=$command"; echo "pidfile=$pidfile"
+  echo "procname=$procname"; echo "extra=$extra_commands"; echo "reload=$reload_cmd"
+  echo "args=$command_args"
+}
+`,
+  );
+  writeFileSync(join(dir, 'rc.conf'), rcConf);
+  const script = join(dir, 'routerd_eventd');
+  writeFileSync(script, readFileSync(RC, 'utf8').replace('. /etc/rc.subr', `. ${stub}`));
+  const r = spawnSync('sh', [script, action], { encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  return Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
 describe('deploy/systemd/routerd-eventd.service', () => {
   const unit = parseUnit(readFileSync(UNIT, 'utf8'));
   const service = unit.get('Service')!;
@@ -44,6 +73,7 @@ describe('deploy/systemd/routerd-eventd.service', () => {
       NoNewPrivileges: value('NoNewPrivileges'),
       ProtectSystem: value('ProtectSystem'),
       ReadWritePaths: value('ReadWritePaths'),
+      ReadOnlyPaths: value('ReadOnlyPaths'),
       PrivateTmp: value('PrivateTmp'),
       ProtectHome: value('ProtectHome'),
       RestrictAddressFamilies: value('RestrictAddressFamilies'),
@@ -58,6 +88,8 @@ describe('deploy/systemd/routerd-eventd.service', () => {
       NoNewPrivileges: 'yes',
       ProtectSystem: 'strict',
       ReadWritePaths: '/var/lib/routerd',
+      // The config and keys: the daemon reads them and never writes them ("-": absent is no error).
+      ReadOnlyPaths: '-/etc/routerd',
       PrivateTmp: 'yes',
       ProtectHome: 'yes',
       // AF_NETLINK for the ARP observer's `ip monitor neigh`; nothing else beyond sockets and IP.
@@ -107,33 +139,6 @@ describe('deploy/freebsd/routerd_eventd', () => {
     expect(r.status).toBe(0);
   });
 
-  /** Run the script against a stand-in rc.subr that prints what rc.subr would be asked to run. */
-  function rcRun(rcConf: string, action = 'start') {
-    const dir = tempDir('routerd-rc-');
-    const stub = join(dir, 'rc.subr');
-    writeFileSync(
-      stub,
-      `load_rc_config() { . "${join(dir, 'rc.conf')}"; }
-run_rc_command() {
-  echo "action=$1"; echo "rcvar=$rcvar"; echo "command=$command"; echo "pidfile=$pidfile"
-  echo "procname=$procname"; echo "extra=$extra_commands"; echo "reload=$reload_cmd"
-  echo "args=$command_args"
-}
-`,
-    );
-    writeFileSync(join(dir, 'rc.conf'), rcConf);
-    const script = join(dir, 'routerd_eventd');
-    writeFileSync(script, readFileSync(RC, 'utf8').replace('. /etc/rc.subr', `. ${stub}`));
-    const r = spawnSync('sh', [script, action], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    return Object.fromEntries(
-      r.stdout
-        .trim()
-        .split('\n')
-        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-    );
-  }
-
   it('defaults: daemon(8) supervises routerd-eventd as routerd, restarting it; reload is SIGHUP', () => {
     const out = rcRun('');
     expect(out).toMatchObject({
@@ -146,9 +151,9 @@ run_rc_command() {
       reload: 'routerd_eventd_reload',
     });
     expect(out.args!.replace(/\s+/g, ' ').trim()).toBe(
-      '-f -r -R 2 -P /var/run/routerd_eventd.pid -p /var/run/routerd_eventd.child.pid -T routerd_eventd ' +
+      '-f -H -r -R 2 -P /var/run/routerd_eventd.pid -p /var/run/routerd_eventd.child.pid -T routerd_eventd ' +
         '-u routerd -o /var/log/routerd/routerd-eventd.log /usr/local/bin/node ' +
-        '/usr/local/lib/node_modules/@routerd/host/dist/bin/routerd-eventd.js --state-dir /var/db/routerd ' +
+        '/usr/local/bin/routerd-eventd --state-dir /var/db/routerd ' +
         '--log-level info --config /usr/local/etc/routerd/federation.yaml',
     );
     expect(readFileSync(RC, 'utf8')).toMatch(/kill -HUP "\$\(cat "\$\{child_pidfile\}"\)"/);
@@ -164,5 +169,63 @@ run_rc_command() {
     expect(out.args!.trim()).toMatch(
       /--config \/usr\/local\/etc\/routerd\/onprem\.yaml --config \/usr\/local\/etc\/routerd\/extra\.yaml$/,
     );
+  });
+});
+
+describe('the per-OS defaults (host os-defaults.ts) are what the service files and routerctl use', () => {
+  it('Linux: the systemd unit’s state directory, writable and read-only paths and config', () => {
+    const linux = osDefaults('linux');
+    const service = parseUnit(readFileSync(UNIT, 'utf8')).get('Service')!;
+    expect(service.get('ExecStart')!.at(-1)).toContain(` --state-dir ${linux.stateDir} `);
+    expect(service.get('ReadWritePaths')).toEqual([linux.stateDir]);
+    expect(`/var/lib/${service.get('StateDirectory')!.at(-1)}`).toBe(linux.stateDir);
+    expect(service.get('ReadOnlyPaths')).toEqual([`-${linux.configDir}`]);
+    expect(service.get('Environment')!.at(-1)).toBe(
+      `ROUTERD_OPTS="--config ${linux.configDir}/federation.yaml"`,
+    );
+    expect(linux.socketPath).toBe(`${linux.stateDir}/routerd.sock`);
+  });
+
+  it('FreeBSD: the rc.d script’s state directory and config', () => {
+    const bsd = osDefaults('freebsd');
+    expect(bsd).toEqual({
+      configDir: '/usr/local/etc/routerd',
+      stateDir: '/var/db/routerd',
+      socketPath: '/var/db/routerd/routerd.sock',
+    });
+    const out = rcRun('');
+    expect(out.args).toContain(`--state-dir ${bsd.stateDir} `);
+    expect(out.args!.trim()).toMatch(new RegExp(`--config ${bsd.configDir}/federation\\.yaml$`));
+  });
+
+  it('routerctl and routerd-eventd default to this OS’s paths', () => {
+    const here = osDefaults();
+    const ctl = spawnSync(process.execPath, [ROUTERCTL, 'plugin', 'list'], {
+      encoding: 'utf8',
+      env: { ...process.env, ROUTERD_SOCKET: '' },
+    });
+    expect(ctl.status).toBe(1);
+    expect(ctl.stderr).toContain(`cannot reach routerd-eventd at ${here.socketPath} (chosen by default)`);
+    const help = spawnSync(process.execPath, [DAEMON_BIN, '--help'], { encoding: 'utf8' });
+    expect(help.stdout).toContain(`(default ${here.stateDir})`);
+  });
+});
+
+describe('deploy/freebsd/newsyslog.conf.d/routerd.conf', () => {
+  it('rotates the rc.d script’s log file and signals the daemon(8) supervisor, which reopens it (-H)', () => {
+    const out = rcRun('');
+    const entries = readFileSync(join(DEPLOY, 'freebsd/newsyslog.conf.d/routerd.conf'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'))
+      .map((l) => l.trim().split(/\s+/));
+    expect(entries).toHaveLength(1);
+    const [file, owner, , , , , flags, pidFile, signal] = entries[0]!;
+    expect(out.args).toContain(`-o ${file} `);
+    expect(out.args).toMatch(/^-f -H /);
+    expect(owner).toBe('routerd:routerd');
+    expect(flags).toContain('C'); // created again after rotation, with that owner
+    // The supervisor's pid file (-P), not the child's: the child's SIGHUP reloads the config.
+    expect(pidFile).toBe(out.pidfile);
+    expect(signal).toBe('SIGHUP');
   });
 });
