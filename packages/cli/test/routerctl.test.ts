@@ -118,24 +118,16 @@ describe('routerctl federation event', () => {
     expect(second > first.result.id).toBe(true);
   });
 
-  it('emitting the same id again is a no-op reported as duplicate', () => {
-    expect(
-      ctl('federation', 'event', 'emit', '--type', 'acme.thing.seen', '--id', 'dup-1', '--payload', 'n=1')
-        .code,
-    ).toBe(0);
-    const again = ctl(
-      'federation',
-      'event',
-      'emit',
-      '--type',
-      'acme.thing.seen',
-      '--id',
-      'dup-1',
-      '--payload',
-      'n=2',
-    );
+  it('emitting the same event again is a no-op reported as duplicate; its id for another fact is refused', () => {
+    const emit = (n: string) =>
+      ctl('federation', 'event', 'emit', '--type', 'acme.thing.seen', '--id', 'dup-1', '--payload', `n=${n}`);
+    expect(emit('1').code).toBe(0);
+    const again = emit('1');
     expect(again.code).toBe(0);
     expect(again.stdout).toBe('duplicate (already stored, nothing changed): dup-1\n');
+    const other = emit('2');
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toContain('id conflict: /id already belongs to another event');
     expect(listJson().filter((e) => e.id === 'dup-1')).toEqual([
       expect.objectContaining({ payload: { n: '1' } }),
     ]);
@@ -144,7 +136,7 @@ describe('routerctl federation event', () => {
   it('the same id with a later expiry refreshes the TTL and nothing else', () => {
     expect(emitObserved('10.88.61.20/32', '--id', 'refresh-1', '--ttl', '60s').code).toBe(0);
     const before = JSON.parse(ctl('federation', 'event', 'get', 'refresh-1', '-o', 'json').stdout);
-    const r = emitObserved('10.88.61.21/32', '--id', 'refresh-1', '--ttl', '600s', '--subject', 'changed');
+    const r = emitObserved('10.88.61.20/32', '--id', 'refresh-1', '--ttl', '600s');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^refreshed refresh-1, expires /);
     const after = JSON.parse(ctl('federation', 'event', 'get', 'refresh-1', '-o', 'json').stdout);

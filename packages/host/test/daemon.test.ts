@@ -26,8 +26,8 @@ async function start(configYaml = groupConfig({ captured: ['10.88.60.0/24'] })) 
   return { daemon, config, dir };
 }
 
-/** A fixed expiry, so sending the same id twice is a duplicate rather than a TTL refresh. */
-const FIXED = { ttl: undefined, expiresAt: '2099-01-01T00:00:00Z' };
+/** A fixed expiry (within the group's 24h maxEventTtl), so sending the same id twice is a duplicate rather than a TTL refresh. */
+const FIXED = { ttl: undefined, expiresAt: new Date(Date.now() + 3_600_000).toISOString() };
 const observed = (address: string, extra: object = {}) => ({
   type: 'routerd.client.ipv4.observed',
   ttl: '300s',
@@ -117,7 +117,7 @@ describe('routerd-eventd', () => {
     ).toBe(200);
 
     const batch = await controlRequest(sock, 'POST', '/v1/events/batch', {
-      events: [observed('10.88.61.10/32'), observed('10.88.61.11/32', { id: 'one', ...FIXED })],
+      events: [observed('10.88.61.10/32'), observed('10.88.61.9/32', { id: 'one', ...FIXED })],
     });
     expect(batch.status).toBe(200);
     expect(batch.body.results.map((r: { status: string }) => r.status)).toEqual(['stored', 'duplicate']);
