@@ -182,6 +182,53 @@ spec:
     expect(!missing.ok && missing.issues[0]!.message).toBe('cannot read config file: no such file');
   });
 
+  it('reports YAML alias errors as issues with a line, never as an exception', () => {
+    // An alias to an anchor that does not exist (a typo), on line 6.
+    const undefinedAnchor = issues(GROUP.replace('nodeName: cloud-1', 'nodeName: *node'));
+    expect(undefinedAnchor).toEqual([
+      expect.objectContaining({
+        document: 1,
+        line: 6,
+        message: expect.stringContaining('YAML alias *node refers to no anchor &node'),
+      }),
+    ]);
+
+    // One anchor used more often than the alias limit allows.
+    const many = issues(
+      `${GROUP}  captured: &a [10.0.0.1]\n  x: [${Array.from({ length: 150 }, () => '*a').join(', ')}]\n`,
+    );
+    expect(many[0]).toMatchObject({
+      line: 8,
+      message: expect.stringMatching(/^YAML aliases expand to more than 100/),
+    });
+
+    // An alias bomb: each level multiplies the one below.
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [name, below] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+      ['e', 'd'],
+    ] as const)
+      levels.push(`${name}: &${name} [${Array.from({ length: 9 }, () => `*${below}`).join(', ')}]`);
+    const bomb = issues(`${GROUP}  annotations:\n${levels.map((l) => `    ${l}`).join('\n')}\n`);
+    expect(bomb[0]).toMatchObject({ line: 9, message: expect.stringMatching(/^YAML aliases expand/) });
+
+    // A valid file beside the broken one is still read, and its problems reported too.
+    const both = issues(
+      GROUP.replace('nodeName: cloud-1', 'nodeName: *node'),
+      PLUGIN.replace('aws-claim', 'X'),
+    );
+    expect(both.map((i) => i.document)).toEqual([1, 1]);
+  });
+
+  it('refuses a config file that is a directory, saying so (a FIFO: see daemon.test.ts)', () => {
+    const load = loadConfig([dir]);
+    expect(!load.ok && load.issues.map((i) => i.message)).toEqual([
+      'cannot read config file: it is a directory, not a regular file',
+    ]);
+  });
+
   it('needs at least one EventGroup, and does not repeat errors about an invalid one', () => {
     expect(issues(PLUGIN)[0]!.message).toContain('defines no EventGroup');
     const found = issues(GROUP.replace('nodeName: cloud-1', 'nodeName: Cloud_1'), PLUGIN, subscription());

@@ -1,7 +1,7 @@
 // The real, built routerd-eventd as a child process on a temporary state directory, driven over its
 // control socket. routerctl-driven scenarios are in packages/cli/test.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -36,7 +36,8 @@ const observed = (address: string, extra: object = {}) => ({
 });
 
 function runDaemon(args: string[]) {
-  return spawnSync(process.execPath, [DAEMON_BIN, ...args], { encoding: 'utf8' });
+  // The timeout only stops a daemon that hangs (as it once did on a FIFO); no test asserts on it.
+  return spawnSync(process.execPath, [DAEMON_BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
 }
 
 describe('routerd-eventd check', () => {
@@ -78,6 +79,16 @@ spec:
     expect(r2.status).toBe(1);
     expect(r2.stderr).toContain(
       `${refs}:6: document 1 (EventPeer/cloud): /spec/groupRef refers to EventGroup "missing"`,
+    );
+  });
+
+  it('refuses a config file that is a FIFO at once instead of waiting for a writer', () => {
+    const fifo = join(tempDir(), 'pipe.yaml');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const r = runDaemon(['check', '--config', fifo]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      `routerd-eventd check: 1 problem:\n  ${fifo}: / cannot read config file: it is a FIFO (named pipe), not a regular file\n`,
     );
   });
 
@@ -216,6 +227,118 @@ describe('routerd-eventd', () => {
     expect(await emit('10.0.0.2')).toBe(422);
     expect(await emit('10.0.0.3')).toBe(201);
     expect((await controlRequest(sock, 'GET', '/v1/status')).body.config.generation).toBe(2);
+  });
+});
+
+describe('a reload or a check never dies of a YAML alias error', () => {
+  const broken = {
+    'an alias to an undefined anchor': groupConfig().replace('nodeName: onprem-1', 'nodeName: *node'),
+    'an anchor used more often than the alias limit': `${groupConfig()}  annotations: &a {k: v}\n  x: [${Array.from({ length: 150 }, () => '*a').join(', ')}]\n`,
+    'an alias bomb': `${groupConfig()}  a: &a [x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n`,
+  };
+
+  it('check exits 1 with file:line and what to do, not a stack trace', () => {
+    const dir = tempDir();
+    for (const [what, yaml] of Object.entries(broken)) {
+      const file = writeFile(dir, 'broken.yaml', yaml);
+      const r = runDaemon(['check', '--config', file]);
+      expect({ what, status: r.status }).toEqual({ what, status: 1 });
+      expect(r.stderr).toMatch(
+        new RegExp(`^routerd-eventd check: 1 problem:\n  ${file}:\\d+: document 1: / YAML alias`),
+      );
+      expect(r.stderr).not.toContain('    at ');
+    }
+  });
+
+  it('SIGHUP with each broken file is refused: the daemon stays up with the old config in force', async () => {
+    const { daemon, config } = await start(groupConfig({ captured: ['10.0.0.1'] }));
+    const sock = daemon.socketPath;
+    for (const [what, yaml] of Object.entries(broken)) {
+      writeFileSync(config, yaml);
+      const before = daemon.logs.length;
+      daemon.signal('SIGHUP');
+      const refusal = await daemon.waitForLog(
+        (l) => daemon.logs.indexOf(l) >= before && l.msg.startsWith('config reload refused'),
+      );
+      expect({ what, problems: refusal.problems }).toEqual({
+        what,
+        problems: [expect.stringMatching(new RegExp(`^${config}:\\d+: document 1: / YAML alias`))],
+      });
+      // Still serving, still generation 1, and the old captured set still refuses 10.0.0.1.
+      expect((await controlRequest(sock, 'GET', '/v1/status')).body.config.generation).toBe(1);
+      expect((await controlRequest(sock, 'POST', '/v1/events', observed('10.0.0.1/32'))).status).toBe(422);
+    }
+    expect(daemon.child.exitCode).toBeNull();
+  });
+});
+
+describe('key files', () => {
+  const KEY = 'whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n';
+  const withKey = (secretFile: string) =>
+    `${groupConfig()}  auth:\n    mode: hmac\n    secretFile: ${secretFile}\n`;
+
+  /** A FIFO, a directory and a device, each private to its owner except the device (which is not ours). */
+  function notRegularFiles(dir: string) {
+    const fifo = join(dir, 'fifo.key');
+    expect(spawnSync('mkfifo', ['-m', '600', fifo]).status).toBe(0);
+    const directory = join(dir, 'dir.key');
+    mkdirSync(directory, { mode: 0o700 });
+    return [
+      { path: fifo, kind: 'a FIFO (named pipe)' },
+      { path: directory, kind: 'a directory' },
+      { path: '/dev/zero', kind: 'a character device' },
+    ];
+  }
+
+  it('start refuses a key file that is a FIFO, a directory or a device at once, saying what it is', () => {
+    const dir = tempDir();
+    for (const { path, kind } of notRegularFiles(dir)) {
+      const config = writeFile(dir, 'federation.yaml', withKey(path));
+      const r = runDaemon(['--config', config, '--state-dir', join(dir, 'state')]);
+      expect({ path, status: r.status }).toEqual({ path, status: 1 });
+      const last = JSON.parse(r.stderr.trim().split('\n').at(-1)!);
+      expect(last.msg).toBe(
+        `cannot read secret file ${path}: it is ${kind}, not a regular file — point auth.secretFile at a 0600 file holding the key (routerctl keys generate --out ${path} makes one)`,
+      );
+    }
+  });
+
+  it('SIGHUP refuses such a key file and the daemon stays responsive', async () => {
+    const dir = tempDir();
+    const good = writeFile(dir, 'good.key', KEY);
+    chmodSync(good, 0o600);
+    const { daemon, config } = await start(withKey(good));
+    for (const { path, kind } of notRegularFiles(dir)) {
+      writeFileSync(config, withKey(path));
+      const before = daemon.logs.length;
+      daemon.signal('SIGHUP');
+      const refusal = await daemon.waitForLog(
+        (l) => daemon.logs.indexOf(l) >= before && l.msg.startsWith('config reload refused'),
+      );
+      expect(refusal.err).toContain(`cannot read secret file ${path}: it is ${kind}, not a regular file`);
+      expect((await controlRequest(daemon.socketPath, 'GET', '/v1/status')).body.config.generation).toBe(1);
+    }
+  });
+
+  it('check runs the same key-file checks as a start', () => {
+    const dir = tempDir();
+    const open = writeFile(dir, 'open.key', KEY);
+    chmodSync(open, 0o644);
+    const r = runDaemon(['check', '--config', writeFile(dir, 'a.yaml', withKey(open))]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      `routerd-eventd check: 1 problem:\n  secret file ${open} is readable by group or others (mode 644); run: chmod 600 ${open}\n`,
+    );
+    const fifo = runDaemon([
+      'check',
+      '--config',
+      writeFile(dir, 'b.yaml', withKey(notRegularFiles(dir)[0]!.path)),
+    ]);
+    expect(fifo.status).toBe(1);
+    expect(fifo.stderr).toContain('it is a FIFO (named pipe), not a regular file');
+
+    chmodSync(open, 0o600);
+    expect(runDaemon(['check', '--config', join(dir, 'a.yaml')]).status).toBe(0);
   });
 });
 

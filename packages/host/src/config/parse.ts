@@ -3,12 +3,13 @@
  * document, the line, `Kind/name` and the field path. Cross-resource rules (references, duplicates) are
  * in rules.ts, which runs on what this returns.
  */
-import { readFileSync } from 'node:fs';
 import type { Type } from 'arktype';
 import { type Document, LineCounter, parseAllDocuments } from 'yaml';
+import { NotReadableError, readRegularFile } from '../regular-file.js';
 import { check } from '../validation.js';
 import { type ConfigIssue, issueAt, type Located, type Origin } from './issues.js';
 import { type AnyResource, ResourceHeader, type ResourceKind, resourceKinds } from './schemas.js';
+import { documentValue } from './yaml-value.js';
 
 export interface ParsedFile {
   resources: Located<AnyResource>[];
@@ -20,9 +21,9 @@ export interface ParsedFile {
 export function parseConfigFile(file: string): ParsedFile {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file).text;
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    const reason = err instanceof NotReadableError ? err.reason : (err as Error).message;
     return {
       resources: [],
       issues: [{ file, path: '', message: `cannot read config file: ${reason}` }],
@@ -48,8 +49,12 @@ export function parseConfigText(text: string, file: string): ParsedFile {
     }
     // A lone `---` at the end of a file, or a document of only comments, is not a resource.
     if (doc.contents === null) return;
-    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
-    const resource = validateResource(value, origin, out);
+    const value = documentValue(doc, lineCounter);
+    if (!value.ok) {
+      out.issues.push({ file, document: index + 1, line: value.line, path: '', message: value.message });
+      return;
+    }
+    const resource = validateResource(value.value, origin, out);
     if (resource) out.resources.push({ resource, origin });
   });
   return out;

@@ -3,6 +3,7 @@ import { ConfigError, formatConfigIssue, loadConfig } from '../config/index.js';
 import { SocketInUseError } from '../control/server.js';
 import { ListenError } from '../federation/receiver.js';
 import { SecretFileError } from '../federation/secrets.js';
+import { loadKeys } from '../federation/service.js';
 import { MigrationError } from '../store/migrations.js';
 import { parseDaemonArgs, USAGE, UsageError } from './args.js';
 import { Daemon } from './daemon.js';
@@ -64,19 +65,30 @@ export async function main(argv: string[]): Promise<number | undefined> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
     logger.info({ signal: 'SIGHUP' }, 'signal received: reloading config');
-    void daemon.reload();
+    // reload() reports its own refusals; this is the last line against a bug: a reload never ends the daemon.
+    daemon.reload().catch((err: unknown) => {
+      logger.error({ err }, 'config reload failed');
+    });
   });
   return undefined; // keep running; the signal handlers decide the exit code
 }
 
+/** The checks a start makes before it binds anything: the resources, then the key files they name. */
 function check(files: string[]): number {
   const load = loadConfig(files);
-  if (!load.ok) {
-    const n = load.issues.length;
+  const refuse = (problems: string[]) => {
+    const n = problems.length;
     process.stderr.write(
-      `routerd-eventd check: ${n} problem${n === 1 ? '' : 's'}:\n${load.issues.map((i) => `  ${formatConfigIssue(i)}`).join('\n')}\n`,
+      `routerd-eventd check: ${n} problem${n === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p}`).join('\n')}\n`,
     );
     return ExitCodes.error;
+  };
+  if (!load.ok) return refuse(load.issues.map(formatConfigIssue));
+  try {
+    loadKeys(load.config);
+  } catch (err) {
+    if (!(err instanceof SecretFileError)) throw err;
+    return refuse([err.message]);
   }
   const c = load.config;
   process.stdout.write(

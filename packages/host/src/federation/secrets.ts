@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { NotReadableError, readRegularFile } from '../regular-file.js';
 import type { SigningKey } from './signing.js';
 
 /**
@@ -35,20 +35,27 @@ export function parseSecretText(text: string, source = 'secret'): SigningKey[] {
   return keys;
 }
 
-/** Load keys, refusing a file that group or others can read: a shared secret is only as private as its file. */
+/**
+ * Load keys, refusing a file that group or others can read (a shared secret is only as private as its
+ * file) and anything but a regular file (a FIFO would hang the start or freeze a reload).
+ */
 export function loadSecretFile(path: string): SigningKey[] {
-  let mode: number;
+  let file: ReturnType<typeof readRegularFile>;
   try {
-    mode = statSync(path).mode;
+    file = readRegularFile(path);
   } catch (err) {
-    throw new SecretFileError(`cannot read secret file ${path}: ${(err as Error).message}`);
+    const reason = err instanceof NotReadableError ? err.reason : (err as Error).message;
+    throw new SecretFileError(
+      `cannot read secret file ${path}: ${reason} — point auth.secretFile at a 0600 file holding the key (routerctl keys generate --out ${path} makes one)`,
+    );
   }
+  const mode = file.stats.mode;
   if ((mode & 0o077) !== 0) {
     throw new SecretFileError(
       `secret file ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`,
     );
   }
-  return parseSecretText(readFileSync(path, 'utf8'), path);
+  return parseSecretText(file.text, path);
 }
 
 export function generateSecret(): string {
