@@ -41,6 +41,7 @@ describe('loadConfig', () => {
     expect(load.config.groups[0]!.resource.spec).toEqual({
       nodeName: 'cloud-1',
       replayWindow: '5m',
+      maxEventTtl: '24h',
       retention: { maxAge: '168h', maxEvents: 1_000_000 },
       captured: [],
       doctor: { maxPending: 1000, maxLag: '60s', maxFailed: 0, maxClockSkew: '30s', peerSilentAfter: '5m' },
@@ -279,5 +280,77 @@ spec:
       expect(load.issues[0]).toMatchObject({ resource: 'EventSubscription/s', path: '/spec/teardown/grace' });
       expect(load.issues[0]?.message).toMatch(/at least 3 × teardown.observationTTL \(300s\)/);
     }
+  });
+});
+
+describe('durations that reach a timer are bounded', () => {
+  // Each field, its maximum, and a YAML fragment setting it. Above 2^31-1 ms Node fires a timer after
+  // 1 ms instead: `timeout: 600h` once passed validation and timed out every run at once.
+  const bounded = [
+    { path: '/spec/replayWindow', max: '1h', doc: 1, yaml: (v: string) => `  replayWindow: ${v}\n` },
+    {
+      path: '/spec/retry/baseDelay',
+      max: '1h',
+      doc: 2,
+      yaml: (v: string) => `  retry: { baseDelay: ${v}, maxDelay: 1h }\n`,
+    },
+    { path: '/spec/retry/maxDelay', max: '1h', doc: 2, yaml: (v: string) => `  retry: { maxDelay: ${v} }\n` },
+    { path: '/spec/trigger/batchWindow', max: '1h', doc: 3, yaml: (v: string) => `    batchWindow: ${v}\n` },
+    { path: '/spec/trigger/debounce', max: '1h', doc: 3, yaml: (v: string) => `    debounce: ${v}\n` },
+    {
+      path: '/spec/retry/baseDelay',
+      max: '1h',
+      doc: 3,
+      yaml: (v: string) => `  retry: { baseDelay: ${v}, maxDelay: 1h }\n`,
+    },
+    { path: '/spec/retry/maxDelay', max: '1h', doc: 3, yaml: (v: string) => `  retry: { maxDelay: ${v} }\n` },
+    {
+      path: '/spec/teardown/grace',
+      max: '168h',
+      doc: 3,
+      yaml: (v: string) => `  teardown: { grace: ${v} }\n`,
+    },
+    { path: '/spec/timeout', max: '1h', doc: 4, yaml: (v: string) => `  timeout: ${v}\n` },
+    {
+      path: '/spec/triggers/0/every',
+      max: '24h',
+      doc: 4,
+      yaml: (v: string) => `  triggers: [{ type: interval, every: ${v} }]\n`,
+    },
+  ];
+  const PEER = `apiVersion: federation.routerd.net/v1alpha1
+kind: EventPeer
+metadata:
+  name: onprem
+spec:
+  groupRef: lab
+  nodeName: onprem-1
+  endpoint: http://169.254.10.1:9443
+`;
+  const SUBSCRIPTION = subscription();
+  /** GROUP, PEER, SUBSCRIPTION, PLUGIN with `fragment` added to document `doc` (1-based; an indented fragment goes into the trigger block). */
+  function config(doc: number, fragment: string): string {
+    const docs = [GROUP, PEER, SUBSCRIPTION, PLUGIN];
+    const i = doc - 1;
+    if (fragment.startsWith('    '))
+      docs[i] = docs[i]!.replace('    pluginRef: aws-claim\n', `    pluginRef: aws-claim\n${fragment}`);
+    else docs[i] = docs[i] + fragment;
+    return docs.join('---\n');
+  }
+
+  it.each(bounded)('$path (document $doc) is at most $max', ({ path, max, doc, yaml }) => {
+    expect(loadConfig([file(config(doc, yaml(max)))]).ok).toBe(true);
+    const over = `${max}1ms`;
+    const found = issues(config(doc, yaml(over)));
+    expect(found).toEqual([
+      expect.objectContaining({ document: doc, path, message: `must be at most ${max} (was "${over}")` }),
+    ]);
+  });
+
+  it('refuses the Plugin timeout that once timed every run out after 100 ms', () => {
+    const found = issues(config(4, '  timeout: 600h\n'));
+    expect(formatConfigIssue(found[0]!)).toMatch(
+      /:34: document 4 \(Plugin\/aws-claim\): \/spec\/timeout must be at most 1h \(was "600h"\)$/,
+    );
   });
 });

@@ -12,6 +12,7 @@ import {
   IPv4Cidr,
   JsonObject,
   Name,
+  parseDuration,
   ResourceName,
 } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
@@ -34,6 +35,20 @@ export const Port = type('1 <= number.integer <= 65535').describe('a TCP port fr
 export const AddressOrCidr = IPv4.or(IPv4Cidr).describe(
   'an IPv4 address or CIDR such as 10.88.60.9 or 10.88.60.0/24',
 );
+
+/**
+ * Node runs a timer longer than 2^31-1 ms (about 24.8 days) after 1 ms instead (TimeoutOverflowWarning):
+ * a `timeout: 600h` timed every run out at once. Every duration that reaches a timer is bounded well
+ * below that, at a maximum chosen for what the field means (docs/resources.md lists each one).
+ */
+export const TIMER_LIMIT_MS = 2 ** 31 - 1;
+export function DurationAtMost(max: string) {
+  const maxMs = parseDuration(max);
+  if (maxMs > TIMER_LIMIT_MS) throw new Error(`DurationAtMost(${max}) is beyond what a timer can wait`);
+  return Duration.narrow((text, ctx) => parseDuration(text) <= maxMs || ctx.mustBe(`at most ${max}`));
+}
+/** Retry delays, batching windows and the replay window: anything past an hour is a typo, not a plan. */
+const UpToAnHour = DurationAtMost('1h');
 
 const Metadata = type({
   ...strict,
@@ -64,7 +79,7 @@ export const EventGroupSpec = type({
     mode: "'hmac'",
     secretFile: AbsolutePath,
   },
-  replayWindow: Duration.default('5m'),
+  replayWindow: UpToAnHour.default('5m'),
   /**
    * The longest an event may live: a peer's `expirytime` is capped at receipt + this, and a local write
    * that expires later is refused. Bounds how long a wrong or hostile peer clock can pin a claim.
@@ -107,8 +122,8 @@ export const EventPeerSpec = type({
   'auth?': { ...strict, secretFile: AbsolutePath },
   retry: type({
     ...strict,
-    baseDelay: Duration.default('1s'),
-    maxDelay: Duration.default('5m'),
+    baseDelay: UpToAnHour.default('1s'),
+    maxDelay: UpToAnHour.default('5m'),
   }).default(() => ({})),
 });
 
@@ -129,15 +144,15 @@ export const EventSubscriptionSpec = type({
   trigger: {
     ...strict,
     pluginRef: ResourceName,
-    batchWindow: Duration.default('0s'),
-    debounce: Duration.default('0s'),
+    batchWindow: UpToAnHour.default('0s'),
+    debounce: UpToAnHour.default('0s'),
     maxBatch: type('1 <= number.integer <= 10000').default(100),
   },
   /** Failed runs are retried with capped exponential backoff until the event expires. */
   retry: type({
     ...strict,
-    baseDelay: Duration.default('2s'),
-    maxDelay: Duration.default('5m'),
+    baseDelay: UpToAnHour.default('2s'),
+    maxDelay: UpToAnHour.default('5m'),
   }).default(() => ({})),
   /**
    * De-provisioning is hysteretic: a claim is released only `grace` after its last observation, and any
@@ -146,12 +161,12 @@ export const EventSubscriptionSpec = type({
    */
   teardown: type({
     ...strict,
-    grace: Duration.default('30m'),
+    grace: DurationAtMost('168h').default('30m'),
     observationTTL: Duration.default('300s'),
   }).default(() => ({})),
 });
 
-export const PluginTrigger = type({ ...strict, type: "'interval'", every: Duration });
+export const PluginTrigger = type({ ...strict, type: "'interval'", every: DurationAtMost('24h') });
 export type PluginTrigger = typeof PluginTrigger.infer;
 
 export const PluginSpec = type({
@@ -160,7 +175,7 @@ export const PluginSpec = type({
   args: type('string')
     .array()
     .default(() => []),
-  timeout: Duration.default('30s'),
+  timeout: DurationAtMost('1h').default('30s'),
   env: type('Record<string, string>').default(() => ({})),
   capabilities: Capability.array().default(() => []),
   config: JsonObject.default(() => ({})),
