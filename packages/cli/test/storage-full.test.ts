@@ -41,7 +41,7 @@ describe('a full state directory', () => {
     mounts.push(dir);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', dir]);
     const stateDir = join(dir, 'state');
-    mkdirSync(stateDir);
+    mkdirSync(stateDir, { mode: 0o700 }); // the daemon refuses a state directory others can open
     const config = writeFile(tempDir('routerd-full-config-'), 'f.yaml', groupConfig());
     daemon = await TestDaemon.start({ configFiles: [config], stateDir });
     const filler = fill(dir);

@@ -1,7 +1,7 @@
 // The real, built routerd-eventd as a child process on a temporary state directory, driven over its
 // control socket. routerctl-driven scenarios are in packages/cli/test.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -100,10 +100,19 @@ spec:
 });
 
 describe('routerd-eventd', () => {
-  it('serves the control socket with mode 0600 in a 0700 state directory', async () => {
+  it('serves the control socket with mode 0600 in a 0700 state directory; the database files are 0600', async () => {
     const { daemon } = await start();
     expect(statSync(daemon.socketPath).mode & 0o777).toBe(0o600);
     expect(statSync(daemon.stateDir).mode & 0o777).toBe(0o700);
+    // A write, so the write-ahead log and its index exist too: every event is in one of these files.
+    expect(
+      (await controlRequest(daemon.socketPath, 'POST', '/v1/events', observed('10.88.61.9/32'))).status,
+    ).toBe(201);
+    for (const name of ['routerd.db', 'routerd.db-wal', 'routerd.db-shm'])
+      expect({ name, mode: statSync(join(daemon.stateDir, name)).mode & 0o777 }).toEqual({
+        name,
+        mode: 0o600,
+      });
     const status = await controlRequest(daemon.socketPath, 'GET', '/v1/status');
     expect(status.body).toMatchObject({
       groups: [{ name: 'lab', nodeName: 'onprem-1' }],
@@ -181,6 +190,33 @@ describe('routerd-eventd', () => {
       observed('10.88.61.9/32', { id: 'kept', ...FIXED }),
     );
     expect(dup.body.result.status).toBe('duplicate');
+  });
+
+  it('refuses a state directory that group or others can open, and changes nothing in it', () => {
+    const dir = tempDir();
+    const stateDir = join(dir, 'state');
+    mkdirSync(stateDir, { mode: 0o700 });
+    chmodSync(stateDir, 0o755);
+    const config = writeFile(dir, 'federation.yaml', groupConfig());
+    const r = runDaemon(['--config', config, '--state-dir', stateDir]);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stderr.trim().split('\n').at(-1)!).msg).toBe(
+      `the state directory ${stateDir} is open to group or others (mode 755), but its database holds every event: run chmod 700 ${stateDir} (or pass a directory of its own as --state-dir)`,
+    );
+    expect(readdirSync(stateDir)).toEqual([]);
+    expect(statSync(stateDir).mode & 0o777).toBe(0o755);
+  });
+
+  it('makes database files left readable by an older version 0600, and says so', async () => {
+    const { daemon } = await start();
+    await daemon.stop();
+    const db = join(daemon.stateDir, 'routerd.db');
+    chmodSync(db, 0o644);
+    const again = await daemon.restart();
+    running.push(again);
+    const line = await again.waitForLog((l) => l.msg.startsWith('database files were readable'));
+    expect(line).toMatchObject({ level: 40, files: [db] });
+    expect(statSync(db).mode & 0o777).toBe(0o600);
   });
 
   it('refuses to start a second daemon on the same state directory', async () => {

@@ -41,7 +41,7 @@ function smallStateFs(): { dir: string; stateDir: string } {
   mounts.push(dir);
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', dir]);
   const stateDir = join(dir, 'state');
-  mkdirSync(stateDir);
+  mkdirSync(stateDir, { mode: 0o700 }); // the daemon refuses a state directory others can open
   return { dir, stateDir };
 }
 

@@ -62,7 +62,9 @@ export class Daemon {
     noObserve.replace('config', capturedByConfig(config.current));
     config.onChange((c) => noObserve.replace('config', capturedByConfig(c)));
 
-    prepareStateDir(options.stateDir);
+    const { madePrivate } = prepareStateDir(options.stateDir);
+    if (madePrivate.length > 0)
+      logger.warn({ files: madePrivate }, 'database files were readable by group or others: made them 0600');
     const db = openDatabase(join(options.stateDir, DB_FILE), allMigrations, {
       onPreMigrationBackup: (backup) =>
         logger.info(backup, 'database copied before its schema migration (keep it to roll the upgrade back)'),
