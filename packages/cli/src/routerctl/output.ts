@@ -11,8 +11,29 @@ export async function renderData(format: 'json' | 'yaml', value: unknown): Promi
   return stringify(value);
 }
 
-/** Columns padded to the widest cell; the last column is not padded. */
-export function renderTable(header: string[], rows: string[][]): string {
+/**
+ * Control characters (C0, DEL, C1) and bidirectional overrides, written as visible escapes. Subjects,
+ * payloads, peer error messages and plugin output come from other machines: printed raw, an ESC or CSI
+ * sequence would drive the operator's terminal (rewrite the screen, retitle it, fake a row), and a
+ * newline would add a row of its own. JSON output stays exact JSON; only text for a terminal is escaped.
+ */
+// \p{Cc} is C0, DEL and C1; the rest are the bidirectional marks, embeddings, overrides and isolates.
+const UNPRINTABLE = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return (
+      NAMED[c] ??
+      (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`)
+    );
+  });
+}
+
+/** Columns padded to the widest cell; the last column is not padded. Every cell is made printable. */
+export function renderTable(header: string[], values: string[][]): string {
+  const rows = values.map((r) => r.map(printable));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -49,5 +70,5 @@ export function eventDetail(event: Event, now = Date.now()): string {
     ['payload', JSON.stringify(event.payload)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
-  return `${rows.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n')}\n`;
+  return `${rows.map(([k, v]) => `${`${k}:`.padEnd(width)} ${printable(v)}`).join('\n')}\n`;
 }
