@@ -6,14 +6,8 @@ import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../src/protocol/constants.
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 export const example = (path: string) => fileURLToPath(new URL(`../examples/${path}`, import.meta.url));
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** A zombie (killed, not yet reaped by whoever inherited it) counts as gone. */
+export { pidAlive } from '../src/client/survivors.js';
 
 /** Speaks raw lines to a plugin, to test the wire without the host-side code. */
 export class RawPeer {

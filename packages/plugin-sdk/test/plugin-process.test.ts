@@ -1,9 +1,16 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  cgroupHome,
+  MAX_LOG_LINE_BYTES,
+  PluginCgroup,
   PluginError,
   PluginProcess,
   type PluginProcessOptions,
   PluginSupervisor,
+  probeCgroups,
 } from '../src/client/index.js';
 import { makeEvent, makeRequest } from '../src/testing/index.js';
 import { example, fixture, pidAlive } from './helpers.js';
@@ -61,6 +68,7 @@ describe('PluginProcess with well-behaved plugins', () => {
       'EXTRA',
       'PATH',
       'ROUTERD_HOST_PID',
+      'ROUTERD_PLUGIN_INSTANCE',
       'ROUTERD_PLUGIN_MAGIC_COOKIE',
     ]);
     delete process.env.ROUTERD_TEST_SECRET;
@@ -158,6 +166,23 @@ describe('PluginProcess with misbehaving plugins', () => {
     await expect.poll(() => pidAlive(grandchild)).toBe(false);
   });
 
+  it('cuts a stderr line longer than 4 KiB to its head, saying how long it was', async () => {
+    const logs: { level: string; msg: string }[] = [];
+    const p = plugin('long-log-line.mjs', { granted: [], onLog: (e) => logs.push(e) });
+    await p.start();
+    await p.stop();
+    expect(logs.map((l) => l.msg.slice(-40))).toEqual([
+      expect.stringMatching(/L… \(truncated, 100000 bytes\)$/),
+      expect.stringMatching(/stack … \(truncated, 10226 bytes\)$/),
+      'after the long line',
+      'last words without a line feed',
+    ]);
+    expect(Buffer.byteLength(logs[0]!.msg)).toBeLessThanOrEqual(MAX_LOG_LINE_BYTES);
+    expect(logs[0]!.msg.startsWith('L'.repeat(4000))).toBe(true);
+    // A cut JSON line is text now, but keeps the level it named.
+    expect(logs.map((l) => l.level)).toEqual(['debug', 'error', 'warn', 'debug']);
+  });
+
   it('fails the handshake when the plugin declares an ungranted capability, naming it', async () => {
     const p = plugin('claims-ungranted.mjs');
     const err = await rejection(p.start());
@@ -245,6 +270,94 @@ describe('PluginProcess with misbehaving plugins', () => {
       granted: [],
     });
     await expect(p.start()).rejects.toThrow(/absolute path/);
+  });
+});
+
+describe("processes that leave the plugin's process group", () => {
+  // Where the host's cgroup is writable (root, systemd Delegate=yes) each plugin gets a cgroup of its own.
+  const cgroups = !('reason' in probeCgroups());
+  const escapees: number[] = [];
+  afterEach(() => {
+    for (const pid of escapees.splice(0)) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+  });
+
+  async function startEscaper(extra: Partial<PluginProcessOptions> = {}, args: string[] = []) {
+    const logs: { msg: string; fields: Record<string, unknown> }[] = [];
+    const p = plugin(fixture('escapes-group.mjs'), {
+      granted: [],
+      args,
+      onLog: (e) => logs.push(e),
+      ...extra,
+    });
+    await p.start();
+    await expect.poll(() => logs.find((l) => l.msg === 'grandchild')).toBeTruthy();
+    const pid = logs.find((l) => l.msg === 'grandchild')!.fields.pid as number;
+    escapees.push(pid);
+    await expect.poll(() => pidAlive(pid)).toBe(true);
+    return { p, pid };
+  }
+
+  it('kills a grandchild that called setsid(), and says it was left behind', async () => {
+    const { p, pid } = await startEscaper();
+    const dir = p.cgroupDir;
+    const exit = await p.stop();
+    expect(pidAlive(pid)).toBe(false);
+    expect(exit).toMatchObject({ leakedProcesses: true, containment: cgroups ? 'cgroup' : 'processGroup' });
+    expect(exit.leftBehind).toContainEqual({ pid, command: 'sleep 300' });
+    // The plugin's cgroup goes with it.
+    if (dir) expect(existsSync(dir)).toBe(false);
+  });
+
+  it('without a cgroup, finds a setsid() grandchild by its environment marker and kills it', async () => {
+    const { p, pid } = await startEscaper({ cgroup: false });
+    const exit = await p.stop();
+    expect(pidAlive(pid)).toBe(false);
+    expect(p.cgroupUnavailable).toBe('cgroups are turned off for this plugin');
+    expect(exit).toMatchObject({ leakedProcesses: true, containment: 'processGroup' });
+    expect(exit.leftBehind).toContainEqual({ pid, command: 'sleep 300' });
+  });
+
+  it('a grandchild that also drops its environment is killed by the cgroup (without one: the documented limit)', async () => {
+    const { p, pid } = await startEscaper({}, ['--drop-env']);
+    const exit = await p.stop();
+    expect(pidAlive(pid)).toBe(!cgroups);
+    if (cgroups) expect(exit.leftBehind.map((l) => l.pid)).toContain(pid);
+  });
+
+  it('kills and removes the plugin cgroups a crashed host left behind, and only those', async () => {
+    const home = cgroupHome();
+    const stale = PluginCgroup.sweepStale;
+    if ('reason' in home) {
+      expect(await stale()).toEqual({ removed: [], killed: [] });
+      return;
+    }
+    // A host pid that no longer runs: a process that has exited.
+    const deadHost = spawnSync('true').pid!;
+    const mine = (hostPid: number) => join(home.dir, `routerd-plugin-orphan-${hostPid}-1`);
+    const sleeper = await startEscaper(); // a live host's plugin (this one's): must survive the sweep
+    for (const hostPid of [deadHost, process.pid]) if (!existsSync(mine(hostPid))) mkdirSync(mine(hostPid));
+    const orphan = spawnSync(
+      'sh',
+      [
+        '-c',
+        `echo $$ > ${mine(deadHost)}/cgroup.procs; setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!`,
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const orphanPid = Number(orphan.stdout.trim());
+    escapees.push(orphanPid);
+    expect(pidAlive(orphanPid)).toBe(true);
+
+    const swept = await stale();
+    expect(swept.removed).toContain(`routerd-plugin-orphan-${deadHost}-1`);
+    expect(swept.killed.map((k) => k.pid)).toContain(orphanPid);
+    expect(pidAlive(orphanPid)).toBe(false);
+    expect(existsSync(mine(process.pid))).toBe(true);
+    expect(pidAlive(sleeper.pid)).toBe(true);
+    rmdirSync(mine(process.pid));
+    await sleeper.p.stop();
   });
 });
 

@@ -11,7 +11,14 @@ import {
   type PluginResult,
   parseDuration,
 } from '@routerd/plugin-sdk';
-import { type HostInfo, PluginSupervisor, type SupervisorOptions } from '@routerd/plugin-sdk/client';
+import {
+  type ExitInfo,
+  type HostInfo,
+  PluginCgroup,
+  PluginSupervisor,
+  probeCgroups,
+  type SupervisorOptions,
+} from '@routerd/plugin-sdk/client';
 import { monotonicFactory } from 'ulid';
 import { type Clock, isoAt } from '../clock.js';
 import type { FederationConfig, Plugin } from '../config/index.js';
@@ -19,8 +26,9 @@ import type { EmitPipeline } from '../events/emit.js';
 import type { PluginRunStore } from '../store/plugin-runs.js';
 import { VERSION } from '../version.js';
 import { type IntervalTimers, IntervalTriggers } from './interval-triggers.js';
+import { messageEntry, PluginLog, type PluginLogLimits } from './plugin-log.js';
 import { publishDrafts } from './publish.js';
-import { classifyFailure, failure, type RunFailure } from './run-failure.js';
+import { classifyFailure, describeLeftBehind, failure, type RunFailure } from './run-failure.js';
 import type { PluginRunInput, PluginRunOutcome, PluginStatus } from './schemas.js';
 
 export type { PluginRunInput, PluginRunOutcome, PluginStatus };
@@ -41,9 +49,20 @@ export interface PluginHostOptions {
   log: PluginHostLog;
   host?: HostInfo;
   intervalTimers?: IntervalTimers;
-  /** Passed to every supervisor; tests shorten them. Defaults are the SDK's (4 restarts in 3 min). */
-  supervision?: Pick<SupervisorOptions, 'restartBudget' | 'backoff' | 'handshakeTimeoutMs' | 'cancelGraceMs'>;
+  /**
+   * Passed to every supervisor; tests shorten them. Defaults are the SDK's (4 restarts in 3 min, a
+   * cgroup per plugin process where the daemon's cgroup is writable).
+   */
+  supervision?: Pick<
+    SupervisorOptions,
+    'restartBudget' | 'backoff' | 'handshakeTimeoutMs' | 'cancelGraceMs' | 'cgroup'
+  >;
+  /** How many log lines a plugin may put in the daemon's log (DEFAULT_PLUGIN_LOG_LIMITS). */
+  logLimits?: PluginLogLimits;
 }
+
+/** A plugin may leave thousands of processes: the log names the first few and counts them all. */
+const LOGGED_PROCESSES = 20;
 
 interface ManagedPlugin {
   resource: Plugin;
@@ -55,8 +74,6 @@ interface ManagedPlugin {
   handshakeRefusal?: string;
 }
 
-const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
-
 export class PluginHost {
   private readonly plugins = new Map<string, ManagedPlugin>();
   private readonly listeners = new Set<ResultListener>();
@@ -65,6 +82,7 @@ export class PluginHost {
   private readonly nextId = monotonicFactory();
   private applying: Promise<void> = Promise.resolve();
   private stopped = false;
+  private containmentChecked = false;
 
   constructor(private readonly options: PluginHostOptions) {
     this.intervals = new IntervalTriggers(
@@ -86,6 +104,7 @@ export class PluginHost {
 
   private async applyNow(config: FederationConfig): Promise<void> {
     if (this.stopped) return;
+    if (!this.containmentChecked) await this.checkContainment();
     const wanted = new Map(config.plugins.map(({ resource }) => [resource.metadata.name, resource]));
     const retiring: Promise<void>[] = [];
     for (const [name, managed] of this.plugins) {
@@ -119,9 +138,33 @@ export class PluginHost {
     );
   }
 
+  /**
+   * Once, before the first plugin starts: say whether plugins get cgroups of their own (what a plugin
+   * leaves running is then always found), and kill what plugins of a crashed daemon left in theirs.
+   */
+  private async checkContainment(): Promise<void> {
+    this.containmentChecked = true;
+    if (this.options.supervision?.cgroup === false) return;
+    const cgroups = probeCgroups();
+    if ('reason' in cgroups) {
+      // Not an error: the process group and environment marker still find most of what a plugin leaves.
+      this.options.log('info', 'plugins run without cgroups of their own', { reason: cgroups.reason });
+      return;
+    }
+    this.options.log('debug', 'each plugin process runs in a cgroup of its own', { under: cgroups.dir });
+    const swept = await PluginCgroup.sweepStale();
+    if (swept.removed.length > 0 || swept.killed.length > 0)
+      this.options.log('warn', 'killed plugin processes a previous routerd-eventd left running', {
+        cgroups: swept.removed.slice(0, LOGGED_PROCESSES),
+        count: swept.killed.length,
+        processes: swept.killed.slice(0, LOGGED_PROCESSES),
+      });
+  }
+
   private manage(resource: Plugin): ManagedPlugin {
     const name = resource.metadata.name;
     const { spec } = resource;
+    const pluginLog = new PluginLog(name, this.options.clock, this.options.log, this.options.logLimits);
     const supervisor: PluginSupervisor = new PluginSupervisor({
       ...this.options.supervision,
       lifecycle: spec.lifecycle,
@@ -135,12 +178,12 @@ export class PluginHost {
       limits: { defaultTimeoutMs: parseDuration(spec.timeout) },
       // The SDK answers -32021 itself when observe.events is not granted; this only sees granted publishers.
       onPublish: (params) => publishDrafts(this.options.pipeline, params),
-      onLog: (entry) =>
-        this.options.log(
-          LOG_LEVELS.has(entry.level) ? (entry.level as 'info') : 'debug',
-          `plugin ${name}: ${entry.msg}`,
-          { ...entry.fields, plugin: name },
-        ),
+      onLog: (entry) => pluginLog.write(entry),
+      onMessage: (params) => pluginLog.write(messageEntry(params)),
+      onExit: (info) => {
+        pluginLog.flush();
+        this.noteLeftBehind(name, info);
+      },
       onStateChange: (state, reason) => {
         const managed = this.plugins.get(name);
         if (managed?.supervisor !== supervisor) return; // a retired supervisor's last words
@@ -175,6 +218,16 @@ export class PluginHost {
     }
   }
 
+  private noteLeftBehind(plugin: string, info: ExitInfo): void {
+    if (!info.leakedProcesses) return;
+    this.options.log('warn', 'plugin left processes running after it exited: killed them', {
+      plugin,
+      containment: info.containment,
+      count: info.leftBehind.length,
+      processes: info.leftBehind.slice(0, LOGGED_PROCESSES),
+    });
+  }
+
   /** Whether a Plugin of this name is configured. */
   has(pluginName: string): boolean {
     return this.plugins.has(pluginName);
@@ -207,11 +260,18 @@ export class PluginHost {
 
     let result: PluginResult | undefined;
     let failed: RunFailure | undefined;
+    let exit: ExitInfo | undefined;
     if (this.stopped) failed = failure('SHUTTING_DOWN', 'routerd-eventd is shutting down');
     else if (!managed) failed = failure('NOT_CONFIGURED', `no Plugin named "${pluginName}" is configured`);
     else {
       try {
-        result = await managed.supervisor.run(request, { timeoutMs, signal });
+        result = await managed.supervisor.run(request, {
+          timeoutMs,
+          signal,
+          onProcessExit: (info) => {
+            exit = info;
+          },
+        });
       } catch (err) {
         failed = classifyFailure(err);
       }
@@ -229,7 +289,7 @@ export class PluginHost {
     };
     if (result) outcome.result = result;
     if (failed) outcome.error = failed.error;
-    this.record(outcome, input, request.metadata.name, failed);
+    this.record(outcome, input, request.metadata.name, failed, exit);
     if (outcome.outcome === 'succeeded' && !dryRun) this.emitResult(pluginName, outcome, input);
     return outcome;
   }
@@ -247,7 +307,13 @@ export class PluginHost {
     } else if (failed?.error.code !== 'SPAWN_FAILED') managed.handshakeRefusal = undefined;
   }
 
-  private record(outcome: PluginRunOutcome, input: PluginRunInput, requestName: string, failed?: RunFailure) {
+  private record(
+    outcome: PluginRunOutcome,
+    input: PluginRunInput,
+    requestName: string,
+    failed?: RunFailure,
+    exit?: ExitInfo,
+  ) {
     const level = outcome.outcome === 'succeeded' ? 'debug' : 'warn';
     this.options.log(level, `plugin run ${outcome.outcome}`, {
       plugin: outcome.plugin,
@@ -275,6 +341,7 @@ export class PluginHost {
         exitCode: failed?.exitCode ?? null,
         signal: failed?.signal ?? null,
         stderrTail: failed?.stderrTail ?? null,
+        leftBehind: exit ? describeLeftBehind(exit) : null,
       });
     } catch (err) {
       // The database may already be closing at shutdown; losing a record must not lose the outcome.

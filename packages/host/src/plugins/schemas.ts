@@ -62,6 +62,8 @@ export const PluginRunRecord = type({
   exitCode: 'number | null',
   signal: 'string | null',
   stderrTail: 'string | null',
+  /** What the run's process left running when it exited (the host killed it), or null. */
+  leftBehind: 'string | null',
 });
 export type PluginRunRecord = typeof PluginRunRecord.infer;
 

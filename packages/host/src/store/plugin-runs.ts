@@ -2,6 +2,7 @@
  * The `plugin_runs` table: one row per plugin run (every trigger, dry runs included), bounded by a
  * count and an age. Knows SQL and the run record, nothing about processes or HTTP.
  */
+import { MAX_STORED_TEXT_BYTES, truncateUtf8 } from '@routerd/plugin-sdk/client';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Clock } from '../clock.js';
 import type { PluginRunRecord, RunOutcomeKind } from '../plugins/schemas.js';
@@ -37,6 +38,11 @@ export const pluginRunMigrations: Migration[] = [
       CREATE INDEX plugin_runs_started_ms ON plugin_runs (started_ms);
     `,
   },
+  {
+    version: 41,
+    name: 'plugin_runs_left_behind',
+    up: 'ALTER TABLE plugin_runs ADD COLUMN left_behind TEXT',
+  },
 ];
 
 export interface PluginRunRetention {
@@ -47,7 +53,11 @@ export const DEFAULT_PLUGIN_RUN_RETENTION: PluginRunRetention = {
   maxRuns: 10_000,
   maxAgeMs: 7 * 24 * 3600_000,
 };
-/** The stderr kept per run: enough for a stack trace, small enough for 10,000 rows. */
+/**
+ * The stderr kept per run: enough for a stack trace, small enough for 10,000 rows. Other text a plugin
+ * controls (an error message, a capability name, what it left running) is kept up to
+ * MAX_STORED_TEXT_BYTES (2 KiB) with "… (truncated, N bytes)".
+ */
 export const STDERR_TAIL_BYTES = 8 * 1024;
 /** Prune after this many inserts, so the table never outgrows its bound by more than this. */
 const PRUNE_EVERY_INSERTS = 100;
@@ -76,6 +86,7 @@ interface Row {
   exit_code: number | null;
   signal: string | null;
   stderr_tail: string | null;
+  left_behind: string | null;
 }
 
 export class PluginRunStore {
@@ -92,10 +103,10 @@ export class PluginRunStore {
     this.insertStmt = db.prepare(`
       INSERT INTO plugin_runs (run_id, plugin, trigger_type, subscription, topic, request_name, dry_run,
         started_at, started_ms, duration_ms, outcome, event_count, error_code, error_message, capability,
-        exit_code, signal, stderr_tail)
+        exit_code, signal, stderr_tail, left_behind)
       VALUES (@runId, @plugin, @trigger, @subscription, @topic, @requestName, @dryRun, @startedAt,
         @startedMs, @durationMs, @outcome, @events, @errorCode, @errorMessage, @capability, @exitCode,
-        @signal, @stderrTail)`);
+        @signal, @stderrTail, @leftBehind)`);
     this.pruneAgeStmt = db.prepare('DELETE FROM plugin_runs WHERE started_ms < ?');
     this.pruneCountStmt = db.prepare(
       'DELETE FROM plugin_runs WHERE seq <= (SELECT seq FROM plugin_runs ORDER BY seq DESC LIMIT 1 OFFSET ?)',
@@ -109,7 +120,10 @@ export class PluginRunStore {
       dryRun: record.dryRun ? 1 : 0,
       startedMs: Date.parse(record.startedAt),
       durationMs: Math.round(record.durationMs),
+      errorMessage: bounded(record.errorMessage),
+      capability: bounded(record.capability),
       stderrTail: record.stderrTail === null ? null : tailBytes(record.stderrTail, STDERR_TAIL_BYTES),
+      leftBehind: bounded(record.leftBehind),
     });
     if (++this.insertsSincePrune >= PRUNE_EVERY_INSERTS) this.prune();
   }
@@ -162,7 +176,12 @@ function toRecord(r: Row): PluginRunRecord {
     exitCode: r.exit_code,
     signal: r.signal,
     stderrTail: r.stderr_tail,
+    leftBehind: r.left_behind,
   };
+}
+
+function bounded(text: string | null): string | null {
+  return text === null ? null : truncateUtf8(text, MAX_STORED_TEXT_BYTES);
 }
 
 /** The last `max` bytes of a string as UTF-8, without splitting a character. */

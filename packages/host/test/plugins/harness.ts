@@ -3,11 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { systemClock } from '../../src/clock.js';
+import { type Clock, systemClock } from '../../src/clock.js';
 import { type FederationConfig, loadConfig } from '../../src/config/index.js';
 import { EmitPipeline } from '../../src/events/emit.js';
 import { capturedByConfig, NoObserveSet } from '../../src/events/no-observe.js';
-import { PluginHost } from '../../src/plugins/plugin-host.js';
+import { PluginHost, type PluginHostOptions } from '../../src/plugins/plugin-host.js';
 import { openDatabase } from '../../src/store/database.js';
 import { EventStore } from '../../src/store/events.js';
 import { PluginRunStore } from '../../src/store/plugin-runs.js';
@@ -64,25 +64,34 @@ export function loadPlugins(
   return (load as { config: FederationConfig }).config;
 }
 
-export async function startHost(plugins: PluginYaml[]) {
+export interface StartHostOptions {
+  /** Defaults to the system clock; a ManualClock freezes time for the log rate limit. */
+  clock?: Clock;
+  /** Merged over the short supervision timings below (e.g. `{ cgroup: false }`). */
+  supervision?: PluginHostOptions['supervision'];
+}
+
+export async function startHost(plugins: PluginYaml[], opts: StartHostOptions = {}) {
+  const clock = opts.clock ?? systemClock;
   const dir = tempDir('routerd-plugins-');
   const config = loadPlugins(dir, plugins);
   const db = openDatabase(join(dir, 'routerd.db'));
-  const store = new EventStore(db, systemClock);
+  const store = new EventStore(db, clock);
   const noObserve = new NoObserveSet();
   noObserve.replace('config', capturedByConfig(config));
-  const pipeline = new EmitPipeline({ store, clock: systemClock, noObserve, config: () => config });
-  const runs = new PluginRunStore(db, systemClock);
+  const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config });
+  const runs = new PluginRunStore(db, clock);
   const logs: LogEntry[] = [];
   const host = new PluginHost({
     runs,
     pipeline,
-    clock: systemClock,
+    clock,
     log: (level, msg, fields = {}) => logs.push({ level, msg, fields }),
     supervision: {
       restartBudget: { maxRestarts: 2, windowMs: 60_000 },
       backoff: { baseMs: 50, maxMs: 100 },
       cancelGraceMs: 300,
+      ...opts.supervision,
     },
   });
   await host.apply(config);

@@ -252,7 +252,8 @@ describe('events/publish from a long-lived observer', () => {
       config: { drafts: [good, captured, badPayload, good] },
     });
     const logged = await waitFor(() => h.logs.find((l) => l.msg === 'plugin publisher: verdicts'));
-    const result = logged.fields.result as {
+    // The plugin's own log fields arrive nested, under pluginFields.
+    const result = (logged.fields.pluginFields as { result: unknown }).result as {
       accepted: string[];
       duplicates: string[];
       rejected: { id: string; reason: string }[];
@@ -277,7 +278,7 @@ describe('events/publish from a long-lived observer', () => {
       capabilities: ['observe.events'],
     });
     const logged = await waitFor(() => h.logs.find((l) => l.msg === 'plugin observer: published'));
-    expect(logged.fields).toMatchObject({ accepted: 0 });
+    expect(logged.fields).toMatchObject({ plugin: 'observer', pluginFields: { accepted: 0 } });
     expect(h.store.list()).toEqual([]);
   });
 });

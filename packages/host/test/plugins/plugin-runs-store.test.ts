@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { MAX_STORED_TEXT_BYTES } from '@routerd/plugin-sdk/client';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import type { PluginRunRecord } from '../../src/plugins/schemas.js';
@@ -27,6 +28,7 @@ function record(n: number, at: number, extra: Partial<PluginRunRecord> = {}): Pl
     exitCode: null,
     signal: null,
     stderrTail: null,
+    leftBehind: null,
     ...extra,
   };
 }
@@ -66,6 +68,17 @@ describe('PluginRunStore', () => {
     clock.advance(3600_000);
     store.prune();
     expect(store.count()).toBe(0);
+  });
+
+  it('keeps at most 2 KiB of each other text a plugin controls, saying how long it was', () => {
+    const { store } = open();
+    const huge = `é${'E'.repeat(100_000)}`;
+    store.insert(record(1, T0, { errorMessage: huge, capability: huge, leftBehind: huge }));
+    const kept = store.list()[0]!;
+    for (const text of [kept.errorMessage!, kept.capability!, kept.leftBehind!]) {
+      expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_STORED_TEXT_BYTES);
+      expect(text).toMatch(/^éE+… \(truncated, 100002 bytes\)$/);
+    }
   });
 
   it('keeps only the last 8 KiB of stderr, on a character boundary', () => {

@@ -1,4 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import {
   CANCEL_GRACE_MS,
@@ -8,10 +9,12 @@ import {
   MAGIC_COOKIE_VALUE,
 } from '../protocol/constants.js';
 import type { InitializeResult, PluginRequest, PluginResult } from '../protocol/schemas/messages.js';
+import { PluginCgroup } from './cgroup.js';
 import { PluginError } from './errors.js';
 import { HostSession, type RunOptions, type SessionOptions } from './host-session.js';
 import { groupAlive, signalGroup, waitGroupGone } from './process-group.js';
-import { parseLogLine, TailBuffer } from './stderr-tail.js';
+import { LogLineSplitter, parseLogLine, TailBuffer } from './stderr-tail.js';
+import { findPluginProcesses, INSTANCE_ENV, type LeftBehind, pidAlive } from './survivors.js';
 
 export interface PluginProcessOptions extends SessionOptions {
   /** Absolute path of the plugin executable; it is run directly, never through a shell. */
@@ -24,30 +27,53 @@ export interface PluginProcessOptions extends SessionOptions {
   cwd?: string;
   handshakeTimeoutMs?: number;
   cancelGraceMs?: number;
-  /** A log line the plugin wrote on stderr (JSON lines are parsed; other lines come as debug). */
+  /**
+   * A log line the plugin wrote on stderr (JSON lines are parsed; other lines come as debug). Lines are
+   * cut to MAX_LOG_LINE_BYTES with a marker; rate limits are the caller's (it knows its clock).
+   */
   onLog?: (entry: { level: string; msg: string; fields: Record<string, unknown> }) => void;
   /** Called once when the process is gone. */
   onExit?: (info: ExitInfo) => void;
   stderrTailBytes?: number;
+  /**
+   * Run the plugin in a cgroup v2 of its own where the host's cgroup is writable (default true), so
+   * nothing it starts outlives it, setsid() or not. False: its process group and environment marker only.
+   */
+  cgroup?: boolean;
 }
 
 export interface ExitInfo {
   exitCode: number | null;
   signal: string | null;
-  /** Processes the plugin left behind in its group, killed by the host. */
+  /** The plugin left processes running after its own process exited; the host killed them. */
   leakedProcesses: boolean;
+  /** Those processes, as far as the host could tell what they were. */
+  leftBehind: LeftBehind[];
+  /**
+   * What held the plugin's processes: a cgroup of its own (nothing escapes), or only its process group
+   * plus its environment marker (a process that calls setsid() and drops its environment escapes).
+   */
+  containment: Containment;
   /** The host had to escalate to SIGTERM/SIGKILL (the plugin did not exit after stdin EOF). */
   forced: boolean;
 }
 
+export type Containment = 'cgroup' | 'processGroup';
+
 /**
- * A plugin child process, managed the way a router daemon needs: its own process group, a minimal
+ * A plugin child process, managed the way a router daemon needs: its own process group (and cgroup
+ * where the host may make one), a minimal
  * environment, a handshake with a timeout, calls with deadline → cancel → grace → kill of the whole
  * group, stderr always drained with a tail kept for reports, and nothing left running after stop().
  */
 export class PluginProcess {
   readonly stderrTail: TailBuffer;
   session?: HostSession;
+  /** Why the plugin runs without a cgroup of its own, when it does. */
+  cgroupUnavailable?: string;
+  /** Marks every process this plugin starts (INSTANCE_ENV), to find those that leave its group. */
+  private readonly instance = randomUUID();
+  private cgroup?: PluginCgroup;
   private child?: ChildProcessWithoutNullStreams;
   private exitInfo?: ExitInfo;
   private exited?: Promise<ExitInfo>;
@@ -68,6 +94,15 @@ export class PluginProcess {
 
   get exit(): ExitInfo | undefined {
     return this.exitInfo;
+  }
+
+  get containment(): Containment {
+    return this.cgroup ? 'cgroup' : 'processGroup';
+  }
+
+  /** The plugin's own cgroup directory while it has one. */
+  get cgroupDir(): string | undefined {
+    return this.cgroup?.dir;
   }
 
   get initializeResult(): InitializeResult | undefined {
@@ -101,32 +136,38 @@ export class PluginProcess {
     Object.assign(env, o.env ?? {}, {
       [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
       ROUTERD_HOST_PID: String(process.pid),
+      [INSTANCE_ENV]: this.instance,
     });
-    const child = spawn(o.executable, o.args ?? [], {
-      shell: false,
-      detached: true,
-      env,
-      cwd: o.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = this.spawnContained(() =>
+      spawn(o.executable, o.args ?? [], {
+        shell: false,
+        detached: true,
+        env,
+        cwd: o.cwd,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }),
+    );
     this.child = child;
     let spawnError: Error | undefined;
     this.exited = new Promise<ExitInfo>((resolve) => {
       child.once('error', (err) => {
         spawnError = err;
         // 'exit' does not follow a failed spawn.
-        if (child.pid === undefined) resolve(this.recordExit(null, null));
+        if (child.pid === undefined) {
+          this.cgroup?.remove();
+          resolve(this.recordExit(null, null, NOTHING_LEFT));
+        }
       });
       child.once('exit', (code, signal) => {
-        // Reap anything the plugin left in its group: a plugin must not outlive its own stop. Then let
+        // Reap anything the plugin left running: a plugin must not outlive its own stop. Then let
         // stderr be read to its end ('exit' can come first on a busy machine), so the tail a failure
         // report carries holds the plugin's last words.
-        void this.reapGroup()
-          .then(async (leaked) => {
+        void this.reapLeftovers()
+          .then(async (left) => {
             await settledWithin(stderrEnded, STDERR_DRAIN_MS);
-            return leaked;
+            return left;
           })
-          .then((leaked) => resolve(this.recordExit(code, signal, leaked)));
+          .then((left) => resolve(this.recordExit(code, signal, left)));
       });
     });
     const stderrEnded = new Promise<void>((r) => {
@@ -135,16 +176,14 @@ export class PluginProcess {
     });
     child.stdin.on('error', () => {});
     child.stdout.on('error', () => {});
-    let partial = '';
+    const onLog = o.onLog;
+    const lines = onLog ? new LogLineSplitter((line) => onLog(parseLogLine(line))) : undefined;
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
       this.stderrTail.push(text);
-      if (!o.onLog) return;
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      if (partial.length > 64 * 1024) partial = '';
-      for (const line of lines) if (line.trim()) o.onLog(parseLogLine(line));
+      lines?.push(text);
     });
+    child.stderr.once('end', () => lines?.end());
     this.session = new HostSession(child.stdout, child.stdin, o);
     if (o.strictStdout) {
       this.session.onViolation(() => void this.kill());
@@ -157,17 +196,68 @@ export class PluginProcess {
     });
   }
 
-  private async reapGroup(): Promise<boolean> {
-    const pgid = this.child?.pid;
-    if (pgid === undefined) return false;
-    if (!groupAlive(pgid)) return false;
-    signalGroup(pgid, 'SIGKILL');
-    await waitGroupGone(pgid, 1000);
-    return true;
+  /** Spawns in a cgroup of the plugin's own when one can be made (and is wanted), else plainly. */
+  private spawnContained(spawnPlugin: () => ChildProcessWithoutNullStreams): ChildProcessWithoutNullStreams {
+    if (this.options.cgroup === false) {
+      this.cgroupUnavailable = 'cgroups are turned off for this plugin';
+      return spawnPlugin();
+    }
+    const cgroup = PluginCgroup.create(this.options.pluginName);
+    if (!(cgroup instanceof PluginCgroup)) {
+      this.cgroupUnavailable = cgroup.reason;
+      return spawnPlugin();
+    }
+    let child: ChildProcessWithoutNullStreams | undefined;
+    try {
+      child = cgroup.spawnInside(spawnPlugin);
+    } finally {
+      if (child === undefined) cgroup.remove();
+    }
+    if (child === undefined) {
+      this.cgroupUnavailable = `cannot move a process into ${cgroup.dir}`;
+      return spawnPlugin();
+    }
+    this.cgroup = cgroup;
+    return child;
   }
 
-  private recordExit(exitCode: number | null, signal: string | null, leakedProcesses = false): ExitInfo {
-    this.exitInfo ??= { exitCode, signal, leakedProcesses, forced: this.forced };
+  /** Kills whatever the plugin left running once its own process is gone, and says what that was. */
+  private async reapLeftovers(): Promise<Leftovers> {
+    const pgid = this.child?.pid;
+    if (pgid === undefined) return NOTHING_LEFT;
+    if (this.cgroup) {
+      const leftBehind = await this.cgroup.killAll();
+      this.cgroup.remove();
+      return { leaked: leftBehind.length > 0, leftBehind };
+    }
+    // No cgroup: the group, and whatever left it (setsid()) but still carries the plugin's marker.
+    const leftBehind = findPluginProcesses(pgid, this.instance);
+    const groupLeft = groupAlive(pgid);
+    if (groupLeft) signalGroup(pgid, 'SIGKILL');
+    for (const { pid } of leftBehind) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await waitGroupGone(pgid, 1000);
+    const until = Date.now() + 1000;
+    while (leftBehind.some(({ pid }) => pidAlive(pid)) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
+    return { leaked: groupLeft || leftBehind.length > 0, leftBehind };
+  }
+
+  private recordExit(exitCode: number | null, signal: string | null, left: Leftovers): ExitInfo {
+    const { leaked, leftBehind } = left;
+    this.exitInfo ??= {
+      exitCode,
+      signal,
+      leakedProcesses: leaked,
+      leftBehind,
+      containment: this.containment,
+      forced: this.forced,
+    };
     this.session?.conn.close();
     return this.exitInfo;
   }
@@ -287,6 +377,13 @@ export class PluginProcess {
     );
   }
 }
+
+interface Leftovers {
+  /** Something was left (even where /proc could not say what). */
+  leaked: boolean;
+  leftBehind: LeftBehind[];
+}
+const NOTHING_LEFT: Leftovers = { leaked: false, leftBehind: [] };
 
 /** How long after the plugin exits its stderr may take to be read to the end. */
 const STDERR_DRAIN_MS = 500;

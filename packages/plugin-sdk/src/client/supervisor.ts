@@ -15,6 +15,11 @@ export interface SupervisorOptions extends PluginProcessOptions {
   now?: () => number;
 }
 
+export interface SupervisorRunOptions extends RunOptions {
+  /** One-shot only: how the run's own process ended, what it left behind included; called before run() settles. */
+  onProcessExit?: (info: ExitInfo) => void;
+}
+
 /**
  * Keeps a long-lived plugin running within a restart budget (an editor's language-server budget: a few
  * restarts per few minutes, then stop and say so), or spawns a one-shot plugin per call.
@@ -118,7 +123,7 @@ export class PluginSupervisor {
     }, delay);
   }
 
-  async run(request: PluginRequest, options: RunOptions = {}): Promise<PluginResult> {
+  async run(request: PluginRequest, options: SupervisorRunOptions = {}): Promise<PluginResult> {
     if (this.options.lifecycle === 'oneShot') return this.runOneShot(request, options);
     if (this.state === 'degraded')
       throw new PluginError('DEGRADED', `plugin is degraded: ${this.lastError ?? ''}`);
@@ -131,14 +136,15 @@ export class PluginSupervisor {
     return this.proc.run(request, options);
   }
 
-  private async runOneShot(request: PluginRequest, options: RunOptions): Promise<PluginResult> {
+  private async runOneShot(request: PluginRequest, options: SupervisorRunOptions): Promise<PluginResult> {
     const proc = new PluginProcess(this.options);
     this.proc = proc;
     try {
       await proc.start();
       return await proc.run(request, options);
     } finally {
-      await proc.stop().catch(() => {});
+      const exit = await proc.stop().catch(() => proc.exit);
+      if (exit) options.onProcessExit?.(exit);
       if (this.proc === proc) this.proc = undefined;
     }
   }
