@@ -24,6 +24,7 @@ import {
 } from './commands/federation.js';
 import { KeysGenerateCommand } from './commands/keys.js';
 import { PluginListCommand, PluginRunCommand, PluginRunsCommand } from './commands/plugin.js';
+import { StatusCommand } from './commands/status.js';
 import { ExitCodes } from './exit-codes.js';
 
 export function buildRouterctl(): Cli {
@@ -37,6 +38,7 @@ export function buildRouterctl(): Cli {
   });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
+  cli.register(StatusCommand);
   cli.register(EventEmitCommand);
   cli.register(EventListCommand);
   cli.register(EventGetCommand);

@@ -47,7 +47,16 @@ export const StatusResponse = type({
   pid: 'number',
   startedAt: 'string',
   groups: type({ name: Name, nodeName: Name }).array(),
-  config: { files: 'string[]', generation: 'number', loadedAt: 'string' },
+  uptimeSeconds: 'number',
+  config: {
+    files: 'string[]',
+    generation: 'number',
+    loadedAt: 'string',
+    /** The last SIGHUP: applied, or refused with its problems (the generation in force stayed). */
+    'lastReload?': { at: 'string', result: "'applied' | 'refused'", problems: 'string[]' },
+    /** Config files whose content differs from the config in force (edited and not reloaded, or refused). */
+    changedOnDisk: 'string[]',
+  },
   events: { stored: 'number' },
 });
 export type StatusResponse = typeof StatusResponse.infer;

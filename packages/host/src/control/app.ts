@@ -27,6 +27,7 @@ import { doctorRoutes } from './doctor-routes.js';
 import { type DynamicRouteDeps, dynamicRoutes } from './dynamic-routes.js';
 import { federationRoutes } from './federation-routes.js';
 import { HttpError, invalidRequest, storageFull } from './http-error.js';
+import type { ConfigState } from '../doctor/federation.js';
 import { pluginRoutes } from './plugin-routes.js';
 
 // Only the outer shape: each element is checked by the emit pipeline, whose issues say /events/N/….
@@ -47,6 +48,8 @@ export interface ControlAppOptions {
   bodyLimit?: string;
   plugins?: { host: PluginHost; runs: PluginRunStore };
   dynamic?: DynamicRouteDeps;
+  /** Whether the files on disk are the config in force, for the doctor's config-current check. */
+  configState?: () => ConfigState;
   /** The state directory, for the doctor's free-space check. */
   stateDir?: string;
   /** The state database, for POST /v1/backup (its copy is made in stateDir first). */
@@ -126,6 +129,7 @@ export function createControlApp(options: ControlAppOptions): express.Express {
         plugins: options.plugins?.host,
         subscriptionRuns: options.dynamic?.runs,
         stateDir: options.stateDir,
+        configState: options.configState,
       }),
     );
   }

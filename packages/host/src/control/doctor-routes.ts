@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { Router } from 'express';
 import type { FederationConfig } from '../config/index.js';
-import { federationDoctor, type PeerObservation } from '../doctor/federation.js';
+import { type ConfigState, federationDoctor, type PeerObservation } from '../doctor/federation.js';
 import { probeHealth } from '../doctor/probe.js';
 import type { Federation } from '../federation/service.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
@@ -18,6 +18,8 @@ export interface DoctorRouteDeps {
   subscriptionRuns?: SubscriptionRunStore;
   /** The daemon's state directory: its filesystem's free space is checked. */
   stateDir?: string;
+  /** Whether the files on disk are the config in force (config-current). */
+  configState?: () => ConfigState;
 }
 
 /** Counting reads at most this many ledger rows per status: enough to tell "some" from "many". */
@@ -63,6 +65,7 @@ export function doctorRoutes(deps: DoctorRouteDeps): Router {
         }
       },
       ...(deps.stateDir ? { stateDisk: stateDiskSpace(deps.stateDir) } : {}),
+      ...(deps.configState ? { configState: deps.configState() } : {}),
     });
     res.json(response);
   });

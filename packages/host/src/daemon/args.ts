@@ -6,6 +6,7 @@ const DEFAULTS = osDefaults();
 export const USAGE = `usage:
   routerd-eventd --config FILE [--config FILE]... [--state-dir DIR] [--log-level LEVEL] [--log-format FORMAT]
   routerd-eventd check --config FILE [--config FILE]...
+  routerd-eventd --version
 
   --config FILE        a YAML file of resources (EventGroup, EventPeer, EventSubscription, Plugin), e.g.
                        ${DEFAULTS.configDir}/federation.yaml; repeatable
@@ -20,7 +21,8 @@ signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the config (an invalid o
 export type DaemonArgs =
   | { command: 'run'; configFiles: string[]; stateDir: string; logLevel: string; logFormat: LogFormat }
   | { command: 'check'; configFiles: string[] }
-  | { command: 'help' };
+  | { command: 'help' }
+  | { command: 'version' };
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -39,6 +41,7 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
   }
   const { values, positionals } = parsed;
   if (values.help) return { command: 'help' };
+  if (values.version) return { command: 'version' };
   const command = positionals[0] === 'check' ? 'check' : 'run';
   const extra = command === 'check' ? positionals.slice(1) : positionals;
   // `--config a.yaml b.yaml` is read as two files, so the shell glob `--config conf.d/*.yaml` just works;
@@ -77,6 +80,7 @@ function parse(argv: string[]) {
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
     },
   });
 }

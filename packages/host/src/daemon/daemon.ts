@@ -166,7 +166,14 @@ export class Daemon {
         name: g.resource.metadata.name,
         nodeName: g.resource.spec.nodeName,
       })),
-      config: { files: config.current.files, generation: config.generation, loadedAt: config.loadedAt },
+      uptimeSeconds: Math.floor((clock.now() - Date.parse(startedAt)) / 1000),
+      config: {
+        files: config.current.files,
+        generation: config.generation,
+        loadedAt: config.loadedAt,
+        ...(config.lastReload ? { lastReload: config.lastReload } : {}),
+        changedOnDisk: config.changedOnDisk(),
+      },
       events: { stored: store.count() },
     });
     const app = createControlApp({
@@ -182,6 +189,11 @@ export class Daemon {
       plugins: { host: plugins, runs: pluginRuns },
       dynamic: { dynamic, subscriptions, runs: subscriptionRuns },
       stateDir: options.stateDir,
+      configState: () => ({
+        generation: config.generation,
+        ...(config.lastReload ? { lastReload: config.lastReload } : {}),
+        changedOnDisk: config.changedOnDisk(),
+      }),
       database: db,
     });
     let server: SocketServer;
@@ -222,41 +234,37 @@ export class Daemon {
    */
   async reload(): Promise<boolean> {
     const load = loadConfig(this.config.current.files);
-    if (!load.ok) {
-      this.logger.error(
-        {
-          issues: load.issues,
-          problems: load.issues.map(formatConfigIssue),
-          generation: this.config.generation,
-        },
-        `config reload refused (${load.issues.length} problem${load.issues.length === 1 ? '' : 's'}): keeping the config in force`,
-      );
-      return false;
-    }
+    if (!load.ok) return this.refuseReload(load.issues.map(formatConfigIssue), { issues: load.issues });
     try {
       loadKeys(load.config);
     } catch (err) {
-      this.logger.error(
-        { err: (err as Error).message, generation: this.config.generation },
-        'config reload refused: keeping the config in force',
-      );
-      return false;
+      return this.refuseReload([(err as Error).message]);
     }
     try {
       await this.federation.apply(load.config);
     } catch (err) {
-      this.logger.error(
-        { err: (err as Error).message },
-        'new federation settings failed to apply: restoring the config in force',
-      );
       await this.federation.apply(this.config.current).catch(() => {});
-      return false;
+      return this.refuseReload([`the new federation settings failed to apply: ${(err as Error).message}`]);
     }
     this.config.replace(load.config);
     await this.plugins.apply(load.config);
     this.subscriptions.apply(load.config);
     this.logger.info({ generation: this.config.generation, ...summary(load.config) }, 'config reloaded');
     return true;
+  }
+
+  /**
+   * Every refused reload says the same thing, whatever refused it (the resources, a key file, binding the
+   * receiver): what, how many, and that the generation in force stays. `routerctl status` and the doctor's
+   * `config-current` show the same problems until a reload succeeds.
+   */
+  private refuseReload(problems: string[], fields: Record<string, unknown> = {}): false {
+    this.config.refused(problems);
+    this.logger.error(
+      { ...fields, problems, generation: this.config.generation },
+      `config reload refused (${problems.length} problem${problems.length === 1 ? '' : 's'}): keeping generation ${this.config.generation} in force`,
+    );
+    return false;
   }
 
   /** Stop taking work, let in-flight requests finish, then close the database (checkpointing the WAL). */

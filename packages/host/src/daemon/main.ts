@@ -5,6 +5,7 @@ import { ListenError } from '../federation/receiver.js';
 import { SecretFileError } from '../federation/secrets.js';
 import { loadKeys } from '../federation/service.js';
 import { MigrationError } from '../store/migrations.js';
+import { VERSION } from '../version.js';
 import { parseDaemonArgs, USAGE, UsageError } from './args.js';
 import { Daemon } from './daemon.js';
 import { createLogger } from './logger.js';
@@ -23,6 +24,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
   }
   if (args.command === 'help') {
     process.stdout.write(`${USAGE}\n`);
+    return ExitCodes.ok;
+  }
+  if (args.command === 'version') {
+    process.stdout.write(`routerd-eventd ${VERSION} (node ${process.versions.node})\n`);
     return ExitCodes.ok;
   }
   if (args.command === 'check') return check(args.configFiles);

@@ -5,11 +5,16 @@
  * Codes are stable — runbooks and scripts key on them; docs/control-api.md lists them.
  */
 import { parseDuration } from '@routerd/plugin-sdk';
+import type { ReloadRecord } from '../config/holder.js';
 import type { EventGroup, FederationConfig } from '../config/index.js';
 import type { DoctorCheck, DoctorResponse, DoctorStatus, PeerSummary } from '../control/api.js';
+import type { AuthRefusalCause } from '../federation/auth-refusal.js';
 import type { SkewSample } from '../federation/clock-skew.js';
+import { tlsAdvice } from '../federation/network-error.js';
 import type { PluginStatus } from '../plugins/schemas.js';
 import type { StateDiskSpace } from '../state-disk.js';
+import { RECENT_LAG_WINDOW_MS } from '../store/deliveries.js';
+import type { ProbeResult } from './probe.js';
 
 export const DoctorCodes = [
   'peer-reachable',
@@ -23,6 +28,7 @@ export const DoctorCodes = [
   'secret-file-mode',
   'listen-address',
   'state-disk-space',
+  'config-current',
 ] as const;
 export type DoctorCode = (typeof DoctorCodes)[number];
 
@@ -50,6 +56,14 @@ export interface DoctorInputs {
   fileMode: (path: string) => number | { error: string };
   /** Free space (for an unprivileged writer) on the state directory's filesystem; absent when not known. */
   stateDisk?: StateDiskSpace;
+  /** Whether the files on disk are the config in force; absent when not known. */
+  configState?: ConfigState;
+}
+
+export interface ConfigState {
+  generation: number;
+  lastReload?: ReloadRecord;
+  changedOnDisk: string[];
 }
 
 const MiB = 1024 * 1024;
@@ -124,6 +138,7 @@ export function federationDoctor(inputs: DoctorInputs): DoctorResponse {
   checks.push(...secretFileChecks(config, inputs.fileMode));
   for (const { resource: g } of config.groups) checks.push(listenCheck(g));
   if (inputs.stateDisk) checks.push(stateDiskCheck(inputs.stateDisk));
+  if (inputs.configState) checks.push(configCurrentCheck(inputs.configState));
 
   return { status: worst(checks), generatedAt: new Date(inputs.now).toISOString(), checks };
 }
@@ -399,6 +414,31 @@ function stateDiskCheck(disk: StateDiskSpace): Check {
       advice,
     );
   return pass('state-disk-space', disk.path, free);
+}
+
+/**
+ * A refused reload leaves the daemon running an older config while `systemctl reload` said nothing, and the
+ * next restart then fails at ExecStartPre; an edit not yet reloaded surprises the operator at that restart.
+ */
+function configCurrentCheck(c: ConfigState): Check {
+  const subject = `generation ${c.generation}`;
+  if (c.lastReload?.result === 'refused')
+    return flag(
+      'FAIL',
+      'config-current',
+      subject,
+      `the reload at ${c.lastReload.at} was refused, generation ${c.generation} stays in force: ${c.lastReload.problems.join('; ')}`,
+      'fix the files (routerd-eventd check --config … shows the same problems), then reload (systemctl reload routerd-eventd); until then a restart will fail',
+    );
+  if (c.changedOnDisk.length > 0)
+    return flag(
+      'FAIL',
+      'config-current',
+      subject,
+      `${c.changedOnDisk.join(', ')} changed on disk since generation ${c.generation} was loaded`,
+      'run routerd-eventd check --config …, then reload (systemctl reload routerd-eventd) to apply the files, or restore them',
+    );
+  return pass('config-current', subject, 'the files on disk are the config in force');
 }
 
 function hostOf(endpoint: string): string {
