@@ -1,14 +1,14 @@
 // A plugin that attacks its host (test/fixtures/hostile-plugin.mjs, a real child process) cannot flood
 // the daemon's log, forge the daemon's log fields, bloat the run ledger, or leave a process running
 // by moving it out of its process group.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_LOG_LINE_BYTES, MAX_STORED_TEXT_BYTES, pidAlive } from '@routerd/plugin-sdk/client';
+import { cgroupHome, MAX_LOG_LINE_BYTES, MAX_STORED_TEXT_BYTES, pidAlive } from '@routerd/plugin-sdk/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { DEFAULT_PLUGIN_LOG_LIMITS } from '../../src/plugins/plugin-log.js';
 import { controlRequest, groupConfig, TestDaemon, tempDir, writeFile } from '../../src/testing/index.js';
-import { HOST_FIXTURE, pluginYaml, type StartHostOptions, startHost } from './harness.js';
+import { HOST_FIXTURE, pluginYaml, SDK_FIXTURE, type StartHostOptions, startHost } from './harness.js';
 
 const HOSTILE = HOST_FIXTURE('hostile-plugin.mjs');
 
@@ -138,6 +138,30 @@ describe('a hostile plugin and its processes', () => {
       });
     });
   }
+
+  it("when the real daemon stops, a long-lived plugin's setsid() grandchild goes too, and so does its cgroup", async () => {
+    const dir = tempDir();
+    const config = writeFile(
+      dir,
+      'config.yaml',
+      [
+        groupConfig(),
+        pluginYaml({ name: 'escaper', script: SDK_FIXTURE('escapes-group.mjs'), lifecycle: 'longLived' }),
+      ].join('---\n'),
+    );
+    const daemon = await TestDaemon.start({ configFiles: [config], stateDir: join(dir, 'state') });
+    daemons.push(daemon);
+    const logged = await daemon.waitForLog((l) => l.msg === 'plugin escaper: grandchild');
+    const grandchild = (logged.pluginFields as { pid: number }).pid;
+    escapees.push(grandchild);
+    expect(pidAlive(grandchild)).toBe(true);
+    await daemon.stop();
+    expect(pidAlive(grandchild)).toBe(false);
+    const home = cgroupHome();
+    const daemonsCgroups =
+      'dir' in home ? readdirSync(home.dir).filter((n) => n.includes(`-${daemon.child.pid}-`)) : [];
+    expect(daemonsCgroups).toEqual([]);
+  });
 
   it('records nothing left behind for a plugin that cleans up after itself', async () => {
     const h = await hostile();
