@@ -1,6 +1,7 @@
 // routerctl doctor federation against real daemons on loopback: a healthy pair passes every check, and
 // each fault a router operator meets shows up as the right code and status, with advice.
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DoctorResponse } from '@routerd/host/control-api';
 import { TestDaemon } from '@routerd/host/testing';
@@ -127,6 +128,60 @@ describe('routerctl doctor federation', () => {
     const table = routerctl(onprem.stateDir, 'doctor', 'federation');
     expect(table.code).toBe(1);
     expect(table.stdout).toMatch(/\nFAIL: 2 FAIL, 0 WARN, \d+ PASS\n$/);
+  });
+
+  it('a peer endpoint https:// to a plain-HTTP receiver: the peer status and the doctor name the TLS handshake', async () => {
+    const root = newRoot();
+    const key = keyFile(root);
+    const [po, pc] = [await freePort(), await freePort()];
+    // The cloud is a real routerd receiver: plain HTTP, as the docs' example once forgot.
+    await start(root, { name: 'cloud', port: pc, key, peers: [{ name: 'onprem', port: po }] });
+    const { config, stateDir } = writeNode(root, {
+      name: 'onprem',
+      port: po,
+      key,
+      peers: [{ name: 'cloud', port: pc }],
+    });
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(`http://127.0.0.1:${pc}`, `https://127.0.0.1:${pc}`),
+    );
+    const onprem = await startWith(config, stateDir);
+    emit(onprem.stateDir, 1);
+
+    const handshake = `TLS handshake with 127.0.0.1:${pc} failed (wrong version number)`;
+    const useHttp = `set the EventPeer's endpoint to http://127.0.0.1:${pc}`;
+    await expect
+      .poll(
+        () =>
+          routerctlJson<{ lastError: string | null }[]>(onprem.stateDir, 'federation', 'peers')[0]?.lastError,
+      )
+      .toMatch(new RegExp(`^${handshake.replace(/[()]/g, '\\$&')}: .*${useHttp}`));
+    expect(routerctl(onprem.stateDir, 'federation', 'peers').stdout).toContain(handshake);
+
+    const { code, report } = doctor(onprem.stateDir);
+    expect(code).toBe(1);
+    const reachable = find(report, 'peer-reachable', 'cloud');
+    expect(reachable).toMatchObject({
+      status: 'FAIL',
+      summary: expect.stringContaining(
+        `https://127.0.0.1:${pc} does not answer its health check (${handshake})`,
+      ),
+    });
+    expect(reachable.advice).toContain(useHttp);
+    expect(reachable.advice).not.toContain('wg show');
+  });
+
+  it('a key file replaced by a FIFO after the start: secret-file-mode FAILs (the next start would refuse it)', async () => {
+    const root = newRoot();
+    const key = keyFile(root);
+    const onprem = await start(root, { name: 'onprem', port: await freePort(), key, peers: [] });
+    rmSync(key);
+    expect(spawnSync('mkfifo', ['-m', '600', key]).status).toBe(0);
+    expect(find(doctor(onprem.stateDir).report, 'secret-file-mode', key)).toMatchObject({
+      status: 'FAIL',
+      summary: 'cannot read it: it is not a regular file',
+    });
   });
 
   it('a key file made group-readable after the start: secret-file-mode FAILs with the chmod to run', async () => {

@@ -68,7 +68,7 @@ spec:
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('routerd-eventd check: 1 problem:');
     expect(r.stderr).toContain(
-      `${bad}:8: document 1 (EventPeer/cloud): /spec/endpoint must be an http:// or https:// URL such as https://169.254.10.2:9443 (was "ftp://nowhere")`,
+      `${bad}:8: document 1 (EventPeer/cloud): /spec/endpoint must be an http:// or https:// URL such as http://169.254.10.2:9443 (was "ftp://nowhere")`,
     );
     const refs = writeFile(
       dir,

@@ -25,7 +25,7 @@ const strict = { '+': 'reject' } as const;
 
 export const AbsolutePath = type(/^\//).describe('an absolute file path such as /etc/routerd/secret');
 export const HttpEndpoint = type(/^https?:\/\/[^\s/?#]+(?:\/[^\s]*)?$/).describe(
-  'an http:// or https:// URL such as https://169.254.10.2:9443',
+  'an http:// or https:// URL such as http://169.254.10.2:9443',
 );
 /** An exact event type, or a prefix ending in `*` (`routerd.client.*`, or `*` for every type). */
 export const EventTypePattern = EventType.or(type(/^[a-z0-9.-]*\*$/)).describe(

@@ -59,7 +59,9 @@ export function doctorRoutes(deps: DoctorRouteDeps): Router {
       skew: federation.clockSkew.list(),
       fileMode: (path) => {
         try {
-          return statSync(path).mode;
+          const stats = statSync(path);
+          // The daemon refuses a FIFO, directory or device as a key file (regular-file.ts): so does the doctor.
+          return stats.isFile() ? stats.mode : { error: 'it is not a regular file' };
         } catch (err) {
           return { error: (err as Error).message };
         }

@@ -40,7 +40,7 @@ export interface PeerObservation {
   lastSuccessAt: string | null;
   lastError: string | null;
   /** GET <endpoint>/v1/health; absent when not probed (no key: nothing would be sent anyway). */
-  probe?: { ok: true } | { ok: false; detail: string };
+  probe?: ProbeResult;
 }
 
 export interface DoctorInputs {
@@ -167,12 +167,15 @@ function peerReachable(
     );
   }
   if (p.probe && !p.probe.ok) {
+    const { cause } = p.probe;
     return flag(
       'FAIL',
       code,
       p.peer,
       `${p.endpoint} does not answer its health check (${p.probe.detail})${backlog}`,
-      `check that routerd-eventd runs on ${p.peer} (systemctl status routerd-eventd), that the overlay is up (wg show: a recent handshake; ping the endpoint's address), and that ${p.peer}'s EventGroup listens on exactly ${hostOf(p.endpoint)}. Pending events are sent as soon as it answers`,
+      cause === 'tls-handshake' || cause === 'tls-certificate'
+        ? `${tlsAdvice(cause, hostOf(p.endpoint))}. Pending events are sent as soon as it answers`
+        : `check that routerd-eventd runs on ${p.peer} (systemctl status routerd-eventd), that the overlay is up (wg show: a recent handshake; ping the endpoint's address), and that ${p.peer}'s EventGroup listens on exactly ${hostOf(p.endpoint)}. Pending events are sent as soon as it answers`,
     );
   }
   if (p.state === 'backing-off') {

@@ -1,8 +1,9 @@
 /** One `GET /v1/health` to a peer: the doctor's "is anybody there" that does not wait for traffic. */
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { describeNetworkError, type NetworkFailureCause } from '../federation/network-error.js';
 
-export type ProbeResult = { ok: true } | { ok: false; detail: string };
+export type ProbeResult = { ok: true } | { ok: false; detail: string; cause?: NetworkFailureCause };
 
 export function probeHealth(endpoint: string, timeoutMs = 2000): Promise<ProbeResult> {
   let url: URL;
@@ -23,7 +24,12 @@ export function probeHealth(endpoint: string, timeoutMs = 2000): Promise<ProbeRe
       );
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, detail: err.code ?? err.message }));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const failure = describeNetworkError(err, endpoint);
+      // A TLS failure is named (the doctor then says what to change); otherwise the code says enough.
+      if (failure.cause !== 'network') resolve({ ok: false, detail: failure.summary, cause: failure.cause });
+      else resolve({ ok: false, detail: err.code ?? err.message });
+    });
     req.end();
   });
 }

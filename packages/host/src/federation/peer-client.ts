@@ -3,6 +3,7 @@ import { Agent, request } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Event } from '@routerd/plugin-sdk';
 import { MEDIA_BATCH, toCloudEvent } from './cloudevents.js';
+import { describeNetworkError } from './network-error.js';
 import type { ReceiveOutcome } from './receiver.js';
 import { type AttemptOutcome, classifyStatus } from './retry-policy.js';
 import { SignatureHeaders, type SigningKey, sign } from './signing.js';
@@ -92,7 +93,11 @@ export class PeerClient {
       req.setTimeout(this.opts.connectTimeoutMs ?? 3_000, () =>
         req.destroy(new Error('socket idle timeout')),
       );
-      req.on('error', (err) => done({ kind: 'retry', reason: `network: ${err.message}` }));
+      req.on('error', (err) => {
+        const failure = describeNetworkError(err, this.opts.endpoint);
+        const reason = failure.advice ? `${failure.summary}: ${failure.advice}` : `network: ${err.message}`;
+        done({ kind: 'retry', reason });
+      });
       req.end(body);
     });
   }
