@@ -75,6 +75,27 @@ describe('a hostile plugin and the daemon log', () => {
     expect(Buffer.byteLength(long.msg)).toBeLessThanOrEqual(MAX_LOG_LINE_BYTES + 'plugin hostile: '.length);
   });
 
+  it('gets the same limits for notifications/message: counted past the burst, cut, nested', async () => {
+    const h = await hostile({ clock: new ManualClock() });
+    await h.run('messages:5');
+    const lines = h.pluginLines();
+    expect(lines[0]).toEqual({
+      level: 'warn',
+      msg: 'plugin hostile: {"n":0,"pid":1,"hostname":"evil"}',
+      fields: { plugin: 'hostile', pluginFields: { logger: 'evil' } },
+    });
+    expect(lines[5]!.msg).toMatch(/^plugin hostile: M+… \(truncated, 100000 bytes\)$/);
+    expect(Buffer.byteLength(lines[5]!.msg)).toBeLessThanOrEqual(
+      MAX_LOG_LINE_BYTES + 'plugin hostile: '.length,
+    );
+
+    await h.run(`messages:${DEFAULT_PLUGIN_LOG_LIMITS.burst}`);
+    expect(h.pluginLines().filter((l) => l.fields.pluginFields)).toHaveLength(
+      DEFAULT_PLUGIN_LOG_LIMITS.burst,
+    );
+    expect(h.logs.find((l) => l.fields.suppressedLines !== undefined)?.fields.suppressedLines).toBe(7);
+  });
+
   it("in the real daemon, cannot change or add fields of the daemon's own log line", async () => {
     const dir = tempDir();
     const config = writeFile(
