@@ -351,7 +351,9 @@ describe('key files', () => {
       const refusal = await daemon.waitForLog(
         (l) => daemon.logs.indexOf(l) >= before && l.msg.startsWith('config reload refused'),
       );
-      expect(refusal.err).toContain(`cannot read secret file ${path}: it is ${kind}, not a regular file`);
+      expect(refusal.problems).toEqual([
+        expect.stringContaining(`cannot read secret file ${path}: it is ${kind}, not a regular file`),
+      ]);
       expect((await controlRequest(daemon.socketPath, 'GET', '/v1/status')).body.config.generation).toBe(1);
     }
   });
