@@ -1,4 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PeerStateNames } from './federation/peer-state.js';
+
+/** Every value of routerd_peer_state's `state` label: one series each, so an alert can test `== 1`. */
+const PEER_STATES = [...PeerStateNames, 'no-key'] as const;
 
 /**
  * The daemon's Prometheus metrics, served at GET /metrics on the control socket. Labels are bounded:
@@ -9,6 +13,7 @@ export function createMetrics() {
   /** Read at scrape time, so the hot path never counts rows just to keep a gauge current. */
   const sources: {
     pending?: () => { peer: string; count: number }[];
+    peerStates?: () => { peer: string; state: string }[];
     stateFreeBytes?: () => number | undefined;
   } = {};
   const m = {
@@ -47,6 +52,17 @@ export function createMetrics() {
       collect() {
         this.reset();
         for (const p of sources.pending?.() ?? []) this.set({ peer: p.peer }, p.count);
+      },
+    }),
+    peerState: new Gauge({
+      name: 'routerd_peer_state',
+      help: 'Per peer, 1 for its current state (healthy, backing-off, auth-refused: needs the operator, no-key), 0 for the others',
+      labelNames: ['peer', 'state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const p of sources.peerStates?.() ?? [])
+          for (const state of PEER_STATES) this.set({ peer: p.peer, state }, p.state === state ? 1 : 0);
       },
     }),
     stateFree: new Gauge({

@@ -18,6 +18,7 @@ import { EventListCommand } from './commands/event-list.js';
 import {
   DeliveriesCommand,
   DeliveriesSummaryCommand,
+  PeerRetryCommand,
   PeersCommand,
   PruneCommand,
   RedeliverCommand,
@@ -45,6 +46,7 @@ export function buildRouterctl(): Cli {
   cli.register(DeliveriesCommand);
   cli.register(DeliveriesSummaryCommand);
   cli.register(PeersCommand);
+  cli.register(PeerRetryCommand);
   cli.register(RedeliverCommand);
   cli.register(PruneCommand);
   cli.register(KeysGenerateCommand);

@@ -17,6 +17,7 @@ import type {
   EventFilter,
   GetEventResponse,
   ListEventsResponse,
+  PeerRetryResponse,
   PeersResponse,
   PluginRunsResponse,
   PluginsResponse,
@@ -123,6 +124,15 @@ export class ControlClient {
 
   redeliver(eventId: string, peer?: string): Promise<RedeliverResponse> {
     return this.call('POST', ControlRoutes.redeliver, peer === undefined ? { eventId } : { eventId, peer });
+  }
+
+  /** Every failed delivery matching back to pending (to one peer, failed at or after `since`). */
+  redeliverFailed(filter: { peer?: string; since?: string }): Promise<RedeliverResponse> {
+    return this.call('POST', ControlRoutes.redeliver, { status: 'failed', ...filter });
+  }
+
+  retryPeer(peer: string): Promise<PeerRetryResponse> {
+    return this.call('POST', ControlRoutes.peerRetry(peer), {});
   }
 
   prune(dryRun: boolean): Promise<PruneResponse> {

@@ -100,7 +100,8 @@ describe('signatures, replay window, keys', () => {
   });
 
   it('key rotation while traffic flows (documented order, then the wrong order): nothing lost', async () => {
-    // 401 is retried 3 times (200, 400 ms apart here) before a row fails: the wrong-order lag stays inside that.
+    // A 401 never fails a row: it stays pending (after 3 refusals the peer is auth-refused and probed with
+    // its backoff, at most 2 s here) until the receiver knows the key, so the wrong order only delays.
     const p = await startPair({ separateKeys: true, retry: { baseDelay: '200ms', maxDelay: '2s' } });
     const before = samplePair(p);
     const stop = p.workload.stream('rot');

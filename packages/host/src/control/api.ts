@@ -3,10 +3,11 @@
  * so routerctl uses the very same schemas and types. Pure data: no express, no SQLite.
  * docs/control-api.md describes each route.
  */
-import { Event, EventId, Name } from '@routerd/plugin-sdk';
+import { Duration, Event, EventId, Name, Timestamp } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
 import { EventFilter } from '../events/filter.js';
 import { EmitRequest } from '../events/request.js';
+import { PeerStateNames } from '../federation/peer-state.js';
 import { PluginRunOutcome, PluginRunRecord, PluginStatus, RunOutcomeKind } from '../plugins/schemas.js';
 import { MAX_BATCH_EVENTS } from './wire.js';
 
@@ -103,7 +104,8 @@ export const PeerInfo = type({
   peer: 'string',
   nodeName: 'string',
   endpoint: 'string',
-  state: "'healthy' | 'backing-off' | 'no-key'",
+  /** auth-refused: the peer answers 401 (a wrong key, or a clock off by more than the replay window): needs the operator. */
+  state: type.enumerated(...PeerStateNames, 'no-key'),
   consecutiveFailures: 'number',
   lastAttemptAt: 'string | null',
   lastSuccessAt: 'string | null',
@@ -114,11 +116,49 @@ export const PeerInfo = type({
 export const PeersResponse = type({ peers: PeerInfo.array() });
 export type PeersResponse = typeof PeersResponse.infer;
 
-/** POST /v1/federation/redeliver */
-export const RedeliverRequest = type({ eventId: EventId, 'peer?': 'string' }).onUndeclaredKey('reject');
+/**
+ * POST /v1/federation/redeliver: one event's deliveries (`eventId`), or every failed delivery matching
+ * (`status: "failed"`, optionally to one `peer`, that failed at or after `since`: a timestamp, or a
+ * duration meaning that long before now by the daemon's clock).
+ */
+export const RedeliverRequest = type({
+  'eventId?': EventId,
+  'status?': "'failed'",
+  'peer?': 'string',
+  'since?': Timestamp.or(Duration),
+})
+  .onUndeclaredKey('reject')
+  .narrow((r, ctx) => {
+    if (r.eventId !== undefined && r.status !== undefined)
+      return ctx.reject({
+        path: ['status'],
+        expected: 'absent when eventId is given (one event, or every failed delivery)',
+      });
+    if (r.eventId === undefined && r.status === undefined)
+      return ctx.reject({
+        path: ['eventId'],
+        expected: 'an event id, or status "failed" for every failed delivery',
+      });
+    if (r.since !== undefined && r.status === undefined)
+      return ctx.reject({ path: ['since'], expected: 'given only with status "failed"' });
+    return true;
+  });
 export type RedeliverRequest = typeof RedeliverRequest.infer;
 export const RedeliverResponse = type({ requeued: 'number' });
 export type RedeliverResponse = typeof RedeliverResponse.infer;
+
+/**
+ * POST /v1/federation/peers/{name}/retry: the peer is probed now. `probe` says how: `delivery` (its
+ * oldest pending event was sent), `health` (nothing pending: GET /v1/health was asked) or `none` (it was
+ * healthy: its pending rows were only made due now). `peer` is its state after the probe.
+ */
+export const PeerRetryResponse = type({
+  peer: PeerInfo,
+  probe: "'delivery' | 'health' | 'none'",
+  pending: 'number',
+  'detail?': 'string',
+});
+export type PeerRetryResponse = typeof PeerRetryResponse.infer;
 
 export const PrunedEvent = type({
   id: 'string',

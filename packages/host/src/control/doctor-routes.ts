@@ -31,16 +31,18 @@ export function doctorRoutes(deps: DoctorRouteDeps): Router {
     const config = deps.config();
     const { federation } = deps;
     const recorded = new Map(federation.deliveries.peerStates().map((p) => [p.peer, p]));
-    const live = new Map(federation.workerStates().map((w) => [w.peer, w.state]));
+    const live = new Map(federation.workerStates().map((w) => [w.peer, w]));
     // Probes run in parallel: a report costs at most one probe timeout however many peers are down.
     const peers: PeerObservation[] = await Promise.all(
       config.peers.map(async ({ resource: p }) => {
         const r = recorded.get(p.metadata.name);
-        const state = live.get(p.metadata.name) ?? 'no-key';
+        const worker = live.get(p.metadata.name);
+        const state = worker?.state ?? 'no-key';
         return {
           peer: p.metadata.name,
           endpoint: p.spec.endpoint,
           state,
+          ...(worker?.refusal ? { refusal: worker.refusal } : {}),
           consecutiveFailures: r?.consecutiveFailures ?? 0,
           lastSuccessAt: r?.lastSuccessAt ?? null,
           lastError: r?.lastError ?? null,

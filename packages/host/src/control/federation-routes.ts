@@ -1,4 +1,5 @@
 /** Control API routes for federation: deliveries, peers, redeliver, prune. Logic lives in Federation. */
+import { isDuration, parseDuration } from '@routerd/plugin-sdk';
 import { Router } from 'express';
 import type { FederationConfig } from '../config/index.js';
 import type { Federation } from '../federation/service.js';
@@ -8,6 +9,7 @@ import {
   DeliveriesQuery,
   type DeliveriesResponse,
   type DeliveriesSummaryResponse,
+  type PeerRetryResponse,
   type PeersResponse,
   type PruneResponse,
   RedeliverRequest,
@@ -36,38 +38,81 @@ export function federationRoutes(
     res.json(response);
   });
 
-  router.get(ControlRoutes.peers, (_req, res) => {
+  /** Each configured peer: its worker's live state (no worker: no key) and what its worker last recorded. */
+  const peerInfos = (): PeersResponse['peers'] => {
     const recorded = new Map(federation.deliveries.peerStates().map((p) => [p.peer, p]));
     const live = new Map(federation.workerStates().map((w) => [w.peer, w.state]));
-    const response: PeersResponse = {
-      peers: config().peers.map(({ resource: p }) => {
-        const r = recorded.get(p.metadata.name);
-        const state = live.get(p.metadata.name) ?? 'no-key';
-        return {
-          peer: p.metadata.name,
-          nodeName: p.spec.nodeName,
-          endpoint: p.spec.endpoint,
-          state: state as PeersResponse['peers'][number]['state'],
-          consecutiveFailures: r?.consecutiveFailures ?? 0,
-          lastAttemptAt: r?.lastAttemptAt ?? null,
-          lastSuccessAt: r?.lastSuccessAt ?? null,
-          lastError: r?.lastError ?? null,
-          lastErrorAt: r?.lastErrorAt ?? null,
-        };
-      }),
-    };
+    return config().peers.map(({ resource: p }) => {
+      const r = recorded.get(p.metadata.name);
+      return {
+        peer: p.metadata.name,
+        nodeName: p.spec.nodeName,
+        endpoint: p.spec.endpoint,
+        state: live.get(p.metadata.name) ?? 'no-key',
+        consecutiveFailures: r?.consecutiveFailures ?? 0,
+        lastAttemptAt: r?.lastAttemptAt ?? null,
+        lastSuccessAt: r?.lastSuccessAt ?? null,
+        lastError: r?.lastError ?? null,
+        lastErrorAt: r?.lastErrorAt ?? null,
+      };
+    });
+  };
+
+  router.get(ControlRoutes.peers, (_req, res) => {
+    const response: PeersResponse = { peers: peerInfos() };
+    res.json(response);
+  });
+
+  router.post(`${ControlRoutes.peers}/:name/retry`, async (req, res) => {
+    const name = String(req.params.name);
+    if (!config().peers.some((p) => p.resource.metadata.name === name)) {
+      throw new HttpError(
+        404,
+        'not_found',
+        `no EventPeer named ${name}: routerctl federation peers lists them`,
+      );
+    }
+    const probing = federation.retryPeer(name);
+    if (!probing) {
+      throw new HttpError(
+        409,
+        'invalid_request',
+        `peer ${name} has no key, so nothing is sent to it: set its auth.secretFile (or its group's), then reload`,
+      );
+    }
+    const report = await probing;
+    const peer = peerInfos().find((p) => p.peer === name)!;
+    const response: PeerRetryResponse = { peer, ...report };
     res.json(response);
   });
 
   router.post(ControlRoutes.redeliver, (req, res) => {
     const body = check(RedeliverRequest, req.body);
     if (!body.ok) throw invalidRequest(body.issues, 'redeliver request');
-    const requeued = federation.redeliver(body.value.eventId, body.value.peer);
+    const { eventId, peer, since } = body.value;
+    if (eventId === undefined) {
+      // status "failed": every failed delivery matching, none matching is an answer too (0).
+      const sinceMs =
+        since === undefined
+          ? undefined
+          : isDuration(since)
+            ? now() - parseDuration(since)
+            : Date.parse(since);
+      const response: RedeliverResponse = {
+        requeued: federation.redeliverFailed({
+          ...(peer ? { peer } : {}),
+          ...(sinceMs === undefined ? {} : { sinceMs }),
+        }),
+      };
+      res.json(response);
+      return;
+    }
+    const requeued = federation.redeliver(eventId, peer);
     if (requeued === 0) {
       throw new HttpError(
         404,
         'not_found',
-        `no delivery of event ${body.value.eventId}${body.value.peer ? ` to peer ${body.value.peer}` : ''}: only events this node originated and pushed have deliveries`,
+        `no delivery of event ${eventId}${peer ? ` to peer ${peer}` : ''}: only events this node originated and pushed have deliveries`,
       );
     }
     const response: RedeliverResponse = { requeued };

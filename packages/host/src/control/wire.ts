@@ -21,6 +21,7 @@ export const ControlRoutes = {
   deliveries: '/v1/federation/deliveries',
   deliveriesSummary: '/v1/federation/deliveries/summary',
   peers: '/v1/federation/peers',
+  peerRetry: (name: string) => `/v1/federation/peers/${encodeURIComponent(name)}/retry`,
   redeliver: '/v1/federation/redeliver',
   prune: '/v1/federation/prune',
   metrics: '/metrics',

@@ -39,6 +39,8 @@ export interface PeerObservation {
   consecutiveFailures: number;
   lastSuccessAt: string | null;
   lastError: string | null;
+  /** auth-refused: whether the peer's Date header put the blame on the clock or on the key. */
+  refusal?: AuthRefusalCause;
   /** GET <endpoint>/v1/health; absent when not probed (no key: nothing would be sent anyway). */
   probe?: ProbeResult;
 }
@@ -178,16 +180,29 @@ function peerReachable(
         : `check that routerd-eventd runs on ${p.peer} (systemctl status routerd-eventd), that the overlay is up (wg show: a recent handshake; ping the endpoint's address), and that ${p.peer}'s EventGroup listens on exactly ${hostOf(p.endpoint)}. Pending events are sent as soon as it answers`,
     );
   }
+  if (p.state === 'auth-refused') {
+    const retry = `then routerctl federation peers retry ${p.peer} (a reload probes at once too); nothing is lost: pending events are sent as soon as it accepts them, until they expire`;
+    const fix =
+      p.refusal === 'clock'
+        ? `synchronise the clocks of both routers (chrony or systemd-timesyncd: chronyc tracking / timedatectl on each)`
+        : p.refusal === 'key'
+          ? `both sides must hold the same key: compare the key files (sha256sum on each router; during a rotation the receiver needs the new key before the sender signs with it), fix the wrong one and reload it (systemctl reload routerd-eventd)`
+          : `check that both sides hold the same key (compare the key files) and that their clocks agree within the replay window (${secs(t.replayWindowMs)})`;
+    return flag(
+      'FAIL',
+      code,
+      p.peer,
+      `${p.peer} refuses our requests (needs the operator): ${p.lastError ?? 'http 401'}${backlog}`,
+      `${fix}, ${retry}`,
+    );
+  }
   if (p.state === 'backing-off') {
-    const auth = /\b401\b|unauthori[sz]ed/i.test(p.lastError ?? '');
     return flag(
       'FAIL',
       code,
       p.peer,
       `backing off after ${plural(p.consecutiveFailures, 'failed request')}: ${p.lastError ?? 'unknown error'}${backlog}`,
-      auth
-        ? `${p.peer} refuses our signature: both sides must hold the same key (compare the files; during a rotation the receiver needs the new key before the sender signs with it) and their clocks must agree within the replay window`
-        : `the peer answers its health check but refuses deliveries: see routerctl federation deliveries --peer ${p.peer} --status pending, and ${p.peer}'s log`,
+      `the peer answers its health check but refuses deliveries: see routerctl federation deliveries --peer ${p.peer} --status pending, and ${p.peer}'s log; routerctl federation peers retry ${p.peer} probes it now`,
     );
   }
   const sinceSuccess = p.lastSuccessAt ? now - Date.parse(p.lastSuccessAt) : undefined;
@@ -239,13 +254,17 @@ function deliveryChecks(s: typeof PeerSummary.infer, t: Thresholds): Check[] {
         'WARN',
         'delivery-lag',
         s.peer,
-        `a delivery took ${secs(lagMs)} from commit to acknowledgement (maxLag ${secs(t.maxLagMs)}); none is late now`,
-        'the peer was unreachable for a while (the worst lag among delivered rows kept for 7 days); if it recurs, check the overlay link and the peer’s load',
+        `a delivery in the last ${RECENT_LAG_WINDOW_MS / 60_000} min took ${secs(lagMs)} from commit to acknowledgement (maxLag ${secs(t.maxLagMs)}); none is late now`,
+        `the peer was unreachable or slow for a while (this judges deliveries completed in the last ${RECENT_LAG_WINDOW_MS / 60_000} minutes, so it clears by itself); if it recurs, check the overlay link and the peer’s load`,
       ),
     );
   } else {
     out.push(
-      pass('delivery-lag', s.peer, `oldest pending ${secs(oldestMs)}, worst delivered lag ${secs(lagMs)}`),
+      pass(
+        'delivery-lag',
+        s.peer,
+        `oldest pending ${secs(oldestMs)}, worst lag in the last ${RECENT_LAG_WINDOW_MS / 60_000} min ${secs(lagMs)}`,
+      ),
     );
   }
   out.push(
@@ -255,7 +274,7 @@ function deliveryChecks(s: typeof PeerSummary.infer, t: Thresholds): Check[] {
           'delivery-failed',
           s.peer,
           `${plural(s.failed, 'delivery', 'deliveries')} failed for good (maxFailed ${t.maxFailed})`,
-          `the peer refused them: ${list} --status failed shows the reason; fix it, then routerctl federation redeliver ID --peer ${s.peer}`,
+          `the peer refused them: ${list} --status failed shows the reason; fix it, then routerctl federation redeliver --status failed --peer ${s.peer} [--since TIME] sends them again`,
         )
       : pass('delivery-failed', s.peer, `${s.failed} failed (maxFailed ${t.maxFailed})`),
   );

@@ -1,9 +1,27 @@
 import { errorFields } from '../background.js';
 import type { Clock } from '../clock.js';
 import type { Metrics } from '../metrics.js';
-import type { DeliveryStore, DueDelivery, PeerStateName } from '../store/deliveries.js';
+import type { DeliveryStore, DueDelivery } from '../store/deliveries.js';
+import { type AuthRefusal, describeAuthRefusal } from './auth-refusal.js';
 import type { PeerClient, PushResult } from './peer-client.js';
+import type { PeerStateName } from './peer-state.js';
 import { type BackoffPolicy, nextDelayMs } from './retry-policy.js';
+
+/** What `probeNow` did (the answer of `routerctl federation peers retry`). */
+export interface ProbeReport {
+  /**
+   * delivery: the oldest pending event was sent as the probe; health: nothing was pending, so the peer's
+   * GET /v1/health was asked; none: the peer was healthy, its pending rows were only made due now.
+   */
+  probe: 'delivery' | 'health' | 'none';
+  /** Deliveries to this peer still pending after the probe (being sent now if it answered). */
+  pending: number;
+  /** Why the probe could not tell more, when it could not. */
+  detail?: string;
+}
+
+/** Per event, the receiver's reason to refuse it for now but not for ever: its clock has not reached it yet. */
+const LATER = 'time-in-future';
 
 export interface PeerWorkerOptions {
   peer: string;
@@ -20,22 +38,37 @@ export interface PeerWorkerOptions {
   maxInFlight?: number;
   /** Under load (a request already in flight), wait this long for a small batch to fill. */
   lingerMs?: number;
-  /** Consecutive failed requests before the peer is marked backing-off and only probed. */
+  /** Consecutive failed requests before the peer is marked backing-off (or auth-refused) and only probed. */
   failuresBeforeBackoff?: number;
-  /** 401 is retried this many times (a key rotation in progress), then the rows fail. */
-  maxAuthRetries?: number;
+  /** The group's replay window: a 401 whose Date header is further from our clock than this is the clock's doing. */
+  replayWindowMs: number;
   /** After the store refuses a read or write (a full disk, say), leave it alone this long. */
   storeRetryMs?: number;
+  /** GET the peer's /v1/health: how a probe tells "it is back" when nothing is pending to send. */
+  health?: () => Promise<{ ok: true } | { ok: false; detail: string }>;
+  /** The state recorded before this worker existed (a restart or a reload): probed at once by probeNow. */
+  restore?: { state: PeerStateName; consecutiveFailures: number };
 }
 
 /**
  * Delivers one peer's outbox. Event-driven: `kick()` after a commit starts sending at once; a timer is
  * armed only for the next retry. Each peer has its own worker, so a dead or slow peer never delays
  * another. Batches form naturally: while requests are in flight, new rows accumulate for the next one.
+ *
+ * A peer that fails `failuresBeforeBackoff` requests in a row is no longer sent batches: one probe (its
+ * oldest pending event) goes out per backoff interval of the peer, however many rows are waiting, and the
+ * first success makes every pending row due at once. A 401 never fails a row — a wrong key or clock is
+ * fixed by an operator, and what was emitted meanwhile must still arrive: rows stay pending until their
+ * event expires, and the peer is `auth-refused` with what to fix in its last error.
  */
 export class PeerWorker {
   state: PeerStateName = 'healthy';
+  /** Why the peer refuses our signature, while it does (state auth-refused, or on the way there). */
+  refusal?: AuthRefusal;
   private consecutiveFailures = 0;
+  /** Not healthy: no probe before this time (the peer's backoff). */
+  private nextProbeMs = 0;
+  private readonly settledWaiters = new Set<() => void>();
   private readonly inFlightIds = new Set<string>();
   private inFlight = 0;
   private pumping = false;
@@ -49,7 +82,12 @@ export class PeerWorker {
   private lingerTimer?: NodeJS.Timeout;
   private storePaused = false;
 
-  constructor(private readonly o: PeerWorkerOptions) {}
+  constructor(private readonly o: PeerWorkerOptions) {
+    if (o.restore) {
+      this.state = o.restore.state;
+      this.consecutiveFailures = o.restore.consecutiveFailures;
+    }
+  }
 
   get peer(): string {
     return this.o.peer;
@@ -59,6 +97,49 @@ export class PeerWorker {
   kick(): void {
     if (this.stopped) return;
     this.pump();
+  }
+
+  /**
+   * Try the peer now (`routerctl federation peers retry`, and every start and reload): a peer that is not
+   * healthy gets one probe at once — its oldest pending event, or a health check when nothing is pending —
+   * and drains if it answers; a healthy one has its pending rows' backoff cleared. Resolves once the
+   * probe's answer is recorded.
+   */
+  async probeNow(): Promise<ProbeReport> {
+    const peer = this.o.peer;
+    const pending = () => this.o.store.pendingCount(peer);
+    if (this.stopped) return { probe: 'none', pending: pending(), detail: 'the worker is stopping' };
+    const now = this.o.clock.now();
+    if (this.state === 'healthy') {
+      this.o.store.allDueNow(peer, now);
+      this.kick();
+      return { probe: 'none', pending: pending() };
+    }
+    this.nextProbeMs = now;
+    const settled = new Promise<void>((resolve) => this.settledWaiters.add(resolve));
+    this.kick();
+    // In flight: ours, or one that was already on its way — its answer is as fresh.
+    if (this.inFlight > 0) {
+      await settled;
+      return { probe: 'delivery', pending: pending() };
+    }
+    this.settledWaiters.clear();
+    if (pending() > 0 || !this.o.health) {
+      return { probe: 'none', pending: pending(), detail: 'nothing could be sent (see the log)' };
+    }
+    // Nothing pending to send: whether the peer answers at all is what can be known.
+    const health = await this.o.health();
+    if (!health.ok) return { probe: 'health', pending: 0, detail: `no answer: ${health.detail}` };
+    if (this.state === 'auth-refused') {
+      return {
+        probe: 'health',
+        pending: 0,
+        detail:
+          'it answers its health check, but nothing is pending to prove the key and clock with: the state clears on the next accepted delivery',
+      };
+    }
+    this.recovered(this.o.clock.now(), 'health');
+    return { probe: 'health', pending: 0 };
   }
 
   stop(): Promise<void> {
@@ -86,7 +167,11 @@ export class PeerWorker {
           this.o.store.expire(this.o.peer, now);
           this.lastExpireMs = now;
         }
-        const maxInFlight = this.state === 'backing-off' ? 1 : (this.o.maxInFlight ?? 4);
+        if (this.state !== 'healthy') {
+          this.probe(now);
+          continue;
+        }
+        const maxInFlight = this.o.maxInFlight ?? 4;
         while (!this.stopped && this.inFlight < maxInFlight) {
           // Idle: send at once (latency). Busy: let the next batch fill for a few ms before reading it
           // (throughput), instead of reading and sending a sliver of it on every commit.
@@ -100,16 +185,17 @@ export class PeerWorker {
             }
             break;
           }
-          // Backing off: one probe of a single event; the backlog drains in batches once it answers.
-          const count = this.state === 'backing-off' ? 1 : (this.o.maxBatch ?? 100);
           const batch = this.o.store.due(
             this.o.peer,
             now,
-            count,
+            this.o.maxBatch ?? 100,
             this.o.maxBatchBytes ?? 256 * 1024,
             this.inFlightIds,
           );
-          if (batch.length === 0) break;
+          if (batch.length === 0) {
+            if (this.inFlight === 0) this.expireNow(now);
+            break;
+          }
           this.linger = 'none';
           this.send(batch);
         }
@@ -120,6 +206,31 @@ export class PeerWorker {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Not healthy: one event, the oldest pending whatever its own next attempt, once the peer's backoff is over. */
+  private probe(now: number): void {
+    if (this.inFlight > 0 || now < this.nextProbeMs) return;
+    const batch = this.o.store.due(
+      this.o.peer,
+      now,
+      1,
+      this.o.maxBatchBytes ?? 256 * 1024,
+      this.inFlightIds,
+      Number.MAX_SAFE_INTEGER,
+    );
+    if (batch.length > 0) this.send(batch);
+    else this.expireNow(now);
+  }
+
+  /**
+   * Rows were due but none could be read: their events expired since the last bookkeeping. Marking them
+   * now keeps arm() from waking at once for rows that will never be sent.
+   */
+  private expireNow(now: number): void {
+    if (this.lastExpireMs >= now) return;
+    this.o.store.expire(this.o.peer, now);
+    this.lastExpireMs = now;
   }
 
   /**
@@ -146,10 +257,13 @@ export class PeerWorker {
   /** Wake for the next retry; nothing to wait for means no timer at all (no polling). */
   private arm(): void {
     clearTimeout(this.timer);
-    if (this.stopped || this.inFlight >= (this.o.maxInFlight ?? 4)) return;
+    if (this.stopped) return;
+    const healthy = this.state === 'healthy';
+    // A completion pumps again: while probing, the probe in flight; else when every slot is taken.
+    if (this.inFlight >= (healthy ? (this.o.maxInFlight ?? 4) : 1)) return;
     const next = this.o.store.nextDueMs(this.o.peer);
     if (next === undefined) return;
-    const delay = Math.max(0, next - this.o.clock.now());
+    const delay = Math.max(0, (healthy ? next : this.nextProbeMs) - this.o.clock.now());
     if (delay === 0 && this.inFlight > 0) return; // due rows are in flight; their completion pumps again
     this.timer = setTimeout(() => this.pump(), Math.min(delay, 2 ** 31 - 1));
   }
@@ -172,6 +286,8 @@ export class PeerWorker {
         } catch (err) {
           this.storeFailed('recording a delivery outcome', err);
         }
+        for (const resolve of this.settledWaiters) resolve();
+        this.settledWaiters.clear();
       })
       .finally(() => {
         this.inFlight--;
@@ -185,26 +301,34 @@ export class PeerWorker {
     const now = this.o.clock.now();
     const ids = batch.map((d) => d.event.id);
     const peer = this.o.peer;
+    const attempts = Math.max(...batch.map((d) => d.attempts)) + 1;
     this.o.metrics?.deliveryAttempts.inc({ peer, outcome: result.kind });
     if (result.kind === 'delivered') {
       const rejected = new Map((result.body?.rejected ?? []).map((r) => [r.id, r.reason]));
       const ok = ids.filter((id) => !rejected.has(id));
       this.o.store.markDelivered(peer, ok, now, result.status ?? 200);
+      // First: recovering makes every pending row due, which must not undo the retries set just below.
+      this.recovered(now, 'delivery');
+      // Stamped ahead of the peer's clock (ours ran ahead when it was emitted): acceptable once the peer's
+      // clock catches up, so it waits like any retry instead of failing for good.
+      const later = ids.filter((id) => rejected.get(id) === LATER);
+      if (later.length > 0) {
+        this.o.store.markRetry(
+          peer,
+          later,
+          now,
+          now + nextDelayMs(this.o.backoff, attempts),
+          `rejected by peer: ${LATER} — stamped further ahead of the peer's clock than the replay window (this node's clock is or was ahead): sent again until the peer's clock reaches it or it expires`,
+          result.status,
+        );
+      }
       for (const [id, reason] of rejected)
-        this.o.store.markFailed(peer, [id], now, `rejected by peer: ${reason}`, result.status);
+        if (reason !== LATER)
+          this.o.store.markFailed(peer, [id], now, `rejected by peer: ${reason}`, result.status);
       for (const d of batch)
         if (!rejected.has(d.event.id))
           this.o.metrics?.deliveryLatency.observe({ peer }, (now - d.enqueuedMs) / 1000);
       this.o.metrics?.delivered.inc({ peer }, ok.length);
-      if (this.state !== 'healthy') this.o.log?.('info', 'peer answers again: draining backlog', { peer });
-      const changed = this.state !== 'healthy' || this.consecutiveFailures !== 0;
-      this.state = 'healthy';
-      this.consecutiveFailures = 0;
-      // Steady success need not rewrite the peer row per request: on change, else once a second.
-      if (changed || now - this.lastSuccessRecordedMs >= 1000) {
-        this.o.store.recordAttempt(peer, now, true, this.state, 0);
-        this.lastSuccessRecordedMs = now;
-      }
       return;
     }
     if (result.kind === 'failed') {
@@ -219,31 +343,68 @@ export class PeerWorker {
       return;
     }
     this.consecutiveFailures++;
-    if (this.consecutiveFailures >= (this.o.failuresBeforeBackoff ?? 3) && this.state !== 'backing-off') {
-      this.state = 'backing-off';
-      this.o.log?.('warn', 'peer unreachable: backing off and probing', { peer, reason: result.reason });
+    const previous = { state: this.state, cause: this.refusal?.cause };
+    this.refusal =
+      result.kind === 'auth'
+        ? describeAuthRefusal(result.reason, result.clockOffsetMs, this.o.replayWindowMs)
+        : undefined;
+    const reason = this.refusal?.message ?? result.reason;
+    const retryAfterMs = result.kind === 'retry' ? result.retryAfterMs : undefined;
+    const threshold = this.o.failuresBeforeBackoff ?? 3;
+    let nextMs: number;
+    if (this.consecutiveFailures >= threshold) {
+      this.state = this.refusal ? 'auth-refused' : 'backing-off';
+      // The peer's backoff goes on from the requests that failed before it: 1 row alone waits as it would.
+      this.nextProbeMs = now + nextDelayMs(this.o.backoff, this.consecutiveFailures, retryAfterMs);
+      nextMs = this.nextProbeMs;
+      if (this.state !== previous.state || this.refusal?.cause !== previous.cause) this.logState(reason);
+    } else {
+      nextMs = now + nextDelayMs(this.o.backoff, attempts, retryAfterMs);
     }
-    const authLimit = this.o.maxAuthRetries ?? 3;
-    const retryIds: string[] = [];
-    for (const d of batch) {
-      const attempt = d.attempts + 1;
-      if (result.kind === 'auth' && attempt >= authLimit) {
-        this.o.store.markFailed(
-          peer,
-          [d.event.id],
-          now,
-          `${result.reason}: signature refused ${attempt} times (check the shared key)`,
-          result.status,
-        );
-      } else retryIds.push(d.event.id);
+    // Every row stays pending (until its event expires): a peer that is down or refuses our key or clock
+    // gets everything once it is fixed.
+    this.o.store.markRetry(peer, ids, now, nextMs, reason, result.status);
+    this.o.store.recordAttempt(peer, now, false, this.state, this.consecutiveFailures, reason);
+  }
+
+  private logState(reason: string): void {
+    const peer = this.o.peer;
+    if (this.state === 'backing-off') {
+      this.o.log?.('warn', 'peer unreachable: backing off and probing', { peer, reason });
+      return;
     }
-    const attempts = Math.max(...batch.map((d) => d.attempts)) + 1;
-    const delay = nextDelayMs(
-      this.o.backoff,
-      attempts,
-      result.kind === 'retry' ? result.retryAfterMs : undefined,
+    const offset = this.refusal?.clockOffsetMs;
+    this.o.log?.(
+      'warn',
+      this.refusal?.cause === 'clock'
+        ? 'peer refuses our requests: its clock and ours differ by more than the replay window — synchronise clocks; deliveries stay pending until then'
+        : 'peer refuses our signature: check that both sides hold the same key; deliveries stay pending until then',
+      {
+        peer,
+        cause: this.refusal?.cause,
+        reason,
+        ...(offset === undefined ? {} : { peerClockOffsetSeconds: Math.round(offset / 1000) }),
+      },
     );
-    this.o.store.markRetry(peer, retryIds, now, now + delay, result.reason, result.status);
-    this.o.store.recordAttempt(peer, now, false, this.state, this.consecutiveFailures, result.reason);
+  }
+
+  /** The peer answered: healthy again, its error cleared, and whatever waited for it due at once. */
+  private recovered(now: number, by: 'delivery' | 'health'): void {
+    const peer = this.o.peer;
+    const wasHealthy = this.state === 'healthy';
+    const changed = !wasHealthy || this.consecutiveFailures !== 0;
+    if (changed) {
+      const due = this.o.store.allDueNow(peer, now);
+      if (!wasHealthy) this.o.log?.('info', 'peer answers again: draining backlog', { peer, by, due });
+    }
+    this.state = 'healthy';
+    this.consecutiveFailures = 0;
+    this.refusal = undefined;
+    this.nextProbeMs = 0;
+    // Steady success need not rewrite the peer row per request: on change, else once a second.
+    if (changed || now - this.lastSuccessRecordedMs >= 1000) {
+      this.o.store.recordAttempt(peer, now, true, this.state, 0);
+      this.lastSuccessRecordedMs = now;
+    }
   }
 }

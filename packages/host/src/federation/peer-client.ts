@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Event } from '@routerd/plugin-sdk';
+import { clockOffsetFromDate } from './auth-refusal.js';
 import { MEDIA_BATCH, toCloudEvent } from './cloudevents.js';
 import { describeNetworkError } from './network-error.js';
 import type { ReceiveOutcome } from './receiver.js';
@@ -19,7 +20,12 @@ export interface PeerClientOptions {
   now?: () => number;
 }
 
-type PushFields = AttemptOutcome & { status?: number; body?: ReceiveOutcome };
+type PushFields = AttemptOutcome & {
+  status?: number;
+  body?: ReceiveOutcome;
+  /** On a 401: the peer's clock minus ours, from its Date header (see auth-refusal.ts). */
+  clockOffsetMs?: number;
+};
 export type PushResult = PushFields & { latencyMs: number };
 
 /**
@@ -82,7 +88,16 @@ export class PeerClient {
           }
           if (outcome.kind === 'failed' || outcome.kind === 'auth') {
             const msg = (parsed as unknown as { error?: { message?: string } })?.error?.message;
-            done({ ...outcome, reason: msg ? `${outcome.reason}: ${msg}` : outcome.reason, status });
+            const offset =
+              outcome.kind === 'auth'
+                ? clockOffsetFromDate(res.headers.date, this.opts.now?.() ?? Date.now())
+                : undefined;
+            done({
+              ...outcome,
+              reason: msg ? `${outcome.reason}: ${msg}` : outcome.reason,
+              status,
+              ...(offset === undefined ? {} : { clockOffsetMs: offset }),
+            });
           } else done({ ...outcome, status, body: outcome.kind === 'delivered' ? parsed : undefined });
         });
       });

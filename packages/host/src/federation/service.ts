@@ -4,15 +4,18 @@ import type { Database } from 'better-sqlite3';
 import { errorFields, runBackground } from '../background.js';
 import { type Clock, isoAt } from '../clock.js';
 import type { EventGroup, EventPeer, FederationConfig } from '../config/index.js';
+import { probeHealth } from '../doctor/probe.js';
 import { matchesTypesAndSubjects } from '../events/type-pattern.js';
 import { LogThrottle } from '../log-throttle.js';
 import type { Metrics } from '../metrics.js';
 import { DeliveryStore } from '../store/deliveries.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import { type PrunePlan, type PruneResult, RetentionStore } from '../store/retention.js';
+import type { AuthRefusalCause } from './auth-refusal.js';
 import { ClockSkewTracker } from './clock-skew.js';
-import { PeerWorker } from './outbox.js';
+import { PeerWorker, type ProbeReport } from './outbox.js';
 import { PeerClient } from './peer-client.js';
+import { type PeerStateName, PeerStateNames } from './peer-state.js';
 import { createReceiverApp, listenReceiver, type ReceiveOutcome } from './receiver.js';
 import { loadSecretFile } from './secrets.js';
 import type { SigningKey } from './signing.js';
@@ -73,6 +76,7 @@ export class Federation {
     this.unhook.push(o.events.onCommitted((committed) => this.kick(committed)));
     o.metrics.sources.pending = () =>
       [...this.workers.keys()].map((peer) => ({ peer, count: this.deliveries.pendingCount(peer) }));
+    o.metrics.sources.peerStates = () => this.peerStates();
   }
 
   /** Start, or apply a new config (SIGHUP). Keys are loaded first: a bad key file leaves the old config running. */
@@ -99,8 +103,15 @@ export class Federation {
       every,
     );
     this.pruneTimer.unref();
-    // Whatever was pending before a restart (or a reload) resumes now.
-    for (const w of this.workers.values()) w.kick();
+    // Whatever was pending before a restart (or a reload) resumes now, and a peer that was backing off or
+    // refusing us is probed at once rather than after a backoff of up to maxDelay saved before the restart.
+    for (const w of this.workers.values())
+      void w.probeNow().catch((err: unknown) =>
+        this.o.log('error', 'probing a peer after start or reload failed', {
+          peer: w.peer,
+          ...errorFields(err),
+        }),
+      );
   }
 
   private startWorker(
@@ -122,6 +133,7 @@ export class Federation {
       maxSockets: 4,
       now: () => this.o.clock.now(),
     });
+    const saved = this.deliveries.peerState(peer.metadata.name);
     const worker = new PeerWorker({
       peer: peer.metadata.name,
       client,
@@ -133,6 +145,11 @@ export class Federation {
         maxDelayMs: parseDuration(peer.spec.retry.maxDelay),
         jitter: 0.2,
       },
+      replayWindowMs: parseDuration(group.spec.replayWindow),
+      health: () => probeHealth(peer.spec.endpoint),
+      ...(saved && PeerStateNames.includes(saved.state)
+        ? { restore: { state: saved.state, consecutiveFailures: saved.consecutiveFailures } }
+        : {}),
       log: (level, msg, fields) => this.o.log(level, msg, fields),
     });
     this.workers.set(peer.metadata.name, worker);
@@ -234,7 +251,10 @@ export class Federation {
         if (o.status === 'conflict') out.rejected.push({ id: o.event.id, reason: 'id-conflict' });
         else (o.status === 'duplicate' ? out.duplicates : out.accepted).push(o.event.id);
       }
-      this.deliveries.recordWebhook(sender, webhookId, now);
+      // A replay is answered "all duplicates" without looking at the events again: only true when none was
+      // rejected. A batch with a rejection (time-in-future, say) is evaluated afresh when sent again —
+      // what was stored is a duplicate then, and what was early may be on time.
+      if (out.rejected.length === 0) this.deliveries.recordWebhook(sender, webhookId, now);
     })();
     return out;
   }
@@ -267,8 +287,33 @@ export class Federation {
     return n;
   }
 
-  workerStates(): { peer: string; state: string }[] {
-    return [...this.workers.values()].map((w) => ({ peer: w.peer, state: w.state }));
+  /**
+   * Every failed delivery matching back to pending, sent now (`routerctl federation redeliver --status
+   * failed [--peer P] [--since T]`). Returns how many rows.
+   */
+  redeliverFailed(filter: { peer?: string; sinceMs?: number }): number {
+    const n = this.deliveries.redeliverFailed(filter, this.o.clock.now());
+    for (const w of this.workers.values()) if (!filter.peer || w.peer === filter.peer) w.kick();
+    return n;
+  }
+
+  /** Probe one peer now (`routerctl federation peers retry P`); undefined when it has no worker (no key). */
+  retryPeer(peer: string): Promise<ProbeReport> | undefined {
+    return this.workers.get(peer)?.probeNow();
+  }
+
+  workerStates(): { peer: string; state: PeerStateName; refusal?: AuthRefusalCause }[] {
+    return [...this.workers.values()].map((w) => ({
+      peer: w.peer,
+      state: w.state,
+      ...(w.state === 'auth-refused' && w.refusal ? { refusal: w.refusal.cause } : {}),
+    }));
+  }
+
+  /** Every configured peer's state, `no-key` for one without a worker: the routerd_peer_state gauge. */
+  peerStates(): { peer: string; state: PeerStateName | 'no-key' }[] {
+    const live = new Map([...this.workers.values()].map((w) => [w.peer, w.state]));
+    return this.peerNames().map((peer) => ({ peer, state: live.get(peer) ?? 'no-key' }));
   }
 
   peerNames(): string[] {

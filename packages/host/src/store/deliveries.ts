@@ -5,6 +5,7 @@
  */
 import type { Event } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
+import type { PeerStateName } from '../federation/peer-state.js';
 import { type EventRow, toEvent } from './events.js';
 import type { Migration } from './migrations.js';
 import { statementCache } from './statement-cache.js';
@@ -81,7 +82,6 @@ export interface PeerSummary {
   maxLagSeconds: number | null;
 }
 
-export type PeerStateName = 'healthy' | 'backing-off';
 export interface PeerStateRow {
   peer: string;
   state: PeerStateName;
@@ -93,6 +93,12 @@ export interface PeerStateRow {
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * The delivery lag the doctor judges is the worst among deliveries completed this recently: an outage
+ * that is over and drained stops warning after this long (not after the 7 days delivered rows are kept).
+ */
+export const RECENT_LAG_WINDOW_MS = 15 * 60_000;
 
 export class DeliveryStore {
   private readonly stmt: (sql: string) => Statement;
@@ -133,6 +139,8 @@ export class DeliveryStore {
     maxCount: number,
     maxBytes: number,
     inFlight: ReadonlySet<string>,
+    /** Rows whose next attempt is at or before this; a probe of a backing-off peer takes any pending row. */
+    dueBy = now,
   ): DueDelivery[] {
     // Rows already on the wire are left out in SQL, so exactly one batch is read (not one per request in flight).
     const rows = this.stmt(`
@@ -142,7 +150,7 @@ export class DeliveryStore {
           AND d.event_id NOT IN (SELECT value FROM json_each(?))
         ORDER BY d.next_attempt_ms, d.event_seq LIMIT ?`).all(
       peer,
-      now,
+      dueBy,
       now,
       JSON.stringify([...inFlight]),
       maxCount,
@@ -233,6 +241,26 @@ export class DeliveryStore {
       .changes;
   }
 
+  /**
+   * Every failed delivery matching back to pending now (`routerctl federation redeliver --status failed`):
+   * optionally only to one peer, and only those that failed at or after `sinceMs`. Returns how many rows.
+   */
+  redeliverFailed(filter: { peer?: string; sinceMs?: number }, now: number): number {
+    return this.stmt(`
+        UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_ms = @now, updated_ms = @now,
+          last_error = NULL
+        WHERE status = 'failed' AND (@peer IS NULL OR peer = @peer) AND (@since IS NULL OR updated_ms >= @since)`).run(
+      { now, peer: filter.peer ?? null, since: filter.sinceMs ?? null },
+    ).changes;
+  }
+
+  /** Clear the backoff of a peer's pending rows: all due now (the peer answered again, or an operator asked). */
+  allDueNow(peer: string, now: number): number {
+    return this.stmt(
+      `UPDATE deliveries SET next_attempt_ms = ? WHERE peer = ? AND status = 'pending' AND next_attempt_ms > ?`,
+    ).run(now, peer, now).changes;
+  }
+
   list(filter: { peer?: string; status?: DeliveryStatus; eventId?: string; limit?: number }): DeliveryRow[] {
     const rows = this.stmt(`
         SELECT * FROM deliveries
@@ -273,8 +301,8 @@ export class DeliveryStore {
           SUM(status = 'delivered') AS delivered, SUM(status = 'pending') AS pending,
           SUM(status = 'failed') AS failed, SUM(status = 'expired') AS expired,
           MIN(CASE WHEN status = 'pending' THEN enqueued_ms END) AS oldest_pending,
-          MAX(CASE WHEN status = 'delivered' THEN delivered_ms - enqueued_ms END) AS max_lag
-        FROM deliveries GROUP BY peer`).all() as {
+          MAX(CASE WHEN status = 'delivered' AND delivered_ms >= ? THEN delivered_ms - enqueued_ms END) AS max_lag
+        FROM deliveries GROUP BY peer`).all(now - RECENT_LAG_WINDOW_MS) as {
       peer: string;
       delivered: number;
       pending: number;
@@ -321,8 +349,9 @@ export class DeliveryStore {
         VALUES (@peer, @state, @failures, @now, CASE WHEN @ok THEN @now END, @error, CASE WHEN @ok THEN NULL ELSE @now END)
         ON CONFLICT (peer) DO UPDATE SET state = @state, consecutive_failures = @failures, last_attempt_ms = @now,
           last_success_ms = CASE WHEN @ok THEN @now ELSE last_success_ms END,
-          last_error = CASE WHEN @ok THEN last_error ELSE @error END,
-          last_error_ms = CASE WHEN @ok THEN last_error_ms ELSE @now END`).run({
+          -- A success clears the error: an old one shown beside a working peer only misleads.
+          last_error = CASE WHEN @ok THEN NULL ELSE @error END,
+          last_error_ms = CASE WHEN @ok THEN NULL ELSE @now END`).run({
       peer,
       state,
       failures: consecutiveFailures,
@@ -330,6 +359,11 @@ export class DeliveryStore {
       ok: ok ? 1 : 0,
       error: error ?? null,
     });
+  }
+
+  /** The state a peer's worker last recorded (restored at start and reload), or undefined. */
+  peerState(peer: string): PeerStateRow | undefined {
+    return this.peerStates().find((p) => p.peer === peer);
   }
 
   peerStates(): PeerStateRow[] {

@@ -127,22 +127,30 @@ describe('federationDoctor', () => {
     });
   });
 
-  it('an unauthorised peer gets key-and-clock advice', () => {
-    const r = federationDoctor(
-      inputs({
-        peers: [
-          {
-            ...inputs().peers[0]!,
-            state: 'backing-off',
-            consecutiveFailures: 4,
-            lastError: 'HTTP 401: unauthorized',
-          },
-        ],
-      }),
+  it('a peer refusing our signature needs the operator: the advice follows the cause its Date header gave', () => {
+    const refused = (refusal?: 'clock' | 'key') =>
+      federationDoctor(
+        inputs({
+          peers: [
+            {
+              ...inputs().peers[0]!,
+              state: 'auth-refused',
+              consecutiveFailures: 4,
+              lastError: 'http 401: unauthorized: …',
+              ...(refusal ? { refusal } : {}),
+            },
+          ],
+          deliveries: [{ ...inputs().deliveries[0]!, pending: 7, oldestPendingAgeSeconds: 30 }],
+        }),
+      ).checks.find((x) => x.code === 'peer-reachable')!;
+    const key = refused('key');
+    expect(key.status).toBe('FAIL');
+    expect(key.summary).toMatch(/^onprem refuses our requests \(needs the operator\): .*; 7 events waiting$/);
+    expect(key.advice).toMatch(
+      /^both sides must hold the same key: .*routerctl federation peers retry onprem/,
     );
-    const c = r.checks.find((x) => x.code === 'peer-reachable')!;
-    expect(c.status).toBe('FAIL');
-    expect(c.advice).toMatch(/same key/);
+    expect(refused('clock').advice).toMatch(/^synchronise the clocks of both routers .*peers retry onprem/);
+    expect(refused().advice).toMatch(/same key .* clocks agree within the replay window \(300s\)/);
   });
 
   it('clock skew as recorded by the receiver: PASS, WARN over maxClockSkew, FAIL over half the replay window', () => {

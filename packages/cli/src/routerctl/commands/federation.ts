@@ -1,5 +1,5 @@
-/** routerctl federation deliveries | deliveries summary | peers | redeliver | event prune. */
-import { Command, Option } from 'clipanion';
+/** routerctl federation deliveries | deliveries summary | peers | peers retry | redeliver | event prune. */
+import { Command, Option, UsageError } from 'clipanion';
 import * as t from 'typanion';
 import { ReadCommand, RouterctlCommand } from '../base-command.js';
 import { renderData, renderTable } from '../output.js';
@@ -109,17 +109,80 @@ export class PeersCommand extends ReadCommand {
   }
 }
 
+export class PeerRetryCommand extends ReadCommand {
+  static override paths = [['federation', 'peers', 'retry']];
+  static override usage = Command.Usage({
+    category: 'federation',
+    description:
+      'probe a peer now instead of after its backoff (its oldest pending event, or its health check when nothing is pending); if it answers, everything pending is sent at once',
+    examples: [['After fixing the key or the clock', '$0 federation peers retry cloud']],
+  });
+  peer = Option.String({ name: 'peer' });
+
+  async run(): Promise<void> {
+    const res = await this.client().retryPeer(this.peer);
+    if (this.output !== 'table') return this.write(await renderData(this.output, res));
+    const p = res.peer;
+    const how = {
+      delivery: 'probed with a pending event',
+      health: 'probed with its health check',
+      none: 'healthy',
+    }[res.probe];
+    const pending = `${res.pending} deliver${res.pending === 1 ? 'y' : 'ies'} pending`;
+    const outcome =
+      p.state === 'healthy' ? `${pending}${res.pending > 0 ? ', being sent now' : ''}` : pending;
+    this.write(`${p.peer}: ${p.state} (${how}); ${outcome}\n`);
+    if (p.state !== 'healthy' && p.lastError) this.write(`  last error: ${p.lastError}\n`);
+    if (res.detail) this.write(`  ${res.detail}\n`);
+  }
+}
+
 export class RedeliverCommand extends RouterctlCommand {
   static override paths = [['federation', 'redeliver']];
   static override usage = Command.Usage({
     category: 'federation',
-    description: 'send an event to its peers again (its deliveries go back to pending)',
-    examples: [['Resend to one peer', '$0 federation redeliver 01JDX… --peer cloud']],
+    description:
+      'send events to their peers again: one event (its deliveries go back to pending), or with --status failed every failed delivery matching --peer and --since',
+    examples: [
+      ['Resend one event to one peer', '$0 federation redeliver 01JDX… --peer cloud'],
+      [
+        'Resend what failed to cloud in the last hour',
+        '$0 federation redeliver --status failed --peer cloud --since 1h',
+      ],
+      [
+        'Resend everything that failed since a time',
+        '$0 federation redeliver --status failed --since 2026-11-27T06:00:00Z',
+      ],
+    ],
   });
-  eventId = Option.String({ name: 'event-id' });
+  eventId = Option.String({ name: 'event-id', required: false });
   peer = Option.String('--peer', { description: 'only to this EventPeer' });
+  status = Option.String('--status', {
+    description: 'failed: every failed delivery (instead of one event id)',
+    validator: t.isEnum(['failed'] as const),
+  });
+  since = Option.String('--since', {
+    description:
+      'with --status failed: only those that failed at or after this time (RFC 3339, or a duration such as 1h: that long ago)',
+  });
+
+  protected override optionFor(path: string): string | undefined {
+    return { '/since': '--since', '/peer': '--peer', '/eventId': 'EVENT-ID' }[path];
+  }
 
   async run(): Promise<void> {
+    if (this.eventId !== undefined && this.status !== undefined)
+      throw new UsageError('give an event id or --status failed, not both');
+    if (this.eventId === undefined && this.status === undefined)
+      throw new UsageError('give an event id, or --status failed to resend every failed delivery');
+    if (this.since !== undefined && this.status === undefined)
+      throw new UsageError('--since goes with --status failed');
+    const scope = `${this.peer ? ` to ${this.peer}` : ''}${this.since ? ` since ${this.since}` : ''}`;
+    if (this.eventId === undefined) {
+      const { requeued } = await this.client().redeliverFailed({ peer: this.peer, since: this.since });
+      this.write(`requeued ${requeued} failed deliver${requeued === 1 ? 'y' : 'ies'}${scope}\n`);
+      return;
+    }
     const { requeued } = await this.client().redeliver(this.eventId, this.peer);
     this.write(`requeued ${requeued} deliver${requeued === 1 ? 'y' : 'ies'} of ${this.eventId}\n`);
   }
