@@ -2,11 +2,13 @@
 // `routerd-eventd check`, each Plugin's `config` must pass that plugin's own schema (the daemon hands it
 // over unchecked), and the on-prem and cloud halves must agree with each other.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DAEMON_BIN } from '@routerd/host/testing';
+import { DAEMON_BIN, tempDir } from '@routerd/host/testing';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { keyFile } from './support/federation.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 const CLOUDS = ['cloud-aws.yaml', 'cloud-azure.yaml', 'cloud-oci.yaml'];
@@ -33,12 +35,28 @@ describe('examples/', () => {
   });
 
   it.each(FILES)('%s passes routerd-eventd check (exit 0)', (file) => {
-    const r = spawnSync(process.execPath, [DAEMON_BIN, 'check', '--config', EXAMPLES + file], {
-      encoding: 'utf8',
-    });
+    // check opens the key files as a start does: this machine has none under /etc/routerd, so the copy
+    // checked here names a real 0600 key instead — the only change to the example.
+    const dir = tempDir('routerd-example-');
+    const key = keyFile(dir);
+    const text = readFileSync(EXAMPLES + file, 'utf8');
+    expect(text).toMatch(/secretFile: \/etc\/routerd\/keys\//);
+    const copy = join(dir, file);
+    writeFileSync(copy, text.replace(/secretFile: \S+/g, `secretFile: ${key}`));
+    const r = spawnSync(process.execPath, [DAEMON_BIN, 'check', '--config', copy], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^config OK: 1 EventGroup, 1 EventPeer/);
+  });
+
+  it('check refuses an example whose key file is missing, naming it', () => {
+    const r = spawnSync(process.execPath, [DAEMON_BIN, 'check', '--config', `${EXAMPLES}onprem.yaml`], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      'cannot read secret file /etc/routerd/keys/onprem-1--cloud-1.key: no such file',
+    );
   });
 
   it.each(FILES)("%s: each Plugin's config passes the plugin's own schema", async (file) => {
