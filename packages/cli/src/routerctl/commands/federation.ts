@@ -58,7 +58,8 @@ export class DeliveriesSummaryCommand extends ReadCommand {
   static override paths = [['federation', 'deliveries', 'summary']];
   static override usage = Command.Usage({
     category: 'federation',
-    description: 'per peer: delivered, pending, failed, expired, oldest pending age and worst delivery lag of the last 15 minutes',
+    description:
+      'per peer: delivered, pending, failed, expired, oldest pending age and worst delivery lag of the last 15 minutes',
   });
 
   async run(): Promise<void> {
