@@ -1,3 +1,4 @@
+import { writeConfigSchema } from '@routerd/plugin-sdk/build/config-schema';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -10,4 +11,8 @@ export default defineConfig({
   // dist/main.js is the executable the host spawns directly (no shell), so it names its interpreter.
   // The line is harmless in index.js: Node accepts a hashbang at the top of any module.
   banner: { js: '#!/usr/bin/env node' },
+  // dist/config.schema.json (package.json "routerd.configSchema"), which routerd-eventd check reads.
+  onSuccess: async () => {
+    await writeConfigSchema();
+  },
 });

@@ -15,6 +15,15 @@ const isEmptyObject = (v: unknown) =>
 const how = (exit: { code: number | null; signal: string | null }) =>
   exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`;
 
+/** `path message; …` from a -32602's `data.issues` (the SDK's shape), or undefined when it has none. */
+function refusedConfigFields(r: Response): string | undefined {
+  const issues = (r.error?.data as { issues?: unknown } | undefined)?.issues;
+  if (!Array.isArray(issues) || issues.length === 0) return undefined;
+  return issues
+    .map((i: { path?: unknown; message?: unknown }) => `${String(i.path ?? '/')} ${String(i.message ?? '')}`)
+    .join('; ');
+}
+
 /** initialize that must succeed for the rest of a check to mean anything. */
 export async function initializeOrNotTestable(
   s: PluginSession,
@@ -62,13 +71,18 @@ const initializeWithinDeadline: CheckImpl = {
   async run(ctx) {
     const { response, ms, problem } = ctx.probe;
     if (!response) return fail(problem ?? 'no answer to initialize');
-    if (response.error) {
-      const hint =
-        errorCode(response) === ErrorCodes.InvalidParams
-          ? ' — does the plugin need a config? pass --config FILE'
-          : '';
-      return fail(`answered initialize with ${describe(response)}${hint}`);
+    if (response.error && errorCode(response) === ErrorCodes.InvalidParams) {
+      // Every path the plugin refused, in full: the one-line description would cut the second typo off.
+      const issues = refusedConfigFields(response);
+      const what = issues
+        ? `refused its config (-32602): ${issues}`
+        : `answered initialize with ${describe(response)}`;
+      const hint = isEmptyObject(ctx.config)
+        ? ' — does the plugin need a config? pass --config FILE'
+        : ' — correct the config file given with --config';
+      return fail(`${what}${hint}`);
     }
+    if (response.error) return fail(`answered initialize with ${describe(response)}`);
     return pass(`answered initialize ${ms} ms after it was started`);
   },
 };

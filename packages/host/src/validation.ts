@@ -1,4 +1,4 @@
-import { type Issue, toPointer } from '@routerd/plugin-sdk';
+import { type Issue, toPointer, unknownFieldMessage } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; issues: Issue[] };
@@ -22,6 +22,6 @@ function problemOf(e: { problem: string; propString: string; code: string }): st
     e.propString && e.problem.startsWith(`${e.propString} `)
       ? e.problem.slice(e.propString.length + 1)
       : e.problem;
-  if (problem === 'must be removed') return 'is not a known field here: remove it or check its spelling';
+  if (problem === 'must be removed') return unknownFieldMessage([]);
   return problem;
 }

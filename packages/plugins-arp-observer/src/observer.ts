@@ -25,6 +25,11 @@ const FIRST_SNAPSHOT_RETRY_MS = 2000;
  * not turn into back-to-back full dumps of a large table.
  */
 const MIN_RESYNC_SPACING_MS = 1000;
+/**
+ * A configured lease file that does not exist is said again this often while it stays missing: the host's
+ * doctor shows a plugin's warnings for 15 minutes, so a lasting problem stays visible there.
+ */
+export const MISSING_LEASE_FILE_REPEAT_MS = 10 * 60_000;
 
 export interface ObserverOptions {
   settings: ObserverSettings;
@@ -49,6 +54,8 @@ export class ArpObserver {
   private readonly leaseSources: LeaseSource[];
   private readonly leasesRead = new Set<LeaseServer>();
   private readonly lastSkipped = new Map<string, number>();
+  /** Lease sources whose file is missing, with when that was last logged. */
+  private readonly missingSince = new Map<LeaseServer, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly watchers: LeaseFileWatcher[] = [];
   private monitor?: NeighbourMonitor;
@@ -275,6 +282,7 @@ export class ArpObserver {
     if (this.stopped) return;
     try {
       const read = await readLeaseSource(source);
+      this.noteMissing(source, read.missing);
       this.countSkipped(source.server, read);
       const now = this.now();
       const sightings = read.records.flatMap((lease) => {
@@ -299,6 +307,25 @@ export class ArpObserver {
       this.leasesRead.add(source.server);
       this.maybeArm();
     }
+  }
+
+  /** A configured lease file that does not exist reads as no leases: a warning, not silence. */
+  private noteMissing(source: LeaseSource, missing: boolean): void {
+    const warnedAt = this.missingSince.get(source.server);
+    if (!missing) {
+      if (warnedAt !== undefined) {
+        this.missingSince.delete(source.server);
+        this.log.info('lease file appeared', { server: source.server, path: source.path });
+      }
+      return;
+    }
+    const now = this.now();
+    if (warnedAt !== undefined && now - warnedAt < MISSING_LEASE_FILE_REPEAT_MS) return;
+    this.missingSince.set(source.server, now);
+    this.log.warn(
+      `lease file ${source.path} (sources.${source.server}) does not exist: no leases are read until it appears; check the path`,
+      { server: source.server, path: source.path },
+    );
   }
 
   /** Malformed lines are skipped and counted; say so when the count changes, with a few samples. */

@@ -1,6 +1,7 @@
 /** Load and validate the daemon's resources. See docs/resources.md for every field. */
 import type { ConfigIssue } from './issues.js';
 import { parseConfigFile } from './parse.js';
+import { checkPluginConfigs } from './plugin-config.js';
 import { checkRules, groupByKind, type ResourceSet } from './rules.js';
 
 export * from './issues.js';
@@ -26,6 +27,7 @@ export function loadConfig(files: string[]): ConfigLoad {
   const issues = parsed.flatMap((p) => p.issues);
   const set = groupByKind(resources);
   issues.push(...checkRules(resources, set, new Set(parsed.flatMap((p) => p.rejected))));
+  issues.push(...checkPluginConfigs(set.plugins));
   if (set.groups.length === 0 && issues.length === 0) {
     issues.push({
       file: files.join(', '),

@@ -179,6 +179,11 @@ export const PluginSpec = type({
   env: type('Record<string, string>').default(() => ({})),
   capabilities: Capability.array().default(() => []),
   config: JsonObject.default(() => ({})),
+  /**
+   * The JSON Schema `config` is checked against before anything starts; absent: the one the plugin's
+   * package ships (package.json `routerd.configSchema`), if any (config/plugin-config.ts).
+   */
+  'configSchema?': AbsolutePath,
   lifecycle: type("'longLived' | 'oneShot'").default('oneShot'),
   /** Schedules that run the plugin with `trigger {type: interval}`; rules.ts refuses `every` under 1s. */
   triggers: PluginTrigger.array().default(() => []),

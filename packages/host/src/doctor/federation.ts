@@ -24,6 +24,7 @@ export const DoctorCodes = [
   'delivery-expired',
   'subscription-failed',
   'plugin-degraded',
+  'plugin-warning',
   'clock-skew',
   'secret-file-mode',
   'listen-address',
@@ -135,7 +136,7 @@ export function federationDoctor(inputs: DoctorInputs): DoctorResponse {
     const runs = inputs.subscriptionRuns.find((r) => r.subscription === name) ?? { failed: 0, expired: 0 };
     checks.push(subscriptionCheck(name, sub.resource.spec.trigger.pluginRef, runs, t));
   }
-  for (const plugin of inputs.plugins) checks.push(pluginCheck(plugin));
+  for (const plugin of inputs.plugins) checks.push(pluginCheck(plugin), pluginWarningCheck(plugin));
   for (const { resource: g } of config.groups) checks.push(...skewChecks(g, inputs.skew, thresholds(g)));
   checks.push(...secretFileChecks(config, inputs.fileMode));
   for (const { resource: g } of config.groups) checks.push(listenCheck(g));
@@ -318,6 +319,18 @@ function subscriptionCheck(
     );
   }
   return pass('subscription-failed', name, `no failed runs of ${plugin}`);
+}
+
+/** A plugin that runs but warned lately (a configured lease file missing, say): up is not the same as well. */
+function pluginWarningCheck(p: PluginStatus): Check {
+  if (!p.lastWarning) return pass('plugin-warning', p.name, 'no warning logged in the last 15 minutes');
+  return flag(
+    'WARN',
+    'plugin-warning',
+    p.name,
+    `logged at ${p.lastWarning.at}: ${p.lastWarning.message}`,
+    `see the daemon's log for "plugin ${p.name}:" lines and fix what they name (the Plugin's config, a file or a tool it uses), then reload if the config changed; this check passes 15 minutes after the plugin's last warning`,
+  );
 }
 
 function pluginCheck(p: PluginStatus): Check {

@@ -28,6 +28,7 @@ import { VERSION } from '../version.js';
 import { type IntervalTimers, IntervalTriggers } from './interval-triggers.js';
 import { messageEntry, PluginLog, type PluginLogLimits } from './plugin-log.js';
 import { publishDrafts } from './publish.js';
+import { RecentWarning } from './recent-warning.js';
 import { classifyFailure, describeLeftBehind, failure, type RunFailure } from './run-failure.js';
 import type { PluginRunInput, PluginRunOutcome, PluginStatus } from './schemas.js';
 
@@ -72,6 +73,8 @@ interface ManagedPlugin {
   lastRunAt?: string;
   /** One-shot only: the last spawn was refused at the handshake (declared more than granted). */
   handshakeRefusal?: string;
+  /** The plugin's last warn/error log line, for the doctor while it is recent. */
+  warnings: RecentWarning;
 }
 
 export class PluginHost {
@@ -165,6 +168,7 @@ export class PluginHost {
     const name = resource.metadata.name;
     const { spec } = resource;
     const pluginLog = new PluginLog(name, this.options.clock, this.options.log, this.options.logLimits);
+    const warnings = new RecentWarning(this.options.clock);
     const supervisor: PluginSupervisor = new PluginSupervisor({
       ...this.options.supervision,
       lifecycle: spec.lifecycle,
@@ -178,7 +182,10 @@ export class PluginHost {
       limits: { defaultTimeoutMs: parseDuration(spec.timeout) },
       // The SDK answers -32021 itself when observe.events is not granted; this only sees granted publishers.
       onPublish: (params) => publishDrafts(this.options.pipeline, params),
-      onLog: (entry) => pluginLog.write(entry),
+      onLog: (entry) => {
+        warnings.note(entry);
+        pluginLog.write(entry);
+      },
       onMessage: (params) => pluginLog.write(messageEntry(params)),
       onExit: (info) => {
         pluginLog.flush();
@@ -198,7 +205,7 @@ export class PluginHost {
         }
       },
     });
-    return { resource, specKey: specKeyOf(resource), restarts: 0, supervisor };
+    return { resource, specKey: specKeyOf(resource), restarts: 0, supervisor, warnings };
   }
 
   private async start(managed: ManagedPlugin): Promise<void> {
@@ -380,6 +387,8 @@ export class PluginHost {
       if (lastError !== undefined) s.lastError = lastError;
       if (m.resource.spec.lifecycle === 'longLived') s.restarts = m.restarts;
       if (m.lastRunAt !== undefined) s.lastRunAt = m.lastRunAt;
+      const warning = m.warnings.current();
+      if (warning) s.lastWarning = warning;
       return s;
     });
   }

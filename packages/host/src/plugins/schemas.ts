@@ -77,6 +77,8 @@ export const PluginStatus = type({
   /** Unplanned restarts of a long-lived plugin since it was (re)configured. */
   'restarts?': 'number',
   'lastRunAt?': 'string',
+  /** The last warning the plugin logged, within the last 15 minutes (RECENT_WARNING_MS). */
+  'lastWarning?': { message: 'string', at: 'string' },
   /** The interval schedules, e.g. ["5m"]. */
   intervals: 'string[]',
 });

@@ -1,4 +1,5 @@
 export * from './catalog.js';
+export * from './config-fields.js';
 export * from './constants.js';
 export * from './duration.js';
 export * from './errors.js';

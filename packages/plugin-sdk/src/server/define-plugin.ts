@@ -40,8 +40,14 @@ export interface PluginDefinition<Config = Record<string, unknown>> {
   version: string;
   /** The capabilities this plugin uses. The host refuses to start it if any is not granted. */
   capabilities: readonly Capability[];
-  /** Schema for `spec.config`; a config that fails it is refused at `initialize` with the field path. */
+  /**
+   * Schema for `spec.config`; a config that fails it is refused at `initialize` (-32602) with the field
+   * path. Fields it does not declare are refused too, at any depth (a typo must not fall back to a
+   * default in silence), unless `acceptUnknownConfigFields` is set.
+   */
   configSchema?: Type<Config>;
+  /** Open config: fields `configSchema` does not declare are passed through instead of refused. */
+  acceptUnknownConfigFields?: boolean;
   /** Handles `plugin/run`. */
   run?: (request: PluginRequest, ctx: RunContext<Config>) => RunOutput | Promise<RunOutput>;
   /** Long-lived observers: started after `notifications/initialized`, stopped at shutdown. */

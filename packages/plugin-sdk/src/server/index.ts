@@ -1,3 +1,4 @@
 export * from './define-plugin.js';
 export * from './logger.js';
+export * from './plugin-config.js';
 export * from './serve.js';

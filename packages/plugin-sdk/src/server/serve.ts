@@ -23,6 +23,7 @@ import { RpcConnection } from '../rpc/connection.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';
 import type { PluginContext, PluginDefinition } from './define-plugin.js';
 import { createStderrLogger, type Logger } from './logger.js';
+import { configChecker, invalidConfig } from './plugin-config.js';
 
 export interface ServeOptions {
   input: Readable;
@@ -49,6 +50,7 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
   let state: 'new' | 'initializing' | 'ready' | 'shutting-down' = 'new';
   let init: InitializeParams | undefined;
   let config: Config | undefined;
+  const checkConfig = configChecker(plugin);
   const watchAbort = new AbortController();
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => {
@@ -102,13 +104,9 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
         { supported: SUPPORTED_PROTOCOL_VERSIONS, requested: params.protocolVersion },
       );
     }
-    if (plugin.configSchema) {
-      const r = validate(plugin.configSchema, params.config, '/config');
-      if (!r.ok) throw invalidParams(r.issues, 'config');
-      config = r.value;
-    } else {
-      config = params.config as Config;
-    }
+    const checked = checkConfig(params.config);
+    if (!checked.ok) throw invalidConfig(checked.issues);
+    config = checked.value;
     init = params;
     state = 'initializing';
     // The host's limit, not our default: a line it may send us is a line we must be able to read.
