@@ -155,6 +155,15 @@ export const EventSubscriptionSpec = type({
     maxDelay: UpToAnHour.default('5m'),
   }).default(() => ({})),
   /**
+   * Stored events that arrived before the subscription existed (or before its match covered them): at
+   * each start and reload, the oldest live ones it matches and never handled, up to `maxEvents`, are
+   * run like new ones (subscriptions/backfill.ts). 0 turns it off.
+   */
+  backfill: type({
+    ...strict,
+    maxEvents: type('0 <= number.integer <= 100000').default(1000),
+  }).default(() => ({})),
+  /**
    * De-provisioning is hysteretic: a claim is released only `grace` after its last observation, and any
    * re-observation cancels the release. `observationTTL` is the TTL observers give their observations;
    * a grace shorter than 3× it would release a claim whose client merely missed a refresh or two.

@@ -2,7 +2,9 @@
  * The subscription run ledger: one row per (subscription, event). A row is written when a committed
  * event matches; `succeeded` rows are never handed to the subscription again, across restarts.
  */
+import type { Event } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
+import { type EventRow, toEvent } from './events.js';
 import type { Migration } from './migrations.js';
 import { statementCache } from './statement-cache.js';
 
@@ -67,6 +69,23 @@ export class SubscriptionRunStore {
         VALUES (?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING`).run(subscription, eventId, now, now, now)
         .changes === 1
     );
+  }
+
+  /** Record several matches at once (a backfill); returns the ids that were new to the ledger. */
+  admitAll(subscription: string, eventIds: readonly string[], now: number): string[] {
+    return this.db.transaction(() => eventIds.filter((id) => this.admit(subscription, id, now)))();
+  }
+
+  /**
+   * Live events of a group this subscription has no ledger row for, oldest first: what it never saw.
+   * A cursor — read only as far as needed, and write nothing to the database until it is closed.
+   */
+  *unseenLiveEvents(subscription: string, group: string, now: number): Generator<Event> {
+    const rows = this.stmt(`SELECT e.* FROM events e
+      WHERE e.group_name = ? AND (e.expires_at_ms IS NULL OR e.expires_at_ms > ?)
+        AND NOT EXISTS (SELECT 1 FROM subscription_runs r WHERE r.subscription = ? AND r.event_id = e.id)
+      ORDER BY e.seq`).iterate(group, now, subscription) as IterableIterator<EventRow>;
+    for (const row of rows) yield toEvent(row);
   }
 
   status(subscription: string, eventId: string): SubscriptionRunStatus | undefined {

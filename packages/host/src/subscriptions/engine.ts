@@ -6,6 +6,7 @@ import type { ApplyOutcome } from '../dynamic/service.js';
 import { nextDelayMs } from '../federation/retry-policy.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import type { SubscriptionRunStore } from '../store/subscription-runs.js';
+import { backfill } from './backfill.js';
 import { Batcher, type Timers } from './batcher.js';
 import { matchesSubscription } from './match.js';
 
@@ -83,8 +84,24 @@ export class SubscriptionEngine {
       // A `running` row at start means the daemon stopped mid-run: run it again (at-least-once).
       for (const row of this.o.runs.due(sub.metadata.name, this.o.clock.now(), true))
         a.batcher.add(row.eventId);
+      this.backfill(a);
       this.armRetry(a);
     }
+  }
+
+  /** Stored events the subscription matches but never saw go through the same batches as new ones. */
+  private backfill(a: Active): void {
+    const { queued, truncated } = backfill(this.o.runs, a.sub, this.o.clock.now());
+    for (const id of queued) a.batcher.add(id);
+    if (queued.length === 0) return;
+    const maxEvents = a.sub.spec.backfill.maxEvents;
+    this.o.log(
+      truncated ? 'warn' : 'info',
+      truncated
+        ? `subscription backfill: more stored events match than backfill.maxEvents (${maxEvents}); the oldest were queued, the rest follow at the next reload or restart`
+        : 'subscription backfill: stored events it never saw were queued',
+      { subscription: a.sub.metadata.name, events: queued.length },
+    );
   }
 
   private onCommitted(committed: InsertOutcome[]): void {
