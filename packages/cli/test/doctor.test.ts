@@ -118,6 +118,12 @@ describe('routerctl doctor federation', () => {
     expect(reach.status).toBe('FAIL');
     expect(reach.summary).toMatch(/does not answer its health check \(ECONNREFUSED\); 2 events waiting/);
     expect(reach.advice).toMatch(/wg show/);
+    // The authenticated probe cannot get through either: its row says so, and points at peer-reachable.
+    expect(find(report, 'peer-probe', 'cloud')).toMatchObject({
+      status: 'FAIL',
+      summary: 'unreachable: ECONNREFUSED',
+      advice: expect.stringMatching(/^see peer-reachable/),
+    });
     const backlog = find(report, 'delivery-backlog', 'cloud');
     expect(backlog).toMatchObject({ status: 'FAIL', summary: '2 deliveries pending (maxPending 1)' });
     expect(backlog.advice).toBeTruthy();
@@ -127,7 +133,7 @@ describe('routerctl doctor federation', () => {
 
     const table = routerctl(onprem.stateDir, 'doctor', 'federation');
     expect(table.code).toBe(1);
-    expect(table.stdout).toMatch(/\nFAIL: 2 FAIL, 0 WARN, \d+ PASS\n$/);
+    expect(table.stdout).toMatch(/\nFAIL: 3 FAIL, 0 WARN, \d+ PASS\n$/);
   });
 
   it('a peer endpoint https:// to a plain-HTTP receiver: the peer status and the doctor name the TLS handshake', async () => {

@@ -193,8 +193,9 @@ export class ControlClient {
     return this.call('GET', ControlRoutes.status);
   }
 
-  doctorFederation(): Promise<DoctorResponse> {
-    return this.call('GET', ControlRoutes.doctorFederation);
+  /** `probe: false` skips the authenticated probe of each peer (no peer-probe checks). */
+  doctorFederation(opts: { probe?: boolean } = {}): Promise<DoctorResponse> {
+    return this.call('GET', ControlRoutes.doctorFederation + (opts.probe === false ? '?probe=false' : ''));
   }
 
   /**

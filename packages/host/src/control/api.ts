@@ -283,6 +283,13 @@ export const DoctorCheck = type({
   'advice?': 'string',
 });
 export type DoctorCheck = typeof DoctorCheck.infer;
+/**
+ * GET /v1/doctor/federation[?probe=false]: `probe=false` skips the authenticated probe of each peer
+ * (the `peer-probe` checks); the health probe behind `peer-reachable` still runs.
+ */
+export const DoctorQuery = type({
+  'probe?': type("'true' | 'false'").pipe((s) => s === 'true'),
+}).onUndeclaredKey('reject');
 /** GET /v1/doctor/federation — `status` is the worst of the checks. */
 export const DoctorResponse = type({
   status: DoctorStatus,

@@ -1,14 +1,16 @@
 /** GET /v1/doctor/federation: gathers what the daemon knows, probes each peer, and lets doctor/ judge it. */
-import { statSync } from 'node:fs';
 import { Router } from 'express';
 import type { FederationConfig } from '../config/index.js';
 import { type ConfigState, federationDoctor, type PeerObservation } from '../doctor/federation.js';
+import { inspectKeyFile } from '../doctor/key-file.js';
 import { probeHealth } from '../doctor/probe.js';
 import type { Federation } from '../federation/service.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import { stateDiskSpace } from '../state-disk.js';
 import type { SubscriptionRunStore } from '../store/subscription-runs.js';
-import { ControlRoutes, type DoctorResponse } from './api.js';
+import { check } from '../validation.js';
+import { ControlRoutes, DoctorQuery, type DoctorResponse } from './api.js';
+import { invalidRequest } from './http-error.js';
 
 export interface DoctorRouteDeps {
   federation: Federation;
@@ -27,7 +29,10 @@ const COUNT_LIMIT = 10_000;
 
 export function doctorRoutes(deps: DoctorRouteDeps): Router {
   const router = Router();
-  router.get(ControlRoutes.doctorFederation, async (_req, res) => {
+  router.get(ControlRoutes.doctorFederation, async (req, res) => {
+    const q = check(DoctorQuery, req.query);
+    if (!q.ok) throw invalidRequest(q.issues, 'query');
+    const { probe } = q.value;
     const config = deps.config();
     const { federation } = deps;
     const recorded = new Map(federation.deliveries.peerStates().map((p) => [p.peer, p]));
@@ -47,6 +52,7 @@ export function doctorRoutes(deps: DoctorRouteDeps): Router {
           lastSuccessAt: r?.lastSuccessAt ?? null,
           lastError: r?.lastError ?? null,
           ...(state === 'no-key' ? {} : { probe: await probeHealth(p.spec.endpoint) }),
+          ...(probe === false ? {} : await signedProbe(federation, p.metadata.name)),
         };
       }),
     );
@@ -59,21 +65,20 @@ export function doctorRoutes(deps: DoctorRouteDeps): Router {
       subscriptionRuns: countRuns(deps.subscriptionRuns),
       plugins: deps.plugins?.status() ?? [],
       skew: federation.clockSkew.list(),
-      fileMode: (path) => {
-        try {
-          const stats = statSync(path);
-          // The daemon refuses a FIFO, directory or device as a key file (regular-file.ts): so does the doctor.
-          return stats.isFile() ? stats.mode : { error: 'it is not a regular file' };
-        } catch (err) {
-          return { error: (err as Error).message };
-        }
-      },
+      refused: federation.refusedRequests.list(now),
+      keyFile: inspectKeyFile,
       ...(deps.stateDir ? { stateDisk: stateDiskSpace(deps.stateDir) } : {}),
       ...(deps.configState ? { configState: deps.configState() } : {}),
     });
     res.json(response);
   });
   return router;
+}
+
+/** The authenticated probe, alongside the health probe; none for a peer without a key. */
+async function signedProbe(federation: Federation, peer: string) {
+  const result = await federation.signedProbe(peer);
+  return result ? { signedProbe: result } : {};
 }
 
 function countRuns(runs: SubscriptionRunStore | undefined) {

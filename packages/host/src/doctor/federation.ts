@@ -1,7 +1,8 @@
 /**
  * `routerctl doctor federation`: every check is a pure function of what the daemon already knows
- * (config, delivery ledger, peer states, run ledgers, plugin states, receiver clock skew, key file
- * modes, a health probe of each peer), so the report can be tested without timers or sockets.
+ * (config, delivery ledger, peer states, run ledgers, plugin states, receiver clock skew and refused
+ * requests, key files as the daemon's user sees them, a health probe and an authenticated probe of each
+ * peer), so the report can be tested without timers or sockets.
  * Codes are stable — runbooks and scripts key on them; docs/control-api.md lists them.
  */
 import { parseDuration } from '@routerd/plugin-sdk';
@@ -9,11 +10,15 @@ import type { ReloadRecord } from '../config/holder.js';
 import type { EventGroup, FederationConfig } from '../config/index.js';
 import type { DoctorCheck, DoctorResponse, DoctorStatus, PeerSummary } from '../control/api.js';
 import type { AuthRefusalCause } from '../federation/auth-refusal.js';
-import type { SkewSample } from '../federation/clock-skew.js';
+import { SKEW_WINDOW_MS, type SkewSample } from '../federation/clock-skew.js';
 import { tlsAdvice } from '../federation/network-error.js';
+import type { PeerProbeResult } from '../federation/probe-client.js';
+import type { RequestRefusal } from '../federation/receiver.js';
+import { REFUSED_WINDOW_MS, type RefusedSender, UNKNOWN_SENDER } from '../federation/refused-requests.js';
 import type { PluginStatus } from '../plugins/schemas.js';
 import type { StateDiskSpace } from '../state-disk.js';
 import { RECENT_LAG_WINDOW_MS } from '../store/deliveries.js';
+import type { KeyFileState } from './key-file.js';
 import type { ProbeResult } from './probe.js';
 
 export const DoctorCodes = [
@@ -26,6 +31,8 @@ export const DoctorCodes = [
   'plugin-degraded',
   'plugin-warning',
   'clock-skew',
+  'requests-refused',
+  'peer-probe',
   'secret-file-mode',
   'listen-address',
   'state-disk-space',
@@ -44,6 +51,8 @@ export interface PeerObservation {
   refusal?: AuthRefusalCause;
   /** GET <endpoint>/v1/health; absent when not probed (no key: nothing would be sent anyway). */
   probe?: ProbeResult;
+  /** The signed POST <endpoint>/v1/probe; absent when not asked for (--no-probe) or without a key. */
+  signedProbe?: PeerProbeResult;
 }
 
 export interface DoctorInputs {
@@ -55,8 +64,10 @@ export interface DoctorInputs {
   subscriptionRuns: { subscription: string; failed: number; expired: number }[];
   plugins: PluginStatus[];
   skew: SkewSample[];
-  /** The file's permission bits, or why it could not be read. */
-  fileMode: (path: string) => number | { error: string };
+  /** Requests this node's receivers refused in the last REFUSED_WINDOW_MS, per claimed sender. */
+  refused: RefusedSender[];
+  /** A key file as the daemon's own user sees it: its mode, or why it cannot be read. */
+  keyFile: (path: string) => KeyFileState;
   /** Free space (for an unprivileged writer) on the state directory's filesystem; absent when not known. */
   stateDisk?: StateDiskSpace;
   /** Whether the files on disk are the config in force; absent when not known. */
@@ -128,6 +139,7 @@ export function federationDoctor(inputs: DoctorInputs): DoctorResponse {
     const t = thresholds(groups.get(groupOfPeer.get(p.peer) ?? ''));
     const s = summaries.get(p.peer);
     checks.push(peerReachable(p, s, t, inputs.now));
+    if (p.signedProbe) checks.push(peerProbeCheck(p.peer, p.signedProbe, t));
     if (s) checks.push(...deliveryChecks(s, t));
   }
   for (const sub of config.subscriptions) {
@@ -137,8 +149,11 @@ export function federationDoctor(inputs: DoctorInputs): DoctorResponse {
     checks.push(subscriptionCheck(name, sub.resource.spec.trigger.pluginRef, runs, t));
   }
   for (const plugin of inputs.plugins) checks.push(pluginCheck(plugin), pluginWarningCheck(plugin));
-  for (const { resource: g } of config.groups) checks.push(...skewChecks(g, inputs.skew, thresholds(g)));
-  checks.push(...secretFileChecks(config, inputs.fileMode));
+  for (const { resource: g } of config.groups)
+    checks.push(...skewChecks(g, inputs.skew, thresholds(g), inputs.now));
+  for (const { resource: g } of config.groups)
+    checks.push(...refusedChecks(g, config, inputs.refused, inputs.skew, thresholds(g)));
+  checks.push(...secretFileChecks(config, inputs.keyFile));
   for (const { resource: g } of config.groups) checks.push(listenCheck(g));
   if (inputs.stateDisk) checks.push(stateDiskCheck(inputs.stateDisk));
   if (inputs.configState) checks.push(configCurrentCheck(inputs.configState));
@@ -356,18 +371,37 @@ function pluginCheck(p: PluginStatus): Check {
   return pass('plugin-degraded', p.name, `${p.lifecycle}, ${p.state}`);
 }
 
-function skewChecks(g: EventGroup, samples: SkewSample[], t: Thresholds): Check[] {
+function skewChecks(g: EventGroup, samples: SkewSample[], t: Thresholds, now: number): Check[] {
   const name = g.metadata.name;
-  const mine = samples.filter((s) => s.group === name);
-  if (mine.length === 0) {
+  // Per sender, the latest measurement: from an authenticated request, or (when the signature check
+  // refused them lately) from refused requests' webhook-timestamp.
+  const latest = new Map<string, SkewSample>();
+  for (const s of samples) {
+    if (s.group !== name) continue;
+    if (!s.authenticated && now - s.lastAt > SKEW_WINDOW_MS) continue;
+    const seen = latest.get(s.sender);
+    if (!seen || s.lastAt > seen.lastAt) latest.set(s.sender, s);
+  }
+  if (latest.size === 0) {
     return g.spec.listen
       ? [pass('clock-skew', name, 'no signed request received yet: nothing to compare')]
       : [];
   }
-  return mine.map((s) => {
+  return [...latest.values()].map((s) => {
     const subject = `${name}/${s.sender}`;
-    const skew = `${s.sender}'s clock is ${secs(Math.abs(s.maxSkewMs))} ${s.maxSkewMs >= 0 ? 'ahead of' : 'behind'} ours`;
-    const advice = `synchronise the clocks (chrony or systemd-timesyncd on both routers: chronyc tracking / timedatectl); requests further off than the replay window (${secs(t.replayWindowMs)}) are refused as unauthorized`;
+    const how = s.authenticated
+      ? ''
+      : ' (unauthenticated: the webhook-timestamp of requests refused by the signature check)';
+    const skew = `${s.sender}'s clock is ${secs(Math.abs(s.maxSkewMs))} ${s.maxSkewMs >= 0 ? 'ahead of' : 'behind'} ours${how}`;
+    const advice = `synchronise the clocks (chrony or systemd-timesyncd on both routers: chronyc tracking / timedatectl); requests further off than the replay window (${secs(t.replayWindowMs)}) are refused as unauthorized — a clock problem, not a key problem`;
+    if (Math.abs(s.maxSkewMs) > t.replayWindowMs)
+      return flag(
+        'FAIL',
+        'clock-skew',
+        subject,
+        `${skew}, beyond the replay window (${secs(t.replayWindowMs)}): its requests are refused`,
+        advice,
+      );
     if (Math.abs(s.maxSkewMs) * 2 > t.replayWindowMs)
       return flag('FAIL', 'clock-skew', subject, `${skew}, over half the replay window`, advice);
     if (Math.abs(s.maxSkewMs) > t.maxClockSkewMs)
@@ -376,21 +410,194 @@ function skewChecks(g: EventGroup, samples: SkewSample[], t: Thresholds): Check[
   });
 }
 
-function secretFileChecks(config: FederationConfig, fileMode: DoctorInputs['fileMode']): Check[] {
+/** Refusals that mean the sender cannot authenticate: nothing it sends gets through. */
+const AUTH_REFUSALS: ReadonlySet<RequestRefusal> = new Set(['signature', 'timestamp', 'unknown-sender']);
+
+/**
+ * The receiving side of a wrong key, a clock that is off or a misconfigured peer: requests refused in the
+ * last REFUSED_WINDOW_MS, per claimed sender. An authentication refusal FAILs until a request from that
+ * sender is authenticated again (a delivery, or its doctor's probe); other refusals WARN for the window.
+ */
+function refusedChecks(
+  g: EventGroup,
+  config: FederationConfig,
+  refused: RefusedSender[],
+  skew: SkewSample[],
+  t: Thresholds,
+): Check[] {
+  const name = g.metadata.name;
+  const window = `${REFUSED_WINDOW_MS / 60_000} min`;
+  const mine = refused.filter((r) => r.group === name);
+  if (mine.length === 0)
+    return g.spec.listen ? [pass('requests-refused', name, `no request refused in the last ${window}`)] : [];
+  return mine.map((r) => {
+    const subject = `${name}/${r.sender}`;
+    const counts = r.reasons.map((x) => `${x.count} ${x.reason}`).join(', ');
+    const latest = r.reasons[0]!;
+    const total = r.reasons.reduce((n, x) => n + x.count, 0);
+    const summary = `${plural(total, 'request')} refused in the last ${window} (${counts}); the last at ${new Date(latest.lastAt).toISOString()}: ${latest.lastDetail}`;
+    if (r.sender === UNKNOWN_SENDER) {
+      const claimed =
+        r.lastClaimed === undefined ? '' : ` (the last claimed routerd-node "${r.lastClaimed}")`;
+      return flag(
+        'WARN',
+        'requests-refused',
+        subject,
+        `from senders that are not peers of this group${claimed}: ${summary}`,
+        `a router whose EventGroup.spec.nodeName matches no EventPeer.spec.nodeName here, or something else on the overlay: compare the names (routerctl federation peers on both sides), or add the EventPeer and its key; see this router's log ("request refused")`,
+      );
+    }
+    const peer = config.peers.find(
+      (p) => p.resource.spec.groupRef === name && p.resource.spec.nodeName === r.sender,
+    )?.resource.metadata.name;
+    const fixed = r.lastAuthenticatedAt !== undefined && r.lastAuthenticatedAt > latest.lastAt;
+    const auth = r.reasons.find((x) => AUTH_REFUSALS.has(x.reason));
+    if (auth && !fixed) {
+      return flag(
+        'FAIL',
+        'requests-refused',
+        subject,
+        `${r.sender} cannot authenticate: ${summary}`,
+        `${authRefusalAdvice(auth.reason, r.sender, peer, skew, name, t)}; nothing is lost: ${r.sender} keeps what it could not deliver pending, and its doctor (peer-probe) shows when it gets through`,
+      );
+    }
+    const others = r.reasons.filter((x) => !AUTH_REFUSALS.has(x.reason));
+    if (others.length === 0)
+      return pass(
+        'requests-refused',
+        subject,
+        `${summary} — a request from ${r.sender} was authenticated since, at ${new Date(r.lastAuthenticatedAt!).toISOString()}`,
+      );
+    return flag(
+      'WARN',
+      'requests-refused',
+      subject,
+      summary,
+      `${r.sender} sends what this receiver refuses (${others.map((x) => x.reason).join(', ')}): its routerctl federation deliveries --status failed shows each event's reason; the group names and node names must match on both sides (wrong-group, wrong-source); see this router's log ("request refused")`,
+    );
+  });
+}
+
+function authRefusalAdvice(
+  reason: RequestRefusal,
+  sender: string,
+  peer: string | undefined,
+  skew: SkewSample[],
+  group: string,
+  t: Thresholds,
+): string {
+  if (reason === 'timestamp') {
+    const s = skew.find((x) => x.group === group && x.sender === sender && !x.authenticated);
+    const off = s
+      ? `${sender}'s clock is ${secs(Math.abs(s.lastSkewMs))} ${s.lastSkewMs >= 0 ? 'ahead of' : 'behind'} ours (unauthenticated webhook-timestamp), beyond the replay window (${secs(t.replayWindowMs)})`
+      : `${sender}'s clock and ours differ by more than the replay window (${secs(t.replayWindowMs)})`;
+    return `the clock, not the key: ${off} — synchronise the clocks of both routers (chronyc tracking / timedatectl on each)`;
+  }
+  if (reason === 'unknown-sender')
+    return `no key is configured here for ${peer ? `EventPeer/${peer}` : sender}: set its spec.auth.secretFile (or the EventGroup's) to the key ${sender} signs with, then reload (systemctl reload routerd-eventd)`;
+  return `the key, not the clock: ${sender} signs with a key this router does not hold for it — compare the key files (sha256sum on both routers; during a rotation the receiver needs the new key before the sender signs with it), fix the wrong one and reload it (systemctl reload routerd-eventd)`;
+}
+
+/** The authenticated probe of one peer: does it hold our key, and does its clock agree with ours? */
+function peerProbeCheck(peer: string, r: PeerProbeResult, t: Thresholds): Check {
+  const code = 'peer-probe';
+  const retry = `then routerctl doctor federation again (or routerctl federation peers retry ${peer})`;
+  switch (r.outcome) {
+    case 'ok': {
+      const off = Math.abs(r.clockOffsetMs);
+      const clock = `its clock is ${secs(off)} ${r.clockOffsetMs >= 0 ? 'ahead of' : 'behind'} ours`;
+      const summary = `${peer} verified our signature (key ${r.keyFingerprint}) and answered as ${r.node}; ${clock}`;
+      const advice = `synchronise the clocks (chronyc tracking / timedatectl on both routers): beyond the replay window (${secs(t.replayWindowMs)}) every request is refused`;
+      if (off * 2 > t.replayWindowMs)
+        return flag(
+          'FAIL',
+          code,
+          peer,
+          `clock off by ${secs(off)}: ${summary}, over half the replay window`,
+          advice,
+        );
+      if (off > t.maxClockSkewMs)
+        return flag('WARN', code, peer, `${summary} (maxClockSkew ${secs(t.maxClockSkewMs)})`, advice);
+      return pass(code, peer, summary);
+    }
+    case 'key':
+      return flag(
+        'FAIL',
+        code,
+        peer,
+        `peer refused our signature: keys differ (${r.clockOffsetMs === undefined ? 'its answer had no Date header to compare clocks' : `the clocks agree within ${secs(Math.max(1000, Math.abs(r.clockOffsetMs)))}`})`,
+        `both routers must hold the same key for each other: compare the key files (sha256sum on each router), fix the wrong one and reload it (systemctl reload routerd-eventd); ${peer}'s doctor names this node under requests-refused; ${retry}`,
+      );
+    case 'clock':
+      return flag(
+        'FAIL',
+        code,
+        peer,
+        `clock off by ${secs(Math.abs(r.clockOffsetMs))}: ${peer}'s clock is ${r.clockOffsetMs >= 0 ? 'ahead of' : 'behind'} ours (its Date header), beyond the replay window (${secs(t.replayWindowMs)}), so it refuses our signed requests`,
+        `synchronise the clocks of both routers (chrony or systemd-timesyncd: chronyc tracking / timedatectl on each) — not a key problem; ${retry}`,
+      );
+    case 'unreachable':
+      return flag(
+        'FAIL',
+        code,
+        peer,
+        `unreachable: ${r.detail}`,
+        r.cause === 'tls-handshake' || r.cause === 'tls-certificate'
+          ? 'see peer-reachable for what to change'
+          : `see peer-reachable: routerd-eventd must run on ${peer} and listen on the endpoint's address through the overlay`,
+      );
+    case 'unsupported':
+      return flag(
+        'WARN',
+        code,
+        peer,
+        `${r.detail}: its key and clock cannot be checked from here`,
+        `upgrade routerd on ${peer}; meanwhile its own doctor (requests-refused, clock-skew) tells what it refuses`,
+      );
+    case 'bad-answer':
+      return flag(
+        'FAIL',
+        code,
+        peer,
+        r.detail,
+        `check that EventPeer/${peer}'s endpoint points at ${peer}'s receiver (its overlay address and listen.port) and that nodeName matches ${peer}'s EventGroup.spec.nodeName`,
+      );
+  }
+}
+
+function secretFileChecks(config: FederationConfig, keyFile: DoctorInputs['keyFile']): Check[] {
   const files = new Set<string>();
   for (const { resource: g } of config.groups) if (g.spec.auth) files.add(g.spec.auth.secretFile);
   for (const { resource: p } of config.peers) if (p.spec.auth) files.add(p.spec.auth.secretFile);
   return [...files].map((file) => {
-    const mode = fileMode(file);
-    if (typeof mode !== 'number') {
+    const state = keyFile(file);
+    if ('error' in state) {
+      const u = state.unreadable;
+      if (u?.blockedBy === 'file')
+        return flag(
+          'FAIL',
+          'secret-file-mode',
+          file,
+          `the daemon's user ${u.user} cannot read it: owned by ${u.owner}, mode ${(u.mode & 0o777).toString(8)} — the next start or reload fails (EACCES)`,
+          `run: chown ${u.user}: ${file} (the mode stays 600; a key file written as root — routerctl keys generate, cp — is root's), then systemctl reload routerd-eventd`,
+        );
+      if (u)
+        return flag(
+          'FAIL',
+          'secret-file-mode',
+          file,
+          `the daemon's user ${u.user} cannot reach it: a directory on its path is not searchable by ${u.user} — the next start or reload fails (EACCES)`,
+          `let ${u.user} search each directory above the file (ls -ld each one; deploy.md: the keys directory is root:routerd, mode 0750)`,
+        );
       return flag(
         'FAIL',
         'secret-file-mode',
         file,
-        `cannot read it: ${mode.error}`,
+        `cannot read it: ${state.error}`,
         `restore the file (routerctl keys generate --out ${file} makes a new one, which every peer then needs) — the next start or reload will fail without it`,
       );
     }
+    const { mode } = state;
     if ((mode & 0o077) !== 0) {
       return flag(
         'FAIL',
@@ -400,7 +607,7 @@ function secretFileChecks(config: FederationConfig, fileMode: DoctorInputs['file
         `run: chmod 600 ${file} — the daemon refuses this file at its next start or reload, and anyone who read it can sign as a peer: consider rotating the key`,
       );
     }
-    return pass('secret-file-mode', file, `mode ${(mode & 0o777).toString(8)}`);
+    return pass('secret-file-mode', file, `mode ${(mode & 0o777).toString(8)}, readable by the daemon`);
   });
 }
 

@@ -14,7 +14,8 @@ import { fromCloudEvent, MEDIA_BATCH, MEDIA_SINGLE } from './cloudevents.js';
 import { type ConnectionLimits, type DroppedConnection, limitConnections } from './connection-limits.js';
 import { MAX_JSON_DEPTH, nestingTooDeepAt } from './json-depth.js';
 import { parseMediaType } from './media-type.js';
-import { SignatureHeaders, type SigningKey, verify } from './signing.js';
+import { PROBE_BODY_LIMIT_BYTES, PROBE_PATH, type ProbeAnswer } from './probe-answer.js';
+import { SignatureHeaders, type SigningKey, sign, type VerifyResult, verify } from './signing.js';
 
 /** Why a request was refused: bounded label values for metrics, and the codes docs/federation.md lists. */
 export type RequestRefusal =
@@ -58,8 +59,20 @@ export interface ReceiverMetrics {
   replayed(): void;
 }
 
+/** A refused request as the receiver's owner records it (log, refused-request counts, clock skew). */
+export interface RequestRefused {
+  reason: RequestRefusal;
+  detail: string;
+  /** The `routerd-node` header: unauthenticated unless the refusal came after the signature check. */
+  sender?: string;
+  /** A well-formed `webhook-timestamp` of a request refused by its signature check (unauthenticated). */
+  timestampSeconds?: number;
+}
+
 export interface ReceiverOptions {
   group: string;
+  /** This node's name (the EventGroup's nodeName): the probe's answer says who answered. */
+  node: string;
   replayWindowMs: number;
   bodyLimitBytes: number;
   /** The keys a sender node may sign with (its peer key, or the group key); undefined = unknown sender. */
@@ -67,10 +80,10 @@ export interface ReceiverOptions {
   store: ReceiverStore;
   clock: Clock;
   metrics?: ReceiverMetrics;
-  onRefused?: (reason: RefusalReason, detail: string, sender?: string) => void;
+  onRefused?: (refused: RequestRefused) => void;
   /** A request failed on our side (e.g. the disk is full): answered 500 so the sender retries. */
   onError?: (err: Error, sender?: string) => void;
-  /** A request passed authentication: its sender and `webhook-timestamp` (for the clock-skew check). */
+  /** A request (a delivery or a probe) passed authentication: its sender and `webhook-timestamp` (clock skew). */
   onAuthenticated?: (sender: string, timestampSeconds: number) => void;
 }
 
@@ -94,6 +107,7 @@ const STATUS: Record<RequestRefusal, number> = {
 /** Exact paths and their methods: anything else is a JSON 404 or 405, never an Express HTML page. */
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/v1/events': ['POST'],
+  [PROBE_PATH]: ['POST'],
   '/v1/health': ['GET', 'HEAD'],
 };
 
@@ -118,10 +132,16 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
     reason: RequestRefusal,
     message: string,
     extra: Record<string, unknown> = {},
-    sender?: string,
+    timestampSeconds?: number,
   ) => {
     opts.metrics?.refused(reason);
-    opts.onRefused?.(reason, message, sender);
+    const sender = claimedSender(res.req);
+    opts.onRefused?.({
+      reason,
+      detail: message,
+      ...(sender === undefined ? {} : { sender }),
+      ...(timestampSeconds === undefined ? {} : { timestampSeconds }),
+    });
     // Authentication failures get a generic body: the receiver must not become a signing oracle.
     const body =
       STATUS[reason] === 401 ? errorBody('unauthorized', 'unauthorized') : errorBody(reason, message, extra);
@@ -136,7 +156,7 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
       refuse(
         res,
         'not-found',
-        `no such path ${JSON.stringify(req.path.slice(0, 100))}: the receiver serves POST /v1/events and GET /v1/health`,
+        `no such path ${JSON.stringify(req.path.slice(0, 100))}: the receiver serves POST /v1/events, POST ${PROBE_PATH} and GET /v1/health`,
       );
       return;
     }
@@ -152,10 +172,9 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
     res.json({ status: 'ok' });
   });
 
-  app.post(
-    '/v1/events',
-    (req, res, next) => {
-      // Checked before the body is read: a compressed body would be inflated before authentication.
+  /** Checked before the body is read: a compressed body would be inflated before authentication. */
+  const mediaCheck =
+    (allowed: readonly string[]) => (req: Request, res: Response, next: (err?: unknown) => void) => {
       const encoding = req.headers['content-encoding'];
       if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
         refuse(
@@ -166,8 +185,8 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
         return;
       }
       const media = parseMediaType(req.headers['content-type']);
-      if (!media || (media.essence !== MEDIA_BATCH && media.essence !== MEDIA_SINGLE)) {
-        refuse(res, 'media-type', `content-type must be ${MEDIA_BATCH} or ${MEDIA_SINGLE}`);
+      if (!media || !allowed.includes(media.essence)) {
+        refuse(res, 'media-type', `content-type must be ${allowed.join(' or ')}`);
         return;
       }
       const charset = media.params.charset;
@@ -177,43 +196,49 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
       }
       res.locals.batch = media.essence === MEDIA_BATCH;
       next();
-    },
+    };
+
+  /** The signature on the raw bytes, before anything is parsed; refused (and undefined) when it fails. */
+  const authenticate = (
+    req: Request,
+    res: Response,
+    raw: Buffer,
+  ): { sender: string; v: Extract<VerifyResult, { ok: true }> } | undefined => {
+    const sender = claimedSender(req) ?? '';
+    const keys = sender ? opts.keysFor(sender) : undefined;
+    if (!keys) {
+      refuse(res, 'unknown-sender', `no peer named "${sender.slice(0, 100)}" with a key in this group`);
+      return undefined;
+    }
+    const now = opts.clock.now();
+    const v = verify(keys, req.headers, raw, Math.floor(now / 1000), Math.floor(opts.replayWindowMs / 1000));
+    if (!v.ok) {
+      refuse(res, v.reason === 'timestamp' ? 'timestamp' : 'signature', v.detail, {}, v.timestamp);
+      return undefined;
+    }
+    opts.onAuthenticated?.(sender, v.timestamp);
+    return { sender, v };
+  };
+
+  app.post(
+    '/v1/events',
+    mediaCheck([MEDIA_BATCH, MEDIA_SINGLE]),
     express.raw({ type: () => true, limit: opts.bodyLimitBytes, inflate: false }),
     (req: Request, res: Response) => {
-      const raw = req.body as Buffer;
-      const sender = String(req.headers[SignatureHeaders.node] ?? '');
-      const keys = sender ? opts.keysFor(sender) : undefined;
-      if (!keys) {
-        refuse(res, 'unknown-sender', `no peer named "${sender}"`, {}, sender);
-        return;
-      }
-      const now = opts.clock.now();
-      const v = verify(
-        keys,
-        req.headers,
-        raw,
-        Math.floor(now / 1000),
-        Math.floor(opts.replayWindowMs / 1000),
-      );
-      if (!v.ok) {
-        refuse(res, v.reason === 'timestamp' ? 'timestamp' : 'signature', v.detail, {}, sender);
-        return;
-      }
-      opts.onAuthenticated?.(sender, v.timestamp);
+      const raw = rawBody(req);
+      const auth = authenticate(req, res, raw);
+      if (!auth) return;
+      const { sender, v } = auth;
       const parsed = parseBody(raw, res.locals.batch === true);
       if (!parsed.ok) {
-        refuse(res, parsed.reason, parsed.message, { issues: parsed.issues }, sender);
+        refuse(res, parsed.reason, parsed.message, { issues: parsed.issues });
         return;
       }
       for (const [i, ev] of parsed.events.entries()) {
         if (ev.group !== opts.group) {
-          refuse(
-            res,
-            'wrong-group',
-            `event ${ev.id} is for group "${ev.group}", this is "${opts.group}"`,
-            { path: `/${i}/routerdgroup` },
-            sender,
-          );
+          refuse(res, 'wrong-group', `event ${ev.id} is for group "${ev.group}", this is "${opts.group}"`, {
+            path: `/${i}/routerdgroup`,
+          });
           return;
         }
         // The authenticated sender may only speak for itself: no impersonating other group members.
@@ -223,7 +248,6 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
             'wrong-source',
             `event ${ev.id} claims source node "${ev.sourceNode}" but was signed by "${sender}"`,
             { path: `/${i}/source` },
-            sender,
           );
           return;
         }
@@ -239,6 +263,41 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
       const outcome = opts.store.commitReceived(sender, v.id, parsed.events);
       opts.metrics?.received(outcome);
       res.status(200).json(outcome);
+    },
+  );
+
+  // The authenticated probe: verified like a delivery, answered (signed back) without storing anything.
+  app.post(
+    PROBE_PATH,
+    mediaCheck(['application/json']),
+    express.raw({ type: () => true, limit: PROBE_BODY_LIMIT_BYTES, inflate: false }),
+    (req: Request, res: Response) => {
+      const raw = rawBody(req);
+      const auth = authenticate(req, res, raw);
+      if (!auth) return;
+      let body: unknown;
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        body = undefined;
+      }
+      // Members are ignored (a later version may ask for more), but it must be an object.
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        refuse(res, 'malformed', 'a probe body must be a JSON object ({})');
+        return;
+      }
+      const answer: ProbeAnswer = {
+        node: opts.node,
+        group: opts.group,
+        time: new Date(opts.clock.now()).toISOString(),
+        keyFingerprint: auth.v.key.fingerprint,
+      };
+      const text = Buffer.from(JSON.stringify(answer));
+      res
+        .status(200)
+        .set(sign([auth.v.key], auth.v.id, Math.floor(opts.clock.now() / 1000), text))
+        .type('application/json')
+        .send(text);
     },
   );
 
@@ -260,10 +319,22 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
       return;
     }
     // The peer only sees a generic 500: without this the receiver's own log would say nothing at all.
-    opts.onError?.(err, String(req.headers[SignatureHeaders.node] ?? '') || undefined);
+    opts.onError?.(err, claimedSender(req));
     res.status(500).json(errorBody('internal', 'internal error'));
   });
   return app;
+}
+
+/** express.raw leaves `{}` rather than a Buffer when the request has no body (Content-Length: 0). */
+function rawBody(req: Request): Buffer {
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+}
+
+/** The `routerd-node` header as sent: a claim until the signature is checked. */
+function claimedSender(req: Request): string | undefined {
+  const v = req.headers[SignatureHeaders.node];
+  const one = Array.isArray(v) ? v[0] : v;
+  return one ? one : undefined;
 }
 
 type Parsed =

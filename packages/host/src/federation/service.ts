@@ -16,7 +16,9 @@ import { ClockSkewTracker } from './clock-skew.js';
 import { PeerWorker, type ProbeReport } from './outbox.js';
 import { PeerClient } from './peer-client.js';
 import { type PeerStateName, PeerStateNames } from './peer-state.js';
-import { createReceiverApp, listenReceiver, type ReceiveOutcome } from './receiver.js';
+import { type PeerProbeResult, type ProbeOptions, probePeer } from './probe-client.js';
+import { createReceiverApp, listenReceiver, type ReceiveOutcome, type RequestRefused } from './receiver.js';
+import { RefusedRequests, UNKNOWN_SENDER } from './refused-requests.js';
 import { loadSecretFile } from './secrets.js';
 import type { SigningKey } from './signing.js';
 
@@ -60,6 +62,10 @@ export class Federation {
   readonly retention: RetentionStore;
   /** Skew of authenticated senders' clocks, per group (routerctl doctor federation). */
   readonly clockSkew = new ClockSkewTracker();
+  /** Requests the receivers refused, per claimed sender and reason (routerctl doctor federation). */
+  readonly refusedRequests = new RefusedRequests();
+  /** What the authenticated probe of each peer (with a key) needs, by EventPeer name. */
+  private probeTargets = new Map<string, Omit<ProbeOptions, 'now'>>();
   private workers = new Map<string, PeerWorker>();
   private clients = new Map<string, PeerClient>();
   /** The receivers, one per group that listens. */
@@ -154,12 +160,27 @@ export class Federation {
     });
     this.workers.set(peer.metadata.name, worker);
     this.clients.set(peer.metadata.name, client);
+    this.probeTargets.set(peer.metadata.name, {
+      endpoint: peer.spec.endpoint,
+      node: group.spec.nodeName,
+      peerNode: peer.spec.nodeName,
+      keys,
+      replayWindowMs: parseDuration(group.spec.replayWindow),
+    });
   }
 
   private async listen(group: EventGroup, peerKeys: Map<string, readonly SigningKey[]>): Promise<Server> {
     const listen = group.spec.listen!;
+    const groupName = group.metadata.name;
+    // Refusals are counted per claimed sender: a configured peer's node name, or one bucket for the rest.
+    const peerNodes = new Set(
+      this.config.peers
+        .filter((p) => p.resource.spec.groupRef === groupName)
+        .map((p) => p.resource.spec.nodeName),
+    );
     const app = createReceiverApp({
-      group: group.metadata.name,
+      group: groupName,
+      node: group.spec.nodeName,
       replayWindowMs: parseDuration(group.spec.replayWindow),
       bodyLimitBytes: listen.maxBodyBytes,
       keysFor: (node) => peerKeys.get(node),
@@ -178,15 +199,17 @@ export class Federation {
           for (const r of out.rejected) this.o.metrics.receiverRejected.inc({ reason: r.reason });
         },
       },
-      onRefused: (reason, detail, sender) =>
-        this.o.log('warn', 'request refused', { reason, detail, sender }),
+      onRefused: (r) => this.requestRefused(groupName, peerNodes, r),
       onError: (err, sender) =>
         this.o.log('error', 'storing a received batch failed: answered 500, the sender will retry', {
           ...errorFields(err),
           sender,
         }),
-      onAuthenticated: (sender, ts) =>
-        this.clockSkew.record(group.metadata.name, sender, ts, this.o.clock.now()),
+      onAuthenticated: (sender, ts) => {
+        const now = this.o.clock.now();
+        this.clockSkew.record(groupName, sender, ts, now);
+        this.refusedRequests.authenticated(groupName, sender, now);
+      },
     });
     // Connection-level refusals cost an outsider nothing to repeat: counted each, logged at most once a minute.
     const throttle = new LogThrottle(this.o.clock, 60_000);
@@ -207,6 +230,35 @@ export class Federation {
       port: listen.port,
     });
     return server;
+  }
+
+  /**
+   * A refused request: logged, counted per claimed sender, and — when its signature check failed on a
+   * well-formed timestamp — its skew measured (unauthenticated), so a clock beyond the replay window shows
+   * on this side too and is named as the clock, not the key.
+   */
+  private requestRefused(group: string, peerNodes: ReadonlySet<string>, r: RequestRefused): void {
+    const now = this.o.clock.now();
+    const known = r.sender !== undefined && peerNodes.has(r.sender);
+    const sender = known ? r.sender! : UNKNOWN_SENDER;
+    this.refusedRequests.record(
+      {
+        group,
+        sender,
+        reason: r.reason,
+        detail: r.detail,
+        ...(known || r.sender === undefined ? {} : { claimed: r.sender }),
+      },
+      now,
+    );
+    if (known && r.timestampSeconds !== undefined)
+      this.clockSkew.record(group, sender, r.timestampSeconds, now, false);
+    this.o.log('warn', 'request refused', {
+      reason: r.reason,
+      detail: r.detail,
+      sender: r.sender?.slice(0, 100),
+      ...(r.reason === 'timestamp' ? { cause: 'clock' } : r.reason === 'signature' ? { cause: 'key' } : {}),
+    });
   }
 
   /**
@@ -297,6 +349,12 @@ export class Federation {
     return n;
   }
 
+  /** The authenticated probe of one peer (the doctor's peer-probe); undefined when it has no key. */
+  signedProbe(peer: string): Promise<PeerProbeResult> | undefined {
+    const target = this.probeTargets.get(peer);
+    return target && probePeer({ ...target, now: () => this.o.clock.now() });
+  }
+
   /** Probe one peer now (`routerctl federation peers retry P`); undefined when it has no worker (no key). */
   retryPeer(peer: string): Promise<ProbeReport> | undefined {
     return this.workers.get(peer)?.probeNow();
@@ -353,6 +411,7 @@ export class Federation {
     for (const c of this.clients.values()) c.close();
     this.workers.clear();
     this.clients.clear();
+    this.probeTargets.clear();
     await Promise.all(
       this.servers.map(
         (server) =>

@@ -53,7 +53,16 @@ export type VerifyFailure = 'missing-headers' | 'malformed-headers' | 'timestamp
 
 export type VerifyResult =
   | { ok: true; id: string; timestamp: number; key: SigningKey }
-  | { ok: false; reason: VerifyFailure; detail: string };
+  | {
+      ok: false;
+      reason: VerifyFailure;
+      detail: string;
+      /**
+       * The sender's `webhook-timestamp` when it was well-formed: unauthenticated (anyone can write it),
+       * but what tells a clock that is off from a key that differs.
+       */
+      timestamp?: number;
+    };
 
 /**
  * Verify before parsing anything: headers present and well-formed, timestamp within the tolerance,
@@ -83,11 +92,14 @@ export function verify(
     return { ok: false, reason: 'malformed-headers', detail: 'webhook-id or webhook-timestamp is malformed' };
   }
   const timestamp = Number(ts);
-  if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) {
+  const skew = timestamp - nowSeconds;
+  if (Math.abs(skew) > toleranceSeconds) {
+    // The clock is named, not the key: the two need different fixes.
     return {
       ok: false,
       reason: 'timestamp',
-      detail: `timestamp is outside the replay window of ${toleranceSeconds}s`,
+      detail: `webhook-timestamp is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} this node's clock, beyond the replay window (${toleranceSeconds} s): the clocks differ (not the keys) — synchronise them`,
+      timestamp,
     };
   }
   const input = signingInput(id, ts, body);
@@ -103,5 +115,10 @@ export function verify(
       }
     }
   }
-  return { ok: false, reason: 'signature', detail: 'no signature matched' };
+  return {
+    ok: false,
+    reason: 'signature',
+    detail: `the signature matches no key held here for this sender (${keys.length} held; the clocks agree within ${Math.max(1, Math.abs(skew))} s): the two routers' key files differ`,
+    timestamp,
+  };
 }

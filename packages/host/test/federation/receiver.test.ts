@@ -54,6 +54,7 @@ let base: string;
 beforeAll(async () => {
   const app = createReceiverApp({
     group: 'edge',
+    node: 'cloud',
     replayWindowMs: 300_000,
     bodyLimitBytes: 1024 * 1024,
     keysFor: (node) => ({ onprem: onpremKeys, other: otherKeys })[node],
@@ -215,6 +216,7 @@ describe('receiver', () => {
   it('refuses a wildcard listen address unless allowed', async () => {
     const app = createReceiverApp({
       group: 'g',
+      node: 'cloud',
       replayWindowMs: 1,
       bodyLimitBytes: 1,
       keysFor: () => undefined,

@@ -1,6 +1,6 @@
 /** routerctl doctor federation: the daemon's own checks (GET /v1/doctor/federation), one row each. */
 import type { DoctorResponse } from '@routerd/host/control-api';
-import { Command } from 'clipanion';
+import { Command, Option } from 'clipanion';
 import { ReadCommand } from '../base-command.js';
 import { ExitCodes } from '../exit-codes.js';
 import { renderData, renderTable } from '../output.js';
@@ -10,13 +10,18 @@ export class DoctorFederationCommand extends ReadCommand {
   static override usage = Command.Usage({
     category: 'doctor',
     description:
-      'check federation health: peers, deliveries, subscriptions, plugins, clocks, key files, listen address',
+      'check federation health: peers, deliveries, subscriptions, plugins, clocks, refused requests, key files, listen address',
     details: `
       Each check has a stable code and PASS, WARN or FAIL; every WARN and FAIL says what to do.
       Thresholds are per EventGroup (spec.doctor). Exits 1 when any check FAILs, 0 otherwise.
+
+      Each peer with a key gets an authenticated probe (peer-probe): a signed POST /v1/probe that the
+      peer verifies and answers without storing anything, proving it holds the same key and reads the
+      same time — in both directions, without waiting for an event. --no-probe skips it.
     `,
     examples: [
       ['Everything at a glance', '$0 doctor federation'],
+      ['Without the signed probe of each peer', '$0 doctor federation --no-probe'],
       [
         'Only the problems, for a script',
         '$0 doctor federation -o json | jq \'.checks[] | select(.status != "PASS")\'',
@@ -24,10 +29,14 @@ export class DoctorFederationCommand extends ReadCommand {
     ],
   });
 
+  probe = Option.Boolean('--probe', true, {
+    description: 'probe each peer with a signed request (--no-probe: skip the peer-probe checks)',
+  });
+
   private failed = false;
 
   async run(): Promise<void> {
-    const report = await this.client().doctorFederation();
+    const report = await this.client().doctorFederation({ probe: this.probe });
     this.failed = report.status === 'FAIL';
     if (this.output !== 'table') return this.write(await renderData(this.output, report));
     this.write(renderReport(report));
