@@ -2,6 +2,7 @@
 // control socket. routerctl-driven scenarios are in packages/cli/test.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -263,6 +264,38 @@ describe('routerd-eventd', () => {
     expect(await emit('10.0.0.2')).toBe(422);
     expect(await emit('10.0.0.3')).toBe(201);
     expect((await controlRequest(sock, 'GET', '/v1/status')).body.config.generation).toBe(2);
+  });
+});
+
+describe('reloads run one at a time', () => {
+  it('a SIGHUP during a reload waits for it: both apply, in order, and the receiver is bound once', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const listening = (captured: string) =>
+      `${groupConfig({ captured: [captured] })}  listen: { address: 127.0.0.1, port: ${port} }\n`;
+    const { daemon, config } = await start(listening('10.0.0.1'));
+    const seen = daemon.logs.length;
+    const outcomes = () => daemon.logs.slice(seen).filter((l) => /^config reload(ed| refused)/.test(l.msg));
+    // The file is written once, before the signals: a reload reading a half-written file is not the point.
+    writeFileSync(config, listening('10.0.0.4'));
+    // Signals of one kind coalesce while pending: the second is sent once the first is being handled, so
+    // it arrives while that reload is still stopping and rebinding the receiver.
+    const received = () =>
+      daemon.logs.slice(seen).filter((l) => l.msg === 'signal received: reloading config');
+    daemon.signal('SIGHUP');
+    await daemon.waitForLog(() => received().length >= 1);
+    daemon.signal('SIGHUP');
+    await daemon.waitForLog(() => outcomes().length >= 2);
+    const settled = outcomes();
+    expect(settled.map((l) => l.msg)).toEqual(settled.map(() => 'config reloaded'));
+    const status = (await controlRequest(daemon.socketPath, 'GET', '/v1/status')).body;
+    expect(settled).toHaveLength(2);
+    expect(status.config.generation).toBe(3);
+    expect((await fetch(`http://127.0.0.1:${port}/v1/health`)).status).toBe(200);
   });
 });
 

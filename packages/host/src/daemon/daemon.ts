@@ -35,6 +35,7 @@ export interface DaemonOptions {
 
 export class Daemon {
   private stopping = false;
+  private reloads: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly config: ConfigHolder,
@@ -231,8 +232,16 @@ export class Daemon {
   /**
    * SIGHUP: re-read the config files and swap them in only if everything is valid — the resources, the
    * key files they name, the listen addresses. Otherwise the config in force stays, and the log says why.
+   * Reloads run one at a time, in the order asked: two SIGHUPs in quick succession must not apply two
+   * configs at once (one stopping the receiver the other is binding).
    */
-  async reload(): Promise<boolean> {
+  reload(): Promise<boolean> {
+    const next = this.reloads.then(() => this.reloadOnce());
+    this.reloads = next.catch(() => false);
+    return next;
+  }
+
+  private async reloadOnce(): Promise<boolean> {
     const load = loadConfig(this.config.current.files);
     if (!load.ok) return this.refuseReload(load.issues.map(formatConfigIssue), { issues: load.issues });
     try {
