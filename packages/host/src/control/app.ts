@@ -3,6 +3,7 @@ import type { Database } from 'better-sqlite3';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { FederationConfig } from '../config/index.js';
+import type { ConfigState } from '../doctor/federation.js';
 import { type EmitPipeline, EmitRefused } from '../events/emit.js';
 import type { Federation } from '../federation/service.js';
 import type { Metrics } from '../metrics.js';
@@ -27,7 +28,6 @@ import { doctorRoutes } from './doctor-routes.js';
 import { type DynamicRouteDeps, dynamicRoutes } from './dynamic-routes.js';
 import { federationRoutes } from './federation-routes.js';
 import { HttpError, invalidRequest, storageFull } from './http-error.js';
-import type { ConfigState } from '../doctor/federation.js';
 import { pluginRoutes } from './plugin-routes.js';
 
 // Only the outer shape: each element is checked by the emit pipeline, whose issues say /events/N/….
