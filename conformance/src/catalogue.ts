@@ -60,6 +60,14 @@ const lifecycle: CheckInfo[] = [
     severity: 'should',
   },
   {
+    id: 'lifecycle.unknown-config-field-refused',
+    group: 'lifecycle',
+    title: 'refuses a config field its schema does not declare, with -32602 and its path',
+    requirements: ['R-L4'],
+    sentence: 'It MUST also refuse, the same way, a field its schema does not declare, at any depth',
+    severity: 'must',
+  },
+  {
     id: 'lifecycle.version-negotiation',
     group: 'lifecycle',
     title: 'chooses a protocol version the host offered (the highest both speak)',

@@ -100,6 +100,29 @@ const initializeFast: CheckImpl = {
   },
 };
 
+/** A field no plugin declares: R-L4 says it is refused, or an operator's typo would do nothing in silence. */
+const UNKNOWN_CONFIG_FIELD = 'routerdConformanceUnknownField';
+
+const unknownConfigFieldRefused: CheckImpl = {
+  id: 'lifecycle.unknown-config-field-refused',
+  needsHandshake: true,
+  async run(ctx) {
+    const path = `/config/${UNKNOWN_CONFIG_FIELD}`;
+    const config = { ...ctx.config, [UNKNOWN_CONFIG_FIELD]: true };
+    const { response } = await ctx.spawn().initialize({ config });
+    if (!response.error) {
+      return fail(
+        `accepted the config field ${UNKNOWN_CONFIG_FIELD}, which it does not declare: a misspelt field in an operator's config would do nothing. Answer -32602 naming ${path} (the SDK does, unless acceptUnknownConfigFields is set); a plugin whose config is open by design lists this check in --expected-failures`,
+      );
+    }
+    if (errorCode(response) !== ErrorCodes.InvalidParams)
+      return fail(`answered ${describe(response)}; expected -32602 naming ${path}`);
+    return JSON.stringify(response.error).includes(path)
+      ? pass(`refused it with -32602 naming ${path}`)
+      : fail(`answered -32602 without naming ${path}: ${describe(response)}`);
+  },
+};
+
 const versionNegotiation: CheckImpl = {
   id: 'lifecycle.version-negotiation',
   needsHandshake: true,
@@ -271,6 +294,7 @@ export const lifecycleChecks: CheckImpl[] = [
   refusesWithoutCookie,
   initializeWithinDeadline,
   initializeFast,
+  unknownConfigFieldRefused,
   versionNegotiation,
   unsupportedVersionRefused,
   declaredWithinGranted,

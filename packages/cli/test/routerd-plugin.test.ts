@@ -77,7 +77,7 @@ describe('routerd-plugin test', () => {
       'junit',
     );
     expect(stdout).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
-    expect(stdout).toMatch(/<testsuite name="lifecycle" tests="11" failures="1" /);
+    expect(stdout).toMatch(/<testsuite name="lifecycle" tests="12" failures="1" /);
     expect(stdout).toMatch(
       /<testcase classname="routerd-plugin\.lifecycle" name="lifecycle\.exits-on-stdin-eof" time="[\d.]+">\n {6}<failure /,
     );

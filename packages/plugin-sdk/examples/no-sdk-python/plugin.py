@@ -74,6 +74,14 @@ for raw in sys.stdin.buffer:
         if params.get("protocolVersion") != 1 and 1 not in params.get("supportedProtocolVersions", []):
             error(msg_id, -32022, "unsupported protocol version", {"supported": [1], "requested": params.get("protocolVersion")})
             continue
+        # R-L4: this plugin has no config fields, so every field given is one it does not declare.
+        config = params.get("config") if isinstance(params.get("config"), dict) else {}
+        if config:
+            issues = [{"path": "/config/" + k.replace("~", "~0").replace("/", "~1"), "message": "is not a known field here"}
+                      for k in config]
+            error(msg_id, -32602, "invalid config: " + "; ".join(i["path"] + " " + i["message"] for i in issues),
+                  {"issues": issues})
+            continue
         max_bytes = params.get("limits", {}).get("maxMessageBytes", max_bytes)
         send({"jsonrpc": "2.0", "id": msg_id, "result": {
             "protocolVersion": 1,
