@@ -62,6 +62,7 @@ describe('loadConfig', () => {
       trigger: { pluginRef: 'aws-claim', batchWindow: '0s', debounce: '0s', maxBatch: 100 },
       retry: { baseDelay: '2s', maxDelay: '5m' },
       teardown: { grace: '30m', observationTTL: '300s' },
+      backfill: { maxEvents: 1000 },
     });
   });
 

@@ -215,7 +215,8 @@ describe('interval triggers', () => {
     const h = await host(p);
     const triggers: string[] = [];
     h.host.onResult((_name, _o, input) => triggers.push(input.trigger.type));
-    await waitFor(() => h.runs.list({ plugin: 'ticker' }).length >= 2, 6000);
+    // A generous bound, not a timing claim: each tick spawns a node process, slow on a loaded 2-core box.
+    await waitFor(() => h.runs.list({ plugin: 'ticker' }).length >= 2, 20_000);
     expect(h.runs.list()[0]).toMatchObject({ trigger: 'interval', outcome: 'succeeded', events: 0 });
     expect(triggers[0]).toBe('interval');
     expect(h.host.status()[0]!.intervals).toEqual(['1s']);
