@@ -16,6 +16,7 @@ const OBSERVER_SCHEMA = fileURLToPath(
   new URL('../../plugins-arp-observer/dist/config.schema.json', import.meta.url),
 );
 const STRICT = fileURLToPath(new URL('./fixtures/strict-config-plugin.mjs', import.meta.url));
+const WARNS_BY_MESSAGE = fileURLToPath(new URL('./fixtures/warns-by-message.mjs', import.meta.url));
 const ROUTERD_PLUGIN = fileURLToPath(new URL('../dist/routerd-plugin.js', import.meta.url));
 
 const running: TestDaemon[] = [];
@@ -267,5 +268,30 @@ spec:
 
     writeFileSync(leases, '');
     await d.waitForLog((l) => l.msg === 'plugin arp-observer: lease file appeared', 15_000);
+  });
+
+  it('a warning sent as notifications/message shows the same way', async () => {
+    const dir = newRoot();
+    const file = writeConfig(
+      dir,
+      group(dir),
+      `apiVersion: plugin.routerd.net/v1alpha1
+kind: Plugin
+metadata: { name: warner }
+spec:
+  executable: ${WARNS_BY_MESSAGE}
+  lifecycle: longLived
+`,
+    );
+    const d = await TestDaemon.start({ configFiles: [file], stateDir: join(dir, 'state') });
+    running.push(d);
+    await d.waitForLog((l) => l.msg === 'plugin warner: upstream table unreadable: /x/y');
+    const report = JSON.parse(
+      routerctl(d.stateDir, 'doctor', 'federation', '-o', 'json').stdout,
+    ) as DoctorResponse;
+    expect(report.checks.find((c) => c.code === 'plugin-warning' && c.subject === 'warner')).toMatchObject({
+      status: 'WARN',
+      summary: expect.stringContaining('upstream table unreadable: /x/y'),
+    });
   });
 });

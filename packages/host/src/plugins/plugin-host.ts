@@ -186,7 +186,11 @@ export class PluginHost {
         warnings.note(entry);
         pluginLog.write(entry);
       },
-      onMessage: (params) => pluginLog.write(messageEntry(params)),
+      onMessage: (params) => {
+        const entry = messageEntry(params);
+        warnings.note(entry);
+        pluginLog.write(entry);
+      },
       onExit: (info) => {
         pluginLog.flush();
         this.noteLeftBehind(name, info);
