@@ -4,21 +4,41 @@
 // as root keeps a replaced file's owner, and names the chown for a file it leaves to root.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, parse } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { DoctorResponse } from '@routerd/host/control-api';
 import { TestDaemon } from '@routerd/host/testing';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, keyFile, newRoot, routerctl, writeNode } from './support/federation.js';
 
 const USER = 'routerd';
 let uid: number;
 let gid: number;
 
+/** The checkout's root: the daemon (packages/host/dist) and its node_modules live below it. */
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** Directories given o+x for this file's tests, with the mode to restore. */
+const opened: { dir: string; mode: number }[] = [];
+
 beforeAll(() => {
   if (spawnSync('getent', ['passwd', USER]).status !== 0)
     execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', USER]);
   uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
   gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }).trim());
+  // The daemon runs as routerd from this checkout, which may sit below a directory only root may enter
+  // (a clone under /root, or in a 0700 temporary directory): let others traverse (x only, no listing)
+  // each directory on the way for the duration of these tests, and put the modes back afterwards.
+  for (let dir = REPO; ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, mode | 0o001);
+      opened.push({ dir, mode });
+    }
+    if (dir === parse(dir).root) break;
+  }
+});
+afterAll(() => {
+  for (const { dir, mode } of opened.splice(0)) chmodSync(dir, mode);
 });
 
 const running: TestDaemon[] = [];
