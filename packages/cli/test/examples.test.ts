@@ -1,6 +1,7 @@
 // examples/ is what an operator copies onto two real routers: every file must pass the real
-// `routerd-eventd check`, each Plugin's `config` must pass that plugin's own schema (the daemon hands it
-// over unchecked), and the on-prem and cloud halves must agree with each other.
+// `routerd-eventd check`, each Plugin's `config` must pass that plugin's own arktype schema (check reads
+// its JSON Schema only where the executable is installed, and JSON Schema cannot say every rule), and the
+// on-prem and cloud halves must agree with each other.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
