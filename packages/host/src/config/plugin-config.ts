@@ -83,9 +83,10 @@ function checkPluginConfig(located: Located<Plugin>): ConfigIssue[] {
     ];
   }
   if (validate(located.resource.spec.config)) return [];
-  return describeErrors(validate.errors ?? []).map((e) =>
-    issueIn(located, `/spec/config${e.path}`, e.message),
-  );
+  // In the order an operator reads the file, not the order the schema lists its fields.
+  return describeErrors(validate.errors ?? [])
+    .map((e) => issueIn(located, `/spec/config${e.path}`, e.message))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
 
 /**
