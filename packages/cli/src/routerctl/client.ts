@@ -1,5 +1,5 @@
 /** A thin HTTP-over-unix-socket client of the control API. Types come from @routerd/host/control-api. */
-import { type IncomingMessage, request } from 'node:http';
+import { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, request } from 'node:http';
 import { basename, dirname } from 'node:path';
 // Types only from the schema module: loading the schemas costs start-up time that the happy path does
 // not need. The error path loads them (see parseError) to check what the daemon sent.
@@ -38,6 +38,7 @@ import {
   SOCKET_FILE,
 } from '@routerd/host/control-api/wire';
 import type { Issue } from '@routerd/plugin-sdk';
+import { errnoWords } from './errno.js';
 import type { SocketChoice } from './socket.js';
 
 /** The daemon answered with an error: its code, message and field issues are shown as they are. */
@@ -57,14 +58,11 @@ export class ApiError extends Error {
 export class DaemonUnreachable extends Error {
   override name = 'DaemonUnreachable';
   constructor(socket: SocketChoice, cause: NodeJS.ErrnoException) {
-    const why =
-      cause.code === 'ENOENT'
-        ? 'no socket there'
-        : cause.code === 'ECONNREFUSED'
-          ? 'nothing is listening (a stale socket?)'
-          : cause.code === 'EACCES'
-            ? 'permission denied (the socket is mode 0600: run as the daemon’s user)'
-            : cause.message;
+    const why = errnoWords(cause, {
+      ENOENT: 'no socket there',
+      ECONNREFUSED: 'nothing is listening (a stale socket?)',
+      EACCES: 'permission denied (the socket is mode 0600: run as the daemon’s user)',
+    });
     super(
       `cannot reach routerd-eventd at ${socket.path} (chosen by ${socket.from}): ${why}.\n` +
         `Start the daemon with:  routerd-eventd --config FILE --state-dir ${stateDirOf(socket.path)}\n` +
@@ -204,88 +202,85 @@ export class ControlClient {
    */
   backup(): Promise<{ body: IncomingMessage; bytes: number; schemaVersion: number }> {
     return new Promise((resolve, reject) => {
-      const req = request(
-        { socketPath: this.socket.path, method: 'POST', path: ControlRoutes.backup, timeout: this.timeoutMs },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          if (status === 200 && res.headers['content-type'] === BACKUP_MEDIA_TYPE) {
-            req.setTimeout(0); // a large copy may take longer than one request's timeout to stream
-            return resolve({
-              body: res,
-              bytes: Number(res.headers['content-length']),
-              schemaVersion: Number(res.headers[SCHEMA_VERSION_HEADER]),
-            });
-          }
-          let text = '';
-          res.setEncoding('utf8').on('data', (chunk: string) => {
-            text += chunk;
+      const req = this.request({ method: 'POST', path: ControlRoutes.backup }, reject, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status === 200 && res.headers['content-type'] === BACKUP_MEDIA_TYPE) {
+          req.setTimeout(0); // a large copy may take longer than one request's timeout to stream
+          return resolve({
+            body: res,
+            bytes: Number(res.headers['content-length']),
+            schemaVersion: Number(res.headers[SCHEMA_VERSION_HEADER]),
           });
-          res.on('end', () => {
-            let json: unknown;
-            try {
-              json = JSON.parse(text);
-            } catch {
-              return reject(
-                new ApiError(status, 'bad_response', `the daemon answered ${status}: ${text.slice(0, 200)}`),
-              );
-            }
-            parseError(status, json, text).then(reject, reject);
-          });
-        },
-      );
-      req.on('timeout', () =>
-        req.destroy(new Error(`no answer from ${this.socket.path} within ${this.timeoutMs}ms`)),
-      );
-      req.on('error', (err: NodeJS.ErrnoException) => reject(unreachable(this.socket, err) ?? err));
+        }
+        readJson(res, (text) => `the daemon answered ${status}: ${text}`).then(
+          ({ json, text }) => parseError(status, json, text).then(reject, reject),
+          reject,
+        );
+      });
       req.end();
     });
   }
 
   private call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers =
+      payload === undefined
+        ? {}
+        : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
     return new Promise<T>((resolve, reject) => {
-      const req = request(
-        {
-          socketPath: this.socket.path,
-          method,
-          path,
-          headers:
-            payload === undefined
-              ? {}
-              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-          timeout: this.timeoutMs,
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            text += chunk;
-          });
-          res.on('end', () => {
-            let json: unknown;
-            try {
-              json = JSON.parse(text);
-            } catch {
-              return reject(
-                new ApiError(
-                  res.statusCode ?? 0,
-                  'bad_response',
-                  `the daemon answered ${res.statusCode} with non-JSON: ${text.slice(0, 200)}`,
-                ),
-              );
-            }
+      this.request({ method, path, headers }, reject, (res) => {
+        readJson(res, (text) => `the daemon answered ${res.statusCode} with non-JSON: ${text}`).then(
+          ({ json, text }) => {
             if ((res.statusCode ?? 500) < 400) return resolve(json as T);
             parseError(res.statusCode ?? 0, json, text).then(reject, reject);
-          });
-        },
-      );
-      req.on('timeout', () =>
-        req.destroy(new Error(`no answer from ${this.socket.path} within ${this.timeoutMs}ms`)),
-      );
-      req.on('error', (err: NodeJS.ErrnoException) => reject(unreachable(this.socket, err) ?? err));
-      req.end(payload);
+          },
+          reject,
+        );
+      }).end(payload);
     });
   }
+
+  /**
+   * A request on the daemon's socket: it fails with DaemonUnreachable when nobody answers there, and with
+   * "no answer" when the daemon says nothing within the timeout.
+   */
+  private request(
+    options: { method: string; path: string; headers?: OutgoingHttpHeaders },
+    reject: (err: Error) => void,
+    onResponse: (res: IncomingMessage) => void,
+  ): ClientRequest {
+    const req = request({ socketPath: this.socket.path, ...options, timeout: this.timeoutMs }, onResponse);
+    req.on('timeout', () =>
+      req.destroy(new Error(`no answer from ${this.socket.path} within ${this.timeoutMs}ms`)),
+    );
+    req.on('error', (err: NodeJS.ErrnoException) => reject(unreachable(this.socket, err) ?? err));
+    return req;
+  }
+}
+
+/**
+ * An answer's whole body, parsed as JSON, with its text; a body that is not JSON fails as bad_response,
+ * in the words `nonJson` gives its first 200 characters.
+ */
+function readJson(
+  res: IncomingMessage,
+  nonJson: (text: string) => string,
+): Promise<{ json: unknown; text: string }> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    res.setEncoding('utf8').on('data', (chunk: string) => {
+      text += chunk;
+    });
+    res.on('end', () => {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return reject(new ApiError(res.statusCode ?? 0, 'bad_response', nonJson(text.slice(0, 200))));
+      }
+      resolve({ json, text });
+    });
+  });
 }
 
 /** A connection error that means nobody answers on the socket, as DaemonUnreachable; otherwise undefined. */

@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'clipanion';
 import { RouterctlCommand } from '../base-command.js';
+import { errnoWords } from '../errno.js';
 
 /** The first 16 bytes of every SQLite database file. */
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -74,14 +75,11 @@ function createPartial(partial: string, target: string): number {
     return openSync(partial, 'wx', 0o600);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why =
-      e.code === 'ENOENT'
-        ? 'its directory does not exist'
-        : e.code === 'EACCES'
-          ? 'permission denied'
-          : e.code === 'EROFS'
-            ? 'read-only file system'
-            : e.message;
+    const why = errnoWords(e, {
+      ENOENT: 'its directory does not exist',
+      EACCES: 'permission denied',
+      EROFS: 'read-only file system',
+    });
     throw new Error(`cannot write ${target} (${e.code ?? 'error'}: ${why}): choose another --out`);
   }
 }

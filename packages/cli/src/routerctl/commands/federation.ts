@@ -7,6 +7,7 @@ import { renderData, renderTable } from '../output.js';
 const STATUSES = ['pending', 'delivered', 'failed', 'expired'] as const;
 const dash = (v: string | number | null | undefined) => (v === null || v === undefined ? '-' : String(v));
 const secs = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)}s`);
+const deliveryWord = (n: number) => (n === 1 ? 'delivery' : 'deliveries');
 
 export class DeliveriesCommand extends ReadCommand {
   static override paths = [['federation', 'deliveries']];
@@ -129,7 +130,7 @@ export class PeerRetryCommand extends ReadCommand {
       health: 'probed with its health check',
       none: 'healthy',
     }[res.probe];
-    const pending = `${res.pending} deliver${res.pending === 1 ? 'y' : 'ies'} pending`;
+    const pending = `${res.pending} ${deliveryWord(res.pending)} pending`;
     const outcome =
       p.state === 'healthy' ? `${pending}${res.pending > 0 ? ', being sent now' : ''}` : pending;
     this.write(`${p.peer}: ${p.state} (${how}); ${outcome}\n`);
@@ -181,11 +182,11 @@ export class RedeliverCommand extends RouterctlCommand {
     const scope = `${this.peer ? ` to ${this.peer}` : ''}${this.since ? ` since ${this.since}` : ''}`;
     if (this.eventId === undefined) {
       const { requeued } = await this.client().redeliverFailed({ peer: this.peer, since: this.since });
-      this.write(`requeued ${requeued} failed deliver${requeued === 1 ? 'y' : 'ies'}${scope}\n`);
+      this.write(`requeued ${requeued} failed ${deliveryWord(requeued)}${scope}\n`);
       return;
     }
     const { requeued } = await this.client().redeliver(this.eventId, this.peer);
-    this.write(`requeued ${requeued} deliver${requeued === 1 ? 'y' : 'ies'} of ${this.eventId}\n`);
+    this.write(`requeued ${requeued} ${deliveryWord(requeued)} of ${this.eventId}\n`);
   }
 }
 
