@@ -43,7 +43,8 @@ export class RawPeer {
     });
   }
 
-  async initialize(maxMessageBytes = 8388608): Promise<void> {
+  /** Send `initialize` (id 1) with this config; the answer is the next message. */
+  sendInitialize(config: unknown = {}, maxMessageBytes = 8388608): void {
     this.send(
       `${JSON.stringify({
         jsonrpc: '2.0',
@@ -54,11 +55,15 @@ export class RawPeer {
           host: { name: 't', version: '0' },
           plugin: { name: 'p' },
           grantedCapabilities: ['propose.dynamicConfig'],
-          config: {},
+          config,
           limits: { maxMessageBytes, maxInFlight: 4, defaultTimeoutMs: 5000 },
         },
       })}\n`,
     );
+  }
+
+  async initialize(maxMessageBytes = 8388608): Promise<void> {
+    this.sendInitialize({}, maxMessageBytes);
     await this.next();
     this.send('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
   }

@@ -12,21 +12,7 @@ afterEach(async () => {
 async function initializeWith(config: unknown, args: string[] = []): Promise<any> {
   const peer = new RawPeer(fixture('config-plugin.mjs'), args);
   peers.push(peer);
-  peer.send(
-    `${JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: 1,
-        host: { name: 't', version: '0' },
-        plugin: { name: 'p' },
-        grantedCapabilities: ['propose.dynamicConfig'],
-        config,
-        limits: { maxMessageBytes: 8388608, maxInFlight: 4, defaultTimeoutMs: 5000 },
-      },
-    })}\n`,
-  );
+  peer.sendInitialize(config);
   return peer.next();
 }
 
