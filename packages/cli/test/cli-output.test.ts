@@ -9,11 +9,17 @@ import { ROUTERCTL } from './support/federation.js';
 const ROUTERD_PLUGIN = fileURLToPath(new URL('../dist/routerd-plugin.js', import.meta.url));
 const ESC = '\x1b[';
 
+/**
+ * A person's shell: a colour terminal, and none of the variables that switch colour off or on. `CI` among
+ * them — Node reads CI=true (set by the CI that runs this suite) as "a CI log, no colours".
+ */
+const PERSON = { TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: undefined, CI: undefined };
+
 /** Run a command on a real pseudo-terminal (util-linux script(1)), as a person at a shell would. */
 function onTerminal(command: string, env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync('script', ['-qec', command, '/dev/null'], {
     encoding: 'utf8',
-    env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: undefined, ...env },
+    env: { ...process.env, ...PERSON, ...env },
   });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
@@ -27,7 +33,7 @@ describe('colour', () => {
     it(`${name} --help: no escape codes into a pipe or with NO_COLOR; colours on a terminal`, () => {
       const piped = spawnSync(process.execPath, [bin, '--help'], {
         encoding: 'utf8',
-        env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: undefined },
+        env: { ...process.env, ...PERSON },
       });
       expect(piped.status).toBe(0);
       expect(piped.stdout).toContain(`${name} `);
