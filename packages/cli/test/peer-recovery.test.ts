@@ -3,55 +3,33 @@
 // nothing and says which it is; failed deliveries are re-sent in bulk; a peer is probed at once when asked,
 // on reload and on restart; its error clears on the first success; lag is judged over a recent window.
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { DoctorResponse } from '@routerd/host/control-api';
-import { TestDaemon } from '@routerd/host/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { TestDaemon } from '@routerd/host/testing';
+import { describe, expect, it } from 'vitest';
 import { fakeClock } from './support/faketime.js';
 import {
   controlGetText,
+  daemonsPerTest,
+  doctorReport,
   emitBatch,
+  findCheck,
   freePort,
   keyFile,
   type NodeSpec,
   newRoot,
   nodeConfig,
   observed,
+  reload,
   routerctl,
   routerctlJson,
+  writeKeyedPair,
   writeNode,
 } from './support/federation.js';
 
-const running: TestDaemon[] = [];
-afterEach(async () => {
-  for (const d of running.splice(0)) await d.stop();
-});
+const { start, stop } = daemonsPerTest();
 
 interface Node {
   config: string;
   stateDir: string;
-}
-
-async function start(node: Node, prefix?: string[]): Promise<TestDaemon> {
-  const d = await TestDaemon.start({
-    configFiles: [node.config],
-    stateDir: node.stateDir,
-    ...(prefix ? { prefix } : {}),
-  });
-  running.push(d);
-  return d;
-}
-
-async function stop(d: TestDaemon): Promise<void> {
-  await d.stop();
-  running.splice(running.indexOf(d), 1);
-}
-
-const reloads = (d: TestDaemon) => d.logs.filter((l) => l.msg === 'config reloaded').length;
-async function reload(d: TestDaemon): Promise<void> {
-  const n = reloads(d);
-  d.signal('SIGHUP');
-  await expect.poll(() => reloads(d), { timeout: 10_000, interval: 20 }).toBe(n + 1);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -67,37 +45,15 @@ const storedIds = (stateDir: string) =>
     .map((e) => e.id)
     .sort();
 
-function doctorCheck(stateDir: string, code: string, subject = 'cloud') {
-  const r = routerctl(stateDir, 'doctor', 'federation', '-o', 'json');
-  const report = JSON.parse(r.stdout) as DoctorResponse;
-  const c = report.checks.find((x) => x.code === code && x.subject === subject);
-  if (!c) throw new Error(`no ${code} check for ${subject}: ${r.stdout}`);
-  return c;
-}
+const doctorCheck = (stateDir: string, code: string, subject = 'cloud') =>
+  findCheck(doctorReport(stateDir).report, code, subject);
 
-/** onprem pushes to cloud; each has its own copy of the key (so one side's can be broken alone). */
+/** onprem pushes to cloud (and cloud to onprem), both started unless `cloudUp` is false. */
 async function pair(o: { retry?: NodeSpec['retry']; onpremPrefix?: string[]; cloudUp?: boolean } = {}) {
-  const root = newRoot();
-  const onpremKey = keyFile(root, 'onprem.key');
-  const cloudKey = join(root, 'cloud.key');
-  copyFileSync(onpremKey, cloudKey);
-  const [po, pc] = [await freePort(), await freePort()];
-  const onpremNode = writeNode(root, {
-    name: 'onprem',
-    port: po,
-    key: onpremKey,
-    peers: [{ name: 'cloud', port: pc }],
-    retry: o.retry ?? { baseDelay: '100ms', maxDelay: '1s' },
-  });
-  const cloudNode = writeNode(root, {
-    name: 'cloud',
-    port: pc,
-    key: cloudKey,
-    peers: [{ name: 'onprem', port: po }],
-  });
-  const onprem = await start(onpremNode, o.onpremPrefix);
-  const cloud = o.cloudUp === false ? undefined : await start(cloudNode);
-  return { root, onpremKey, cloudKey, onpremNode, cloudNode, onprem, cloud };
+  const p = await writeKeyedPair(o.retry);
+  const onprem = await start(p.onpremNode, o.onpremPrefix);
+  const cloud = o.cloudUp === false ? undefined : await start(p.cloudNode);
+  return { ...p, onprem, cloud };
 }
 
 /** Emit `n` observations, one request each, `gapMs` apart; returns their ids. */
@@ -374,7 +330,8 @@ describe('a peer that is back is used at once', () => {
     await expect.poll(() => storedIds(cloud.stateDir), { timeout: 10_000 }).toEqual(['ev-0']);
     expect(doctorCheck(p.onprem.stateDir, 'delivery-lag')).toMatchObject({
       status: 'WARN',
-      summary: expect.stringMatching(/^a delivery (in the last 15 min )?took [2-9]s/),
+      // At least the 2.5 s the cloud was down; longer on a loaded machine.
+      summary: expect.stringMatching(/^a delivery (in the last 15 min )?took ([2-9]|\d{2,})s/),
     });
     // The same state directory 20 minutes later (the daemon's clock, faked): nothing recent was slow.
     await stop(p.onprem);
