@@ -168,7 +168,7 @@ spec:
       log += c;
     });
     const exited = new Promise<number | null>((r) => daemon.on('close', r));
-    await expect.poll(() => log, { timeout: 15_000 }).toContain('"msg":"routerd-eventd ready"');
+    await expect.poll(() => log, { timeout: 30_000 }).toContain('"msg":"routerd-eventd ready"');
 
     const routerctl = (...args: string[]) =>
       run(join(root, 'usr/local/bin/routerctl'), '--state-dir', stateDir, ...args);

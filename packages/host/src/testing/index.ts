@@ -153,7 +153,7 @@ export class TestDaemon {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const daemon = new TestDaemon(child, stateDir, options);
-    await daemon.waitForLog((l) => l.msg === 'routerd-eventd ready', options.readyTimeoutMs ?? 15_000);
+    await daemon.waitForLog((l) => l.msg === 'routerd-eventd ready', options.readyTimeoutMs ?? 30_000);
     return daemon;
   }
 
