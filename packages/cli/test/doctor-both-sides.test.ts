@@ -4,78 +4,24 @@
 // each side's authenticated probe (peer-probe) proves the other holds the same key and a sane clock,
 // including the cloud→on-prem direction, where no event would travel until a claim changes.
 import { copyFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { DoctorCheck, DoctorResponse } from '@routerd/host/control-api';
-import { TestDaemon } from '@routerd/host/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fakeClock } from './support/faketime.js';
 import {
+  findCheck as check,
+  daemonsPerTest,
+  doctorReport as doctor,
   emitBatch,
-  freePort,
-  keyFile,
-  newRoot,
   observed,
+  reload,
   routerctl,
-  writeNode,
+  writeKeyedPair,
 } from './support/federation.js';
 
-const running: TestDaemon[] = [];
-afterEach(async () => {
-  for (const d of running.splice(0)) await d.stop();
-});
-
-async function start(node: { config: string; stateDir: string }, prefix?: string[]): Promise<TestDaemon> {
-  const d = await TestDaemon.start({
-    configFiles: [node.config],
-    stateDir: node.stateDir,
-    ...(prefix ? { prefix } : {}),
-  });
-  running.push(d);
-  return d;
-}
-
-/** onprem pushes to cloud, cloud to onprem; each has its own copy of the key, so one can be broken alone. */
-async function pair() {
-  const root = newRoot();
-  const onpremKey = keyFile(root, 'onprem.key');
-  const cloudKey = join(root, 'cloud.key');
-  copyFileSync(onpremKey, cloudKey);
-  const [po, pc] = [await freePort(), await freePort()];
-  const onpremNode = writeNode(root, {
-    name: 'onprem',
-    port: po,
-    key: onpremKey,
-    peers: [{ name: 'cloud', port: pc }],
-  });
-  const cloudNode = writeNode(root, {
-    name: 'cloud',
-    port: pc,
-    key: cloudKey,
-    peers: [{ name: 'onprem', port: po }],
-  });
-  return { root, onpremKey, cloudKey, onpremNode, cloudNode };
-}
-
-function doctor(stateDir: string, ...args: string[]) {
-  const r = routerctl(stateDir, 'doctor', 'federation', '-o', 'json', ...args);
-  return { code: r.code, report: JSON.parse(r.stdout) as DoctorResponse };
-}
-function check(report: DoctorResponse, code: string, subject: string): DoctorCheck {
-  const c = report.checks.find((x) => x.code === code && x.subject === subject);
-  if (!c) throw new Error(`no ${code} check for ${subject}: ${JSON.stringify(report.checks, null, 1)}`);
-  return c;
-}
-
-const reloads = (d: TestDaemon) => d.logs.filter((l) => l.msg === 'config reloaded').length;
-async function reload(d: TestDaemon): Promise<void> {
-  const n = reloads(d);
-  d.signal('SIGHUP');
-  await expect.poll(() => reloads(d), { timeout: 10_000, interval: 20 }).toBe(n + 1);
-}
+const { start } = daemonsPerTest();
 
 describe('a wrong key: both doctors say so', () => {
   it('the receiver names the sender under requests-refused; each side’s peer-probe says the keys differ', async () => {
-    const p = await pair();
+    const p = await writeKeyedPair();
     // The cloud alone gets a brand-new key.
     expect(routerctl(p.root, 'keys', 'generate', '--out', p.cloudKey, '--force').code).toBe(0);
     const onprem = await start(p.onpremNode);
@@ -151,7 +97,7 @@ describe('a wrong key: both doctors say so', () => {
 
 describe('a clock 10 minutes ahead (faketime): the clock is named, not the key', () => {
   it('the cloud ahead: its doctor reports the skew from the refused requests; both probes say the clock', async () => {
-    const p = await pair();
+    const p = await writeKeyedPair();
     const onprem = await start(p.onpremNode);
     const cloud = await start(p.cloudNode, fakeClock('+600s'));
     expect((await emitBatch(onprem.socketPath, [observed(1)])).status).toBe(200);

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { osDefaults } from '@routerd/host/control-api/wire';
 import { tempDir } from '@routerd/host/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, keyFile } from './support/federation.js';
+import { arpObserverPlugin, freePort, keyFile, nodeConfig } from './support/federation.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -133,30 +133,14 @@ describe('release tarball + deploy/install.sh (Linux, systemd)', () => {
     writeFileSync(leases, `${expiry} 52:54:00:12:34:56 10.88.60.9 laptop *\n`);
     const observer = join(root, 'usr/local/libexec/routerd/plugins/routerd-plugin-arp-observer');
     const config = join(dir, 'onprem.yaml');
-    writeFileSync(
-      config,
-      `apiVersion: federation.routerd.net/v1alpha1
-kind: EventGroup
-metadata: { name: edge }
-spec:
-  nodeName: onprem-1
-  listen: { address: 127.0.0.1, port: ${await freePort()} }
-  auth: { mode: hmac, secretFile: ${keyFile(dir)} }
----
-apiVersion: plugin.routerd.net/v1alpha1
-kind: Plugin
-metadata: { name: arp-observer }
-spec:
-  executable: ${observer}
-  lifecycle: longLived
-  capabilities: [observe.events]
-  config:
-    domains: [{ name: lan, cidrs: [10.88.60.0/24] }]
-    ownerSide: onprem
-    ttl: 30s
-    sources: { neighbours: false, dnsmasq: ${leases} }
-`,
-    );
+    const group = nodeConfig({ name: 'onprem-1', port: await freePort(), key: keyFile(dir), peers: [] });
+    const plugin = arpObserverPlugin(observer, [
+      'domains: [{ name: lan, cidrs: [10.88.60.0/24] }]',
+      'ownerSide: onprem',
+      'ttl: 30s',
+      `sources: { neighbours: false, dnsmasq: ${leases} }`,
+    ]);
+    writeFileSync(config, `${group}---\n${plugin}`);
     const daemon = spawn(
       join(root, 'usr/local/bin/routerd-eventd'),
       ['--config', config, '--state-dir', stateDir],

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { TestDaemon } from '@routerd/host/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  arpObserverPlugin,
   freePort,
   keyFile,
   newRoot,
@@ -42,27 +43,20 @@ describe('ARP/DHCP observer under the on-prem daemon', () => {
       write('cloud', nodeConfig({ name: 'cloud', port: pc, key, peers: [{ name: 'onprem', port: po }] })),
     );
     daemons.push(cloud);
+    const observer = arpObserverPlugin(OBSERVER, [
+      'domains: [{ name: lan, cidrs: [10.88.60.0/24] }]',
+      'ownerSide: onprem',
+      'ttl: 30s',
+      'absentAfter: 1s',
+      'resyncEvery: 1s',
+      'leasePollEvery: 200ms',
+      `sources: { neighbours: false, dnsmasq: ${leases} }`,
+      'exclude: [10.88.60.1]',
+    ]);
     const onprem = await TestDaemon.start(
       write(
         'onprem',
-        `${nodeConfig({ name: 'onprem', port: po, key, peers: [{ name: 'cloud', port: pc }] })}---
-apiVersion: plugin.routerd.net/v1alpha1
-kind: Plugin
-metadata: { name: arp-observer }
-spec:
-  executable: ${OBSERVER}
-  lifecycle: longLived
-  capabilities: [observe.events]
-  config:
-    domains: [{ name: lan, cidrs: [10.88.60.0/24] }]
-    ownerSide: onprem
-    ttl: 30s
-    absentAfter: 1s
-    resyncEvery: 1s
-    leasePollEvery: 200ms
-    sources: { neighbours: false, dnsmasq: ${leases} }
-    exclude: [10.88.60.1]
-`,
+        `${nodeConfig({ name: 'onprem', port: po, key, peers: [{ name: 'cloud', port: pc }] })}---\n${observer}`,
       ),
     );
     daemons.push(onprem);

@@ -6,10 +6,16 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DoctorResponse } from '@routerd/host/control-api';
 import { DAEMON_BIN, TestDaemon } from '@routerd/host/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { keyFile, newRoot, routerctl, routerctlJson } from './support/federation.js';
+import {
+  arpObserverPlugin,
+  doctorReport,
+  keyFile,
+  newRoot,
+  routerctl,
+  routerctlJson,
+} from './support/federation.js';
 
 const OBSERVER = fileURLToPath(new URL('../../plugins-arp-observer/dist/main.js', import.meta.url));
 const OBSERVER_SCHEMA = fileURLToPath(
@@ -32,19 +38,27 @@ spec:
   auth: { mode: hmac, secretFile: ${keyFile(dir)} }
 `;
 
-/** The observer as an operator configures it; `extra` lines go under config (indented 4). */
-const observerPlugin = (extra: string[] = [], spec: string[] = []) => `apiVersion: plugin.routerd.net/v1alpha1
+const DOMAINS = 'domains: [{ name: lan, cidrs: [10.88.60.0/24] }]';
+
+/** The observer as an operator configures it; `extra` lines go under config. */
+const observerPlugin = (extra: string[] = [], spec: string[] = []) =>
+  arpObserverPlugin(
+    OBSERVER,
+    [DOMAINS, 'sources:', '  neighbours: false', '  dnsmasq: /nonexistent/dnsmasq.leases', ...extra],
+    spec,
+  );
+
+/** A long-lived Plugin the host has no config schema for; `spec` lines go under spec. */
+const longLivedPlugin = (
+  name: string,
+  executable: string,
+  spec: string[] = [],
+) => `apiVersion: plugin.routerd.net/v1alpha1
 kind: Plugin
-metadata: { name: arp-observer }
+metadata: { name: ${name} }
 spec:
-  executable: ${OBSERVER}
-  lifecycle: longLived
-  capabilities: [observe.events]${spec.map((l) => `\n  ${l}`).join('')}
-  config:
-    domains: [{ name: lan, cidrs: [10.88.60.0/24] }]
-    sources:
-      neighbours: false
-      dnsmasq: /nonexistent/dnsmasq.leases${extra.map((l) => `\n    ${l}`).join('')}
+  executable: ${executable}
+  lifecycle: longLived${spec.map((l) => `\n  ${l}`).join('')}
 `;
 
 function writeConfig(dir: string, ...docs: string[]): string {
@@ -184,14 +198,7 @@ describe('a plugin the host has no schema for refuses the typo itself', () => {
     const file = writeConfig(
       dir,
       group(dir),
-      `apiVersion: plugin.routerd.net/v1alpha1
-kind: Plugin
-metadata: { name: strict }
-spec:
-  executable: ${STRICT}
-  lifecycle: longLived
-  config: { absentAftr: 30s }
-`,
+      longLivedPlugin('strict', STRICT, ['config: { absentAftr: 30s }']),
     );
     // Nothing tells the host what this plugin accepts: check and start let it through.
     expect(check(file).status).toBe(0);
@@ -209,8 +216,8 @@ spec:
       '/config/absentAftr is not a known field',
     );
 
-    const r = routerctl(d.stateDir, 'doctor', 'federation', '-o', 'json');
-    const report = JSON.parse(r.stdout) as DoctorResponse;
+    const r = doctorReport(d.stateDir);
+    const { report } = r;
     const plugin = report.checks.find((c) => c.code === 'plugin-degraded' && c.subject === 'strict');
     expect(plugin).toMatchObject({ status: 'FAIL' });
     expect(plugin!.summary).toContain('/config/absentAftr is not a known field');
@@ -225,18 +232,11 @@ describe('a configured lease file that does not exist', () => {
     const file = writeConfig(
       dir,
       group(dir),
-      `apiVersion: plugin.routerd.net/v1alpha1
-kind: Plugin
-metadata: { name: arp-observer }
-spec:
-  executable: ${OBSERVER}
-  lifecycle: longLived
-  capabilities: [observe.events]
-  config:
-    domains: [{ name: lan, cidrs: [10.88.60.0/24] }]
-    leasePollEvery: 1s
-    sources: { neighbours: false, dnsmasq: ${leases} }
-`,
+      arpObserverPlugin(OBSERVER, [
+        DOMAINS,
+        'leasePollEvery: 1s',
+        `sources: { neighbours: false, dnsmasq: ${leases} }`,
+      ]),
     );
     const d = await TestDaemon.start({ configFiles: [file], stateDir: join(dir, 'state') });
     running.push(d);
@@ -255,9 +255,7 @@ spec:
       lastWarning: { message: expect.stringContaining(leases) },
     });
 
-    const report = JSON.parse(
-      routerctl(d.stateDir, 'doctor', 'federation', '-o', 'json').stdout,
-    ) as DoctorResponse;
+    const { report } = doctorReport(d.stateDir);
     const warning = report.checks.find((c) => c.code === 'plugin-warning' && c.subject === 'arp-observer');
     expect(warning).toMatchObject({ status: 'WARN' });
     expect(warning!.summary).toContain(`lease file ${leases} (sources.dnsmasq) does not exist`);
@@ -272,23 +270,11 @@ spec:
 
   it('a warning sent as notifications/message shows the same way', async () => {
     const dir = newRoot();
-    const file = writeConfig(
-      dir,
-      group(dir),
-      `apiVersion: plugin.routerd.net/v1alpha1
-kind: Plugin
-metadata: { name: warner }
-spec:
-  executable: ${WARNS_BY_MESSAGE}
-  lifecycle: longLived
-`,
-    );
+    const file = writeConfig(dir, group(dir), longLivedPlugin('warner', WARNS_BY_MESSAGE));
     const d = await TestDaemon.start({ configFiles: [file], stateDir: join(dir, 'state') });
     running.push(d);
     await d.waitForLog((l) => l.msg === 'plugin warner: upstream table unreadable: /x/y');
-    const report = JSON.parse(
-      routerctl(d.stateDir, 'doctor', 'federation', '-o', 'json').stdout,
-    ) as DoctorResponse;
+    const { report } = doctorReport(d.stateDir);
     expect(report.checks.find((c) => c.code === 'plugin-warning' && c.subject === 'warner')).toMatchObject({
       status: 'WARN',
       summary: expect.stringContaining('upstream table unreadable: /x/y'),

@@ -9,6 +9,7 @@ import { TestDaemon, writeFile } from '@routerd/host/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   controlGet,
+  emitObservationWithRouterctl,
   emitObservedWithRouterctl,
   freePort,
   keyFile,
@@ -248,24 +249,7 @@ describe('one writer per (domain, address), whatever triggered the run', () => {
     runByHand('rogue-manual', '--events-file', eventsFile('intruder-new.json', 'intruder', address));
     expect(await claimsFor(address)).toEqual([{ name: 'rogue-10-88-60-77', owner: 'intruder' }]);
     // This node now captures the address: it refuses to observe it itself (no feedback loop).
-    const self = routerctl(
-      cloud.stateDir,
-      'federation',
-      'event',
-      'emit',
-      '--type',
-      'routerd.client.ipv4.observed',
-      '--payload',
-      `address=${address}`,
-      '--payload',
-      'domain=lan',
-      '--payload',
-      'ownerSide=cloud',
-      '--payload',
-      'source=arp',
-      '--ttl',
-      '300s',
-    );
+    const self = emitObservationWithRouterctl(cloud.stateDir, 'cloud', address);
     expect(self.code).toBe(1);
     expect(self.stderr).toContain('RemoteAddressClaim held by plugin-rogue-manual-10-88-60-77');
 

@@ -1,12 +1,14 @@
 /** Helpers for tests that run several real daemons federating over loopback (or network namespaces). */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DoctorCheck, DoctorResponse } from '@routerd/host/control-api';
 import { generateSecret } from '@routerd/host/keys';
-import { tempDir } from '@routerd/host/testing';
+import { TestDaemon, tempDir } from '@routerd/host/testing';
+import { afterEach, expect } from 'vitest';
 
 export const ROUTERCTL = fileURLToPath(new URL('../../dist/routerctl.js', import.meta.url));
 
@@ -92,6 +94,96 @@ export function newRoot(): string {
   return tempDir('routerd-fed-');
 }
 
+/**
+ * onprem and cloud, each the other's peer, written under a new root and not started. Each has its own
+ * copy of one key, so one side's can be broken alone.
+ */
+export async function writeKeyedPair(retry?: NodeSpec['retry']) {
+  const root = newRoot();
+  const onpremKey = keyFile(root, 'onprem.key');
+  const cloudKey = join(root, 'cloud.key');
+  copyFileSync(onpremKey, cloudKey);
+  const [po, pc] = [await freePort(), await freePort()];
+  const onpremNode = writeNode(root, {
+    name: 'onprem',
+    port: po,
+    key: onpremKey,
+    peers: [{ name: 'cloud', port: pc }],
+    retry,
+  });
+  const cloudNode = writeNode(root, {
+    name: 'cloud',
+    port: pc,
+    key: cloudKey,
+    peers: [{ name: 'onprem', port: po }],
+  });
+  return { root, onpremKey, cloudKey, onpremNode, cloudNode };
+}
+
+/**
+ * Daemons that live for one test: call once at the top of a test file; each daemon `start` starts is
+ * stopped after the test that started it, and `stop` stops one earlier.
+ */
+export function daemonsPerTest() {
+  const running: TestDaemon[] = [];
+  afterEach(async () => {
+    for (const d of running.splice(0)) await d.stop();
+  });
+  return {
+    /** The daemon of a node writeNode wrote, run under `prefix` if given. */
+    async start(node: { config: string; stateDir: string }, prefix?: string[]): Promise<TestDaemon> {
+      const d = await TestDaemon.start({
+        configFiles: [node.config],
+        stateDir: node.stateDir,
+        ...(prefix ? { prefix } : {}),
+      });
+      running.push(d);
+      return d;
+    },
+    async stop(d: TestDaemon): Promise<void> {
+      await d.stop();
+      running.splice(running.indexOf(d), 1);
+    },
+  };
+}
+
+/** SIGHUP, and wait for the daemon to log one more 'config reloaded'. */
+export async function reload(d: TestDaemon): Promise<void> {
+  const reloads = () => d.logs.filter((l) => l.msg === 'config reloaded').length;
+  const n = reloads();
+  d.signal('SIGHUP');
+  await expect.poll(reloads, { timeout: 10_000, interval: 20 }).toBe(n + 1);
+}
+
+/** `routerctl doctor federation -o json` (and `args`, e.g. --no-probe): its exit code and parsed report. */
+export function doctorReport(stateDir: string, ...args: string[]) {
+  const r = routerctl(stateDir, 'doctor', 'federation', '-o', 'json', ...args);
+  return { code: r.code, report: JSON.parse(r.stdout) as DoctorResponse, stderr: r.stderr };
+}
+
+/** The report's check with this code (and subject, if given); throws, listing the checks, if there is none. */
+export function findCheck(report: DoctorResponse, code: string, subject?: string): DoctorCheck {
+  const c = report.checks.find((x) => x.code === code && (subject === undefined || x.subject === subject));
+  if (!c) throw new Error(`no ${code} check for ${subject}: ${JSON.stringify(report.checks, null, 1)}`);
+  return c;
+}
+
+/**
+ * The ARP/DHCP observer as a long-lived Plugin resource: `config` lines go under spec.config, `spec`
+ * lines under spec (after its capabilities).
+ */
+export function arpObserverPlugin(executable: string, config: string[], spec: string[] = []): string {
+  return `apiVersion: plugin.routerd.net/v1alpha1
+kind: Plugin
+metadata: { name: arp-observer }
+spec:
+  executable: ${executable}
+  lifecycle: longLived
+  capabilities: [observe.events]${spec.map((l) => `\n  ${l}`).join('')}
+  config:
+${config.map((l) => `    ${l}\n`).join('')}`;
+}
+
 /** Bulk emit through the control API (routerctl emits one event per process; tests need thousands). */
 export function emitBatch(socketPath: string, events: unknown[]): Promise<{ status: number; body: unknown }> {
   const payload = JSON.stringify({ events });
@@ -175,8 +267,18 @@ export function writeNodeFiles(root: string, name: string, text: string) {
   return { configFiles: [file], stateDir: join(root, name, 'state') };
 }
 
-/** `routerctl federation event emit` of a client observation, as an operator would type it. */
+/** `routerctl federation event emit` of an on-prem client's observation, as an operator would type it. */
 export function emitObservedWithRouterctl(stateDir: string, address: string, ...extra: string[]) {
+  return emitObservationWithRouterctl(stateDir, 'onprem', address, ...extra);
+}
+
+/** The same, for a client on `ownerSide`. */
+export function emitObservationWithRouterctl(
+  stateDir: string,
+  ownerSide: string,
+  address: string,
+  ...extra: string[]
+) {
   return routerctl(
     stateDir,
     'federation',
@@ -189,7 +291,7 @@ export function emitObservedWithRouterctl(stateDir: string, address: string, ...
     '--payload',
     'domain=lan',
     '--payload',
-    'ownerSide=onprem',
+    `ownerSide=${ownerSide}`,
     '--payload',
     'source=arp',
     ...(extra.includes('--ttl') ? [] : ['--ttl', '300s']),
