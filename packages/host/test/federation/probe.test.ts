@@ -7,18 +7,13 @@ import type { Event } from '@routerd/plugin-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { probePeer } from '../../src/federation/probe-client.js';
-import {
-  createReceiverApp,
-  listenReceiver,
-  type ReceiveOutcome,
-  type RequestRefused,
-} from '../../src/federation/receiver.js';
+import type { ReceiveOutcome, RequestRefused } from '../../src/federation/receiver.js';
 import { generateSecret, parseSecretText } from '../../src/federation/secrets.js';
 import { sign } from '../../src/federation/signing.js';
+import { listenOnLoopback } from './loopback-receiver.js';
 
 const onpremKeys = parseSecretText(generateSecret());
 const otherKeys = parseSecretText(generateSecret());
-const LIMITS = { maxConnections: 256, maxConnectionsPerAddress: 16 };
 
 const stored = { events: 0, webhooks: 0 };
 const refused: RequestRefused[] = [];
@@ -28,11 +23,7 @@ let base: string;
 
 beforeAll(async () => {
   // The real clock on both sides: a 401's Date header comes from the system clock, as in the daemon.
-  const app = createReceiverApp({
-    group: 'edge',
-    node: 'cloud',
-    replayWindowMs: 300_000,
-    bodyLimitBytes: 1024 * 1024,
+  ({ server, base } = await listenOnLoopback({
     keysFor: (node) => (node === 'onprem' ? onpremKeys : undefined),
     clock: systemClock,
     store: {
@@ -45,9 +36,7 @@ beforeAll(async () => {
     },
     onRefused: (r) => refused.push(r),
     onAuthenticated: (sender, ts) => authenticated.push({ sender, ts }),
-  });
-  server = await listenReceiver(app, { address: '127.0.0.1', port: 0, allowWildcard: false, ...LIMITS });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }));
 });
 afterAll(() => server.close());
 

@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Event } from '@routerd/plugin-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
@@ -14,6 +13,7 @@ import {
 } from '../../src/federation/receiver.js';
 import { generateSecret, parseSecretText } from '../../src/federation/secrets.js';
 import { sign } from '../../src/federation/signing.js';
+import { LIMITS, listenOnLoopback } from './loopback-receiver.js';
 
 // The receiver over real loopback HTTP, with an in-memory store standing in for SQLite (the daemon tests
 // exercise the real one); each refusal must answer its status and store nothing.
@@ -45,26 +45,19 @@ class MemoryStore implements ReceiverStore {
 }
 
 const store = new MemoryStore();
-const LIMITS = { maxConnections: 256, maxConnectionsPerAddress: 16 };
 const refused: RefusalReason[] = [];
 const errors: { message: string; sender?: string }[] = [];
 let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  const app = createReceiverApp({
-    group: 'edge',
-    node: 'cloud',
-    replayWindowMs: 300_000,
-    bodyLimitBytes: 1024 * 1024,
+  ({ server, base } = await listenOnLoopback({
     keysFor: (node) => ({ onprem: onpremKeys, other: otherKeys })[node],
     store,
     clock,
     metrics: { refused: (r) => refused.push(r), received: () => {}, replayed: () => {} },
     onError: (err, sender) => errors.push({ message: err.message, sender }),
-  });
-  server = await listenReceiver(app, { address: '127.0.0.1', port: 0, allowWildcard: false, ...LIMITS });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }));
 });
 afterAll(() => server.close());
 
