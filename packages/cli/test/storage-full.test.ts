@@ -1,47 +1,22 @@
 // A state directory whose filesystem is full (a real 32 MiB tmpfs, filled): the control API says so —
 // 507 storage_full, naming the directory and what to do — instead of "internal error", for an emit and
 // for a backup; once space is freed both work again.
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { controlRequest, groupConfig, TestDaemon, tempDir, writeFile } from '@routerd/host/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emitObservedWithRouterctl, observed, routerctl } from './support/federation.js';
+import { fill, smallStateFs, unmountSmallStateFs } from './support/tmpfs.js';
 
-const mounts: string[] = [];
 let daemon: TestDaemon | undefined;
 afterAll(async () => {
   await daemon?.stop();
-  for (const m of mounts) {
-    try {
-      execFileSync('umount', ['-l', m]);
-    } catch {}
-    rmSync(m, { recursive: true, force: true });
-  }
+  unmountSmallStateFs();
 });
-
-/** Write zeros until the filesystem is full (ENOSPC); returns the filler's path. */
-function fill(dir: string): string {
-  const path = join(dir, 'filler');
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.alloc(64 * 1024);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 describe('a full state directory', () => {
   it('emit and backup answer 507 storage_full with what to do; both work once space is freed', async () => {
-    const dir = tempDir('routerd-full-');
-    mounts.push(dir);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', dir]);
-    const stateDir = join(dir, 'state');
-    mkdirSync(stateDir, { mode: 0o700 }); // the daemon refuses a state directory others can open
+    const { dir, stateDir } = smallStateFs('routerd-full-');
     const config = writeFile(tempDir('routerd-full-config-'), 'f.yaml', groupConfig());
     daemon = await TestDaemon.start({ configFiles: [config], stateDir });
     const filler = fill(dir);

@@ -1,11 +1,10 @@
 // Storage faults on loopback: retention pruning a backlog the receiver never got (counted, nothing else
 // lost), and a receiver whose state directory fills up (a small tmpfs mounted on a directory we create).
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { tempDir } from '@routerd/host/testing';
+import { rmSync, statSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { controlGet, emitBatch, routerctl } from '../support/federation.js';
+import { fill, smallStateFs, unmountSmallStateFs } from '../support/tmpfs.js';
 import { readStoreIntegrity } from './checker.js';
 import {
   deliverySummary,
@@ -19,46 +18,10 @@ import {
   verify,
 } from './harness.js';
 
-const mounts: string[] = [];
 afterAll(async () => {
   await stopAll();
-  for (const m of mounts) {
-    try {
-      execFileSync('umount', ['-l', m]);
-    } catch {}
-    rmSync(m, { recursive: true, force: true });
-  }
+  unmountSmallStateFs();
 });
-
-/**
- * A state directory on its own 32 MiB tmpfs: room for the database and a full write-ahead log (~4 MiB
- * before a checkpoint) with plenty to spare — the fault is a disk filled by something else and then
- * freed. A partition the log fills by itself cannot recover without an operator (docs/how-to/deploy.md
- * § 2), which is not what these scenarios measure.
- */
-function smallStateFs(): { dir: string; stateDir: string } {
-  const dir = tempDir('routerd-rel-full-');
-  mounts.push(dir);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', dir]);
-  const stateDir = join(dir, 'state');
-  mkdirSync(stateDir, { mode: 0o700 }); // the daemon refuses a state directory others can open
-  return { dir, stateDir };
-}
-
-/** Write zeros until the filesystem is full (ENOSPC); returns the filler's path. */
-function fill(dir: string): string {
-  const path = join(dir, 'filler');
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.alloc(64 * 1024);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 /** The doctor, asked on the node whose state filesystem is full, names it (and exits 1). */
 function expectDoctorSeesFullDisk(stateDir: string): void {
@@ -105,7 +68,7 @@ describe('storage faults', () => {
   });
 
   it('a full state directory on the receiver: refused loudly (5xx), nothing corrupted, recovers', async () => {
-    const { dir, stateDir } = smallStateFs();
+    const { dir, stateDir } = smallStateFs('routerd-rel-full-');
     const p = await startPair({ receiverStateDir: stateDir });
     await p.workload.emit(100, 'pre');
     await expect.poll(async () => (await deliverySummary(p.sender)).delivered).toBe(100);
@@ -154,7 +117,7 @@ describe('storage faults', () => {
   });
 
   it('a full state directory on the sender: emits refused, its backlog still delivered, nothing lost', async () => {
-    const { dir, stateDir } = smallStateFs();
+    const { dir, stateDir } = smallStateFs('routerd-rel-full-');
     const p = await startPair({ startReceiver: false, senderStateDir: stateDir });
     await p.workload.emit(300, 'backlog'); // pending: the receiver is not up yet
     const before = samplePair(p);
@@ -185,7 +148,7 @@ describe('storage faults', () => {
   });
 
   it('a read-only state directory on the receiver: the start fails loudly, nothing is corrupted, it recovers', async () => {
-    const { dir, stateDir } = smallStateFs();
+    const { dir, stateDir } = smallStateFs('routerd-rel-full-');
     const p = await startPair({ receiverStateDir: stateDir });
     await p.workload.emit(100, 'pre');
     await expect.poll(async () => (await deliverySummary(p.sender)).delivered).toBe(100);
