@@ -190,6 +190,7 @@ export function emitBatch(socketPath: string, events: unknown[]): Promise<{ stat
   return new Promise((resolve, reject) => {
     const req = request(
       {
+        agent: false, // no kept-alive socket the daemon may have closed meanwhile (EPIPE)
         socketPath,
         method: 'POST',
         path: '/v1/events/batch',
@@ -226,7 +227,7 @@ export const observed = (i: number, ttl = '600s', id?: string) => ({
 /** GET a control API path over the unix socket (for polling without a process per call). */
 export function controlGet<T>(socketPath: string, path: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    request({ socketPath, path }, (res) => {
+    request({ agent: false, socketPath, path }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
@@ -246,7 +247,7 @@ export async function storedCount(stateDir: string): Promise<number> {
 
 export function controlGetText(stateDir: string, path: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    request({ socketPath: join(stateDir, 'routerd.sock'), path }, (res) => {
+    request({ agent: false, socketPath: join(stateDir, 'routerd.sock'), path }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {

@@ -66,6 +66,9 @@ export function controlRequest(
   return new Promise((resolve, reject) => {
     const req = request(
       {
+        // A fresh connection per request: a kept-alive socket the daemon closed after its keep-alive
+        // timeout (while the test sat in a spawnSync) would fail the next write with EPIPE.
+        agent: false,
         socketPath,
         method,
         path,
