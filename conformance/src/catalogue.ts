@@ -20,6 +20,11 @@ export interface CheckInfo {
   requirements: string[];
   /** The MUST/SHOULD sentence of docs/protocol.md (verbatim) this check verifies. */
   sentence: string;
+  /**
+   * For a check whose failures can break different requirements: the sentence (verbatim) of each further
+   * requirement, so a failure quotes the rule it actually breaks (a verdict names it in `violated`).
+   */
+  clauses?: Record<string, string>;
   severity: Severity;
   /** Capability checks run only when the plugin declares this capability; otherwise they are skipped. */
   capability?: Capability;
@@ -87,9 +92,12 @@ const lifecycle: CheckInfo[] = [
   {
     id: 'lifecycle.declared-within-granted',
     group: 'lifecycle',
-    title: 'declares only capabilities the operator grants',
-    requirements: ['R-L5'],
-    sentence: 'The host MUST refuse a plugin whose declared capabilities are not all granted',
+    title: 'declares no reserved capability, and only capabilities the operator grants',
+    requirements: ['R-C1', 'R-L5'],
+    sentence:
+      'It MUST NOT declare `execute.providerAction`, which v1 reserves for a later executor protocol.',
+    // Declaring a v1 capability that --grant withholds breaks no plugin-side rule: the host refuses it.
+    clauses: { 'R-L5': 'The host MUST refuse a plugin whose declared capabilities are not all granted' },
     severity: 'must',
   },
   {
@@ -171,6 +179,16 @@ const transport: CheckInfo[] = [
     severity: 'must',
   },
   {
+    id: 'transport.message-limit-exact',
+    group: 'transport',
+    title:
+      'reads a line of exactly limits.maxMessageBytes bytes (the line feed not counted) and refuses one byte more',
+    requirements: ['R-T9'],
+    sentence:
+      'The limit counts the bytes before the line feed: a line of exactly `maxMessageBytes` bytes and its `\\n` MUST be accepted.',
+    severity: 'must',
+  },
+  {
     id: 'transport.unicode',
     group: 'transport',
     title: 'reads and answers messages with multi-byte UTF-8 (including U+2028 and astral characters)',
@@ -209,6 +227,16 @@ const transport: CheckInfo[] = [
     id: 'transport.invalid-params',
     group: 'transport',
     title: 'answers an invalid plugin/run request with -32602 and data.issues[] ({path, message})',
+    requirements: ['R-W2'],
+    sentence:
+      'The plugin MUST validate the request and answer `-32602` with `data.issues[]` (`{path, message}`, `path` a JSON Pointer into params) when it does not fit the schema.',
+    severity: 'must',
+  },
+  {
+    id: 'transport.required-request-fields',
+    group: 'transport',
+    title:
+      'refuses a plugin/run without any one of the fields plugin-request.schema.json requires, with -32602',
     requirements: ['R-W2'],
     sentence:
       'The plugin MUST validate the request and answer `-32602` with `data.issues[]` (`{path, message}`, `path` a JSON Pointer into params) when it does not fit the schema.',
@@ -262,6 +290,14 @@ const schema: CheckInfo[] = [
   },
 ];
 
+/** What each kind of golden-vector failure breaks (vectors.ts `judge` names the requirement). */
+const VECTOR_CLAUSES = {
+  'R-W1':
+    'The plugin MUST answer `plugin/run` with a `PluginResult` that validates against `plugin-result.schema.json`, or with a JSON-RPC error.',
+  'R-W2':
+    'The plugin MUST validate the request and answer `-32602` with `data.issues[]` (`{path, message}`, `path` a JSON Pointer into params) when it does not fit the schema.',
+};
+
 function capabilityChecks(capability: TestedCapability): CheckInfo[] {
   return [
     {
@@ -271,6 +307,7 @@ function capabilityChecks(capability: TestedCapability): CheckInfo[] {
       requirements: ['R-W1', 'R-W2', 'R-W3'],
       sentence:
         'Domain problems (an address out of range, a metadata service that does not answer) MUST be reported as `status.diagnostics` entries, not as JSON-RPC errors; a JSON-RPC error means the exchange itself failed.',
+      clauses: VECTOR_CLAUSES,
       severity: 'must',
       capability,
     },
@@ -338,6 +375,15 @@ const robustness: CheckInfo[] = [
     severity: 'must',
   },
   {
+    id: 'robustness.deadline-by-clock',
+    group: 'robustness',
+    title:
+      'judges spec.deadline by the clock, not by spec.now: a request whose deadline has passed gets -32032 or nothing',
+    requirements: ['R-X2'],
+    sentence: 'the plugin MUST compare it with its current time, not with `spec.now`',
+    severity: 'must',
+  },
+  {
     id: 'robustness.keeps-working-while-stderr-unread',
     group: 'robustness',
     title: 'keeps answering requests while the host does not read its stderr',
@@ -382,6 +428,11 @@ export function checkInfo(id: string): CheckInfo {
 
 export function isCheckId(id: string): boolean {
   return byId.has(id);
+}
+
+/** The sentence a check quotes for a requirement it verifies: its clause for that requirement, or its main sentence. */
+export function sentenceFor(check: CheckInfo, requirement: string): string {
+  return check.clauses?.[requirement] ?? check.sentence;
 }
 
 /** Does a selector (`--only`, an expected-failures entry) name this check: its id, its group, or an id prefix? */

@@ -8,7 +8,8 @@ import { TESTED_CAPABILITIES } from './catalogue.js';
 import type { Timeouts } from './checks/types.js';
 import { runConformance, UsageError } from './engine.js';
 import { type ExpectedFailure, readExpectedFailures } from './expected-failures.js';
-import { FORMATS, type Format, render } from './render/index.js';
+import { FORMATS, type Format } from './render/index.js';
+import { liveOutput } from './render/live.js';
 import { schemaFiles } from './schemas.js';
 import { VERSION } from './version.js';
 
@@ -35,14 +36,18 @@ export class TestCommand extends Command {
     description: 'run the plugin conformance suite against a plugin executable',
     details: `
       Starts the plugin many times, each check with a fresh process, and reports every check with the
-      requirement of docs/protocol.md it verifies. MUST violations fail, SHOULD violations warn, checks for
-      capabilities the plugin does not declare are skipped, and a check that cannot run is a failure.
+      requirement of docs/protocol.md it verifies, as it finishes. MUST violations fail, SHOULD violations
+      warn, checks for capabilities the plugin does not declare are skipped, and a check that cannot run is
+      a failure.
 
-      Arguments after \`--\` are passed to the plugin. Exit status: 0 all passed, 1 a check failed or an
-      expected-failures entry is stale, 2 usage error or the plugin could not be started.
+      The plugin is a path (\`./plugin.mjs\`), or a command and its arguments (\`python3 plugin.py\`: a bare
+      name that is not a file here is looked up on PATH). Arguments after \`--\` go to the plugin
+      unread. Exit status: 0 all passed, 1 a check failed or an expected-failures entry is stale, 2 usage
+      error or the plugin could not be started.
     `,
     examples: [
       ['Test a plugin', '$0 test ./dist/my-plugin.js'],
+      ['A script and its interpreter', '$0 test python3 plugin.py'],
       ['Pass arguments and a config', '$0 test ./plugin.py --config plugin-config.yaml -- --verbose'],
       [
         'Only some groups, as JUnit for CI',
@@ -55,7 +60,7 @@ export class TestCommand extends Command {
     ],
   });
 
-  executable = Option.String({ name: 'executable' });
+  executable = Option.String({ name: 'command' });
   args = Option.Rest({ name: 'args' });
   config = Option.String('--config', {
     description: 'YAML or JSON file with the plugin config (initialize `config`)',
@@ -66,7 +71,7 @@ export class TestCommand extends Command {
   only = Option.Array('--only', {
     description: 'run only these groups or check ids (repeat or comma-separate)',
   });
-  format = Option.String('--format', {
+  format = Option.String('-o,--format', {
     description: 'pretty | json | tap | junit (default: pretty on a terminal, json otherwise)',
     validator: t.isEnum(FORMATS),
   });
@@ -102,6 +107,10 @@ export class TestCommand extends Command {
     const timeouts: Partial<Timeouts> = {};
     if (this.handshakeTimeout) timeouts.handshakeMs = this.handshakeTimeout;
     if (this.requestTimeout) timeouts.requestMs = this.requestTimeout;
+    const out = liveOutput(format, { colour: tty });
+    const print = (text: string) => {
+      if (text) this.context.stdout.write(text);
+    };
     try {
       const report = await runConformance({
         executable: this.executable,
@@ -113,8 +122,10 @@ export class TestCommand extends Command {
         outputDir: this.outputDir,
         expectedFailures: setup.expected,
         timeouts,
+        onStart: (start) => print(out.start(start)),
+        onResult: (result) => print(out.check(result)),
       });
-      this.context.stdout.write(render(report, format, { colour: tty }));
+      print(out.end(report));
       if (report.startError) {
         stderr(`the plugin could not be started: ${report.startError}`);
         return ExitCodes.usage;
@@ -170,6 +181,16 @@ export function buildRouterdPlugin(): Cli {
   cli.register(TestCommand);
   cli.register(SchemaCommand);
   return cli;
+}
+
+/** The `routerd-plugin` process (the bin of this package and @routerd/cli's alias): argv in, exit code out. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  try {
+    process.exitCode = await runRouterdPlugin(argv);
+  } catch (err) {
+    process.stderr.write(`routerd-plugin: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  }
 }
 
 /** Like clipanion's runExit, but a command line that does not parse exits 2 (usage), with its message on stderr. */

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Capability, Methods } from '@routerd/plugin-sdk';
 import {
@@ -6,6 +6,7 @@ import {
   type CheckInfo,
   selectorIsKnown,
   selectorMatches,
+  sentenceFor,
   TESTED_CAPABILITIES,
 } from './catalogue.js';
 import { CHECK_IMPLS } from './checks/index.js';
@@ -17,6 +18,7 @@ import {
   type Timeouts,
   type Verdict,
 } from './checks/types.js';
+import { findExecutable } from './executable.js';
 import { type Exercise, runExercise } from './exercise.js';
 import type { ExpectedFailure } from './expected-failures.js';
 import type { CheckResult, Report } from './report.js';
@@ -25,7 +27,11 @@ import { VERSION } from './version.js';
 import { describe, type JsonObject, PluginSession, type SessionOptions } from './wire/plugin-session.js';
 
 export interface ConformanceOptions {
-  /** The plugin executable; a relative path is resolved against the current directory. */
+  /**
+   * The plugin executable, or its interpreter with the script in `args` (`python3`, `['plugin.py']`): a
+   * path with a slash is resolved against the current directory; a bare name is a file here, else a
+   * command on PATH.
+   */
   executable: string;
   args?: string[];
   /** The plugin's config (initialize `config`). */
@@ -42,7 +48,9 @@ export interface ConformanceOptions {
   timeouts?: Partial<Timeouts>;
   /** Checks run in parallel, each with its own plugin processes. */
   concurrency?: number;
-  /** Called as each check finishes (for live output). */
+  /** Called once the first handshake (the probe) is over, before any check runs (for live output). */
+  onStart?: (start: Pick<Report, 'plugin' | 'granted'>) => void;
+  /** Called as each check finishes, with its final status (expected failures applied; for live output). */
   onResult?: (result: CheckResult) => void;
 }
 
@@ -63,7 +71,8 @@ interface CheckRun {
 /** Run the conformance suite against one plugin executable and return the report. */
 export async function runConformance(options: ConformanceOptions): Promise<Report> {
   const startedAt = new Date();
-  const executable = resolve(options.executable);
+  const found = findExecutable(options.executable, options.args ?? []);
+  const executable = found.path;
   const args = options.args ?? [];
   const granted = options.grant ?? GRANTABLE;
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
@@ -99,7 +108,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
     return s;
   };
 
-  const startError = preflight(executable);
+  const startError = found.problem;
   const probeSession = startError ? undefined : newSession(baseSessionOptions('probe'));
   const probe = probeSession ? await runProbe(probeSession, timeouts) : { problem: startError };
   const couldNotStart =
@@ -109,6 +118,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
       : probeSession?.spawnError?.message);
   const sessionGrant = probe.declared ? granted.filter((c) => probe.declared!.includes(c)) : granted;
   await probeSession?.dispose();
+  options.onStart?.({ plugin: pluginInfo(executable, args, probe), granted: [...granted] });
 
   let exercise: Promise<Exercise> | undefined;
   const exerciseSessions: PluginSession[] = [];
@@ -186,12 +196,23 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
       requirements: run.info.requirements,
       sentence: run.info.sentence,
       severity: run.info.severity,
+      ...(status !== 'pass' && status !== 'skip' && verdict.violated
+        ? {
+            violated: verdict.violated.map((r) => ({ requirement: r, sentence: sentenceFor(run.info, r) })),
+          }
+        : {}),
       status,
       message: verdict.message,
       details: verdict.details ?? [],
       notTestable,
       durationMs: ms,
     };
+    const expected =
+      status === 'fail' ? expectedFailure(run.result, options.expectedFailures ?? []) : undefined;
+    if (expected) {
+      run.result.status = 'xfail';
+      run.result.expectedFailure = expected.reason ?? 'listed in the expected-failures file';
+    }
     const tail = [...run.sessions, ...new Set(run.borrowed)]
       .map((s) => s.stderr.toString())
       .join('')
@@ -236,7 +257,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
   await Promise.all(allSessions.map((s) => s.dispose()));
 
   const results = runs.map((r) => r.result!);
-  const stale = applyExpectedFailures(results, options.expectedFailures ?? []);
+  const stale = staleExpectedFailures(results, options.expectedFailures ?? []);
   const summary = {
     total: results.length,
     pass: count(results, 'pass'),
@@ -246,25 +267,10 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
     xfail: count(results, 'xfail'),
     staleExpectedFailures: stale.length,
   };
-  const init = probe.result ?? {};
-  const nameVersion = (v: unknown) =>
-    v && typeof v === 'object' ? (v as { name?: unknown; version?: unknown }) : {};
-  const plugin = nameVersion(init.plugin);
-  const sdk = nameVersion(init.sdk);
   const out: Report = {
     reportVersion: 1,
     tool: { name: '@routerd/conformance', version: VERSION },
-    plugin: {
-      executable,
-      args,
-      ...(typeof plugin.name === 'string' ? { name: plugin.name } : {}),
-      ...(typeof plugin.version === 'string' ? { version: plugin.version } : {}),
-      ...(typeof sdk.name === 'string' && typeof sdk.version === 'string'
-        ? { sdk: { name: sdk.name, version: sdk.version } }
-        : {}),
-      ...(typeof init.protocolVersion === 'number' ? { protocolVersion: init.protocolVersion } : {}),
-      ...(probe.declared ? { declaredCapabilities: probe.declared } : {}),
-    },
+    plugin: pluginInfo(executable, args, probe),
     granted: [...granted],
     startedAt: startedAt.toISOString(),
     durationMs: Date.now() - startedAt.getTime(),
@@ -305,15 +311,24 @@ function gate(
   return undefined;
 }
 
-/** A clear message for an executable that cannot be started at all, before spawning it. */
-function preflight(executable: string): string | undefined {
-  try {
-    accessSync(executable, constants.X_OK);
-    return undefined;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? `${executable} does not exist` : `${executable} is not executable (${code})`;
-  }
+/** What the report says about the plugin: how it was started, and what its initialize result told. */
+function pluginInfo(executable: string, args: string[], probe: Probe): Report['plugin'] {
+  const init = probe.result ?? {};
+  const nameVersion = (v: unknown) =>
+    v && typeof v === 'object' ? (v as { name?: unknown; version?: unknown }) : {};
+  const plugin = nameVersion(init.plugin);
+  const sdk = nameVersion(init.sdk);
+  return {
+    executable,
+    args,
+    ...(typeof plugin.name === 'string' ? { name: plugin.name } : {}),
+    ...(typeof plugin.version === 'string' ? { version: plugin.version } : {}),
+    ...(typeof sdk.name === 'string' && typeof sdk.version === 'string'
+      ? { sdk: { name: sdk.name, version: sdk.version } }
+      : {}),
+    ...(typeof init.protocolVersion === 'number' ? { protocolVersion: init.protocolVersion } : {}),
+    ...(probe.declared ? { declaredCapabilities: probe.declared } : {}),
+  };
 }
 
 async function runProbe(s: PluginSession, timeouts: Timeouts): Promise<Probe> {
@@ -342,23 +357,22 @@ function count(results: CheckResult[], status: CheckResult['status']): number {
   return results.filter((r) => r.status === status).length;
 }
 
-/** Failing checks an entry names become xfail; an entry whose checks all ran and none failed is stale. */
-function applyExpectedFailures(
+/** The expected-failures entry that names a failing check (it then becomes xfail), if any. */
+function expectedFailure(result: CheckResult, entries: ExpectedFailure[]): ExpectedFailure | undefined {
+  return entries.find((e) => selectorMatches(e.entry, result));
+}
+
+/** Entries whose checks all ran and none failed: the debt was paid. */
+function staleExpectedFailures(
   results: CheckResult[],
   entries: ExpectedFailure[],
 ): Report['staleExpectedFailures'] {
-  const stale: Report['staleExpectedFailures'] = [];
-  for (const e of entries) {
-    const matched = results.filter((r) => selectorMatches(e.entry, r));
-    const failing = matched.filter((r) => r.status === 'fail' || r.status === 'xfail');
-    for (const r of failing) {
-      r.status = 'xfail';
-      r.expectedFailure = e.reason ?? 'listed in the expected-failures file';
-    }
-    if (matched.length > 0 && failing.length === 0)
-      stale.push(e.reason ? { entry: e.entry, reason: e.reason } : { entry: e.entry });
-  }
-  return stale;
+  return entries
+    .filter((e) => {
+      const matched = results.filter((r) => selectorMatches(e.entry, r));
+      return matched.length > 0 && !matched.some((r) => r.status === 'xfail');
+    })
+    .map((e) => (e.reason ? { entry: e.entry, reason: e.reason } : { entry: e.entry }));
 }
 
 async function pool<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -10,6 +10,7 @@ export {
 } from './catalogue.js';
 export { DEFAULT_TIMEOUTS, type Timeouts } from './checks/types.js';
 export { type ConformanceOptions, runConformance, UsageError } from './engine.js';
+export { type FoundExecutable, findExecutable } from './executable.js';
 export { type ExpectedFailure, parseExpectedFailures, readExpectedFailures } from './expected-failures.js';
 export {
   FORMATS,
@@ -20,6 +21,7 @@ export {
   renderPretty,
   renderTap,
 } from './render/index.js';
+export { type LiveOutput, liveOutput } from './render/live.js';
 export { CheckResult, CheckStatus, Report } from './report.js';
 export { schemaFiles } from './schemas.js';
 export { BUILTIN_VECTORS_DIR, containsSubset, loadVectors, Vector, VectorExpectation } from './vectors.js';

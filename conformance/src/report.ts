@@ -14,6 +14,12 @@ export const CheckResult = type({
   requirements: 'string[]',
   sentence: 'string',
   severity: "'must' | 'should'",
+  /**
+   * For a failure or warning: the requirement(s) it breaks, each with its sentence — for a check that
+   * verifies several requirements, only those this plugin broke (e.g. R-W1 for a result that does not
+   * validate, not R-W3). Renderers quote these.
+   */
+  'violated?': type({ requirement: 'string', sentence: 'string' }).array(),
   /** pass; fail (a MUST violated, or not testable); warn (a SHOULD violated); skip (capability not declared); xfail (failing, listed in the expected-failures file). */
   status: CheckStatus,
   message: 'string',

@@ -6,6 +6,7 @@ import {
   API_VERSION_PLUGIN,
   type Capability,
   checkPluginResult,
+  ErrorCodes,
   formatIssues,
   type PluginResult,
 } from '@routerd/plugin-sdk';
@@ -138,23 +139,36 @@ export function containsSubset(actual: unknown, subset: unknown): boolean {
 
 export type Answer = { result: unknown } | { error: { code?: unknown; message?: unknown; data?: unknown } };
 
+/** Why an answer misses a vector's expectation, and the requirement that makes it wrong (when one does). */
+export interface VectorProblem {
+  text: string;
+  /** R-W1 a result that does not validate, R-W2 a request that does not fit not refused, R-W3 a domain problem not reported as a diagnostic; absent for a vector's own expectation (`resultSubset`). */
+  requirement?: 'R-W1' | 'R-W2' | 'R-W3';
+}
+
 /** Judge one answer against a vector's expectation; returns the problem, or undefined when it holds. */
-export function judge(expect: VectorExpectation, answer: Answer): string | undefined {
+export function judge(expect: VectorExpectation, answer: Answer): VectorProblem | undefined {
   if ('errorCode' in expect) {
-    if ('error' in answer) {
-      return answer.error.code === expect.errorCode
-        ? undefined
-        : `expected error ${expect.errorCode}, got error ${String(answer.error.code)}`;
-    }
-    return `expected error ${expect.errorCode}, got a result`;
+    const requirement = expect.errorCode === ErrorCodes.InvalidParams ? 'R-W2' : undefined;
+    const got =
+      'error' in answer
+        ? answer.error.code === expect.errorCode
+          ? undefined
+          : `got error ${String(answer.error.code)}`
+        : 'got a result';
+    return got ? { text: `expected error ${expect.errorCode}, ${got}`, requirement } : undefined;
   }
   if ('error' in answer) {
-    return `expected a result, got error ${String(answer.error.code)} "${String(answer.error.message ?? '')}" (domain problems belong in status.diagnostics)`;
+    return {
+      text: `expected a result, got error ${String(answer.error.code)} "${String(answer.error.message ?? '')}" (domain problems belong in status.diagnostics)`,
+      requirement: 'R-W3',
+    };
   }
   const checked = checkPluginResult(answer.result);
-  if (!checked.ok) return `the result does not validate: ${formatIssues(checked.issues)}`;
+  if (!checked.ok)
+    return { text: `the result does not validate: ${formatIssues(checked.issues)}`, requirement: 'R-W1' };
   if ('resultSubset' in expect && !containsSubset(answer.result, expect.resultSubset)) {
-    return `the result does not contain ${JSON.stringify(expect.resultSubset)}`;
+    return { text: `the result does not contain ${JSON.stringify(expect.resultSubset)}` };
   }
   if ('diagnostic' in expect) {
     const want = expect.diagnostic;
@@ -166,7 +180,10 @@ export function judge(expect: VectorExpectation, answer: Answer): string | undef
         (want.pathPrefix === undefined || (d.path ?? '').startsWith(want.pathPrefix)),
     );
     if (!hit) {
-      return `expected a ${want.severity} diagnostic${want.pathPrefix ? ` with a path under ${want.pathPrefix}` : ''}, got ${JSON.stringify(diagnostics)}`;
+      return {
+        text: `expected a ${want.severity} diagnostic${want.pathPrefix ? ` with a path under ${want.pathPrefix}` : ''}, got ${JSON.stringify(diagnostics)}`,
+        requirement: 'R-W3',
+      };
     }
   }
   return undefined;

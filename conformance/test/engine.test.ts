@@ -63,6 +63,10 @@ describe('runConformance options', () => {
       'capabilities.propose.providerAction.plans-inert',
     ]);
     expect(renderPretty(report)).toMatch(/✗ lifecycle\.declared-within-granted .*propose\.providerAction/);
+    // Withholding a v1 capability is the operator's choice; the rule that bites is the host's (R-L5).
+    expect(
+      report.checks.find((c) => c.id === 'lifecycle.declared-within-granted')!.violated?.[0]?.requirement,
+    ).toBe('R-L5');
   });
 
   it('a slow initialize is a warning, not a failure', async () => {

@@ -64,9 +64,10 @@ describe('broken plugins fail exactly their checks', () => {
     expectExactly(await conformance(fixture('ignores-cancel.mjs')), { 'robustness.cancel-honoured': 'fail' });
   });
 
-  it('ignores-deadline', async () => {
+  it('ignores-deadline: also when the deadline had passed before the request arrived', async () => {
     expectExactly(await conformance(fixture('ignores-deadline.mjs')), {
       'robustness.deadline-respected': 'fail',
+      'robustness.deadline-by-clock': 'fail',
     });
   });
 

@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { conformance, expectExactly, fixture } from './self-test.js';
 
 // Runner self-test, part 2 (see fixtures-a.test.ts).
@@ -9,18 +9,30 @@ describe('broken plugins fail exactly their checks', () => {
     });
   });
 
-  it('declares-ungranted: declares execute.providerAction', async () => {
-    expectExactly(await conformance(fixture('declares-ungranted.mjs')), {
-      'lifecycle.declared-within-granted': 'fail',
-    });
+  it('declares-ungranted: declares execute.providerAction, which the plugin-side R-C1 forbids', async () => {
+    const report = await conformance(fixture('declares-ungranted.mjs'));
+    expectExactly(report, { 'lifecycle.declared-within-granted': 'fail' });
+    // Not the host's rule (R-L5): what the plugin's author has to change.
+    expect(report.checks.find((c) => c.id === 'lifecycle.declared-within-granted')!.violated).toEqual([
+      {
+        requirement: 'R-C1',
+        sentence:
+          'It MUST NOT declare `execute.providerAction`, which v1 reserves for a later executor protocol.',
+      },
+    ]);
   });
 
   it('invalid-result: reported by every check that looks at results', async () => {
-    expectExactly(await conformance(fixture('invalid-result.mjs')), {
+    const report = await conformance(fixture('invalid-result.mjs'));
+    expectExactly(report, {
       'schema.messages-valid': 'fail',
       'capabilities.propose.dynamicConfig.golden-vectors': 'fail',
       'capabilities.propose.dynamicConfig.results-valid': 'fail',
     });
+    // A result that does not validate breaks R-W1, not R-W3 (domain problems as diagnostics).
+    const vectors = report.checks.find((c) => c.id === 'capabilities.propose.dynamicConfig.golden-vectors')!;
+    expect(vectors.violated?.map((v) => v.requirement)).toEqual(['R-W1']);
+    expect(vectors.violated?.[0]?.sentence).toMatch(/validates against `plugin-result\.schema\.json`/);
   });
 
   it('non-inert-action-plan: mode execute (which the result schema refuses too)', async () => {
@@ -54,6 +66,7 @@ describe('broken plugins fail exactly their checks', () => {
       'transport.request-ids': 'fail',
       'transport.ignores-unknown-fields': 'fail',
       'transport.oversize-refused': 'fail',
+      'transport.message-limit-exact': 'fail', // it reads the line one byte over the limit, too
       'transport.stderr-json-logs': 'warn',
     });
   });
@@ -66,6 +79,26 @@ describe('broken plugins fail exactly their checks', () => {
       'transport.plugin-id-prefix': 'warn',
       'capabilities.deterministic': 'warn',
       'robustness.progress-monotonic': 'warn',
+    });
+  });
+
+  it('counts-line-feed: refuses a line of exactly limits.maxMessageBytes', async () => {
+    expectExactly(await conformance(fixture('counts-line-feed.mjs')), {
+      'transport.message-limit-exact': 'fail',
+    });
+  });
+
+  it('lenient-request: makes up missing request fields instead of refusing the request', async () => {
+    const report = await conformance(fixture('lenient-request.mjs'));
+    expectExactly(report, { 'transport.required-request-fields': 'fail' });
+    const check = report.checks.find((c) => c.id === 'transport.required-request-fields')!;
+    expect(check.details).toContain('without /spec/deadline: answered with a result');
+    expect(check.details).toContain('without /spec/events: answered with a result');
+  });
+
+  it('deadline-from-now: counts the deadline from spec.now, not by the clock', async () => {
+    expectExactly(await conformance(fixture('deadline-from-now.mjs')), {
+      'robustness.deadline-by-clock': 'fail',
     });
   });
 

@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../src/catalogue.js';
 import { CHECK_IMPLS } from '../src/checks/index.js';
-import { normalise, parseProtocolDoc, readProtocolDoc } from './protocol-doc.js';
+import { requiredPointers } from '../src/checks/transport.js';
+import { normalise, PROTOCOL_DOC, parseProtocolDoc, readProtocolDoc } from './protocol-doc.js';
 
 type Mapping = Record<string, string[] | { excluded: string }>;
 const mapping = JSON.parse(
@@ -48,6 +50,14 @@ describe('docs/protocol.md ↔ requirements.json ↔ check catalogue', () => {
         `${check.id}: "${check.sentence}" is not in ${check.requirements}`,
       ).toBe(true);
       expect(check.sentence).toMatch(check.severity === 'must' ? /\bMUST\b/ : /\bSHOULD\b/);
+      // A clause is what a failure quotes when it breaks that one requirement (R-W1 for an invalid result).
+      for (const [r, clause] of Object.entries(check.clauses ?? {})) {
+        expect(check.requirements, `${check.id}: clause for ${r}`).toContain(r);
+        expect(normalise(doc.requirements.get(r) ?? ''), `${check.id}: clause for ${r}`).toContain(
+          normalise(clause),
+        );
+        expect(clause).toMatch(check.severity === 'must' ? /\bMUST\b/ : /\bSHOULD\b/);
+      }
       for (const r of check.requirements) {
         const target = requirementsJson[r];
         expect(
@@ -88,7 +98,32 @@ describe('docs/protocol.md ↔ requirements.json ↔ check catalogue', () => {
   });
 });
 
+describe('docs/protocol.md answers what a PluginRequest must carry', () => {
+  it('its "Required fields" paragraph names every field plugin-request.schema.json requires', () => {
+    const text = readFileSync(PROTOCOL_DOC, 'utf8');
+    const paragraph = text.slice(text.indexOf('**Required fields.**')).split('\n\n')[0]!;
+    const schema = JSON.parse(
+      readFileSync(
+        createRequire(import.meta.url).resolve('@routerd/plugin-sdk/schema/plugin-request.schema.json'),
+        'utf8',
+      ),
+    );
+    const pointers = requiredPointers(schema);
+    const leaves = pointers.filter((p) => !pointers.some((q) => q.startsWith(`${p}/`)));
+    expect(leaves.length).toBeGreaterThan(5);
+    for (const leaf of leaves) expect(paragraph).toContain(`\`${leaf.slice(1).replaceAll('/', '.')}\``);
+  });
+});
+
 describe('conformance/README.md', () => {
+  it('has a self-test row for every fixture, and the Python example passing (scripts/self-test-table.mjs)', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const fixtures = readdirSync(new URL('../fixtures/', import.meta.url)).filter((f) => f.endsWith('.mjs'));
+    for (const f of fixtures)
+      expect(readme, f).toMatch(new RegExp(`^\\| \`${f.replaceAll('.', '\\.')}\` \\| `, 'm'));
+    expect(readme).toMatch(/^\| no-SDK Python example \| .* \| nothing \|$/m);
+  });
+
   it('lists every check of the catalogue with its requirements and severity', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     for (const c of CATALOGUE) {

@@ -32,19 +32,34 @@ describe('expectations', () => {
     expect(containsSubset({ a: { b: 1 } }, { a: [] })).toBe(false);
   });
 
-  it('judge each kind of expectation', () => {
+  it('judge each kind of expectation, naming the requirement a miss breaks', () => {
     expect(checkPluginResult(result({}).result).ok).toBe(true);
     expect(judge({ resultSchema: true }, result({}))).toBeUndefined();
-    expect(judge({ resultSchema: true }, result({ ttl: 'soon' }))).toMatch(/does not validate/);
-    expect(judge({ resultSchema: true }, { error: { code: -32603 } })).toMatch(/diagnostics/);
+    expect(judge({ resultSchema: true }, result({ ttl: 'soon' }))).toEqual({
+      text: expect.stringMatching(/does not validate/),
+      requirement: 'R-W1',
+    });
+    expect(judge({ resultSchema: true }, { error: { code: -32603 } })).toEqual({
+      text: expect.stringMatching(/diagnostics/),
+      requirement: 'R-W3',
+    });
     expect(judge({ errorCode: -32602 }, { error: { code: -32602 } })).toBeUndefined();
-    expect(judge({ errorCode: -32602 }, result({}))).toMatch(/got a result/);
+    expect(judge({ errorCode: -32602 }, result({}))).toEqual({
+      text: expect.stringMatching(/got a result/),
+      requirement: 'R-W2',
+    });
     expect(judge({ resultSubset: { kind: 'PluginResult' } }, result({}))).toBeUndefined();
-    expect(judge({ resultSubset: { kind: 'Other' } }, result({}))).toMatch(/does not contain/);
+    // A vector's own expectation breaks no numbered requirement by itself.
+    expect(judge({ resultSubset: { kind: 'Other' } }, result({}))).toEqual({
+      text: expect.stringMatching(/does not contain/),
+    });
     const diag = result({
       diagnostics: [{ severity: 'warning', summary: 's', path: '/spec/events/0/payload' }],
     });
     expect(judge({ diagnostic: { severity: 'warning', pathPrefix: '/spec/events' } }, diag)).toBeUndefined();
-    expect(judge({ diagnostic: { severity: 'error' } }, diag)).toMatch(/expected a error diagnostic/);
+    expect(judge({ diagnostic: { severity: 'error' } }, diag)).toEqual({
+      text: expect.stringMatching(/expected a error diagnostic/),
+      requirement: 'R-W3',
+    });
   });
 });

@@ -7,7 +7,7 @@ import {
   type PluginResult,
 } from '@routerd/plugin-sdk';
 import { TESTED_CAPABILITIES, type TestedCapability } from '../catalogue.js';
-import { judge } from '../vectors.js';
+import { judge, type VectorProblem } from '../vectors.js';
 import { isResponse, type JsonObject, type PluginSession } from '../wire/plugin-session.js';
 import { type CheckContext, type CheckImpl, fail, NotTestable, pass } from './types.js';
 
@@ -45,14 +45,25 @@ function goldenVectors(capability: TestedCapability): CheckImpl {
     needsHandshake: true,
     async run(ctx) {
       const runs = await capabilityRuns(ctx, capability);
-      const details: string[] = [];
+      const problems: { vector: string; problem: VectorProblem }[] = [];
       for (const run of runs) {
         const answer = run.answers[0];
-        const problem = answer ? judge(run.vector.expect, answer) : (run.problem ?? 'no answer');
-        if (problem) details.push(`${run.vector.name} (${run.vector.description}): ${problem}`);
+        const problem = answer ? judge(run.vector.expect, answer) : { text: run.problem ?? 'no answer' };
+        if (problem) problems.push({ vector: `${run.vector.name} (${run.vector.description})`, problem });
       }
-      return details.length
-        ? fail(`${details.length} of ${runs.length} golden vectors failed`, details)
+      // Quote only the rules broken — unless a problem breaks none of them by name (no answer at all, a
+      // vector's own resultSubset), when every rule of the check stands.
+      const named = problems.map((p) => p.problem.requirement);
+      const violated = named.every(Boolean) ? [...new Set(named as string[])].sort() : undefined;
+      return problems.length
+        ? fail(
+            `${problems.length} of ${runs.length} golden vectors failed`,
+            problems.map(
+              ({ vector, problem }) =>
+                `${vector}: ${problem.text}${problem.requirement ? ` (${problem.requirement})` : ''}`,
+            ),
+            violated,
+          )
         : pass(`all ${runs.length} golden vectors hold: ${runs.map((r) => r.vector.name).join(', ')}`);
     },
   };

@@ -1,4 +1,4 @@
-import { ErrorCodes, Methods } from '@routerd/plugin-sdk';
+import { type Capability, ErrorCodes, Methods } from '@routerd/plugin-sdk';
 import { baseRequest } from '../vectors.js';
 import {
   describe,
@@ -10,6 +10,8 @@ import {
 import { type CheckContext, type CheckImpl, fail, NotTestable, pass, type Verdict } from './types.js';
 
 const MIN_START_ALLOWANCE_MS = 5_000;
+/** § 5: in the Capability enum, but reserved for a later executor protocol; no v1 plugin may declare it. */
+const RESERVED: Capability = 'execute.providerAction';
 const isEmptyObject = (v: unknown) =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0;
 const how = (exit: { code: number | null; signal: string | null }) =>
@@ -175,10 +177,20 @@ const declaredWithinGranted: CheckImpl = {
   async run(ctx) {
     const declared = ctx.probe.declared;
     if (!declared) throw new NotTestable('the initialize result has no list of capabilities');
+    // A reserved capability is the plugin's mistake (R-C1); a v1 one that --grant withholds is the
+    // operator's choice, which a host enforces by refusing the plugin (R-L5).
+    if (declared.includes(RESERVED))
+      return fail(
+        `declares ${RESERVED}, which v1 reserves for a later executor protocol: a host refuses to start it; remove it from the capabilities the initialize result lists`,
+        [],
+        ['R-C1'],
+      );
     const ungranted = declared.filter((c) => !ctx.granted.includes(c));
     return ungranted.length
       ? fail(
-          `declares ${ungranted.join(', ')}, which ${ungranted.length > 1 ? 'are' : 'is'} not granted (granted: ${ctx.granted.join(', ') || 'nothing'}); a host refuses to start it`,
+          `declares ${ungranted.join(', ')}, which ${ungranted.length > 1 ? 'are' : 'is'} not granted (granted: ${ctx.granted.join(', ') || 'nothing'}); a host refuses to start it: grant ${ungranted.length > 1 ? 'them' : 'it'} (--grant, the Plugin's spec.capabilities) or use a plugin that needs less`,
+          [],
+          ['R-L5'],
         )
       : pass(`declares ${declared.join(', ') || 'no capabilities'}, all granted`);
   },

@@ -86,6 +86,41 @@ const deadlineRespected: CheckImpl = {
   },
 };
 
+/** How far in the past the request that arrives late says it was made, and its deadline passed. */
+const STALE_NOW_MS = 10_000;
+const PASSED_DEADLINE_MS = 2_000;
+
+const deadlineByClock: CheckImpl = {
+  id: 'robustness.deadline-by-clock',
+  needsHandshake: true,
+  async run(ctx) {
+    const s = await ctx.open();
+    // A request that waited before it was sent (a host's queue, a one-shot plugin's start): spec.now is
+    // 10 s old and the deadline passed 2 s ago. Counted from spec.now there would be 8 s left.
+    const request = workRequest(ctx);
+    const spec = request.spec as JsonObject;
+    const sent = Date.now();
+    spec.now = new Date(sent - STALE_NOW_MS).toISOString();
+    spec.deadline = new Date(sent - PASSED_DEADLINE_MS).toISOString();
+    const answer = await s.request(Methods.run, request).catch(() => undefined);
+    if (!answer) {
+      const pong = await s
+        .request(Methods.ping, {}, { timeoutMs: ctx.timeouts.cancelGraceMs })
+        .catch(() => undefined);
+      return pong
+        ? pass('did not answer a request whose deadline had passed (allowed)')
+        : fail(
+            `neither answered a request whose deadline had passed nor a ping${s.exitNote() || ': it is stuck'}`,
+          );
+    }
+    if (errorCode(answer) === ErrorCodes.DeadlineExceeded)
+      return pass('answered -32032 to a request whose deadline had passed when it arrived');
+    return fail(
+      `answered ${answer.error ? describe(answer) : 'with a result'} to a request whose spec.deadline had passed ${PASSED_DEADLINE_MS / 1000} s before it was sent (spec.now was ${STALE_NOW_MS / 1000} s before): after the deadline only -32032 is allowed; compare the deadline with the current time, not with spec.now`,
+    );
+  },
+};
+
 const keepsWorkingWhileStderrUnread: CheckImpl = {
   id: 'robustness.keeps-working-while-stderr-unread',
   needsHandshake: true,
@@ -177,6 +212,7 @@ const progressMonotonic: CheckImpl = {
 export const robustnessChecks: CheckImpl[] = [
   cancelHonoured,
   deadlineRespected,
+  deadlineByClock,
   keepsWorkingWhileStderrUnread,
   concurrentRequests,
   progressMonotonic,

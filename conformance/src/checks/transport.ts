@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { ErrorCodes, Methods } from '@routerd/plugin-sdk';
 import { baseRequest } from '../vectors.js';
 import {
@@ -6,6 +8,7 @@ import {
   isResponse,
   type JsonObject,
   type PluginSession,
+  type Response,
 } from '../wire/plugin-session.js';
 import { initializeOrNotTestable } from './lifecycle.js';
 import { type CheckContext, type CheckImpl, fail, pass } from './types.js';
@@ -80,18 +83,24 @@ const largeMessage: CheckImpl = {
 /** Small enough to exceed cheaply, large enough for any initialize-time chatter. */
 const NEGOTIATED_LIMIT = 64 * 1024;
 
+/** A session whose initialize set limits.maxMessageBytes to NEGOTIATED_LIMIT. */
+async function openWithLimit(ctx: CheckContext): Promise<PluginSession> {
+  const s = ctx.spawn();
+  const limits = {
+    maxMessageBytes: NEGOTIATED_LIMIT,
+    maxInFlight: 8,
+    defaultTimeoutMs: ctx.timeouts.requestMs,
+  };
+  await initializeOrNotTestable(s, { limits });
+  s.notify(Methods.initialized, {});
+  return s;
+}
+
 const oversizeRefused: CheckImpl = {
   id: 'transport.oversize-refused',
   needsHandshake: true,
   async run(ctx) {
-    const s = ctx.spawn();
-    const limits = {
-      maxMessageBytes: NEGOTIATED_LIMIT,
-      maxInFlight: 8,
-      defaultTimeoutMs: ctx.timeouts.requestMs,
-    };
-    await initializeOrNotTestable(s, { limits });
-    s.notify(Methods.initialized, {});
+    const s = await openWithLimit(ctx);
     const since = s.received.length;
     // A ping padded past the limit: a plugin that answers it read a line it had agreed to refuse.
     const id = 'h:oversize';
@@ -115,6 +124,52 @@ const oversizeRefused: CheckImpl = {
       return fail(`answered the oversize line with ${JSON.stringify(answer)}, expected -32600`);
     if (!isResult(after)) return fail(`after the oversize line, ping was answered with ${describe(after)}`);
     return pass(`refused a ~${bytes}-byte line (limit ${NEGOTIATED_LIMIT}) with -32600 and went on`);
+  },
+};
+
+/**
+ * A ping of exactly `bytes` bytes before its line feed: the padding is JSON whitespace inside the object,
+ * so the message means the same whatever its size.
+ */
+function pingOfSize(s: PluginSession, id: string, bytes: number): string {
+  s.sentRequests.set(JSON.stringify(id), Methods.ping);
+  const head = JSON.stringify({ jsonrpc: '2.0', id, method: Methods.ping, params: {} }).slice(0, -1);
+  return `${head}${' '.repeat(bytes - Buffer.byteLength(head) - 1)}}`;
+}
+
+const messageLimitExact: CheckImpl = {
+  id: 'transport.message-limit-exact',
+  needsHandshake: true,
+  async run(ctx) {
+    const s = await openWithLimit(ctx);
+    const problems: string[] = [];
+    // The limit counts the bytes before the line feed: a line of exactly the limit is a message to read.
+    for (const [id, bytes, readable] of [
+      ['h:limit-exact', NEGOTIATED_LIMIT, true],
+      ['h:limit-plus-one', NEGOTIATED_LIMIT + 1, false],
+    ] as const) {
+      const since = s.received.length;
+      s.sendRaw(`${pingOfSize(s, id, bytes)}\n`);
+      const answer = await s.waitFor(
+        (m) => isResponse(m) && (m.id === null || m.id === id),
+        ctx.timeouts.requestMs,
+        since,
+      );
+      const read = answer?.id === id;
+      if (!answer) problems.push(`sent no answer at all to a ${bytes}-byte line${s.exitNote()}`);
+      else if (readable && !read)
+        problems.push(
+          `refused a line of exactly ${bytes} bytes (limit ${NEGOTIATED_LIMIT}) with ${JSON.stringify(answer.error)}: the line feed is not part of the count`,
+        );
+      else if (!readable && read)
+        problems.push(`read and answered a ${bytes}-byte line although the limit is ${NEGOTIATED_LIMIT}`);
+      if (!s.running) break;
+    }
+    return problems.length
+      ? fail(problems.join('; '))
+      : pass(
+          `read a line of exactly ${NEGOTIATED_LIMIT} bytes (the limit) and refused one of ${NEGOTIATED_LIMIT + 1}`,
+        );
   },
 };
 
@@ -212,6 +267,66 @@ const unknownMethod: CheckImpl = {
 };
 
 const JSON_POINTER = /^(?:\/(?:[^~/]|~[01])*)*$/;
+
+/** JSON Pointers of every field plugin-request.schema.json requires, outside arrays (the base request has no events). */
+export function requiredPointers(schema: JsonObject, prefix = ''): string[] {
+  const properties = (schema.properties ?? {}) as Record<string, JsonObject>;
+  return ((schema.required ?? []) as string[]).flatMap((key) => {
+    const pointer = `${prefix}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    const child = properties[key];
+    return [pointer, ...(child?.type === 'object' ? requiredPointers(child, pointer) : [])];
+  });
+}
+
+const REQUEST_SCHEMA = JSON.parse(
+  readFileSync(
+    createRequire(import.meta.url).resolve('@routerd/plugin-sdk/schema/plugin-request.schema.json'),
+    'utf8',
+  ),
+) as JsonObject;
+
+/** A copy of `value` without the field at `pointer`. */
+function without(value: JsonObject, pointer: string): JsonObject {
+  const copy = structuredClone(value);
+  const keys = pointer
+    .split('/')
+    .slice(1)
+    .map((k) => k.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const last = keys.pop()!;
+  let parent: JsonObject = copy;
+  for (const k of keys) parent = parent[k] as JsonObject;
+  delete parent[last];
+  return copy;
+}
+
+const requiredRequestFields: CheckImpl = {
+  id: 'transport.required-request-fields',
+  needsHandshake: true,
+  async run(ctx) {
+    const s = await ctx.open();
+    const pointers = requiredPointers(REQUEST_SCHEMA);
+    const accepted: string[] = [];
+    for (const pointer of pointers) {
+      let r: Response;
+      try {
+        r = await s.request(Methods.run, without(baseRequest(ctx.timeouts.requestMs), pointer));
+      } catch (err) {
+        // No answer: a plugin that trusted the field to be there may have died of its absence.
+        accepted.push(`without ${pointer}: ${(err as Error).message}`);
+        if (s.running) continue;
+        break;
+      }
+      if (errorCode(r) !== ErrorCodes.InvalidParams)
+        accepted.push(`without ${pointer}: ${r.error ? describe(r) : 'answered with a result'}`);
+    }
+    return accepted.length
+      ? fail(
+          `${accepted.length} of ${pointers.length} plugin/run requests missing a required field were not refused with -32602`,
+          accepted,
+        )
+      : pass(`refused a plugin/run without each of ${pointers.join(', ')} with -32602`);
+  },
+};
 
 const invalidParams: CheckImpl = {
   id: 'transport.invalid-params',
@@ -358,11 +473,13 @@ export const transportChecks: CheckImpl[] = [
   crlf,
   largeMessage,
   oversizeRefused,
+  messageLimitExact,
   unicode,
   parseError,
   batchRefused,
   unknownMethod,
   invalidParams,
+  requiredRequestFields,
   requestIds,
   pluginIdPrefix,
   ignoresUnknownFields,

@@ -49,6 +49,8 @@ export interface Verdict {
   ok: boolean;
   message: string;
   details?: string[];
+  /** The requirements a failure breaks, when not all of the check's (see CheckInfo.clauses). */
+  violated?: string[];
 }
 
 /** Thrown by a check that cannot run because something it needs is missing: reported as a failure. */
@@ -90,4 +92,9 @@ export interface CheckImpl {
 }
 
 export const pass = (message: string, details?: string[]): Verdict => ({ ok: true, message, details });
-export const fail = (message: string, details?: string[]): Verdict => ({ ok: false, message, details });
+export const fail = (message: string, details?: string[], violated?: string[]): Verdict => ({
+  ok: false,
+  message,
+  details,
+  ...(violated?.length ? { violated } : {}),
+});

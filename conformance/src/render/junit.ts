@@ -1,5 +1,6 @@
 import { GROUPS } from '../catalogue.js';
 import type { CheckResult, Report } from '../report.js';
+import { quotes } from './quote.js';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
@@ -16,10 +17,7 @@ const seconds = (ms: number) => (ms / 1000).toFixed(3);
 function testcase(c: CheckResult): string {
   const open = `    <testcase classname="${esc(`routerd-plugin.${c.group}`)}" name="${esc(c.id)}" time="${seconds(c.durationMs)}"`;
   const body: string[] = [];
-  const text = [
-    `${c.requirements.join(', ')} (${c.severity.toUpperCase()}): ${c.sentence}`,
-    ...c.details,
-  ].join('\n');
+  const text = [...quotes(c), ...c.details].join('\n');
   if (c.status === 'fail')
     body.push(
       `      <failure message="${esc(c.message)}" type="${c.notTestable ? 'not-testable' : 'violation'}">${esc(text)}</failure>`,

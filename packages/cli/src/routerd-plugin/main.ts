@@ -1,13 +1,6 @@
-// routerd-plugin: the plugin author's tool. `routerd-plugin test` is the conformance runner; its engine
-// and command live in @routerd/conformance, so authors can also call runConformance() from their tests.
-import { runRouterdPlugin } from '@routerd/conformance/cli';
+// routerd-plugin, as @routerd/cli installs it for operators (the release tarball links it): the same
+// command as the bin of @routerd/conformance, where it lives so that a plugin author gets it with
+// `npm i -D @routerd/conformance` and no native build.
+import { main } from '@routerd/conformance/cli';
 
-runRouterdPlugin(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`routerd-plugin: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+await main();

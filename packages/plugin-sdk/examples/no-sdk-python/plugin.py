@@ -35,6 +35,46 @@ def error(msg_id, code, message, data=None):
     send({"jsonrpc": "2.0", "id": msg_id, "error": err})
 
 
+def timestamp(value):
+    """An RFC 3339 string as an aware datetime, or None (fromisoformat takes "Z" only from Python 3.11)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def request_issues(request):
+    """Every field plugin-request.schema.json requires (docs/protocol.md, section 6), as JSON Pointer issues."""
+    issues = []
+
+    def need(ok, path, message):
+        if not ok:
+            issues.append({"path": path, "message": message})
+        return ok
+
+    if not need(isinstance(request, dict), "", "must be an object"):
+        return issues
+    need(request.get("apiVersion") == "plugin.routerd.net/v1alpha1", "/apiVersion", "must be plugin.routerd.net/v1alpha1")
+    need(request.get("kind") == "PluginRequest", "/kind", "must be PluginRequest")
+    metadata = request.get("metadata")
+    if need(isinstance(metadata, dict), "/metadata", "must be an object"):
+        for key in ("name", "requestId"):
+            need(isinstance(metadata.get(key), str) and metadata[key] != "", "/metadata/" + key, "must be a non-empty string")
+    spec = request.get("spec")
+    if not need(isinstance(spec, dict), "/spec", "must be an object"):
+        return issues
+    trigger = spec.get("trigger")
+    if need(isinstance(trigger, dict), "/spec/trigger", "must be an object"):
+        need(trigger.get("type") in ("event", "interval", "manual"), "/spec/trigger/type", "must be event, interval or manual")
+    need(isinstance(spec.get("events"), list), "/spec/events", "must be an array")
+    for key in ("now", "deadline"):
+        need(timestamp(spec.get(key)) is not None, "/spec/" + key, "must be an RFC 3339 timestamp")
+    return issues
+
+
 def claims(request):
     out = []
     for event in request["spec"]["events"]:
@@ -100,9 +140,14 @@ for raw in sys.stdin.buffer:
         if not initialized:
             error(msg_id, -32030, "not initialized")
             continue
-        request = msg.get("params") or {}
-        if "spec" not in request or "metadata" not in request:
-            error(msg_id, -32602, "invalid params", {"issues": [{"path": "/spec", "message": "spec must be present"}]})
+        request = msg.get("params")
+        issues = request_issues(request)
+        if issues:
+            error(msg_id, -32602, "invalid params: %s %s" % (issues[0]["path"], issues[0]["message"]), {"issues": issues})
+            continue
+        # R-X2: the deadline is an instant of the clock host and plugin share, not a budget from spec.now.
+        if datetime.now(timezone.utc) >= timestamp(request["spec"]["deadline"]):
+            error(msg_id, -32032, "deadline %s has passed" % request["spec"]["deadline"])
             continue
         now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
         log("info", "run", events=len(request["spec"]["events"]))

@@ -156,6 +156,14 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
       throw new ProtocolError(ErrorCodes.MethodNotFound, 'this plugin does not implement plugin/run');
 
     const deadline = new Date(request.spec.deadline);
+    // The deadline is an instant of the clock we share with the host, not a budget from spec.now: a
+    // request can arrive after it (a host's queue, a slow start), and then no work may begin (R-X2).
+    if (deadline.getTime() <= Date.now()) {
+      throw new ProtocolError(
+        ErrorCodes.DeadlineExceeded,
+        `deadline ${request.spec.deadline} had passed when the request arrived`,
+      );
+    }
     const ctl = new AbortController();
     const onCancel = () => ctl.abort(call.signal.reason);
     call.signal.addEventListener('abort', onCancel, { once: true });

@@ -39,7 +39,9 @@ export interface TestHost {
 export interface RequestInit {
   events: Event[];
   trigger: PluginRequest['spec']['trigger'];
+  /** From the wall clock: the deadline (`spec.deadline`) is this long after the real now. */
   timeoutMs: number;
+  /** `spec.now`; a fixed one keeps outputs deterministic. The deadline still follows the wall clock (R-X2). */
   now: Date;
 }
 
@@ -55,7 +57,7 @@ export function makeRequest(init: Partial<RequestInit> = {}): PluginRequest {
       trigger: init.trigger ?? { type: 'manual' },
       events: init.events ?? [],
       now: now.toISOString(),
-      deadline: new Date(now.getTime() + (init.timeoutMs ?? 10_000)).toISOString(),
+      deadline: new Date(Date.now() + (init.timeoutMs ?? 10_000)).toISOString(),
     },
   };
 }
