@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isArkErrors } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
 import { parse } from 'yaml';
 
@@ -23,7 +24,7 @@ export interface ExpectedFailure {
 export function parseExpectedFailures(text: string, source = 'expected-failures'): ExpectedFailure[] {
   const data = parse(text) ?? [];
   const r = ExpectedFailuresFile(data);
-  if (r instanceof type.errors) throw new Error(`${source}: ${r.summary}`);
+  if (isArkErrors(r)) throw new Error(`${source}: ${r.summary}`);
   if (Array.isArray(r))
     return r.map((e) => (typeof e === 'string' ? { entry: e } : { entry: e.id, reason: e.reason }));
   return Object.entries(r).map(([entry, reason]) => (reason ? { entry, reason } : { entry }));

@@ -8,6 +8,7 @@ import {
   checkPluginResult,
   ErrorCodes,
   formatIssues,
+  isArkErrors,
   type PluginResult,
 } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
@@ -60,7 +61,7 @@ export function loadVectors(dir: string): LoadedVector[] {
       if (statSync(path).isDirectory()) walk(path);
       else if (entry.endsWith('.json') && !entry.endsWith('.schema.json')) {
         const r = Vector(JSON.parse(readFileSync(path, 'utf8')));
-        if (r instanceof type.errors) throw new Error(`invalid vector ${path}: ${r.summary}`);
+        if (isArkErrors(r)) throw new Error(`invalid vector ${path}: ${r.summary}`);
         out.push({ ...r, name: relative(dir, path).replace(/\.json$/, ''), file: path });
       }
     }

@@ -1,5 +1,5 @@
-import { type Issue, toPointer, unknownFieldMessage } from '@routerd/plugin-sdk';
-import { type } from 'arktype';
+import { type Issue, isArkErrors, toPointer, unknownFieldMessage } from '@routerd/plugin-sdk';
+import type { type } from 'arktype';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; issues: Issue[] };
 
@@ -10,7 +10,7 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; issues: Issue[] }
  */
 export function check<S extends type.Any>(schema: S, value: unknown, base = ''): Checked<S['infer']> {
   const out = schema(value);
-  if (out instanceof type.errors) {
+  if (isArkErrors(out)) {
     return { ok: false, issues: out.map((e) => ({ path: base + toPointer(e.path), message: problemOf(e) })) };
   }
   return { ok: true, value: out as S['infer'] };

@@ -8,7 +8,13 @@ export default [
   {
     entry: { index: 'src/index.ts' },
     format: ['esm'],
-    dts: true,
+    dts: {
+      // tsup bases the declaration build at '.' (baseUrl), which lets TypeScript name a type the SDK
+      // declares in one of its build chunks 'node_modules/@routerd/plugin-sdk/dist/<chunk>.js' — a file
+      // the package's .d.ts then imports and no install has (TS2307). Based at src/, such a type is a build
+      // error (TS2742) instead, and a type reached through the SDK's public subpaths stays an import of them.
+      compilerOptions: { baseUrl: 'src' },
+    },
     sourcemap: true,
     target: 'node20',
     onSuccess: async () => {
@@ -24,6 +30,11 @@ export default [
     noExternal: [/.*/],
     platform: 'node',
     target: 'node20',
-    banner: { js: '#!/usr/bin/env node' },
+    // An ESM bundle that holds CommonJS dependencies: `require` is defined for their calls to Node's
+    // built-ins, and the file shows ESM syntax, so tools that tell the format from the source (publint)
+    // read it as the ESM it is.
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);",
+    },
   },
 ];

@@ -1,5 +1,4 @@
-import { validate } from '@routerd/plugin-sdk';
-import { type } from 'arktype';
+import { isArkErrors, validate } from '@routerd/plugin-sdk';
 import { describe, expect, it } from 'vitest';
 import { ArpObserverConfig, toSettings } from '../src/config.js';
 import { ClientFilter } from '../src/filters.js';
@@ -7,7 +6,7 @@ import { ClientFilter } from '../src/filters.js';
 describe('config', () => {
   it('fills every default from the one required field', () => {
     const config = ArpObserverConfig({ domains: [{ name: 'lan', cidrs: ['10.88.60.0/24'] }] });
-    if (config instanceof type.errors) throw new Error(config.summary);
+    if (isArkErrors(config)) throw new Error(config.summary);
     expect(config).toEqual({
       domains: [{ name: 'lan', cidrs: ['10.88.60.0/24'] }],
       ownerSide: 'onprem',

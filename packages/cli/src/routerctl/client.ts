@@ -291,12 +291,12 @@ function unreachable(socket: SocketChoice, err: NodeJS.ErrnoException): DaemonUn
 
 /** An error body, checked against the ErrorResponse schema (loaded only now, on the error path). */
 async function parseError(status: number, json: unknown, text: string): Promise<ApiError> {
-  const [{ ErrorResponse }, { type }] = await Promise.all([
+  const [{ ErrorResponse }, { isArkErrors }] = await Promise.all([
     import('@routerd/host/control-api'),
-    import('arktype'),
+    import('@routerd/plugin-sdk'),
   ]);
   const body = ErrorResponse(json);
-  if (body instanceof type.errors) {
+  if (isArkErrors(body)) {
     return new ApiError(status, 'bad_response', `the daemon answered ${status}: ${text.slice(0, 200)}`);
   }
   return new ApiError(status, body.error.code, body.error.message, body.error.issues);

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { type } from 'arktype';
+import { isArkErrors } from '@routerd/plugin-sdk';
 import { clockOffsetFromDate, describeAuthRefusal } from './auth-refusal.js';
 import { describeNetworkError, type NetworkFailureCause } from './network-error.js';
 import { PROBE_PATH, ProbeAnswer } from './probe-answer.js';
@@ -127,7 +127,7 @@ function judgeAnswer(
     parsed = undefined;
   }
   const answer = ProbeAnswer(parsed);
-  if (answer instanceof type.errors)
+  if (isArkErrors(answer))
     return { outcome: 'bad-answer', detail: `the answer is not a probe answer: ${answer.summary}` };
   if (answer.node !== o.peerNode)
     return {

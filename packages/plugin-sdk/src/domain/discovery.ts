@@ -1,4 +1,4 @@
-import { type } from 'arktype';
+import { isArkErrors } from '../protocol/ark-errors.js';
 import { parseDuration } from '../protocol/duration.js';
 import type { Diagnostic } from '../protocol/schemas/common.js';
 import type { ProviderAdapter } from './adapter.js';
@@ -61,12 +61,11 @@ export class IdentitySource<Config extends AddressClaimConfig> {
     }
     // A guard against an adapter bug: a half-discovered identity would produce plans that cannot run.
     const identity = RouterIdentity(found);
-    const missing =
-      identity instanceof type.errors
-        ? []
-        : this.adapter.identity.requiredIdentity.filter((f) => identity[f] === undefined);
-    if (identity instanceof type.errors || missing.length) {
-      const detail = identity instanceof type.errors ? identity.summary : `missing ${missing.join(', ')}`;
+    const missing = isArkErrors(identity)
+      ? []
+      : this.adapter.identity.requiredIdentity.filter((f) => identity[f] === undefined);
+    if (isArkErrors(identity) || missing.length) {
+      const detail = isArkErrors(identity) ? identity.summary : `missing ${missing.join(', ')}`;
       return {
         diagnostics: [
           { severity: 'error', summary: `${service}: the discovered identity is incomplete`, detail },

@@ -1,4 +1,5 @@
-import { type Type, type } from 'arktype';
+import type { Type } from 'arktype';
+import { isArkErrors } from '../protocol/ark-errors.js';
 import type { Diagnostic } from '../protocol/schemas/common.js';
 
 export interface MetadataServiceOptions {
@@ -114,7 +115,7 @@ export class MetadataClient {
       throw this.malformed(path, init, `not JSON: ${JSON.stringify(text.slice(0, 80))}`);
     }
     const out = schema(body);
-    if (out instanceof type.errors) throw this.malformed(path, init, out.summary);
+    if (isArkErrors(out)) throw this.malformed(path, init, out.summary);
     return out as T;
   }
 

@@ -1,4 +1,4 @@
-import { type } from 'arktype';
+import { isArkErrors } from '../protocol/ark-errors.js';
 import { EventTypes } from '../protocol/constants.js';
 import { IPV4_CIDR_PATTERN, IPV4_PATTERN, ipv4ToInt } from '../protocol/ip.js';
 import type { Diagnostic } from '../protocol/schemas/common.js';
@@ -60,7 +60,7 @@ function check(ev: Event, path: string): { payload: ClientIpv4Payload } | { diag
       diagnostic: { severity: 'error', summary: `event ${ev.id}: ${bad}`, path: `${path}/payload/address` },
     };
   const payload = ClientIpv4Payload(ev.payload);
-  if (payload instanceof type.errors) {
+  if (isArkErrors(payload)) {
     return {
       diagnostic: {
         severity: 'error',

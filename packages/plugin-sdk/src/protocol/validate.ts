@@ -1,4 +1,5 @@
-import { type Type, type } from 'arktype';
+import type { Type } from 'arktype';
+import { isArkErrors } from './ark-errors.js';
 import type { Issue } from './errors.js';
 import { wellKnownPayloads } from './schemas/payloads.js';
 import { wellKnownResources } from './schemas/resources.js';
@@ -12,7 +13,7 @@ export function toPointer(path: readonly PropertyKey[]): string {
 /** Validate a value against a schema; issues carry JSON Pointer paths relative to `base`. */
 export function validate<T>(schema: Type<T>, value: unknown, base = ''): Validation<T> {
   const out = schema(value);
-  if (out instanceof type.errors) {
+  if (isArkErrors(out)) {
     return {
       ok: false,
       issues: out.map((e) => ({ path: base + toPointer(e.path), message: e.message })),

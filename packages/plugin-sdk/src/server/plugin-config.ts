@@ -1,4 +1,5 @@
-import { type Type, type } from 'arktype';
+import type { Type } from 'arktype';
+import { isArkErrors } from '../protocol/ark-errors.js';
 import { toJsonSchema } from '../protocol/catalog.js';
 import { knownFieldsAt, unknownFieldMessage } from '../protocol/config-fields.js';
 import { ErrorCodes, type Issue, ProtocolError } from '../protocol/errors.js';
@@ -43,7 +44,7 @@ export function configChecker<C>(plugin: PluginDefinition<C>): (value: unknown) 
   };
   return (value) => {
     const out = schema(value);
-    if (!(out instanceof type.errors)) return { ok: true, value: out as C };
+    if (!isArkErrors(out)) return { ok: true, value: out as C };
     // arktype's own words for an undeclared key are "must be removed": say what is wrong and what is known.
     const issues: Issue[] = out.map((e) => ({
       path: `/config${toPointer(e.path)}`,

@@ -1,4 +1,4 @@
-import { isIPv4 } from '@routerd/plugin-sdk';
+import { isArkErrors, isIPv4 } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
 import { type NeighbourEntry, normaliseMac } from './neighbour-entry.js';
 import { ParseCollector, type ParseResult } from './parse-result.js';
@@ -31,7 +31,7 @@ export function parseNeighJson(text: string, takenAt: number): ParseResult<Neigh
   const out = new ParseCollector<NeighbourEntry>();
   for (const item of parsed) {
     const obj = IpNeighObject(item);
-    if (obj instanceof type.errors) {
+    if (isArkErrors(obj)) {
       out.skip(JSON.stringify(item) ?? String(item));
       continue;
     }

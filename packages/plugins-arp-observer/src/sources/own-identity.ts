@@ -1,3 +1,4 @@
+import { isArkErrors } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
 import { normaliseMac } from './neighbour-entry.js';
 
@@ -27,7 +28,7 @@ export function parseOwnIdentity(text: string): OwnIdentity {
   const own: OwnIdentity = { addresses: new Set(), macs: new Set() };
   for (const item of parsed) {
     const link = IpAddrLink(item);
-    if (link instanceof type.errors) continue;
+    if (isArkErrors(link)) continue;
     const mac = normaliseMac(link.address);
     if (mac && mac !== '00:00:00:00:00:00') own.macs.add(mac);
     for (const a of link.addr_info ?? []) if (a.family === 'inet' && a.local) own.addresses.add(a.local);
