@@ -8,12 +8,16 @@ import { repoRoot } from './workspace.mjs';
 
 const run = promisify(execFile);
 
-/** The environment without what pnpm sets for the scripts it runs (npm_config_*, …): npm must act as a user's npm. */
+/**
+ * The environment without what pnpm sets for the scripts it runs (npm_config_*, the workspace's
+ * node_modules/.bin on PATH, …): npm and npx must act as a user's, finding only the consumer's own bins.
+ */
 export function userEnv(extra = {}) {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !/^(npm_|pnpm_|PNPM_|INIT_CWD$)/i.test(k)),
   );
-  return { ...env, NO_COLOR: '1', ...extra };
+  const path = (env.PATH ?? '').split(':').filter((d) => !/node_modules[/\\]\.bin|node-gyp-bin/.test(d));
+  return { ...env, PATH: path.join(':'), NO_COLOR: '1', ...extra };
 }
 
 /** Runs a command in `dir`; rejects with its output when it fails. */
