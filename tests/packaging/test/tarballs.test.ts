@@ -32,6 +32,12 @@ beforeAll(async () => {
   }
 });
 
+/**
+ * What a plugin author installs beside their own arktype (SDK README): there arktype is a peer, so their
+ * schemas and these packages share one copy. The daemon and plugins ship as applications too (`pnpm deploy
+ * --prod`, which drops a peer that only a dev dependency satisfies) and take it as a dependency range.
+ */
+const authorPath = new Set(['@routerd/plugin-sdk', '@routerd/conformance']);
 const file = (name: string, path: string) => contents.get(name)!.get(path);
 const manifestOf = (name: string) => JSON.parse(file(name, 'package.json')!);
 
@@ -87,13 +93,17 @@ describe.each(packages.map((p) => [p.name, p] as const))('%s', (name, pkg) => {
     expect(file(name, 'package.json')).not.toMatch(/"workspace:/);
   });
 
-  it('takes arktype as a peer (with a range) when its types hand arktype types across its API', () => {
+  it('takes arktype from a range where its types hand arktype types across its API: a peer on the plugin author path', () => {
     const m = manifestOf(name);
     const declarations = [...contents.get(name)!].filter(([p]) => /\.d\.m?ts$/.test(p));
     const handsArktype = declarations.some(([, text]) => /from ['"]arktype(\/[^'"]*)?['"]/.test(text));
     if (!handsArktype) return;
-    expect(m.dependencies?.arktype, 'arktype in dependencies would install a second copy').toBeUndefined();
-    expect(m.peerDependencies?.arktype).toMatch(/^[~^>]/);
+    const range = m.peerDependencies?.arktype ?? m.dependencies?.arktype;
+    expect(range, 'an exact pin installs a second copy beside any other arktype').toMatch(/^[~^>]/);
+    if (authorPath.has(name)) {
+      expect(m.dependencies?.arktype, "a dependency would not take the author's own arktype").toBeUndefined();
+      expect(m.peerDependencies?.arktype).toBe(range);
+    }
   });
 
   it('says in its README that it is ESM-only, and every README link works from npm', () => {
