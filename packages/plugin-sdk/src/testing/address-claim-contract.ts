@@ -11,13 +11,14 @@ import { METADATA_FAILURES, type MetadataMode } from './metadata-modes.js';
 type Body = () => void | Promise<void>;
 
 /**
- * The conformance suite's "answers initialize well under 1 s" budget, stretched by how overloaded this
- * machine is: a plugin that starts in 300 ms when idle takes over a second on two cores running ten
- * other jobs, and that is the machine's state, not the plugin's.
+ * The conformance suite's "answers initialize well under 1 s" budget for a test run: at least 3 s, and
+ * twice the machine's overload beyond that. A plugin that starts in 300 ms when idle takes over two
+ * seconds on two cores running ten other jobs — the machine's state, not the plugin's — and the load
+ * average trails a burst by up to a minute. A plugin that needs more than this is still caught.
  */
 export function initializeBudgetMs(): number {
   const overload = loadavg()[0]! / Math.max(1, availableParallelism());
-  return Math.round(1000 * Math.max(1, overload));
+  return Math.round(1000 * Math.max(3, 2 * overload));
 }
 
 /** The test runner's functions (vitest, node:test…), passed in so the SDK depends on none. */
