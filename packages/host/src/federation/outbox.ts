@@ -192,10 +192,7 @@ export class PeerWorker {
             this.o.maxBatchBytes ?? 256 * 1024,
             this.inFlightIds,
           );
-          if (batch.length === 0) {
-            if (this.inFlight === 0) this.expireNow(now);
-            break;
-          }
+          if (batch.length === 0) break;
           this.linger = 'none';
           this.send(batch);
         }
@@ -261,9 +258,17 @@ export class PeerWorker {
     const healthy = this.state === 'healthy';
     // A completion pumps again: while probing, the probe in flight; else when every slot is taken.
     if (this.inFlight >= (healthy ? (this.o.maxInFlight ?? 4) : 1)) return;
-    const next = this.o.store.nextDueMs(this.o.peer);
+    let next = this.o.store.nextDueMs(this.o.peer);
     if (next === undefined) return;
-    const delay = Math.max(0, (healthy ? next : this.nextProbeMs) - this.o.clock.now());
+    const now = this.o.clock.now();
+    if (healthy && next <= now && this.inFlight === 0) {
+      // Due, nothing in flight, yet the pump read none: their events expired since the last bookkeeping.
+      // Marked here, where that is known, rather than on every pump that finds the outbox empty.
+      this.expireNow(now);
+      next = this.o.store.nextDueMs(this.o.peer);
+      if (next === undefined) return;
+    }
+    const delay = Math.max(0, (healthy ? next : this.nextProbeMs) - now);
     if (delay === 0 && this.inFlight > 0) return; // due rows are in flight; their completion pumps again
     this.timer = setTimeout(() => this.pump(), Math.min(delay, 2 ** 31 - 1));
   }
