@@ -1,36 +1,32 @@
 import { createHash } from 'node:crypto';
+import { API_VERSION_CONFIG, type DynamicConfigPart, type RenderResponse } from '@routerd/host-wire';
 import {
   type ActionPlan,
+  type AddressState,
+  addressKey,
   addressSlug,
+  type Directive,
   type Event,
   type EventDraft,
   EventTypes,
+  foldAddressEvents,
   hostAddress,
   type PluginResult,
   parseDuration,
   type RemoteAddressClaim,
+  type Resource,
 } from '@routerd/plugin-sdk';
 import { runBackground } from '../background.js';
 import type { Clock } from '../clock.js';
 import type { DynamicOverridePolicy, EventSubscription, FederationConfig } from '../config/index.js';
 import type { NoObserveSet } from '../events/no-observe.js';
-import type { ClaimRow, DynamicConfigPart, DynamicStore, StoredPart } from '../store/dynamic-parts.js';
+import type { ClaimRow, DynamicStore, StoredPart } from '../store/dynamic-parts.js';
 import type { Timers } from '../subscriptions/batcher.js';
 import { annotate } from './annotations.js';
-import { type AddressObservation, claimKey, foldObservations } from './observations.js';
 
-export const API_VERSION_CONFIG = 'config.routerd.net/v1alpha1';
 const DEFAULT_TTL_MS = 300_000;
 /** `EventSubscription.spec.teardown.grace`'s default, for claims no subscription owns. */
 const DEFAULT_GRACE_MS = 30 * 60_000;
-
-type Resource = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; annotations?: Record<string, string> };
-  spec?: Record<string, unknown>;
-};
-type Directive = { op: 'mask'; target: { kind: string; name: string }; reason: string };
 
 export interface ApplyOutcome {
   accepted: { part: string; generation: number; resources: string[] }[];
@@ -127,7 +123,7 @@ export class DynamicConfig {
     const o = this.describe(origin);
     const ttlMs = result.status.ttl ? parseDuration(result.status.ttl) : DEFAULT_TTL_MS;
     const eventIds = events.map((e) => e.id);
-    const seen = foldObservations(events);
+    const seen = new Map(foldAddressEvents(events).addresses.map((a) => [a.key, a]));
     const resources = (result.status.resources ?? []) as Resource[];
     const plans = result.status.actionPlans ?? [];
     const directives = (result.status.directives ?? []) as Directive[];
@@ -154,7 +150,7 @@ export class DynamicConfig {
     db.transaction(() => {
       const claimed = new Set<string>();
       for (const claim of claims) {
-        const key = claimKey(claim.spec.domain, claim.spec.address);
+        const key = addressKey(claim.spec.domain, claim.spec.address);
         claimed.add(key);
         const obs = seen.get(key)!;
         if (!obs.present) continue; // a claim for an address the batch says is gone: nothing to provision
@@ -162,7 +158,7 @@ export class DynamicConfig {
         const mine = plans.filter((p) => planAddress(p) === obs.address);
         const existing = this.o.store.claim(obs.domain, obs.address);
         const lastObservedMs = Math.max(
-          obs.lastObservedMs,
+          Date.parse(obs.lastObservedAt!),
           existing && existing.state !== 'released' ? existing.lastObservedMs : 0,
         );
         const releaseAtMs = lastObservedMs + o.graceMs;
@@ -194,11 +190,11 @@ export class DynamicConfig {
       }
       // Addresses the batch says are gone: hold the teardown until the grace after the last observation.
       for (const obs of seen.values()) {
-        if (obs.present || claimed.has(claimKey(obs.domain, obs.address))) continue;
+        if (obs.present || claimed.has(addressKey(obs.domain, obs.address))) continue;
         const existing = this.o.store.claim(obs.domain, obs.address);
         if (!existing || existing.state === 'released') continue;
         // Only the owner's observations steer its claim: another node saying "gone" is no news of it.
-        if (existing.ownerNode !== obs.sourceNode) continue;
+        if (existing.ownerNode !== obs.ownerNode) continue;
         const teardown = plans.filter((p) => planAddress(p) === obs.address && p.action === TEARDOWN);
         this.o.store.saveClaim(
           { ...existing, state: 'releasing', teardown: teardown.length ? teardown : existing.teardown },
@@ -301,11 +297,11 @@ export class DynamicConfig {
    */
   private checkClaims(
     claims: (Resource & RemoteAddressClaim)[],
-    seen: Map<string, AddressObservation>,
+    seen: Map<string, AddressState>,
     origin: OriginNames,
   ) {
     for (const claim of claims) {
-      const key = claimKey(claim.spec.domain, claim.spec.address);
+      const key = addressKey(claim.spec.domain, claim.spec.address);
       const part = claim.metadata.name;
       const obs = seen.get(key);
       if (!obs) {
@@ -314,9 +310,9 @@ export class DynamicConfig {
           part,
         };
       }
-      if (obs.sourceNode !== claim.spec.ownerNode) {
+      if (obs.ownerNode !== claim.spec.ownerNode) {
         return {
-          reason: `RemoteAddressClaim/${part} names owner ${claim.spec.ownerNode}, but ${claim.spec.address} was observed by ${obs.sourceNode}: only the observing side may own an address`,
+          reason: `RemoteAddressClaim/${part} names owner ${claim.spec.ownerNode}, but ${claim.spec.address} was observed by ${obs.ownerNode}: only the observing side may own an address`,
           part,
         };
       }
@@ -613,13 +609,9 @@ export class DynamicConfig {
   }
 
   /** effective = startup resources + active dynamic parts − masks (each allowed by a DynamicOverridePolicy). */
-  render(): {
-    resources: Resource[];
-    masked: { kind: string; name: string; by: string; reason: string }[];
-    parts: string[];
-  } {
+  render(): RenderResponse {
     const parts = this.activeParts();
-    const masked: { kind: string; name: string; by: string; reason: string }[] = [];
+    const masked: RenderResponse['masked'] = [];
     for (const p of parts) {
       for (const d of p.body.spec.directives as Directive[]) {
         if (d.op === 'mask' && this.maskAllowed(p.source, d.target))

@@ -1,3 +1,4 @@
+export * from './address-fold.js';
 export * from './ark-errors.js';
 export * from './catalog.js';
 export * from './config-fields.js';
