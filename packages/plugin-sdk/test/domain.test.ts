@@ -1,7 +1,9 @@
 import { type } from 'arktype';
 import { describe, expect, it } from 'vitest';
 import {
+  type AddressChange,
   addressClaimConfigShape,
+  captureScope,
   claimName,
   classifyStepOutcome,
   cliStep,
@@ -10,10 +12,20 @@ import {
   idempotencyKey,
   type ProviderCli,
   planName,
+  reservedAddressesOf,
   resolveArgv,
+  scopeProblems,
   stepOutputRef,
 } from '../src/domain/index.js';
-import { addressClaimScenarios, createTestHost, startLoopbackServer } from '../src/testing/index.js';
+import type { PlanStep } from '../src/index.js';
+import {
+  addressClaimScenarios,
+  createTestHost,
+  runPlanSteps,
+  scenarioEvent,
+  scenarioRequest,
+  startLoopbackServer,
+} from '../src/testing/index.js';
 
 describe('names and keys', () => {
   it('are derived from the input only', () => {
@@ -66,6 +78,95 @@ describe('step outcomes', () => {
     ]);
     expect(() => resolveArgv(argv, new Map())).toThrow(/has not run/);
   });
+
+  it('an empty step output is refused, naming the step, instead of becoming an empty argument', () => {
+    const argv = ['delete', '--private-ip-id', stepOutputRef('lookup-private-ip')];
+    for (const printed of ['', '\n', '  \n'])
+      expect(() => resolveArgv(argv, new Map([['lookup-private-ip', printed]]))).toThrow(
+        'argv refers to the output of step "lookup-private-ip", which printed nothing: refusing an empty argument',
+      );
+  });
+
+  it('a step run stops as failed, naming the step, before spawning a command with an empty argument', async () => {
+    const node = (id: string, argv: string[]): PlanStep =>
+      cliStep({ id, tool: process.execPath, argv, mutating: false });
+    const run = await runPlanSteps(
+      [node('lookup', ['-e', '']), node('delete', ['-e', 'process.exit(3)', stepOutputRef('lookup')])],
+      { binDir: '/nonexistent' },
+    );
+    expect(run).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringContaining('step "delete": argv refers'),
+    });
+    expect(run.steps.map((s) => s.id)).toEqual(['lookup']);
+  });
+
+  it('flags "i" makes every pattern of the step ignore case', () => {
+    const nic =
+      '/subscriptions/s/resourceGroups/rg-edge/providers/Microsoft.Network/networkInterfaces/router-nic';
+    const init = { id: 's', tool: 't', argv: [], mutating: true, alreadyDone: [`resource ${nic}/`] };
+    const upper = { exitCode: 1, stdout: '', stderr: `resource ${nic.toUpperCase()}/ipConfigurations/x` };
+    expect(classifyStepOutcome(cliStep(init), upper)).toBe('failed');
+    expect(classifyStepOutcome(cliStep({ ...init, ignoreCase: true }), upper)).toBe('already-done');
+    expect(cliStep({ ...init, ignoreCase: true }).outcomes.flags).toBe('i');
+  });
+
+  it('refused: only on a non-zero exit, after retry; a plan without the list reads as before', () => {
+    const refusing = cliStep({
+      ...{ id: 's', tool: 't', argv: [], mutating: true },
+      retry: ['Throttl'],
+      refused: ['UnauthorizedOperation'],
+    });
+    const c = (exitCode: number, stderr: string) =>
+      classifyStepOutcome(refusing, { exitCode, stdout: '', stderr });
+    expect(c(254, 'An error occurred (UnauthorizedOperation)')).toBe('refused');
+    expect(c(0, 'UnauthorizedOperation')).toBe('succeeded');
+    expect(c(254, 'Throttling; UnauthorizedOperation')).toBe('retry');
+    expect(step.outcomes).not.toHaveProperty('refused');
+    expect(exit(254, '', 'UnauthorizedOperation')).toBe('failed');
+  });
+});
+
+describe('capture scope', () => {
+  const reserved = [
+    { offset: 0, why: 'the network address' },
+    { offset: 1, why: 'the gateway' },
+    { offset: -1, why: 'the broadcast address' },
+  ];
+  const identity = { nicRef: 'nic0', subnetCidr: '10.88.60.0/24', ownAddresses: ['10.88.60.4'] };
+  const problems = (address: string, allowedCidrs?: string[]) => {
+    const scope = captureScope(
+      identity,
+      { ownAddresses: [], ...(allowedCidrs ? { allowedCidrs } : {}) },
+      reserved,
+    );
+    const change = { address, ip: address.split('/')[0]!, path: '/spec/events/0' } as AddressChange;
+    return scopeProblems(change, scope).map((d) => d.summary);
+  };
+
+  it('allowedCidrs narrows the NIC subnet and never widens it', () => {
+    expect(problems('10.88.61.5/32', ['10.88.0.0/16'])).toEqual([
+      '10.88.61.5/32 is outside 10.88.60.0/24: not captured',
+    ]);
+    expect(problems('10.88.60.200/32', ['10.88.60.0/25'])).toEqual([
+      '10.88.60.200/32 is outside allowedCidrs 10.88.60.0/25: not captured',
+    ]);
+    expect(problems('10.88.60.9/32', ['10.88.0.0/16'])).toEqual([]);
+  });
+
+  it("the provider's reserved addresses are refused, each with its reason", () => {
+    expect(problems('10.88.60.0/32')).toEqual([
+      '10.88.60.0/32 is a reserved address of subnet 10.88.60.0/24 (the network address): not captured',
+    ]);
+    expect(problems('10.88.60.1/32')[0]).toContain('(the gateway)');
+    expect(problems('10.88.60.255/32')[0]).toContain('(the broadcast address)');
+    expect(problems('10.88.60.2/32')).toEqual([]);
+    expect(reservedAddressesOf('10.88.60.128/25', reserved).map((r) => r.ip)).toEqual([
+      '10.88.60.128',
+      '10.88.60.129',
+      '10.88.60.255',
+    ]);
+  });
 });
 
 describe('fetchMetadata', () => {
@@ -110,12 +211,34 @@ describe('defineAddressClaimPlugin', () => {
       discover: async () => ({ nicRef: 'nic0', subnetCidr: '10.88.60.0/24', ownAddresses: [] }),
     },
     cli,
+    reservedAddresses: [{ offset: 1, why: 'GCP: the gateway' }],
   });
 
   it('refuses at initialize a config identity without a field the commands need', async () => {
     await expect(
       createTestHost(plugin, { config: { identity: { nicRef: 'nic0', subnetCidr: '10.88.60.0/24' } } }),
     ).rejects.toThrow(/identity\/region|identity.region|region/);
+  });
+
+  it('plans nothing for a reserved address or one outside the subnet, whatever allowedCidrs says', async () => {
+    const identity = { nicRef: 'nic0', subnetCidr: '10.88.60.0/24', region: 'r' };
+    const host = await createTestHost(plugin, { config: { identity, allowedCidrs: ['10.88.0.0/16'] } });
+    try {
+      const events = ['10.88.60.1/32', '10.88.61.5/32', '10.88.60.9/32'].map((a) =>
+        scenarioEvent('observed', a, 0),
+      );
+      const { status } = await host.run(scenarioRequest('scope', events));
+      expect(status.actionPlans!.map((p) => p.target.address ?? p.action)).toEqual([
+        '10.88.60.9/32',
+        'ensure-forwarding-enabled',
+      ]);
+      expect(status.diagnostics!.map((d) => d.summary)).toEqual([
+        '10.88.60.1/32 is a reserved address of subnet 10.88.60.0/24 (GCP: the gateway): not captured',
+        '10.88.61.5/32 is outside 10.88.60.0/24: not captured',
+      ]);
+    } finally {
+      await host.close();
+    }
   });
 
   it('reports a discovered identity that lacks a required field instead of planning with it', async () => {

@@ -11,4 +11,12 @@ export const azurePlugin = defineAddressClaimPlugin({
   configSchema: AzureConfig,
   identity: azureImds,
   cli: azureCli,
+  // Azure Virtual Network FAQ: x.x.x.0, .1 (default gateway), .2 and .3 (Azure DNS) and the last address.
+  reservedAddresses: [
+    { offset: 0, why: 'Azure: the network address' },
+    { offset: 1, why: 'Azure: the default gateway' },
+    { offset: 2, why: 'Azure: mapped to the Azure DNS IPs' },
+    { offset: 3, why: 'Azure: mapped to the Azure DNS IPs' },
+    { offset: -1, why: 'Azure: the network broadcast address' },
+  ],
 });

@@ -10,4 +10,10 @@ export const ociPlugin = defineAddressClaimPlugin({
   configSchema: OciConfig,
   identity: ociImdsV2,
   cli: ociCli,
+  // OCI Networking, VCNs and subnets: the first two addresses and the last one of every subnet are Oracle's.
+  reservedAddresses: [
+    { offset: 0, why: 'OCI: the network address' },
+    { offset: 1, why: 'OCI: the default gateway' },
+    { offset: -1, why: 'OCI: the broadcast address' },
+  ],
 });

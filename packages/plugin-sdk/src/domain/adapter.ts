@@ -65,6 +65,16 @@ export interface IdentityDiscovery<Config> {
 }
 
 /**
+ * An address a provider keeps for itself in every subnet: `offset` counts from the network address
+ * (0 = the network address, 1 = the next) or, when negative, from the end (-1 = the broadcast address).
+ */
+export interface ReservedAddress {
+  offset: number;
+  /** Why it is reserved, quoted in the diagnostic: "AWS: the VPC router". */
+  why: string;
+}
+
+/**
  * Everything provider-specific about an address-claim plugin. The shared logic (events → claims and
  * plans, names, keys, scope, metadata error handling, the plugin itself) comes from
  * `defineAddressClaimPlugin`; an adapter only says how this cloud is asked and told.
@@ -80,4 +90,6 @@ export interface ProviderAdapter<Config extends AddressClaimConfig = AddressClai
   configSchema: ConfigSchema<Config>;
   identity: IdentityDiscovery<Config>;
   cli: ProviderCli;
+  /** The addresses the provider reserves in every subnet: never planned, each refused with a diagnostic. */
+  reservedAddresses: readonly ReservedAddress[];
 }

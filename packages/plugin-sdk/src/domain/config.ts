@@ -20,7 +20,7 @@ export const addressClaimConfigShape = {
   metadataTimeout: Duration.default('2s'),
   /** How long a discovered identity is reused before metadata is asked again. */
   identityCacheFor: Duration.default('5m'),
-  /** Where captured addresses may lie; defaults to the NIC's subnet. */
+  /** A further filter inside the NIC's subnet (never a way out of it); the whole subnet when absent. */
   'allowedCidrs?': IPv4Cidr.array().atLeastLength(1),
   /** More addresses that are the router's own (VIPs, other NICs) besides those discovered. */
   ownAddresses: IPv4.array().default(() => []),

@@ -48,10 +48,16 @@ function basedOn(changes: readonly AddressChange[]): ActionPlan['basedOn'] {
 }
 
 function scopePreconditions(ctx: PlanningContext, change: AddressChange): ActionPlan['preconditions'] {
-  const own = ctx.scope.ownAddresses;
+  const { ownAddresses: own, subnetCidr, allowedCidrs, reserved } = ctx.scope;
+  const allowed = allowedCidrs ? ` and ∈ allowedCidrs {${allowedCidrs.join(', ')}}` : '';
   return [
     { name: 'single-address', expect: `${change.address} is a single address (/32)`, ok: true },
-    { name: 'in-scope', expect: `${change.ip} ∈ ${ctx.scope.cidrs.join(', ')}`, ok: true },
+    { name: 'in-scope', expect: `${change.ip} ∈ ${subnetCidr} (the NIC's subnet)${allowed}`, ok: true },
+    {
+      name: 'not-reserved',
+      expect: `${change.ip} ∉ {${reserved.map((r) => r.ip).join(', ')}} (the addresses ${ctx.provider} reserves in ${subnetCidr})`,
+      ok: true,
+    },
     {
       name: 'not-own-address',
       expect: `${change.ip} ∉ {${own.join(', ')}} (this router's own addresses)`,

@@ -65,7 +65,7 @@ export function defineAddressClaimPlugin<C extends AddressClaimConfig>(
       const found = await sourceFor(config).resolve(ctx.signal);
       if ('diagnostics' in found) return { ...base, diagnostics: [...diagnostics, ...found.diagnostics] };
 
-      const scope = captureScope(found.identity, config);
+      const scope = captureScope(found.identity, config, adapter.reservedAddresses);
       const inScope = changes.filter((change) => {
         const problems = scopeProblems(change, scope);
         diagnostics.push(...problems);

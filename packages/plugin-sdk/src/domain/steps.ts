@@ -9,6 +9,9 @@ export interface CliStepInit {
   alreadyDone?: string[];
   heldElsewhere?: string[];
   retry?: string[];
+  refused?: string[];
+  /** Match every pattern of the step ignoring case. */
+  ignoreCase?: boolean;
   timeoutSeconds?: number;
 }
 
@@ -23,13 +26,21 @@ export function cliStep(init: CliStepInit): PlanStep {
       alreadyDone: init.alreadyDone ?? [],
       heldElsewhere: init.heldElsewhere ?? [],
       retry: init.retry ?? [],
+      ...(init.refused?.length ? { refused: init.refused } : {}),
+      ...(init.ignoreCase ? { flags: 'i' as const } : {}),
     },
     ...(init.timeoutSeconds !== undefined ? { timeoutSeconds: init.timeoutSeconds } : {}),
   };
 }
 
-/** A step builder with a provider's CLI, retry patterns and timeout filled in. */
-export function cliStepBuilder(defaults: { tool: string; retry: string[]; timeoutSeconds: number }) {
-  return (init: Omit<CliStepInit, 'tool' | 'retry'> & Partial<Pick<CliStepInit, 'retry'>>): PlanStep =>
-    cliStep({ ...defaults, ...init });
+/** A step builder with a provider's CLI, retry and refusal patterns and timeout filled in. */
+export function cliStepBuilder(defaults: {
+  tool: string;
+  retry: string[];
+  refused?: string[];
+  timeoutSeconds: number;
+}) {
+  return (
+    init: Omit<CliStepInit, 'tool' | 'retry' | 'refused'> & Partial<Pick<CliStepInit, 'retry' | 'refused'>>,
+  ): PlanStep => cliStep({ ...defaults, ...init });
 }

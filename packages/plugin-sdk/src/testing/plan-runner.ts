@@ -20,6 +20,8 @@ export interface PlanStepsRun {
   /** `completed` when every step succeeded; else the outcome of the step that stopped the run. */
   outcome: 'completed' | Exclude<StepOutcome, 'succeeded'>;
   steps: StepRun[];
+  /** Why a step could not be started (its argv could not be resolved): the run is then `failed`. */
+  error?: string;
 }
 
 export interface RunPlanStepsOptions {
@@ -59,7 +61,13 @@ export async function runPlanSteps(
   const outputs = new Map<string, string>();
   const runs: StepRun[] = [];
   for (const step of steps) {
-    const argv = resolveArgv(step.argv, outputs);
+    let argv: string[];
+    try {
+      argv = resolveArgv(step.argv, outputs);
+    } catch (err) {
+      // Never run a command with a missing or empty argument: the plan fails at this step.
+      return { outcome: 'failed', steps: runs, error: `step "${step.id}": ${(err as Error).message}` };
+    }
     const exit = await runOnce(step.tool, argv, opts);
     const outcome = classifyStepOutcome(step, exit);
     runs.push({ id: step.id, tool: step.tool, argv, ...exit, outcome });

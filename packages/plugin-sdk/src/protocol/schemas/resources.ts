@@ -52,6 +52,14 @@ export const StepOutcomes = type({
   heldElsewhere: 'string[]',
   /** Transient: retry with backoff. */
   retry: 'string[]',
+  /**
+   * The provider refused the request for a reason a retry does not change (no permission, a limit, a
+   * NIC that does not exist, an address the subnet cannot give): stop and report the reason. Optional:
+   * a plan without it reads as before (an unexplained non-zero exit is a failure).
+   */
+  'refused?': 'string[]',
+  /** `i`: every pattern of this step ignores case (resource ids such as Azure's are case-insensitive). */
+  'flags?': "'i'",
 });
 
 export const PlanStep = type({
