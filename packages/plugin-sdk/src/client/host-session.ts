@@ -3,24 +3,24 @@ import {
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_TIMEOUT_MS,
-  Methods,
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '../protocol/constants.js';
-import { capabilityNotGranted, ErrorCodes, ProtocolError } from '../protocol/errors.js';
+import { capabilityNotGranted, ErrorCodes, type Issue, ProtocolError } from '../protocol/errors.js';
+import { InvalidResult, Notifications, Requests } from '../protocol/methods.js';
 import { capabilityViolations, checkPluginResult } from '../protocol/result-checks.js';
-import {
-  type Capability,
+import type {
+  Capability,
   InitializeResult,
-  type Limits,
+  Limits,
   MessageParams,
-  type PluginRequest,
-  type PluginResult,
+  PluginRequest,
+  PluginResult,
   ProgressParams,
   PublishEnvelope,
-  type PublishResult,
+  PublishResult,
 } from '../protocol/schemas/messages.js';
-import { formatIssues, validate } from '../protocol/validate.js';
+import { formatIssues } from '../protocol/validate.js';
 import { RpcConnection } from '../rpc/connection.js';
 import { PluginError } from './errors.js';
 
@@ -101,7 +101,7 @@ export class HostSession {
       },
       onTrace: opts.onTrace,
     });
-    this.conn.on(Methods.publish, PublishEnvelope, async (params) => {
+    this.conn.onRequest(Requests.publish, async (params) => {
       if (!this.ready)
         throw new ProtocolError(ErrorCodes.NotInitialized, 'events/publish before the handshake completed');
       if (!this.opts.granted.includes('observe.events'))
@@ -110,9 +110,9 @@ export class HostSession {
         throw new ProtocolError(ErrorCodes.MethodNotFound, 'this host does not accept events/publish');
       return this.opts.onPublish(params);
     });
-    this.conn.on(Methods.progress, ProgressParams, (p) => this.opts.onProgress?.(p));
-    this.conn.on(Methods.message, MessageParams, (p) => this.opts.onMessage?.(p));
-    this.conn.on(Methods.ping, null, () => ({}));
+    this.conn.onNotification(Notifications.progress, (p) => this.opts.onProgress?.(p));
+    this.conn.onNotification(Notifications.message, (p) => this.opts.onMessage?.(p));
+    this.conn.onRequest(Requests.ping, () => ({}));
   }
 
   get limits(): Limits {
@@ -144,10 +144,10 @@ export class HostSession {
       config: this.opts.config ?? {},
       limits: this.limits,
     };
-    const { id, result } = this.conn.request(Methods.initialize, params);
-    let raw: unknown;
+    const { id, result } = this.conn.sendRequest(Requests.initialize, params);
+    let res: InitializeResult;
     try {
-      raw = await withTimeout(result, timeoutMs, () => {
+      res = await withTimeout(result, timeoutMs, () => {
         this.conn.abandon(id, new Error('handshake timeout'));
         return new PluginError(
           'HANDSHAKE_TIMEOUT',
@@ -155,6 +155,11 @@ export class HostSession {
         );
       });
     } catch (err) {
+      if (err instanceof InvalidResult) {
+        throw new PluginError('HANDSHAKE_FAILED', `invalid initialize result: ${formatIssues(err.issues)}`, {
+          issues: err.issues,
+        });
+      }
       if (err instanceof ProtocolError) {
         if (err.code === ErrorCodes.UnsupportedProtocolVersion) {
           throw new PluginError(
@@ -170,13 +175,6 @@ export class HostSession {
       }
       throw err;
     }
-    const r = validate(InitializeResult, raw);
-    if (!r.ok) {
-      throw new PluginError('HANDSHAKE_FAILED', `invalid initialize result: ${formatIssues(r.issues)}`, {
-        issues: r.issues,
-      });
-    }
-    const res = r.value;
     if (!params.supportedProtocolVersions.includes(res.protocolVersion)) {
       throw new PluginError(
         'UNSUPPORTED_PROTOCOL_VERSION',
@@ -193,7 +191,7 @@ export class HostSession {
     }
     this.initializeResult = res;
     this.ready = true;
-    this.conn.notify(Methods.initialized, {});
+    this.conn.sendNotification(Notifications.initialized, {});
     return res;
   }
 
@@ -220,9 +218,9 @@ export class HostSession {
 
   private async runNow(request: PluginRequest, options: RunOptions): Promise<PluginResult> {
     const timeoutMs = options.timeoutMs ?? this.limits.defaultTimeoutMs;
-    const { id, result } = this.conn.request(Methods.run, request);
+    const { id, result } = this.conn.sendRequest(Requests.run, request);
     const cancel = (reason: string, error: PluginError) => {
-      this.conn.notify(Methods.cancelled, { requestId: id, reason });
+      this.conn.sendNotification(Notifications.cancelled, { requestId: id, reason });
       this.conn.abandon(id, error);
       return error;
     };
@@ -234,9 +232,9 @@ export class HostSession {
       if (options.signal.aborted) onAbort();
       else options.signal.addEventListener('abort', onAbort, { once: true });
     });
-    let raw: unknown;
+    let checked: PluginResult;
     try {
-      raw = await Promise.race([
+      checked = await Promise.race([
         withTimeout(result, timeoutMs, () =>
           cancel(
             'deadline exceeded',
@@ -246,6 +244,7 @@ export class HostSession {
         aborted,
       ]);
     } catch (err) {
+      if (err instanceof InvalidResult) throw resultSchemaInvalid(err.issues);
       if (err instanceof ProtocolError) {
         const capability = (err.data as { capability?: string } | undefined)?.capability;
         if (err.code === ErrorCodes.DeadlineExceeded) {
@@ -263,22 +262,18 @@ export class HostSession {
     } finally {
       if (onAbort) options.signal?.removeEventListener('abort', onAbort);
     }
-    return this.checkResult(raw);
+    return this.checkGranted(checked);
   }
 
   /** Schema first, then the capability gate: a result is kept whole or not at all. */
   checkResult(raw: unknown): PluginResult {
     const checked = checkPluginResult(raw);
-    if (!checked.ok) {
-      throw new PluginError(
-        'RESULT_SCHEMA_INVALID',
-        `plugin returned an invalid result: ${formatIssues(checked.issues)}`,
-        {
-          issues: checked.issues,
-        },
-      );
-    }
-    const violation = capabilityViolations(checked.value.status, this.opts.granted)[0];
+    if (!checked.ok) throw resultSchemaInvalid(checked.issues);
+    return this.checkGranted(checked.value);
+  }
+
+  private checkGranted(result: PluginResult): PluginResult {
+    const violation = capabilityViolations(result.status, this.opts.granted)[0];
     if (violation) {
       throw new PluginError(
         'CAPABILITY_NOT_GRANTED',
@@ -286,11 +281,11 @@ export class HostSession {
         { capability: violation.capability, rpcCode: ErrorCodes.CapabilityNotGranted },
       );
     }
-    return checked.value;
+    return result;
   }
 
   async ping(timeoutMs = 5000): Promise<void> {
-    const { id, result } = this.conn.request(Methods.ping, {});
+    const { id, result } = this.conn.sendRequest(Requests.ping, {});
     await withTimeout(result, timeoutMs, () => {
       this.conn.abandon(id, new Error('ping timeout'));
       return new PluginError('REQUEST_TIMEOUT', `plugin did not answer ping within ${timeoutMs} ms`);
@@ -299,12 +294,22 @@ export class HostSession {
 
   /** Polite shutdown request; errors and timeouts are swallowed because stop() escalates anyway. */
   async shutdown(timeoutMs = 1000): Promise<void> {
-    const { id, result } = this.conn.request(Methods.shutdown, {});
+    const { id, result } = this.conn.sendRequest(Requests.shutdown, {});
     await withTimeout(result, timeoutMs, () => {
       this.conn.abandon(id, new Error('shutdown timeout'));
       return new PluginError('REQUEST_TIMEOUT', 'shutdown timeout');
     }).catch(() => {});
   }
+}
+
+function resultSchemaInvalid(issues: Issue[]): PluginError {
+  return new PluginError(
+    'RESULT_SCHEMA_INVALID',
+    `plugin returned an invalid result: ${formatIssues(issues)}`,
+    {
+      issues,
+    },
+  );
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {

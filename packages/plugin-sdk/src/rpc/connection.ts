@@ -10,6 +10,7 @@ import {
   JSONRPCServer,
 } from 'json-rpc-2.0';
 import { ErrorCodes, invalidParams, ProtocolError } from '../protocol/errors.js';
+import { InvalidResult, type NotificationType, type RequestType } from '../protocol/methods.js';
 import { validate } from '../protocol/validate.js';
 import { LineDecoder, LineWriter } from './line-transport.js';
 
@@ -19,7 +20,16 @@ export interface CallContext {
   signal: AbortSignal;
 }
 
-export type Handler<P> = (params: P, ctx: CallContext) => unknown | Promise<unknown>;
+export type RequestHandler<P, R> = (params: P, ctx: CallContext) => R | Promise<R>;
+export type NotificationHandler<P> = (params: P) => void;
+
+export interface HandlerOptions {
+  /**
+   * Runs before params are validated: a method whose state errors (not initialized, shutting down)
+   * take precedence over a params error says so here.
+   */
+  before?: () => void;
+}
 
 /** The peer went away (EOF, broken pipe, or close()) while a request was pending. */
 export class ConnectionClosed extends Error {}
@@ -101,9 +111,24 @@ export class RpcConnection {
     return this.closed;
   }
 
-  /** Register a request or notification handler; params are validated first (-32602 with paths). */
-  on<P>(method: string, schema: Type<P> | null, handler: Handler<P>): void {
+  /** Serve a request method: params are checked against the method's schema first (-32602 with paths). */
+  onRequest<P, R>(type: RequestType<P, R>, handler: RequestHandler<P, R>, opts: HandlerOptions = {}): void {
+    this.addMethod(type.method, type.params, handler, opts);
+  }
+
+  /** Handle a notification; one whose params fail the schema is dropped (a notification has no answer). */
+  onNotification<P>(type: NotificationType<P>, handler: NotificationHandler<P>): void {
+    this.addMethod(type.method, type.params, handler, {});
+  }
+
+  private addMethod<P>(
+    method: string,
+    schema: Type<P> | null,
+    handler: (params: P, ctx: CallContext) => unknown,
+    opts: HandlerOptions,
+  ): void {
     this.server.addMethod(method, async (params: unknown, ctx: CallContext) => {
+      opts.before?.();
       let value = params as P;
       if (schema) {
         const r = validate(schema, params ?? {});
@@ -114,8 +139,28 @@ export class RpcConnection {
     });
   }
 
-  /** Send a request; resolves with the result or rejects with a ProtocolError carrying the peer's code. */
-  request(method: string, params: unknown): { id: string; result: Promise<unknown> } {
+  /**
+   * Send a request. The result promise resolves with the answer once it passes the method's result
+   * check, rejects with InvalidResult when it does not, and with a ProtocolError carrying the peer's
+   * code when the peer answered with an error.
+   */
+  sendRequest<P, R>(type: RequestType<P, R>, params: P): { id: string; result: Promise<R> } {
+    const { id, result } = this.request(type.method, params);
+    return {
+      id,
+      result: result.then((raw) => {
+        const r = type.result(raw);
+        if (!r.ok) throw new InvalidResult(type.method, r.issues);
+        return r.value;
+      }),
+    };
+  }
+
+  sendNotification<P>(type: NotificationType<P>, params: P): void {
+    void this.send({ jsonrpc: '2.0', method: type.method, params });
+  }
+
+  private request(method: string, params: unknown): { id: string; result: Promise<unknown> } {
     const id = `${this.opts.idPrefix}${this.nextId++}`;
     if (this.closed) return { id, result: Promise.reject(new ConnectionClosed('connection is closed')) };
     const result = new Promise<unknown>((resolve, reject) => {
@@ -140,10 +185,6 @@ export class RpcConnection {
     if (!reject) return;
     this.pending.delete(id);
     reject(error);
-  }
-
-  notify(method: string, params: unknown): void {
-    void this.send({ jsonrpc: '2.0', method, params });
   }
 
   /** Abort a request this side is serving (peer cancel); its answer is suppressed. */
@@ -206,7 +247,7 @@ export class RpcConnection {
     }
     const m = msg as Record<string, unknown>;
     if (typeof m.method === 'string') {
-      void this.onRequest(m as unknown as JSONRPCRequest);
+      void this.onIncoming(m as unknown as JSONRPCRequest);
     } else if ('result' in m || 'error' in m) {
       const id = m.id as JSONRPCID;
       if (id === null || id === undefined || !this.pending.has(String(id))) {
@@ -224,7 +265,7 @@ export class RpcConnection {
     }
   }
 
-  private async onRequest(req: JSONRPCRequest): Promise<void> {
+  private async onIncoming(req: JSONRPCRequest): Promise<void> {
     if (req.jsonrpc !== '2.0') {
       this.sendError(req.id ?? null, ErrorCodes.InvalidRequest, 'invalid request: "jsonrpc" must be "2.0"');
       return;

@@ -4,21 +4,19 @@ import {
   EXIT_AFTER_EOF_MS,
   MAGIC_COOKIE_KEY,
   MAGIC_COOKIE_VALUE,
-  Methods,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '../protocol/constants.js';
-import { capabilityNotGranted, ErrorCodes, invalidParams, ProtocolError } from '../protocol/errors.js';
-import { capabilityViolations, checkPluginResult } from '../protocol/result-checks.js';
+import { capabilityNotGranted, ErrorCodes, ProtocolError } from '../protocol/errors.js';
+import { InvalidResult, Notifications, Requests } from '../protocol/methods.js';
+import { capabilityViolations } from '../protocol/result-checks.js';
 import type { EventDraft } from '../protocol/schemas/event.js';
-import {
-  CancelledParams,
-  type Capability,
+import type {
+  Capability,
   InitializeParams,
   PluginRequest,
-  type PluginResult,
-  PublishResult,
+  PluginResult,
 } from '../protocol/schemas/messages.js';
-import { formatIssues, validate } from '../protocol/validate.js';
+import { formatIssues } from '../protocol/validate.js';
 import { RpcConnection } from '../rpc/connection.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';
 import type { PluginContext, PluginDefinition } from './define-plugin.js';
@@ -80,18 +78,19 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
     publish: async (events: EventDraft[]) => {
       if (!granted().includes('observe.events'))
         throw capabilityNotGranted('observe.events', 'events/publish');
-      const res = await conn.request(Methods.publish, { events }).result;
-      const r = validate(PublishResult, res);
-      if (!r.ok)
+      try {
+        return await conn.sendRequest(Requests.publish, { events }).result;
+      } catch (err) {
+        if (!(err instanceof InvalidResult)) throw err;
         throw new ProtocolError(
           ErrorCodes.InternalError,
-          `host sent an invalid publish result: ${formatIssues(r.issues)}`,
+          `host sent an invalid publish result: ${formatIssues(err.issues)}`,
         );
-      return r.value;
+      }
     },
   });
 
-  conn.on(Methods.initialize, InitializeParams, (params) => {
+  conn.onRequest(Requests.initialize, (params) => {
     if (state !== 'new') throw new ProtocolError(ErrorCodes.InvalidRequest, 'initialize was already called');
     const offered = params.supportedProtocolVersions ?? [params.protocolVersion];
     const common = offered.filter(
@@ -119,7 +118,7 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
     };
   });
 
-  conn.on(Methods.initialized, null, () => {
+  conn.onNotification(Notifications.initialized, () => {
     if (state !== 'initializing') return;
     state = 'ready';
     if (plugin.watch && granted().includes('observe.events')) {
@@ -131,76 +130,86 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
     }
   });
 
-  conn.on(Methods.ping, null, () => ({}));
+  conn.onRequest(Requests.ping, () => ({}));
 
-  conn.on(Methods.shutdown, null, () => {
+  conn.onRequest(Requests.shutdown, () => {
     state = 'shutting-down';
     watchAbort.abort();
     return {};
   });
 
-  conn.on(Methods.cancelled, CancelledParams, (params) => {
+  conn.onNotification(Notifications.cancelled, (params) => {
     conn.cancelIncoming(params.requestId, params.reason);
   });
 
-  conn.on(Methods.run, null, async (raw, call) => {
+  // State errors come before a params error: a plugin that is not ready says so whatever it was sent.
+  const assertReady = () => {
     if (state === 'shutting-down')
       throw new ProtocolError(ErrorCodes.ShuttingDown, 'plugin is shutting down');
     if (state !== 'ready') {
       throw new ProtocolError(ErrorCodes.NotInitialized, 'plugin/run before notifications/initialized');
     }
-    const v = validate(PluginRequest, raw);
-    if (!v.ok) throw invalidParams(v.issues);
-    const request = v.value;
-    if (!plugin.run)
-      throw new ProtocolError(ErrorCodes.MethodNotFound, 'this plugin does not implement plugin/run');
+  };
 
-    const deadline = new Date(request.spec.deadline);
-    // The deadline is an instant of the clock we share with the host, not a budget from spec.now: a
-    // request can arrive after it (a host's queue, a slow start), and then no work may begin (R-X2).
-    if (deadline.getTime() <= Date.now()) {
-      throw new ProtocolError(
-        ErrorCodes.DeadlineExceeded,
-        `deadline ${request.spec.deadline} had passed when the request arrived`,
-      );
-    }
-    const ctl = new AbortController();
-    const onCancel = () => ctl.abort(call.signal.reason);
-    call.signal.addEventListener('abort', onCancel, { once: true });
-    const timer = setTimeout(
-      () => ctl.abort(new DeadlineExceeded()),
-      Math.max(0, deadline.getTime() - Date.now()),
-    );
-    let lastProgress = 0;
-    try {
-      const work = Promise.resolve(
-        plugin.run(request, {
-          ...baseContext(),
-          requestId: request.metadata.requestId,
-          signal: ctl.signal,
-          deadline,
-          progress: (progress, total, message) => {
-            if (progress < lastProgress) return;
-            lastProgress = progress;
-            conn.notify(Methods.progress, { requestId: call.id as string, progress, total, message });
-          },
-        }),
-      );
-      const aborted = new Promise<never>((_, reject) => {
-        ctl.signal.addEventListener('abort', () => reject(ctl.signal.reason), { once: true });
-      });
-      const output = await Promise.race([work, aborted]);
-      return finishResult(output, request, granted());
-    } catch (err) {
-      if (err instanceof DeadlineExceeded) {
-        throw new ProtocolError(ErrorCodes.DeadlineExceeded, `deadline ${request.spec.deadline} exceeded`);
+  conn.onRequest(
+    Requests.run,
+    async (request, call) => {
+      if (!plugin.run)
+        throw new ProtocolError(ErrorCodes.MethodNotFound, 'this plugin does not implement plugin/run');
+
+      const deadline = new Date(request.spec.deadline);
+      // The deadline is an instant of the clock we share with the host, not a budget from spec.now: a
+      // request can arrive after it (a host's queue, a slow start), and then no work may begin (R-X2).
+      if (deadline.getTime() <= Date.now()) {
+        throw new ProtocolError(
+          ErrorCodes.DeadlineExceeded,
+          `deadline ${request.spec.deadline} had passed when the request arrived`,
+        );
       }
-      throw err;
-    } finally {
-      clearTimeout(timer);
-      call.signal.removeEventListener('abort', onCancel);
-    }
-  });
+      const ctl = new AbortController();
+      const onCancel = () => ctl.abort(call.signal.reason);
+      call.signal.addEventListener('abort', onCancel, { once: true });
+      const timer = setTimeout(
+        () => ctl.abort(new DeadlineExceeded()),
+        Math.max(0, deadline.getTime() - Date.now()),
+      );
+      let lastProgress = 0;
+      try {
+        const work = Promise.resolve(
+          plugin.run(request, {
+            ...baseContext(),
+            requestId: request.metadata.requestId,
+            signal: ctl.signal,
+            deadline,
+            progress: (progress, total, message) => {
+              if (progress < lastProgress) return;
+              lastProgress = progress;
+              conn.sendNotification(Notifications.progress, {
+                requestId: call.id as string,
+                progress,
+                total,
+                message,
+              });
+            },
+          }),
+        );
+        const aborted = new Promise<never>((_, reject) => {
+          ctl.signal.addEventListener('abort', () => reject(ctl.signal.reason), { once: true });
+        });
+        const output = await Promise.race([work, aborted]);
+        return finishResult(output, request, granted());
+      } catch (err) {
+        if (err instanceof DeadlineExceeded) {
+          throw new ProtocolError(ErrorCodes.DeadlineExceeded, `deadline ${request.spec.deadline} exceeded`);
+        }
+        throw err;
+      } finally {
+        clearTimeout(timer);
+        call.signal.removeEventListener('abort', onCancel);
+      }
+    },
+    { before: assertReady },
+  );
 
   return { close: () => conn.close(), closed };
 }
@@ -220,7 +229,7 @@ function finishResult(
   const violation = capabilityViolations(result.status, granted)[0];
   if (violation) throw capabilityNotGranted(violation.capability, `status.${violation.field}`);
   // Check what the host will receive: JSON drops `undefined` fields, so `undo: cond ? x : undefined` is fine.
-  const checked = checkPluginResult(JSON.parse(JSON.stringify(result)));
+  const checked = Requests.run.result(JSON.parse(JSON.stringify(result)));
   if (!checked.ok) {
     throw new ProtocolError(
       ErrorCodes.InternalError,
