@@ -1,10 +1,10 @@
+import type { PeerStateName } from '@routerd/host-wire';
 import { errorFields } from '../background.js';
-import type { Clock } from '../clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import type { Metrics } from '../metrics.js';
 import type { DeliveryStore, DueDelivery } from '../store/deliveries.js';
 import { type AuthRefusal, describeAuthRefusal } from './auth-refusal.js';
 import type { PeerClient, PushResult } from './peer-client.js';
-import type { PeerStateName } from './peer-state.js';
 import { type BackoffPolicy, nextDelayMs } from './retry-policy.js';
 
 /** What `probeNow` did (the answer of `routerctl federation peers retry`). */
@@ -73,13 +73,13 @@ export class PeerWorker {
   private inFlight = 0;
   private pumping = false;
   private again = false;
-  private timer?: NodeJS.Timeout;
+  private timer?: TimerHandle;
   private stopped = false;
   private readonly idle = new Set<() => void>();
   private lastExpireMs = Number.NEGATIVE_INFINITY;
   private linger: 'none' | 'waiting' | 'elapsed' = 'none';
   private lastSuccessRecordedMs = Number.NEGATIVE_INFINITY;
-  private lingerTimer?: NodeJS.Timeout;
+  private lingerTimer?: TimerHandle;
   private storePaused = false;
 
   constructor(private readonly o: PeerWorkerOptions) {
@@ -144,8 +144,8 @@ export class PeerWorker {
 
   stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    clearTimeout(this.lingerTimer);
+    this.o.clock.clear(this.timer);
+    this.o.clock.clear(this.lingerTimer);
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.add(resolve));
   }
@@ -178,7 +178,7 @@ export class PeerWorker {
           if (this.inFlight > 0 && this.linger !== 'elapsed') {
             if (this.linger === 'none') {
               this.linger = 'waiting';
-              this.lingerTimer = setTimeout(() => {
+              this.lingerTimer = this.o.clock.setTimeout(() => {
                 this.linger = 'elapsed';
                 this.pump();
               }, this.o.lingerMs ?? 5);
@@ -244,8 +244,8 @@ export class PeerWorker {
     });
     if (this.stopped) return;
     this.storePaused = true;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    this.o.clock.clear(this.timer);
+    this.timer = this.o.clock.setTimeout(() => {
       this.storePaused = false;
       this.pump();
     }, pauseMs);
@@ -253,7 +253,7 @@ export class PeerWorker {
 
   /** Wake for the next retry; nothing to wait for means no timer at all (no polling). */
   private arm(): void {
-    clearTimeout(this.timer);
+    this.o.clock.clear(this.timer);
     if (this.stopped) return;
     const healthy = this.state === 'healthy';
     // A completion pumps again: while probing, the probe in flight; else when every slot is taken.
@@ -270,7 +270,7 @@ export class PeerWorker {
     }
     const delay = Math.max(0, (healthy ? next : this.nextProbeMs) - now);
     if (delay === 0 && this.inFlight > 0) return; // due rows are in flight; their completion pumps again
-    this.timer = setTimeout(() => this.pump(), Math.min(delay, 2 ** 31 - 1));
+    this.timer = this.o.clock.setTimeout(() => this.pump(), delay);
   }
 
   private send(batch: DueDelivery[]): void {

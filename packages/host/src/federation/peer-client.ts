@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Event } from '@routerd/plugin-sdk';
+import type { Clock } from '../clock.js';
 import { clockOffsetFromDate } from './auth-refusal.js';
 import { MEDIA_BATCH, toCloudEvent } from './cloudevents.js';
 import { describeNetworkError } from './network-error.js';
@@ -17,7 +18,7 @@ export interface PeerClientOptions {
   maxSockets: number;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
-  now?: () => number;
+  clock: Clock;
 }
 
 type PushFields = AttemptOutcome & {
@@ -56,7 +57,7 @@ export class PeerClient {
 
   push(events: readonly Event[]): Promise<PushResult> {
     const body = Buffer.from(JSON.stringify(events.map(toCloudEvent)));
-    const now = this.opts.now?.() ?? Date.now();
+    const now = this.opts.clock.now();
     const headers = {
       ...sign(this.opts.keys(), batchId(events), Math.floor(now / 1000), body),
       [SignatureHeaders.node]: this.opts.node,
@@ -70,7 +71,7 @@ export class PeerClient {
       const done = (r: PushFields) => {
         if (settled) return;
         settled = true;
-        clearTimeout(total);
+        this.opts.clock.clear(total);
         resolve({ ...r, latencyMs: performance.now() - started });
       };
       const req = send(this.url, { method: 'POST', headers, agent: this.agent }, (res) => {
@@ -90,7 +91,7 @@ export class PeerClient {
             const msg = (parsed as unknown as { error?: { message?: string } })?.error?.message;
             const offset =
               outcome.kind === 'auth'
-                ? clockOffsetFromDate(res.headers.date, this.opts.now?.() ?? Date.now())
+                ? clockOffsetFromDate(res.headers.date, this.opts.clock.now())
                 : undefined;
             done({
               ...outcome,
@@ -102,7 +103,7 @@ export class PeerClient {
         });
       });
       // One deadline for the whole exchange: connect, send, wait, read.
-      const total = setTimeout(() => {
+      const total = this.opts.clock.setTimeout(() => {
         req.destroy(new Error('timeout'));
       }, this.opts.requestTimeoutMs ?? 10_000);
       req.setTimeout(this.opts.connectTimeoutMs ?? 3_000, () =>

@@ -10,8 +10,8 @@ export type AttemptOutcome =
 
 export function classifyStatus(
   status: number,
-  retryAfterHeader?: string | null,
-  now = Date.now(),
+  retryAfterHeader: string | null | undefined,
+  now: number,
 ): AttemptOutcome {
   if (status >= 200 && status < 300) return { kind: 'delivered' };
   if (status === 401) return { kind: 'auth', reason: 'http 401' };
@@ -22,7 +22,7 @@ export function classifyStatus(
   return { kind: 'failed', reason: `http ${status}` };
 }
 
-export function parseRetryAfter(header: string | null | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(header: string | null | undefined, now: number): number | undefined {
   if (!header) return undefined;
   if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
   const at = Date.parse(header);

@@ -137,7 +137,7 @@ export class Federation {
       node: group.spec.nodeName,
       keys: () => keys,
       maxSockets: 4,
-      now: () => this.o.clock.now(),
+      clock: this.o.clock,
     });
     const saved = this.deliveries.peerState(peer.metadata.name);
     const worker = new PeerWorker({

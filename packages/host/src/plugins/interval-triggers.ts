@@ -1,20 +1,11 @@
 /**
- * `Plugin.spec.triggers: [{type: interval, every}]` on real timers. A schedule whose plugin spec did
+ * `Plugin.spec.triggers: [{type: interval, every}]` on the daemon's clock. A schedule whose plugin spec did
  * not change keeps its phase across a config reload; a tick that finds the previous run of the same
  * schedule still going is skipped, so a slow plugin never piles runs up.
  */
 import { parseDuration } from '@routerd/plugin-sdk';
+import type { Clock, TimerHandle } from '../clock.js';
 import type { PluginTrigger } from '../config/index.js';
-
-/** setInterval behind an interface, so a test can drive ticks itself. */
-export interface IntervalTimers {
-  every(fn: () => void, ms: number): unknown;
-  cancel(handle: unknown): void;
-}
-export const realIntervalTimers: IntervalTimers = {
-  every: (fn, ms) => setInterval(fn, ms).unref(),
-  cancel: (handle) => clearInterval(handle as NodeJS.Timeout),
-};
 
 export interface ScheduledPlugin {
   name: string;
@@ -25,7 +16,7 @@ export interface ScheduledPlugin {
 
 interface Schedule {
   specKey: string;
-  handles: unknown[];
+  handles: TimerHandle[];
 }
 
 export class IntervalTriggers {
@@ -35,7 +26,7 @@ export class IntervalTriggers {
   constructor(
     /** Runs the plugin once; must not throw (the PluginHost records failures itself). */
     private readonly fire: (plugin: string) => Promise<unknown>,
-    private readonly timers: IntervalTimers = realIntervalTimers,
+    private readonly clock: Clock,
   ) {}
 
   apply(plugins: readonly ScheduledPlugin[]): void {
@@ -46,7 +37,7 @@ export class IntervalTriggers {
     for (const p of plugins) {
       if (this.schedules.has(p.name) || p.triggers.length === 0) continue;
       const handles = p.triggers.map((t, i) =>
-        this.timers.every(() => this.tick(p.name, i), parseDuration(t.every)),
+        this.clock.setInterval(() => this.tick(p.name, i), parseDuration(t.every)),
       );
       this.schedules.set(p.name, { specKey: p.specKey, handles });
     }
@@ -60,7 +51,7 @@ export class IntervalTriggers {
   }
 
   private cancel(name: string): void {
-    for (const h of this.schedules.get(name)?.handles ?? []) this.timers.cancel(h);
+    for (const h of this.schedules.get(name)?.handles ?? []) this.clock.clear(h);
     this.schedules.delete(name);
   }
 

@@ -25,7 +25,7 @@ import type { FederationConfig, Plugin } from '../config/index.js';
 import type { EmitPipeline } from '../events/emit.js';
 import type { PluginRunStore } from '../store/plugin-runs.js';
 import { VERSION } from '../version.js';
-import { type IntervalTimers, IntervalTriggers } from './interval-triggers.js';
+import { IntervalTriggers } from './interval-triggers.js';
 import { messageEntry, PluginLog, type PluginLogLimits } from './plugin-log.js';
 import { publishDrafts } from './publish.js';
 import { RecentWarning } from './recent-warning.js';
@@ -90,7 +90,7 @@ export class PluginHost {
   constructor(private readonly options: PluginHostOptions) {
     this.intervals = new IntervalTriggers(
       (plugin) => this.run(plugin, { trigger: { type: 'interval' }, events: [] }),
-      options.intervalTimers,
+      options.clock,
     );
   }
 

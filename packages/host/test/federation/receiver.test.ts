@@ -229,7 +229,7 @@ describe('PeerClient', () => {
       node: 'onprem',
       keys: () => onpremKeys,
       maxSockets: 2,
-      now: () => clock.now(),
+      clock,
     });
     const a = event();
     const r = await client.push([a]);
@@ -239,7 +239,7 @@ describe('PeerClient', () => {
       node: 'onprem',
       keys: () => otherKeys,
       maxSockets: 1,
-      now: () => clock.now(),
+      clock,
     });
     expect(await wrong.push([event()])).toMatchObject({ kind: 'auth', status: 401 });
     const bad = await client.push([event({ sourceNode: 'other' })]);
@@ -255,6 +255,7 @@ describe('PeerClient', () => {
       node: 'onprem',
       keys: () => onpremKeys,
       maxSockets: 1,
+      clock,
     });
     expect(await client.push([event()])).toMatchObject({ kind: 'retry' });
     client.close();

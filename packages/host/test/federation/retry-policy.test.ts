@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyStatus, nextDelayMs, parseRetryAfter } from '../../src/federation/retry-policy.js';
 
+const NOW = Date.parse('2026-11-27T06:00:00Z');
+
 const policy = { baseDelayMs: 1000, maxDelayMs: 300_000, jitter: 0.2 };
 
 describe('retry policy', () => {
@@ -22,12 +24,12 @@ describe('retry policy', () => {
   });
 
   it('classifies statuses as the docs say', () => {
-    expect(classifyStatus(200).kind).toBe('delivered');
-    expect(classifyStatus(207).kind).toBe('delivered');
-    for (const s of [408, 429, 500, 502, 503]) expect(classifyStatus(s).kind).toBe('retry');
-    for (const s of [400, 403, 404, 410, 413, 415, 422]) expect(classifyStatus(s).kind).toBe('failed');
-    expect(classifyStatus(401).kind).toBe('auth');
-    expect(classifyStatus(503, '7')).toMatchObject({ kind: 'retry', retryAfterMs: 7000 });
+    expect(classifyStatus(200, undefined, NOW).kind).toBe('delivered');
+    expect(classifyStatus(207, undefined, NOW).kind).toBe('delivered');
+    for (const s of [408, 429, 500, 502, 503]) expect(classifyStatus(s, undefined, NOW).kind).toBe('retry');
+    for (const s of [400, 403, 404, 410, 413, 415, 422]) expect(classifyStatus(s, undefined, NOW).kind).toBe('failed');
+    expect(classifyStatus(401, undefined, NOW).kind).toBe('auth');
+    expect(classifyStatus(503, '7', NOW)).toMatchObject({ kind: 'retry', retryAfterMs: 7000 });
   });
 
   it('parses Retry-After as seconds or an HTTP date', () => {
