@@ -49,7 +49,6 @@ export interface PluginHostOptions {
   clock: Clock;
   log: PluginHostLog;
   host?: HostInfo;
-  intervalTimers?: IntervalTimers;
   /**
    * Passed to every supervisor; tests shorten them. Defaults are the SDK's (4 restarts in 3 min, a
    * cgroup per plugin process where the daemon's cgroup is writable).
