@@ -3,8 +3,6 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
-    'control-api': 'src/control/api.ts',
-    'control-api-wire': 'src/control/wire.ts',
     testing: 'src/testing/index.ts',
     keys: 'src/federation/keys-entry.ts',
     'bin/routerd-eventd': 'src/bin/routerd-eventd.ts',

@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { osDefaults } from '@routerd/host/control-api/wire';
+import { osDefaults } from '@routerd/host-wire/constants';
 import { tempDir } from '@routerd/host/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arpObserverPlugin, freePort, keyFile, nodeConfig } from './support/federation.js';

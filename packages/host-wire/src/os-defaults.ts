@@ -1,7 +1,7 @@
 /**
  * Where routerd keeps its files by default, per operating system: one answer for routerd-eventd,
  * routerctl, the service units in deploy/ and deploy/install.sh (a test holds them to it). No
- * dependencies, so routerctl can read it on its hot path (it is re-exported by control/wire.ts).
+ * dependencies, so routerctl can read it on its hot path (`@routerd/host-wire/constants` exports it).
  */
 
 /** The database and the control socket, inside the state directory. */

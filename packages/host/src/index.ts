@@ -1,5 +1,5 @@
 // @routerd/host: the routerd-eventd daemon as a library (for embedding and tests). The control API's
-// wire types are at `@routerd/host/control-api`; test helpers that run the real daemon at `@routerd/host/testing`.
+// wire types are the package @routerd/host-wire; test helpers that run the real daemon at `@routerd/host/testing`.
 export * from './clock.js';
 export { ConfigHolder } from './config/holder.js';
 export * from './config/index.js';
@@ -7,7 +7,6 @@ export { createControlApp } from './control/app.js';
 export { listenOnSocket, SocketInUseError } from './control/server.js';
 export { Daemon } from './daemon/daemon.js';
 export * from './events/emit.js';
-export * from './events/filter.js';
 export * from './events/no-observe.js';
 export * from './plugins/plugin-host.js';
 export * from './plugins/schemas.js';

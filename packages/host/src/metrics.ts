@@ -1,5 +1,5 @@
+import { PeerStateNames } from '@routerd/host-wire';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { PeerStateNames } from './federation/peer-state.js';
 
 /** Every value of routerd_peer_state's `state` label: one series each, so an alert can test `== 1`. */
 const PEER_STATES = [...PeerStateNames, 'no-key'] as const;

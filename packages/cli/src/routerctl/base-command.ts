@@ -1,4 +1,4 @@
-import { osDefaults } from '@routerd/host/control-api/wire';
+import { osDefaults } from '@routerd/host-wire/constants';
 import { Command, Option, UsageError } from 'clipanion';
 import * as t from 'typanion';
 import { ApiError, ControlClient, DaemonUnreachable } from './client.js';

@@ -1,4 +1,4 @@
-/** A thin HTTP-over-unix-socket client of the control API. Types come from @routerd/host/control-api. */
+/** A thin HTTP-over-unix-socket client of the control API. Types come from @routerd/host-wire. */
 import { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, request } from 'node:http';
 import { basename, dirname } from 'node:path';
 // Types only from the schema module: loading the schemas costs start-up time that the happy path does
@@ -29,14 +29,14 @@ import type {
   StatusResponse,
   SubscriptionRetryResponse,
   SubscriptionRunsResponse,
-} from '@routerd/host/control-api';
+} from '@routerd/host-wire';
 import {
   BACKUP_MEDIA_TYPE,
   ControlRoutes,
   eventFilterToQuery,
   SCHEMA_VERSION_HEADER,
   SOCKET_FILE,
-} from '@routerd/host/control-api/wire';
+} from '@routerd/host-wire/constants';
 import type { Issue } from '@routerd/plugin-sdk';
 import { errnoWords } from './errno.js';
 import type { SocketChoice } from './socket.js';
@@ -292,7 +292,7 @@ function unreachable(socket: SocketChoice, err: NodeJS.ErrnoException): DaemonUn
 /** An error body, checked against the ErrorResponse schema (loaded only now, on the error path). */
 async function parseError(status: number, json: unknown, text: string): Promise<ApiError> {
   const [{ ErrorResponse }, { isArkErrors }] = await Promise.all([
-    import('@routerd/host/control-api'),
+    import('@routerd/host-wire'),
     import('@routerd/plugin-sdk'),
   ]);
   const body = ErrorResponse(json);

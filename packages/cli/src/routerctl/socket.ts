@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { osDefaults, SOCKET_FILE } from '@routerd/host/control-api/wire';
+import { osDefaults, SOCKET_FILE } from '@routerd/host-wire/constants';
 
 export interface SocketChoice {
   path: string;

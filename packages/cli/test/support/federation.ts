@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DoctorCheck, DoctorResponse } from '@routerd/host/control-api';
+import type { DoctorCheck, DoctorResponse } from '@routerd/host-wire';
 import { generateSecret } from '@routerd/host/keys';
 import { TestDaemon, tempDir } from '@routerd/host/testing';
 import { afterEach, expect } from 'vitest';

@@ -3,6 +3,7 @@
  * twice); defaults live here too, so a validated resource is always complete. Rules that need more than
  * one field or more than one resource live in rules.ts.
  */
+import { API_VERSION_CONFIG } from '@routerd/host-wire';
 import {
   API_VERSION_PLUGIN,
   Capability,
@@ -15,6 +16,7 @@ import {
   parseDuration,
   ResourceName,
 } from '@routerd/plugin-sdk';
+import { Lifecycle } from '@routerd/plugin-sdk/client';
 import { type } from 'arktype';
 
 export const API_VERSION_FEDERATION = 'federation.routerd.net/v1alpha1';
@@ -193,12 +195,10 @@ export const PluginSpec = type({
    * package ships (package.json `routerd.configSchema`), if any (config/plugin-config.ts).
    */
   'configSchema?': AbsolutePath,
-  lifecycle: type("'longLived' | 'oneShot'").default('oneShot'),
+  lifecycle: Lifecycle.default('oneShot'),
   /** Schedules that run the plugin with `trigger {type: interval}`; rules.ts refuses `every` under 1s. */
   triggers: PluginTrigger.array().default(() => []),
 });
-
-export const API_VERSION_CONFIG = 'config.routerd.net/v1alpha1';
 
 /**
  * Lets dynamic parts from the named sources mask (hide) the named startup resources. Without a policy

@@ -1,3 +1,15 @@
+import {
+  type BatchEmitResponse,
+  ControlRoutes,
+  type EmitResponse,
+  type EmitResult,
+  type ErrorResponse,
+  type GetEventResponse,
+  ListEventsQuery,
+  type ListEventsResponse,
+  MAX_BATCH_EVENTS,
+  type StatusResponse,
+} from '@routerd/host-wire';
 import { type } from 'arktype';
 import type { Database } from 'better-sqlite3';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -11,18 +23,6 @@ import type { PluginHost } from '../plugins/plugin-host.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import type { PluginRunStore } from '../store/plugin-runs.js';
 import { check } from '../validation.js';
-import {
-  type BatchEmitResponse,
-  ControlRoutes,
-  type EmitResponse,
-  type EmitResult,
-  type ErrorResponse,
-  type GetEventResponse,
-  ListEventsQuery,
-  type ListEventsResponse,
-  MAX_BATCH_EVENTS,
-  type StatusResponse,
-} from './api.js';
 import { backupRoutes } from './backup-routes.js';
 import { doctorRoutes } from './doctor-routes.js';
 import { type DynamicRouteDeps, dynamicRoutes } from './dynamic-routes.js';

@@ -6,10 +6,10 @@
 import { createReadStream, fstatSync, openSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { BACKUP_MEDIA_TYPE, ControlRoutes, SCHEMA_VERSION_HEADER } from '@routerd/host-wire';
 import type { Database } from 'better-sqlite3';
 import { Router } from 'express';
 import { backupOnline } from '../store/backup.js';
-import { BACKUP_MEDIA_TYPE, ControlRoutes, SCHEMA_VERSION_HEADER } from './api.js';
 import { HttpError, storageFull } from './http-error.js';
 
 /** The copy is made in the state directory (the one place the daemon may write) under this prefix. */

@@ -1,15 +1,16 @@
 /** GET /v1/doctor/federation: gathers what the daemon knows, probes each peer, and lets doctor/ judge it. */
+
+import { ControlRoutes, DoctorQuery, type DoctorResponse } from '@routerd/host-wire';
 import { Router } from 'express';
 import type { FederationConfig } from '../config/index.js';
 import { type ConfigState, federationDoctor, type PeerObservation } from '../doctor/federation.js';
 import { inspectKeyFile } from '../doctor/key-file.js';
-import { probeHealth } from '../doctor/probe.js';
+import { probeHealth } from '../federation/health-probe.js';
 import type { Federation } from '../federation/service.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import { stateDiskSpace } from '../state-disk.js';
 import type { SubscriptionRunStore } from '../store/subscription-runs.js';
 import { check } from '../validation.js';
-import { ControlRoutes, DoctorQuery, type DoctorResponse } from './api.js';
 import { invalidRequest } from './http-error.js';
 
 export interface DoctorRouteDeps {

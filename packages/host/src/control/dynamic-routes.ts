@@ -1,9 +1,5 @@
 /** Control API routes for dynamic config, subscription runs and the (inert) action list. */
-import { Router } from 'express';
-import type { DynamicConfig } from '../dynamic/service.js';
-import type { SubscriptionRunStore } from '../store/subscription-runs.js';
-import type { SubscriptionEngine } from '../subscriptions/engine.js';
-import { check } from '../validation.js';
+
 import {
   type ActionResponse,
   type ActionSummary,
@@ -16,7 +12,13 @@ import {
   type SubscriptionRetryResponse,
   SubscriptionRunsQuery,
   type SubscriptionRunsResponse,
-} from './api.js';
+} from '@routerd/host-wire';
+import type { ActionPlan } from '@routerd/plugin-sdk';
+import { Router } from 'express';
+import type { DynamicConfig } from '../dynamic/service.js';
+import type { SubscriptionRunStore } from '../store/subscription-runs.js';
+import type { SubscriptionEngine } from '../subscriptions/engine.js';
+import { check } from '../validation.js';
 import { HttpError, invalidRequest } from './http-error.js';
 
 export interface DynamicRouteDeps {
@@ -36,9 +38,7 @@ export function dynamicRoutes({ dynamic, subscriptions, runs }: DynamicRouteDeps
         generation: p.generation,
         state: p.state,
         expiresAt: p.body.spec.expiresAt,
-        resources: (p.body.spec.resources as { kind: string; metadata: { name: string } }[]).map(
-          (r) => `${r.kind}/${r.metadata.name}`,
-        ),
+        resources: p.body.spec.resources.map((r) => `${r.kind}/${r.metadata.name}`),
         actionPlans: p.body.spec.actionPlans.length,
       })),
     };
@@ -53,15 +53,12 @@ export function dynamicRoutes({ dynamic, subscriptions, runs }: DynamicRouteDeps
         'not_found',
         `no DynamicConfigPart named ${req.params.name}: see routerctl dynamic list`,
       );
-    const response: DynamicPartResponse = {
-      state: part.state,
-      part: part.body as unknown as Record<string, unknown>,
-    };
+    const response: DynamicPartResponse = { state: part.state, part: part.body };
     res.json(response);
   });
 
   router.get(ControlRoutes.dynamicRender, (_req, res) => {
-    const response: RenderResponse = dynamic.render() as RenderResponse;
+    const response: RenderResponse = dynamic.render();
     res.json(response);
   });
 
@@ -81,7 +78,7 @@ export function dynamicRoutes({ dynamic, subscriptions, runs }: DynamicRouteDeps
     res.json(response);
   });
 
-  const actions = (): { summary: ActionSummary; plan: Record<string, unknown> }[] =>
+  const actions = (): { summary: ActionSummary; plan: ActionPlan }[] =>
     dynamic.actionPlans().map(({ part, plan }) => ({
       summary: {
         id: plan.name,
@@ -93,7 +90,7 @@ export function dynamicRoutes({ dynamic, subscriptions, runs }: DynamicRouteDeps
         status: 'planned',
         executed: false,
       },
-      plan: plan as unknown as Record<string, unknown>,
+      plan,
     }));
 
   router.get(ControlRoutes.actions, (_req, res) => {

@@ -1,9 +1,5 @@
 /** Control API routes for federation: deliveries, peers, redeliver, prune. Logic lives in Federation. */
-import { isDuration, parseDuration } from '@routerd/plugin-sdk';
-import { Router } from 'express';
-import type { FederationConfig } from '../config/index.js';
-import type { Federation } from '../federation/service.js';
-import { check } from '../validation.js';
+
 import {
   ControlRoutes,
   DeliveriesQuery,
@@ -14,7 +10,12 @@ import {
   type PruneResponse,
   RedeliverRequest,
   type RedeliverResponse,
-} from './api.js';
+} from '@routerd/host-wire';
+import { isDuration, parseDuration } from '@routerd/plugin-sdk';
+import { Router } from 'express';
+import type { FederationConfig } from '../config/index.js';
+import type { Federation } from '../federation/service.js';
+import { check } from '../validation.js';
 import { HttpError, invalidRequest } from './http-error.js';
 
 export function federationRoutes(

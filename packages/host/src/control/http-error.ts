@@ -1,5 +1,5 @@
+import type { ErrorCode } from '@routerd/host-wire';
 import type { Issue } from '@routerd/plugin-sdk';
-import type { ErrorCode } from './api.js';
 
 /** An error that is the caller's to fix, with the HTTP status that says so. */
 export class HttpError extends Error {

@@ -1,8 +1,5 @@
 /** Control API routes for plugins: status, a manual run, the run records. Logic lives in PluginHost. */
-import { Router } from 'express';
-import type { PluginHost } from '../plugins/plugin-host.js';
-import type { PluginRunStore } from '../store/plugin-runs.js';
-import { check } from '../validation.js';
+
 import {
   ControlRoutes,
   PluginRunsQuery,
@@ -10,7 +7,11 @@ import {
   type PluginsResponse,
   RunPluginRequest,
   type RunPluginResponse,
-} from './api.js';
+} from '@routerd/host-wire';
+import { Router } from 'express';
+import type { PluginHost } from '../plugins/plugin-host.js';
+import type { PluginRunStore } from '../store/plugin-runs.js';
+import { check } from '../validation.js';
 import { HttpError, invalidRequest } from './http-error.js';
 
 export function pluginRoutes(plugins: PluginHost, runs: PluginRunStore, stopping: () => boolean): Router {

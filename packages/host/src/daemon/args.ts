@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { osDefaults } from '../os-defaults.js';
+import { osDefaults } from '@routerd/host-wire/constants';
 
 const DEFAULTS = osDefaults();
 

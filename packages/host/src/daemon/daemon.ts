@@ -1,10 +1,10 @@
 /** Wiring only: config → store → emit pipeline → control API, and the order they stop in. */
 import { join } from 'node:path';
+import { DB_FILE, SOCKET_FILE, type StatusResponse } from '@routerd/host-wire';
 import type { Database } from 'better-sqlite3';
 import { type Clock, isoAt, systemClock } from '../clock.js';
 import { ConfigHolder } from '../config/holder.js';
 import { ConfigError, type FederationConfig, formatConfigIssue, loadConfig } from '../config/index.js';
-import { DB_FILE, SOCKET_FILE, type StatusResponse } from '../control/api.js';
 import { createControlApp } from '../control/app.js';
 import { listenOnSocket, type SocketServer } from '../control/server.js';
 import { startLedgerRetention } from '../dynamic/ledger-retention.js';

@@ -1,6 +1,6 @@
 import { accessSync, chmodSync, closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DB_FILE } from '../os-defaults.js';
+import { DB_FILE } from '@routerd/host-wire/constants';
 
 /** The state directory cannot be used: the message says which and what to do. */
 export class StateDirError extends Error {

@@ -5,21 +5,27 @@
  * peer), so the report can be tested without timers or sockets.
  * Codes are stable — runbooks and scripts key on them; docs/control-api.md lists them.
  */
+
+import type {
+  DoctorCheck,
+  DoctorResponse,
+  DoctorStatus,
+  PeerSummary,
+  PluginStatus,
+} from '@routerd/host-wire';
 import { parseDuration } from '@routerd/plugin-sdk';
 import type { ReloadRecord } from '../config/holder.js';
 import type { EventGroup, FederationConfig } from '../config/index.js';
-import type { DoctorCheck, DoctorResponse, DoctorStatus, PeerSummary } from '../control/api.js';
 import type { AuthRefusalCause } from '../federation/auth-refusal.js';
 import { SKEW_WINDOW_MS, type SkewSample } from '../federation/clock-skew.js';
+import type { ProbeResult } from '../federation/health-probe.js';
 import { tlsAdvice } from '../federation/network-error.js';
 import type { PeerProbeResult } from '../federation/probe-client.js';
 import type { RequestRefusal } from '../federation/receiver.js';
 import { REFUSED_WINDOW_MS, type RefusedSender, UNKNOWN_SENDER } from '../federation/refused-requests.js';
-import type { PluginStatus } from '../plugins/schemas.js';
 import type { StateDiskSpace } from '../state-disk.js';
 import { RECENT_LAG_WINDOW_MS } from '../store/deliveries.js';
 import type { KeyFileState } from './key-file.js';
-import type { ProbeResult } from './probe.js';
 
 export const DoctorCodes = [
   'peer-reachable',
@@ -59,7 +65,7 @@ export interface DoctorInputs {
   config: FederationConfig;
   now: number;
   peers: PeerObservation[];
-  deliveries: (typeof PeerSummary.infer)[];
+  deliveries: PeerSummary[];
   /** Per subscription: runs waiting for a retry after a failure, and runs given up because the event expired. */
   subscriptionRuns: { subscription: string; failed: number; expired: number }[];
   plugins: PluginStatus[];
@@ -166,12 +172,7 @@ export function worst(checks: readonly { status: DoctorStatus }[]): DoctorStatus
   return checks.some((c) => c.status === 'WARN') ? 'WARN' : 'PASS';
 }
 
-function peerReachable(
-  p: PeerObservation,
-  s: typeof PeerSummary.infer | undefined,
-  t: Thresholds,
-  now: number,
-): Check {
+function peerReachable(p: PeerObservation, s: PeerSummary | undefined, t: Thresholds, now: number): Check {
   const code = 'peer-reachable';
   const pending = s?.pending ?? 0;
   const backlog = pending > 0 ? `; ${plural(pending, 'event')} waiting` : '';
@@ -238,7 +239,7 @@ function peerReachable(
   return pass(code, p.peer, `${p.probe ? 'answers its health check, ' : ''}${p.state}, ${last}`);
 }
 
-function deliveryChecks(s: typeof PeerSummary.infer, t: Thresholds): Check[] {
+function deliveryChecks(s: PeerSummary, t: Thresholds): Check[] {
   const out: Check[] = [];
   const list = `routerctl federation deliveries --peer ${s.peer}`;
   out.push(

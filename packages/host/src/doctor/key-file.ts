@@ -4,7 +4,7 @@
  * and still fails with EACCES for the daemon's user (what `routerctl keys generate` run as root made).
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { currentUserName, groupName, userName } from '../os-users.js';
+import { currentUserName, groupName, userName } from '@routerd/host-wire/keys';
 
 export type KeyFileState =
   | { mode: number }

@@ -3,6 +3,8 @@
  * `events/publish` later. Validates the request, fills what only this node may say (group, sourceNode,
  * id, observedAt, expiresAt), applies the no-feedback-loop guard, then stores the lot in one transaction.
  */
+
+import { EmitRequest } from '@routerd/host-wire';
 import { Event, type Issue, parseDuration, wellKnownPayloads } from '@routerd/plugin-sdk';
 import type { Type } from 'arktype';
 import { monotonicFactory } from 'ulid';
@@ -11,7 +13,6 @@ import type { FederationConfig } from '../config/index.js';
 import { type EventStore, IdConflictError, type InsertOutcome } from '../store/events.js';
 import { check } from '../validation.js';
 import { feedbackLoopIssue, type NoObserveSet } from './no-observe.js';
-import { EmitRequest } from './request.js';
 
 export { EmitRequest };
 

@@ -1,7 +1,10 @@
-/** One `GET /v1/health` to a peer: the doctor's "is anybody there" that does not wait for traffic. */
+/**
+ * One `GET /v1/health` to a peer: "is anybody there", without waiting for traffic. The federation's
+ * peer retry asks it when nothing is pending; the doctor's peer-reachable check reads it.
+ */
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { describeNetworkError, type NetworkFailureCause } from '../federation/network-error.js';
+import { describeNetworkError, type NetworkFailureCause } from './network-error.js';
 
 export type ProbeResult = { ok: true } | { ok: false; detail: string; cause?: NetworkFailureCause };
 

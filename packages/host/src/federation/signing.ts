@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { SigningKey } from '@routerd/host-wire/keys';
 
 /**
  * Standard Webhooks v1 signatures: `webhook-signature: v1,<base64 HMAC-SHA256(id.timestamp.rawBody)>`.
@@ -12,11 +13,7 @@ export const SignatureHeaders = {
   node: 'routerd-node',
 } as const;
 
-/** A key as loaded from a secret file: raw bytes plus a short fingerprint for logs (never the key). */
-export interface SigningKey {
-  bytes: Buffer;
-  fingerprint: string;
-}
+export type { SigningKey };
 
 // Ids and timestamps are joined with "." in the signing string; refusing "." in them prevents splicing.
 const ID_PATTERN = /^[A-Za-z0-9_:-]{1,128}$/;

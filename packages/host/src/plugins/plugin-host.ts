@@ -5,6 +5,7 @@
  * listen with `onResult()`; nothing here knows about subscriptions or dynamic config.
  */
 import { performance } from 'node:perf_hooks';
+import type { PluginRunOutcome, PluginStatus } from '@routerd/host-wire';
 import {
   API_VERSION_PLUGIN,
   type PluginRequest,
@@ -30,7 +31,7 @@ import { messageEntry, PluginLog, type PluginLogLimits } from './plugin-log.js';
 import { publishDrafts } from './publish.js';
 import { RecentWarning } from './recent-warning.js';
 import { classifyFailure, describeLeftBehind, failure, type RunFailure } from './run-failure.js';
-import type { PluginRunInput, PluginRunOutcome, PluginStatus } from './schemas.js';
+import type { PluginRunInput } from './schemas.js';
 
 export type { PluginRunInput, PluginRunOutcome, PluginStatus };
 

@@ -4,8 +4,9 @@
  * A message may quote the plugin (a JSON-RPC error's message): it is cut to MAX_STORED_TEXT_BYTES here,
  * so the log, the API answer and both run ledgers get the same bounded text.
  */
+
+import type { RunError, RunOutcomeKind } from '@routerd/host-wire';
 import { type ExitInfo, MAX_STORED_TEXT_BYTES, PluginError, truncateUtf8 } from '@routerd/plugin-sdk/client';
-import type { RunError, RunOutcomeKind } from './schemas.js';
 
 export interface RunFailure {
   outcome: Exclude<RunOutcomeKind, 'succeeded'>;

@@ -3,9 +3,17 @@
  * matches. Rows are written in the same transaction as the event, so an event is never stored without
  * its deliveries (or the other way round). Knows SQL, nothing about HTTP.
  */
+
+import type {
+  DeliveriesQuery,
+  Delivery,
+  DeliveryStatus,
+  PeerRecord,
+  PeerStateName,
+  PeerSummary,
+} from '@routerd/host-wire';
 import type { Event } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
-import type { PeerStateName } from '../federation/peer-state.js';
 import { type EventRow, toEvent } from './events.js';
 import type { Migration } from './migrations.js';
 import { statementCache } from './statement-cache.js';
@@ -50,46 +58,11 @@ export const deliveryMigrations: Migration[] = [
   },
 ];
 
-export const DeliveryStatuses = ['pending', 'delivered', 'failed', 'expired'] as const;
-export type DeliveryStatus = (typeof DeliveryStatuses)[number];
-
-export interface DeliveryRow {
-  eventId: string;
-  peer: string;
-  status: DeliveryStatus;
-  attempts: number;
-  nextAttemptAt: string | null;
-  enqueuedAt: string;
-  deliveredAt: string | null;
-  lastStatus: number | null;
-  lastError: string | null;
-}
-
 export interface DueDelivery {
   event: Event;
   enqueuedMs: number;
   attempts: number;
   bytes: number;
-}
-
-export interface PeerSummary {
-  peer: string;
-  delivered: number;
-  pending: number;
-  failed: number;
-  expired: number;
-  oldestPendingAgeSeconds: number | null;
-  maxLagSeconds: number | null;
-}
-
-export interface PeerStateRow {
-  peer: string;
-  state: PeerStateName;
-  consecutiveFailures: number;
-  lastAttemptAt: string | null;
-  lastSuccessAt: string | null;
-  lastError: string | null;
-  lastErrorAt: string | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -261,7 +234,7 @@ export class DeliveryStore {
     ).run(now, peer, now).changes;
   }
 
-  list(filter: { peer?: string; status?: DeliveryStatus; eventId?: string; limit?: number }): DeliveryRow[] {
+  list(filter: DeliveriesQuery): Delivery[] {
     const rows = this.stmt(`
         SELECT * FROM deliveries
         WHERE (@peer IS NULL OR peer = @peer) AND (@status IS NULL OR status = @status)
@@ -362,11 +335,11 @@ export class DeliveryStore {
   }
 
   /** The state a peer's worker last recorded (restored at start and reload), or undefined. */
-  peerState(peer: string): PeerStateRow | undefined {
+  peerState(peer: string): PeerRecord | undefined {
     return this.peerStates().find((p) => p.peer === peer);
   }
 
-  peerStates(): PeerStateRow[] {
+  peerStates(): PeerRecord[] {
     return (
       this.stmt('SELECT * FROM peer_state ORDER BY peer').all() as {
         peer: string;

@@ -2,6 +2,7 @@
  * Dynamic config: the parts plugins proposed (DynamicConfigPart), the per-address claim ledger that
  * enforces single-writer and hysteretic release, and the set of action plans already announced.
  */
+import type { DynamicConfigPart, PartState } from '@routerd/host-wire';
 import type { ActionPlan } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Migration } from './migrations.js';
@@ -46,7 +47,7 @@ export const dynamicMigrations: Migration[] = [
   },
 ];
 
-export type PartState = 'active' | 'released';
+/** A part as stored: its body, and the columns the ledger is queried by. */
 export interface StoredPart {
   name: string;
   source: string;
@@ -55,22 +56,6 @@ export interface StoredPart {
   expiresAtMs: number | null;
   state: PartState;
   body: DynamicConfigPart;
-}
-
-export interface DynamicConfigPart {
-  apiVersion: 'config.routerd.net/v1alpha1';
-  kind: 'DynamicConfigPart';
-  metadata: { name: string; annotations?: Record<string, string> };
-  spec: {
-    source: string;
-    generation: number;
-    observedAt: string;
-    expiresAt: string | null;
-    digest: string;
-    resources: Record<string, unknown>[];
-    directives: Record<string, unknown>[];
-    actionPlans: ActionPlan[];
-  };
 }
 
 export type ClaimState = 'active' | 'releasing' | 'released';

@@ -3,10 +3,10 @@
  * expired events. Knows SQL and the Event envelope, nothing about HTTP or config.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { DEFAULT_LIST_LIMIT, type EventFilter } from '@routerd/host-wire';
 import type { Event } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Clock } from '../clock.js';
-import { DEFAULT_LIST_LIMIT, type EventFilter } from '../events/filter.js';
 import type { Migration } from './migrations.js';
 
 export const eventMigrations: Migration[] = [

@@ -2,10 +2,11 @@
  * The `plugin_runs` table: one row per plugin run (every trigger, dry runs included), bounded by a
  * count and an age. Knows SQL and the run record, nothing about processes or HTTP.
  */
+
+import type { PluginRunRecord, PluginRunsQuery, RunOutcomeKind } from '@routerd/host-wire';
 import { MAX_STORED_TEXT_BYTES, truncateUtf8 } from '@routerd/plugin-sdk/client';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Clock } from '../clock.js';
-import type { PluginRunRecord, RunOutcomeKind } from '../plugins/schemas.js';
 import type { Migration } from './migrations.js';
 
 export const pluginRunMigrations: Migration[] = [
@@ -62,12 +63,7 @@ export const STDERR_TAIL_BYTES = 8 * 1024;
 /** Prune after this many inserts, so the table never outgrows its bound by more than this. */
 const PRUNE_EVERY_INSERTS = 100;
 
-export interface PluginRunsQuery {
-  plugin?: string;
-  outcome?: RunOutcomeKind;
-  limit?: number;
-}
-
+/** A `plugin_runs` row as stored; `list` maps it into the control API's PluginRunRecord. */
 interface Row {
   run_id: string;
   plugin: string;

@@ -2,6 +2,7 @@
  * The subscription run ledger: one row per (subscription, event). A row is written when a committed
  * event matches; `succeeded` rows are never handed to the subscription again, across restarts.
  */
+import type { SubscriptionRun, SubscriptionRunStatus, SubscriptionRunsQuery } from '@routerd/host-wire';
 import type { Event } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
 import { type EventRow, toEvent } from './events.js';
@@ -30,20 +31,7 @@ export const subscriptionRunMigrations: Migration[] = [
   },
 ];
 
-export const SubscriptionRunStatuses = ['pending', 'running', 'succeeded', 'failed', 'expired'] as const;
-export type SubscriptionRunStatus = (typeof SubscriptionRunStatuses)[number];
-
-export interface SubscriptionRunRow {
-  subscription: string;
-  eventId: string;
-  status: SubscriptionRunStatus;
-  attempts: number;
-  nextAttemptAt: string | null;
-  lastError: string | null;
-  lastRunId: string | null;
-  updatedAt: string;
-}
-
+/** A ledger row as stored; `list` maps it into the control API's SubscriptionRun. */
 interface Row {
   subscription: string;
   event_id: string;
@@ -186,11 +174,7 @@ export class SubscriptionRunStore {
     return rows.map((r) => r.event_id);
   }
 
-  list(filter: {
-    subscription?: string;
-    status?: SubscriptionRunStatus;
-    limit?: number;
-  }): SubscriptionRunRow[] {
+  list(filter: SubscriptionRunsQuery): SubscriptionRun[] {
     return (
       this.stmt(`SELECT * FROM subscription_runs WHERE (@sub IS NULL OR subscription = @sub) AND (@status IS NULL OR status = @status)
         ORDER BY updated_ms DESC LIMIT @limit`).all({

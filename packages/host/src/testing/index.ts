@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SOCKET_FILE } from '../control/wire.js';
+import { SOCKET_FILE } from '@routerd/host-wire/constants';
 
 /** The built daemon: dist/testing.js sits beside dist/bin/; from src/testing/ (tests importing the source) it is ../../dist/bin/. */
 export const DAEMON_BIN = fileURLToPath(

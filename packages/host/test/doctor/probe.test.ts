@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { probeHealth } from '../../src/doctor/probe.js';
+import { probeHealth } from '../../src/federation/health-probe.js';
 import { tempDir } from '../../src/testing/index.js';
 
 const servers: Server[] = [];

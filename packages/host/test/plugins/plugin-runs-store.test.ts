@@ -1,8 +1,8 @@
 import { join } from 'node:path';
+import type { PluginRunRecord } from '@routerd/host-wire';
 import { MAX_STORED_TEXT_BYTES } from '@routerd/plugin-sdk/client';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import type { PluginRunRecord } from '../../src/plugins/schemas.js';
 import { openDatabase } from '../../src/store/database.js';
 import { PluginRunStore, STDERR_TAIL_BYTES, tailBytes } from '../../src/store/plugin-runs.js';
 import { tempDir } from '../../src/testing/index.js';

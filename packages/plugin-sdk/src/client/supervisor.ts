@@ -1,10 +1,14 @@
+import { type } from 'arktype';
 import type { PluginRequest, PluginResult } from '../protocol/schemas/messages.js';
 import { PluginError } from './errors.js';
 import type { RunOptions } from './host-session.js';
 import { type ExitInfo, PluginProcess, type PluginProcessOptions } from './plugin-process.js';
 
-export type Lifecycle = 'longLived' | 'oneShot';
-export type SupervisorState = 'stopped' | 'starting' | 'running' | 'backoff' | 'degraded';
+// Schemas, not only types: the host's config and its control API's plugin status take them from here.
+export const Lifecycle = type("'longLived' | 'oneShot'");
+export type Lifecycle = typeof Lifecycle.infer;
+export const SupervisorState = type("'stopped' | 'starting' | 'running' | 'backoff' | 'degraded'");
+export type SupervisorState = typeof SupervisorState.infer;
 
 export interface SupervisorOptions extends PluginProcessOptions {
   lifecycle: Lifecycle;

@@ -1,5 +1,5 @@
 /** routerctl doctor federation: the daemon's own checks (GET /v1/doctor/federation), one row each. */
-import type { DoctorResponse } from '@routerd/host/control-api';
+import type { DoctorResponse } from '@routerd/host-wire';
 import { Command, Option } from 'clipanion';
 import { ReadCommand } from '../base-command.js';
 import { ExitCodes } from '../exit-codes.js';

@@ -1,4 +1,4 @@
-import type { EmitRequest } from '@routerd/host/control-api';
+import type { EmitRequest } from '@routerd/host-wire';
 import { Command, Option } from 'clipanion';
 import { ReadCommand } from '../base-command.js';
 import { renderData } from '../output.js';

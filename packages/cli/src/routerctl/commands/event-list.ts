@@ -1,5 +1,5 @@
-import type { EventFilter } from '@routerd/host/control-api';
-import { MAX_LIST_LIMIT } from '@routerd/host/control-api/wire';
+import type { EventFilter } from '@routerd/host-wire';
+import { MAX_LIST_LIMIT } from '@routerd/host-wire/constants';
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { ReadCommand } from '../base-command.js';

@@ -7,7 +7,7 @@ import {
   parseSecretText,
   userExists,
   userName,
-} from '@routerd/host/keys';
+} from '@routerd/host-wire/keys';
 import { Command, Option } from 'clipanion';
 import { RouterctlCommand } from '../base-command.js';
 

@@ -1,6 +1,6 @@
 /** routerctl plugin list | run | runs. */
 import { readFileSync } from 'node:fs';
-import type { PluginRunOutcome, RunPluginRequest } from '@routerd/host/control-api';
+import type { PluginRunOutcome, RunPluginRequest } from '@routerd/host-wire';
 import { Command, Option, UsageError } from 'clipanion';
 import * as t from 'typanion';
 import { ReadCommand } from '../base-command.js';

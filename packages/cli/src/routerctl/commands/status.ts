@@ -1,5 +1,5 @@
 /** routerctl status: what the daemon is and what config it runs (GET /v1/status). */
-import type { StatusResponse } from '@routerd/host/control-api';
+import type { StatusResponse } from '@routerd/host-wire';
 import { Command } from 'clipanion';
 import { ReadCommand } from '../base-command.js';
 import { printable, renderData } from '../output.js';
