@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { DB_FILE, SOCKET_FILE, type StatusResponse } from '@routerd/host-wire';
 import type { Database } from 'better-sqlite3';
-import { type Clock, isoAt, systemClock } from '../clock.js';
+import { type Clock, isoAt, realTimers, systemClock } from '../clock.js';
 import { ConfigHolder } from '../config/holder.js';
 import { ConfigError, type FederationConfig, formatConfigIssue, loadConfig } from '../config/index.js';
 import { createControlApp } from '../control/app.js';
@@ -20,7 +20,6 @@ import { DynamicStore } from '../store/dynamic-parts.js';
 import { EventStore } from '../store/events.js';
 import { PluginRunStore } from '../store/plugin-runs.js';
 import { SubscriptionRunStore } from '../store/subscription-runs.js';
-import { realTimers } from '../subscriptions/batcher.js';
 import { SubscriptionEngine } from '../subscriptions/engine.js';
 import { VERSION } from '../version.js';
 import type { Logger } from './logger.js';

@@ -1,14 +1,4 @@
-import type { Clock } from '../clock.js';
-
-/** setTimeout behind an interface, so tests drive timers with a manual clock instead of sleeping. */
-export interface Timers {
-  set(fn: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
-export const realTimers: Timers = {
-  set: (fn, ms) => setTimeout(fn, ms),
-  clear: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+import type { Clock, Timers } from '../clock.js';
 
 export interface BatchPolicy {
   /** Longest a batch waits from its first event (0 = no window). */
@@ -91,41 +81,5 @@ export class Batcher<T> {
     if (this.handle !== undefined) this.timers.clear(this.handle);
     this.handle = undefined;
     this.items = [];
-  }
-}
-
-/** Timers driven by a ManualClock: `advance` runs what comes due, in order. For tests and simulations. */
-export class ManualTimers implements Timers {
-  private queue: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-  constructor(private readonly clock: { now(): number; set(ms: number): void }) {}
-  set(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.queue.push({ at: this.clock.now() + ms, fn, id });
-    return id;
-  }
-  clear(handle: unknown): void {
-    this.queue = this.queue.filter((t) => t.id !== handle);
-  }
-  advance(ms: number): void {
-    const until = this.clock.now() + ms;
-    // A timer that keeps re-arming itself at the same instant is a bug in the code under test: say so.
-    let fired = 0;
-    for (;;) {
-      if (++fired > 100_000)
-        throw new Error(
-          `ManualTimers: more than 100000 timers fired in one advance (a timer re-arms itself at once): ${String(this.queue[0]?.fn).slice(0, 300)}`,
-        );
-      this.queue.sort((a, b) => a.at - b.at || a.id - b.id);
-      const next = this.queue[0];
-      if (!next || next.at > until) break;
-      this.queue.shift();
-      this.clock.set(Math.max(this.clock.now(), next.at));
-      next.fn();
-    }
-    this.clock.set(until);
-  }
-  get pending(): number {
-    return this.queue.length;
   }
 }

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type Event, type PluginResult, parseDuration } from '@routerd/plugin-sdk';
-import type { Clock } from '../clock.js';
+import type { Clock, Timers } from '../clock.js';
 import type { EventSubscription, FederationConfig } from '../config/index.js';
-import type { ApplyOutcome } from '../dynamic/service.js';
 import { nextDelayMs } from '../federation/retry-policy.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import type { SubscriptionRunStore } from '../store/subscription-runs.js';
 import { backfill } from './backfill.js';
-import { Batcher, type Timers } from './batcher.js';
+import { Batcher } from './batcher.js';
 import { matchesSubscription } from './match.js';
 
 /** What the engine needs from the plugin host: run a plugin once with these events. */
@@ -27,7 +26,8 @@ export interface SubscriptionEngineOptions {
   events: EventStore;
   runs: SubscriptionRunStore;
   plugins: PluginRunner;
-  apply: (sub: EventSubscription, events: Event[], result: PluginResult) => ApplyOutcome;
+  /** Turn a successful run's result into dynamic config (what became of it is acknowledged there, not here). */
+  apply: (sub: EventSubscription, events: Event[], result: PluginResult) => void;
   /** A TTL refresh (same id, later expiry) of an event this subscription already handled: fresh evidence. */
   onRefresh?: (sub: EventSubscription, event: Event) => void;
   clock: Clock;

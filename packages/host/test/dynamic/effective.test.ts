@@ -5,13 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PluginResult } from '@routerd/plugin-sdk';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
+import { ManualClock, ManualTimers } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/index.js';
 import { DynamicConfig } from '../../src/dynamic/service.js';
 import { NoObserveSet } from '../../src/events/no-observe.js';
 import { openDatabase } from '../../src/store/database.js';
 import { DynamicStore } from '../../src/store/dynamic-parts.js';
-import { ManualTimers } from '../../src/subscriptions/batcher.js';
 
 const BASE = `apiVersion: federation.routerd.net/v1alpha1
 kind: EventGroup

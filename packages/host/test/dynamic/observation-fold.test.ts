@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import type { Event, PluginResult } from '@routerd/plugin-sdk';
 import { collectAddressChanges, remoteAddressClaim } from '@routerd/plugin-sdk/domain';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
+import { ManualClock, ManualTimers } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/index.js';
 import { DynamicConfig } from '../../src/dynamic/service.js';
 import { NoObserveSet } from '../../src/events/no-observe.js';
 import { openDatabase } from '../../src/store/database.js';
 import { DynamicStore } from '../../src/store/dynamic-parts.js';
-import { ManualTimers } from '../../src/subscriptions/batcher.js';
 
 const CONFIG = `apiVersion: federation.routerd.net/v1alpha1
 kind: EventGroup

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
-import { Batcher, ManualTimers } from '../../src/subscriptions/batcher.js';
+import { ManualClock, ManualTimers } from '../../src/clock.js';
+import { Batcher } from '../../src/subscriptions/batcher.js';
 
 function setup(policy: { batchWindowMs: number; debounceMs: number; maxBatch: number }) {
   const clock = new ManualClock(0);

@@ -8,7 +8,7 @@ import { type ActionPlan, type Event, hostAddress } from '@routerd/plugin-sdk';
 import { definePlugin } from '@routerd/plugin-sdk/server';
 import { createTestHost, makeRequest, type TestHost } from '@routerd/plugin-sdk/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
+import { ManualClock, ManualTimers } from '../../src/clock.js';
 import { type FederationConfig, loadConfig } from '../../src/config/index.js';
 import { DynamicConfig } from '../../src/dynamic/service.js';
 import { EmitPipeline, EmitRefused } from '../../src/events/emit.js';
@@ -17,7 +17,6 @@ import { openDatabase } from '../../src/store/database.js';
 import { DynamicStore } from '../../src/store/dynamic-parts.js';
 import { EventStore } from '../../src/store/events.js';
 import { SubscriptionRunStore } from '../../src/store/subscription-runs.js';
-import { ManualTimers } from '../../src/subscriptions/batcher.js';
 import { type PluginRunner, SubscriptionEngine } from '../../src/subscriptions/engine.js';
 
 const T0 = Date.parse('2026-11-27T06:00:00Z');

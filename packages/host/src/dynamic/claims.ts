@@ -1,0 +1,180 @@
+/**
+ * The claim lifecycle: held at once, released only `teardown.grace` after the last observation (on one
+ * timer, re-armed for the next due release), and every held address kept in the no-observe set.
+ */
+import type { DynamicConfigPart } from '@routerd/host-wire';
+import type { ActionPlan, AddressState } from '@routerd/plugin-sdk';
+import { type Event, EventTypes, hostAddress, parseDuration } from '@routerd/plugin-sdk';
+import { runBackground } from '../background.js';
+import type { Clock, Timers } from '../clock.js';
+import type { EventSubscription, FederationConfig } from '../config/index.js';
+import type { NoObserveSet } from '../events/no-observe.js';
+import type { ClaimRow, DynamicStore } from '../store/dynamic-parts.js';
+import type { LocalDraft } from './acknowledgements.js';
+import { type Claim, holdUntil, isHeld, noObserveEntries, steersClaim } from './invariants.js';
+import { claimPartName, graceOf, type Origin } from './origin.js';
+import type { PartContent, PartWriter } from './parts.js';
+import { teardownPlans, undoPlans } from './plans.js';
+
+/** A release the store refused (a full disk) is tried again after this long. */
+const RELEASE_RETRY_MS = 5000;
+
+export interface ClaimLifecycleOptions {
+  store: DynamicStore;
+  parts: PartWriter;
+  clock: Clock;
+  timers: Timers;
+  noObserve: NoObserveSet;
+  config: () => FederationConfig;
+  emit: (drafts: LocalDraft[]) => void;
+  log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export class ClaimLifecycle {
+  private releaseTimer: unknown;
+
+  constructor(private readonly o: ClaimLifecycleOptions) {}
+
+  start(): void {
+    this.releaseDue();
+  }
+
+  stop(): void {
+    if (this.releaseTimer !== undefined) this.o.timers.clear(this.releaseTimer);
+    this.releaseTimer = undefined;
+  }
+
+  /**
+   * Hold a claim for an address the batch shows present (inside the caller's transaction): its part is
+   * written, and its release moves to the grace after its last observation.
+   */
+  hold(
+    claim: Claim,
+    obs: AddressState,
+    origin: Origin,
+    content: PartContent,
+    now: number,
+  ): DynamicConfigPart {
+    const partName = claimPartName(origin, claim);
+    const existing = this.o.store.claim(obs.domain, obs.address);
+    const { lastObservedMs, releaseAtMs } = holdUntil(
+      Date.parse(obs.lastObservedAt!),
+      existing,
+      origin.graceMs,
+    );
+    const part = this.o.parts.write(partName, origin.source, now, releaseAtMs, content);
+    this.o.store.saveClaim(
+      {
+        domain: obs.domain,
+        address: obs.address,
+        ownerNode: claim.spec.ownerNode,
+        subscription: origin.subscription,
+        part: partName,
+        state: 'active',
+        lastObservedMs,
+        releaseAtMs,
+        teardown: null,
+      },
+      now,
+    );
+    return part;
+  }
+
+  /**
+   * An address the batch says is gone (inside the caller's transaction): its held claim starts releasing,
+   * keeping the plugin's teardown plans for the release; the release time stays where the last
+   * observation put it.
+   */
+  markGone(obs: AddressState, plans: readonly ActionPlan[], now: number): void {
+    const existing = this.o.store.claim(obs.domain, obs.address);
+    if (!isHeld(existing) || !steersClaim(existing, obs)) return;
+    const teardown = teardownPlans(plans, obs.address);
+    this.o.store.saveClaim(
+      { ...existing, state: 'releasing', teardown: teardown.length ? teardown : existing.teardown },
+      now,
+    );
+  }
+
+  /**
+   * A TTL refresh of an observation that produced a claim (observers refresh with the same id and a later
+   * expiry): it counts as a re-observation at the time it arrives, pushing the release back and
+   * cancelling a pending one.
+   */
+  noteRefresh(sub: EventSubscription, event: Event): void {
+    if (event.type !== EventTypes.clientIpv4Observed) return;
+    const { address, domain } = event.payload as { address: string; domain: string };
+    const held = this.o.store.claim(domain, `${hostAddress(address)}/32`);
+    if (!isHeld(held) || held.ownerNode !== event.sourceNode) return;
+    const now = this.o.clock.now();
+    const { lastObservedMs, releaseAtMs } = holdUntil(now, held, parseDuration(sub.spec.teardown.grace));
+    this.o.store.saveClaim({ ...held, state: 'active', teardown: null, lastObservedMs, releaseAtMs }, now);
+    this.o.store.setPartExpiry(held.part, releaseAtMs, now);
+    this.scheduleRelease();
+  }
+
+  /** After claims changed: the no-observe set follows the held claims, and the timer the next release. */
+  changed(): void {
+    this.refreshNoObserve();
+    this.scheduleRelease();
+  }
+
+  /** No feedback loop: the held claims' addresses are this node's no-observe set. */
+  refreshNoObserve(): void {
+    this.o.noObserve.replace('claims', noObserveEntries(this.o.store.heldClaims()));
+  }
+
+  /** Release every claim whose grace has run out: its part leaves the config, its teardown plan appears. */
+  releaseDue(): void {
+    const now = this.o.clock.now();
+    const drafts: LocalDraft[] = [];
+    try {
+      for (const c of this.o.store.dueReleases(now)) drafts.push(...this.release(c, now));
+    } finally {
+      // Announcements of the releases that committed, even when a later one was refused.
+      if (drafts.length) this.o.emit(drafts);
+    }
+    this.changed();
+  }
+
+  private release(c: ClaimRow, now: number): LocalDraft[] {
+    const part = this.o.store.part(c.part);
+    const teardown = c.teardown ?? (part ? undoPlans(part) : []);
+    const drafts = this.o.store.db.transaction(() => {
+      this.o.store.saveClaim({ ...c, state: 'released', teardown: null }, now);
+      this.o.store.releasePart(c.part, now);
+      this.o.store.forgetAnnouncements(c.part);
+      if (!teardown.length || !part) return [];
+      const graceMs = graceOf(this.o.config(), c.subscription);
+      const written = this.o.parts.write(`${c.part}-teardown`, part.source, now, now + graceMs, {
+        resources: [],
+        directives: [],
+        actionPlans: teardown,
+      });
+      return this.o.parts.announce(written, now).drafts;
+    })();
+    this.o.log('info', 'claim released after its grace', {
+      address: c.address,
+      domain: c.domain,
+      part: c.part,
+      lastObservedAt: new Date(c.lastObservedMs).toISOString(),
+    });
+    return drafts;
+  }
+
+  private scheduleRelease(): void {
+    if (this.releaseTimer !== undefined) this.o.timers.clear(this.releaseTimer);
+    this.releaseTimer = undefined;
+    const next = this.o.store.nextReleaseMs();
+    if (next === undefined) return;
+    this.armRelease(Math.max(0, next - this.o.clock.now()));
+  }
+
+  private armRelease(delayMs: number): void {
+    this.releaseTimer = this.o.timers.set(() => {
+      this.releaseTimer = undefined;
+      // A refused write must not end the daemon: the due releases stay due and are tried again.
+      if (!runBackground('releasing claims after their grace', this.o.log, () => this.releaseDue()))
+        this.armRelease(RELEASE_RETRY_MS);
+    }, delayMs);
+  }
+}

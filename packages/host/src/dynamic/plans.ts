@@ -1,0 +1,38 @@
+/** Which of a result's action plans go with which part: per claimed address, teardown, the rest. */
+import { type ActionPlan, hostAddress } from '@routerd/plugin-sdk';
+import type { StoredPart } from '../store/dynamic-parts.js';
+
+const TEARDOWN: ActionPlan['action'] = 'unassign-secondary-ip';
+
+/** `10.88.60.9/32` for a plan with a target address. */
+export const planAddress = (p: ActionPlan) =>
+  p.target.address ? `${hostAddress(p.target.address)}/32` : undefined;
+
+/** The plans a claim's part carries: the address's own, but never its teardown (held until release). */
+export const claimPlans = (plans: readonly ActionPlan[], address: string) =>
+  plans.filter((p) => planAddress(p) === address && p.action !== TEARDOWN);
+
+/** The plugin's own teardown plans for an address the batch says is gone. */
+export const teardownPlans = (plans: readonly ActionPlan[], address: string) =>
+  plans.filter((p) => planAddress(p) === address && p.action === TEARDOWN);
+
+/** Plans for no address, or for an address no claim of the result holds; never a teardown. */
+export const restPlans = (plans: readonly ActionPlan[], claimedAddresses: ReadonlySet<string>) =>
+  plans.filter((p) => !p.target.address || (!claimedAddresses.has(planAddress(p)!) && p.action !== TEARDOWN));
+
+/** Without an explicit teardown plan, the assign plans' own `undo` says how to take the address back. */
+export function undoPlans(part: StoredPart): ActionPlan[] {
+  return part.body.spec.actionPlans
+    .filter((p) => p.action === 'assign-secondary-ip' && p.undo?.steps?.length)
+    .map((p) => ({
+      ...p,
+      name: `${p.name}-undo`,
+      action: p.undo!.action,
+      idempotencyKey: `${p.idempotencyKey}|undo`,
+      steps: p.undo!.steps!,
+      expectedEffects: [
+        `${p.target.address ?? 'the address'} is no longer a secondary address of ${p.target.nicRef}`,
+      ],
+      undo: undefined,
+    }));
+}
