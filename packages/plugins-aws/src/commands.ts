@@ -17,6 +17,17 @@ const step = cliStepBuilder({
     'Could not connect to the endpoint URL',
     'Read timeout on endpoint URL',
   ],
+  // What EC2 documents as the caller's fault: a retry gives the same answer. Matched by the error code in
+  // the CLI's "An error occurred (CODE) when calling …" line, after the step's own alreadyDone and
+  // heldElsewhere texts (an unassign of an address the ENI lacks and a held address are
+  // InvalidParameterValue too). InvalidParameterValue also covers a reserved or out-of-subnet address and
+  // the primary address of another ENI, which the plugin never plans but another writer may cause.
+  refused: [
+    '\\(UnauthorizedOperation\\)',
+    '\\(InvalidNetworkInterfaceID\\.NotFound\\)',
+    '\\(PrivateIpAddressLimitExceeded\\)',
+    '\\(InvalidParameterValue\\)',
+  ],
   // routerd's per-call budget for EC2 calls.
   timeoutSeconds: 25,
 });
@@ -58,6 +69,8 @@ export const awsCommands: ProviderCommands = {
     // EC2's answer to assigning an address the ENI already has is not documented: look first.
     step({ id: 'check-assigned', argv: listAddresses(ctx), mutating: false, alreadyDone: [listed(ctx.ip)] }),
     // Without --allow-reassignment EC2 refuses to move an address another ENI holds: exactly what we want.
+    // No --dry-run permission preflight: assign- and unassign-private-ip-addresses have no DryRun parameter
+    // (the CLI answers "Unknown options: --dry-run"); a missing permission shows as UnauthorizedOperation.
     step({
       id: 'assign',
       argv: addressArgs('assign', ctx),

@@ -1,9 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import type { ActionPlan } from '@routerd/plugin-sdk';
+import type { ActionPlan, PlanStep } from '@routerd/plugin-sdk';
+import { cliStep } from '@routerd/plugin-sdk/domain';
 import { runPlanStepsWithFakeCli, scenarioPlansByAction } from '@routerd/plugin-sdk/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { awsCommands } from '../src/commands.js';
 import { awsPlugin } from '../src/plugin.js';
-import { TEST_CONFIG } from './config.js';
+import { ENI, TEST_CONFIG, TEST_IDENTITY } from './config.js';
 
 const binDir = fileURLToPath(new URL('fake-cli/', import.meta.url));
 let plans: Map<ActionPlan['action'], ActionPlan>;
@@ -12,14 +14,27 @@ beforeAll(async () => {
   plans = await scenarioPlansByAction(awsPlugin, TEST_CONFIG);
 });
 
+const ACTIONS = ['assign-secondary-ip', 'unassign-secondary-ip', 'ensure-forwarding-enabled'] as const;
 const run = (action: ActionPlan['action'], scenario: string) =>
   runPlanStepsWithFakeCli(plans.get(action)!.steps, { binDir, scenario });
+const runSteps = (steps: PlanStep[], scenario = 'absent') =>
+  runPlanStepsWithFakeCli(steps, { binDir, scenario });
+/** A plan's verify command as a read-only step, run like the others. */
+const verify = (action: ActionPlan['action'], scenario: string) =>
+  runSteps([cliStep({ id: 'verify', mutating: false, ...plans.get(action)!.verify! })], scenario);
+/** The assign steps the plugin would build for `ip`, which its scope checks never let it plan. */
+const assignSteps = (ip: string) =>
+  awsCommands.assign({ identity: TEST_IDENTITY, target: { nicRef: ENI }, ip });
 
 describe('aws: plans run through a fake aws CLI exactly as an executor would', () => {
-  it('assign on a fresh address: check, then assign, with the argv of the plan', async () => {
+  it('assign on a fresh address: check, then assign, with the argv of the plan; verify then lists it', async () => {
     const r = await run('assign-secondary-ip', 'absent');
     expect(r.outcome).toBe('completed');
     expect(r.calls).toEqual(plans.get('assign-secondary-ip')!.steps.map((s) => [s.tool, ...s.argv]));
+    expect((await verify('assign-secondary-ip', 'absent')).steps[0]!.stdout).toBe('10.88.60.4\n');
+    expect((await verify('assign-secondary-ip', 'on-self')).steps[0]!.stdout).toBe(
+      '10.88.60.4\t10.88.60.9\n',
+    );
   });
 
   it('already assigned to our ENI = success, and nothing is mutated', async () => {
@@ -31,28 +46,66 @@ describe('aws: plans run through a fake aws CLI exactly as an executor would', (
   it('held by another ENI: stop and report, never reassign', async () => {
     const r = await run('assign-secondary-ip', 'held-elsewhere');
     expect(r.outcome).toBe('held-elsewhere');
-    expect(r.steps.at(-1)!.stderr).toContain('assigned, but move is not allowed');
+    expect(r.steps.at(-1)!.stderr).toContain('[10.88.60.9] assigned, but move is not allowed.');
     expect(r.calls.flat()).not.toContain('--allow-reassignment');
   });
 
   it('throttling is retryable', async () => {
-    for (const action of [
-      'assign-secondary-ip',
-      'unassign-secondary-ip',
-      'ensure-forwarding-enabled',
-    ] as const) {
-      expect((await run(action, 'throttled')).outcome).toBe('retry');
-    }
+    for (const action of ACTIONS) expect((await run(action, 'throttled')).outcome).toBe('retry');
   });
 
-  it('unassign of an address the ENI no longer has = success; of one it has, done', async () => {
-    expect((await run('unassign-secondary-ip', 'absent')).outcome).toBe('already-done');
+  it('already released → already-done; released when our ENI has it', async () => {
+    const gone = await run('unassign-secondary-ip', 'absent');
+    expect(gone.outcome).toBe('already-done');
+    expect(gone.steps[0]!.stderr).toContain('Some of the specified addresses are not assigned to interface');
     expect((await run('unassign-secondary-ip', 'on-self')).outcome).toBe('completed');
   });
 
-  it('forwarding: modify-network-interface-attribute --no-source-dest-check', async () => {
+  it('forwarding: modify-network-interface-attribute --no-source-dest-check; verify prints False', async () => {
     const r = await run('ensure-forwarding-enabled', 'absent');
     expect(r.outcome).toBe('completed');
     expect(r.calls[0]).toContain('--no-source-dest-check');
+    expect((await verify('ensure-forwarding-enabled', 'absent')).steps[0]!.stdout).toBe('False\n');
+  });
+});
+
+describe('aws: what EC2 documents as the caller’s fault is refused, not a plain failure', () => {
+  it('no permission, or our ENI gone: refused for every plan, with EC2’s code in the text', async () => {
+    for (const [scenario, code] of [
+      ['unauthorized', 'UnauthorizedOperation'],
+      ['eni-gone', 'InvalidNetworkInterfaceID.NotFound'],
+    ]) {
+      for (const action of ACTIONS) {
+        const r = await run(action, scenario!);
+        expect([scenario, action, r.outcome]).toEqual([scenario, action, 'refused']);
+        expect(r.steps.at(-1)!.stderr).toContain(`An error occurred (${code})`);
+      }
+    }
+  });
+
+  it('the ENI cannot take another address: PrivateIpAddressLimitExceeded is refused', async () => {
+    const r = await run('assign-secondary-ip', 'limit');
+    expect(r.outcome).toBe('refused');
+    expect(r.steps.at(-1)!.stderr).toContain('Number of private addresses will exceed limit.');
+  });
+
+  it('a reserved or out-of-subnet address (never planned; another writer could try) is refused', async () => {
+    const reserved = await runSteps(assignSteps('10.88.60.1'));
+    expect(reserved.outcome).toBe('refused');
+    expect(reserved.steps.at(-1)!.stderr).toContain(
+      "Address 10.88.60.1 is in subnet's reserved address range",
+    );
+    const outside = await runSteps(assignSteps('10.88.61.5'));
+    expect(outside.outcome).toBe('refused');
+    expect(outside.steps.at(-1)!.stderr).toContain("Address does not fall within the subnet's address range");
+  });
+
+  it('no --dry-run preflight: the assign/unassign commands have no such option', async () => {
+    for (const action of ACTIONS)
+      expect(plans.get(action)!.steps.flatMap((s) => s.argv)).not.toContain('--dry-run');
+    const [, assign] = assignSteps('10.88.60.9');
+    const r = await runSteps([{ ...assign!, argv: [...assign!.argv, '--dry-run'] }]);
+    expect([r.outcome, r.steps[0]!.exitCode]).toEqual(['failed', 252]);
+    expect(r.steps[0]!.stderr).toMatch(/\nUnknown options: --dry-run\n$/);
   });
 });

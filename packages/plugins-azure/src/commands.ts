@@ -20,6 +20,8 @@ const step = cliStepBuilder({
     'AnotherOperationInProgress',
     'ReferencedResourceNotProvisioned',
   ],
+  // The NIC (or its group) does not exist: a retry finds it missing again.
+  refused: ['\\(ResourceNotFound\\)'],
   // Each NIC write is a long-running whole-NIC PUT; routerd gives one call 60 s.
   timeoutSeconds: 60,
 });
@@ -50,17 +52,30 @@ const ipConfig = (verb: string, ctx: NicCommandContext) => [
   verb,
   ...onNic(ctx),
 ];
+const quiet = ['--output', 'tsv', '--only-show-errors'];
 
-/** Prints the address when any ip-config of our NIC has it (whatever its name), nothing otherwise. */
+/**
+ * Prints the address when any ip-config of our NIC has it (whatever its name), nothing otherwise. Both key
+ * spellings: az's generated commands print `privateIPAddress`, the SDK-based ones of az 2.45 (Debian 12)
+ * `privateIpAddress`; a query naming one key finds nothing in the other's output.
+ */
 function findOnNic(ctx: AddressCommandContext): string[] {
-  const query = `[?privateIPAddress=='${ctx.ip}'].privateIPAddress`;
-  return [...ipConfig('list', ctx), '--query', query, '--output', 'tsv', '--only-show-errors'];
+  const query = `[].[privateIPAddress || privateIpAddress][] | [?@=='${ctx.ip}']`;
+  return [...ipConfig('list', ctx), '--query', query, ...quiet];
 }
 
-/** An Azure conflict that names our own NIC as the holder: the address is already ours. */
-function heldByOurNic(nicName: string): string[] {
-  const ours = `\\S*/networkInterfaces/${escapeRegExp(nicName)}/ipConfigurations/`;
-  return [`already allocated to resource ${ours}`, `as IP configuration ${ours}`];
+/** How many ip-configs of our NIC carry this plugin's name for the address: 0 or 1 (`name` in every az). */
+function countOurIpConfig(ctx: AddressCommandContext): string[] {
+  return [...ipConfig('list', ctx), '--query', `length([?name=='${ipConfigName(ctx.ip)}'])`, ...quiet];
+}
+
+/**
+ * An Azure conflict that names our own NIC, by its full resource id, as the holder: the address is
+ * already ours. The step ignores case (ARM resource ids are case-insensitive, and ARM does not always echo
+ * the case they were created with); a NIC of the same name in another group or subscription is not ours.
+ */
+function heldByOurNic(nicRef: string): string[] {
+  return [`already allocated to resource ${escapeRegExp(nicRef)}/ipConfigurations/`];
 }
 
 export const azureCommands: ProviderCommands = {
@@ -87,18 +102,25 @@ export const azureCommands: ProviderCommands = {
       ],
       mutating: true,
       // Checked in order: our own NIC named as the holder first (a race with the check), then any holder.
-      alreadyDone: heldByOurNic(ctx.identity.nicName!),
+      alreadyDone: heldByOurNic(ctx.target.nicRef),
       heldElsewhere: ['PrivateIPAddressIsAllocated', 'PrivateIPAddressInUse', 'already allocated'],
+      ignoreCase: true,
     }),
   ],
   unassign: (ctx: AddressCommandContext) => [
     // Only the ip-config this plugin named is deleted: an address someone put on the NIC under another
-    // name, or that another NIC holds, is left alone.
+    // name, or that another NIC holds, is left alone. The count decides "already released" by our own
+    // query's answer, not by the wording of a delete that found nothing.
+    step({
+      id: 'check-ip-config',
+      argv: countOurIpConfig(ctx),
+      mutating: false,
+      alreadyDone: [wholeLine('0')],
+    }),
     step({
       id: 'delete-ip-config',
       argv: [...ipConfig('delete', ctx), '--name', ipConfigName(ctx.ip), '--only-show-errors'],
       mutating: true,
-      alreadyDone: ['ResourceNotFound', '[Nn]ot [Ff]ound'],
     }),
   ],
   forwarding: (ctx: NicCommandContext) => [
@@ -126,16 +148,15 @@ export const azureCommands: ProviderCommands = {
   verifyUnassigned: (ctx) => ({ tool: TOOL, argv: findOnNic(ctx), expect: 'prints nothing' }),
   verifyForwarding: (ctx) => ({
     tool: TOOL,
+    // Both spellings, as in findOnNic; false falls through to the absent key and prints nothing.
     argv: [
       'network',
       'nic',
       'show',
       ...theNic(ctx),
       '--query',
-      'enableIPForwarding',
-      '--output',
-      'tsv',
-      '--only-show-errors',
+      'enableIPForwarding || enableIpForwarding',
+      ...quiet,
     ],
     expect: 'true',
   }),

@@ -11,7 +11,7 @@ export const AzureConfig = type({
   'nicName?': AzureName,
   /** Overrides IMDS `compute.resourceGroupName` (a NIC may live in another group than its VM). */
   'resourceGroup?': AzureName,
-  /** Which IMDS interface is that NIC, by MAC (any separators); the first interface when absent. */
+  /** Which IMDS interface is that NIC, by MAC (any separators); required when IMDS lists more than one. */
   'macAddress?': type(/^[0-9A-Fa-f]{2}(?:[-:]?[0-9A-Fa-f]{2}){5}$/).describe(
     'a MAC such as 00:0D:3A:32:85:70',
   ),

@@ -35,8 +35,9 @@ export function azureNicId(subscriptionId: string, resourceGroup: string, nicNam
 
 /**
  * Azure IMDS (`Metadata: true`): location, subscription, resource group, and per interface its addresses
- * and subnet. IMDS does not name NICs, so the name comes from config. The first address of each
- * interface is its primary ip-config's; later ones may be addresses captured earlier.
+ * and subnet. IMDS does not name NICs, so the name comes from config, and on a VM with several interfaces
+ * config.macAddress says which one it is. The first address of each interface is its primary ip-config's;
+ * later ones may be addresses captured earlier.
  */
 export async function discoverAzureIdentity(
   imds: MetadataClient,
@@ -51,6 +52,15 @@ export async function discoverAzureIdentity(
   const path = `/metadata/instance?api-version=${config.imdsApiVersion}`;
   const instance = await imds.json(path, AzureInstance, { headers: { Metadata: 'true' } });
   const interfaces = instance.network.interface;
+  // IMDS lists interfaces by MAC only; with more than one, the first need not be config.nicName, and its
+  // subnet would bound the scope while the commands act on another NIC.
+  if (!config.macAddress && interfaces.length > 1) {
+    throw new MetadataProblem({
+      severity: 'error',
+      summary: `Azure IMDS lists ${interfaces.length} interfaces: set config.macAddress to the MAC of NIC ${config.nicName}`,
+      detail: `MACs ${interfaces.map((i) => i.macAddress).join(', ')}; without it the subnet could be read from another NIC than the one the commands change (or give config.identity)`,
+    });
+  }
   const nic = config.macAddress
     ? interfaces.find((i) => normalizeMac(i.macAddress) === normalizeMac(config.macAddress!))
     : interfaces[0];

@@ -15,4 +15,10 @@ export const TEST_IDENTITY = {
   ownAddresses: [SCENARIO_OWN_ADDRESS],
 };
 
-export const TEST_CONFIG = { identity: TEST_IDENTITY, teardownGrace: '30m', auth: { env: true } };
+export const TEST_CONFIG = {
+  identity: TEST_IDENTITY,
+  // Wider than the NIC's subnet: the plugin must still keep to the subnet.
+  allowedCidrs: ['10.88.0.0/16'],
+  teardownGrace: '30m',
+  auth: { env: true },
+};

@@ -15,7 +15,7 @@ async function discover(config: Record<string, unknown>, mode: MetadataMode = 'o
 // Failures (slow, 401, 403, malformed) are covered for every provider by the contract test.
 describe('azure: identity from a fake IMDS on 127.0.0.1', () => {
   it('reads location, subscription, group and subnet with Metadata: true; the NIC name from config', async () => {
-    const { status, requests } = await discover({ nicName: NIC });
+    const { status, requests } = await discover({ nicName: NIC, macAddress: '00-0D-3A-32-85-70' });
     expect(status.diagnostics).toEqual([]);
     const assign = status.actionPlans!.find((p) => p.action === 'assign-secondary-ip')!;
     expect(assign.target).toEqual({
@@ -45,6 +45,18 @@ describe('azure: identity from a fake IMDS on 127.0.0.1', () => {
     });
     expect(status.diagnostics!.map((d) => d.summary)).toEqual([
       expect.stringMatching(/^10\.88\.60\.9\/32 is outside 10\.88\.61\.0\/24/),
+    ]);
+  });
+
+  it('several interfaces and no MAC: a diagnostic asking for macAddress, never the first interface’s subnet', async () => {
+    const { status } = await discover({ nicName: NIC });
+    expect(status.actionPlans ?? []).toEqual([]);
+    expect(status.diagnostics).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        summary: 'Azure IMDS lists 2 interfaces: set config.macAddress to the MAC of NIC router-nic',
+        detail: expect.stringContaining('MACs 000D3A328570, 000D3A328571'),
+      }),
     ]);
   });
 

@@ -13,12 +13,18 @@ const step = cliStepBuilder({
   tool: TOOL,
   // OCI's retryable answers: throttling, a resource in a transitional state, server errors.
   retry: ['TooManyRequests', 'IncorrectState', 'InternalServerError', 'ServiceUnavailable'],
+  // No permission, or our VNIC or subnet is gone (OCI does not tell the two apart): a retry changes nothing.
+  refused: ['"code": "NotAuthorizedOrNotFound"'],
   timeoutSeconds: 30,
 });
 /** `private-ip delete` took longer than 30 s in routerd's lab. */
 const DELETE_TIMEOUT_SECONDS = 120;
-/** What the CLI prints (on stderr, exit 0) when a --query selects nothing. */
-const EMPTY_QUERY = 'Query returned empty result';
+/**
+ * What the CLI prints on stderr (exit 0) when --query selects nothing from a non-empty answer. An empty
+ * `data` list prints nothing at all (its renderer skips an empty answer before the query), so a look-up
+ * that must say "none" asks a list that is never empty: our own VNIC's, which always has its primary IP.
+ */
+const EMPTY_QUERY = 'Query returned empty result, no output to show.';
 
 /** The instance principal; a configured fallback (`--auth api_key --profile P`) is the executor's swap. */
 function common(ctx: NicCommandContext): string[] {
@@ -39,24 +45,29 @@ function inSubnet(ctx: AddressCommandContext): string[] {
   ];
 }
 
-/** Prints the address when our VNIC has it, "Query returned empty result" otherwise. */
-function onVnic(ctx: AddressCommandContext): string[] {
+/** Our VNIC's private IPs (never an empty list: the primary is always there), narrowed by `query`. */
+function onVnic(ctx: AddressCommandContext, query: string): string[] {
   return [
     'network',
     'private-ip',
     'list',
     '--vnic-id',
     ctx.target.nicRef,
+    '--all',
     ...common(ctx),
     '--query',
-    `data[?"ip-address"=='${ctx.ip}']."ip-address" | [0]`,
+    query,
     '--raw-output',
   ];
 }
+/** Prints the address when our VNIC has it, the empty-query notice otherwise. */
+const addressOnVnic = (ctx: AddressCommandContext) =>
+  onVnic(ctx, `data[?"ip-address"=='${ctx.ip}']."ip-address" | [0]`);
 
 export const ociCommands: ProviderCommands = {
   assign: (ctx: AddressCommandContext) => [
-    // Which VNIC holds the address: ours = done; another = conflict; none = go on and create.
+    // Which VNIC holds the address: ours = done; another = conflict; none (nothing printed: the subnet's
+    // list for this address is empty) = go on and create.
     step({
       id: 'lookup-holder',
       argv: [...inSubnet(ctx), '--query', 'data[0]."vnic-id"', '--raw-output'],
@@ -81,17 +92,13 @@ export const ociCommands: ProviderCommands = {
     }),
   ],
   unassign: (ctx: AddressCommandContext) => [
-    // The private IP's OCID, only if our VNIC holds it: an address another VNIC holds is never deleted.
+    // The private IP's OCID, looked up on our own VNIC: an address another VNIC holds is never deleted,
+    // and an address already released gives the empty-query notice (already done), never an empty OCID.
     step({
       id: 'lookup-private-ip',
-      argv: [
-        ...inSubnet(ctx),
-        '--query',
-        `data[?"vnic-id"=='${ctx.target.nicRef}'].id | [0]`,
-        '--raw-output',
-      ],
+      argv: onVnic(ctx, `data[?"ip-address"=='${ctx.ip}'].id | [0]`),
       mutating: false,
-      alreadyDone: [EMPTY_QUERY],
+      alreadyDone: [wholeLine(EMPTY_QUERY)],
     }),
     step({
       id: 'delete-private-ip',
@@ -124,8 +131,8 @@ export const ociCommands: ProviderCommands = {
       mutating: true,
     }),
   ],
-  verifyAssigned: (ctx) => ({ tool: TOOL, argv: onVnic(ctx), expect: `prints ${ctx.ip}` }),
-  verifyUnassigned: (ctx) => ({ tool: TOOL, argv: onVnic(ctx), expect: `says "${EMPTY_QUERY}"` }),
+  verifyAssigned: (ctx) => ({ tool: TOOL, argv: addressOnVnic(ctx), expect: `prints ${ctx.ip}` }),
+  verifyUnassigned: (ctx) => ({ tool: TOOL, argv: addressOnVnic(ctx), expect: `says "${EMPTY_QUERY}"` }),
   verifyForwarding: (ctx) => ({
     tool: TOOL,
     argv: [

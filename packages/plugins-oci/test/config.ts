@@ -15,6 +15,8 @@ export const TEST_IDENTITY = {
 
 export const TEST_CONFIG = {
   identity: TEST_IDENTITY,
+  // Wider than the NIC's subnet: the plugin must still keep to the subnet.
+  allowedCidrs: ['10.88.0.0/16'],
   teardownGrace: '30m',
   auth: { profile: 'DEFAULT', env: true },
 };

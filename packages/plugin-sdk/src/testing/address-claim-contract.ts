@@ -41,7 +41,10 @@ export interface AddressClaimContractOptions<Config> {
   plugin: PluginDefinition<Config>;
   /** The package root (`new URL('..', import.meta.url)` from test/): golden files live in test/golden/. */
   packageDir: URL;
-  /** A config with `identity` in the scenario subnet (SCENARIO_SUBNET, own address SCENARIO_OWN_ADDRESS). */
+  /**
+   * A config with `identity` in the scenario subnet (SCENARIO_SUBNET, own address SCENARIO_OWN_ADDRESS)
+   * and `allowedCidrs: ['10.88.0.0/16']`, wider than the subnet (the neighbour-subnet scenario).
+   */
   config: Record<string, unknown>;
   metadata: {
     /** A fake metadata service on 127.0.0.1 behaving as `mode` says. */

@@ -160,6 +160,18 @@ export function addressClaimScenarios(): ClaimScenario[] {
       { ...none, diagnosticsNaming: ['192.0.2.10/32'] },
     ),
     s(
+      'neighbour-subnet',
+      "an address in allowedCidrs (10.88.0.0/16 in the contract's config) but outside the NIC's subnet: a diagnostic, nothing planned",
+      [scenarioEvent('observed', '10.88.61.5/32', 0)],
+      { ...none, diagnosticsNaming: ['10.88.61.5/32'] },
+    ),
+    s(
+      'reserved-addresses',
+      "the subnet's gateway and broadcast address (reserved by every provider): a diagnostic each, nothing planned",
+      [scenarioEvent('observed', '10.88.60.1/32', 0), scenarioEvent('observed', '10.88.60.255/32', 0)],
+      { ...none, diagnosticsNaming: ['10.88.60.1/32', '10.88.60.255/32'] },
+    ),
+    s(
       'own-address',
       "the router's own address: a diagnostic, nothing planned",
       [scenarioEvent('observed', `${SCENARIO_OWN_ADDRESS}/32`, 0)],
