@@ -36,6 +36,31 @@ const DEFAULT_SOURCES: SourcesConfig = {
   kea: null,
 };
 
+/**
+ * Route-flap damping per address (RFC 2439's scheme, with its defaults): every episode that ends —
+ * `expired`, or superseded by another MAC — adds `penaltyPerFlap`; the penalty halves every `halfLife`;
+ * above `suppressAbove` no new `observed` is published for the address until it has decayed below
+ * `reuseBelow`. The penalty is capped so that suppression lasts at most `maxSuppress` after the last flap.
+ */
+export const FlapDampingConfig = type({
+  enabled: 'boolean = true',
+  penaltyPerFlap: type('number.integer > 0').default(1000),
+  suppressAbove: type('number.integer > 0').default(2000),
+  reuseBelow: type('number.integer > 0').default(750),
+  halfLife: Duration.default('15m'),
+  maxSuppress: Duration.default('60m'),
+});
+export type FlapDampingConfig = typeof FlapDampingConfig.infer;
+
+const DEFAULT_FLAP_DAMPING: FlapDampingConfig = {
+  enabled: true,
+  penaltyPerFlap: 1000,
+  suppressAbove: 2000,
+  reuseBelow: 750,
+  halfLife: '15m',
+  maxSuppress: '60m',
+};
+
 /** The plugin's `spec.config`. Every field but `domains` has a default. */
 export const ArpObserverConfig = type({
   domains: DomainConfig.array().atLeastLength(1),
@@ -49,6 +74,8 @@ export const ArpObserverConfig = type({
   /** Lease files are watched; this is the stat fallback for file systems where fs.watch is silent. */
   leasePollEvery: Duration.default('10s'),
   sources: SourcesConfig.default(() => ({ ...DEFAULT_SOURCES })),
+  /** Damping of addresses that keep coming and going: on by default. */
+  flapDamping: FlapDampingConfig.default(() => ({ ...DEFAULT_FLAP_DAMPING })),
   /** Addresses or CIDRs never reported (gateways, VIPs, anything that is not a client). */
   exclude: AddressOrCidr.array().default(() => []),
   /** Addresses this node captures on behalf of others: observing them would feed our own capture back. */
@@ -67,6 +94,8 @@ export const ArpObserverConfig = type({
       return ctx.reject({ path: [key], expected: 'a duration of at least 100ms', actual: c[key] });
     }
   }
+  const damping = flapDampingProblem(c.flapDamping);
+  if (damping) return ctx.reject({ path: ['flapDamping', damping.field], ...damping });
   const s = c.sources;
   if (!s.neighbours && !s.procArp && !s.dnsmasq && !s.iscDhcpd && !s.kea) {
     return ctx.reject({ path: ['sources'], expected: 'at least one enabled source', actual: 'none' });
@@ -74,8 +103,50 @@ export const ArpObserverConfig = type({
   return true;
 });
 export type ArpObserverConfig = typeof ArpObserverConfig.infer;
+
+/** Rules between the damping fields, each reported at the field an operator would change. */
+function flapDampingProblem(
+  d: FlapDampingConfig,
+): { field: keyof FlapDampingConfig; expected: string; actual: string } | undefined {
+  for (const field of ['halfLife', 'maxSuppress'] as const) {
+    if (parseDuration(d[field]) < 100)
+      return { field, expected: 'a duration of at least 100ms', actual: d[field] };
+  }
+  if (d.reuseBelow >= d.suppressAbove) {
+    return {
+      field: 'reuseBelow',
+      expected: `less than suppressAbove (${d.suppressAbove})`,
+      actual: String(d.reuseBelow),
+    };
+  }
+  // The cap keeps suppression within maxSuppress; a cap at or below suppressAbove would never suppress.
+  const cap = dampingPenaltyCap(d);
+  if (cap <= d.suppressAbove) {
+    return {
+      field: 'maxSuppress',
+      expected: `long enough for the penalty cap, reuseBelow × 2^(maxSuppress/halfLife), to exceed suppressAbove (${d.suppressAbove})`,
+      actual: `${d.maxSuppress} (cap ${Math.floor(cap)})`,
+    };
+  }
+  return undefined;
+}
+
+/** The highest penalty an address can carry: from it, decay reaches reuseBelow in exactly maxSuppress. */
+export function dampingPenaltyCap(d: FlapDampingConfig): number {
+  return d.reuseBelow * 2 ** (parseDuration(d.maxSuppress) / parseDuration(d.halfLife));
+}
 /** What an operator may write: every defaulted field optional. */
 export type ArpObserverConfigInput = typeof ArpObserverConfig.inferIn;
+
+/** Flap damping with durations in milliseconds. */
+export interface FlapDampingSettings {
+  penaltyPerFlap: number;
+  suppressAbove: number;
+  reuseBelow: number;
+  halfLifeMs: number;
+  /** The penalty never exceeds this (see dampingPenaltyCap). */
+  penaltyCap: number;
+}
 
 /** The config with durations in milliseconds, as the observer uses it. */
 export interface ObserverSettings {
@@ -88,6 +159,8 @@ export interface ObserverSettings {
   resyncEveryMs: number;
   leasePollEveryMs: number;
   sources: SourcesConfig;
+  /** Undefined when damping is off. */
+  flapDamping?: FlapDampingSettings;
   exclude: string[];
   captured: string[];
   ipCommand: string[];
@@ -104,6 +177,15 @@ export function toSettings(c: ArpObserverConfig): ObserverSettings {
     resyncEveryMs: parseDuration(c.resyncEvery),
     leasePollEveryMs: parseDuration(c.leasePollEvery),
     sources: c.sources,
+    flapDamping: c.flapDamping.enabled
+      ? {
+          penaltyPerFlap: c.flapDamping.penaltyPerFlap,
+          suppressAbove: c.flapDamping.suppressAbove,
+          reuseBelow: c.flapDamping.reuseBelow,
+          halfLifeMs: parseDuration(c.flapDamping.halfLife),
+          penaltyCap: dampingPenaltyCap(c.flapDamping),
+        }
+      : undefined,
     exclude: c.exclude,
     captured: c.captured,
     ipCommand: c.ipCommand,

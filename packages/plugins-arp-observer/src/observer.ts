@@ -12,7 +12,7 @@ import { LeaseFileWatcher } from './sources/leases/lease-file-watcher.js';
 import { type LeaseSource, leaseSourceFiles, readLeaseSource } from './sources/leases/lease-source.js';
 import { NEIGH_SHOW_ARGS, parseNeighJson } from './sources/neigh-json.js';
 import { NeighbourMonitor } from './sources/neigh-monitor.js';
-import { type NeighbourEntry, neighbourEvidence } from './sources/neighbour-entry.js';
+import { lastHeardAt, type NeighbourEntry, neighbourEvidence } from './sources/neighbour-entry.js';
 import { ADDR_SHOW_ARGS, parseOwnIdentity } from './sources/own-identity.js';
 import type { ParseResult } from './sources/parse-result.js';
 import { parseProcArp } from './sources/proc-arp.js';
@@ -74,7 +74,14 @@ export class ArpObserver {
     this.log = opts.log;
     this.now = opts.clock ?? Date.now;
     this.filter = new ClientFilter(this.s);
-    this.tracker = new PresenceTracker(this.s);
+    // Suppression and reuse are decisions an operator may wonder about: said at info, once each.
+    this.tracker = new PresenceTracker(this.s, (n) =>
+      this.log.info(`flap damping: ${n.address} ${n.kind}`, {
+        address: n.address,
+        penalty: Math.round(n.penalty),
+        ...(n.kind === 'suppressed' ? { reuseAt: new Date(n.reuseAt).toISOString() } : {}),
+      }),
+    );
     this.publisher = new Publisher(opts.publish, opts.log);
     const { dnsmasq, iscDhcpd, kea } = this.s.sources;
     this.leaseSources = [
@@ -92,14 +99,18 @@ export class ArpObserver {
     );
     // Monitor first, then the dump: an event between the two is then applied, not lost.
     if (this.s.sources.neighbours) {
-      this.monitor = new NeighbourMonitor(this.s.ipCommand, {
-        entry: (e) => this.onMonitorEntry(e),
-        gap: (reason) => {
-          this.stats.gaps++;
-          this.requestResync(reason);
+      this.monitor = new NeighbourMonitor(
+        this.s.ipCommand,
+        {
+          entry: (e) => this.onMonitorEntry(e),
+          gap: (reason) => {
+            this.stats.gaps++;
+            this.requestResync(reason);
+          },
+          log: (level, msg, fields) => this.log[level](msg, fields),
         },
-        log: (level, msg, fields) => this.log[level](msg, fields),
-      });
+        this.now,
+      );
       this.monitor.start();
     }
     for (const source of this.leaseSources) {
@@ -263,7 +274,7 @@ export class ArpObserver {
       interface: e.interface,
       mac: e.mac,
       evidence,
-      confirmedAt: e.confirmedAt,
+      heardAt: lastHeardAt(e),
     };
   }
 

@@ -15,12 +15,68 @@ describe('config', () => {
       resyncEvery: '30s',
       leasePollEvery: '10s',
       sources: { neighbours: true, procArp: false, dnsmasq: null, iscDhcpd: null, kea: null },
+      flapDamping: {
+        enabled: true,
+        penaltyPerFlap: 1000,
+        suppressAbove: 2000,
+        reuseBelow: 750,
+        halfLife: '15m',
+        maxSuppress: '60m',
+      },
       exclude: [],
       captured: [],
       ipCommand: ['ip'],
     });
     const s = toSettings(config);
     expect([s.ttlMs, s.refreshEveryMs, s.absentAfterMs]).toEqual([300_000, 150_000, 180_000]);
+    // RFC 2439's defaults; the cap makes 60 min from 750 at a 15 min half-life: 750 × 2⁴.
+    expect(s.flapDamping).toEqual({
+      penaltyPerFlap: 1000,
+      suppressAbove: 2000,
+      reuseBelow: 750,
+      halfLifeMs: 900_000,
+      penaltyCap: 12_000,
+    });
+  });
+
+  it('flap damping: off with enabled false, partial settings keep the other defaults', () => {
+    const settings = (flapDamping: unknown) => {
+      const c = ArpObserverConfig({ domains: [{ name: 'lan', cidrs: ['10.88.60.0/24'] }], flapDamping });
+      if (isArkErrors(c)) throw new Error(c.summary);
+      return toSettings(c).flapDamping;
+    };
+    expect(settings({ enabled: false })).toBeUndefined();
+    expect(settings({ halfLife: '5m' })).toMatchObject({ halfLifeMs: 300_000, reuseBelow: 750 });
+  });
+
+  it('flap damping: bad settings are refused at the field to change', () => {
+    const problems = (flapDamping: unknown) => {
+      const r = validate(
+        ArpObserverConfig,
+        { domains: [{ name: 'lan', cidrs: ['10.0.0.0/8'] }], flapDamping },
+        '/config',
+      );
+      return r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`);
+    };
+    expect(problems({ penaltyPerFlap: 0 })).toEqual([
+      expect.stringMatching(/^\/config\/flapDamping\/penaltyPerFlap: /),
+    ]);
+    expect(problems({ halfLife: 'often' })).toEqual([
+      expect.stringMatching(/^\/config\/flapDamping\/halfLife: /),
+    ]);
+    expect(problems({ halfLife: '10ms' })).toEqual([
+      expect.stringMatching(/^\/config\/flapDamping\/halfLife: .*at least 100ms/),
+    ]);
+    expect(problems({ reuseBelow: 2000 })).toEqual([
+      expect.stringMatching(/^\/config\/flapDamping\/reuseBelow: .*less than suppressAbove \(2000\)/),
+    ]);
+    // 750 × 2^(10m/15m) ≈ 1190: the penalty could never pass 2000, so nothing would ever be damped.
+    expect(problems({ maxSuppress: '10m' })).toEqual([
+      expect.stringMatching(/^\/config\/flapDamping\/maxSuppress: .*cap 1190/),
+    ]);
+    expect(problems({ enabled: 'yes' })).toEqual([
+      expect.stringMatching(/^\/config\/flapDamping\/enabled: /),
+    ]);
   });
 
   it('refuses bad input with field paths', () => {

@@ -13,6 +13,8 @@ export class NetnsLab {
   readonly clientIf = `vc${process.pid}`;
   /** 10.231.<n>.0/24 exists only inside the two namespaces. */
   readonly net = `10.231.${(process.pid % 250) + 1}`;
+  /** TEST-NET-2, reached from the clients through the router (which does not forward): see `arrive`. */
+  readonly beyond = '198.51.100.1';
   private created: string[] = [];
 
   addr(host: number): string {
@@ -60,9 +62,14 @@ export class NetnsLab {
       ip(['-n', ns, 'link', 'set', 'lo', 'up']);
       ip(['-n', ns, 'link', 'set', dev, 'up']);
     }
+    ip(['-n', this.clients, 'route', 'add', `${this.beyond}/32`, 'via', this.addr(1)]);
     // The clients know the router's MAC statically, so they never ARP for it. Otherwise their own
     // neighbour probes (about 5 s after they answer) would re-create the router's entry for them as STALE
     // right after a test deleted it, and STALE — rightly — keeps a client present.
+    this.pinRouterMac();
+  }
+
+  private pinRouterMac(): void {
     ip([
       '-n',
       this.clients,
@@ -76,6 +83,72 @@ export class NetnsLab {
       'nud',
       'permanent',
     ]);
+  }
+
+  /**
+   * A client arrives: it sends one datagram from its address through the router, so it first ARPs for
+   * the router, and the router's kernel creates its entry as STALE from that request — the first and,
+   * here, only sign of it: the router does not forward the datagram or answer it, so the entry is never
+   * confirmed and stays STALE.
+   */
+  arrive(host: number): void {
+    ip(['-n', this.clients, 'neigh', 'del', this.addr(1), 'dev', this.clientIf]);
+    try {
+      const send = `const s = require('node:dgram').createSocket('udp4');
+        s.bind(0, '${this.addr(host)}', () => s.send('hello', 9, '${this.beyond}', () => s.close()));`;
+      execFileSync('ip', ['netns', 'exec', this.clients, process.execPath, '-e', send]);
+    } finally {
+      this.pinRouterMac();
+    }
+  }
+
+  /** The client leaves: its address is gone, nothing answers for it any more. Not for the primary (first) address. */
+  leave(host: number): void {
+    ip(['-n', this.clients, 'addr', 'del', `${this.addr(host)}/24`, 'dev', this.clientIf]);
+  }
+
+  rejoin(host: number): void {
+    ip(['-n', this.clients, 'addr', 'replace', `${this.addr(host)}/24`, 'dev', this.clientIf]);
+  }
+
+  clientMac(): string {
+    return (
+      JSON.parse(ip(['-n', this.clients, '-j', 'link', 'show', 'dev', this.clientIf])) as {
+        address: string;
+      }[]
+    )[0]!.address;
+  }
+
+  /**
+   * Another machine takes the clients' addresses: a new MAC, announced by gratuitous ARP (arp_notify), as
+   * a host that takes over an address announces itself. The router's kernel updates existing entries
+   * to the new MAC as STALE.
+   */
+  setClientMac(mac: string, announce: boolean): void {
+    const sysctl = (v: number) =>
+      execFileSync('ip', [
+        'netns',
+        'exec',
+        this.clients,
+        'sysctl',
+        '-q',
+        '-w',
+        `net.ipv4.conf.${this.clientIf}.arp_notify=${v}`,
+      ]);
+    if (announce) sysctl(1);
+    try {
+      ip(['-n', this.clients, 'link', 'set', 'dev', this.clientIf, 'address', mac]);
+    } finally {
+      if (announce) sysctl(0);
+    }
+  }
+
+  /** The router's NUD state word for a client address, or undefined when the table has no entry. */
+  routerState(host: number): string | undefined {
+    const rows = JSON.parse(this.routerIp(['-j', '-4', 'neigh', 'show', this.addr(host)])) as {
+      state?: string[];
+    }[];
+    return rows[0]?.state?.[0];
   }
 
   /** Deletes only the namespaces this lab created (their veth ends go with them). */

@@ -10,8 +10,9 @@ import { childrenOf, NetnsLab } from './netns-lab.js';
  */
 const TTL_MS = 3000;
 const ABSENT_AFTER_MS = 2000;
-// Client addresses: 9 and 13 are plain clients, 10 is captured, 11 excluded, 12 for the gap test, 200 outside the domain.
-const CLIENTS = [9, 10, 11, 12, 13, 200];
+// Client addresses: 9 and 13 are plain clients, 10 is captured, 11 excluded, 12 for the gap test, 200 outside the
+// domain; 14–17 for the issue 15 tests (a client that left, a new client, a superseded one, a flapping one).
+const CLIENTS = [9, 10, 11, 12, 13, 14, 15, 16, 17, 200];
 
 const lab = new NetnsLab();
 
@@ -208,5 +209,106 @@ describe('in real network namespaces (root)', () => {
       await host.close();
       lab.routerIp(['link', 'set', lab.routerIf, 'up']);
     }
+  });
+
+  describe('issue 15: the kernel state transitions as they are', () => {
+    it('a client that left is not observed when the router merely sends to it (DELAY/PROBE are no presence)', async () => {
+      freshTable();
+      // The client was here (its ARP request made a STALE entry) and left; its entry stays STALE.
+      lab.arrive(14);
+      lab.leave(14);
+      await sleep(ABSENT_AFTER_MS + 1500); // heard longer ago than absentAfter (ages are whole seconds)
+      const { host, find } = await startObserver();
+      try {
+        expect(lab.routerState(14)).toBe('STALE');
+        // Traffic towards it: STALE → DELAY (the kernel does not announce it) → PROBE after 5 s → FAILED.
+        lab.resolve(14);
+        await waitFor(
+          'the probe of the departed client to fail',
+          () => (lab.routerState(14) === 'FAILED' ? true : undefined),
+          20_000,
+        );
+        await sleep(500);
+        expect([...find('observed', 14), ...find('expired', 14)]).toEqual([]);
+      } finally {
+        await host.close();
+        lab.rejoin(14);
+      }
+    }, 45_000);
+
+    it('a new client is observed from its first kernel notification: STALE, made by its own ARP request', async () => {
+      freshTable();
+      const { host, find } = await startObserver();
+      try {
+        lab.arrive(15);
+        const observed = await waitFor('observed', () => find('observed', 15)[0], 5000);
+        // Published while the entry is still unconfirmed STALE: the router never sent to it, so no PROBE or
+        // REACHABLE line (what presence used to wait for) can have come, and resyncEvery is 60 s.
+        expect(lab.routerState(15)).toBe('STALE');
+        expect(observed.draft.payload).toMatchObject({
+          mac: lab.clientMac(),
+          interface: lab.routerIf,
+          source: 'arp',
+        });
+      } finally {
+        await host.close();
+      }
+    });
+
+    it('another MAC taking the address ends the old episode: expired for it, observed for the new owner', async () => {
+      freshTable();
+      const oldMac = lab.clientMac();
+      const newMac = '02:15:00:00:00:16';
+      const { host, published, find } = await startObserver();
+      try {
+        lab.resolve(16);
+        const first = await waitFor('observed', () => find('observed', 16)[0], 3000);
+        expect(first.draft.payload.mac).toBe(oldMac);
+        lab.setClientMac(newMac, true);
+        const expired = await waitFor('the old episode expired', () => find('expired', 16)[0], 5000);
+        expect(expired.draft.id).toBe(`${first.draft.id}.expired`);
+        expect(expired.draft.payload.mac).toBe(oldMac);
+        const second = await waitFor('the new owner observed', () =>
+          find('observed', 16).find((p) => p.draft.payload.mac === newMac),
+        );
+        expect(second.draft.id).not.toBe(first.draft.id);
+        // The end of the old episode goes out first: at no point are two owners live.
+        expect(published.indexOf(expired)).toBeLessThan(published.indexOf(second));
+        const sweep = await host.run();
+        expect(sweep.status.events?.filter((e) => e.payload.address === `${lab.addr(16)}/32`)).toEqual([
+          expect.objectContaining({ id: second.draft.id }),
+        ]);
+      } finally {
+        await host.close();
+        lab.setClientMac(oldMac, false);
+      }
+    });
+
+    it('ten router link flaps (down 1 s, up 1 s) with a short absentAfter: damped after three', async () => {
+      freshTable();
+      const { host, find } = await startObserver({ ttl: '1s', absentAfter: '300ms' });
+      try {
+        for (let cycle = 0; cycle < 10; cycle++) {
+          lab.resolve(17);
+          await sleep(1000);
+          lab.routerIp(['link', 'set', lab.routerIf, 'down']); // flushes the table: Deleted
+          await sleep(1000);
+          lab.routerIp(['link', 'set', lab.routerIf, 'up']);
+          await waitFor('veth carrier', () => (lab.linksUp() ? true : undefined));
+        }
+        await sleep(1000);
+        // Undamped, each cycle is one observed and one expired (the unit tests and bench/arp-presence show
+        // ten of each); the default damping (RFC 2439: 1000 per flap, suppress above 2000) lets three through.
+        const episodes = new Set(find('observed', 17).map((p) => p.draft.id)); // refreshes share an id
+        expect(episodes.size).toBe(3);
+        expect(find('expired', 17).map((p) => p.draft.id)).toEqual(
+          [...episodes].map((id) => `${id}.expired`),
+        );
+        expect(host.process.stderrTail.toString()).toContain(`flap damping: ${lab.addr(17)} suppressed`);
+      } finally {
+        await host.close();
+        lab.routerIp(['link', 'set', lab.routerIf, 'up']);
+      }
+    }, 60_000);
   });
 });

@@ -66,7 +66,11 @@ describe('observer with a fake ip and real lease files', () => {
     await start({});
     await waitFor('the observation from the first snapshot', () => events('observed')[0]);
     const t = Date.now();
-    appendFileSync(join(dir, 'monitor.txt'), '10.88.60.12 dev br0 lladdr 52:54:00:00:00:12 router DELAY\n');
+    // A new client's ARP request, as `ip -s monitor` prints it: STALE, updated 0 s ago (confirmed is 60 s back).
+    appendFileSync(
+      join(dir, 'monitor.txt'),
+      '10.88.60.12 dev br0 lladdr 52:54:00:00:00:12 router ref 1 used 0/60/0probes 0 STALE\n',
+    );
     const viaMonitor = await waitFor('the monitor observation', () => events('observed', '10.88.60.12')[0]);
     expect(viaMonitor.at - t).toBeLessThan(1000);
     await sleep(300);
@@ -102,7 +106,7 @@ describe('observer with a fake ip and real lease files', () => {
     expect(published).toEqual([]);
     writeFileSync(
       join(dir, 'neigh.json'),
-      '[{"dst":"10.88.60.9","dev":"br0","lladdr":"52:54:00:12:34:56","state":["PROBE"]}]',
+      '[{"dst":"10.88.60.9","dev":"br0","lladdr":"52:54:00:12:34:56","state":["REACHABLE"]}]',
     );
     await waitFor(
       'observations after the retried snapshot',
@@ -122,7 +126,11 @@ describe('observer with a fake ip and real lease files', () => {
     const expiry = Math.floor(Date.now() / 1000) + 3600;
     writeFileSync(leases, `garbage line\n${expiry} 52:54:00:00:00:31 10.88.60.31 tv *\n`);
     const observed = await waitFor('the lease observation', () => events('observed', '10.88.60.31')[0], 3000);
-    expect(observed.draft.payload).toMatchObject({ source: 'dhcp', mac: '52:54:00:00:00:31' });
+    expect(observed.draft.payload).toMatchObject({
+      source: 'dhcp',
+      mac: '52:54:00:00:00:31',
+      hostname: 'tv',
+    });
     const removedAt = Date.now();
     writeFileSync(leases, 'garbage line\n');
     const expired = await waitFor('the expiry', () => events('expired', '10.88.60.31')[0], 4000);

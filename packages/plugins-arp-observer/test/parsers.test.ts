@@ -5,7 +5,7 @@ import { keaLeaseFiles, parseKeaLeases } from '../src/sources/leases/kea-csv.js'
 import { isLeaseActive, latestPerAddress } from '../src/sources/leases/lease.js';
 import { parseNeighJson } from '../src/sources/neigh-json.js';
 import { parseMonitorLine } from '../src/sources/neigh-monitor-line.js';
-import { neighbourEvidence } from '../src/sources/neighbour-entry.js';
+import { lastHeardAt, neighbourEvidence } from '../src/sources/neighbour-entry.js';
 import { parseOwnIdentity } from '../src/sources/own-identity.js';
 import { parseProcArp } from '../src/sources/proc-arp.js';
 import { fixture } from './helpers.js';
@@ -167,7 +167,7 @@ describe('ip -j -s -4 neigh show', () => {
   const r = parseNeighJson(fixture('ip-neigh.json'), takenAt);
   const entries = byAddress(r.records);
 
-  it('reads state arrays, lladdr, flag keys and the confirmed age', () => {
+  it('reads state arrays, lladdr, flag keys and the confirmed and updated ages', () => {
     expect(entries.get('10.88.60.9')).toEqual({
       address: '10.88.60.9',
       interface: 'br0',
@@ -175,18 +175,39 @@ describe('ip -j -s -4 neigh show', () => {
       states: ['REACHABLE'],
       flags: [],
       confirmedAt: takenAt,
+      updatedAt: takenAt,
     });
     expect(entries.get('10.88.60.10')?.confirmedAt).toBe(takenAt - 40_000);
+    expect(entries.get('10.88.60.10')?.updatedAt).toBe(takenAt - 10_000);
     expect(entries.get('10.88.60.12')?.flags).toEqual(['router']);
     expect(entries.get('10.88.60.11')?.mac).toBeUndefined();
   });
 
-  it('classifies evidence: REACHABLE/DELAY positive, STALE neutral, FAILED negative, PERMANENT/proxy ignored', () => {
+  it('classifies evidence: REACHABLE positive, STALE/DELAY/PROBE neutral, FAILED negative, PERMANENT/proxy ignored', () => {
     const ev = (a: string) => neighbourEvidence(entries.get(a)!);
-    expect([ev('10.88.60.9'), ev('10.88.60.12')]).toEqual(['positive', 'positive']);
-    expect(ev('10.88.60.10')).toBe('neutral');
+    expect(ev('10.88.60.9')).toBe('positive');
+    // DELAY/PROBE: the kernel checking an entry because the router sent to it — not proof (issue 15).
+    expect([ev('10.88.60.10'), ev('10.88.60.12')]).toEqual(['neutral', 'neutral']);
     expect(ev('10.88.60.11')).toBe('negative');
     expect([ev('10.88.60.13'), ev('10.88.60.1')]).toEqual(['ignore', 'ignore']);
+  });
+
+  it('last heard: confirmed, or for STALE the later of confirmed and updated; never DELAY/PROBE updated', () => {
+    // STALE confirmed 40 s ago, entered STALE 10 s ago (a frame from the client, or REACHABLE timing out).
+    expect(lastHeardAt(entries.get('10.88.60.10')!)).toBe(takenAt - 10_000);
+    const entry = (state: string, confirmed: number, updated: number) =>
+      lastHeardAt({
+        address: '10.88.60.20',
+        states: [state],
+        flags: [],
+        confirmedAt: takenAt - confirmed * 1000,
+        updatedAt: takenAt - updated * 1000,
+      });
+    // A brand-new entry made by the client's ARP request: confirmed is 2 × base_reachable_time back.
+    expect(entry('STALE', 60, 0)).toBe(takenAt);
+    // The router sent to a client that left 29 s ago: DELAY/PROBE are fresh, the proof is not.
+    expect([entry('DELAY', 29, 0), entry('PROBE', 29, 0)]).toEqual([takenAt - 29_000, takenAt - 29_000]);
+    expect(lastHeardAt({ address: '10.88.60.20', states: ['STALE'], flags: [] })).toBeUndefined();
   });
 
   it('skips and counts malformed objects, ignores IPv6 rows', () => {
@@ -202,8 +223,9 @@ describe('ip -j -s -4 neigh show', () => {
 });
 
 describe('ip monitor neigh (text)', () => {
+  const receivedAt = 2_000_000_000;
   const lines = fixture('ip-monitor.txt').trimEnd().split('\n');
-  const parsed = lines.map(parseMonitorLine);
+  const parsed = lines.map((l) => parseMonitorLine(l, receivedAt));
 
   it('parses state changes, flags between lladdr and state, and Deleted lines', () => {
     expect(parsed[0]).toEqual({
@@ -225,6 +247,36 @@ describe('ip monitor neigh (text)', () => {
       kind: 'entry',
       entry: { flags: ['extern_learn'], states: ['REACHABLE'] },
     });
+  });
+
+  it('reads the -s ages as iproute2 6.1 prints them (glued to probes) and as later versions do', () => {
+    // Recorded from `ip -s -4 monitor neigh` (iproute2 6.1, kernel 6.18): a new client's ARP request.
+    const glued = parseMonitorLine(
+      '10.232.15.10 dev vr15 lladdr ee:86:43:d8:68:66  ref 1 used 0/60/0probes 0 STALE ',
+      receivedAt,
+    );
+    expect(glued).toEqual({
+      kind: 'entry',
+      entry: {
+        address: '10.232.15.10',
+        interface: 'vr15',
+        mac: 'ee:86:43:d8:68:66',
+        states: ['STALE'],
+        flags: [],
+        deleted: false,
+        confirmedAt: receivedAt - 60_000,
+        updatedAt: receivedAt,
+      },
+    });
+    const spaced = parseMonitorLine(
+      '10.231.5.10 dev vr5 lladdr ee:86:43:d8:68:66 ref 2 used 5/29/0 probes 1 PROBE',
+      receivedAt,
+    );
+    expect(spaced).toMatchObject({
+      kind: 'entry',
+      entry: { states: ['PROBE'], confirmedAt: receivedAt - 29_000, updatedAt: receivedAt },
+    });
+    expect(parseMonitorLine('10.231.5.10 dev vr5 used soon STALE', receivedAt).kind).toBe('malformed');
   });
 
   it('ignores miss requests and IPv6 rows', () => {

@@ -13,6 +13,7 @@ const T0 = Date.UTC(2026, 10, 27, 6, 0, 0);
 const DEFAULTS: PresenceTimings = { ttlMs: 300_000, refreshEveryMs: 150_000, absentAfterMs: 180_000 };
 const A = '10.88.60.9';
 const MAC = '52:54:00:12:34:56';
+const OTHER = '52:54:00:aa:aa:aa';
 
 const sighting = (
   evidence: NeighbourSighting['evidence'],
@@ -89,9 +90,27 @@ describe('presence tracker (injected clock)', () => {
     });
   });
 
-  it('is present promptly on REACHABLE, DELAY or PROBE', () => {
+  it('is present promptly on REACHABLE', () => {
     h.tracker.arm();
     expect(h.monitor(sighting('positive'))).toMatchObject([{ kind: 'observed', episode: { startedAt: T0 } }]);
+  });
+
+  it('DELAY/PROBE towards a client last heard long ago is no presence (no ghost observation)', () => {
+    // The client left 29 s ago (absentAfter 20 s here); the router sends to it: DELAY, then PROBE.
+    h = new Harness({ ...DEFAULTS, absentAfterMs: 20_000 });
+    h.tracker.arm();
+    h.monitor(sighting('neutral', { heardAt: T0 - 29_000 })); // PROBE, confirmed 29 s ago
+    h.at(3000).monitor(sighting('negative', { mac: undefined })); // FAILED
+    h.runUntil(600_000, 10_000);
+    expect(h.changes).toEqual([]);
+  });
+
+  it("a neighbour entry heard within absentAfter is presence, whatever its state (a new client's STALE)", () => {
+    h.tracker.arm();
+    // Created by the client's own ARP request: STALE, updated 0 s ago → heardAt = now.
+    expect(h.monitor(sighting('neutral', { heardAt: T0 }))).toMatchObject([
+      { kind: 'observed', episode: { startedAt: T0, source: 'arp', mac: MAC } },
+    ]);
   });
 
   it('refreshes at ttl/2 with the same event id and a later expiry, never more often than ttl/3', () => {
@@ -189,11 +208,11 @@ describe('presence tracker (injected clock)', () => {
     expect(h.kinds()).toEqual(['observed@0.05']);
   });
 
-  it('STALE confirmed within absentAfter counts as present at start; confirmed long ago does not', () => {
+  it('STALE heard within absentAfter counts as present at start; heard long ago does not', () => {
     h.tracker.applyNeighbourSnapshot(
       [
-        sighting('neutral', { confirmedAt: T0 - 60_000 }),
-        sighting('neutral', { address: '10.88.60.10', mac: '52:54:00:00:00:10', confirmedAt: T0 - 600_000 }),
+        sighting('neutral', { heardAt: T0 - 60_000 }),
+        sighting('neutral', { address: '10.88.60.10', mac: '52:54:00:00:00:10', heardAt: T0 - 600_000 }),
       ],
       h.now,
       h.now,
@@ -203,14 +222,24 @@ describe('presence tracker (injected clock)', () => {
     expect(h.changes.map((c) => c.episode.address)).toEqual([A]);
   });
 
-  it('a new MAC on the address is a new fact: a new observed event with a new id', () => {
+  it('a new MAC on the address ends the old episode (expired) and is a new fact (observed, new id)', () => {
     h.tracker.arm();
     h.monitor(sighting('positive'));
     h.at(5000).monitor(sighting('positive', { mac: '52:54:00:aa:aa:aa' }));
-    const observed = h.changes.filter((c) => c.kind === 'observed');
-    expect(observed.map((c) => c.episode.mac)).toEqual([MAC, '52:54:00:aa:aa:aa']);
-    const ids = observed.map((c) => toDraft(c, 'onprem', DEFAULTS.ttlMs).id);
-    expect(ids[0]).not.toBe(ids[1]);
+    expect(h.changes.map((c) => `${c.kind} ${c.episode.mac}@${(c.t - T0) / 1000}`)).toEqual([
+      `observed ${MAC}@0`,
+      `expired ${MAC}@5`,
+      'observed 52:54:00:aa:aa:aa@5',
+    ]);
+    const [first, expired, second] = h.changes.map((c) => toDraft(c, 'onprem', DEFAULTS.ttlMs));
+    expect(expired!.id).toBe(`${first!.id}.expired`);
+    expect(expired!.observedAt).toBe(new Date(T0 + 5000).toISOString());
+    expect(second!.id).not.toBe(first!.id);
+    expect(new Set([first, expired, second].map((d) => d!.dedupeKey)).size).toBe(1);
+    // Only the new owner is held (and answered to a sweep); nothing more happens to the old one.
+    expect(h.tracker.presentEpisodes().map((e) => e.mac)).toEqual(['52:54:00:aa:aa:aa']);
+    h.runUntil(3600_000, 10_000);
+    expect(h.changes.filter((c) => c.kind !== 'refreshed')).toHaveLength(3);
   });
 
   describe('leases', () => {
@@ -279,5 +308,176 @@ describe('presence tracker (injected clock)', () => {
       expect(Date.parse(d.expiresAt!)).toBeGreaterThan(Date.parse(d.observedAt!));
     }
     expect(h.kinds()).toEqual(['observed@0', 'expired@181']);
+  });
+
+  describe('DHCP hostname', () => {
+    const withLease = (extra: Partial<Lease>) =>
+      h.tracker.applyLeases(
+        'dnsmasq',
+        [{ address: A, domain: 'lan', lease: { address: A, mac: MAC, endsAt: null, bound: true, ...extra } }],
+        h.now,
+      );
+
+    it('is carried by an episode begun from a lease, unchanged by refreshes', () => {
+      h.tracker.arm();
+      withLease({ hostname: 'laptop-7' });
+      h.runUntil(400_000, 10_000);
+      const drafts = h.changes.map((c) => toDraft(c, 'onprem', DEFAULTS.ttlMs));
+      expect(drafts.length).toBeGreaterThan(1);
+      for (const d of drafts) expect(d.payload).toMatchObject({ hostname: 'laptop-7', source: 'dhcp' });
+      expect(new Set(drafts.map((d) => JSON.stringify(d.payload))).size).toBe(1);
+    });
+
+    it('is lent to a neighbour sighting only by a lease with the same MAC', () => {
+      h.tracker.arm();
+      withLease({ hostname: 'laptop-7' });
+      h.monitor(sighting('positive'));
+      h.tick();
+      h.at(1000).monitor(sighting('positive', { mac: '52:54:00:aa:aa:aa' })); // someone else took it
+      const observed = h.changes.filter((c) => c.kind === 'observed');
+      expect(observed.map((c) => [c.episode.mac, c.episode.hostname])).toEqual([
+        [MAC, 'laptop-7'],
+        ['52:54:00:aa:aa:aa', undefined],
+      ]);
+    });
+
+    it('a lease name that is not a hostname is left out of the payload, which stays valid', () => {
+      h.tracker.arm();
+      withLease({ hostname: 'caf\\303\\251 pc' }); // ISC keeps escaped octets
+      h.tick();
+      const draft = toDraft(h.changes[0]!, 'onprem', DEFAULTS.ttlMs);
+      expect(draft.payload.hostname).toBeUndefined();
+      expect(validate(ClientIpv4Payload, draft.payload).ok).toBe(true);
+      expect(validate(ClientIpv4Payload, { ...draft.payload, hostname: 'laptop-7.lan.' }).ok).toBe(true);
+      expect(validate(ClientIpv4Payload, { ...draft.payload, hostname: 'a b' }).ok).toBe(false);
+    });
+  });
+});
+
+describe('flap damping (injected clock)', () => {
+  const DAMPING = {
+    penaltyPerFlap: 1000,
+    suppressAbove: 2000,
+    reuseBelow: 750,
+    halfLifeMs: 15 * 60_000,
+    penaltyCap: 750 * 2 ** 4, // maxSuppress 60 min
+  };
+  const SHORT: PresenceTimings = {
+    ttlMs: 3000,
+    refreshEveryMs: 1500,
+    absentAfterMs: 500,
+    flapDamping: DAMPING,
+  };
+
+  /**
+   * The client answers for 1 s, then the router's link goes down for 1 s (entries flushed); the absence
+   * outlasts absentAfter (500 ms), so each cycle ends an episode — a flap — 1.5 s into it.
+   */
+  function flap(h: Harness, cycles: number): void {
+    for (let i = 0; i < cycles; i++) {
+      const base = h.now - T0;
+      h.monitor(sighting('positive'));
+      h.runUntil(base + 1000, 100);
+      h.monitor(undefined); // Deleted
+      h.runUntil(base + 2000, 100);
+    }
+  }
+  const lastFlapAfter = (cycles: number) => T0 + (cycles - 1) * 2000 + 1500;
+
+  it('ten 1 s link flaps: three observed/expired pairs, then the address is suppressed', () => {
+    const h = new Harness(SHORT);
+    h.tracker.arm();
+    flap(h, 10);
+    expect(h.kinds()).toEqual([
+      'observed@0',
+      'expired@1.5',
+      'observed@2',
+      'expired@3.5',
+      'observed@4',
+      'expired@5.5',
+    ]);
+    // Without damping the same flaps publish all ten pairs: the test above is about damping, not timing.
+    const undamped = new Harness({ ...SHORT, flapDamping: undefined });
+    undamped.tracker.arm();
+    flap(undamped, 10);
+    expect(undamped.kinds().filter((k) => k.startsWith('expired'))).toHaveLength(10);
+  });
+
+  it('while suppressed, flaps still count; once the penalty decays below reuse, observed goes out', () => {
+    const h = new Harness(SHORT);
+    const notices: string[] = [];
+    const tracker = new PresenceTracker(SHORT, (n) => notices.push(`${n.kind}@${(h.now - T0) / 1000}`));
+    (h as { tracker: PresenceTracker }).tracker = tracker;
+    tracker.arm();
+    flap(h, 10);
+    expect(notices).toEqual(['suppressed@5.5']);
+    const lastFlap = lastFlapAfter(10);
+    // Ten flaps in 20 s: nearly 10,000 (the cap is 12,000).
+    const penalty = tracker.dampingPenalty(A, lastFlap);
+    expect(penalty).toBeGreaterThan(9900);
+    expect(penalty).toBeLessThan(10_000);
+    // The client comes back and stays: held, and a sweep does not answer with a held episode.
+    h.monitor(sighting('positive'));
+    expect(tracker.presentEpisodes()).toEqual([]);
+    // Reuse when the penalty has halved to 750: log2(penalty / 750) half-lives (about 56 min) after the last flap.
+    const reuseAt = Math.ceil(lastFlap + DAMPING.halfLifeMs * Math.log2(penalty / 750));
+    h.runUntil(reuseAt - 1 - T0, 1000);
+    expect(h.kinds()).toHaveLength(6);
+    h.runUntil(reuseAt + 1000 - T0, 1000);
+    const last = h.changes.at(-1)!;
+    expect(h.kinds()).toHaveLength(7);
+    expect(last.kind).toBe('observed');
+    expect(last.t).toBeGreaterThanOrEqual(reuseAt);
+    expect(notices.at(-1)).toMatch(/^reused@/);
+    expect(tracker.presentEpisodes()).toHaveLength(1);
+    // The held episode's start is when presence began; its expiry counts from publication.
+    const draft = toDraft(last, 'onprem', SHORT.ttlMs);
+    expect(draft.observedAt).toBe(new Date(T0 + 20_000).toISOString());
+    expect(Date.parse(draft.expiresAt!)).toBe(last.t + SHORT.ttlMs);
+  });
+
+  it('suppression lasts at most maxSuppress (60 min) after the last flap, however many flaps came before', () => {
+    const h = new Harness(SHORT);
+    h.tracker.arm();
+    flap(h, 200); // far past the cap
+    const lastFlap = lastFlapAfter(200);
+    expect(h.tracker.dampingPenalty(A, lastFlap)).toBe(DAMPING.penaltyCap);
+    h.monitor(sighting('positive'));
+    h.runUntil(lastFlap - T0 + 60 * 60_000 - 1000, 1000);
+    expect(h.changes.at(-1)?.kind).toBe('expired');
+    h.runUntil(lastFlap - T0 + 60 * 60_000 + 1000, 1000);
+    expect(h.changes.at(-1)?.kind).toBe('observed');
+  });
+
+  it('an address that went away while suppressed is not reported when the penalty decays, and is forgotten', () => {
+    const h = new Harness(SHORT);
+    h.tracker.arm();
+    flap(h, 4);
+    h.monitor(undefined);
+    h.runUntil(4 * 3600_000, 60_000);
+    expect(h.kinds()).toHaveLength(6);
+    expect(h.tracker.dampingPenalty(A, h.now)).toBe(0);
+    expect(h.tracker.size).toBe(0);
+  });
+
+  it('a MAC change is a flap too: two clients fighting over one address are damped', () => {
+    const h = new Harness(SHORT);
+    h.tracker.arm();
+    for (let i = 0; i < 10; i++) h.at(i * 1000).monitor(sighting('positive', { mac: i % 2 ? MAC : OTHER }));
+    const published = h.changes.filter((c) => c.kind !== 'refreshed');
+    expect(published.filter((c) => c.kind === 'observed')).toHaveLength(3);
+    expect(published.filter((c) => c.kind === 'expired')).toHaveLength(3);
+    // Every observed was ended by an expired: no two owners are left live.
+    expect(h.tracker.presentEpisodes()).toEqual([]);
+  });
+
+  it('one departure and return is not damped (one flap stays under the threshold)', () => {
+    const h = new Harness({ ...DEFAULTS, flapDamping: DAMPING });
+    h.tracker.arm();
+    h.monitor(sighting('positive'));
+    h.at(10_000).monitor(undefined);
+    h.runUntil(200_000, 10_000);
+    h.at(300_000).monitor(sighting('positive'));
+    expect(h.kinds()).toEqual(['observed@0', 'expired@190', 'observed@300']);
   });
 });

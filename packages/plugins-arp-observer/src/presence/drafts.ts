@@ -1,4 +1,10 @@
-import { addressSlug, type ClientIpv4Payload, type EventDraft, EventTypes } from '@routerd/plugin-sdk';
+import {
+  addressSlug,
+  ClientHostname,
+  type ClientIpv4Payload,
+  type EventDraft,
+  EventTypes,
+} from '@routerd/plugin-sdk';
 import type { Episode, PresenceChange } from './tracker.js';
 
 /**
@@ -30,6 +36,9 @@ function payload(ep: Readonly<Episode>, ownerSide: string): ClientIpv4Payload {
   };
   if (ep.mac !== undefined) p.mac = ep.mac;
   if (ep.interface !== undefined) p.interface = ep.interface;
+  // A lease file's name that is not a hostname (ISC keeps escaped octets) is left out: a payload the host
+  // would refuse would cost the observation itself.
+  if (ep.hostname !== undefined && ClientHostname.allows(ep.hostname)) p.hostname = ep.hostname;
   return p;
 }
 

@@ -1,5 +1,7 @@
+import type { FlapDampingSettings } from '../config.js';
 import { isLeaseActive, type Lease } from '../sources/leases/lease.js';
 import type { NeighbourEvidence } from '../sources/neighbour-entry.js';
+import { type DampingNotice, FlapDamper } from './flap-damping.js';
 
 /** A neighbour-table row that passed the filters, as the tracker sees it. */
 export interface NeighbourSighting {
@@ -8,8 +10,8 @@ export interface NeighbourSighting {
   interface?: string;
   mac?: string;
   evidence: Exclude<NeighbourEvidence, 'ignore'>;
-  /** When the kernel last confirmed reachability (from `ip -s`), if known. */
-  confirmedAt?: number;
+  /** The last moment the kernel's entry proves the client was there (see `lastHeardAt`), if known. */
+  heardAt?: number;
 }
 
 /** A lease that passed the filters. */
@@ -26,11 +28,18 @@ export interface Episode {
   mac?: string;
   interface?: string;
   source: 'arp' | 'dhcp';
+  /** The DHCP hostname of an active lease with the episode's MAC, as known when the episode began. */
+  hostname?: string;
   /** When presence began: the observed event's observedAt and part of its id. */
   startedAt: number;
   /** The expiry of the last observed/refreshed publication. */
   expiresAt: number;
   lastPublishedAt: number;
+  /**
+   * Flap damping holds the address: the episode is tracked (its end is a flap too) but nothing about it
+   * is published until the penalty has decayed; then `observed` goes out.
+   */
+  suppressed: boolean;
 }
 
 export type PresenceChange =
@@ -42,6 +51,8 @@ export interface PresenceTimings {
   ttlMs: number;
   refreshEveryMs: number;
   absentAfterMs: number;
+  /** Undefined: no damping. */
+  flapDamping?: FlapDampingSettings;
 }
 
 interface AddressRecord {
@@ -58,6 +69,8 @@ interface AddressRecord {
   hadActiveLease: boolean;
   /** Present iff defined. */
   episode?: Episode;
+  /** The start of the last episode, which may have ended: starts (and so event ids) only ever increase. */
+  lastStartedAt?: number;
 }
 
 /**
@@ -65,20 +78,28 @@ interface AddressRecord {
  * sets, and `evaluate(now)` turns the state into changes; time comes only from the `now` arguments, so
  * tests drive it with an injected clock.
  *
- * - Present promptly on positive evidence (REACHABLE/DELAY/PROBE, STALE confirmed within absentAfter, an
- *   active lease) → `observed`.
+ * - Present promptly on positive evidence (REACHABLE; STALE, DELAY or PROBE whose kernel evidence —
+ *   `heardAt` — is within absentAfter; an active lease) → `observed`.
  * - While present, `refreshed` every refreshEvery (same event id, later expiry).
  * - Absent only when there has been no positive evidence for absentAfter AND there is evidence of absence
  *   (FAILED/INCOMPLETE, gone from the table, or the lease it had ended) → `expired`. STALE alone never
  *   expires: the kernel may keep it for ever. A flap shorter than absentAfter therefore produces nothing.
+ * - Another MAC on the address ends the episode (`expired`) and starts a new one (`observed`).
+ * - An ended episode is a flap for the damper; a suppressed address's episodes are tracked silently.
  * - Nothing is reported until `arm()` (after the first full snapshot and lease read), and `expired` only
  *   ever follows an `observed` of this run.
  */
 export class PresenceTracker {
   private readonly records = new Map<string, AddressRecord>();
+  private readonly damper?: FlapDamper;
   private armed = false;
 
-  constructor(private readonly timings: PresenceTimings) {}
+  constructor(
+    private readonly timings: PresenceTimings,
+    onDamping?: (notice: DampingNotice) => void,
+  ) {
+    if (timings.flapDamping) this.damper = new FlapDamper(timings.flapDamping, onDamping);
+  }
 
   get isArmed(): boolean {
     return this.armed;
@@ -142,6 +163,7 @@ export class PresenceTracker {
   evaluate(now: number): PresenceChange[] {
     const changes: PresenceChange[] = [];
     for (const rec of [...this.records.values()]) this.evaluateRecord(rec, now, changes);
+    this.damper?.prune(now);
     return changes;
   }
 
@@ -153,9 +175,14 @@ export class PresenceTracker {
     return changes;
   }
 
-  /** The current episodes, for diagnostics and tests. */
+  /** The current published episodes (not those damping holds back), for sweeps, diagnostics and tests. */
   presentEpisodes(): Readonly<Episode>[] {
-    return [...this.records.values()].flatMap((r) => (r.episode ? [r.episode] : []));
+    return [...this.records.values()].flatMap((r) => (r.episode && !r.episode.suppressed ? [r.episode] : []));
+  }
+
+  /** The address's flap-damping penalty now (0 without damping), for diagnostics and tests. */
+  dampingPenalty(address: string, now: number): number {
+    return this.damper?.penalty(address, now) ?? 0;
   }
 
   private record(address: string, domain: string): AddressRecord {
@@ -184,9 +211,9 @@ export class PresenceTracker {
     rec.neighbour = s;
     rec.neighbourSetAt = now;
     if (s?.evidence === 'positive') rec.lastPositiveAt = now;
-    else if (s?.confirmedAt !== undefined && s.evidence === 'neutral') {
-      const confirmed = Math.min(s.confirmedAt, now);
-      rec.lastPositiveAt = Math.max(rec.lastPositiveAt ?? confirmed, confirmed);
+    else if (s?.heardAt !== undefined && s.evidence === 'neutral') {
+      const heard = Math.min(s.heardAt, now);
+      rec.lastPositiveAt = Math.max(rec.lastPositiveAt ?? heard, heard);
     }
   }
 
@@ -200,8 +227,8 @@ export class PresenceTracker {
     const lease = this.activeLease(rec, now);
     const n = rec.neighbour;
     const neighbourPositive = n?.evidence === 'positive';
-    const recentlyConfirmed =
-      n?.evidence === 'neutral' && n.confirmedAt !== undefined && now - n.confirmedAt < absentAfterMs;
+    const recentlyHeard =
+      n?.evidence === 'neutral' && n.heardAt !== undefined && now - n.heardAt < absentAfterMs;
     if (neighbourPositive || lease) rec.lastPositiveAt = now;
     if (lease) rec.hadActiveLease = true;
     else if (rec.hadActiveLease) {
@@ -211,25 +238,29 @@ export class PresenceTracker {
           rec.lastPositiveAt = Math.max(rec.lastPositiveAt ?? l.endsAt, l.endsAt);
       }
     }
-    const presentNow = neighbourPositive || recentlyConfirmed || lease !== undefined;
+    const fromNeighbour = neighbourPositive || recentlyHeard;
+    const presentNow = fromNeighbour || lease !== undefined;
 
     if (this.armed) {
       // The neighbour table is authoritative for the MAC while it holds the address; a lease only fills in.
       const mac = (n && n.evidence !== 'negative' ? n.mac : undefined) ?? lease?.mac;
       const ep = rec.episode;
       if (!ep) {
-        if (presentNow) this.startEpisode(rec, mac, neighbourPositive || recentlyConfirmed, now, changes);
+        if (presentNow) this.startEpisode(rec, mac, fromNeighbour, now, changes);
       } else if (presentNow && mac !== undefined && mac !== ep.mac) {
-        // A different client now holds the address (or we learnt its MAC): a new fact, a new event id.
-        this.startEpisode(rec, mac, neighbourPositive || recentlyConfirmed, now, changes);
+        // A different client now holds the address (or we learnt its MAC): the old episode is over — a
+        // consumer keyed by event id must not see two owners — and the new one is a new fact, a new id.
+        this.endEpisode(rec, ep, now, changes);
+        this.startEpisode(rec, mac, fromNeighbour, now, changes);
       } else {
         const neighbourSaysAbsent = n === undefined || n.evidence === 'negative';
         const leaseEnded = rec.hadActiveLease && !lease;
         const absentFor = now - (rec.lastPositiveAt ?? ep.startedAt);
         if (!presentNow && (neighbourSaysAbsent || leaseEnded) && absentFor >= absentAfterMs) {
-          rec.episode = undefined;
           rec.hadActiveLease = false;
-          changes.push({ kind: 'expired', episode: ep, at: now });
+          this.endEpisode(rec, ep, now, changes);
+        } else if (ep.suppressed) {
+          if (!this.damper?.isSuppressed(rec.address, now)) this.publishEpisode(ep, now, changes);
         } else if (now - ep.lastPublishedAt >= refreshEveryMs) {
           ep.lastPublishedAt = now;
           ep.expiresAt = now + this.timings.ttlMs;
@@ -249,19 +280,47 @@ export class PresenceTracker {
     changes: PresenceChange[],
   ): void {
     // Episode start times are part of event ids: keep them strictly increasing per address.
-    const startedAt = rec.episode && rec.episode.startedAt >= now ? rec.episode.startedAt + 1 : now;
+    const startedAt =
+      rec.lastStartedAt !== undefined && rec.lastStartedAt >= now ? rec.lastStartedAt + 1 : now;
+    rec.lastStartedAt = startedAt;
     const iface =
       rec.neighbour && rec.neighbour.evidence !== 'negative' ? rec.neighbour.interface : undefined;
-    rec.episode = {
+    const ep: Episode = {
       domain: rec.domain,
       address: rec.address,
       mac,
       interface: iface,
       source: fromNeighbour ? 'arp' : 'dhcp',
+      hostname: this.hostnameFor(rec, mac, now),
       startedAt,
       lastPublishedAt: now,
       expiresAt: now + this.timings.ttlMs,
+      suppressed: true,
     };
-    changes.push({ kind: 'observed', episode: rec.episode });
+    rec.episode = ep;
+    if (!this.damper?.isSuppressed(rec.address, now)) this.publishEpisode(ep, now, changes);
+  }
+
+  /** `observed` for an episode: at its start, or once damping lets it through. */
+  private publishEpisode(ep: Episode, now: number, changes: PresenceChange[]): void {
+    ep.suppressed = false;
+    ep.lastPublishedAt = now;
+    ep.expiresAt = now + this.timings.ttlMs;
+    changes.push({ kind: 'observed', episode: ep });
+  }
+
+  /** The episode is over: `expired` if it was published, and a flap either way. */
+  private endEpisode(rec: AddressRecord, ep: Episode, now: number, changes: PresenceChange[]): void {
+    rec.episode = undefined;
+    this.damper?.flap(rec.address, now);
+    if (!ep.suppressed) changes.push({ kind: 'expired', episode: ep, at: now });
+  }
+
+  /** A hostname belongs to the lease's client: only a lease with the episode's MAC lends it. */
+  private hostnameFor(rec: AddressRecord, mac: string | undefined, now: number): string | undefined {
+    for (const lease of rec.leases.values())
+      if (lease.hostname !== undefined && lease.mac === mac && isLeaseActive(lease, now))
+        return lease.hostname;
+    return undefined;
   }
 }

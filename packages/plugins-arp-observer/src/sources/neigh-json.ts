@@ -14,11 +14,12 @@ export const IpNeighObject = type({
   'lladdr?': 'string',
   'state?': 'string[]',
   'confirmed?': 'number >= 0',
+  'updated?': 'number >= 0',
 });
 
 const FLAG_KEYS = ['router', 'proxy', 'managed', 'extern_learn', 'offload', 'extern_valid'] as const;
 
-/** The neighbour arguments: IPv4 only for this phase, `-s` for the confirmation age that ages STALE rows. */
+/** The neighbour arguments: IPv4 only for this phase, `-s` for the `confirmed`/`updated` ages. */
 export const NEIGH_SHOW_ARGS = ['-j', '-s', '-4', 'neigh', 'show'];
 
 /**
@@ -46,6 +47,7 @@ export function parseNeighJson(text: string, takenAt: number): ParseResult<Neigh
       flags: FLAG_KEYS.filter((k) => k in raw),
     };
     if (obj.confirmed !== undefined) entry.confirmedAt = takenAt - obj.confirmed * 1000;
+    if (obj.updated !== undefined) entry.updatedAt = takenAt - obj.updated * 1000;
     out.add(entry);
   }
   return out.result();

@@ -13,17 +13,7 @@ const NUD_STATES = new Set([
   'NONE',
 ]);
 /** Keywords followed by a value that we do not need (printed with -s or by newer iproute2). */
-const KEYWORDS_WITH_VALUE = new Set([
-  'ref',
-  'used',
-  'probes',
-  'protocol',
-  'vni',
-  'port',
-  'via',
-  'nhid',
-  'src_vni',
-]);
+const KEYWORDS_WITH_VALUE = new Set(['ref', 'probes', 'protocol', 'vni', 'port', 'via', 'nhid', 'src_vni']);
 
 export type MonitorLine =
   | { kind: 'entry'; entry: NeighbourEntry }
@@ -35,10 +25,17 @@ export type MonitorLine =
   | { kind: 'overrun'; line: string };
 
 /**
- * Parse one line of `ip -4 monitor neigh`. Its output is text even with `-j` (ipmonitor.c never opens the
- * JSON writer): `[Deleted |miss ]<dst> [dev <if>] [lladdr <mac>] [flags…] <STATE>[ <STATE>…]`.
+ * `-s` prints the kernel's ages as `used <used>/<confirmed>/<updated>` in whole seconds. iproute2 6.1
+ * glues the next keyword on (`used 0/60/0probes 0`), later versions put a space before `probes`.
  */
-export function parseMonitorLine(raw: string): MonitorLine {
+const AGES = /^(\d+)\/(\d+)\/(\d+)(probes)?$/;
+
+/**
+ * Parse one line of `ip -4 -s monitor neigh` read at `receivedAt` (ms epoch; the `-s` ages are relative
+ * to it). Its output is text even with `-j` (ipmonitor.c never opens the JSON writer):
+ * `[Deleted |miss ]<dst> [dev <if>] [lladdr <mac>] [flags…] [ref <n>] [used <u>/<c>/<up>] [probes <n>] <STATE>…`.
+ */
+export function parseMonitorLine(raw: string, receivedAt: number): MonitorLine {
   const line = raw.trim();
   if (line === '') return { kind: 'ignored' };
   if (/netlink receive error|No buffer space/i.test(line)) return { kind: 'overrun', line };
@@ -64,7 +61,13 @@ export function parseMonitorLine(raw: string): MonitorLine {
     if (t === 'dev') entry.interface = tokens[++i];
     else if (t === 'lladdr') entry.mac = normaliseMac(tokens[++i]);
     else if (NUD_STATES.has(t)) entry.states.push(t);
-    else if (KEYWORDS_WITH_VALUE.has(t)) i++;
+    else if (t === 'used') {
+      const ages = AGES.exec(tokens[++i] ?? '');
+      if (!ages) return { kind: 'malformed', line };
+      entry.confirmedAt = receivedAt - Number(ages[2]) * 1000;
+      entry.updatedAt = receivedAt - Number(ages[3]) * 1000;
+      if (ages[4]) i++; // the glued `probes` keyword's value
+    } else if (KEYWORDS_WITH_VALUE.has(t)) i++;
     else if (/^[a-z_]+$/.test(t)) entry.flags.push(t);
     else return { kind: 'malformed', line };
   }

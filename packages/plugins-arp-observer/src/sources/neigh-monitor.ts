@@ -15,10 +15,13 @@ const FIRST_RESTART_MS = 500;
 const MAX_RESTART_MS = 30_000;
 const STABLE_AFTER_MS = 60_000;
 
+/** `-s` adds the kernel's `used/confirmed/updated` ages to each line: a new entry says it is new. */
+export const MONITOR_ARGS = ['-s', '-4', 'monitor', 'neigh'];
+
 /**
- * Streams `ip -4 monitor neigh` (text: iproute2 never writes JSON there) and keeps it running. It watches
- * every interface — with `dev X` iproute2 drops the `dev` token from its lines — and the filters pick the
- * interfaces. It is deliberately not trusted to be complete: any sign of loss is reported as a gap.
+ * Streams `ip -s -4 monitor neigh` (text: iproute2 never writes JSON there) and keeps it running. It
+ * watches every interface — with `dev X` iproute2 drops the `dev` token from its lines — and the filters
+ * pick the interfaces. It is deliberately not trusted to be complete: any sign of loss is reported as a gap.
  */
 export class NeighbourMonitor {
   private child?: ChildProcess;
@@ -29,6 +32,8 @@ export class NeighbourMonitor {
   constructor(
     private readonly ipCommand: string[],
     private readonly handlers: MonitorHandlers,
+    /** The observer's clock: the lines' ages become times on it. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   get pid(): number | undefined {
@@ -41,13 +46,13 @@ export class NeighbourMonitor {
     this.restartTimer = undefined;
     const [file, ...prefix] = this.ipCommand;
     const startedAt = Date.now();
-    const child = spawn(file!, [...prefix, '-4', 'monitor', 'neigh'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file!, [...prefix, ...MONITOR_ARGS], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.on('error', (err) =>
       this.handlers.log('warn', 'ip monitor failed to start', { error: err.message }),
     );
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const parsed = parseMonitorLine(line);
+      const parsed = parseMonitorLine(line, this.clock());
       if (parsed.kind === 'entry') this.handlers.entry(parsed.entry);
       else if (parsed.kind === 'overrun') this.handlers.gap('monitor overrun');
       else if (parsed.kind === 'malformed') {
@@ -57,7 +62,7 @@ export class NeighbourMonitor {
     });
     // iproute2 prints "netlink receive error … No buffer space available" on stderr and carries on.
     createInterface({ input: child.stderr! }).on('line', (line) => {
-      if (parseMonitorLine(line).kind === 'overrun') this.handlers.gap('monitor overrun');
+      if (parseMonitorLine(line, this.clock()).kind === 'overrun') this.handlers.gap('monitor overrun');
       else this.handlers.log('debug', 'ip monitor stderr', { line: line.slice(0, 200) });
     });
     // Whatever changed while no monitor ran is only in a fresh dump, taken now that one runs again.

@@ -2,11 +2,23 @@ import { type } from 'arktype';
 import { EventTypes } from '../constants.js';
 import { IPv4HostCidr, Mac, Name, ResourceName } from './common.js';
 
+/**
+ * A client's DHCP hostname (option 12, or the name a lease file records): DNS labels of letters, digits,
+ * `-` and `_` (Windows names carry underscores), 1–63 characters each, at most 253 in all, a trailing
+ * dot allowed. A payload with anything else there is refused, so an observer leaves out a name that is
+ * not one of these.
+ */
+export const ClientHostname = type(
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/,
+).describe('a hostname such as laptop-7 or laptop-7.lan (DNS labels of letters, digits, - and _)');
+
 /** `routerd.client.ipv4.observed` / `.expired`: a client address seen (or no longer seen) on a LAN. */
 export const ClientIpv4Payload = type({
   address: IPv4HostCidr,
   'mac?': Mac,
   'interface?': 'string <= 32',
+  /** Optional: older observers omit it, and a consumer must not require it. */
+  'hostname?': ClientHostname,
   domain: Name,
   ownerSide: Name,
   source: "'arp' | 'dhcp' | 'manual'",
