@@ -172,7 +172,7 @@ describe('deploy/freebsd/routerd_eventd', () => {
   });
 });
 
-describe('the per-OS defaults (host os-defaults.ts) are what the service files and routerctl use', () => {
+describe('the per-OS defaults (host-wire os-defaults.ts) are what the service files and routerctl use', () => {
   it('Linux: the systemd unit’s state directory, writable and read-only paths and config', () => {
     const linux = osDefaults('linux');
     const service = parseUnit(readFileSync(UNIT, 'utf8')).get('Service')!;
