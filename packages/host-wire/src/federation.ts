@@ -134,10 +134,28 @@ export const PrunedEvent = type({
   undelivered: 'boolean',
 });
 export type PrunedEvent = typeof PrunedEvent.infer;
-/** GET /v1/federation/prune (dry run: what a prune would remove now) and POST (remove exactly that). */
+/** One ledger of the retention table (docs/federation.md § Retention), and its rows in this answer. */
+export const RetainedLedger = type({
+  /** The table: events, deliveries, received_webhooks, peer_state, subscription_runs, plugin_runs, … */
+  ledger: 'string',
+  /** What it holds. */
+  keeps: 'string',
+  /** Which rows retention removes. */
+  rule: 'string',
+  /** The config field that sets the bound; null when the default alone applies. */
+  setting: 'string | null',
+  /** Rows the rule selects now (dry run), or rows removed (prune). */
+  rows: 'number',
+});
+export type RetainedLedger = typeof RetainedLedger.infer;
+/**
+ * GET /v1/federation/prune (dry run: what a prune would remove now) and POST (remove exactly that): the
+ * events one by one, and every ledger with its row count.
+ */
 export const PruneResponse = type({
   dryRun: 'boolean',
   events: PrunedEvent.array(),
+  ledgers: RetainedLedger.array(),
   'removed?': { events: 'number', undelivered: 'number', deliveries: 'number', webhooks: 'number' },
 });
 export type PruneResponse = typeof PruneResponse.infer;

@@ -20,6 +20,7 @@ import { type EmitPipeline, EmitRefused } from '../events/emit.js';
 import type { Federation } from '../federation/service.js';
 import type { Metrics } from '../metrics.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
+import type { Retention } from '../retention/service.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import type { PluginRunStore } from '../store/plugin-runs.js';
 import { check } from '../validation.js';
@@ -29,6 +30,7 @@ import { type DynamicRouteDeps, dynamicRoutes } from './dynamic-routes.js';
 import { federationRoutes } from './federation-routes.js';
 import { HttpError, invalidRequest, storageFull } from './http-error.js';
 import { pluginRoutes } from './plugin-routes.js';
+import { retentionRoutes } from './retention-routes.js';
 
 // Only the outer shape: each element is checked by the emit pipeline, whose issues say /events/N/….
 const BatchEnvelope = type({ events: type('unknown[]').atLeastLength(1).atMostLength(MAX_BATCH_EVENTS) });
@@ -54,6 +56,7 @@ export interface ControlAppOptions {
   stateDir?: string;
   /** The state database, for POST /v1/backup (its copy is made in stateDir first). */
   database?: Database;
+  retention?: Retention;
 }
 
 const STATUS_OF_REFUSAL = { invalid_event: 400, self_captured_address: 422, id_conflict: 409 } as const;
@@ -119,6 +122,7 @@ export function createControlApp(options: ControlAppOptions): express.Express {
     res.json(options.status());
   });
 
+  if (options.retention) app.use(retentionRoutes(options.retention));
   if (options.federation && options.config) {
     app.use(federationRoutes(options.federation, options.config, options.now ?? Date.now));
     app.use(

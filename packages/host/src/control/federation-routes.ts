@@ -1,4 +1,4 @@
-/** Control API routes for federation: deliveries, peers, redeliver, prune. Logic lives in Federation. */
+/** Control API routes for federation: deliveries, peers, redeliver. Logic lives in Federation. */
 
 import {
   ControlRoutes,
@@ -7,7 +7,6 @@ import {
   type DeliveriesSummaryResponse,
   type PeerRetryResponse,
   type PeersResponse,
-  type PruneResponse,
   RedeliverRequest,
   type RedeliverResponse,
 } from '@routerd/host-wire';
@@ -117,19 +116,6 @@ export function federationRoutes(
       );
     }
     const response: RedeliverResponse = { requeued };
-    res.json(response);
-  });
-
-  router.get(ControlRoutes.prune, (_req, res) => {
-    const plan = federation.planPrune();
-    const response: PruneResponse = { dryRun: true, events: plan.events };
-    res.json(response);
-  });
-
-  router.post(ControlRoutes.prune, (_req, res) => {
-    const plan = federation.planPrune();
-    const removed = federation.pruneNow(plan);
-    const response: PruneResponse = { dryRun: false, events: plan.events, removed };
     res.json(response);
   });
 

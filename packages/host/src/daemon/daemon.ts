@@ -7,13 +7,13 @@ import { ConfigHolder } from '../config/holder.js';
 import { ConfigError, type FederationConfig, formatConfigIssue, loadConfig } from '../config/index.js';
 import { createControlApp } from '../control/app.js';
 import { listenOnSocket, type SocketServer } from '../control/server.js';
-import { startLedgerRetention } from '../dynamic/ledger-retention.js';
 import { DynamicConfig } from '../dynamic/service.js';
 import { EmitPipeline } from '../events/emit.js';
 import { capturedByConfig, NoObserveSet } from '../events/no-observe.js';
 import { Federation, loadKeys } from '../federation/service.js';
 import { createMetrics } from '../metrics.js';
 import { PluginHost } from '../plugins/plugin-host.js';
+import { Retention } from '../retention/service.js';
 import { stateDiskSpace } from '../state-disk.js';
 import { allMigrations, openDatabase } from '../store/database.js';
 import { DynamicStore } from '../store/dynamic-parts.js';
@@ -47,7 +47,7 @@ export class Daemon {
     private readonly db: Database,
     private readonly server: SocketServer,
     private readonly logger: Logger,
-    private readonly stopLedgerRetention: () => void,
+    private readonly retention: Retention,
   ) {}
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -94,7 +94,7 @@ export class Daemon {
     // Order matters: everything that reacts to committed events is in place before the receiver binds,
     // so nothing received is missed; the network starts last.
     const federation = new Federation({ db, events: store, clock, metrics, log, config: config.current });
-    const pluginRuns = new PluginRunStore(db, clock);
+    const pluginRuns = new PluginRunStore(db);
     const plugins = new PluginHost({ runs: pluginRuns, pipeline, clock, log });
     const subscriptionRuns = new SubscriptionRunStore(db);
     const dynamicStore = new DynamicStore(db);
@@ -129,12 +129,12 @@ export class Daemon {
       if (input.trigger.type !== 'event' && outcome.result)
         dynamic.applyResult({ plugin: name }, input.events, outcome.result);
     });
-    let stopLedgerRetention = () => {};
+    const retention = new Retention({ db, config: () => config.current, clock, metrics, log });
     // What a failed start must undo, in the order the daemon's own stop() uses.
     const teardown = async () => {
       await subscriptions.stop();
       dynamic.stop();
-      stopLedgerRetention();
+      await retention.stop();
       await plugins.stop();
       await federation.stop();
       db.close();
@@ -144,12 +144,7 @@ export class Daemon {
       await plugins.apply(config.current);
       subscriptions.apply(config.current);
       dynamic.start();
-      stopLedgerRetention = startLedgerRetention({
-        dynamic: dynamicStore,
-        runs: subscriptionRuns,
-        now: () => clock.now(),
-        log,
-      });
+      retention.start();
       // Keys are loaded and the receiver bound here: a key file others can read, or a busy port, stops the start.
       await federation.apply(config.current);
     } catch (err) {
@@ -195,6 +190,7 @@ export class Daemon {
         changedOnDisk: config.changedOnDisk(),
       }),
       database: db,
+      retention,
     });
     let server: SocketServer;
     try {
@@ -214,7 +210,7 @@ export class Daemon {
       db,
       server,
       logger,
-      stopLedgerRetention,
+      retention,
     );
     logger.info(
       {
@@ -283,7 +279,7 @@ export class Daemon {
     await this.server.close();
     await this.subscriptions.stop();
     this.dynamic.stop();
-    this.stopLedgerRetention();
+    await this.retention.stop();
     await this.plugins.stop();
     await this.federation.stop();
     this.db.close();

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { type PeerStateName, PeerStateNames } from '@routerd/host-wire';
 import { type Event, parseDuration } from '@routerd/plugin-sdk';
 import type { Database } from 'better-sqlite3';
-import { errorFields, runBackground } from '../background.js';
+import { errorFields } from '../background.js';
 import { type Clock, isoAt } from '../clock.js';
 import type { EventGroup, EventPeer, FederationConfig } from '../config/index.js';
 import { matchesTypesAndSubjects } from '../events/type-pattern.js';
@@ -10,7 +10,6 @@ import { LogThrottle } from '../log-throttle.js';
 import type { Metrics } from '../metrics.js';
 import { DeliveryStore } from '../store/deliveries.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
-import { type PrunePlan, type PruneResult, RetentionStore } from '../store/retention.js';
 import type { AuthRefusalCause } from './auth-refusal.js';
 import { ClockSkewTracker } from './clock-skew.js';
 import { probeHealth } from './health-probe.js';
@@ -34,9 +33,6 @@ export interface FederationOptions {
   clock: Clock;
   metrics: Metrics;
   log: FederationLog;
-  pruneEveryMs?: number;
-  /** Terminal delivery rows and run ledgers older than this are removed. */
-  ledgerMaxAgeMs?: number;
   /** The config in force before apply(): events written before the network starts still get their delivery rows. */
   config?: FederationConfig;
 }
@@ -53,13 +49,12 @@ export function loadKeys(config: FederationConfig): Map<string, readonly Signing
 }
 
 /**
- * Federation for every EventGroup of the config: the receiver on each group's listen address, one
- * outbox worker per EventPeer, and retention. Delivery rows are written inside the event insert
+ * Federation for every EventGroup of the config: the receiver on each group's listen address and one
+ * outbox worker per EventPeer (retention is retention/service.ts's). Delivery rows are written inside the event insert
  * transaction; workers are kicked right after the commit (no polling).
  */
 export class Federation {
   readonly deliveries: DeliveryStore;
-  readonly retention: RetentionStore;
   /** Skew of authenticated senders' clocks, per group (routerctl doctor federation). */
   readonly clockSkew = new ClockSkewTracker();
   /** Requests the receivers refused, per claimed sender and reason (routerctl doctor federation). */
@@ -71,12 +66,10 @@ export class Federation {
   /** The receivers, one per group that listens. */
   private servers: Server[] = [];
   private config!: FederationConfig;
-  private pruneTimer?: NodeJS.Timeout;
   private unhook: (() => void)[] = [];
 
   constructor(private readonly o: FederationOptions) {
     this.deliveries = new DeliveryStore(o.db);
-    this.retention = new RetentionStore(o.db);
     if (o.config) this.config = o.config;
     this.unhook.push(o.events.withinInsert((changed, now) => this.enqueue(changed, now)));
     this.unhook.push(o.events.onCommitted((committed) => this.kick(committed)));
@@ -103,12 +96,6 @@ export class Federation {
       for (const peer of peers) this.startWorker(group, peer, peerKeys);
       if (group.spec.listen) this.servers.push(await this.listen(group, peerKeys));
     }
-    const every = this.o.pruneEveryMs ?? 60_000;
-    this.pruneTimer = setInterval(
-      () => runBackground('retention prune', this.o.log, () => this.pruneNow()),
-      every,
-    );
-    this.pruneTimer.unref();
     // Whatever was pending before a restart (or a reload) resumes now, and a peer that was backing off or
     // refusing us is probed at once rather than after a backoff of up to maxDelay saved before the restart.
     for (const w of this.workers.values())
@@ -378,35 +365,7 @@ export class Federation {
     return this.config ? this.config.peers.map((p) => p.resource.metadata.name) : [];
   }
 
-  planPrune(): PrunePlan {
-    const groups = this.config.groups.map(({ resource: g }) => ({
-      group: g.metadata.name,
-      maxAgeMs: parseDuration(g.spec.retention.maxAge),
-      maxEvents: g.spec.retention.maxEvents,
-    }));
-    const replay = Math.max(0, ...this.config.groups.map((g) => parseDuration(g.resource.spec.replayWindow)));
-    return this.retention.plan(
-      groups,
-      this.o.clock.now(),
-      this.o.ledgerMaxAgeMs ?? 7 * 24 * 3_600_000,
-      replay,
-    );
-  }
-
-  pruneNow(plan: PrunePlan = this.planPrune()): PruneResult {
-    const result = this.retention.apply(plan);
-    if (result.events) this.o.metrics.pruned.inc({ table: 'events' }, result.events);
-    if (result.deliveries) this.o.metrics.pruned.inc({ table: 'deliveries' }, result.deliveries);
-    if (result.webhooks) this.o.metrics.pruned.inc({ table: 'received_webhooks' }, result.webhooks);
-    if (result.undelivered) {
-      this.o.metrics.prunedUndelivered.inc(result.undelivered);
-      this.o.log('warn', 'retention removed events that were never delivered', { count: result.undelivered });
-    }
-    return result;
-  }
-
   private async stopNetwork(): Promise<void> {
-    clearInterval(this.pruneTimer);
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     for (const c of this.clients.values()) c.close();
     this.workers.clear();

@@ -174,13 +174,6 @@ export class DynamicStore {
     );
   }
 
-  /** Retention: released or expired parts older than the bound. */
-  prune(olderThanMs: number, now: number): number {
-    return this.stmt(
-      `DELETE FROM dynamic_parts WHERE updated_ms <= ? AND (state = 'released' OR (expires_at_ms IS NOT NULL AND expires_at_ms <= ?))`,
-    ).run(olderThanMs, now).changes;
-  }
-
   // --- claims -----------------------------------------------------------------------------------
 
   claim(domain: string, address: string): ClaimRow | undefined {

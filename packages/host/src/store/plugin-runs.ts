@@ -1,12 +1,11 @@
 /**
  * The `plugin_runs` table: one row per plugin run (every trigger, dry runs included), bounded by a
- * count and an age. Knows SQL and the run record, nothing about processes or HTTP.
+ * count and an age (store/retention.ts). Knows SQL and the run record, nothing about processes or HTTP.
  */
 
 import type { PluginRunRecord, PluginRunsQuery, RunOutcomeKind } from '@routerd/host-wire';
 import { MAX_STORED_TEXT_BYTES, truncateUtf8 } from '@routerd/plugin-sdk/client';
 import type { Database, Statement } from 'better-sqlite3';
-import type { Clock } from '../clock.js';
 import type { Migration } from './migrations.js';
 
 export const pluginRunMigrations: Migration[] = [
@@ -46,23 +45,12 @@ export const pluginRunMigrations: Migration[] = [
   },
 ];
 
-export interface PluginRunRetention {
-  maxRuns: number;
-  maxAgeMs: number;
-}
-export const DEFAULT_PLUGIN_RUN_RETENTION: PluginRunRetention = {
-  maxRuns: 10_000,
-  maxAgeMs: 7 * 24 * 3600_000,
-};
 /**
  * The stderr kept per run: enough for a stack trace, small enough for 10,000 rows. Other text a plugin
  * controls (an error message, a capability name, what it left running) is kept up to
  * MAX_STORED_TEXT_BYTES (2 KiB) with "… (truncated, N bytes)".
  */
 export const STDERR_TAIL_BYTES = 8 * 1024;
-/** Prune after this many inserts, so the table never outgrows its bound by more than this. */
-const PRUNE_EVERY_INSERTS = 100;
-
 /** A `plugin_runs` row as stored; `list` maps it into the control API's PluginRunRecord. */
 interface Row {
   run_id: string;
@@ -87,15 +75,8 @@ interface Row {
 
 export class PluginRunStore {
   private readonly insertStmt: Statement;
-  private readonly pruneAgeStmt: Statement;
-  private readonly pruneCountStmt: Statement;
-  private insertsSincePrune = 0;
 
-  constructor(
-    private readonly db: Database,
-    private readonly clock: Clock,
-    private readonly retention: PluginRunRetention = DEFAULT_PLUGIN_RUN_RETENTION,
-  ) {
+  constructor(private readonly db: Database) {
     this.insertStmt = db.prepare(`
       INSERT INTO plugin_runs (run_id, plugin, trigger_type, subscription, topic, request_name, dry_run,
         started_at, started_ms, duration_ms, outcome, event_count, error_code, error_message, capability,
@@ -103,11 +84,6 @@ export class PluginRunStore {
       VALUES (@runId, @plugin, @trigger, @subscription, @topic, @requestName, @dryRun, @startedAt,
         @startedMs, @durationMs, @outcome, @events, @errorCode, @errorMessage, @capability, @exitCode,
         @signal, @stderrTail, @leftBehind)`);
-    this.pruneAgeStmt = db.prepare('DELETE FROM plugin_runs WHERE started_ms < ?');
-    this.pruneCountStmt = db.prepare(
-      'DELETE FROM plugin_runs WHERE seq <= (SELECT seq FROM plugin_runs ORDER BY seq DESC LIMIT 1 OFFSET ?)',
-    );
-    this.prune();
   }
 
   insert(record: PluginRunRecord): void {
@@ -121,15 +97,6 @@ export class PluginRunStore {
       stderrTail: record.stderrTail === null ? null : tailBytes(record.stderrTail, STDERR_TAIL_BYTES),
       leftBehind: bounded(record.leftBehind),
     });
-    if (++this.insertsSincePrune >= PRUNE_EVERY_INSERTS) this.prune();
-  }
-
-  /** Apply the count and age bounds now; returns the number of rows removed. */
-  prune(): number {
-    this.insertsSincePrune = 0;
-    const byAge = this.pruneAgeStmt.run(this.clock.now() - this.retention.maxAgeMs).changes;
-    const byCount = this.pruneCountStmt.run(this.retention.maxRuns).changes;
-    return byAge + byCount;
   }
 
   /** Newest first. */

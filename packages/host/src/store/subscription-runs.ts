@@ -193,13 +193,4 @@ export class SubscriptionRunStore {
       updatedAt: new Date(r.updated_ms).toISOString(),
     }));
   }
-
-  /**
-   * Ledger retention: handled rows older than the bound go — but only once their event is gone too, or a
-   * TTL refresh of a still-stored event would look new and run again.
-   */
-  prune(olderThanMs: number): number {
-    return this.stmt(`DELETE FROM subscription_runs WHERE status IN ('succeeded', 'expired') AND updated_ms <= ?
-      AND event_id NOT IN (SELECT id FROM events)`).run(olderThanMs).changes;
-  }
 }

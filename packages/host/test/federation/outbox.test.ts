@@ -10,6 +10,7 @@ import { capturedByConfig, NoObserveSet } from '../../src/events/no-observe.js';
 import { generateSecret } from '../../src/federation/secrets.js';
 import { Federation } from '../../src/federation/service.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
+import { Retention } from '../../src/retention/service.js';
 import { openDatabase } from '../../src/store/database.js';
 import { EventStore } from '../../src/store/events.js';
 
@@ -34,6 +35,7 @@ interface Node {
   store: EventStore;
   pipeline: EmitPipeline;
   federation: Federation;
+  retention: Retention;
   metrics: Metrics;
   logs: { level: string; msg: string; fields?: Record<string, unknown> }[];
   close(): Promise<void>;
@@ -50,7 +52,6 @@ async function node(
   peers: { name: string; port: number; types?: string[] }[],
   clock: Clock = systemClock,
   dbFile?: string,
-  pruneEveryMs?: number,
 ): Promise<Node> {
   const yaml = [
     `apiVersion: federation.routerd.net/v1alpha1
@@ -93,7 +94,13 @@ spec:
     clock,
     metrics,
     log: (level, msg, fields) => logs.push({ level, msg, fields }),
-    pruneEveryMs,
+  });
+  const retention = new Retention({
+    db,
+    config: () => load.config,
+    clock,
+    metrics,
+    log: (level, msg, fields) => logs.push({ level, msg, fields }),
   });
   await federation.apply(load.config);
   const n: Node = {
@@ -102,9 +109,11 @@ spec:
     store,
     pipeline,
     federation,
+    retention,
     metrics,
     logs,
     close: async () => {
+      await retention.stop();
       await federation.stop();
       db.close();
     },
@@ -235,20 +244,20 @@ describe('outbox delivery between nodes', () => {
       { ...observed(3), ttl: '720h' },
     ]);
     clock.advance(10 * 60_000); // the 1s event is now expired for longer than the grace
-    const plan = onprem.federation.planPrune();
+    const plan = onprem.retention.plan();
     expect(plan.events.map((e) => [e.reason, e.undelivered])).toEqual([['expired', false]]);
     const before = onprem.store.list({ includeExpired: true }).map((e) => e.id);
-    const result = onprem.federation.pruneNow(plan);
-    expect(result.events).toBe(1);
+    const result = await onprem.retention.prune(plan);
+    expect(result.rows.events).toBe(1);
     const after = onprem.store.list({ includeExpired: true }).map((e) => e.id);
     expect(before.filter((id) => !after.includes(id))).toEqual(plan.events.map((e) => e.id));
     clock.advance(8 * 24 * 3_600_000); // past maxAge (168h): the two live, undelivered ones go too, counted
-    const old = onprem.federation.planPrune();
+    const old = onprem.retention.plan();
     expect(old.events.map((e) => [e.reason, e.undelivered])).toEqual([
       ['max-age', true],
       ['max-age', true],
     ]);
-    expect(onprem.federation.pruneNow(old)).toMatchObject({ events: 2, undelivered: 2 });
+    expect(await onprem.retention.prune(old)).toMatchObject({ rows: { events: 2 }, undelivered: 2 });
     expect(onprem.store.count()).toBe(0);
   });
 
@@ -289,20 +298,5 @@ describe('outbox delivery between nodes', () => {
     onprem.pipeline.emitBatch([observed(1)]);
     await expect.poll(() => cloud.store.count(), { timeout: 5000 }).toBe(1);
     expect(onprem.logs.map((l) => l.msg)).toContainEqual(expect.stringMatching(/^reading the outbox failed/));
-  });
-
-  it('a retention prune the store refuses is logged and tried again on the next tick, not fatal', async () => {
-    const [pa, pb] = [await freePort(), await freePort()];
-    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }], systemClock, undefined, 50);
-    const prune = vi.spyOn(onprem.federation, 'pruneNow');
-    prune.mockImplementationOnce(() => {
-      throw diskFull();
-    });
-    await expect.poll(() => prune.mock.calls.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
-    expect(onprem.logs).toContainEqual({
-      level: 'error',
-      msg: 'retention prune failed: tried again later',
-      fields: { err: 'database or disk is full', code: 'SQLITE_FULL' },
-    });
   });
 });

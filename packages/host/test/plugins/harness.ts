@@ -80,7 +80,7 @@ export async function startHost(plugins: PluginYaml[], opts: StartHostOptions = 
   const noObserve = new NoObserveSet();
   noObserve.replace('config', capturedByConfig(config));
   const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config });
-  const runs = new PluginRunStore(db, clock);
+  const runs = new PluginRunStore(db);
   const logs: LogEntry[] = [];
   const host = new PluginHost({
     runs,

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import type { PluginRunRecord } from '@routerd/host-wire';
 import { MAX_STORED_TEXT_BYTES } from '@routerd/plugin-sdk/client';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
 import { openDatabase } from '../../src/store/database.js';
 import { PluginRunStore, STDERR_TAIL_BYTES, tailBytes } from '../../src/store/plugin-runs.js';
 import { tempDir } from '../../src/testing/index.js';
@@ -33,10 +32,10 @@ function record(n: number, at: number, extra: Partial<PluginRunRecord> = {}): Pl
   };
 }
 
-function open(retention = { maxRuns: 250, maxAgeMs: 3600_000 }) {
-  const clock = new ManualClock(T0);
+// Its bounds (count and age) are retention's: test/retention/retention.test.ts.
+function open() {
   const db = openDatabase(join(tempDir('routerd-runs-'), 'routerd.db'));
-  return { clock, store: new PluginRunStore(db, clock, retention) };
+  return { store: new PluginRunStore(db) };
 }
 
 describe('PluginRunStore', () => {
@@ -47,27 +46,6 @@ describe('PluginRunStore', () => {
     expect(store.list({ plugin: 'odd', outcome: 'failed' }).map((r) => r.runId)).toEqual(['run-3']);
     expect(store.list({ limit: 2 }).map((r) => r.runId)).toEqual(['run-6', 'run-5']);
     expect(store.list({ limit: 1 })[0]).toEqual({ ...record(6, T0 + 6), durationMs: 12 });
-  });
-
-  it('keeps at most maxRuns rows, pruning as rows are inserted', () => {
-    const { store } = open();
-    for (let n = 1; n <= 400; n++) store.insert(record(n, T0));
-    // Pruned every 100 inserts: never more than maxRuns + 100 rows.
-    expect(store.count()).toBeLessThanOrEqual(350);
-    store.prune();
-    expect(store.count()).toBe(250);
-    expect(store.list({ limit: 1 })[0]!.runId).toBe('run-400');
-  });
-
-  it('drops rows older than maxAge', () => {
-    const { store, clock } = open();
-    store.insert(record(1, T0 - 2 * 3600_000));
-    store.insert(record(2, T0 - 60_000));
-    expect(store.prune()).toBe(1);
-    expect(store.list().map((r) => r.runId)).toEqual(['run-2']);
-    clock.advance(3600_000);
-    store.prune();
-    expect(store.count()).toBe(0);
   });
 
   it('keeps at most 2 KiB of each other text a plugin controls, saying how long it was', () => {

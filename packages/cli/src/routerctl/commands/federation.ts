@@ -194,7 +194,8 @@ export class PruneCommand extends ReadCommand {
   static override paths = [['federation', 'event', 'prune']];
   static override usage = Command.Usage({
     category: 'federation',
-    description: 'apply retention now; --dry-run lists exactly what would be removed',
+    description:
+      'apply retention to every ledger now; --dry-run lists the events and counts the rows of each ledger it would remove',
   });
   dryRun = Option.Boolean('--dry-run', false, { description: 'only list what a prune would remove' });
 
@@ -202,11 +203,17 @@ export class PruneCommand extends ReadCommand {
     const res = await this.client().prune(this.dryRun);
     if (this.output !== 'table') return this.write(await renderData(this.output, res));
     const rows = res.events.map((e) => [e.id, e.group, e.type, e.reason, e.undelivered ? 'yes' : 'no']);
-    const table = rows.length ? renderTable(['ID', 'GROUP', 'TYPE', 'REASON', 'UNDELIVERED'], rows) : '';
-    const verb = this.dryRun ? 'would remove' : 'removed';
-    const extra = res.removed
-      ? ` (and ${res.removed.deliveries} delivery rows, ${res.removed.webhooks} replay records)`
+    const events = rows.length
+      ? `${renderTable(['ID', 'GROUP', 'TYPE', 'REASON', 'UNDELIVERED'], rows)}\n`
       : '';
-    this.write(`${table}${verb} ${res.events.length} event${res.events.length === 1 ? '' : 's'}${extra}\n`);
+    const ledgers = renderTable(
+      ['LEDGER', 'ROWS', 'CONFIG', 'REMOVED WHEN'],
+      res.ledgers.map((l) => [l.ledger, String(l.rows), l.setting ?? '-', l.rule]),
+    );
+    const others = res.ledgers.filter((l) => l.ledger !== 'events').reduce((n, l) => n + l.rows, 0);
+    const verb = this.dryRun ? 'would remove' : 'removed';
+    this.write(
+      `${events}${ledgers}\n${verb} ${res.events.length} event${res.events.length === 1 ? '' : 's'} and ${others} row${others === 1 ? '' : 's'} of other ledgers\n`,
+    );
   }
 }
