@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { osDefaults } from '@routerd/host-wire/constants';
 import { DAEMON_BIN, tempDir } from '@routerd/host/testing';
+import { osDefaults } from '@routerd/host-wire/constants';
 import { describe, expect, it } from 'vitest';
 import { ROUTERCTL } from './support/federation.js';
 

@@ -3,8 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { DoctorResponse } from '@routerd/host-wire';
 import { TestDaemon } from '@routerd/host/testing';
+import type { DoctorResponse } from '@routerd/host-wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   freePort,

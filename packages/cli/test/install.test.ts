@@ -16,8 +16,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { osDefaults } from '@routerd/host-wire/constants';
 import { tempDir } from '@routerd/host/testing';
+import { osDefaults } from '@routerd/host-wire/constants';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arpObserverPlugin, freePort, keyFile, nodeConfig } from './support/federation.js';
 

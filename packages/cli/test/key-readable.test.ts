@@ -6,8 +6,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DoctorResponse } from '@routerd/host-wire';
 import { TestDaemon } from '@routerd/host/testing';
+import type { DoctorResponse } from '@routerd/host-wire';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, keyFile, newRoot, routerctl, writeNode } from './support/federation.js';
 

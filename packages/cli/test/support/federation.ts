@@ -5,9 +5,9 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DoctorCheck, DoctorResponse } from '@routerd/host-wire';
 import { generateSecret } from '@routerd/host/keys';
 import { TestDaemon, tempDir } from '@routerd/host/testing';
+import type { DoctorCheck, DoctorResponse } from '@routerd/host-wire';
 import { afterEach, expect } from 'vitest';
 
 export const ROUTERCTL = fileURLToPath(new URL('../../dist/routerctl.js', import.meta.url));
