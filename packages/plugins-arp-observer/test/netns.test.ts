@@ -1,8 +1,8 @@
-import type { EventDraft } from '@routerd/plugin-sdk';
+import { type Event, type EventDraft, foldAddressEvents } from '@routerd/plugin-sdk';
 import { spawnTestHost } from '@routerd/plugin-sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pluginExecutable, sleep, waitFor } from './helpers.js';
-import { childrenOf, NetnsLab } from './netns-lab.js';
+import { childrenOf, NetnsLab } from './lib/netns-lab.mjs';
 
 /**
  * The built plugin as a real child process (through the host-side PluginProcess), observing the real
@@ -272,8 +272,15 @@ describe('in real network namespaces (root)', () => {
           find('observed', 16).find((p) => p.draft.payload.mac === newMac),
         );
         expect(second.draft.id).not.toBe(first.draft.id);
-        // The end of the old episode goes out first: at no point are two owners live.
+        // The end of the old episode goes out first: at no point are two owners live, and a consumer's
+        // fold of everything published about the address reads the new owner as present.
         expect(published.indexOf(expired)).toBeLessThan(published.indexOf(second));
+        const events = published
+          .filter((p) => p.draft.payload.address === `${lab.addr(16)}/32`)
+          .map((p) => ({ ...p.draft, group: 'lab', sourceNode: 'onprem' }) as Event);
+        expect(foldAddressEvents(events).addresses).toEqual([
+          expect.objectContaining({ present: true, payload: expect.objectContaining({ mac: newMac }) }),
+        ]);
         const sweep = await host.run();
         expect(sweep.status.events?.filter((e) => e.payload.address === `${lab.addr(16)}/32`)).toEqual([
           expect.objectContaining({ id: second.draft.id }),

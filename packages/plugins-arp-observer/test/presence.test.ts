@@ -1,4 +1,4 @@
-import { ClientIpv4Payload, EventDraft, validate } from '@routerd/plugin-sdk';
+import { ClientIpv4Payload, type Event, EventDraft, foldAddressEvents, validate } from '@routerd/plugin-sdk';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { toDraft } from '../src/presence/drafts.js';
 import {
@@ -231,11 +231,21 @@ describe('presence tracker (injected clock)', () => {
       `expired ${MAC}@5`,
       'observed 52:54:00:aa:aa:aa@5',
     ]);
-    const [first, expired, second] = h.changes.map((c) => toDraft(c, 'onprem', DEFAULTS.ttlMs));
+    const drafts = h.changes.map((c) => toDraft(c, 'onprem', DEFAULTS.ttlMs));
+    const [first, expired, second] = drafts;
     expect(expired!.id).toBe(`${first!.id}.expired`);
-    expect(expired!.observedAt).toBe(new Date(T0 + 5000).toISOString());
+    // The old owner's end is dated a millisecond before the new owner's start…
+    expect(expired!.observedAt).toBe(new Date(T0 + 4999).toISOString());
+    expect(second!.observedAt).toBe(new Date(T0 + 5000).toISOString());
     expect(second!.id).not.toBe(first!.id);
-    expect(new Set([first, expired, second].map((d) => d!.dedupeKey)).size).toBe(1);
+    expect(new Set(drafts.map((d) => d.dedupeKey)).size).toBe(1);
+    // …so the fold every consumer uses (protocol §10: at one instant an expiry follows an observation)
+    // reads the address as present, with the new MAC — in whatever order the events arrive.
+    const events = drafts.map((d) => ({ ...d, group: 'edge', sourceNode: 'onprem' }) as Event);
+    for (const batch of [events, [...events].reverse()]) {
+      const [state] = foldAddressEvents(batch).addresses;
+      expect(state).toMatchObject({ present: true, payload: { mac: '52:54:00:aa:aa:aa' } });
+    }
     // Only the new owner is held (and answered to a sweep); nothing more happens to the old one.
     expect(h.tracker.presentEpisodes().map((e) => e.mac)).toEqual(['52:54:00:aa:aa:aa']);
     h.runUntil(3600_000, 10_000);

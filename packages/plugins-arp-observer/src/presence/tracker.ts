@@ -250,7 +250,9 @@ export class PresenceTracker {
       } else if (presentNow && mac !== undefined && mac !== ep.mac) {
         // A different client now holds the address (or we learnt its MAC): the old episode is over — a
         // consumer keyed by event id must not see two owners — and the new one is a new fact, a new id.
-        this.endEpisode(rec, ep, now, changes);
+        // The old one ends a millisecond before the new one begins: folds of client events (protocol
+        // §10) order an expiry after an observation of the same instant, which would read "gone".
+        this.endEpisode(rec, ep, this.nextStart(rec, now) - 1, changes);
         this.startEpisode(rec, mac, fromNeighbour, now, changes);
       } else {
         const neighbourSaysAbsent = n === undefined || n.evidence === 'negative';
@@ -279,9 +281,7 @@ export class PresenceTracker {
     now: number,
     changes: PresenceChange[],
   ): void {
-    // Episode start times are part of event ids: keep them strictly increasing per address.
-    const startedAt =
-      rec.lastStartedAt !== undefined && rec.lastStartedAt >= now ? rec.lastStartedAt + 1 : now;
+    const startedAt = this.nextStart(rec, now);
     rec.lastStartedAt = startedAt;
     const iface =
       rec.neighbour && rec.neighbour.evidence !== 'negative' ? rec.neighbour.interface : undefined;
@@ -301,6 +301,11 @@ export class PresenceTracker {
     if (!this.damper?.isSuppressed(rec.address, now)) this.publishEpisode(ep, now, changes);
   }
 
+  /** Episode start times are part of event ids: strictly increasing per address. */
+  private nextStart(rec: AddressRecord, now: number): number {
+    return rec.lastStartedAt !== undefined && rec.lastStartedAt >= now ? rec.lastStartedAt + 1 : now;
+  }
+
   /** `observed` for an episode: at its start, or once damping lets it through. */
   private publishEpisode(ep: Episode, now: number, changes: PresenceChange[]): void {
     ep.suppressed = false;
@@ -309,11 +314,11 @@ export class PresenceTracker {
     changes.push({ kind: 'observed', episode: ep });
   }
 
-  /** The episode is over: `expired` if it was published, and a flap either way. */
-  private endEpisode(rec: AddressRecord, ep: Episode, now: number, changes: PresenceChange[]): void {
+  /** The episode is over (as of `at`): `expired` if it was published, and a flap either way. */
+  private endEpisode(rec: AddressRecord, ep: Episode, at: number, changes: PresenceChange[]): void {
     rec.episode = undefined;
-    this.damper?.flap(rec.address, now);
-    if (!ep.suppressed) changes.push({ kind: 'expired', episode: ep, at: now });
+    this.damper?.flap(rec.address, at);
+    if (!ep.suppressed) changes.push({ kind: 'expired', episode: ep, at });
   }
 
   /** A hostname belongs to the lease's client: only a lease with the episode's MAC lends it. */
