@@ -35,3 +35,24 @@ export function publishedPackages() {
     .map((p) => ({ name: p.manifest.name, version: p.manifest.version, ...p }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/**
+ * The named packages and every package of ours they depend on, transitively: what a user's `npm i` of
+ * those names pulls in, so a consumer is handed each of them as a tarball (never fetched from the registry).
+ * @param {string[]} names
+ * @returns {string[]} sorted
+ */
+export function withOurDependencies(names) {
+  const byName = new Map(publishedPackages().map((p) => [p.name, p.manifest]));
+  const found = new Set();
+  const visit = (name) => {
+    if (found.has(name)) return;
+    const manifest = byName.get(name);
+    if (!manifest) throw new Error(`${name} is not a published package of this workspace`);
+    found.add(name);
+    for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }))
+      if (byName.has(dep)) visit(dep);
+  };
+  for (const n of names) visit(n);
+  return [...found].sort();
+}

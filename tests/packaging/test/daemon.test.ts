@@ -7,13 +7,16 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { beforeAll, expect, inject, it } from 'vitest';
 import { emptyProject, npmInstall, routerdSources, userEnv } from '../lib/consumer.mjs';
+import { withOurDependencies } from '../lib/workspace.mjs';
 
 const tarballs = new Map(Object.entries(inject('tarballs')));
 const dir = join(inject('workDir'), 'host');
+/** @routerd/host and ours it depends on (the SDK, @routerd/host-wire): each from its tarball. */
+const ours = withOurDependencies(['@routerd/host']);
 
 beforeAll(async () => {
   emptyProject(dir);
-  await npmInstall(dir, ['@routerd/host', '@routerd/plugin-sdk'], tarballs, {
+  await npmInstall(dir, ours, tarballs, {
     // No prebuilt binary can be fetched here (the registry is the only network): go straight to the compile.
     npm_config_build_from_source: 'true',
     JOBS: 'max',
@@ -21,12 +24,10 @@ beforeAll(async () => {
   // A compile on a loaded 2-core machine can take minutes; on an idle one, about 75 s.
 }, 900_000);
 
-it('takes @routerd/host and the SDK from their tarballs', () => {
+it('takes @routerd/host and the packages of ours it needs from their tarballs', () => {
+  expect(ours).toEqual(['@routerd/host', '@routerd/host-wire', '@routerd/plugin-sdk']);
   const sources = routerdSources(dir);
-  expect(sources.map((s) => s.path).sort()).toEqual([
-    'node_modules/@routerd/host',
-    'node_modules/@routerd/plugin-sdk',
-  ]);
+  expect(sources.map((s) => s.path).sort()).toEqual(ours.map((n) => `node_modules/${n}`));
   for (const s of sources) expect(s.resolved, s.path).toMatch(/^file:/);
 });
 

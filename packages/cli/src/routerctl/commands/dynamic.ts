@@ -166,13 +166,12 @@ export class ActionShowCommand extends ReadCommand {
   async run(): Promise<void> {
     const { action, plan } = await this.client().action(this.id);
     if (this.output === 'json') return this.write(await renderData('json', { action, plan }));
-    const steps = (plan.steps as { id: string; tool: string; argv: string[] }[]) ?? [];
     const lines = [
       `${action.id}: ${action.action} on ${action.provider} — ${action.status}, NOT executed (mode: dry-run)`,
       `part: ${action.part}   idempotency key: ${action.idempotencyKey}`,
       '',
       'commands an executor would run (argv, no shell):',
-      ...steps.map(
+      ...plan.steps.map(
         (s, i) =>
           `  ${i + 1}. [${s.id}] ${[s.tool, ...s.argv].map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' ')}`,
       ),
