@@ -6,14 +6,14 @@ import type { Retention } from '../retention/service.js';
 export function retentionRoutes(retention: Retention): Router {
   const router = Router();
 
-  router.get(ControlRoutes.prune, (_req, res) => {
-    const plan = retention.plan();
+  router.get(ControlRoutes.prune, async (_req, res) => {
+    const plan = await retention.plan();
     const response: PruneResponse = { dryRun: true, events: plan.events, ledgers: retention.ledgers(plan) };
     res.json(response);
   });
 
   router.post(ControlRoutes.prune, async (_req, res) => {
-    const plan = retention.plan();
+    const plan = await retention.plan();
     const { rows, undelivered } = await retention.prune(plan);
     const response: PruneResponse = {
       dryRun: false,

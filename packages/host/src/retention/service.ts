@@ -68,9 +68,14 @@ export class Retention {
     };
   }
 
-  /** What a prune would remove now (the dry run). */
-  plan(): RetentionPlan {
-    return this.store.plan(this.cutoffs());
+  /** What a prune would remove now (the dry run), read a page at a time. */
+  async plan(): Promise<RetentionPlan> {
+    const plan: RetentionPlan = { cutoffs: this.cutoffs(), events: [], counts: {} };
+    for (const _ of this.store.plan(plan)) {
+      if (this.stopped) break; // shutting down: the database closes after stop()
+      await nextTurn();
+    }
+    return plan;
   }
 
   /** The table of ledgers with, per ledger, the rows the plan counts (or the prune removed). */
@@ -88,7 +93,7 @@ export class Retention {
 
   /** Remove what the plan counted, after any prune already running. */
   prune(plan?: RetentionPlan): Promise<PruneOutcome> {
-    const run = this.running.then(() => this.pruneNow(plan ?? this.plan()));
+    const run = this.running.then(async () => this.pruneNow(plan ?? (await this.plan())));
     this.running = run.catch(() => {});
     return run;
   }

@@ -244,7 +244,7 @@ describe('outbox delivery between nodes', () => {
       { ...observed(3), ttl: '720h' },
     ]);
     clock.advance(10 * 60_000); // the 1s event is now expired for longer than the grace
-    const plan = onprem.retention.plan();
+    const plan = await onprem.retention.plan();
     expect(plan.events.map((e) => [e.reason, e.undelivered])).toEqual([['expired', false]]);
     const before = onprem.store.list({ includeExpired: true }).map((e) => e.id);
     const result = await onprem.retention.prune(plan);
@@ -252,7 +252,7 @@ describe('outbox delivery between nodes', () => {
     const after = onprem.store.list({ includeExpired: true }).map((e) => e.id);
     expect(before.filter((id) => !after.includes(id))).toEqual(plan.events.map((e) => e.id));
     clock.advance(8 * 24 * 3_600_000); // past maxAge (168h): the two live, undelivered ones go too, counted
-    const old = onprem.retention.plan();
+    const old = await onprem.retention.plan();
     expect(old.events.map((e) => [e.reason, e.undelivered])).toEqual([
       ['max-age', true],
       ['max-age', true],

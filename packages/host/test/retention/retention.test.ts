@@ -248,7 +248,7 @@ describe('one table of ledgers', () => {
     const w = world();
     fill(w);
     expect(rows(w.db, 'announced_plans')).toBe(4); // nic-plan-1, nic-plan-2, assign-9|undo, nic-plan-3
-    const dry = w.retention.plan();
+    const dry = await w.retention.plan();
     const counted = Object.fromEntries(w.retention.ledgers(dry).map((l) => [l.ledger, l.rows]));
     expect(counted).toEqual({
       events: 1,
@@ -274,7 +274,7 @@ describe('one table of ledgers', () => {
     ]);
     expect(w.deliveries.peerStates().map((p) => p.peer)).toEqual(['cloud']);
     expect(w.dynamic.parts().map((p) => p.name)).toEqual(['plugin-p']);
-    expect(w.retention.ledgers(w.retention.plan()).every((l) => l.rows === 0)).toBe(true);
+    expect(w.retention.ledgers(await w.retention.plan()).every((l) => l.rows === 0)).toBe(true);
     expect(await w.metrics.pruned.get()).toMatchObject({
       values: expect.arrayContaining([{ labels: { table: 'announced_plans' }, value: 3 }]),
     });
@@ -314,6 +314,23 @@ describe('the prune', () => {
     const { rows: removed } = await pruning;
     expect(removed.plugin_runs).toBeLessThan(total);
     expect(w.pluginRuns.count()).toBe(total - removed.plugin_runs!);
+  });
+
+  it('reads what it will remove a page at a time, handing the event loop back in between', async () => {
+    const w = world();
+    const total = 2 * PRUNE_CHUNK + 1;
+    w.events.insert(Array.from({ length: total }, (_, i) => event(`e-${i}`, T0)));
+    w.clock.set(T0 + 8 * DAY); // past maxAge (168h)
+    let planned = false;
+    const planning = w.retention.plan().then((p) => {
+      planned = true;
+      return p;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(planned).toBe(false);
+    const plan = await planning;
+    expect(plan.events.map((e) => e.id)).toEqual(Array.from({ length: total }, (_, i) => `e-${i}`));
+    expect(new Set(plan.events.map((e) => e.reason))).toEqual(new Set(['max-age']));
   });
 
   it('runs on one timer; a prune the store refuses is logged and tried again on the next tick', async () => {
