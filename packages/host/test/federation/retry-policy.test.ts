@@ -27,7 +27,8 @@ describe('retry policy', () => {
     expect(classifyStatus(200, undefined, NOW).kind).toBe('delivered');
     expect(classifyStatus(207, undefined, NOW).kind).toBe('delivered');
     for (const s of [408, 429, 500, 502, 503]) expect(classifyStatus(s, undefined, NOW).kind).toBe('retry');
-    for (const s of [400, 403, 404, 410, 413, 415, 422]) expect(classifyStatus(s, undefined, NOW).kind).toBe('failed');
+    for (const s of [400, 403, 404, 410, 413, 415, 422])
+      expect(classifyStatus(s, undefined, NOW).kind).toBe('failed');
     expect(classifyStatus(401, undefined, NOW).kind).toBe('auth');
     expect(classifyStatus(503, '7', NOW)).toMatchObject({ kind: 'retry', retryAfterMs: 7000 });
   });
