@@ -108,32 +108,3 @@ export class ManualClock implements Clock {
 export function isoAt(ms: number): string {
   return new Date(ms).toISOString();
 }
-
-// --- transitional: modules being split right now (dynamic/) still take a separate Timers; they move to
-// Clock's own timers next, and these adapters go. ---
-/** @deprecated use Clock.setTimeout / Clock.clear */
-export interface Timers {
-  set(fn: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
-/** @deprecated */
-export const realTimers: Timers = {
-  set: (fn, ms) => systemClock.setTimeout(fn, ms),
-  clear: (h) => systemClock.clear(h as TimerHandle),
-};
-/** @deprecated a ManualClock fires its own timers */
-export class ManualTimers implements Timers {
-  constructor(private readonly clock: ManualClock) {}
-  set(fn: () => void, ms: number): unknown {
-    return this.clock.setTimeout(fn, ms);
-  }
-  clear(handle: unknown): void {
-    this.clock.clear(handle as TimerHandle);
-  }
-  advance(ms: number): void {
-    this.clock.advance(ms);
-  }
-  get pending(): number {
-    return this.clock.pending;
-  }
-}

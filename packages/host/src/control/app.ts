@@ -14,6 +14,7 @@ import { type } from 'arktype';
 import type { Database } from 'better-sqlite3';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
 import type { FederationConfig } from '../config/index.js';
 import type { ConfigState } from '../doctor/federation.js';
 import { type EmitPipeline, EmitRefused } from '../events/emit.js';
@@ -45,7 +46,7 @@ export interface ControlAppOptions {
   federation?: Federation;
   config?: () => FederationConfig;
   metrics?: Metrics;
-  now?: () => number;
+  clock: Clock;
   /** Request bodies larger than this are refused with 413. */
   bodyLimit?: string;
   plugins?: { host: PluginHost; runs: PluginRunStore };
@@ -124,12 +125,12 @@ export function createControlApp(options: ControlAppOptions): express.Express {
 
   if (options.retention) app.use(retentionRoutes(options.retention));
   if (options.federation && options.config) {
-    app.use(federationRoutes(options.federation, options.config, options.now ?? Date.now));
+    app.use(federationRoutes(options.federation, options.config, () => options.clock.now()));
     app.use(
       doctorRoutes({
         federation: options.federation,
         config: options.config,
-        now: options.now ?? Date.now,
+        now: () => options.clock.now(),
         plugins: options.plugins?.host,
         subscriptionRuns: options.dynamic?.runs,
         stateDir: options.stateDir,

@@ -2,6 +2,7 @@
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { connect } from 'node:net';
+import type { Clock } from '../clock.js';
 
 export interface SocketServer {
   readonly path: string;
@@ -13,7 +14,11 @@ export class SocketInUseError extends Error {
   override name = 'SocketInUseError';
 }
 
-export async function listenOnSocket(handler: RequestListener, path: string): Promise<SocketServer> {
+export async function listenOnSocket(
+  handler: RequestListener,
+  path: string,
+  clock: Clock,
+): Promise<SocketServer> {
   await removeStaleSocket(path);
   const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
@@ -25,7 +30,7 @@ export async function listenOnSocket(handler: RequestListener, path: string): Pr
   });
   // The state directory is created 0700 as well, so the window before this chmod exposes nothing.
   chmodSync(path, 0o600);
-  return { path, close: (graceMs = 10_000) => closeServer(server, path, graceMs) };
+  return { path, close: (graceMs = 10_000) => closeServer(server, path, graceMs, clock) };
 }
 
 /**
@@ -50,12 +55,11 @@ async function removeStaleSocket(path: string): Promise<void> {
   unlinkSync(path);
 }
 
-function closeServer(server: Server, path: string, graceMs: number): Promise<void> {
+function closeServer(server: Server, path: string, graceMs: number, clock: Clock): Promise<void> {
   return new Promise((resolve) => {
-    const force = setTimeout(() => server.closeAllConnections(), graceMs);
-    force.unref();
+    const force = clock.setTimeout(() => server.closeAllConnections(), graceMs);
     server.close(() => {
-      clearTimeout(force);
+      clock.clear(force);
       // close() normally removes the socket file; make sure, so the next start finds a clean directory.
       if (existsSync(path)) unlinkSync(path);
       resolve();

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { DB_FILE, SOCKET_FILE, type StatusResponse } from '@routerd/host-wire';
 import type { Database } from 'better-sqlite3';
-import { type Clock, isoAt, realTimers, systemClock } from '../clock.js';
+import { type Clock, isoAt } from '../clock.js';
 import { ConfigHolder } from '../config/holder.js';
 import { ConfigError, type FederationConfig, formatConfigIssue, loadConfig } from '../config/index.js';
 import { createControlApp } from '../control/app.js';
@@ -29,7 +29,8 @@ export interface DaemonOptions {
   configFiles: string[];
   stateDir: string;
   logger: Logger;
-  clock?: Clock;
+  /** The one runtime for time (systemClock from the entry point; a ManualClock in simulations). */
+  clock: Clock;
 }
 
 export class Daemon {
@@ -52,7 +53,7 @@ export class Daemon {
 
   static async start(options: DaemonOptions): Promise<Daemon> {
     const { logger } = options;
-    const clock = options.clock ?? systemClock;
+    const { clock } = options;
     const startedAt = isoAt(clock.now());
     const load = loadConfig(options.configFiles);
     if (!load.ok) throw new ConfigError(load.issues);
@@ -101,7 +102,6 @@ export class Daemon {
     const dynamic = new DynamicConfig({
       store: dynamicStore,
       clock,
-      timers: realTimers,
       noObserve,
       config: () => config.current,
       emit: (drafts) => {
@@ -120,7 +120,6 @@ export class Daemon {
       apply: (sub, events, result) => dynamic.applyResult({ subscription: sub }, events, result),
       onRefresh: (sub, event) => dynamic.noteRefresh(sub, event),
       clock,
-      timers: realTimers,
       log,
     });
     // Manual and interval runs become parts too, through the same checks; event-triggered ones are
@@ -180,7 +179,7 @@ export class Daemon {
       federation,
       config: () => config.current,
       metrics,
-      now: () => clock.now(),
+      clock,
       plugins: { host: plugins, runs: pluginRuns },
       dynamic: { dynamic, subscriptions, runs: subscriptionRuns },
       stateDir: options.stateDir,
@@ -194,7 +193,7 @@ export class Daemon {
     });
     let server: SocketServer;
     try {
-      server = await listenOnSocket(app, join(options.stateDir, SOCKET_FILE));
+      server = await listenOnSocket(app, join(options.stateDir, SOCKET_FILE), clock);
     } catch (err) {
       await teardown();
       throw err;

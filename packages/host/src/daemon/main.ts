@@ -1,4 +1,5 @@
 /** The process around a Daemon: arguments, exit codes and signals. */
+import { systemClock } from '../clock.js';
 import { ConfigError, formatConfigIssue, loadConfig } from '../config/index.js';
 import { SocketInUseError } from '../control/server.js';
 import { ListenError } from '../federation/receiver.js';
@@ -35,7 +36,12 @@ export async function main(argv: string[]): Promise<number | undefined> {
   const logger = createLogger(args.logLevel, args.logFormat);
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ configFiles: args.configFiles, stateDir: args.stateDir, logger });
+    daemon = await Daemon.start({
+      configFiles: args.configFiles,
+      stateDir: args.stateDir,
+      logger,
+      clock: systemClock,
+    });
   } catch (err) {
     if (err instanceof ConfigError) {
       logger.fatal(

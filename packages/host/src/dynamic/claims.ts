@@ -6,7 +6,7 @@ import type { DynamicConfigPart } from '@routerd/host-wire';
 import type { ActionPlan, AddressState } from '@routerd/plugin-sdk';
 import { type Event, EventTypes, hostAddress, parseDuration } from '@routerd/plugin-sdk';
 import { runBackground } from '../background.js';
-import type { Clock, Timers } from '../clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import type { EventSubscription, FederationConfig } from '../config/index.js';
 import type { NoObserveSet } from '../events/no-observe.js';
 import type { ClaimRow, DynamicStore } from '../store/dynamic-parts.js';
@@ -23,7 +23,6 @@ export interface ClaimLifecycleOptions {
   store: DynamicStore;
   parts: PartWriter;
   clock: Clock;
-  timers: Timers;
   noObserve: NoObserveSet;
   config: () => FederationConfig;
   emit: (drafts: LocalDraft[]) => void;
@@ -31,7 +30,7 @@ export interface ClaimLifecycleOptions {
 }
 
 export class ClaimLifecycle {
-  private releaseTimer: unknown;
+  private releaseTimer: TimerHandle | undefined;
 
   constructor(private readonly o: ClaimLifecycleOptions) {}
 
@@ -40,7 +39,7 @@ export class ClaimLifecycle {
   }
 
   stop(): void {
-    if (this.releaseTimer !== undefined) this.o.timers.clear(this.releaseTimer);
+    this.o.clock.clear(this.releaseTimer);
     this.releaseTimer = undefined;
   }
 
@@ -162,7 +161,7 @@ export class ClaimLifecycle {
   }
 
   private scheduleRelease(): void {
-    if (this.releaseTimer !== undefined) this.o.timers.clear(this.releaseTimer);
+    this.o.clock.clear(this.releaseTimer);
     this.releaseTimer = undefined;
     const next = this.o.store.nextReleaseMs();
     if (next === undefined) return;
@@ -170,7 +169,7 @@ export class ClaimLifecycle {
   }
 
   private armRelease(delayMs: number): void {
-    this.releaseTimer = this.o.timers.set(() => {
+    this.releaseTimer = this.o.clock.setTimeout(() => {
       this.releaseTimer = undefined;
       // A refused write must not end the daemon: the due releases stay due and are tried again.
       if (!runBackground('releasing claims after their grace', this.o.log, () => this.releaseDue()))

@@ -7,7 +7,7 @@ import {
   type PluginResult,
   parseDuration,
 } from '@routerd/plugin-sdk';
-import type { Clock, Timers } from '../clock.js';
+import type { Clock } from '../clock.js';
 import type { EventSubscription, FederationConfig } from '../config/index.js';
 import type { NoObserveSet } from '../events/no-observe.js';
 import type { DynamicStore, StoredPart } from '../store/dynamic-parts.js';
@@ -29,7 +29,6 @@ const DEFAULT_TTL_MS = 300_000;
 export interface DynamicOptions {
   store: DynamicStore;
   clock: Clock;
-  timers: Timers;
   noObserve: NoObserveSet;
   config: () => FederationConfig;
   /** Write local events (acknowledgements, plan announcements) through the emit pipeline. */

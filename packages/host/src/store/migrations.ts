@@ -52,7 +52,11 @@ export function runMigrations(
     );
   }
   if (current > 0 && newest > current) options.beforeMigrating?.(current, newest);
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  // applied_at is a record for whoever reads the database, never an input to behaviour: SQLite's own clock
+  // stamps it, so opening a database needs no clock.
+  const record = db.prepare(
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+  );
   const applied: number[] = [];
   for (const m of sorted) {
     if (m.version <= current) continue;
@@ -60,7 +64,7 @@ export function runMigrations(
     db.transaction(() => {
       if (typeof m.up === 'string') db.exec(m.up);
       else m.up(db);
-      record.run(m.version, m.name, new Date().toISOString());
+      record.run(m.version, m.name);
     })();
     applied.push(m.version);
   }

@@ -1,4 +1,4 @@
-import type { Clock, Timers } from '../clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
 
 export interface BatchPolicy {
   /** Longest a batch waits from its first event (0 = no window). */
@@ -13,7 +13,7 @@ export interface BatchPolicy {
 export const DEBOUNCE_CEILING_MS = 60_000;
 
 /**
- * Collects items and hands them over in batches, on real timers:
+ * Collects items and hands them over in batches, on the clock's timers:
  * - `maxBatch` items waiting → fire now;
  * - otherwise at min(first + batchWindow, latest + debounce) — a debounce alone is capped at
  *   first + 60 s, so a chatty source cannot starve the subscription;
@@ -23,13 +23,12 @@ export class Batcher<T> {
   private items: T[] = [];
   private firstAt = 0;
   private lastAt = 0;
-  private handle: unknown;
+  private handle: TimerHandle | undefined;
   private dueAt = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly policy: BatchPolicy,
     private readonly clock: Clock,
-    private readonly timers: Timers,
     private readonly fire: (batch: T[]) => void,
   ) {}
 
@@ -62,13 +61,13 @@ export class Batcher<T> {
       due = Math.min(this.lastAt + debounceMs, ceiling);
     } else due = this.firstAt + batchWindowMs;
     if (due === this.dueAt && this.handle !== undefined) return;
-    if (this.handle !== undefined) this.timers.clear(this.handle);
+    this.clock.clear(this.handle);
     this.dueAt = due;
-    this.handle = this.timers.set(() => this.flush(), Math.max(0, due - this.clock.now()));
+    this.handle = this.clock.setTimeout(() => this.flush(), Math.max(0, due - this.clock.now()));
   }
 
   flush(): void {
-    if (this.handle !== undefined) this.timers.clear(this.handle);
+    this.clock.clear(this.handle);
     this.handle = undefined;
     this.dueAt = Number.POSITIVE_INFINITY;
     const batch = this.items;
@@ -78,7 +77,7 @@ export class Batcher<T> {
 
   /** Drop what is waiting (shutdown); it is still pending in the ledger and comes back after a restart. */
   cancel(): void {
-    if (this.handle !== undefined) this.timers.clear(this.handle);
+    this.clock.clear(this.handle);
     this.handle = undefined;
     this.items = [];
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Event, type PluginResult, parseDuration } from '@routerd/plugin-sdk';
-import type { Clock, Timers } from '../clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import type { EventSubscription, FederationConfig } from '../config/index.js';
 import { nextDelayMs } from '../federation/retry-policy.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
@@ -31,7 +31,6 @@ export interface SubscriptionEngineOptions {
   /** A TTL refresh (same id, later expiry) of an event this subscription already handled: fresh evidence. */
   onRefresh?: (sub: EventSubscription, event: Event) => void;
   clock: Clock;
-  timers: Timers;
   log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -40,14 +39,14 @@ interface Active {
   batcher: Batcher<string>;
   /** One run at a time per subscription: batches that fire meanwhile wait their turn, in order. */
   chain: Promise<void>;
-  retryTimer?: unknown;
+  retryTimer?: TimerHandle;
   /** Runs that crashed in a row (the store refused a write, say): their events are queued again after a backoff. */
   crashes: number;
 }
 
 /**
  * Event-driven subscriptions: a committed event (received or local) is matched at once; matches go to
- * the subscription's batcher (batchWindow, debounce, maxBatch on real timers); a batch becomes one
+ * the subscription's batcher (batchWindow, debounce, maxBatch on the clock's timers); a batch becomes one
  * plugin run; every (subscription, event) has a ledger row, so a handled event is never handed over
  * again and a failed one is retried with backoff until it expires.
  */
@@ -76,7 +75,6 @@ export class SubscriptionEngine {
             maxBatch: sub.spec.trigger.maxBatch,
           },
           this.o.clock,
-          this.o.timers,
           (ids) => this.fire(a, ids),
         ),
       };
@@ -136,7 +134,7 @@ export class SubscriptionEngine {
             error: String(err),
             retryInMs: delay,
           });
-          this.o.timers.set(() => {
+          this.o.clock.setTimeout(() => {
             if (!this.stopped && this.active.get(a.sub.metadata.name) === a)
               for (const id of ids) a.batcher.add(id);
           }, delay);
@@ -206,11 +204,11 @@ export class SubscriptionEngine {
   }
 
   private armRetry(a: Active): void {
-    if (a.retryTimer !== undefined) this.o.timers.clear(a.retryTimer);
+    this.o.clock.clear(a.retryTimer);
     a.retryTimer = undefined;
     const next = this.o.runs.nextRetryMs(a.sub.metadata.name, this.o.clock.now());
     if (next === undefined || this.stopped) return;
-    a.retryTimer = this.o.timers.set(
+    a.retryTimer = this.o.clock.setTimeout(
       () => {
         a.retryTimer = undefined;
         for (const row of this.o.runs.due(a.sub.metadata.name, this.o.clock.now(), false))
@@ -241,7 +239,7 @@ export class SubscriptionEngine {
 
   private stopOne(a: Active): void {
     a.batcher.cancel();
-    if (a.retryTimer !== undefined) this.o.timers.clear(a.retryTimer);
+    this.o.clock.clear(a.retryTimer);
   }
 
   async stop(): Promise<void> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PluginResult } from '@routerd/plugin-sdk';
 import { describe, expect, it } from 'vitest';
-import { ManualClock, ManualTimers } from '../../src/clock.js';
+import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/index.js';
 import { DynamicConfig } from '../../src/dynamic/service.js';
 import { NoObserveSet } from '../../src/events/no-observe.js';
@@ -45,7 +45,6 @@ function setup(yaml: string) {
   const dynamic = new DynamicConfig({
     store: new DynamicStore(openDatabase(join(dir, 'routerd.db'))),
     clock,
-    timers: new ManualTimers(clock),
     noObserve: new NoObserveSet(),
     config: () => load.config,
     emit: () => {},

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Event, PluginResult } from '@routerd/plugin-sdk';
 import { collectAddressChanges, remoteAddressClaim } from '@routerd/plugin-sdk/domain';
 import { describe, expect, it } from 'vitest';
-import { ManualClock, ManualTimers } from '../../src/clock.js';
+import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/index.js';
 import { DynamicConfig } from '../../src/dynamic/service.js';
 import { NoObserveSet } from '../../src/events/no-observe.js';
@@ -48,7 +48,6 @@ function setup() {
   const dynamic = new DynamicConfig({
     store,
     clock,
-    timers: new ManualTimers(clock),
     noObserve: new NoObserveSet(),
     config: () => load.config,
     emit: () => {},

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ActionPlan, Event, PluginResult } from '@routerd/plugin-sdk';
 import type { Database } from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ManualClock, ManualTimers } from '../../src/clock.js';
+import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/index.js';
 import { DynamicConfig } from '../../src/dynamic/service.js';
 import { NoObserveSet } from '../../src/events/no-observe.js';
@@ -89,7 +89,6 @@ function world(everyMs?: number): World {
     dynamic: new DynamicConfig({
       store: new DynamicStore(db),
       clock,
-      timers: new ManualTimers(clock),
       noObserve: new NoObserveSet(),
       config: () => load.config,
       emit: () => {},

@@ -1,56 +1,55 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, ManualTimers } from '../../src/clock.js';
+import { ManualClock } from '../../src/clock.js';
 import { Batcher } from '../../src/subscriptions/batcher.js';
 
 function setup(policy: { batchWindowMs: number; debounceMs: number; maxBatch: number }) {
   const clock = new ManualClock(0);
-  const timers = new ManualTimers(clock);
   const fired: { at: number; batch: number[] }[] = [];
-  const b = new Batcher<number>(policy, clock, timers, (batch) => fired.push({ at: clock.now(), batch }));
-  return { clock, timers, fired, b };
+  const b = new Batcher<number>(policy, clock, (batch) => fired.push({ at: clock.now(), batch }));
+  return { clock, fired, b };
 }
 
 describe('Batcher', () => {
   it('with no window and no debounce fires on the next turn, keeping what arrived together', () => {
-    const { timers, fired, b } = setup({ batchWindowMs: 0, debounceMs: 0, maxBatch: 100 });
+    const { clock, fired, b } = setup({ batchWindowMs: 0, debounceMs: 0, maxBatch: 100 });
     b.add(1);
     b.add(2);
-    timers.advance(0);
+    clock.advance(0);
     expect(fired).toEqual([{ at: 0, batch: [1, 2] }]);
   });
 
   it('a batch window fires at first + window, however events keep coming', () => {
-    const { timers, fired, b } = setup({ batchWindowMs: 1000, debounceMs: 0, maxBatch: 100 });
+    const { clock, fired, b } = setup({ batchWindowMs: 1000, debounceMs: 0, maxBatch: 100 });
     b.add(1);
-    timers.advance(400);
+    clock.advance(400);
     b.add(2);
-    timers.advance(599);
+    clock.advance(599);
     expect(fired).toEqual([]);
-    timers.advance(1);
+    clock.advance(1);
     expect(fired).toEqual([{ at: 1000, batch: [1, 2] }]);
   });
 
   it('debounce waits for quiet, but never past the window', () => {
-    const { timers, fired, b } = setup({ batchWindowMs: 1000, debounceMs: 300, maxBatch: 100 });
+    const { clock, fired, b } = setup({ batchWindowMs: 1000, debounceMs: 300, maxBatch: 100 });
     b.add(1);
-    timers.advance(200);
+    clock.advance(200);
     b.add(2); // quiet until 500
-    timers.advance(299);
+    clock.advance(299);
     expect(fired).toEqual([]);
-    timers.advance(1);
+    clock.advance(1);
     expect(fired).toEqual([{ at: 500, batch: [1, 2] }]);
     for (let t = 0; t < 12; t++) {
       b.add(10 + t);
-      timers.advance(100); // never quiet for 300 ms
+      clock.advance(100); // never quiet for 300 ms
     }
     expect(fired[1]).toEqual({ at: 1500, batch: [10, 11, 12, 13, 14, 15, 16, 17, 18, 19] });
   });
 
   it('a debounce alone is capped at 60 s so a chatty source cannot starve it', () => {
-    const { timers, fired, b } = setup({ batchWindowMs: 0, debounceMs: 5000, maxBatch: 1000 });
+    const { clock, fired, b } = setup({ batchWindowMs: 0, debounceMs: 5000, maxBatch: 1000 });
     for (let t = 0; t < 70; t++) {
       b.add(t);
-      timers.advance(1000);
+      clock.advance(1000);
     }
     expect(fired[0]?.at).toBe(60_000);
   });

@@ -8,7 +8,7 @@ import { type ActionPlan, type Event, hostAddress } from '@routerd/plugin-sdk';
 import { definePlugin } from '@routerd/plugin-sdk/server';
 import { createTestHost, makeRequest, type TestHost } from '@routerd/plugin-sdk/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ManualClock, ManualTimers } from '../../src/clock.js';
+import { ManualClock } from '../../src/clock.js';
 import { type FederationConfig, loadConfig } from '../../src/config/index.js';
 import { DynamicConfig } from '../../src/dynamic/service.js';
 import { EmitPipeline, EmitRefused } from '../../src/events/emit.js';
@@ -127,7 +127,6 @@ spec:
 
 interface World {
   clock: ManualClock;
-  timers: ManualTimers;
   store: EventStore;
   pipeline: EmitPipeline;
   dynamic: DynamicConfig;
@@ -156,7 +155,6 @@ async function world(): Promise<World> {
   if (!load.ok) throw new Error(JSON.stringify(load.issues));
   const config: FederationConfig = load.config;
   const clock = new ManualClock(T0);
-  const timers = new ManualTimers(clock);
   const db = openDatabase(join(dir, 'routerd.db'));
   const store = new EventStore(db, clock);
   const noObserve = new NoObserveSet();
@@ -166,7 +164,6 @@ async function world(): Promise<World> {
   const dynamic = new DynamicConfig({
     store: new DynamicStore(db),
     clock,
-    timers,
     noObserve,
     config: () => config,
     emit: (drafts) => pipeline.emitBatch(drafts),
@@ -176,7 +173,7 @@ async function world(): Promise<World> {
     granted: ['propose.dynamicConfig', 'propose.providerAction'],
   });
   const engineLogs: World['engineLogs'] = [];
-  const w = { clock, timers, store, pipeline, dynamic, host, pluginRuns: 0, logs, engineLogs } as World;
+  const w = { clock, store, pipeline, dynamic, host, pluginRuns: 0, logs, engineLogs } as World;
   const runner: PluginRunner = {
     run: async (_name, input) => {
       w.pluginRuns++;
@@ -202,7 +199,6 @@ async function world(): Promise<World> {
     apply: (s, e, r) => dynamic.applyResult({ subscription: s }, e, r),
     onRefresh: (s, e) => dynamic.noteRefresh(s, e),
     clock,
-    timers,
     log: (level, msg, fields) => w.engineLogs.push({ level, msg, fields }),
   });
   w.engine.apply(config);
@@ -233,10 +229,10 @@ function receive(
 
 /** Let batches fire and runs finish, then move time on by `ms`. */
 async function settle(w: World, ms = 0) {
-  w.timers.advance(0);
+  w.clock.advance(0);
   await w.engine.idle();
   if (ms) {
-    w.timers.advance(ms);
+    w.clock.advance(ms);
     await w.engine.idle();
   }
 }
