@@ -18,7 +18,7 @@ import { summarize, writeResult } from './lib/stats.mjs';
 
 const require = createRequire(new URL('../packages/host/package.json', import.meta.url));
 const Database = require('better-sqlite3');
-const PLUGIN = fileURLToPath(new URL('../packages/cli/test/fixtures/claims-plugin.mjs', import.meta.url));
+const PLUGIN = fileURLToPath(new URL('../tests/e2e/test/fixtures/claims-plugin.mjs', import.meta.url));
 const N = 200;
 const INTERVAL_MS = 50;
 
@@ -110,7 +110,7 @@ writeResult('claim-latency', {
     },
   ],
   notes: [
-    'Real daemons on loopback (WAL, synchronous=FULL), a real long-lived plugin process (packages/cli/test/fixtures/claims-plugin.mjs, SDK) producing a RemoteAddressClaim and a dry-run assign plan; subscription batchWindow 0s, debounce 0s.',
+    'Real daemons on loopback (WAL, synchronous=FULL), a real long-lived plugin process (tests/e2e/test/fixtures/claims-plugin.mjs, SDK) producing a RemoteAddressClaim and a dry-run assign plan; subscription batchWindow 0s, debounce 0s.',
     'Times are read from the cloud store afterwards (events.stored_at_ms, dynamic_parts.updated_ms) against the emit time taken just before each control-API call, so no polling adds to them.',
     'The reference Go implementation polls subscriptions every 5 s, so its observe → claim latency is bounded below by its tick.',
   ],

@@ -4,8 +4,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_BIN, groupConfig, tempDir, writeFile } from '@routerd/host/testing';
 import { describe, expect, it } from 'vitest';
-import { ROUTERCTL } from './support/federation.js';
 
+const ROUTERCTL = fileURLToPath(new URL('../dist/routerctl.js', import.meta.url));
 const ROUTERD_PLUGIN = fileURLToPath(new URL('../dist/routerd-plugin.js', import.meta.url));
 const ESC = '\x1b[';
 

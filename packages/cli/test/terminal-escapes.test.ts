@@ -5,8 +5,15 @@ import { readFileSync } from 'node:fs';
 import { parseSecretText } from '@routerd/host/keys';
 import { TestDaemon } from '@routerd/host/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, keyFile, newRoot, routerctl, writeNode } from './support/federation.js';
-import { cloudEvent, postSigned } from './support/receiver.js';
+// The node and signed-request helpers of the system tests (tests/e2e), one copy for both packages.
+import {
+  freePort,
+  keyFile,
+  newRoot,
+  routerctl,
+  writeNode,
+} from '../../../tests/e2e/test/support/federation.js';
+import { cloudEvent, postSigned } from '../../../tests/e2e/test/support/receiver.js';
 
 /** Clear the screen, retitle the terminal (OSC 0), a C1 CSI, a fake second row, a right-to-left override. */
 const SUBJECT = 'lan/\x1b[2J\x1b]0;owned\x07\x9b31m\nfake-row  \u202eevil';

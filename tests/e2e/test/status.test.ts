@@ -3,7 +3,6 @@
 // against a real daemon, real SIGHUPs and real routerctl processes.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DAEMON_BIN, TestDaemon } from '@routerd/host/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, keyFile, newRoot, routerctl, routerctlJson, writeNode } from './support/federation.js';

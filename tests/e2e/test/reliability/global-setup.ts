@@ -25,7 +25,7 @@ export default function setup(): () => Promise<void> {
     const withRecovery = rows.filter((r) => r.recoveryMs !== undefined);
     stats.writeResult('reliability', {
       title: 'Reliability suite: recovery after each fault (issue 9)',
-      command: 'pnpm --filter @routerd/cli test:reliability',
+      command: 'pnpm --filter @routerd/e2e-tests test:reliability',
       rows: withRecovery.map((r) => ({
         metric: `${r.scenario}: ${r.recoveryWhat ?? 'recovery'}`,
         value: r.recoveryMs,

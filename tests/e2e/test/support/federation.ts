@@ -10,7 +10,9 @@ import { TestDaemon, tempDir } from '@routerd/host/testing';
 import type { DoctorCheck, DoctorResponse } from '@routerd/host-wire';
 import { afterEach, expect } from 'vitest';
 
-export const ROUTERCTL = fileURLToPath(new URL('../../dist/routerctl.js', import.meta.url));
+export const ROUTERCTL = fileURLToPath(
+  new URL('../../../../packages/cli/dist/routerctl.js', import.meta.url),
+);
 
 export function routerctl(stateDir: string, ...args: string[]) {
   const r = spawnSync(process.execPath, [ROUTERCTL, '--state-dir', stateDir, ...args], {

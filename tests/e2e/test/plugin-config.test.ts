@@ -17,13 +17,17 @@ import {
   routerctlJson,
 } from './support/federation.js';
 
-const OBSERVER = fileURLToPath(new URL('../../plugins-arp-observer/dist/main.js', import.meta.url));
+const OBSERVER = fileURLToPath(
+  new URL('../../../packages/plugins-arp-observer/dist/main.js', import.meta.url),
+);
 const OBSERVER_SCHEMA = fileURLToPath(
-  new URL('../../plugins-arp-observer/dist/config.schema.json', import.meta.url),
+  new URL('../../../packages/plugins-arp-observer/dist/config.schema.json', import.meta.url),
 );
 const STRICT = fileURLToPath(new URL('./fixtures/strict-config-plugin.mjs', import.meta.url));
 const WARNS_BY_MESSAGE = fileURLToPath(new URL('./fixtures/warns-by-message.mjs', import.meta.url));
-const ROUTERD_PLUGIN = fileURLToPath(new URL('../dist/routerd-plugin.js', import.meta.url));
+const ROUTERD_PLUGIN = fileURLToPath(
+  new URL('../../../packages/cli/dist/routerd-plugin.js', import.meta.url),
+);
 
 const running: TestDaemon[] = [];
 afterEach(async () => {

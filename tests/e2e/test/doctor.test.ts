@@ -18,7 +18,9 @@ import {
 } from './support/federation.js';
 
 const CLAIMS = fileURLToPath(new URL('./fixtures/claims-plugin.mjs', import.meta.url));
-const CRASHER = fileURLToPath(new URL('../../plugin-sdk/test/fixtures/crash-mid-call.mjs', import.meta.url));
+const CRASHER = fileURLToPath(
+  new URL('../../../packages/plugin-sdk/test/fixtures/crash-mid-call.mjs', import.meta.url),
+);
 
 const running: TestDaemon[] = [];
 afterEach(async () => {

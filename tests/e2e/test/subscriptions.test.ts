@@ -14,7 +14,7 @@ import {
 } from './support/federation.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const SDK_FIXTURES = here('../../plugin-sdk/test/fixtures/');
+const SDK_FIXTURES = here('../../../packages/plugin-sdk/test/fixtures/');
 const CLAIMS = here('./fixtures/claims-plugin.mjs');
 
 // One subscription per behaviour, each selecting events by subject prefix.

@@ -17,7 +17,9 @@ import {
   writeNodeFiles,
 } from './support/federation.js';
 
-const OBSERVER = fileURLToPath(new URL('../../plugins-arp-observer/dist/main.js', import.meta.url));
+const OBSERVER = fileURLToPath(
+  new URL('../../../packages/plugins-arp-observer/dist/main.js', import.meta.url),
+);
 const daemons: TestDaemon[] = [];
 afterAll(async () => {
   for (const d of daemons) await d.stop();

@@ -11,11 +11,11 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { allMigrations, openDatabase } from '@routerd/host';
 import { groupConfig, TestDaemon, tempDir, writeFile } from '@routerd/host/testing';
+// SQLite itself (the host's version, one native build), to look inside a backup without migrating it.
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   emitBatch,
@@ -30,10 +30,6 @@ import {
   storedCount,
   writeNode,
 } from './support/federation.js';
-
-// SQLite itself, to look inside a backup without migrating it (routerctl never opens SQLite).
-const requireFromHost = createRequire(fileURLToPath(new URL('../../host/package.json', import.meta.url)));
-const Database = requireFromHost('better-sqlite3') as typeof import('better-sqlite3');
 
 const running: TestDaemon[] = [];
 afterEach(async () => {

@@ -4,22 +4,9 @@
  * acknowledged. Modelled on Jepsen's total-queue checker: lost, unexpected, duplicated.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-// better-sqlite3 is @routerd/host's dependency, not the cli's: resolve it from there (same native build).
-const requireFromHost = createRequire(fileURLToPath(new URL('../../../host/package.json', import.meta.url)));
-// Typed here by the little this module uses (the cli has no dependency on its types).
-interface ReadOnlyDb {
-  prepare(sql: string): { all(...params: unknown[]): unknown[] };
-  pragma(sql: string, o: { simple: true }): unknown;
-  close(): void;
-}
-const Database = requireFromHost('better-sqlite3') as new (
-  file: string,
-  o: { readonly: true; fileMustExist: true },
-) => ReadOnlyDb;
+// The host's SQLite (same version, one native build), read only beside the running daemons.
+import Database from 'better-sqlite3';
 
 interface StoredRow {
   id: string;

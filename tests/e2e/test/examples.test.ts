@@ -23,11 +23,10 @@ const one = (file: string, kind: string) => docs(file).filter((d) => d.kind === 
 
 /** The plugin packages' own config schemas, from their built dist (the tests run after `pnpm build`). */
 const pluginSchemas: Record<string, () => Promise<(c: unknown) => unknown>> = {
-  'routerd-plugin-arp-observer': async () =>
-    (await import('../../plugins-arp-observer/dist/index.js')).ArpObserverConfig,
-  'routerd-plugin-aws': async () => (await import('../../plugins-aws/dist/index.js')).AwsConfig,
-  'routerd-plugin-azure': async () => (await import('../../plugins-azure/dist/index.js')).AzureConfig,
-  'routerd-plugin-oci': async () => (await import('../../plugins-oci/dist/index.js')).OciConfig,
+  'routerd-plugin-arp-observer': async () => (await import('@routerd/plugin-arp-observer')).ArpObserverConfig,
+  'routerd-plugin-aws': async () => (await import('@routerd/plugin-aws')).AwsConfig,
+  'routerd-plugin-azure': async () => (await import('@routerd/plugin-azure')).AzureConfig,
+  'routerd-plugin-oci': async () => (await import('@routerd/plugin-oci')).OciConfig,
 };
 
 describe('examples/', () => {

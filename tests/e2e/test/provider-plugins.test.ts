@@ -13,7 +13,7 @@ import {
 } from './support/federation.js';
 
 const plugin = (name: string) =>
-  fileURLToPath(new URL(`../../plugins-${name}/dist/main.js`, import.meta.url));
+  fileURLToPath(new URL(`../../../packages/plugins-${name}/dist/main.js`, import.meta.url));
 const providers = {
   aws: {
     identity:
