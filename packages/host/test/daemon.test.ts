@@ -1,5 +1,5 @@
 // The real, built routerd-eventd as a child process on a temporary state directory, driven over its
-// control socket. routerctl-driven scenarios are in packages/cli/test.
+// control socket. routerctl-driven scenarios are in tests/e2e (and routerctl's own in packages/cli/test).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';

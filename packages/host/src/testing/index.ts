@@ -1,6 +1,7 @@
 /**
  * Run the real, built routerd-eventd as a child process on a temporary state directory. Used by this
- * package's tests and by @routerd/cli's, so both drive the same binary the same way.
+ * package's tests, by @routerd/cli's and by the system tests (tests/e2e), so all drive the same binary
+ * the same way.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';

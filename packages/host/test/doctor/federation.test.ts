@@ -1,5 +1,5 @@
 // The doctor's judgement, as a pure function: thresholds per group, clock skew, subscription failures,
-// lag — the cases the real-daemon tests in @routerd/cli do not reach without waiting minutes.
+// lag — the cases the real-daemon tests in tests/e2e do not reach without waiting minutes.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
