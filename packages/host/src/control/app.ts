@@ -22,8 +22,8 @@ import type { Federation } from '../federation/service.js';
 import type { Metrics } from '../metrics.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { Retention } from '../retention/service.js';
-import type { EventStore, InsertOutcome } from '../store/events.js';
-import type { PluginRunStore } from '../store/plugin-runs.js';
+import type { InsertOutcome } from '../store/events.js';
+import type { Stores } from '../store/stores.js';
 import { check } from '../validation.js';
 import { backupRoutes } from './backup-routes.js';
 import { doctorRoutes } from './doctor-routes.js';
@@ -38,7 +38,8 @@ const BatchEnvelope = type({ events: type('unknown[]').atLeastLength(1).atMostLe
 
 export interface ControlAppOptions {
   pipeline: EmitPipeline;
-  store: EventStore;
+  /** Every store, built once by the daemon: routes read tables here, never through a service. */
+  stores: Stores;
   status: () => StatusResponse;
   /** True once shutdown began: new writes are refused with 503 while in-flight ones finish. */
   stopping: () => boolean;
@@ -49,8 +50,8 @@ export interface ControlAppOptions {
   clock: Clock;
   /** Request bodies larger than this are refused with 413. */
   bodyLimit?: string;
-  plugins?: { host: PluginHost; runs: PluginRunStore };
-  dynamic?: DynamicRouteDeps;
+  plugins?: PluginHost;
+  dynamic?: Omit<DynamicRouteDeps, 'runs'>;
   /** Whether the files on disk are the config in force, for the doctor's config-current check. */
   configState?: () => ConfigState;
   /** The state directory, for the doctor's free-space check. */
@@ -70,7 +71,8 @@ function resultOf(o: InsertOutcome): EmitResult {
 }
 
 export function createControlApp(options: ControlAppOptions): express.Express {
-  const { pipeline, store } = options;
+  const { pipeline, stores } = options;
+  const store = stores.events;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple'); // flat key=value only: the list filter has no nested fields
@@ -125,27 +127,30 @@ export function createControlApp(options: ControlAppOptions): express.Express {
 
   if (options.retention) app.use(retentionRoutes(options.retention));
   if (options.federation && options.config) {
-    app.use(federationRoutes(options.federation, options.config, () => options.clock.now()));
+    app.use(
+      federationRoutes(options.federation, stores.deliveries, options.config, () => options.clock.now()),
+    );
     app.use(
       doctorRoutes({
         federation: options.federation,
+        deliveries: stores.deliveries,
         config: options.config,
         now: () => options.clock.now(),
-        plugins: options.plugins?.host,
-        subscriptionRuns: options.dynamic?.runs,
+        plugins: options.plugins,
+        subscriptionRuns: stores.subscriptionRuns,
         stateDir: options.stateDir,
         configState: options.configState,
       }),
     );
   }
 
-  if (options.dynamic) app.use(dynamicRoutes(options.dynamic));
+  if (options.dynamic) app.use(dynamicRoutes({ ...options.dynamic, runs: stores.subscriptionRuns }));
 
   if (options.database && options.stateDir)
     app.use(backupRoutes({ db: options.database, stateDir: options.stateDir, stopping: options.stopping }));
 
   if (options.plugins) {
-    app.use(pluginRoutes(options.plugins.host, options.plugins.runs, options.stopping));
+    app.use(pluginRoutes(options.plugins, stores.pluginRuns, options.stopping));
   }
 
   if (options.metrics) {

@@ -9,12 +9,14 @@ import { probeHealth } from '../federation/health-probe.js';
 import type { Federation } from '../federation/service.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import { stateDiskSpace } from '../state-disk.js';
+import type { DeliveryStore } from '../store/deliveries.js';
 import type { SubscriptionRunStore } from '../store/subscription-runs.js';
 import { check } from '../validation.js';
 import { invalidRequest } from './http-error.js';
 
 export interface DoctorRouteDeps {
   federation: Federation;
+  deliveries: DeliveryStore;
   config: () => FederationConfig;
   now: () => number;
   plugins?: PluginHost;
@@ -36,7 +38,7 @@ export function doctorRoutes(deps: DoctorRouteDeps): Router {
     const { probe } = q.value;
     const config = deps.config();
     const { federation } = deps;
-    const recorded = new Map(federation.deliveries.peerStates().map((p) => [p.peer, p]));
+    const recorded = new Map(deps.deliveries.peerStates().map((p) => [p.peer, p]));
     const live = new Map(federation.workerStates().map((w) => [w.peer, w]));
     // Probes run in parallel: a report costs at most one probe timeout however many peers are down.
     const peers: PeerObservation[] = await Promise.all(
@@ -62,7 +64,7 @@ export function doctorRoutes(deps: DoctorRouteDeps): Router {
       config,
       now,
       peers,
-      deliveries: federation.deliveries.summary(federation.peerNames(), now),
+      deliveries: deps.deliveries.summary(federation.peerNames(), now),
       subscriptionRuns: countRuns(deps.subscriptionRuns),
       plugins: deps.plugins?.status() ?? [],
       skew: federation.clockSkew.list(),

@@ -14,11 +14,13 @@ import { isDuration, parseDuration } from '@routerd/plugin-sdk';
 import { Router } from 'express';
 import type { FederationConfig } from '../config/index.js';
 import type { Federation } from '../federation/service.js';
+import type { DeliveryStore } from '../store/deliveries.js';
 import { check } from '../validation.js';
 import { HttpError, invalidRequest } from './http-error.js';
 
 export function federationRoutes(
   federation: Federation,
+  deliveries: DeliveryStore,
   config: () => FederationConfig,
   now: () => number,
 ): Router {
@@ -27,20 +29,20 @@ export function federationRoutes(
   router.get(ControlRoutes.deliveries, (req, res) => {
     const q = check(DeliveriesQuery, req.query);
     if (!q.ok) throw invalidRequest(q.issues, 'query');
-    const response: DeliveriesResponse = { deliveries: federation.deliveries.list(q.value) };
+    const response: DeliveriesResponse = { deliveries: deliveries.list(q.value) };
     res.json(response);
   });
 
   router.get(ControlRoutes.deliveriesSummary, (_req, res) => {
     const response: DeliveriesSummaryResponse = {
-      peers: federation.deliveries.summary(federation.peerNames(), now()),
+      peers: deliveries.summary(federation.peerNames(), now()),
     };
     res.json(response);
   });
 
   /** Each configured peer: its worker's live state (no worker: no key) and what its worker last recorded. */
   const peerInfos = (): PeersResponse['peers'] => {
-    const recorded = new Map(federation.deliveries.peerStates().map((p) => [p.peer, p]));
+    const recorded = new Map(deliveries.peerStates().map((p) => [p.peer, p]));
     const live = new Map(federation.workerStates().map((w) => [w.peer, w.state]));
     return config().peers.map(({ resource: p }) => {
       const r = recorded.get(p.metadata.name);

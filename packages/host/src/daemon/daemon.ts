@@ -1,12 +1,15 @@
-/** Wiring only: config → store → emit pipeline → control API, and the order they stop in. */
+/**
+ * Wiring only: config → stores → emit pipeline → federation, plugins, retention, dynamic config,
+ * subscriptions → control API. Each part joins the lifecycle as it starts; stop() and a failed start
+ * both stop them newest first. What results become is result-routing.ts's; the status is status.ts's.
+ */
 import { join } from 'node:path';
-import { DB_FILE, SOCKET_FILE, type StatusResponse } from '@routerd/host-wire';
-import type { Database } from 'better-sqlite3';
+import { DB_FILE, SOCKET_FILE } from '@routerd/host-wire';
 import { type Clock, isoAt } from '../clock.js';
 import { ConfigHolder } from '../config/holder.js';
 import { ConfigError, type FederationConfig, formatConfigIssue, loadConfig } from '../config/index.js';
 import { createControlApp } from '../control/app.js';
-import { listenOnSocket, type SocketServer } from '../control/server.js';
+import { listenOnSocket } from '../control/server.js';
 import { DynamicConfig } from '../dynamic/service.js';
 import { EmitPipeline } from '../events/emit.js';
 import { capturedByConfig, NoObserveSet } from '../events/no-observe.js';
@@ -16,14 +19,14 @@ import { PluginHost } from '../plugins/plugin-host.js';
 import { Retention } from '../retention/service.js';
 import { stateDiskSpace } from '../state-disk.js';
 import { allMigrations, openDatabase } from '../store/database.js';
-import { DynamicStore } from '../store/dynamic-parts.js';
-import { EventStore } from '../store/events.js';
-import { PluginRunStore } from '../store/plugin-runs.js';
-import { SubscriptionRunStore } from '../store/subscription-runs.js';
+import { openStores } from '../store/stores.js';
 import { SubscriptionEngine } from '../subscriptions/engine.js';
 import { VERSION } from '../version.js';
+import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import { routeOtherRunResults, subscriptionResults } from './result-routing.js';
 import { prepareStateDir } from './state-dir.js';
+import { statusOf } from './status.js';
 
 export interface DaemonOptions {
   configFiles: string[];
@@ -39,21 +42,16 @@ export class Daemon {
 
   private constructor(
     readonly config: ConfigHolder,
-    readonly store: EventStore,
-    readonly pipeline: EmitPipeline,
     readonly federation: Federation,
     readonly plugins: PluginHost,
     readonly subscriptions: SubscriptionEngine,
     readonly dynamic: DynamicConfig,
-    private readonly db: Database,
-    private readonly server: SocketServer,
+    private readonly lifecycle: Lifecycle,
     private readonly logger: Logger,
-    private readonly retention: Retention,
   ) {}
 
   static async start(options: DaemonOptions): Promise<Daemon> {
-    const { logger } = options;
-    const { clock } = options;
+    const { logger, clock } = options;
     const startedAt = isoAt(clock.now());
     const load = loadConfig(options.configFiles);
     if (!load.ok) throw new ConfigError(load.issues);
@@ -70,8 +68,15 @@ export class Daemon {
       onPreMigrationBackup: (backup) =>
         logger.info(backup, 'database copied before its schema migration (keep it to roll the upgrade back)'),
     });
+    const lifecycle = new Lifecycle();
+    lifecycle.started('database', () => {
+      db.close();
+    });
+    const teardown = () =>
+      lifecycle.stopAll((part, err) => logger.error({ err, part }, 'a part of the daemon failed to stop'));
+
     const metrics = createMetrics();
-    const store = new EventStore(db, clock, {
+    const stores = openStores(db, clock, {
       onListenerError: (err) => logger.error({ err }, 'an onCommitted listener failed'),
       onIdConflict: (event, conflict) => {
         metrics.eventIdConflicts.inc({ origin: originOf(event, config.current) });
@@ -81,26 +86,41 @@ export class Daemon {
         );
       },
     });
-    const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config.current });
+    const pipeline = new EmitPipeline({
+      store: stores.events,
+      clock,
+      noObserve,
+      config: () => config.current,
+    });
     metrics.sources.stateFreeBytes = () => {
       const disk = stateDiskSpace(options.stateDir);
       return 'freeBytes' in disk ? disk.freeBytes : undefined;
     };
-    store.onCommitted((committed) => {
+    stores.events.onCommitted((committed) => {
       for (const o of committed)
         if (o.status === 'stored') metrics.eventsStored.inc({ origin: originOf(o.event, config.current) });
     });
     const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) =>
       logger[level](fields ?? {}, msg);
     // Order matters: everything that reacts to committed events is in place before the receiver binds,
-    // so nothing received is missed; the network starts last.
-    const federation = new Federation({ db, events: store, clock, metrics, log, config: config.current });
-    const pluginRuns = new PluginRunStore(db);
-    const plugins = new PluginHost({ runs: pluginRuns, pipeline, clock, log });
-    const subscriptionRuns = new SubscriptionRunStore(db);
-    const dynamicStore = new DynamicStore(db);
+    // so nothing received is missed; the network starts last. Each part joins the lifecycle as it is
+    // built, so a start that fails half-way stops exactly what exists, in the order stop() uses.
+    const federation = new Federation({
+      db,
+      events: stores.events,
+      deliveries: stores.deliveries,
+      clock,
+      metrics,
+      log,
+      config: config.current,
+    });
+    lifecycle.started('federation', () => federation.stop());
+    const plugins = new PluginHost({ runs: stores.pluginRuns, pipeline, clock, log });
+    lifecycle.started('plugins', () => plugins.stop());
+    const retention = new Retention({ db, config: () => config.current, clock, metrics, log });
+    lifecycle.started('retention', () => retention.stop());
     const dynamic = new DynamicConfig({
-      store: dynamicStore,
+      store: stores.dynamic,
       clock,
       noObserve,
       config: () => config.current,
@@ -113,31 +133,19 @@ export class Daemon {
       },
       log,
     });
+    lifecycle.started('dynamic config', () => dynamic.stop());
     const subscriptions = new SubscriptionEngine({
-      events: store,
-      runs: subscriptionRuns,
+      events: stores.events,
+      runs: stores.subscriptionRuns,
       plugins,
-      apply: (sub, events, result) => dynamic.applyResult({ subscription: sub }, events, result),
-      onRefresh: (sub, event) => dynamic.noteRefresh(sub, event),
+      ...subscriptionResults(dynamic),
       clock,
       log,
     });
-    // Manual and interval runs become parts too, through the same checks; event-triggered ones are
-    // applied by the subscription engine, which records the outcome in its ledger.
-    plugins.onResult((name, outcome, input) => {
-      if (input.trigger.type !== 'event' && outcome.result)
-        dynamic.applyResult({ plugin: name }, input.events, outcome.result);
-    });
-    const retention = new Retention({ db, config: () => config.current, clock, metrics, log });
-    // What a failed start must undo, in the order the daemon's own stop() uses.
-    const teardown = async () => {
-      await subscriptions.stop();
-      dynamic.stop();
-      await retention.stop();
-      await plugins.stop();
-      await federation.stop();
-      db.close();
-    };
+    lifecycle.started('subscriptions', () => subscriptions.stop());
+    routeOtherRunResults(plugins, dynamic);
+
+    let daemon: Daemon | undefined;
     try {
       // Never throws: a plugin that cannot start is reported in `routerctl plugin list` and the log.
       await plugins.apply(config.current);
@@ -146,80 +154,44 @@ export class Daemon {
       retention.start();
       // Keys are loaded and the receiver bound here: a key file others can read, or a busy port, stops the start.
       await federation.apply(config.current);
+      const app = createControlApp({
+        pipeline,
+        stores,
+        status: statusOf({ startedAt, clock, config, events: stores.events }),
+        logger,
+        stopping: () => daemon?.stopping ?? false,
+        federation,
+        config: () => config.current,
+        metrics,
+        clock,
+        plugins,
+        dynamic: { dynamic, subscriptions },
+        stateDir: options.stateDir,
+        configState: () => ({
+          generation: config.generation,
+          ...(config.lastReload ? { lastReload: config.lastReload } : {}),
+          changedOnDisk: config.changedOnDisk(),
+        }),
+        database: db,
+        retention,
+      });
+      const server = await listenOnSocket(app, join(options.stateDir, SOCKET_FILE), clock);
+      // Stopped first: in-flight control requests finish before anything they use goes away.
+      lifecycle.started('control socket', () => server.close());
+      logger.info(
+        {
+          socket: server.path,
+          database: join(options.stateDir, DB_FILE),
+          ...summary(config.current),
+          version: VERSION,
+        },
+        'routerd-eventd ready',
+      );
     } catch (err) {
       await teardown();
       throw err;
     }
-
-    let daemon: Daemon | undefined;
-    const status = (): StatusResponse => ({
-      version: VERSION,
-      pid: process.pid,
-      startedAt,
-      groups: config.current.groups.map((g) => ({
-        name: g.resource.metadata.name,
-        nodeName: g.resource.spec.nodeName,
-      })),
-      uptimeSeconds: Math.floor((clock.now() - Date.parse(startedAt)) / 1000),
-      config: {
-        files: config.current.files,
-        generation: config.generation,
-        loadedAt: config.loadedAt,
-        ...(config.lastReload ? { lastReload: config.lastReload } : {}),
-        changedOnDisk: config.changedOnDisk(),
-      },
-      events: { stored: store.count() },
-    });
-    const app = createControlApp({
-      pipeline,
-      store,
-      status,
-      logger,
-      stopping: () => daemon?.stopping ?? false,
-      federation,
-      config: () => config.current,
-      metrics,
-      clock,
-      plugins: { host: plugins, runs: pluginRuns },
-      dynamic: { dynamic, subscriptions, runs: subscriptionRuns },
-      stateDir: options.stateDir,
-      configState: () => ({
-        generation: config.generation,
-        ...(config.lastReload ? { lastReload: config.lastReload } : {}),
-        changedOnDisk: config.changedOnDisk(),
-      }),
-      database: db,
-      retention,
-    });
-    let server: SocketServer;
-    try {
-      server = await listenOnSocket(app, join(options.stateDir, SOCKET_FILE), clock);
-    } catch (err) {
-      await teardown();
-      throw err;
-    }
-    daemon = new Daemon(
-      config,
-      store,
-      pipeline,
-      federation,
-      plugins,
-      subscriptions,
-      dynamic,
-      db,
-      server,
-      logger,
-      retention,
-    );
-    logger.info(
-      {
-        socket: server.path,
-        database: join(options.stateDir, DB_FILE),
-        ...summary(config.current),
-        version: VERSION,
-      },
-      'routerd-eventd ready',
-    );
+    daemon = new Daemon(config, federation, plugins, subscriptions, dynamic, lifecycle, logger);
     return daemon;
   }
 
@@ -275,13 +247,9 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     this.logger.info('stopping: no new work is accepted');
-    await this.server.close();
-    await this.subscriptions.stop();
-    this.dynamic.stop();
-    await this.retention.stop();
-    await this.plugins.stop();
-    await this.federation.stop();
-    this.db.close();
+    await this.lifecycle.stopAll((part, err) =>
+      this.logger.error({ err, part }, 'a part of the daemon failed to stop'),
+    );
     this.logger.info('stopped');
   }
 }

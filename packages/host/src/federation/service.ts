@@ -8,7 +8,7 @@ import type { EventGroup, EventPeer, FederationConfig } from '../config/index.js
 import { matchesTypesAndSubjects } from '../events/type-pattern.js';
 import { LogThrottle } from '../log-throttle.js';
 import type { Metrics } from '../metrics.js';
-import { DeliveryStore } from '../store/deliveries.js';
+import type { DeliveryStore } from '../store/deliveries.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import type { AuthRefusalCause } from './auth-refusal.js';
 import { ClockSkewTracker } from './clock-skew.js';
@@ -30,6 +30,7 @@ export type FederationLog = (
 export interface FederationOptions {
   db: Database;
   events: EventStore;
+  deliveries: DeliveryStore;
   clock: Clock;
   metrics: Metrics;
   log: FederationLog;
@@ -54,7 +55,7 @@ export function loadKeys(config: FederationConfig): Map<string, readonly Signing
  * transaction; workers are kicked right after the commit (no polling).
  */
 export class Federation {
-  readonly deliveries: DeliveryStore;
+  private readonly deliveries: DeliveryStore;
   /** Skew of authenticated senders' clocks, per group (routerctl doctor federation). */
   readonly clockSkew = new ClockSkewTracker();
   /** Requests the receivers refused, per claimed sender and reason (routerctl doctor federation). */
@@ -69,7 +70,7 @@ export class Federation {
   private unhook: (() => void)[] = [];
 
   constructor(private readonly o: FederationOptions) {
-    this.deliveries = new DeliveryStore(o.db);
+    this.deliveries = o.deliveries;
     if (o.config) this.config = o.config;
     this.unhook.push(o.events.withinInsert((changed, now) => this.enqueue(changed, now)));
     this.unhook.push(o.events.onCommitted((committed) => this.kick(committed)));

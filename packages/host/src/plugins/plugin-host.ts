@@ -248,21 +248,31 @@ export class PluginHost {
    * Run a plugin once and record the run. Never throws: every failure is an outcome. A successful run
    * that is not a dry run is handed to the onResult listeners.
    */
-  run(pluginName: string, input: PluginRunInput, opts: { dryRun?: boolean } = {}): Promise<PluginRunOutcome> {
+  run(
+    pluginName: string,
+    input: PluginRunInput,
+    opts: { dryRun?: boolean; runId?: string } = {},
+  ): Promise<PluginRunOutcome> {
     const abort = new AbortController();
-    const running = this.runNow(pluginName, input, opts.dryRun ?? false, abort.signal);
+    const runId = opts.runId ?? this.newRunId();
+    const running = this.runNow(pluginName, runId, input, opts.dryRun ?? false, abort.signal);
     this.inFlight.set(running, abort);
     void running.finally(() => this.inFlight.delete(running));
     return running;
   }
 
+  /** A fresh run id (a ULID: sortable by start), for a caller that records the run before it starts. */
+  newRunId(): string {
+    return this.nextId();
+  }
+
   private async runNow(
     pluginName: string,
+    runId: string,
     input: PluginRunInput,
     dryRun: boolean,
     signal: AbortSignal,
   ): Promise<PluginRunOutcome> {
-    const runId = this.nextId();
     const startedMs = this.options.clock.now();
     const began = performance.now();
     const managed = this.plugins.get(pluginName);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type Event, type PluginResult, parseDuration } from '@routerd/plugin-sdk';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { EventSubscription, FederationConfig } from '../config/index.js';
@@ -11,9 +10,12 @@ import { matchesSubscription } from './match.js';
 
 /** What the engine needs from the plugin host: run a plugin once with these events. */
 export interface PluginRunner {
+  /** The id the run will be recorded under: the ledger names it before the run starts. */
+  newRunId(): string;
   run(
     pluginName: string,
     input: { trigger: { type: 'event'; subscription: string }; events: Event[] },
+    opts: { runId: string },
   ): Promise<{
     runId: string;
     outcome: 'succeeded' | 'failed' | 'refused';
@@ -166,12 +168,14 @@ export class SubscriptionEngine {
     if (expired.length) this.o.runs.markExpired(name, expired, now);
     if (events.length === 0) return;
     const eventIds = events.map((e) => e.id);
-    const runId = randomUUID();
+    // One id for the run in both ledgers: `routerctl subscription runs` names the `plugin runs` row.
+    const runId = this.o.plugins.newRunId();
     this.o.runs.markRunning(name, eventIds, runId, now);
-    const out = await this.o.plugins.run(a.sub.spec.trigger.pluginRef, {
-      trigger: { type: 'event', subscription: name },
-      events,
-    });
+    const out = await this.o.plugins.run(
+      a.sub.spec.trigger.pluginRef,
+      { trigger: { type: 'event', subscription: name }, events },
+      { runId },
+    );
     const done = this.o.clock.now();
     if (out.outcome === 'succeeded' && out.result) {
       // Domain problems come back as diagnostics, not errors: make them visible to the operator.

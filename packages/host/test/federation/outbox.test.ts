@@ -12,6 +12,7 @@ import { Federation } from '../../src/federation/service.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { Retention } from '../../src/retention/service.js';
 import { openDatabase } from '../../src/store/database.js';
+import { DeliveryStore } from '../../src/store/deliveries.js';
 import { EventStore } from '../../src/store/events.js';
 
 // Two and three federation nodes in this process: real SQLite files, real HTTP on loopback.
@@ -33,6 +34,7 @@ interface Node {
   name: string;
   port: number;
   store: EventStore;
+  deliveries: DeliveryStore;
   pipeline: EmitPipeline;
   federation: Federation;
   retention: Retention;
@@ -88,9 +90,11 @@ spec:
   const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => load.config });
   const logs: Node['logs'] = [];
   const metrics = createMetrics();
+  const deliveries = new DeliveryStore(db);
   const federation = new Federation({
     db,
     events: store,
+    deliveries,
     clock,
     metrics,
     log: (level, msg, fields) => logs.push({ level, msg, fields }),
@@ -107,6 +111,7 @@ spec:
     name,
     port,
     store,
+    deliveries,
     pipeline,
     federation,
     retention,
@@ -143,10 +148,10 @@ describe('outbox delivery between nodes', () => {
     expect(cloud.store.lookup(out!.event.id)?.event).toEqual(out!.event);
     // The last acknowledgement may still be on its way back: wait for the sender to record it.
     await expect
-      .poll(() => onprem.federation.deliveries.summary(['cloud'], Date.now())[0])
+      .poll(() => onprem.deliveries.summary(['cloud'], Date.now())[0])
       .toMatchObject({ delivered: 250, pending: 0, failed: 0 });
     // Received events are never re-forwarded: the cloud has nothing pending towards on-prem.
-    expect(cloud.federation.deliveries.summary(['onprem'], Date.now())[0]).toMatchObject({
+    expect(cloud.deliveries.summary(['onprem'], Date.now())[0]).toMatchObject({
       delivered: 0,
       pending: 0,
     });
@@ -157,7 +162,7 @@ describe('outbox delivery between nodes', () => {
     const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }]);
     onprem.pipeline.emitBatch(Array.from({ length: 20 }, (_, i) => observed(i)));
     await expect
-      .poll(() => onprem.federation.deliveries.list({ peer: 'cloud' })[0]?.attempts ?? 0)
+      .poll(() => onprem.deliveries.list({ peer: 'cloud' })[0]?.attempts ?? 0)
       .toBeGreaterThanOrEqual(3);
     expect(onprem.federation.workerStates()).toEqual([{ peer: 'cloud', state: 'backing-off' }]);
     // The backlog is what an operator's alert watches: counted at scrape time.
@@ -176,7 +181,7 @@ describe('outbox delivery between nodes', () => {
     const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
     onprem.pipeline.emitBatch([observed(1), { type: 'vendor.other.thing', payload: { x: 1 } }]);
     await expect.poll(() => cloud.store.count()).toBe(1);
-    expect(onprem.federation.deliveries.list({}).map((d) => d.peer)).toEqual(['cloud']);
+    expect(onprem.deliveries.list({}).map((d) => d.peer)).toEqual(['cloud']);
   });
 
   it('a TTL refresh is pushed again so the peer copy is refreshed too', async () => {
@@ -227,9 +232,7 @@ describe('outbox delivery between nodes', () => {
     clock.advance(1_500); // past the TTL and the outbox's once-a-second expiry bookkeeping
     const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
     onprem.federation.redeliver('nothing');
-    await expect
-      .poll(() => onprem.federation.deliveries.list({ eventId: 'short-lived' })[0]?.status)
-      .toBe('expired');
+    await expect.poll(() => onprem.deliveries.list({ eventId: 'short-lived' })[0]?.status).toBe('expired');
     expect(cloud.store.lookup('short-lived')).toBeUndefined();
   });
 
@@ -268,13 +271,13 @@ describe('outbox delivery between nodes', () => {
     const [pa, pb] = [await freePort(), await freePort()];
     const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }]);
     const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
-    const markDelivered = vi.spyOn(onprem.federation.deliveries, 'markDelivered');
+    const markDelivered = vi.spyOn(onprem.deliveries, 'markDelivered');
     markDelivered.mockImplementationOnce(() => {
       throw diskFull();
     });
     onprem.pipeline.emitBatch(Array.from({ length: 5 }, (_, i) => observed(i)));
     await expect
-      .poll(() => onprem.federation.deliveries.summary(['cloud'], Date.now())[0], { timeout: 5000 })
+      .poll(() => onprem.deliveries.summary(['cloud'], Date.now())[0], { timeout: 5000 })
       .toMatchObject({ delivered: 5, pending: 0, failed: 0 });
     expect(markDelivered.mock.calls.length).toBeGreaterThanOrEqual(2);
     expect(cloud.store.count()).toBe(5);
@@ -291,7 +294,7 @@ describe('outbox delivery between nodes', () => {
     const [pa, pb] = [await freePort(), await freePort()];
     const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }]);
     const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
-    const due = vi.spyOn(onprem.federation.deliveries, 'due');
+    const due = vi.spyOn(onprem.deliveries, 'due');
     due.mockImplementationOnce(() => {
       throw diskFull();
     });

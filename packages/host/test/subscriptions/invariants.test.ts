@@ -174,17 +174,19 @@ async function world(): Promise<World> {
   });
   const engineLogs: World['engineLogs'] = [];
   const w = { clock, store, pipeline, dynamic, host, pluginRuns: 0, logs, engineLogs } as World;
+  let runs = 0;
   const runner: PluginRunner = {
-    run: async (_name, input) => {
+    newRunId: () => `r${++runs}`,
+    run: async (_name, input, { runId }) => {
       w.pluginRuns++;
       try {
         const result = await host.run(
           makeRequest({ events: input.events, trigger: input.trigger, now: new Date(clock.now()) }),
         );
-        return { runId: 'r', outcome: 'succeeded', result };
+        return { runId, outcome: 'succeeded', result };
       } catch (err) {
         return {
-          runId: 'r',
+          runId,
           outcome: 'failed',
           error: { code: (err as { code?: string }).code ?? 'ERR', message: (err as Error).message },
         };
