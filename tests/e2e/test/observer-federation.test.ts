@@ -79,6 +79,7 @@ describe('ARP/DHCP observer under the on-prem daemon', () => {
           payload: {
             address: '10.88.60.9/32',
             mac: '52:54:00:12:34:56',
+            hostname: 'laptop', // the lease's hostname column (issue 15)
             domain: 'lan',
             ownerSide: 'onprem',
             source: 'dhcp',
