@@ -88,6 +88,13 @@ export function checkRules(
         'is 0.0.0.0, which listens on every interface: use the overlay address, or set listen.allowWildcard: true if you mean it',
       );
     }
+    const clientAuth = spec.listen?.tls?.clientAuth;
+    if (clientAuth && (clientAuth.caFile === undefined) === (clientAuth.pinnedSha256 === undefined))
+      add(
+        g,
+        '/spec/listen/tls/clientAuth',
+        'needs exactly one of caFile (client certificates issued by that CA) and pinnedSha256 (these certificates only)',
+      );
     positive(g, '/spec/replayWindow', spec.replayWindow);
     positive(g, '/spec/retention/maxAge', spec.retention.maxAge);
     positive(g, '/spec/maxEventTtl', spec.maxEventTtl);
@@ -109,6 +116,8 @@ export function checkRules(
     if (other)
       add(p, '/spec/nodeName', `is already the peer ${resourceId(other.resource)} in group ${spec.groupRef}`);
     else peerNodes.set(key, p);
+    if (group) peerAuthRules(p, group.resource, add);
+    peerTlsRules(p, add);
     positive(p, '/spec/retry/baseDelay', spec.retry.baseDelay);
     if (parseDuration(spec.retry.baseDelay) > parseDuration(spec.retry.maxDelay)) {
       add(
@@ -166,4 +175,44 @@ export function checkRules(
     });
   }
   return issues;
+}
+
+type Add = (r: Located<AnyResource>, path: string, message: string) => void;
+
+/** A peer's key must fit its group's scheme: a secret in an hmac group, a public key in an ed25519 one. */
+function peerAuthRules(p: Located<EventPeer>, group: EventGroup, add: Add): void {
+  const auth = p.resource.spec.auth;
+  const ed25519 = group.spec.auth?.mode === 'ed25519';
+  const name = group.metadata.name;
+  if (ed25519 && (!auth || !('publicKeyFile' in auth)))
+    add(
+      p,
+      '/spec/auth',
+      `EventGroup/${name} signs with ed25519: set auth.publicKeyFile to a file of ${p.resource.spec.nodeName}'s public keys (routerctl keys public on that node prints them)${auth ? ' instead of auth.secretFile' : ''}`,
+    );
+  if (!ed25519 && auth && 'publicKeyFile' in auth)
+    add(
+      p,
+      '/spec/auth/publicKeyFile',
+      `is for a group that signs with ed25519, and EventGroup/${name} ${group.spec.auth ? 'uses hmac' : 'has no auth'}: set the group's auth to {mode: ed25519, privateKeyFile: …}, or give this peer auth.secretFile`,
+    );
+}
+
+function peerTlsRules(p: Located<EventPeer>, add: Add): void {
+  const { tls, endpoint } = p.resource.spec;
+  if (!tls) return;
+  if (!endpoint.startsWith('https://'))
+    add(p, '/spec/endpoint', `must be https:// when spec.tls is given (was "${endpoint}")`);
+  if ((tls.caFile === undefined) === (tls.pinnedSha256 === undefined))
+    add(
+      p,
+      '/spec/tls',
+      "needs exactly one of caFile (the CA that issued the peer's certificate) and pinnedSha256 (the peer's certificate itself)",
+    );
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined))
+    add(
+      p,
+      tls.certFile === undefined ? '/spec/tls/certFile' : '/spec/tls/keyFile',
+      'is required with the other: a client certificate needs both certFile and keyFile',
+    );
 }

@@ -33,6 +33,43 @@ export const HttpEndpoint = type(/^https?:\/\/[^\s/?#]+(?:\/[^\s]*)?$/).describe
 export const EventTypePattern = EventType.or(type(/^[a-z0-9.-]*\*$/)).describe(
   'an event type such as routerd.client.ipv4.observed, or a prefix ending in * such as routerd.client.*',
 );
+/** A certificate's SHA-256 fingerprint as openssl prints it (`AB:CD:…`, 32 bytes) or as 64 hex digits. */
+export const Sha256Fingerprint = type(/^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/).describe(
+  'a SHA-256 certificate fingerprint such as 3F:2A:…:9C (openssl x509 -noout -fingerprint -sha256; routerctl tls self-signed prints it)',
+);
+/**
+ * Who may present a client certificate to the receiver (mTLS): one issued by the CA in `caFile`, or one
+ * whose fingerprint is pinned; rules.ts requires exactly one of the two.
+ */
+const ClientAuth = type({
+  ...strict,
+  /** false: a client without a certificate is let in (its signature still decides); one with a bad certificate is not. */
+  required: 'boolean = true',
+  'caFile?': AbsolutePath,
+  'pinnedSha256?': Sha256Fingerprint.array().atLeastLength(1),
+});
+/** The receiver's own TLS (listen.tls): served instead of plain HTTP, reloaded on SIGHUP. */
+export const ListenTls = type({
+  ...strict,
+  certFile: AbsolutePath,
+  keyFile: AbsolutePath,
+  'clientAuth?': ClientAuth,
+});
+export type ListenTls = typeof ListenTls.infer;
+/**
+ * How this node trusts a peer's TLS receiver (an https:// endpoint): a CA file or pinned fingerprints,
+ * not only the process-wide store; and the client certificate it presents, if the peer asks for one.
+ */
+export const PeerTls = type({
+  ...strict,
+  'caFile?': AbsolutePath,
+  'pinnedSha256?': Sha256Fingerprint.array().atLeastLength(1),
+  /** The name the peer's certificate must carry; default: the endpoint's host. */
+  'serverName?': type(/^[A-Za-z0-9.-]{1,253}$/).describe('a DNS name such as cloud-1.routerd.internal'),
+  'certFile?': AbsolutePath,
+  'keyFile?': AbsolutePath,
+});
+export type PeerTls = typeof PeerTls.infer;
 export const Port = type('1 <= number.integer <= 65535').describe('a TCP port from 1 to 65535');
 export const AddressOrCidr = IPv4.or(IPv4Cidr).describe(
   'an IPv4 address or CIDR such as 10.88.60.9 or 10.88.60.0/24',
@@ -75,12 +112,18 @@ export const EventGroupSpec = type({
     maxConnections: type('1 <= number.integer <= 65536').default(256),
     /** Open connections from one remote address (a peer's sender uses at most 4). */
     maxConnectionsPerAddress: type('1 <= number.integer <= 65536').default(16),
+    /** Serve TLS (certificate and key files, optional client certificates) instead of plain HTTP. */
+    'tls?': ListenTls,
   },
-  'auth?': {
+  /**
+   * How requests are signed: a shared HMAC secret (`v1`, the default scheme), or this node's own Ed25519
+   * private key (`v1a`), each peer then verified with the public key its EventPeer names.
+   */
+  'auth?': type({ ...strict, mode: "'hmac'", secretFile: AbsolutePath }).or({
     ...strict,
-    mode: "'hmac'",
-    secretFile: AbsolutePath,
-  },
+    mode: "'ed25519'",
+    privateKeyFile: AbsolutePath,
+  }),
   replayWindow: UpToAnHour.default('5m'),
   /**
    * The longest an event may live: a peer's `expirytime` is capped at receipt + this, and a local write
@@ -121,7 +164,10 @@ export const EventPeerSpec = type({
       .array()
       .default(() => []),
   }).default(() => ({})),
-  'auth?': { ...strict, secretFile: AbsolutePath },
+  /** hmac groups: a secret for this pair only; ed25519 groups: the peer's public keys (required there). */
+  'auth?': type({ ...strict, secretFile: AbsolutePath }).or({ ...strict, publicKeyFile: AbsolutePath }),
+  /** Trust anchor (and client certificate) for an https:// endpoint. */
+  'tls?': PeerTls,
   retry: type({
     ...strict,
     baseDelay: UpToAnHour.default('1s'),

@@ -4,8 +4,7 @@ import { ControlRoutes, DoctorQuery, type DoctorResponse } from '@routerd/host-w
 import { Router } from 'express';
 import type { FederationConfig } from '../config/index.js';
 import { type ConfigState, federationDoctor, type PeerObservation } from '../doctor/federation.js';
-import { inspectKeyFile } from '../doctor/key-file.js';
-import { probeHealth } from '../federation/health-probe.js';
+import { inspectKeyFile, readKeyContents } from '../doctor/key-file.js';
 import type { Federation } from '../federation/service.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import { stateDiskSpace } from '../state-disk.js';
@@ -54,7 +53,9 @@ export function doctorRoutes(deps: DoctorRouteDeps): Router {
           consecutiveFailures: r?.consecutiveFailures ?? 0,
           lastSuccessAt: r?.lastSuccessAt ?? null,
           lastError: r?.lastError ?? null,
-          ...(state === 'no-key' ? {} : { probe: await probeHealth(p.spec.endpoint) }),
+          ...(state === 'no-key'
+            ? {}
+            : { probe: await federation.healthProbe(p.metadata.name, p.spec.endpoint) }),
           ...(probe === false ? {} : await signedProbe(federation, p.metadata.name)),
         };
       }),
@@ -70,6 +71,8 @@ export function doctorRoutes(deps: DoctorRouteDeps): Router {
       skew: federation.clockSkew.list(),
       refused: federation.refusedRequests.list(now),
       keyFile: inspectKeyFile,
+      keyContents: readKeyContents,
+      verifiedKeys: federation.verifiedKeys(),
       ...(deps.stateDir ? { stateDisk: stateDiskSpace(deps.stateDir) } : {}),
       ...(deps.configState ? { configState: deps.configState() } : {}),
     });

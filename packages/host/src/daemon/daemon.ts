@@ -13,7 +13,7 @@ import { listenOnSocket } from '../control/server.js';
 import { DynamicConfig } from '../dynamic/service.js';
 import { EmitPipeline } from '../events/emit.js';
 import { capturedByConfig, NoObserveSet } from '../events/no-observe.js';
-import { Federation, loadKeys } from '../federation/service.js';
+import { Federation, loadFederationFiles } from '../federation/service.js';
 import { createMetrics } from '../metrics.js';
 import { PluginHost } from '../plugins/plugin-host.js';
 import { Retention } from '../retention/service.js';
@@ -211,7 +211,7 @@ export class Daemon {
     const load = loadConfig(this.config.current.files);
     if (!load.ok) return this.refuseReload(load.issues.map(formatConfigIssue), { issues: load.issues });
     try {
-      loadKeys(load.config);
+      loadFederationFiles(load.config);
     } catch (err) {
       return this.refuseReload([(err as Error).message]);
     }

@@ -2,9 +2,10 @@
 import { systemClock } from '../clock.js';
 import { ConfigError, formatConfigIssue, loadConfig } from '../config/index.js';
 import { SocketInUseError } from '../control/server.js';
+import { TlsFileError } from '../federation/peer-tls.js';
 import { ListenError } from '../federation/receiver.js';
 import { SecretFileError } from '../federation/secrets.js';
-import { loadKeys } from '../federation/service.js';
+import { loadFederationFiles } from '../federation/service.js';
 import { MigrationError } from '../store/migrations.js';
 import { VERSION } from '../version.js';
 import { parseDaemonArgs, USAGE, UsageError } from './args.js';
@@ -51,6 +52,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     } else if (
       err instanceof SocketInUseError ||
       err instanceof SecretFileError ||
+      err instanceof TlsFileError ||
       err instanceof ListenError ||
       err instanceof StateDirError ||
       err instanceof MigrationError
@@ -96,9 +98,9 @@ function check(files: string[]): number {
   };
   if (!load.ok) return refuse(load.issues.map(formatConfigIssue));
   try {
-    loadKeys(load.config);
+    loadFederationFiles(load.config);
   } catch (err) {
-    if (!(err instanceof SecretFileError)) throw err;
+    if (!(err instanceof SecretFileError || err instanceof TlsFileError)) throw err;
     return refuse([err.message]);
   }
   const c = load.config;

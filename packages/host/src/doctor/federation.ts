@@ -6,13 +6,7 @@
  * Codes are stable — runbooks and scripts key on them; docs/control-api.md lists them.
  */
 
-import type {
-  DoctorCheck,
-  DoctorResponse,
-  DoctorStatus,
-  PeerSummary,
-  PluginStatus,
-} from '@routerd/host-wire';
+import type { DoctorResponse, DoctorStatus, PeerSummary, PluginStatus } from '@routerd/host-wire';
 import { parseDuration } from '@routerd/plugin-sdk';
 import type { ReloadRecord } from '../config/holder.js';
 import type { EventGroup, FederationConfig } from '../config/index.js';
@@ -25,6 +19,8 @@ import type { RequestRefusal } from '../federation/receiver.js';
 import { REFUSED_WINDOW_MS, type RefusedSender, UNKNOWN_SENDER } from '../federation/refused-requests.js';
 import type { StateDiskSpace } from '../state-disk.js';
 import { RECENT_LAG_WINDOW_MS } from '../store/deliveries.js';
+import { type Check, flag, pass } from './checks.js';
+import { type KeyContents, keyFileChecks, peerKeyRotationChecks, type VerifiedKey } from './key-checks.js';
 import type { KeyFileState } from './key-file.js';
 
 export const DoctorCodes = [
@@ -40,6 +36,8 @@ export const DoctorCodes = [
   'requests-refused',
   'peer-probe',
   'secret-file-mode',
+  'key-file',
+  'peer-key-rotation',
   'listen-address',
   'state-disk-space',
   'config-current',
@@ -74,6 +72,10 @@ export interface DoctorInputs {
   refused: RefusedSender[];
   /** A key file as the daemon's own user sees it: its mode, or why it cannot be read. */
   keyFile: (path: string) => KeyFileState;
+  /** A key file's keys as they parse now (key-file, peer-key-rotation); absent: not checked. */
+  keyContents?: (path: string, kind: KeyContents['kind']) => KeyContents;
+  /** The key that last verified each sender's requests (peer-key-rotation). */
+  verifiedKeys?: VerifiedKey[];
   /** Free space (for an unprivileged writer) on the state directory's filesystem; absent when not known. */
   stateDisk?: StateDiskSpace;
   /** Whether the files on disk are the config in force; absent when not known. */
@@ -119,21 +121,6 @@ function thresholds(group: EventGroup | undefined): Thresholds {
 const secs = (ms: number) => `${Math.round(ms / 1000)}s`;
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-type Check = DoctorCheck;
-const pass = (code: DoctorCode, subject: string, summary: string): Check => ({
-  code,
-  status: 'PASS',
-  subject,
-  summary,
-});
-const flag = (
-  status: 'WARN' | 'FAIL',
-  code: DoctorCode,
-  subject: string,
-  summary: string,
-  advice: string,
-): Check => ({ code, status, subject, summary, advice });
-
 export function federationDoctor(inputs: DoctorInputs): DoctorResponse {
   const { config } = inputs;
   const groups = new Map(config.groups.map((g) => [g.resource.metadata.name, g.resource]));
@@ -160,6 +147,10 @@ export function federationDoctor(inputs: DoctorInputs): DoctorResponse {
   for (const { resource: g } of config.groups)
     checks.push(...refusedChecks(g, config, inputs.refused, inputs.skew, thresholds(g)));
   checks.push(...secretFileChecks(config, inputs.keyFile));
+  if (inputs.keyContents) {
+    checks.push(...keyFileChecks(config, inputs.keyContents));
+    checks.push(...peerKeyRotationChecks(config, inputs.keyContents, inputs.verifiedKeys ?? [], inputs.now));
+  }
   for (const { resource: g } of config.groups) checks.push(listenCheck(g));
   if (inputs.stateDisk) checks.push(stateDiskCheck(inputs.stateDisk));
   if (inputs.configState) checks.push(configCurrentCheck(inputs.configState));
@@ -566,11 +557,23 @@ function peerProbeCheck(peer: string, r: PeerProbeResult, t: Thresholds): Check 
   }
 }
 
-function secretFileChecks(config: FederationConfig, keyFile: DoctorInputs['keyFile']): Check[] {
+/** Files whose secrecy matters: shared secrets, this node's private keys, TLS private keys. */
+function privateFiles(config: FederationConfig): Set<string> {
   const files = new Set<string>();
-  for (const { resource: g } of config.groups) if (g.spec.auth) files.add(g.spec.auth.secretFile);
-  for (const { resource: p } of config.peers) if (p.spec.auth) files.add(p.spec.auth.secretFile);
-  return [...files].map((file) => {
+  for (const { resource: g } of config.groups) {
+    const auth = g.spec.auth;
+    if (auth) files.add(auth.mode === 'hmac' ? auth.secretFile : auth.privateKeyFile);
+    if (g.spec.listen?.tls) files.add(g.spec.listen.tls.keyFile);
+  }
+  for (const { resource: p } of config.peers) {
+    if (p.spec.auth && 'secretFile' in p.spec.auth) files.add(p.spec.auth.secretFile);
+    if (p.spec.tls?.keyFile) files.add(p.spec.tls.keyFile);
+  }
+  return files;
+}
+
+function secretFileChecks(config: FederationConfig, keyFile: DoctorInputs['keyFile']): Check[] {
+  return [...privateFiles(config)].map((file) => {
     const state = keyFile(file);
     if ('error' in state) {
       const u = state.unreadable;

@@ -4,7 +4,16 @@
  * and still fails with EACCES for the daemon's user (what `routerctl keys generate` run as root made).
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { currentUserName, groupName, userName } from '@routerd/host-wire/keys';
+import {
+  currentUserName,
+  groupName,
+  parseEd25519PrivateText,
+  parseEd25519PublicText,
+  parseSecretText,
+  userName,
+} from '@routerd/host-wire/keys';
+import { readRegularFile } from '../regular-file.js';
+import type { KeyContents } from './key-checks.js';
 
 export type KeyFileState =
   | { mode: number }
@@ -49,4 +58,26 @@ function ownBitsAllow(s: { uid: number; gid: number; mode: number }): boolean {
   const groups = [process.getgid?.(), ...(process.getgroups?.() ?? [])];
   if (groups.includes(s.gid)) return (s.mode & 0o040) !== 0;
   return (s.mode & 0o004) !== 0;
+}
+
+const PARSE = {
+  secret: parseSecretText,
+  'ed25519-private': parseEd25519PrivateText,
+  'ed25519-public': parseEd25519PublicText,
+} as const;
+
+/** What a key file holds now, parsed as the next start or reload will (its mode is inspectKeyFile's). */
+export function readKeyContents(path: string, kind: KeyContents['kind']): KeyContents {
+  try {
+    const keys = PARSE[kind](readRegularFile(path).text, path);
+    return {
+      kind,
+      keys: keys.map((k) => ({
+        fingerprint: k.fingerprint,
+        ...('notAfter' in k && k.notAfter !== undefined ? { notAfter: k.notAfter } : {}),
+      })),
+    };
+  } catch (err) {
+    return { kind, error: (err as Error).message };
+  }
 }

@@ -5,10 +5,27 @@
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { describeNetworkError, type NetworkFailureCause } from './network-error.js';
+import { type PeerTlsContext, peerAgent } from './peer-tls.js';
 
 export type ProbeResult = { ok: true } | { ok: false; detail: string; cause?: NetworkFailureCause };
 
-export function probeHealth(endpoint: string, timeoutMs = 2000): Promise<ProbeResult> {
+/** A peer's TLS settings and the clock its certificate's dates are judged on. */
+export interface ProbeTls {
+  ctx: PeerTlsContext;
+  now: () => number;
+}
+
+/**
+ * A fresh connection (no pooled socket may hide a dead link): `agent: false`, or a one-request agent
+ * that judges the peer's certificate by its EventPeer's TLS settings; `done` releases it.
+ */
+export function freshConnection(tls: ProbeTls | undefined) {
+  if (!tls) return { agent: false as const, done: () => {} };
+  const agent = peerAgent(tls.ctx, { keepAlive: false, maxSockets: 1 }, tls.now);
+  return { agent, done: () => agent.destroy() };
+}
+
+export function probeHealth(endpoint: string, timeoutMs = 2000, tls?: ProbeTls): Promise<ProbeResult> {
   let url: URL;
   try {
     url = new URL('/v1/health', endpoint);
@@ -16,9 +33,9 @@ export function probeHealth(endpoint: string, timeoutMs = 2000): Promise<ProbeRe
     return Promise.resolve({ ok: false, detail: `bad endpoint ${endpoint}` });
   }
   const send = url.protocol === 'https:' ? httpsRequest : request;
-  return new Promise((resolve) => {
-    // A fresh connection (agent: false): the outbox's pooled sockets must not hide a dead link.
-    const req = send(url, { method: 'GET', agent: false, timeout: timeoutMs }, (res) => {
+  const fresh = freshConnection(url.protocol === 'https:' ? tls : undefined);
+  return new Promise<ProbeResult>((resolve) => {
+    const req = send(url, { method: 'GET', agent: fresh.agent, timeout: timeoutMs }, (res) => {
       res.resume();
       res.on('end', () =>
         resolve(
@@ -34,5 +51,5 @@ export function probeHealth(endpoint: string, timeoutMs = 2000): Promise<ProbeRe
       else resolve({ ok: false, detail: err.code ?? err.message });
     });
     req.end();
-  });
+  }).finally(fresh.done);
 }

@@ -2,5 +2,5 @@
 // can sign or verify a captured request offline. The key-file format and owner names are
 // `@routerd/host-wire/keys` (routerctl's), re-exported here beside the signing they serve.
 export * from '@routerd/host-wire/keys';
-export { loadSecretFile } from './secrets.js';
+export { loadPrivateKeyFile, loadPublicKeyFile, loadSecretFile } from './secrets.js';
 export * from './signing.js';

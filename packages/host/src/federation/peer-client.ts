@@ -6,16 +6,19 @@ import type { Clock } from '../clock.js';
 import { clockOffsetFromDate } from './auth-refusal.js';
 import { MEDIA_BATCH, toCloudEvent } from './cloudevents.js';
 import { describeNetworkError } from './network-error.js';
+import { type PeerTlsContext, peerAgent } from './peer-tls.js';
 import type { ReceiveOutcome } from './receiver.js';
 import { type AttemptOutcome, classifyStatus } from './retry-policy.js';
-import { SignatureHeaders, type SigningKey, sign } from './signing.js';
+import { SignatureHeaders, type SignKey, sign } from './signing.js';
 
 export interface PeerClientOptions {
   endpoint: string;
   /** This node's name, sent so the receiver picks the right key. */
   node: string;
-  keys: () => readonly SigningKey[];
+  keys: () => readonly SignKey[];
   maxSockets: number;
+  /** EventPeer.spec.tls, read: the peer's trust anchor and our client certificate (https:// only). */
+  tls?: PeerTlsContext;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   clock: Clock;
@@ -52,7 +55,12 @@ export class PeerClient {
       maxSockets: opts.maxSockets,
       timeout: opts.requestTimeoutMs ?? 10_000,
     };
-    this.agent = this.url.protocol === 'https:' ? new HttpsAgent(agentOpts) : new Agent(agentOpts);
+    this.agent =
+      this.url.protocol !== 'https:'
+        ? new Agent(agentOpts)
+        : opts.tls
+          ? peerAgent(opts.tls, agentOpts, () => opts.clock.now())
+          : new HttpsAgent(agentOpts);
   }
 
   push(events: readonly Event[]): Promise<PushResult> {

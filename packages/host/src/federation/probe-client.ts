@@ -8,9 +8,11 @@ import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isArkErrors } from '@routerd/plugin-sdk';
 import { clockOffsetFromDate, describeAuthRefusal } from './auth-refusal.js';
+import { freshConnection } from './health-probe.js';
 import { describeNetworkError, type NetworkFailureCause } from './network-error.js';
+import type { PeerTlsContext } from './peer-tls.js';
 import { PROBE_PATH, ProbeAnswer } from './probe-answer.js';
-import { SignatureHeaders, type SigningKey, sign, verify } from './signing.js';
+import { SignatureHeaders, type SignKey, sign, type VerifyKey, verify } from './signing.js';
 
 export type PeerProbeResult =
   /** Verified both ways; `clockOffsetMs` is the peer's clock minus ours (at the middle of the round trip). */
@@ -31,7 +33,12 @@ export interface ProbeOptions {
   node: string;
   /** The node name the peer must answer as (its EventPeer's spec.nodeName). */
   peerNode: string;
-  keys: readonly SigningKey[];
+  /** What we sign with: the shared secret, or this node's Ed25519 private keys. */
+  keys: readonly SignKey[];
+  /** What the answer is verified with: the same secret, or the peer's public keys (default: `keys`). */
+  peerKeys?: readonly VerifyKey[];
+  /** EventPeer.spec.tls, read (https:// only). */
+  tls?: PeerTlsContext;
   replayWindowMs: number;
   /** The daemon's clock. */
   now: () => number;
@@ -56,9 +63,10 @@ export function probePeer(o: ProbeOptions): Promise<PeerProbeResult> {
     'content-length': String(body.length),
   };
   const send = url.protocol === 'https:' ? httpsRequest : request;
-  return new Promise((resolve) => {
-    // A fresh connection (agent: false), like the health probe: pooled sockets must not hide a dead link.
-    const req = send(url, { method: 'POST', headers, agent: false, timeout: timeoutMs }, (res) => {
+  // A fresh connection, like the health probe: pooled sockets must not hide a dead link.
+  const fresh = freshConnection(url.protocol === 'https:' && o.tls ? { ctx: o.tls, now: o.now } : undefined);
+  return new Promise<PeerProbeResult>((resolve) => {
+    const req = send(url, { method: 'POST', headers, agent: fresh.agent, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -102,7 +110,7 @@ export function probePeer(o: ProbeOptions): Promise<PeerProbeResult> {
       );
     });
     req.end(body);
-  });
+  }).finally(fresh.done);
 }
 
 function judgeAnswer(
@@ -113,12 +121,19 @@ function judgeAnswer(
   sentAt: number,
   answeredAt: number,
 ): PeerProbeResult {
-  // Signed back with the key that verified us, echoing our webhook-id: proof the peer holds that key.
-  const v = verify(o.keys, headers, text, Math.floor(answeredAt / 1000), Math.floor(o.replayWindowMs / 1000));
+  // Signed back — with the secret that verified us (hmac), or with the peer's own private key (ed25519) —
+  // echoing our webhook-id: proof the peer holds that secret, or is the node whose public key we list.
+  const v = verify(
+    o.peerKeys ?? o.keys,
+    headers,
+    text,
+    Math.floor(answeredAt / 1000),
+    Math.floor(o.replayWindowMs / 1000),
+  );
   if (!v.ok || v.id !== id)
     return {
       outcome: 'bad-answer',
-      detail: `answered 200, but the answer is not signed with our key for this probe (${v.ok ? 'another webhook-id' : v.detail})`,
+      detail: `answered 200, but the answer is not signed with ${o.peerKeys ? "the peer's key" : 'our key'} for this probe (${v.ok ? 'another webhook-id' : v.detail})`,
     };
   let parsed: unknown;
   try {

@@ -1,6 +1,3 @@
-import type { Server } from 'node:http';
-import { createServer, STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
 import {
   type Event,
   formatIssues,
@@ -11,33 +8,28 @@ import {
 import express, { type Request, type Response } from 'express';
 import type { Clock } from '../clock.js';
 import { fromCloudEvent, MEDIA_BATCH, MEDIA_SINGLE } from './cloudevents.js';
-import { type ConnectionLimits, type DroppedConnection, limitConnections } from './connection-limits.js';
 import { MAX_JSON_DEPTH, nestingTooDeepAt } from './json-depth.js';
 import { parseMediaType } from './media-type.js';
 import { PROBE_BODY_LIMIT_BYTES, PROBE_PATH, type ProbeAnswer } from './probe-answer.js';
-import { SignatureHeaders, type SigningKey, sign, type VerifyResult, verify } from './signing.js';
+import { errorBody, type RefusalReason, type RequestRefusal, STATUS } from './refusal.js';
+import {
+  isHmacKey,
+  SignatureHeaders,
+  type SignKey,
+  sign,
+  type VerifyKey,
+  type VerifyResult,
+  verify,
+} from './signing.js';
 
-/** Why a request was refused: bounded label values for metrics, and the codes docs/federation.md lists. */
-export type RequestRefusal =
-  | 'signature'
-  | 'timestamp'
-  | 'unknown-sender'
-  | 'wrong-group'
-  | 'wrong-source'
-  | 'malformed'
-  | 'oversize'
-  | 'media-type'
-  | 'content-encoding'
-  | 'not-found'
-  | 'method'
-  | 'timeout'
-  | 'bad-request'
-  | 'headers-too-large';
-
-/** Refused before any HTTP exchange: the connection is closed at once, nothing is answered. */
-export type ConnectionRefusal = 'connection-limit';
-
-export type RefusalReason = RequestRefusal | ConnectionRefusal;
+export {
+  ListenError,
+  type ListenOptions,
+  type ListenRefused,
+  listenReceiver,
+  RECEIVER_TIMEOUTS,
+} from './receiver-listener.js';
+export type { ConnectionRefusal, RefusalReason, RequestRefusal } from './refusal.js';
 
 export interface ReceiveOutcome {
   accepted: string[];
@@ -75,34 +67,28 @@ export interface ReceiverOptions {
   node: string;
   replayWindowMs: number;
   bodyLimitBytes: number;
-  /** The keys a sender node may sign with (its peer key, or the group key); undefined = unknown sender. */
-  keysFor(node: string): readonly SigningKey[] | undefined;
+  /**
+   * The keys a sender node's signature is checked with — its peer secret or the group's (hmac), or its
+   * public keys (ed25519); undefined = unknown sender.
+   */
+  keysFor(node: string): readonly VerifyKey[] | undefined;
+  /**
+   * This node's own Ed25519 private keys: a probe verified with a peer's public key is answered signed
+   * with them (an HMAC-verified probe is answered with the secret that verified it).
+   */
+  ownKeys?: () => readonly SignKey[];
   store: ReceiverStore;
   clock: Clock;
   metrics?: ReceiverMetrics;
   onRefused?: (refused: RequestRefused) => void;
   /** A request failed on our side (e.g. the disk is full): answered 500 so the sender retries. */
   onError?: (err: Error, sender?: string) => void;
-  /** A request (a delivery or a probe) passed authentication: its sender and `webhook-timestamp` (clock skew). */
-  onAuthenticated?: (sender: string, timestampSeconds: number) => void;
+  /**
+   * A request (a delivery or a probe) passed authentication: its sender, `webhook-timestamp` (clock skew)
+   * and the fingerprint of the key that verified it (the doctor's peer-key-rotation).
+   */
+  onAuthenticated?: (sender: string, timestampSeconds: number, keyFingerprint: string) => void;
 }
-
-const STATUS: Record<RequestRefusal, number> = {
-  signature: 401,
-  timestamp: 401,
-  'unknown-sender': 401,
-  'wrong-group': 403,
-  'wrong-source': 403,
-  malformed: 400,
-  oversize: 413,
-  'media-type': 415,
-  'content-encoding': 415,
-  'not-found': 404,
-  method: 405,
-  timeout: 408,
-  'bad-request': 400,
-  'headers-too-large': 431,
-};
 
 /** Exact paths and their methods: anything else is a JSON 404 or 405, never an Express HTML page. */
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
@@ -111,14 +97,9 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/v1/health': ['GET', 'HEAD'],
 };
 
-/** The JSON error body every refusal carries. */
-function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
-  return { error: { code, message, ...extra } };
-}
-
 /**
  * The federation receiver: `POST /v1/events` (CloudEvents structured JSON, batch or single, signed with
- * Standard Webhooks v1) and `GET /v1/health`. The signature is checked on the raw bytes before anything
+ * Standard Webhooks v1 or v1a) and `GET /v1/health`. The signature is checked on the raw bytes before anything
  * is parsed; a refused request stores nothing; an accepted batch is committed before the answer.
  */
 export function createReceiverApp(opts: ReceiverOptions): express.Express {
@@ -216,7 +197,7 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
       refuse(res, v.reason === 'timestamp' ? 'timestamp' : 'signature', v.detail, {}, v.timestamp);
       return undefined;
     }
-    opts.onAuthenticated?.(sender, v.timestamp);
+    opts.onAuthenticated?.(sender, v.timestamp, v.key.fingerprint);
     return { sender, v };
   };
 
@@ -293,9 +274,16 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
         keyFingerprint: auth.v.key.fingerprint,
       };
       const text = Buffer.from(JSON.stringify(answer));
+      const key = auth.v.key;
+      const answerKeys = isHmacKey(key) ? [key] : (opts.ownKeys?.() ?? []);
+      if (answerKeys.length === 0) {
+        opts.onError?.(new Error('no private key to sign the probe answer with'), auth.sender);
+        res.status(500).json(errorBody('internal', 'internal error'));
+        return;
+      }
       res
         .status(200)
-        .set(sign([auth.v.key], auth.v.id, Math.floor(opts.clock.now() / 1000), text))
+        .set(sign(answerKeys, auth.v.id, Math.floor(opts.clock.now() / 1000), text))
         .type('application/json')
         .send(text);
     },
@@ -394,105 +382,4 @@ function parseBody(raw: Buffer, batch: boolean): Parsed {
     events.push(r.event);
   }
   return { ok: true, events };
-}
-
-export interface ListenOptions extends ConnectionLimits {
-  address: string;
-  port: number;
-  allowWildcard: boolean;
-}
-
-/** Refusals below the app (a slow or broken client, a connection cap): the caller counts and logs them. */
-export type ListenRefused = (reason: RefusalReason, detail: string) => void;
-
-export class ListenError extends Error {}
-
-/**
- * The documented server timeouts (docs/federation.md): peers are configured, near and fast. Node checks
- * the headers and request timeouts only every `connectionsCheckingInterval` (30 s by default), which
- * would stretch 10 s into as much as 40 s; checking every second keeps them close to what is written.
- */
-export const RECEIVER_TIMEOUTS = {
-  headersMs: 10_000,
-  requestMs: 15_000,
-  keepAliveMs: 5_000,
-  checkEveryMs: 1_000,
-} as const;
-
-/** What Node's parser reports, as the refusal it is; other socket errors (a reset) are not answered. */
-const CLIENT_ERRORS: Readonly<Record<string, { reason: RequestRefusal; message: string }>> = {
-  ERR_HTTP_REQUEST_TIMEOUT: {
-    reason: 'timeout',
-    message: `headers must arrive within ${RECEIVER_TIMEOUTS.headersMs / 1000} s and the whole request within ${RECEIVER_TIMEOUTS.requestMs / 1000} s`,
-  },
-  HPE_HEADER_OVERFLOW: { reason: 'headers-too-large', message: 'request headers are too large' },
-};
-
-/**
- * Bind exactly the configured address (the overlay address in production). A wildcard would expose the
- * receiver on every interface, so it needs an explicit `allowWildcard: true`. Connections are capped in
- * total and per remote address (connection-limits.ts), and a client that is too slow or speaks broken
- * HTTP gets a JSON answer like every other refusal.
- */
-export function listenReceiver(
-  app: express.Express,
-  listen: ListenOptions,
-  refused: ListenRefused = () => {},
-): Promise<Server> {
-  if ((listen.address === '0.0.0.0' || listen.address === '::') && !listen.allowWildcard) {
-    return Promise.reject(
-      new ListenError(
-        `listen.address ${listen.address} is a wildcard: bind the overlay address instead, or set listen.allowWildcard: true`,
-      ),
-    );
-  }
-  const server = createServer(
-    {
-      headersTimeout: RECEIVER_TIMEOUTS.headersMs,
-      requestTimeout: RECEIVER_TIMEOUTS.requestMs,
-      connectionsCheckingInterval: RECEIVER_TIMEOUTS.checkEveryMs,
-    },
-    app,
-  );
-  server.keepAliveTimeout = RECEIVER_TIMEOUTS.keepAliveMs;
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
-    answerClientError(err, socket, refused),
-  );
-  limitConnections(server, listen, (d: DroppedConnection) =>
-    refused(
-      'connection-limit',
-      d.cap === 'total'
-        ? `${listen.maxConnections} connections are open (listen.maxConnections): closed one from ${d.remoteAddress}`
-        : `${listen.maxConnectionsPerAddress} connections from ${d.remoteAddress} are open (listen.maxConnectionsPerAddress): closed another`,
-    ),
-  );
-  return new Promise((resolve, reject) => {
-    server.once('error', (err) =>
-      reject(new ListenError(`cannot listen on ${listen.address}:${listen.port}: ${err.message}`)),
-    );
-    server.listen(listen.port, listen.address, () => resolve(server));
-  });
-}
-
-/**
- * Node's own answer to a timeout or unparseable request is a bare 408/400 without a body; ours is the
- * receiver's JSON error. As in Node, it is written only if no response has started on the socket.
- */
-function answerClientError(err: NodeJS.ErrnoException, socket: Socket, refused: ListenRefused): void {
-  const known =
-    CLIENT_ERRORS[err.code ?? ''] ??
-    (err.code?.startsWith('HPE_')
-      ? { reason: 'bad-request' as const, message: 'the request is not valid HTTP/1.1' }
-      : undefined);
-  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (known && socket.writable && !inFlight?.headersSent) {
-    refused(known.reason, `${known.message} (from ${socket.remoteAddress ?? 'unknown'})`);
-    const status = STATUS[known.reason];
-    const body = JSON.stringify(errorBody(known.reason, known.message));
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy();
 }

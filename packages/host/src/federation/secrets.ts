@@ -1,28 +1,69 @@
-import { parseSecretText, SecretFileError, type SigningKey } from '@routerd/host-wire/keys';
+import {
+  type Ed25519PrivateKey,
+  type Ed25519PublicKey,
+  parseEd25519PrivateText,
+  parseEd25519PublicText,
+  parseSecretText,
+  SecretFileError,
+  type SigningKey,
+} from '@routerd/host-wire/keys';
 import { NotReadableError, readRegularFile } from '../regular-file.js';
 
 // The format is shared with routerctl (it writes these files): one implementation, in @routerd/host-wire.
 export { fingerprint, generateSecret, parseSecretText, SecretFileError } from '@routerd/host-wire/keys';
 
+/** The three kinds of key file, by the config field that names them. */
+const KINDS = {
+  secret: { field: 'auth.secretFile', private: true, make: 'routerctl keys generate --out' },
+  'ed25519-private': {
+    field: 'auth.privateKeyFile',
+    private: true,
+    make: 'routerctl keys generate --type ed25519 --out',
+  },
+  'ed25519-public': {
+    field: 'auth.publicKeyFile',
+    private: false,
+    make: "the peer's routerctl keys public (its whpk_ lines) >",
+  },
+} as const;
+type KeyFileKind = keyof typeof KINDS;
+
 /**
- * Load keys, refusing a file that group or others can read (a shared secret is only as private as its
- * file) and anything but a regular file (a FIFO would hang the start or freeze a reload).
+ * Read a key file, refusing anything but a regular file (a FIFO would hang the start or freeze a reload)
+ * and a private one (a shared secret, a private key) that group or others can read: a key is only as
+ * private as its file. A public key file may be world-readable.
  */
-export function loadSecretFile(path: string): SigningKey[] {
+function readKeyFile(path: string, kind: KeyFileKind): string {
+  const k = KINDS[kind];
   let file: ReturnType<typeof readRegularFile>;
   try {
     file = readRegularFile(path);
   } catch (err) {
     const reason = err instanceof NotReadableError ? err.reason : (err as Error).message;
     throw new SecretFileError(
-      `cannot read secret file ${path}: ${reason} — point auth.secretFile at a 0600 file holding the key (routerctl keys generate --out ${path} makes one)`,
+      `cannot read ${k.private ? 'secret' : 'public key'} file ${path}: ${reason} — point ${k.field} at ${k.private ? 'a 0600 file holding the key' : 'a file of whpk_ lines'} (${k.make} ${path} makes one)`,
     );
   }
   const mode = file.stats.mode;
-  if ((mode & 0o077) !== 0) {
+  if (k.private && (mode & 0o077) !== 0) {
     throw new SecretFileError(
       `secret file ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`,
     );
   }
-  return parseSecretText(file.text, path);
+  return file.text;
+}
+
+/** A shared HMAC secret file (whsec_ lines). */
+export function loadSecretFile(path: string): SigningKey[] {
+  return parseSecretText(readKeyFile(path, 'secret'), path);
+}
+
+/** This node's Ed25519 private key file (whsk_ lines, 0600). */
+export function loadPrivateKeyFile(path: string): Ed25519PrivateKey[] {
+  return parseEd25519PrivateText(readKeyFile(path, 'ed25519-private'), path);
+}
+
+/** A peer's Ed25519 public key file (whpk_ lines, each with an optional notAfter). */
+export function loadPublicKeyFile(path: string): Ed25519PublicKey[] {
+  return parseEd25519PublicText(readKeyFile(path, 'ed25519-public'), path);
 }

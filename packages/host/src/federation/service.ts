@@ -1,10 +1,10 @@
-import type { Server } from 'node:http';
 import { type PeerStateName, PeerStateNames } from '@routerd/host-wire';
 import { type Event, parseDuration } from '@routerd/plugin-sdk';
 import type { Database } from 'better-sqlite3';
 import { errorFields } from '../background.js';
 import { type Clock, isoAt } from '../clock.js';
 import type { EventGroup, EventPeer, FederationConfig } from '../config/index.js';
+import type { VerifiedKey } from '../doctor/key-checks.js';
 import { matchesTypesAndSubjects } from '../events/type-pattern.js';
 import { LogThrottle } from '../log-throttle.js';
 import type { Metrics } from '../metrics.js';
@@ -12,14 +12,17 @@ import type { DeliveryStore } from '../store/deliveries.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import type { AuthRefusalCause } from './auth-refusal.js';
 import { ClockSkewTracker } from './clock-skew.js';
-import { probeHealth } from './health-probe.js';
+import { type ProbeResult, probeHealth } from './health-probe.js';
 import { PeerWorker, type ProbeReport } from './outbox.js';
 import { PeerClient } from './peer-client.js';
+import { loadPeerTls, type PeerTlsContext } from './peer-tls.js';
 import { type PeerProbeResult, type ProbeOptions, probePeer } from './probe-client.js';
-import { createReceiverApp, listenReceiver, type ReceiveOutcome, type RequestRefused } from './receiver.js';
+import { createReceiverApp, type ReceiveOutcome, type RequestRefused } from './receiver.js';
+import { type ListenRefused, ReceiverListener } from './receiver-listener.js';
+import { loadReceiverTls, type ReceiverTlsContext } from './receiver-tls.js';
 import { RefusedRequests, UNKNOWN_SENDER } from './refused-requests.js';
-import { loadSecretFile } from './secrets.js';
-import type { SigningKey } from './signing.js';
+import { loadPrivateKeyFile, loadPublicKeyFile, loadSecretFile } from './secrets.js';
+import type { Ed25519PrivateKey, SigningKey, SignKey, VerifyKey } from './signing.js';
 
 export type FederationLog = (
   level: 'info' | 'warn' | 'error',
@@ -38,15 +41,95 @@ export interface FederationOptions {
   config?: FederationConfig;
 }
 
-/** Load every key the config names; a missing or group/other-readable file stops the start (or the reload). */
-export function loadKeys(config: FederationConfig): Map<string, readonly SigningKey[]> {
-  const files = new Map<string, readonly SigningKey[]>();
-  const load = (path: string) => {
-    if (!files.has(path)) files.set(path, loadSecretFile(path));
+type LoadedKey = SignKey | VerifyKey;
+
+/**
+ * Load every key file the config names, by the field that names it (a shared secret, this node's Ed25519
+ * private key, a peer's public keys); a missing, malformed or (for a private key) group/other-readable
+ * file stops the start (or the reload).
+ */
+export function loadKeys(config: FederationConfig): Map<string, readonly LoadedKey[]> {
+  const files = new Map<string, readonly LoadedKey[]>();
+  const load = (path: string, read: (path: string) => readonly LoadedKey[]) => {
+    if (!files.has(path)) files.set(path, read(path));
   };
-  for (const g of config.groups) if (g.resource.spec.auth) load(g.resource.spec.auth.secretFile);
-  for (const p of config.peers) if (p.resource.spec.auth) load(p.resource.spec.auth.secretFile);
+  for (const { resource: g } of config.groups) {
+    const auth = g.spec.auth;
+    if (auth?.mode === 'hmac') load(auth.secretFile, loadSecretFile);
+    else if (auth?.mode === 'ed25519') load(auth.privateKeyFile, loadPrivateKeyFile);
+  }
+  for (const { resource: p } of config.peers) {
+    const auth = p.spec.auth;
+    if (auth && 'secretFile' in auth) load(auth.secretFile, loadSecretFile);
+    else if (auth) load(auth.publicKeyFile, loadPublicKeyFile);
+  }
   return files;
+}
+
+/** The TLS files of every listen.tls (by group) and EventPeer.spec.tls (by peer), read. */
+export interface TlsFiles {
+  receivers: Map<string, ReceiverTlsContext>;
+  peers: Map<string, PeerTlsContext>;
+}
+
+export function loadTlsFiles(config: FederationConfig): TlsFiles {
+  const receivers = new Map<string, ReceiverTlsContext>();
+  const peers = new Map<string, PeerTlsContext>();
+  for (const { resource: g } of config.groups)
+    if (g.spec.listen?.tls)
+      receivers.set(g.metadata.name, loadReceiverTls(g.spec.listen.tls, `EventGroup/${g.metadata.name}`));
+  for (const { resource: p } of config.peers)
+    if (p.spec.tls) peers.set(p.metadata.name, loadPeerTls(p.spec.tls, `EventPeer/${p.metadata.name}`));
+  return { receivers, peers };
+}
+
+/** Every file the federation reads (keys, TLS): what a start, a reload and `routerd-eventd check` check. */
+export function loadFederationFiles(config: FederationConfig): {
+  keys: Map<string, readonly LoadedKey[]>;
+  tls: TlsFiles;
+} {
+  return { keys: loadKeys(config), tls: loadTlsFiles(config) };
+}
+
+const notAfterOf = (k: LoadedKey) =>
+  'notAfter' in k && k.notAfter !== undefined ? k.notAfter : Number.POSITIVE_INFINITY;
+
+/** What one peer is signed for and verified with. */
+interface PeerAuth {
+  sign: readonly SignKey[];
+  verify: readonly VerifyKey[];
+}
+
+/**
+ * Each peer's keys in one group: with hmac, its own secret or the group's, for both directions; with
+ * ed25519, this node's private keys to sign and the peer's public keys to verify. A peer with neither has
+ * no entry (nothing is sent to it, nothing from it accepted).
+ */
+function peerAuths(
+  group: EventGroup,
+  peers: readonly EventPeer[],
+  files: Map<string, readonly LoadedKey[]>,
+): { byNode: Map<string, PeerAuth>; own: readonly Ed25519PrivateKey[] } {
+  const auth = group.spec.auth;
+  const byNode = new Map<string, PeerAuth>();
+  if (auth?.mode === 'ed25519') {
+    const own = files.get(auth.privateKeyFile) as readonly Ed25519PrivateKey[];
+    for (const p of peers) {
+      const pa = p.spec.auth;
+      const listed = pa && 'publicKeyFile' in pa ? files.get(pa.publicKeyFile) : undefined;
+      // Longest-lived first: the key that verifies is then the one the sender should keep signing with.
+      const verify = listed && [...listed].sort((a, b) => Math.sign(notAfterOf(b) - notAfterOf(a)) || 0);
+      if (verify) byNode.set(p.spec.nodeName, { sign: own, verify });
+    }
+    return { byNode, own };
+  }
+  const groupKeys = auth ? (files.get(auth.secretFile) as readonly SigningKey[]) : undefined;
+  for (const p of peers) {
+    const pa = p.spec.auth;
+    const keys = pa && 'secretFile' in pa ? (files.get(pa.secretFile) as readonly SigningKey[]) : groupKeys;
+    if (keys) byNode.set(p.spec.nodeName, { sign: keys, verify: keys });
+  }
+  return { byNode, own: [] };
 }
 
 /**
@@ -60,12 +143,16 @@ export class Federation {
   readonly clockSkew = new ClockSkewTracker();
   /** Requests the receivers refused, per claimed sender and reason (routerctl doctor federation). */
   readonly refusedRequests = new RefusedRequests();
+  /** The key that last verified each sender, by group and sender (the doctor's peer-key-rotation). */
+  private readonly verified = new Map<string, VerifiedKey>();
   /** What the authenticated probe of each peer (with a key) needs, by EventPeer name. */
   private probeTargets = new Map<string, Omit<ProbeOptions, 'now'>>();
   private workers = new Map<string, PeerWorker>();
   private clients = new Map<string, PeerClient>();
-  /** The receivers, one per group that listens. */
-  private servers: Server[] = [];
+  /** The receivers, by group: kept across reloads that keep their socket (receiver-listener.ts). */
+  private listeners = new Map<string, ReceiverListener>();
+  /** Each peer's TLS context, for the health probe (the doctor's and the worker's). */
+  private peerTls = new Map<string, PeerTlsContext>();
   private config!: FederationConfig;
   private unhook: (() => void)[] = [];
 
@@ -79,24 +166,32 @@ export class Federation {
     o.metrics.sources.peerStates = () => this.peerStates();
   }
 
-  /** Start, or apply a new config (SIGHUP). Keys are loaded first: a bad key file leaves the old config running. */
+  /**
+   * Start, or apply a new config (SIGHUP). Key and TLS files are read first: a bad one leaves the old
+   * config running. A receiver whose socket stays the same is updated in place (no connection dropped).
+   */
   async apply(config: FederationConfig): Promise<void> {
-    const keyFiles = loadKeys(config);
-    await this.stopNetwork();
+    const files = loadFederationFiles(config);
+    await this.stopWorkers();
     this.config = config;
+    this.peerTls = new Map(files.tls.peers);
+    const listening = new Set<string>();
     for (const { resource: group } of config.groups) {
       const peers = config.peers
         .map((p) => p.resource)
         .filter((p) => p.spec.groupRef === group.metadata.name);
-      const groupKeys = group.spec.auth ? keyFiles.get(group.spec.auth.secretFile) : undefined;
-      const peerKeys = new Map<string, readonly SigningKey[]>();
-      for (const p of peers) {
-        const keys = p.spec.auth ? keyFiles.get(p.spec.auth.secretFile) : groupKeys;
-        if (keys) peerKeys.set(p.spec.nodeName, keys);
+      const { byNode, own } = peerAuths(group, peers, files.keys);
+      for (const peer of peers) this.startWorker(group, peer, byNode);
+      if (group.spec.listen) {
+        listening.add(group.metadata.name);
+        await this.listen(group, byNode, own, files.tls.receivers.get(group.metadata.name));
       }
-      for (const peer of peers) this.startWorker(group, peer, peerKeys);
-      if (group.spec.listen) this.servers.push(await this.listen(group, peerKeys));
     }
+    for (const [name, l] of this.listeners)
+      if (!listening.has(name)) {
+        this.listeners.delete(name);
+        await l.close();
+      }
     // Whatever was pending before a restart (or a reload) resumes now, and a peer that was backing off or
     // refusing us is probed at once rather than after a backoff of up to maxDelay saved before the restart.
     for (const w of this.workers.values())
@@ -108,24 +203,22 @@ export class Federation {
       );
   }
 
-  private startWorker(
-    group: EventGroup,
-    peer: EventPeer,
-    peerKeys: Map<string, readonly SigningKey[]>,
-  ): void {
-    const keys = peerKeys.get(peer.spec.nodeName);
-    if (!keys) {
+  private startWorker(group: EventGroup, peer: EventPeer, auths: Map<string, PeerAuth>): void {
+    const auth = auths.get(peer.spec.nodeName);
+    if (!auth) {
       this.o.log('warn', 'peer has no key: nothing is sent to it until one is configured', {
         peer: peer.metadata.name,
       });
       return;
     }
+    const tls = this.peerTls.get(peer.metadata.name);
     const client = new PeerClient({
       endpoint: peer.spec.endpoint,
       node: group.spec.nodeName,
-      keys: () => keys,
+      keys: () => auth.sign,
       maxSockets: 4,
       clock: this.o.clock,
+      ...(tls ? { tls } : {}),
     });
     const saved = this.deliveries.peerState(peer.metadata.name);
     const worker = new PeerWorker({
@@ -140,7 +233,7 @@ export class Federation {
         jitter: 0.2,
       },
       replayWindowMs: parseDuration(group.spec.replayWindow),
-      health: () => probeHealth(peer.spec.endpoint),
+      health: () => this.healthProbe(peer.metadata.name, peer.spec.endpoint),
       ...(saved && PeerStateNames.includes(saved.state)
         ? { restore: { state: saved.state, consecutiveFailures: saved.consecutiveFailures } }
         : {}),
@@ -152,12 +245,19 @@ export class Federation {
       endpoint: peer.spec.endpoint,
       node: group.spec.nodeName,
       peerNode: peer.spec.nodeName,
-      keys,
+      keys: auth.sign,
+      peerKeys: auth.verify,
+      ...(tls ? { tls } : {}),
       replayWindowMs: parseDuration(group.spec.replayWindow),
     });
   }
 
-  private async listen(group: EventGroup, peerKeys: Map<string, readonly SigningKey[]>): Promise<Server> {
+  private async listen(
+    group: EventGroup,
+    auths: Map<string, PeerAuth>,
+    own: readonly Ed25519PrivateKey[],
+    tls: ReceiverTlsContext | undefined,
+  ): Promise<void> {
     const listen = group.spec.listen!;
     const groupName = group.metadata.name;
     // Refusals are counted per claimed sender: a configured peer's node name, or one bucket for the rest.
@@ -171,7 +271,8 @@ export class Federation {
       node: group.spec.nodeName,
       replayWindowMs: parseDuration(group.spec.replayWindow),
       bodyLimitBytes: listen.maxBodyBytes,
-      keysFor: (node) => peerKeys.get(node),
+      keysFor: (node) => auths.get(node)?.verify,
+      ownKeys: () => own,
       clock: this.o.clock,
       store: {
         webhookSeen: (sender, id) => this.deliveries.webhookSeen(sender, id),
@@ -193,15 +294,16 @@ export class Federation {
           ...errorFields(err),
           sender,
         }),
-      onAuthenticated: (sender, ts) => {
+      onAuthenticated: (sender, ts, fingerprint) => {
         const now = this.o.clock.now();
+        this.verified.set(`${groupName}\u0000${sender}`, { group: groupName, sender, fingerprint, at: now });
         this.clockSkew.record(groupName, sender, ts, now);
         this.refusedRequests.authenticated(groupName, sender, now);
       },
     });
     // Connection-level refusals cost an outsider nothing to repeat: counted each, logged at most once a minute.
     const throttle = new LogThrottle(this.o.clock, 60_000);
-    const server = await listenReceiver(app, listen, (reason, detail) => {
+    const refused: ListenRefused = (reason, detail) => {
       this.o.metrics.receiverRefused.inc({ reason });
       const suppressed = throttle.take();
       if (suppressed !== undefined)
@@ -211,13 +313,26 @@ export class Federation {
           detail,
           suppressed,
         });
-    });
+    };
+    const kept = this.listeners.get(groupName);
+    if (kept?.keeps(listen, tls !== undefined)) {
+      kept.update(app, refused, tls);
+      return;
+    }
+    if (kept) {
+      this.listeners.delete(groupName);
+      await kept.close();
+    }
+    this.listeners.set(
+      groupName,
+      await ReceiverListener.open(app, listen, refused, tls, () => this.o.clock.now()),
+    );
     this.o.log('info', 'receiver listening', {
       group: group.metadata.name,
       address: listen.address,
       port: listen.port,
+      ...(tls ? { tls: true, clientAuth: tls.clientAuth !== undefined } : {}),
     });
-    return server;
   }
 
   /**
@@ -337,6 +452,16 @@ export class Federation {
     return n;
   }
 
+  verifiedKeys(): VerifiedKey[] {
+    return [...this.verified.values()];
+  }
+
+  /** `GET /v1/health` of one peer, over its TLS settings when it has any (the doctor's peer-reachable). */
+  healthProbe(peer: string, endpoint: string): Promise<ProbeResult> {
+    const tls = this.peerTls.get(peer);
+    return probeHealth(endpoint, 2000, tls && { ctx: tls, now: () => this.o.clock.now() });
+  }
+
   /** The authenticated probe of one peer (the doctor's peer-probe); undefined when it has no key. */
   signedProbe(peer: string): Promise<PeerProbeResult> | undefined {
     const target = this.probeTargets.get(peer);
@@ -366,22 +491,18 @@ export class Federation {
     return this.config ? this.config.peers.map((p) => p.resource.metadata.name) : [];
   }
 
-  private async stopNetwork(): Promise<void> {
+  private async stopWorkers(): Promise<void> {
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     for (const c of this.clients.values()) c.close();
     this.workers.clear();
     this.clients.clear();
     this.probeTargets.clear();
-    await Promise.all(
-      this.servers.map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-          }),
-      ),
-    );
-    this.servers = [];
+  }
+
+  private async stopNetwork(): Promise<void> {
+    await this.stopWorkers();
+    await Promise.all([...this.listeners.values()].map((l) => l.close()));
+    this.listeners.clear();
   }
 
   async stop(): Promise<void> {

@@ -1,9 +1,11 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { SigningKey } from '@routerd/host-wire/keys';
+import { createHmac, sign as edSign, verify as edVerify, timingSafeEqual } from 'node:crypto';
+import type { Ed25519PrivateKey, Ed25519PublicKey, SigningKey } from '@routerd/host-wire/keys';
 
 /**
- * Standard Webhooks v1 signatures: `webhook-signature: v1,<base64 HMAC-SHA256(id.timestamp.rawBody)>`.
- * Signed over the raw bytes exactly as sent — never re-serialised JSON — so both sides agree byte for byte.
+ * Standard Webhooks signatures, both schemes of the spec: `v1,<base64 HMAC-SHA256>` with a shared secret
+ * (whsec_), and `v1a,<base64 Ed25519 signature>` with this node's private key (whsk_), verified with its
+ * public key (whpk_). Both sign `id.timestamp.rawBody` over the raw bytes exactly as sent — never
+ * re-serialised JSON — so both sides agree byte for byte.
  */
 export const SignatureHeaders = {
   id: 'webhook-id',
@@ -13,11 +15,25 @@ export const SignatureHeaders = {
   node: 'routerd-node',
 } as const;
 
-export type { SigningKey };
+export type { Ed25519PrivateKey, Ed25519PublicKey, SigningKey };
+/** What signs: a shared HMAC secret, or this node's Ed25519 private key. */
+export type SignKey = SigningKey | Ed25519PrivateKey;
+/** What verifies: a shared HMAC secret, or a peer's Ed25519 public key (a private key verifies its own). */
+export type VerifyKey = SigningKey | Ed25519PublicKey | Ed25519PrivateKey;
+
+export function isHmacKey(key: VerifyKey): key is SigningKey {
+  return 'bytes' in key;
+}
 
 // Ids and timestamps are joined with "." in the signing string; refusing "." in them prevents splicing.
 const ID_PATTERN = /^[A-Za-z0-9_:-]{1,128}$/;
 const TIMESTAMP_PATTERN = /^\d{1,12}$/;
+/**
+ * v1a entries looked at: a sender signs once per key (two or three during a rotation), and an Ed25519
+ * verification costs tens of µs, so a header stuffed with entries cannot make a request expensive.
+ */
+export const MAX_ED25519_SIGNATURES = 8;
+const ED25519_SIGNATURE_BYTES = 64;
 
 function signingInput(id: string, timestamp: string, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'utf8'), body]);
@@ -27,9 +43,15 @@ function mac(key: SigningKey, input: Buffer): Buffer {
   return createHmac('sha256', key.bytes).update(input).digest();
 }
 
+function entry(key: SignKey, input: Buffer): string {
+  return isHmacKey(key)
+    ? `v1,${mac(key, input).toString('base64')}`
+    : `v1a,${edSign(null, input, key.privateKey).toString('base64')}`;
+}
+
 /** Sign with every given key (current first); the header lists them space-separated, as the spec allows. */
 export function sign(
-  keys: readonly SigningKey[],
+  keys: readonly SignKey[],
   id: string,
   timestamp: number,
   body: Buffer,
@@ -42,14 +64,14 @@ export function sign(
   return {
     [SignatureHeaders.id]: id,
     [SignatureHeaders.timestamp]: ts,
-    [SignatureHeaders.signature]: keys.map((k) => `v1,${mac(k, input).toString('base64')}`).join(' '),
+    [SignatureHeaders.signature]: keys.map((k) => entry(k, input)).join(' '),
   };
 }
 
 export type VerifyFailure = 'missing-headers' | 'malformed-headers' | 'timestamp' | 'signature';
 
 export type VerifyResult =
-  | { ok: true; id: string; timestamp: number; key: SigningKey }
+  | { ok: true; id: string; timestamp: number; key: VerifyKey }
   | {
       ok: false;
       reason: VerifyFailure;
@@ -61,12 +83,36 @@ export type VerifyResult =
       timestamp?: number;
     };
 
+/** The decoded signatures of one scheme (`v1` or `v1a`) in a `webhook-signature` header. */
+function offered(header: string, scheme: 'v1' | 'v1a', max = Number.POSITIVE_INFINITY): Buffer[] {
+  const prefix = `${scheme},`;
+  return header
+    .split(' ')
+    .filter((e) => e.startsWith(prefix))
+    .slice(0, max)
+    .map((e) => Buffer.from(e.slice(prefix.length), 'base64'));
+}
+
+function matches(key: VerifyKey, input: Buffer, v1: Buffer[], v1a: Buffer[]): boolean {
+  if (isHmacKey(key)) {
+    const expected = mac(key, input);
+    return v1.some((c) => c.length === expected.length && timingSafeEqual(c, expected));
+  }
+  return v1a.some((c) => c.length === ED25519_SIGNATURE_BYTES && edVerify(null, input, key.publicKey, c));
+}
+
+/** A key past its notAfter verifies nothing (only public keys carry one). */
+function current(key: VerifyKey, nowSeconds: number): boolean {
+  return !('notAfter' in key) || key.notAfter === undefined || key.notAfter > nowSeconds * 1000;
+}
+
 /**
  * Verify before parsing anything: headers present and well-formed, timestamp within the tolerance,
- * then any `v1,` entry matching any key, compared in constant time on the decoded bytes.
+ * then any entry of the key's scheme matching any current key (HMAC compared in constant time on the
+ * decoded bytes, Ed25519 verified with the public key).
  */
 export function verify(
-  keys: readonly SigningKey[],
+  keys: readonly VerifyKey[],
   headers: Record<string, string | string[] | undefined>,
   body: Buffer,
   nowSeconds: number,
@@ -100,22 +146,31 @@ export function verify(
     };
   }
   const input = signingInput(id, ts, body);
-  const offered = sig
-    .split(' ')
-    .filter((e) => e.startsWith('v1,'))
-    .map((e) => Buffer.from(e.slice(3), 'base64'));
-  for (const key of keys) {
-    const expected = mac(key, input);
-    for (const candidate of offered) {
-      if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) {
-        return { ok: true, id, timestamp, key };
-      }
-    }
-  }
-  return {
-    ok: false,
-    reason: 'signature',
-    detail: `the signature matches no key held here for this sender (${keys.length} held; the clocks agree within ${Math.max(1, Math.abs(skew))} s): the two routers' key files differ`,
-    timestamp,
-  };
+  const v1 = offered(sig, 'v1');
+  const v1a = offered(sig, 'v1a', MAX_ED25519_SIGNATURES);
+  const live = keys.filter((k) => current(k, nowSeconds));
+  for (const key of live) if (matches(key, input, v1, v1a)) return { ok: true, id, timestamp, key };
+  return { ok: false, reason: 'signature', detail: whyNoMatch(keys, live, v1, v1a, skew), timestamp };
+}
+
+/** Which fix a signature that matches nothing needs: the scheme, a rotated-out key, or the key files. */
+function whyNoMatch(
+  keys: readonly VerifyKey[],
+  live: readonly VerifyKey[],
+  v1: Buffer[],
+  v1a: Buffer[],
+  skew: number,
+): string {
+  const clocks = `the clocks agree within ${Math.max(1, Math.abs(skew))} s`;
+  const ed = keys.length > 0 && !isHmacKey(keys[0]!);
+  if (ed && v1a.length === 0 && v1.length > 0)
+    return `the sender signs with a shared secret (v1) but this node holds Ed25519 public keys for it (v1a): both routers' EventGroup auth.mode must be the same`;
+  if (!ed && v1.length === 0 && v1a.length > 0)
+    return `the sender signs with Ed25519 (v1a) but this node holds a shared secret for it (v1): both routers' EventGroup auth.mode must be the same`;
+  const expired = keys.length - live.length;
+  if (live.length === 0)
+    return `every key held here for this sender is past its notAfter (${expired} rotated out; ${clocks}): add the sender's current public key (routerctl keys public on the sender) to its public key file and reload`;
+  return ed
+    ? `no v1a signature verifies with the ${live.length} public key${live.length === 1 ? '' : 's'} listed here for this sender${expired ? ` (${expired} more rotated out)` : ''} (${clocks}): its public key file here does not hold the key it signs with — compare with routerctl keys public on the sender`
+    : `the signature matches no key held here for this sender (${live.length} held; ${clocks}): the two routers' key files differ`;
 }

@@ -38,6 +38,22 @@ apiVersion: federation.routerd.net/v1alpha1
 kind: EventSubscription
 metadata: { name: clients }
 spec: { groupRef: lab, trigger: { pluginRef: aws } }
+---
+apiVersion: federation.routerd.net/v1alpha1
+kind: EventGroup
+metadata: { name: signed }
+spec:
+  nodeName: cloud-1
+  auth: { mode: ed25519, privateKeyFile: /etc/routerd/node.key }
+---
+apiVersion: federation.routerd.net/v1alpha1
+kind: EventPeer
+metadata: { name: edge }
+spec:
+  groupRef: signed
+  nodeName: edge-1
+  endpoint: 'https://169.254.100.3:9443'
+  auth: { publicKeyFile: /etc/routerd/edge-1.pub }
 `,
   );
   const load = loadConfig([file]);
@@ -77,6 +93,7 @@ function inputs(over: Partial<DoctorInputs> = {}): DoctorInputs {
     skew: [],
     refused: [],
     keyFile: () => ({ mode: 0o100600 }),
+    keyContents: (_path, kind) => ({ kind, keys: [{ fingerprint: '0123456789ab' }] }),
     stateDisk: { path: '/var/lib/routerd', freeBytes: 512 * 1024 * 1024 },
     configState: { generation: 1, changedOnDisk: [] },
     ...over,
@@ -174,14 +191,17 @@ describe('federationDoctor', () => {
     expect(statusOf(federationDoctor(expired), 'subscription-failed')).toEqual([['clients', 'WARN']]);
   });
 
-  it('a missing key file FAILs; deliveries that expired before delivery WARN', () => {
+  it('a missing key file FAILs (a shared secret, an Ed25519 private key); deliveries that expired before delivery WARN', () => {
     const r = federationDoctor(
       inputs({
         keyFile: () => ({ error: 'ENOENT' }),
         deliveries: [{ ...inputs().deliveries[0]!, expired: 3 }],
       }),
     );
-    expect(statusOf(r, 'secret-file-mode')).toEqual([['/etc/routerd/lab.key', 'FAIL']]);
+    expect(statusOf(r, 'secret-file-mode')).toEqual([
+      ['/etc/routerd/lab.key', 'FAIL'],
+      ['/etc/routerd/node.key', 'FAIL'],
+    ]);
     expect(statusOf(r, 'delivery-expired')).toEqual([['onprem', 'WARN']]);
     expect(r.status).toBe('FAIL');
   });
