@@ -23,9 +23,10 @@ import {
   PruneCommand,
   RedeliverCommand,
 } from './commands/federation.js';
-import { KeysGenerateCommand } from './commands/keys.js';
+import { KeysGenerateCommand, KeysPublicCommand } from './commands/keys.js';
 import { PluginListCommand, PluginRunCommand, PluginRunsCommand } from './commands/plugin.js';
 import { StatusCommand } from './commands/status.js';
+import { TlsSelfSignedCommand } from './commands/tls.js';
 import { ExitCodes } from './exit-codes.js';
 
 export function buildRouterctl(): Cli {
@@ -50,6 +51,8 @@ export function buildRouterctl(): Cli {
   cli.register(RedeliverCommand);
   cli.register(PruneCommand);
   cli.register(KeysGenerateCommand);
+  cli.register(KeysPublicCommand);
+  cli.register(TlsSelfSignedCommand);
   for (const c of [
     DynamicListCommand,
     DynamicDescribeCommand,

@@ -1,7 +1,8 @@
 /** Signed requests to a real daemon's receiver over loopback, as a peer (or an attacker with its key) sends them. */
-import { type parseSecretText, sign } from '@routerd/host/keys';
+import { type SignKey, sign } from '@routerd/host/keys';
 
-export type Keys = ReturnType<typeof parseSecretText>;
+/** Shared secrets (hmac) or a node's Ed25519 private keys. */
+export type Keys = readonly SignKey[];
 
 let n = 0;
 
