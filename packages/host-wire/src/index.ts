@@ -2,6 +2,7 @@
 // shared by the daemon (which checks requests and builds responses with them) and routerctl. Imports
 // only @routerd/plugin-sdk and arktype. Routes and constants alone: `@routerd/host-wire/constants`;
 // the key-file format: `@routerd/host-wire/keys`.
+export * from './actions.js';
 export * from './constants.js';
 export * from './doctor.js';
 export * from './dynamic.js';

@@ -25,7 +25,15 @@ function configOf(yaml: string): FederationConfig {
   const groups = parsed.resources.filter(
     (r) => r.resource.kind === 'EventGroup',
   ) as FederationConfig['groups'];
-  return { files: ['test.yaml'], groups, peers: [], subscriptions: [], plugins: [], policies: [] };
+  return {
+    files: ['test.yaml'],
+    groups,
+    peers: [],
+    subscriptions: [],
+    plugins: [],
+    policies: [],
+    actionPolicies: [],
+  };
 }
 
 function setup(yaml = group('lab', 'cloud-1', ['10.88.60.0/24'])) {

@@ -5,6 +5,7 @@
 import { parseDuration } from '@routerd/plugin-sdk';
 import { type ConfigIssue, issueIn, type Located, resourceId } from './issues.js';
 import type {
+  ActionPolicy,
   AnyResource,
   DynamicOverridePolicy,
   EventGroup,
@@ -19,16 +20,25 @@ export interface ResourceSet {
   subscriptions: Located<EventSubscription>[];
   plugins: Located<Plugin>[];
   policies: Located<DynamicOverridePolicy>[];
+  actionPolicies: Located<ActionPolicy>[];
 }
 
 export function groupByKind(resources: Located<AnyResource>[]): ResourceSet {
-  const set: ResourceSet = { groups: [], peers: [], subscriptions: [], plugins: [], policies: [] };
+  const set: ResourceSet = {
+    groups: [],
+    peers: [],
+    subscriptions: [],
+    plugins: [],
+    policies: [],
+    actionPolicies: [],
+  };
   for (const r of resources) {
     const k = r.resource.kind;
     if (k === 'EventGroup') set.groups.push(r as Located<EventGroup>);
     else if (k === 'EventPeer') set.peers.push(r as Located<EventPeer>);
     else if (k === 'EventSubscription') set.subscriptions.push(r as Located<EventSubscription>);
     else if (k === 'DynamicOverridePolicy') set.policies.push(r as Located<DynamicOverridePolicy>);
+    else if (k === 'ActionPolicy') set.actionPolicies.push(r as Located<ActionPolicy>);
     else set.plugins.push(r as Located<Plugin>);
   }
   return set;

@@ -262,6 +262,88 @@ export const DynamicOverridePolicySpec = type({
     .atLeastLength(1),
 });
 
+/**
+ * What the action executor may do for one provider (docs/actions.md). The resource is named after the
+ * provider whose plans it governs (`ActionPolicy/aws` governs plans with `provider: aws`): one policy per
+ * provider, and the duplicate-name rule already refuses two. Without one, nothing of that provider runs.
+ */
+export const ActionRule = type({
+  ...strict,
+  /** `*` or one PlanAction (e.g. `assign-secondary-ip`). */
+  action: type("'*' | 'assign-secondary-ip' | 'unassign-secondary-ip' | 'ensure-forwarding-enabled'").default(
+    '*',
+  ),
+  phase: type("'*' | 'provision' | 'teardown'").default('*'),
+  /** The plan risk levels this rule covers. */
+  risk: type("'low' | 'medium' | 'high'")
+    .array()
+    .atLeastLength(1)
+    .default(() => ['low']),
+  mode: type("'manual' | 'auto'").default('manual'),
+});
+export type ActionRule = typeof ActionRule.infer;
+
+/** Environment names that carry a secret: refused, so no credential is ever in a config file or the journal. */
+export const CREDENTIAL_ENV_NAME = /SECRET|TOKEN|PASSWORD|PASSPHRASE|ACCESS_KEY|PRIVATE_KEY|CLIENT_CERT/i;
+const EnvName = type(/^[A-Za-z_][A-Za-z0-9_]*$/).narrow(
+  (name, ctx) =>
+    !CREDENTIAL_ENV_NAME.test(name) ||
+    ctx.mustBe(
+      'a variable that holds no credential (point the tool at a named profile, a credentials file or the instance identity instead)',
+    ),
+);
+
+export const ActionPolicySpec = type({
+  ...strict,
+  /** The step tool name (`aws`) → its absolute path. No PATH lookup: a step whose tool is not here is refused. */
+  tools: type({ '[string]': AbsolutePath }),
+  /**
+   * The tool's whole environment besides PATH=/usr/bin:/bin and HOME (e.g. AWS_PROFILE,
+   * AWS_SHARED_CREDENTIALS_FILE, AWS_REGION). The daemon's own environment is never passed on.
+   */
+  env: type({ '[string]': 'string' }).default(() => ({})),
+  /** Appended to every step and verify argv as `<endpointFlag> <endpointUrl>`: a local endpoint in tests. */
+  'endpointUrl?': HttpEndpoint,
+  endpointFlag: type(/^--[a-z][a-z0-9-]*$/).default('--endpoint-url'),
+  /** First matching rule wins; no match: manual. */
+  rules: ActionRule.array().default(() => []),
+  /** An `auto` rule that covers teardown is refused unless this is true: removing an address is the riskier half. */
+  allowAutoTeardown: type('boolean').default(false),
+  rateLimit: type({
+    ...strict,
+    perMinute: type('1 <= number.integer <= 600').default(6),
+    burst: type('1 <= number.integer <= 100').default(3),
+  }).default(() => ({})),
+  retry: type({
+    ...strict,
+    attempts: type('1 <= number.integer <= 20').default(5),
+    baseDelay: UpToAnHour.default('2s'),
+    maxDelay: UpToAnHour.default('60s'),
+  }).default(() => ({})),
+  verify: type({
+    ...strict,
+    /** How long verify keeps polling the plan's read-only check (clouds are eventually consistent). */
+    timeout: DurationAtMost('1h').default('60s'),
+    interval: UpToAnHour.default('2s'),
+  }).default(() => ({})),
+}).narrow((spec, ctx) => {
+  for (const name of Object.keys(spec.env))
+    if (!EnvName.allows(name))
+      return ctx.reject({
+        path: ['env', name],
+        expected: 'a variable that holds no credential',
+        actual: name,
+      });
+  const i = spec.rules.findIndex((r) => r.mode === 'auto' && r.phase !== 'provision');
+  if (i >= 0 && !spec.allowAutoTeardown)
+    return ctx.reject({
+      path: ['rules', i, 'mode'],
+      expected: `manual, or allowAutoTeardown: true (an auto rule with phase "${spec.rules[i]!.phase}" covers teardown)`,
+      actual: 'auto',
+    });
+  return true;
+});
+
 /** The envelope every resource shares: `{apiVersion, kind, metadata, spec}`. */
 function envelope<const V extends string, const K extends string>(apiVersion: V, kind: K) {
   return { ...strict, apiVersion: type.unit(apiVersion), kind: type.unit(kind) };
@@ -299,6 +381,13 @@ export const DynamicOverridePolicy = type({
 });
 export type DynamicOverridePolicy = typeof DynamicOverridePolicy.infer;
 
+export const ActionPolicy = type({
+  ...envelope(API_VERSION_CONFIG, 'ActionPolicy'),
+  metadata: Metadata,
+  spec: ActionPolicySpec,
+});
+export type ActionPolicy = typeof ActionPolicy.infer;
+
 /** Kind → (apiVersion, schema). Adding a kind (DynamicOverridePolicy, …) is one line here. */
 export const resourceKinds = {
   EventGroup: { apiVersion: API_VERSION_FEDERATION, schema: EventGroup },
@@ -306,9 +395,16 @@ export const resourceKinds = {
   EventSubscription: { apiVersion: API_VERSION_FEDERATION, schema: EventSubscription },
   Plugin: { apiVersion: API_VERSION_PLUGIN, schema: Plugin },
   DynamicOverridePolicy: { apiVersion: API_VERSION_CONFIG, schema: DynamicOverridePolicy },
+  ActionPolicy: { apiVersion: API_VERSION_CONFIG, schema: ActionPolicy },
 } as const;
 export type ResourceKind = keyof typeof resourceKinds;
-export type AnyResource = EventGroup | EventPeer | EventSubscription | Plugin | DynamicOverridePolicy;
+export type AnyResource =
+  | EventGroup
+  | EventPeer
+  | EventSubscription
+  | Plugin
+  | DynamicOverridePolicy
+  | ActionPolicy;
 
 /** Just enough of a document to say which resource it is before validating it in full. */
 export const ResourceHeader = type({

@@ -1,4 +1,5 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { actionJournalMigrations } from './action-journal.js';
 import { backupBeforeMigration, type PreMigrationBackup } from './backup.js';
 import { deliveryMigrations } from './deliveries.js';
 import { dynamicMigrations } from './dynamic-parts.js';
@@ -14,6 +15,7 @@ export const allMigrations: readonly Migration[] = [
   ...subscriptionRunMigrations,
   ...dynamicMigrations,
   ...pluginRunMigrations,
+  ...actionJournalMigrations,
 ];
 
 export interface OpenDatabaseOptions {

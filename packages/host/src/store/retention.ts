@@ -138,6 +138,15 @@ export const LEDGERS: readonly Ledger[] = [
         AND json_extract(j.value, '$.idempotencyKey') = announced_plans.idempotency_key)`,
     params: before,
   },
+  {
+    table: 'action_executions',
+    keeps: 'the action journal (one row per execution of an action plan)',
+    // Unfinished executions (awaiting approval, approved, running) are never removed: one is a promise.
+    rule: `finished executions unchanged for ${days(d.ledgerMaxAgeMs)}`,
+    setting: null,
+    where: `state NOT IN ('awaiting-approval', 'approved', 'running') AND updated_ms <= @before`,
+    params: before,
+  },
 ];
 
 export interface RetentionPlan {

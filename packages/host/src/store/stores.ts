@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { Clock } from '../clock.js';
+import { ActionJournal } from './action-journal.js';
 import { DeliveryStore } from './deliveries.js';
 import { DynamicStore } from './dynamic-parts.js';
 import { EventStore, type EventStoreHooks } from './events.js';
@@ -13,6 +14,7 @@ export interface Stores {
   pluginRuns: PluginRunStore;
   subscriptionRuns: SubscriptionRunStore;
   dynamic: DynamicStore;
+  actionJournal: ActionJournal;
 }
 
 export function openStores(db: Database, clock: Clock, eventHooks: EventStoreHooks = {}): Stores {
@@ -22,5 +24,6 @@ export function openStores(db: Database, clock: Clock, eventHooks: EventStoreHoo
     pluginRuns: new PluginRunStore(db),
     subscriptionRuns: new SubscriptionRunStore(db),
     dynamic: new DynamicStore(db),
+    actionJournal: new ActionJournal(db),
   };
 }

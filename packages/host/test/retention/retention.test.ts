@@ -12,6 +12,7 @@ import { DynamicConfig } from '../../src/dynamic/service.js';
 import { NoObserveSet } from '../../src/events/no-observe.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { Retention } from '../../src/retention/service.js';
+import { ActionJournal } from '../../src/store/action-journal.js';
 import { openDatabase } from '../../src/store/database.js';
 import { DeliveryStore } from '../../src/store/deliveries.js';
 import { DynamicStore } from '../../src/store/dynamic-parts.js';
@@ -193,6 +194,14 @@ function fill(w: World) {
   w.subscriptionRuns.admit('clients', 'vanished', T0);
   w.subscriptionRuns.markSucceeded('clients', ['vanished'], T0);
   w.pluginRuns.insert(runRecord(1, T0));
+  // The action journal: a finished execution (goes), one still awaiting approval (a promise: stays).
+  const journal = new ActionJournal(w.db);
+  journal.submit({ id: 'ex-old', plan: plan('ex-old'), source: 't', mode: 'auto', state: 'approved' }, T0);
+  journal.transition('ex-old', ['approved'], 'succeeded', T0);
+  journal.submit(
+    { id: 'ex-wait', plan: plan('ex-wait'), source: 't', mode: 'manual', state: 'awaiting-approval' },
+    T0,
+  );
   // A claim with its assign plan, and a plugin's other plans (its part is replaced by each run).
   const observed = event('obs', T0);
   w.dynamic.applyResult(
@@ -227,6 +236,8 @@ function fill(w: World) {
   w.deliveries.recordWebhook('onprem', 'batch-new', now);
   w.subscriptionRuns.admit('clients', 'new', now);
   w.pluginRuns.insert(runRecord(2, now));
+  journal.submit({ id: 'ex-new', plan: plan('ex-new'), source: 't', mode: 'auto', state: 'approved' }, now);
+  journal.transition('ex-new', ['approved'], 'failed', now, { reason: 'r' });
   w.dynamic.applyResult({ plugin: 'p' }, [], result(now, { ttl: '10m', actionPlans: [plan('nic-plan-3')] }));
 }
 
@@ -261,6 +272,8 @@ describe('one table of ledgers', () => {
       address_claims: 1,
       // Plans of gone parts, and the plugin's plans its part no longer carries.
       announced_plans: 3,
+      // The finished execution of 8 days ago; not the one awaiting approval, not the recent one.
+      action_executions: 1,
     });
     const before = Object.fromEntries(Object.keys(counted).map((t) => [t, rows(w.db, t)]));
     const { rows: removed } = await w.retention.prune(dry);

@@ -1,0 +1,68 @@
+// The action journal's records (docs/actions.md): one execution of one ActionPlan, as the host's journal
+// keeps it and `routerctl action list|journal` will show it.
+import { ActionPlan } from '@routerd/plugin-sdk';
+import { type } from 'arktype';
+
+/**
+ * awaiting-approval → approved → running (step N) → succeeded | already-done | held-elsewhere | failed,
+ * or cancelled before it ran; `undone` once its undo succeeded.
+ */
+export const ExecutionState = type(
+  "'awaiting-approval' | 'approved' | 'running' | 'succeeded' | 'already-done' | 'held-elsewhere' | 'failed' | 'cancelled' | 'undone'",
+);
+export type ExecutionState = typeof ExecutionState.infer;
+/** States an execution never leaves (but for `undone`, reached from a finished one by its undo). */
+export const FINISHED_STATES: readonly ExecutionState[] = [
+  'succeeded',
+  'already-done',
+  'held-elsewhere',
+  'failed',
+  'cancelled',
+  'undone',
+];
+
+/** One attempt of one step (or of the verify check): exit, duration, bounded output tails, credentials redacted. */
+export const StepRecord = type({
+  step: 'string',
+  attempt: 'number.integer >= 1',
+  /** The argv as run, step output references resolved (no credential is ever in an argv: the policy refuses them). */
+  argv: 'string[]',
+  exitCode: 'number.integer',
+  /** What the plan's patterns made of it: succeeded, already-done, held-elsewhere, retry, refused, failed, timeout. */
+  outcome: 'string',
+  startedAt: 'string',
+  durationMs: 'number >= 0',
+  stdoutTail: 'string',
+  stderrTail: 'string',
+});
+export type StepRecord = typeof StepRecord.infer;
+
+export const ExecutionRecord = type({
+  id: 'string',
+  idempotencyKey: 'string',
+  provider: 'string',
+  action: 'string',
+  phase: "'provision' | 'teardown'",
+  risk: "'low' | 'medium' | 'high'",
+  nic: 'string',
+  address: 'string | null',
+  /** What asked for it, e.g. `DynamicConfigPart/aws-onprem-10-88-60-9`. */
+  source: 'string',
+  /** `manual` waits for `approve`; `auto` was decided by the ActionPolicy rule in force when it was submitted. */
+  mode: "'manual' | 'auto'",
+  state: ExecutionState,
+  /** The index of the step running or last run, or null before the first. */
+  stepIndex: 'number.integer | null',
+  approvedBy: 'string | null',
+  approvedAt: 'string | null',
+  createdAt: 'string',
+  updatedAt: 'string',
+  finishedAt: 'string | null',
+  /** Why it stopped, for every state but succeeded. */
+  reason: 'string | null',
+  /** The execution this one undoes, if it is an undo. */
+  undoOf: 'string | null',
+  steps: StepRecord.array(),
+  plan: ActionPlan,
+});
+export type ExecutionRecord = typeof ExecutionRecord.infer;
