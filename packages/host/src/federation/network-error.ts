@@ -1,9 +1,11 @@
 /**
  * Why a request to a peer failed before any HTTP answer, in words an operator can act on. TLS failures
- * need naming: an `https://` endpoint whose other side speaks plain HTTP — routerd's receiver does — fails
+ * need naming: an `https://` endpoint whose other side speaks plain HTTP — a receiver without listen.tls does — fails
  * with OpenSSL's "wrong version number" (EPROTO) for ever, and "network: write EPROTO 808C…:error:0A00010B:
  * SSL routines:…" said nothing about what to change. Used by the outbox's client and the doctor's probe.
  */
+import { CertificateError } from './tls-trust.js';
+
 export type NetworkFailureCause = 'tls-handshake' | 'tls-certificate' | 'network';
 
 export interface NetworkFailure {
@@ -31,6 +33,14 @@ export function describeNetworkError(err: NodeJS.ErrnoException, endpoint: strin
   const host = url?.host ?? endpoint;
   const message = err.message ?? String(err);
   if (url?.protocol !== 'https:') return { cause: 'network', summary: message };
+  // Judged against the EventPeer's own trust anchor (peer-tls.ts): the message says what did not match.
+  if (err instanceof CertificateError) {
+    return {
+      cause: 'tls-certificate',
+      summary: `the TLS certificate of ${host} is not trusted: ${err.message} (${err.code})`,
+      advice: tlsAdvice('tls-certificate', host),
+    };
+  }
   if (err.code && CERTIFICATE_CODES.has(err.code)) {
     return {
       cause: 'tls-certificate',
@@ -56,8 +66,8 @@ export function describeNetworkError(err: NodeJS.ErrnoException, endpoint: strin
 /** What to check after a TLS failure towards `host` (`169.254.10.1:9443`). */
 export function tlsAdvice(cause: 'tls-handshake' | 'tls-certificate', host: string): string {
   return cause === 'tls-handshake'
-    ? `the endpoint is https:// but the other side does not speak TLS there: routerd's receiver serves plain HTTP, so set the EventPeer's endpoint to http://${host} (over the overlay, which encrypts it) and reload; if a TLS proxy should answer on that port, check that it runs and listens there`
-    : `check the certificate of the TLS proxy in front of the receiver (its name, its expiry, its issuer: this node trusts the system's CA store and NODE_EXTRA_CA_CERTS); routerd's own receiver serves plain HTTP, and http://${host} over the overlay needs no certificate`;
+    ? `the endpoint is https:// but the other side does not speak TLS there: a receiver without listen.tls serves plain HTTP, so set the EventPeer's endpoint to http://${host} (over the overlay, which encrypts it) and reload, or give the peer's EventGroup listen.tls; if a TLS proxy should answer on that port, check that it runs and listens there`
+    : `the peer's certificate must match what this node trusts for it: EventPeer spec.tls.pinnedSha256 (the peer's fingerprint: openssl x509 -noout -fingerprint -sha256 -in ITS_CERT), or spec.tls.caFile and the name the certificate carries (spec.tls.serverName, else the endpoint's host), inside its validity dates; without spec.tls, the system's CA store and NODE_EXTRA_CA_CERTS. Over the overlay, http://${host} needs no certificate`;
 }
 
 function parse(endpoint: string): URL | undefined {

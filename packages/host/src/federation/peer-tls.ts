@@ -74,6 +74,8 @@ export function peerAgent(ctx: PeerTlsContext, options: AgentOptions, now: () =>
     ...('ca' in ctx.trust ? { ca: ctx.trust.ca } : {}),
     ...(ctx.clientCert ?? {}),
     rejectUnauthorized: false,
+    // The name is judgeCertificate's to check (the configured serverName, not only the host).
+    checkServerIdentity: () => undefined,
   };
   // Agent#createSocket takes (options, callback) and waits for the callback when nothing is returned.
   (

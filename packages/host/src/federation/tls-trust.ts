@@ -64,7 +64,13 @@ export function judgeCertificate(
       return new CertificateError('CERT_NOT_YET_VALID', `certificate is not valid before ${cert.valid_from}`);
   } else if (!socket.authorized) {
     const code = String(socket.authorizationError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
-    return new CertificateError(code, `certificate not trusted by the configured CA (${code})`);
+    const why =
+      code === 'CERT_HAS_EXPIRED'
+        ? `certificate expired on ${cert.valid_to}`
+        : code === 'CERT_NOT_YET_VALID'
+          ? `certificate is not valid before ${cert.valid_from}`
+          : 'certificate not issued by the configured CA';
+    return new CertificateError(code, why);
   }
   if (serverName !== undefined) {
     const wrongName = checkServerIdentity(serverName, cert as PeerCertificate);
