@@ -16,6 +16,7 @@ const HOST_FOLDERS = {
   subscriptions: ['config', 'events', 'federation', 'store'],
   doctor: ['config', 'federation', 'store'],
   retention: ['config', 'store'],
+  actions: ['config', 'store'],
   control: [
     'config',
     'doctor',

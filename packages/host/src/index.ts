@@ -1,5 +1,6 @@
 // @routerd/host: the routerd-eventd daemon as a library (for embedding and tests). The control API's
 // wire types are the package @routerd/host-wire; test helpers that run the real daemon at `@routerd/host/testing`.
+export * from './actions/index.js';
 export * from './clock.js';
 export { ConfigHolder } from './config/holder.js';
 export * from './config/index.js';
@@ -10,6 +11,7 @@ export * from './events/emit.js';
 export * from './events/no-observe.js';
 export * from './plugins/plugin-host.js';
 export * from './plugins/schemas.js';
+export * from './store/action-journal.js';
 export * from './store/database.js';
 export * from './store/events.js';
 export * from './store/migrations.js';

@@ -1,0 +1,3 @@
+export * from './executor.js';
+export * from './policy.js';
+export { redactCredentials } from './redact.js';
