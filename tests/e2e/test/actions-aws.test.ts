@@ -205,6 +205,28 @@ describe('executor with the real AWS CLI', () => {
     expect(bytes).not.toContain(SECRET);
   });
 
+  it('a reload that turns auto off sends a queued execution back to wait for approval', async () => {
+    policies.set('aws', policy({ ...auto, rateLimit: { perMinute: 1, burst: 1 } }));
+    const first = executor.submit(assignPlan, 'test');
+    // Another NIC, so only the rate limit holds it back.
+    const other: ActionPlan = {
+      ...assignPlan,
+      idempotencyKey: 'other-nic',
+      target: { ...assignPlan.target, nicRef: OTHER },
+      steps: assignPlan.steps.map((s) => ({ ...s, argv: s.argv.map((a) => (a === ENI ? OTHER : a)) })),
+    };
+    const queued = executor.submit(other, 'test');
+    expect(journal.get(queued.id)!.state).toBe('approved');
+    policies.set('aws', policy({ rateLimit: { perMinute: 1, burst: 1 } }));
+    executor.reconsider();
+    expect(journal.get(queued.id)).toMatchObject({
+      state: 'awaiting-approval',
+      reason: expect.stringMatching(/no longer/),
+    });
+    expect((await executor.whenFinished(first.id)).state).toBe('succeeded');
+    expect(ec2.state.addressesOf(OTHER)).toEqual(['10.88.60.5']);
+  });
+
   it('a policy that lacks the tool: failed with the field to fix, nothing run', async () => {
     policies.set('aws', policy({ ...auto, tools: { az: '/usr/bin/az' } }));
     const done = await executor.whenFinished(executor.submit(assignPlan, 'test').id);

@@ -144,6 +144,11 @@ export class ActionExecutor {
     return r;
   }
 
+  /** After a config reload: the policies may have changed (an `auto` rule turned off sends queued executions back). */
+  reconsider(): void {
+    this.pump();
+  }
+
   /** Start every approved execution that its NIC and its provider's rate limit allow; wake later for the rest. */
   private pump(): void {
     if (this.stopped) return;
