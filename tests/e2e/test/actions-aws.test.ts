@@ -17,7 +17,7 @@ import {
 import type { ActionPlan } from '@routerd/plugin-sdk';
 import type { Database } from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Ec2Endpoint, startEc2Endpoint } from '../../ec2-endpoint/src/index.js';
+import { type Ec2Endpoint, startEc2Endpoint } from '@routerd/ec2-endpoint-fixture';
 
 const AWS = '/usr/bin/aws';
 const ENI = 'eni-0abc1234def567890';
