@@ -132,7 +132,10 @@ export function federationDoctor(inputs: DoctorInputs): DoctorResponse {
     const t = thresholds(groups.get(groupOfPeer.get(p.peer) ?? ''));
     const s = summaries.get(p.peer);
     checks.push(peerReachable(p, s, t, inputs.now));
-    if (p.signedProbe) checks.push(peerProbeCheck(p.peer, p.signedProbe, t));
+    if (p.signedProbe) {
+      const group = groups.get(groupOfPeer.get(p.peer) ?? '');
+      checks.push(peerProbeCheck(p.peer, p.signedProbe, t, group?.spec.auth?.mode === 'ed25519'));
+    }
     if (s) checks.push(...deliveryChecks(s, t));
   }
   for (const sub of config.subscriptions) {
@@ -491,7 +494,7 @@ function authRefusalAdvice(
 }
 
 /** The authenticated probe of one peer: does it hold our key, and does its clock agree with ours? */
-function peerProbeCheck(peer: string, r: PeerProbeResult, t: Thresholds): Check {
+function peerProbeCheck(peer: string, r: PeerProbeResult, t: Thresholds, ed25519 = false): Check {
   const code = 'peer-probe';
   const retry = `then routerctl doctor federation again (or routerctl federation peers retry ${peer})`;
   switch (r.outcome) {
@@ -518,7 +521,9 @@ function peerProbeCheck(peer: string, r: PeerProbeResult, t: Thresholds): Check 
         code,
         peer,
         `peer refused our signature: keys differ (${r.clockOffsetMs === undefined ? 'its answer had no Date header to compare clocks' : `the clocks agree within ${secs(Math.max(1000, Math.abs(r.clockOffsetMs)))}`})`,
-        `both routers must hold the same key for each other: compare the key files (sha256sum on each router), fix the wrong one and reload it (systemctl reload routerd-eventd); ${peer}'s doctor names this node under requests-refused; ${retry}`,
+        ed25519
+          ? `${peer} must list this node's public key: compare routerctl keys public on this router with the EventPeer auth.publicKeyFile for this node on ${peer} (and its notAfter dates), fix it and reload ${peer} (systemctl reload routerd-eventd); ${peer}'s doctor names this node under requests-refused; ${retry}`
+          : `both routers must hold the same key for each other: compare the key files (sha256sum on each router), fix the wrong one and reload it (systemctl reload routerd-eventd); ${peer}'s doctor names this node under requests-refused; ${retry}`,
       );
     case 'clock':
       return flag(

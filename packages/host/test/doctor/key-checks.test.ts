@@ -141,3 +141,34 @@ describe('peer-key-rotation', () => {
     });
   });
 });
+
+describe('peer-probe in an ed25519 group', () => {
+  it("a refused probe points at the peer's list of our public keys, not at a shared key file", () => {
+    const r = federationDoctor({
+      config: config(),
+      now: NOW,
+      peers: [
+        {
+          peer: 'onprem',
+          endpoint: 'http://169.254.100.1:9443',
+          state: 'auth-refused',
+          consecutiveFailures: 3,
+          lastSuccessAt: null,
+          lastError: null,
+          signedProbe: { outcome: 'key', detail: 'http 401', clockOffsetMs: 0 },
+        },
+      ],
+      deliveries: [],
+      subscriptionRuns: [],
+      plugins: [],
+      skew: [],
+      refused: [],
+      keyFile: () => ({ mode: 0o100600 }),
+    });
+    const probe = r.checks.find((c) => c.code === 'peer-probe');
+    expect(probe?.status).toBe('FAIL');
+    expect(probe?.advice).toMatch(
+      /^onprem must list this node's public key: compare routerctl keys public on this router with the EventPeer auth\.publicKeyFile/,
+    );
+  });
+});
