@@ -17,12 +17,7 @@ export type KeyContents =
   | { kind: 'secret' | 'ed25519-private' | 'ed25519-public'; error: string };
 
 /** The key that last verified a sender's request: the longest-lived of its keys that matched. */
-export interface VerifiedKey {
-  group: string;
-  sender: string;
-  fingerprint: string;
-  at: number;
-}
+export type { VerifiedKey } from '../federation/verified-key.js';
 
 type KeyKind = KeyContents['kind'];
 

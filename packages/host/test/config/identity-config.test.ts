@@ -36,7 +36,7 @@ const problems = (r: ReturnType<typeof load>) =>
   r.ok ? [] : r.issues.map((i) => `${i.resource} ${i.path}: ${i.message}`);
 
 const ED = '  auth: { mode: ed25519, privateKeyFile: /etc/routerd/node.key }';
-const PIN = 'AB:'.repeat(31) + 'AB';
+const PIN = `${'AB:'.repeat(31)}AB`;
 
 describe('auth and TLS in the config', () => {
   it('accepts Ed25519 with a public key per peer, TLS with pinned client certificates and a pinned peer', () => {
