@@ -4,7 +4,6 @@ import type { Database } from 'better-sqlite3';
 import { errorFields } from '../background.js';
 import { type Clock, isoAt } from '../clock.js';
 import type { EventGroup, EventPeer, FederationConfig } from '../config/index.js';
-import type { VerifiedKey } from '../doctor/key-checks.js';
 import { matchesTypesAndSubjects } from '../events/type-pattern.js';
 import { LogThrottle } from '../log-throttle.js';
 import type { Metrics } from '../metrics.js';
@@ -23,6 +22,7 @@ import { loadReceiverTls, type ReceiverTlsContext } from './receiver-tls.js';
 import { RefusedRequests, UNKNOWN_SENDER } from './refused-requests.js';
 import { loadPrivateKeyFile, loadPublicKeyFile, loadSecretFile } from './secrets.js';
 import type { Ed25519PrivateKey, SigningKey, SignKey, VerifyKey } from './signing.js';
+import type { VerifiedKey } from './verified-key.js';
 
 export type FederationLog = (
   level: 'info' | 'warn' | 'error',
