@@ -6,6 +6,7 @@
  */
 import { ROTATION_WARNING_MS } from '@routerd/host-wire/keys';
 import type { FederationConfig } from '../config/index.js';
+import type { VerifiedKey } from '../federation/verified-key.js';
 import { type Check, flag, pass } from './checks.js';
 
 /** A key file as it parses now: the fingerprint and notAfter of each key, or why it does not parse. */
@@ -17,7 +18,7 @@ export type KeyContents =
   | { kind: 'secret' | 'ed25519-private' | 'ed25519-public'; error: string };
 
 /** The key that last verified a sender's request: the longest-lived of its keys that matched. */
-export type { VerifiedKey } from '../federation/verified-key.js';
+export type { VerifiedKey };
 
 type KeyKind = KeyContents['kind'];
 
