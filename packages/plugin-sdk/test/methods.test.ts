@@ -67,7 +67,7 @@ describe('method descriptors', () => {
     );
   });
 
-  it('apply the run result second pass (well-known payloads), not only the envelope schema', () => {
+  it('apply the run result second pass (well-known payloads), not only the envelope schema', async () => {
     const request = makeRequest();
     const result = {
       apiVersion: request.apiVersion,
@@ -78,7 +78,7 @@ describe('method descriptors', () => {
         events: [{ type: 'routerd.client.ipv4.observed', subject: 's', payload: { address: 'not-an-ip' } }],
       },
     };
-    const checked = Requests.run.result(result);
+    const checked = await Requests.run.result(result);
     expect(checked.ok).toBe(false);
     if (!checked.ok) expect(checked.issues[0]?.path).toMatch(/^\/status\/events\/0\/payload/);
   });

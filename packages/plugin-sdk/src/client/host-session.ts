@@ -20,7 +20,7 @@ import type {
   PublishEnvelope,
   PublishResult,
 } from '../protocol/schemas/messages.js';
-import { formatIssues } from '../protocol/validate.js';
+import { formatIssues } from '../protocol/validation.js';
 import { RpcConnection } from '../rpc/connection.js';
 import { PluginError } from './errors.js';
 
@@ -74,12 +74,18 @@ export class HostSession {
   private inFlight = 0;
   private readonly queue: (() => void)[] = [];
   private violationListeners: ((line: string) => void)[] = [];
+  private readonly negotiated: Limits;
 
   constructor(
     input: Readable,
     output: Writable,
     private readonly opts: SessionOptions,
   ) {
+    this.negotiated = {
+      maxMessageBytes: opts.limits?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      maxInFlight: opts.limits?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+      defaultTimeoutMs: opts.limits?.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    };
     this.conn = new RpcConnection({
       input,
       output,
@@ -115,12 +121,8 @@ export class HostSession {
     this.conn.onRequest(Requests.ping, () => ({}));
   }
 
-  get limits(): Limits {
-    return {
-      maxMessageBytes: this.opts.limits?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      maxInFlight: this.opts.limits?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
-      defaultTimeoutMs: this.opts.limits?.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-    };
+  get limits(): Readonly<Limits> {
+    return this.negotiated;
   }
 
   onViolation(listener: (line: string) => void): void {
@@ -219,30 +221,28 @@ export class HostSession {
   private async runNow(request: PluginRequest, options: RunOptions): Promise<PluginResult> {
     const timeoutMs = options.timeoutMs ?? this.limits.defaultTimeoutMs;
     const { id, result } = this.conn.sendRequest(Requests.run, request);
+    // Both ways a run ends early — its deadline, the caller's signal — tell the plugin and reject the
+    // call at once (abandon), so a call costs one timer and at most one listener.
     const cancel = (reason: string, error: PluginError) => {
       this.conn.sendNotification(Notifications.cancelled, { requestId: id, reason });
       this.conn.abandon(id, error);
-      return error;
     };
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      if (!options.signal) return;
-      onAbort = () =>
-        reject(cancel('cancelled by host', new PluginError('CANCELLED', 'run cancelled by the host')));
-      if (options.signal.aborted) onAbort();
-      else options.signal.addEventListener('abort', onAbort, { once: true });
-    });
+    const timer = setTimeout(
+      () =>
+        cancel(
+          'deadline exceeded',
+          new PluginError('REQUEST_TIMEOUT', `plugin/run did not finish within ${timeoutMs} ms`),
+        ),
+      timeoutMs,
+    );
+    const { signal } = options;
+    const onAbort = () =>
+      cancel('cancelled by host', new PluginError('CANCELLED', 'run cancelled by the host'));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     let checked: PluginResult;
     try {
-      checked = await Promise.race([
-        withTimeout(result, timeoutMs, () =>
-          cancel(
-            'deadline exceeded',
-            new PluginError('REQUEST_TIMEOUT', `plugin/run did not finish within ${timeoutMs} ms`),
-          ),
-        ),
-        aborted,
-      ]);
+      checked = await result;
     } catch (err) {
       if (err instanceof InvalidResult) throw resultSchemaInvalid(err.issues);
       if (err instanceof ProtocolError) {
@@ -260,7 +260,8 @@ export class HostSession {
       }
       throw err;
     } finally {
-      if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
     return this.checkGranted(checked);
   }

@@ -45,10 +45,4 @@ export const schemaCatalog: Record<string, Type<unknown>> = {
   'message-params.schema.json': MessageParams as Type<unknown>,
 };
 
-/** JSON Schema (2020-12) of a catalogue entry. Predicates that JSON Schema cannot say (event size) are documented instead. */
-export function toJsonSchema(schema: Type<unknown>, id: string): Record<string, unknown> {
-  const js = schema.toJsonSchema({
-    fallback: { predicate: (ctx) => ctx.base, default: (ctx) => ctx.base },
-  }) as Record<string, unknown>;
-  return { ...js, $id: `https://routerd.net/schema/plugin/v1/${id}` };
-}
+export { toJsonSchema } from './json-schema.js';

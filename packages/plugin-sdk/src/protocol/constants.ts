@@ -44,3 +44,19 @@ export const EventTypes = {
   dynamicPartRejected: 'routerd.dynamic.part.rejected',
   providerActionPlanned: 'routerd.provider.action.planned',
 } as const;
+
+/**
+ * The well-known event types whose payload has a schema of its own, by the name of that schema. Said
+ * once, for the arktype table (schemas/payloads.ts) and the precompiled gates (gates/index.ts) alike;
+ * unknown types accept any JSON object.
+ */
+export const WELL_KNOWN_PAYLOAD_SCHEMAS = {
+  [EventTypes.clientIpv4Observed]: 'ClientIpv4Payload',
+  [EventTypes.clientIpv4Expired]: 'ClientIpv4Payload',
+  [EventTypes.dynamicPartAccepted]: 'DynamicPartOutcomePayload',
+  [EventTypes.dynamicPartRejected]: 'DynamicPartOutcomePayload',
+  [EventTypes.providerActionPlanned]: 'ProviderActionPlannedPayload',
+} as const;
+
+/** Resource kinds checked again by a schema of their own (of the same name) when a plugin proposes one. */
+export const WELL_KNOWN_RESOURCE_KINDS = ['RemoteAddressClaim'] as const;

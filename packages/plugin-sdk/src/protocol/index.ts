@@ -7,6 +7,7 @@ export * from './duration.js';
 export * from './errors.js';
 export * from './ip.js';
 export * from './methods.js';
+export * from './narrows.js';
 export * from './result-checks.js';
 export * from './schemas/common.js';
 export * from './schemas/event.js';

@@ -1,21 +1,18 @@
-import type { Type } from 'arktype';
 import { Methods } from './constants.js';
 import type { Issue } from './errors.js';
-import { checkPluginResult } from './result-checks.js';
-import {
+import { type Check, checkRunResult, checks } from './gates/checks.js';
+import type {
   CancelledParams,
   InitializeParams,
   InitializeResult,
   MessageParams,
-  PingResult,
   PluginRequest,
-  type PluginResult,
+  PluginResult,
   ProgressParams,
   PublishEnvelope,
   PublishResult,
-  ShutdownResult,
 } from './schemas/messages.js';
-import { formatIssues, type Validation, validate } from './validate.js';
+import { formatIssues } from './validation.js';
 
 /**
  * Each protocol method as one value that carries its name, the schema its receiver checks params
@@ -26,53 +23,54 @@ import { formatIssues, type Validation, validate } from './validate.js';
 export interface RequestType<P, R> {
   readonly kind: 'request';
   readonly method: string;
-  /** What the receiving side validates before its handler runs; null: no params are read. */
-  readonly params: Type<P> | null;
+  /** What the receiving side checks params with before its handler runs; null: no params are read. */
+  readonly params: Check<P> | null;
   /** What the calling side applies to the answer before it trusts it. */
-  readonly result: (raw: unknown) => Validation<R>;
+  readonly result: Check<R>;
 }
 
 export interface NotificationType<P> {
   readonly kind: 'notification';
   readonly method: string;
-  readonly params: Type<P> | null;
+  readonly params: Check<P> | null;
 }
 
-function requestType<P, R>(
-  method: string,
-  params: Type<P> | null,
-  result: (raw: unknown) => Validation<R>,
-): RequestType<P, R> {
+function requestType<P, R>(method: string, params: Check<P> | null, result: Check<R>): RequestType<P, R> {
   return { kind: 'request', method, params, result };
 }
 
-const checkedBy =
-  <R>(schema: Type<R>) =>
-  (raw: unknown): Validation<R> =>
-    validate(schema, raw);
-
-function notificationType<P>(method: string, params: Type<P> | null): NotificationType<P> {
+function notificationType<P>(method: string, params: Check<P> | null): NotificationType<P> {
   return { kind: 'notification', method, params };
 }
 
+// The checks are the precompiled gates of the arktype schemas (gates/checks.ts): the same verdicts and,
+// for a refused value, the same issues, without building a schema on the way of every message.
 export const Requests = {
-  initialize: requestType(Methods.initialize, InitializeParams, checkedBy(InitializeResult)),
-  ping: requestType<object, object>(Methods.ping, null, checkedBy(PingResult)),
-  shutdown: requestType<object, object>(Methods.shutdown, null, checkedBy(ShutdownResult)),
+  initialize: requestType<InitializeParams, InitializeResult>(
+    Methods.initialize,
+    checks.InitializeParams,
+    checks.InitializeResult,
+  ),
+  ping: requestType<object, object>(Methods.ping, null, checks.PingResult),
+  shutdown: requestType<object, object>(Methods.shutdown, null, checks.ShutdownResult),
   /** The host checks a result's schema and the payload/resource second pass (result-checks.ts). */
-  run: requestType<PluginRequest, PluginResult>(Methods.run, PluginRequest, checkPluginResult),
+  run: requestType<PluginRequest, PluginResult>(Methods.run, checks.PluginRequest, checkRunResult),
   /**
    * A host reads only the envelope and judges each draft on its own (§7); a plugin must send valid
    * drafts (PublishParams), which the envelope type accepts.
    */
-  publish: requestType(Methods.publish, PublishEnvelope, checkedBy(PublishResult)),
+  publish: requestType<PublishEnvelope, PublishResult>(
+    Methods.publish,
+    checks.PublishEnvelope,
+    checks.PublishResult,
+  ),
 } as const;
 
 export const Notifications = {
   initialized: notificationType<object>(Methods.initialized, null),
-  cancelled: notificationType(Methods.cancelled, CancelledParams),
-  progress: notificationType(Methods.progress, ProgressParams),
-  message: notificationType(Methods.message, MessageParams),
+  cancelled: notificationType<CancelledParams>(Methods.cancelled, checks.CancelledParams),
+  progress: notificationType<ProgressParams>(Methods.progress, checks.ProgressParams),
+  message: notificationType<MessageParams>(Methods.message, checks.MessageParams),
 } as const;
 
 /** An answer that failed its method's result check; callers map it to their own error vocabulary. */

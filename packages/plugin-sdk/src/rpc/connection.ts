@@ -1,5 +1,4 @@
 import type { Readable, Writable } from 'node:stream';
-import type { Type } from 'arktype';
 import {
   JSONRPCClient,
   JSONRPCErrorException,
@@ -10,15 +9,13 @@ import {
   JSONRPCServer,
 } from 'json-rpc-2.0';
 import { ErrorCodes, invalidParams, ProtocolError } from '../protocol/errors.js';
+import type { Check } from '../protocol/gates/checks.js';
 import { InvalidResult, type NotificationType, type RequestType } from '../protocol/methods.js';
-import { validate } from '../protocol/validate.js';
+import type { Validation } from '../protocol/validation.js';
+import { type CallContext, IncomingCall, NOTIFICATION_CALL } from './incoming-call.js';
 import { LineDecoder, LineWriter } from './line-transport.js';
 
-export interface CallContext {
-  id: JSONRPCID;
-  /** Aborted when the peer cancels this request (or the connection closes). */
-  signal: AbortSignal;
-}
+export type { CallContext } from './incoming-call.js';
 
 export type RequestHandler<P, R> = (params: P, ctx: CallContext) => R | Promise<R>;
 export type NotificationHandler<P> = (params: P) => void;
@@ -73,7 +70,7 @@ export class RpcConnection {
   // Errors are mapped (and internal ones reported) in mapError; the library's own console logging is off.
   private readonly server = new JSONRPCServer<CallContext>({ errorListener: () => {} });
   private readonly client: JSONRPCClient<void>;
-  private readonly inflight = new Map<string, AbortController>();
+  private readonly inflight = new Map<string, IncomingCall>();
   private readonly pending = new Map<string, (err: Error) => void>();
   private readonly writer: LineWriter;
   private nextId = 1;
@@ -123,15 +120,18 @@ export class RpcConnection {
 
   private addMethod<P>(
     method: string,
-    schema: Type<P> | null,
+    check: Check<P> | null,
     handler: (params: P, ctx: CallContext) => unknown,
     opts: HandlerOptions,
   ): void {
     this.server.addMethod(method, async (params: unknown, ctx: CallContext) => {
       opts.before?.();
       let value = params as P;
-      if (schema) {
-        const r = validate(schema, params ?? {});
+      if (check) {
+        // An accepted value is checked synchronously: no extra turn, so messages are handled in the
+        // order they arrive (a notification right behind a request sees the request's effects).
+        const checked = check(params ?? {});
+        const r = checked instanceof Promise ? await checked : checked;
         if (!r.ok) throw invalidParams(r.issues);
         value = r.value;
       }
@@ -146,12 +146,15 @@ export class RpcConnection {
    */
   sendRequest<P, R>(type: RequestType<P, R>, params: P): { id: string; result: Promise<R> } {
     const { id, result } = this.request(type.method, params);
+    const trusted = (r: Validation<R>): R => {
+      if (!r.ok) throw new InvalidResult(type.method, r.issues);
+      return r.value;
+    };
     return {
       id,
       result: result.then((raw) => {
-        const r = type.result(raw);
-        if (!r.ok) throw new InvalidResult(type.method, r.issues);
-        return r.value;
+        const checked = type.result(raw);
+        return checked instanceof Promise ? checked.then(trusted) : trusted(checked);
       }),
     };
   }
@@ -189,9 +192,9 @@ export class RpcConnection {
 
   /** Abort a request this side is serving (peer cancel); its answer is suppressed. */
   cancelIncoming(id: JSONRPCID, reason?: string): boolean {
-    const ctl = this.inflight.get(String(id));
-    if (!ctl) return false;
-    ctl.abort(new CancelledByPeer(reason));
+    const call = this.inflight.get(String(id));
+    if (!call) return false;
+    call.abort(new CancelledByPeer(reason));
     return true;
   }
 
@@ -202,7 +205,7 @@ export class RpcConnection {
   close(err?: Error): void {
     if (this.closed) return;
     this.closed = true;
-    for (const ctl of this.inflight.values()) ctl.abort(new CancelledByPeer('connection closed'));
+    for (const call of this.inflight.values()) call.abort(new CancelledByPeer('connection closed'));
     const reason = new ConnectionClosed(err ? `connection closed: ${err.message}` : 'connection closed');
     for (const reject of this.pending.values()) reject(reason);
     this.pending.clear();
@@ -270,18 +273,19 @@ export class RpcConnection {
       this.sendError(req.id ?? null, ErrorCodes.InvalidRequest, 'invalid request: "jsonrpc" must be "2.0"');
       return;
     }
-    const isRequest = req.id !== undefined && req.id !== null;
-    const ctl = new AbortController();
+    if (req.id === undefined || req.id === null) {
+      await this.server.receive(req, NOTIFICATION_CALL);
+      return;
+    }
+    const call = new IncomingCall(req.id);
     const key = String(req.id);
-    if (isRequest) this.inflight.set(key, ctl);
+    this.inflight.set(key, call);
     try {
-      const res = await this.server.receive(req, { id: req.id ?? null, signal: ctl.signal });
+      const res = await this.server.receive(req, call);
       // A cancelled request gets no answer: the canceller has already stopped waiting.
-      if (res && isRequest && !(ctl.signal.aborted && ctl.signal.reason instanceof CancelledByPeer)) {
-        await this.send(res);
-      }
+      if (res && !(call.aborted && call.reason instanceof CancelledByPeer)) await this.send(res);
     } finally {
-      if (isRequest) this.inflight.delete(key);
+      this.inflight.delete(key);
     }
   }
 

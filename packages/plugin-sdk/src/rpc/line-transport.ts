@@ -1,5 +1,7 @@
 import type { Writable } from 'node:stream';
 
+const NOT_BLANK = /\S/;
+
 /**
  * Splits a byte stream into protocol lines: LF-terminated, a trailing CR tolerated, UTF-8.
  * A line longer than `maxBytes` is dropped whole (up to its newline) and reported, so one bad
@@ -54,9 +56,11 @@ export class LineDecoder {
     if (this.skipping) {
       this.onOversize(this.size, this.maxBytes);
     } else {
-      let line = Buffer.concat(this.chunks).toString('utf8');
+      // Most lines arrive in one chunk: decode it in place rather than copy it first.
+      const bytes = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+      let line = bytes.toString('utf8');
       if (line.endsWith('\r')) line = line.slice(0, -1);
-      if (line.trim().length > 0) this.onLine(line);
+      if (NOT_BLANK.test(line)) this.onLine(line);
     }
     this.chunks = [];
     this.size = 0;
@@ -66,10 +70,12 @@ export class LineDecoder {
 
 /**
  * The one writer of a protocol stream: messages go out whole and in order, and backpressure
- * (`drain`) is respected. A broken pipe marks the writer closed instead of throwing.
+ * (`drain`) is respected. A broken pipe marks the writer closed instead of throwing. A line is handed
+ * to the stream at once unless the stream asked to wait; then it queues until `drain`.
  */
 export class LineWriter {
-  private tail: Promise<void> = Promise.resolve();
+  private readonly waiting: { line: string; written: () => void }[] = [];
+  private drained?: Promise<void>;
   private closed = false;
 
   constructor(
@@ -84,29 +90,40 @@ export class LineWriter {
     return this.closed;
   }
 
+  /** Resolves once the line is with the stream and the stream does not ask the writer to wait. */
   write(message: unknown): Promise<void> {
     const line = `${JSON.stringify(message)}\n`;
-    this.tail = this.tail.then(() => this.writeLine(line));
-    return this.tail;
+    if (this.drained) {
+      return new Promise((written) => this.waiting.push({ line, written }));
+    }
+    return this.put(line);
   }
 
-  private writeLine(line: string): Promise<void> {
-    if (this.closed || this.stream.destroyed || this.stream.writableEnded) return Promise.resolve();
-    return new Promise((resolve) => {
-      const ok = this.stream.write(line, (err) => {
-        if (err) this.markClosed(err);
-        if (ok) resolve();
-      });
-      if (!ok) {
-        const done = () => {
-          this.stream.off('drain', done);
-          this.stream.off('close', done);
-          resolve();
-        };
-        this.stream.once('drain', done);
-        this.stream.once('close', done);
-      }
+  private put(line: string): Promise<void> {
+    if (this.closed || this.stream.destroyed || this.stream.writableEnded) return DONE;
+    const ok = this.stream.write(line, (err) => {
+      if (err) this.markClosed(err);
     });
+    if (ok) return DONE;
+    this.drained = new Promise<void>((resolve) => {
+      const done = () => {
+        this.stream.off('drain', done);
+        this.stream.off('close', done);
+        resolve();
+      };
+      this.stream.once('drain', done);
+      this.stream.once('close', done);
+    }).then(() => this.flush());
+    return this.drained;
+  }
+
+  /** After a drain: the queued lines in order, until the stream asks to wait again. */
+  private flush(): void {
+    this.drained = undefined;
+    while (this.waiting.length > 0 && !this.drained) {
+      const next = this.waiting.shift()!;
+      void this.put(next.line).then(next.written);
+    }
   }
 
   private markClosed(err?: Error): void {
@@ -115,3 +132,5 @@ export class LineWriter {
     this.onClosed(err);
   }
 }
+
+const DONE: Promise<void> = Promise.resolve();

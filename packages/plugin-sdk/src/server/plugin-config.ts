@@ -1,9 +1,9 @@
 import type { Type } from 'arktype';
 import { isArkErrors } from '../protocol/ark-errors.js';
-import { toJsonSchema } from '../protocol/catalog.js';
 import { knownFieldsAt, unknownFieldMessage } from '../protocol/config-fields.js';
 import { ErrorCodes, type Issue, ProtocolError } from '../protocol/errors.js';
-import { toPointer, type Validation } from '../protocol/validate.js';
+import { toJsonSchema } from '../protocol/json-schema.js';
+import { toPointer, type Validation } from '../protocol/validation.js';
 import type { PluginDefinition } from './define-plugin.js';
 
 /**

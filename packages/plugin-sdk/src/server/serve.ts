@@ -8,7 +8,7 @@ import {
 } from '../protocol/constants.js';
 import { capabilityNotGranted, ErrorCodes, ProtocolError } from '../protocol/errors.js';
 import { InvalidResult, Notifications, Requests } from '../protocol/methods.js';
-import { capabilityViolations } from '../protocol/result-checks.js';
+import { capabilityViolations } from '../protocol/result-capabilities.js';
 import type { EventDraft } from '../protocol/schemas/event.js';
 import type {
   Capability,
@@ -16,7 +16,7 @@ import type {
   PluginRequest,
   PluginResult,
 } from '../protocol/schemas/messages.js';
-import { formatIssues } from '../protocol/validate.js';
+import { formatIssues } from '../protocol/validation.js';
 import { RpcConnection } from '../rpc/connection.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';
 import type { PluginContext, PluginDefinition } from './define-plugin.js';
@@ -90,6 +90,13 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
     },
   });
 
+  // What every handler's context shares; fixed once initialize has set the config and the grants.
+  let shared: PluginContext<Config> | undefined;
+  const context = () => {
+    shared ??= baseContext();
+    return shared;
+  };
+
   conn.onRequest(Requests.initialize, (params) => {
     if (state !== 'new') throw new ProtocolError(ErrorCodes.InvalidRequest, 'initialize was already called');
     const offered = params.supportedProtocolVersions ?? [params.protocolVersion];
@@ -122,7 +129,7 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
     if (state !== 'initializing') return;
     state = 'ready';
     if (plugin.watch && granted().includes('observe.events')) {
-      const ctx = { ...baseContext(), signal: watchAbort.signal };
+      const ctx = { ...context(), signal: watchAbort.signal };
       Promise.resolve(plugin.watch(ctx)).catch((err) => {
         if (!watchAbort.signal.aborted)
           log.error('watch failed', { error: err instanceof Error ? err.message : String(err) });
@@ -166,20 +173,22 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
           `deadline ${request.spec.deadline} had passed when the request arrived`,
         );
       }
-      const ctl = new AbortController();
-      const onCancel = () => ctl.abort(call.signal.reason);
-      call.signal.addEventListener('abort', onCancel, { once: true });
+      // The call's own abort serves both ways a run ends early: a cancel from the host, this deadline.
       const timer = setTimeout(
-        () => ctl.abort(new DeadlineExceeded()),
+        () => call.abort(new DeadlineExceeded()),
         Math.max(0, deadline.getTime() - Date.now()),
       );
+      let stopWaiting: (() => void) | undefined;
       let lastProgress = 0;
       try {
         const work = Promise.resolve(
           plugin.run(request, {
-            ...baseContext(),
+            ...context(),
             requestId: request.metadata.requestId,
-            signal: ctl.signal,
+            // Made when the handler first reads it: an AbortSignal is the dearest part of a small call.
+            get signal() {
+              return call.signal;
+            },
             deadline,
             progress: (progress, total, message) => {
               if (progress < lastProgress) return;
@@ -193,11 +202,12 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
             },
           }),
         );
-        const aborted = new Promise<never>((_, reject) => {
-          ctl.signal.addEventListener('abort', () => reject(ctl.signal.reason), { once: true });
+        // A handler that ignores its signal is not waited for: the call ends when it is aborted.
+        const output = await new Promise<Awaited<typeof work>>((resolve, reject) => {
+          stopWaiting = call.onAbort(reject);
+          work.then(resolve, reject);
         });
-        const output = await Promise.race([work, aborted]);
-        return finishResult(output, request, granted());
+        return await finishResult(output, request, granted());
       } catch (err) {
         if (err instanceof DeadlineExceeded) {
           throw new ProtocolError(ErrorCodes.DeadlineExceeded, `deadline ${request.spec.deadline} exceeded`);
@@ -205,7 +215,7 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
         throw err;
       } finally {
         clearTimeout(timer);
-        call.signal.removeEventListener('abort', onCancel);
+        stopWaiting?.();
       }
     },
     { before: assertReady },
@@ -215,11 +225,11 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
 }
 
 /** Fill the boilerplate, then refuse to send anything the host would refuse: no ungranted output, no invalid result. */
-function finishResult(
+async function finishResult(
   output: Partial<PluginResult['status']>,
   request: PluginRequest,
   granted: readonly Capability[],
-): PluginResult {
+): Promise<PluginResult> {
   const result: PluginResult = {
     apiVersion: request.apiVersion,
     kind: 'PluginResult',
@@ -229,7 +239,7 @@ function finishResult(
   const violation = capabilityViolations(result.status, granted)[0];
   if (violation) throw capabilityNotGranted(violation.capability, `status.${violation.field}`);
   // Check what the host will receive: JSON drops `undefined` fields, so `undo: cond ? x : undefined` is fine.
-  const checked = Requests.run.result(JSON.parse(JSON.stringify(result)));
+  const checked = await Requests.run.result(JSON.parse(JSON.stringify(result)));
   if (!checked.ok) {
     throw new ProtocolError(
       ErrorCodes.InternalError,

@@ -1,7 +1,8 @@
 import { type } from 'arktype';
-import { DURATION_PATTERN, MAX_DURATION_HOURS, MAX_DURATION_MS, parseDuration } from '../duration.js';
+import { DURATION_PATTERN } from '../duration.js';
 import { IPV4_CIDR_PATTERN, IPV4_HOST_CIDR_PATTERN, IPV4_PATTERN } from '../ip.js';
-import { isRealTimestamp, TIMESTAMP_PATTERN } from '../time.js';
+import { narrows } from '../narrows.js';
+import { TIMESTAMP_PATTERN } from '../time.js';
 
 /**
  * RFC 3339 timestamp with a zone, e.g. 2026-11-27T06:00:00Z, that names a real instant: the pattern
@@ -10,14 +11,11 @@ import { isRealTimestamp, TIMESTAMP_PATTERN } from '../time.js';
  * whose expiry is NaN never expires (issue 12). Leap seconds (:60) are refused: Date cannot hold them.
  */
 export const Timestamp = type(TIMESTAMP_PATTERN)
-  .narrow((text, ctx) => isRealTimestamp(text) || ctx.mustBe('a real calendar date and time'))
+  .narrow(narrows.realTimestamp.narrow)
   .describe('an RFC 3339 timestamp such as 2026-11-27T06:00:00Z');
 /** A Go-style duration of at most MAX_DURATION_MS, so adding it to any timestamp stays a real date. */
 export const Duration = type(DURATION_PATTERN)
-  .narrow(
-    (text, ctx) =>
-      parseDuration(text) <= MAX_DURATION_MS || ctx.mustBe(`a duration of at most ${MAX_DURATION_HOURS}h`),
-  )
+  .narrow(narrows.boundedDuration.narrow)
   .describe('a duration such as 300ms, 30s, 5m or 1h30m');
 /** A DNS-label-like name: node names, group names, plugin names. */
 export const Name = type(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/).describe(
@@ -36,9 +34,7 @@ export const Mac = type(/^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/).describe(
   'a lowercase MAC address such as 52:54:00:12:34:56',
 );
 /** A JSON object: `Record<string, unknown>` alone would also let an array through. */
-export const JsonObject = type('Record<string, unknown>').narrow(
-  (value, ctx) => !Array.isArray(value) || ctx.mustBe('a JSON object (not an array)'),
-);
+export const JsonObject = type('Record<string, unknown>').narrow(narrows.jsonObject.narrow);
 
 export const Metadata = type({
   name: ResourceName,

@@ -1,5 +1,5 @@
 import { type } from 'arktype';
-import { MAX_EVENT_BYTES } from '../constants.js';
+import { narrows } from '../narrows.js';
 import { Duration, JsonObject, Name, Timestamp } from './common.js';
 
 export const EventId = type(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/).describe(
@@ -22,15 +22,7 @@ const EventShape = type({
 });
 
 /** The federation event envelope: an observed fact, never a command. */
-export const Event = EventShape.narrow((ev, ctx) => {
-  if (Buffer.byteLength(JSON.stringify(ev)) > MAX_EVENT_BYTES) {
-    return ctx.reject({ expected: `an event of at most ${MAX_EVENT_BYTES} bytes as JSON`, actual: 'larger' });
-  }
-  if (ev.expiresAt !== undefined && Date.parse(ev.expiresAt) <= Date.parse(ev.observedAt)) {
-    return ctx.reject({ path: ['expiresAt'], expected: 'a time after observedAt', actual: ev.expiresAt });
-  }
-  return true;
-});
+export const Event = EventShape.narrow(narrows.eventBounds.narrow);
 export type Event = typeof EventShape.infer;
 
 /**

@@ -1,5 +1,5 @@
 import { type } from 'arktype';
-import { EventTypes } from '../constants.js';
+import { WELL_KNOWN_PAYLOAD_SCHEMAS } from '../constants.js';
 import { IPv4HostCidr, Mac, Name, ResourceName } from './common.js';
 
 /**
@@ -49,11 +49,11 @@ export const ProviderActionPlannedPayload = type({
 });
 export type ProviderActionPlannedPayload = typeof ProviderActionPlannedPayload.infer;
 
+const payloadSchemas = { ClientIpv4Payload, DynamicPartOutcomePayload, ProviderActionPlannedPayload };
+
 /** Payload schemas of the well-known event types. Unknown types accept any JSON object. */
-export const wellKnownPayloads = {
-  [EventTypes.clientIpv4Observed]: ClientIpv4Payload,
-  [EventTypes.clientIpv4Expired]: ClientIpv4Payload,
-  [EventTypes.dynamicPartAccepted]: DynamicPartOutcomePayload,
-  [EventTypes.dynamicPartRejected]: DynamicPartOutcomePayload,
-  [EventTypes.providerActionPlanned]: ProviderActionPlannedPayload,
-} as const;
+export const wellKnownPayloads = Object.fromEntries(
+  Object.entries(WELL_KNOWN_PAYLOAD_SCHEMAS).map(([eventType, name]) => [eventType, payloadSchemas[name]]),
+) as {
+  [T in keyof typeof WELL_KNOWN_PAYLOAD_SCHEMAS]: (typeof payloadSchemas)[(typeof WELL_KNOWN_PAYLOAD_SCHEMAS)[T]];
+};

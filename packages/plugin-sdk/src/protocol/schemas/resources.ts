@@ -1,5 +1,5 @@
 import { type } from 'arktype';
-import { API_VERSION_NET } from '../constants.js';
+import { API_VERSION_NET, type WELL_KNOWN_RESOURCE_KINDS } from '../constants.js';
 import { IPv4Cidr, IPv4HostCidr, Mac, Metadata, Name, Timestamp } from './common.js';
 
 /** Any Kubernetes-style resource a plugin proposes. Well-known kinds are checked again by their own schema. */
@@ -29,7 +29,10 @@ export const RemoteAddressClaim = type({
 });
 export type RemoteAddressClaim = typeof RemoteAddressClaim.infer;
 
-export const wellKnownResources = { RemoteAddressClaim } as const;
+export const wellKnownResources = { RemoteAddressClaim } as const satisfies Record<
+  (typeof WELL_KNOWN_RESOURCE_KINDS)[number],
+  unknown
+>;
 
 /** Hide a startup resource from the effective config (only where a DynamicOverridePolicy allows it). */
 export const Directive = type({

@@ -1,0 +1,80 @@
+import type { Traversal } from 'arktype';
+import { MAX_EVENT_BYTES } from './constants.js';
+import { DURATION_PATTERN, MAX_DURATION_HOURS, MAX_DURATION_MS, parseDuration } from './duration.js';
+import { isRealTimestamp } from './time.js';
+
+/**
+ * A rule of the wire schemas that JSON Schema cannot say, written once and read in two forms: `narrow`
+ * is what the arktype schema calls (with the words of its error), `holds` what the precompiled gates
+ * call (gates/compiled.js, made from the same schemas by scripts/generate-schemas.mjs, which finds each
+ * narrow in a schema by identity in this table). `holds` takes any value: a gate may ask before it has
+ * checked the type.
+ */
+export interface Narrow<T> {
+  holds(value: unknown): boolean;
+  narrow(value: T, ctx: Traversal): boolean;
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+function durationWithinBound(text: string): boolean {
+  return parseDuration(text) <= MAX_DURATION_MS;
+}
+
+interface EventTimes {
+  observedAt: string;
+  expiresAt?: string | undefined;
+}
+
+function fitsEventSize(event: unknown): boolean {
+  return Buffer.byteLength(JSON.stringify(event)) <= MAX_EVENT_BYTES;
+}
+
+function expiresAfterObserved(event: EventTimes): boolean {
+  return event.expiresAt === undefined || Date.parse(event.expiresAt) > Date.parse(event.observedAt);
+}
+
+export const narrows = {
+  /** A timestamp the pattern lets through must still name a real instant (no 2026-02-30). */
+  realTimestamp: {
+    holds: (value) => isString(value) && isRealTimestamp(value),
+    narrow: (text: string, ctx) => isRealTimestamp(text) || ctx.mustBe('a real calendar date and time'),
+  } satisfies Narrow<string>,
+  /** A duration added to any timestamp must stay a real date. */
+  boundedDuration: {
+    holds: (value) => isString(value) && DURATION_PATTERN.test(value) && durationWithinBound(value),
+    narrow: (text: string, ctx) =>
+      durationWithinBound(text) || ctx.mustBe(`a duration of at most ${MAX_DURATION_HOURS}h`),
+  } satisfies Narrow<string>,
+  /** `Record<string, unknown>` alone would also let an array through. */
+  jsonObject: {
+    holds: (value) => !Array.isArray(value),
+    narrow: (value: object, ctx) => !Array.isArray(value) || ctx.mustBe('a JSON object (not an array)'),
+  } satisfies Narrow<object>,
+  /** An event is at most MAX_EVENT_BYTES as JSON, and expires after it was observed. */
+  eventBounds: {
+    holds: (value) =>
+      value !== null &&
+      typeof value === 'object' &&
+      fitsEventSize(value) &&
+      expiresAfterObserved(value as EventTimes),
+    narrow: (event: EventTimes, ctx) => {
+      if (!fitsEventSize(event)) {
+        return ctx.reject({
+          expected: `an event of at most ${MAX_EVENT_BYTES} bytes as JSON`,
+          actual: 'larger',
+        });
+      }
+      if (!expiresAfterObserved(event)) {
+        return ctx.reject({
+          path: ['expiresAt'],
+          expected: 'a time after observedAt',
+          actual: event.expiresAt,
+        });
+      }
+      return true;
+    },
+  } satisfies Narrow<EventTimes>,
+} as const;
+
+export type NarrowName = keyof typeof narrows;
