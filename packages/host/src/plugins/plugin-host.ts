@@ -4,6 +4,7 @@
  * triggers scheduled, and `events/publish` routed into the EmitPipeline. Subscriptions call `run()` and
  * listen with `onResult()`; nothing here knows about subscriptions or dynamic config.
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { PluginRunOutcome, PluginStatus } from '@routerd/host-wire';
 import {
@@ -80,7 +81,12 @@ interface ManagedPlugin {
 export class PluginHost {
   private readonly plugins = new Map<string, ManagedPlugin>();
   private readonly listeners = new Set<ResultListener>();
-  private readonly inFlight = new Map<Promise<PluginRunOutcome>, AbortController>();
+  private readonly inFlight = new Set<Promise<PluginRunOutcome>>();
+  /**
+   * Aborted by stop(): every run in flight is cancelled through this one signal, so a run costs no
+   * AbortController of its own (an EventTarget costs more than the rest of a warm call's bookkeeping).
+   */
+  private readonly stopping = new AbortController();
   private readonly intervals: IntervalTriggers;
   private readonly nextId = monotonicFactory();
   private applying: Promise<void> = Promise.resolve();
@@ -88,6 +94,8 @@ export class PluginHost {
   private containmentChecked = false;
 
   constructor(private readonly options: PluginHostOptions) {
+    // Each run in flight listens on the one signal: as many listeners as runs is no leak.
+    setMaxListeners(0, this.stopping.signal);
     this.intervals = new IntervalTriggers(
       (plugin) => this.run(plugin, { trigger: { type: 'interval' }, events: [] }),
       options.clock,
@@ -253,10 +261,9 @@ export class PluginHost {
     input: PluginRunInput,
     opts: { dryRun?: boolean; runId?: string } = {},
   ): Promise<PluginRunOutcome> {
-    const abort = new AbortController();
     const runId = opts.runId ?? this.newRunId();
-    const running = this.runNow(pluginName, runId, input, opts.dryRun ?? false, abort.signal);
-    this.inFlight.set(running, abort);
+    const running = this.runNow(pluginName, runId, input, opts.dryRun ?? false, this.stopping.signal);
+    this.inFlight.add(running);
     void running.finally(() => this.inFlight.delete(running));
     return running;
   }
@@ -421,8 +428,8 @@ export class PluginHost {
     this.stopped = true;
     this.intervals.stop();
     await this.applying;
-    for (const abort of this.inFlight.values()) abort.abort();
-    await Promise.allSettled([...this.inFlight.keys()]);
+    this.stopping.abort();
+    await Promise.allSettled([...this.inFlight]);
     await Promise.allSettled([...this.plugins.values()].map((m) => m.supervisor.stop()));
     this.plugins.clear();
   }

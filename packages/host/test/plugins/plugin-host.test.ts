@@ -205,6 +205,38 @@ describe('long-lived plugins', () => {
   });
 });
 
+describe('the run call path', () => {
+  it('stop() cancels every run in flight through its one stop signal, each recorded as CANCELLED', async () => {
+    const h = await startHost([
+      { name: 'slow', script: SDK_FIXTURE('good-plugin.mjs'), lifecycle: 'longLived', timeout: '30s' },
+    ]);
+    const runs = [1, 2, 3].map(() => h.host.run('slow', manual('sleep:20000')));
+    await waitFor(() => h.host.supervisorOf('slow')!.process!.session!.callsInFlight === 3);
+    await h.close();
+    for (const out of await Promise.all(runs))
+      expect(out).toMatchObject({ outcome: 'failed', error: { code: 'CANCELLED' } });
+  });
+
+  it('makes no AbortController for a warm run (the stop signal is shared)', async () => {
+    const h = await host({ name: 'warm', script: SDK_FIXTURE('good-plugin.mjs'), lifecycle: 'longLived' });
+    await h.host.run('warm', manual());
+    const Real = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Real {
+      constructor() {
+        super();
+        made++;
+      }
+    };
+    try {
+      for (let i = 0; i < 5; i++) expect((await h.host.run('warm', manual())).outcome).toBe('succeeded');
+    } finally {
+      globalThis.AbortController = Real;
+    }
+    expect(made).toBe(0);
+  });
+});
+
 describe('interval triggers', () => {
   it('run the plugin with trigger interval on real timers, until the schedule is removed', async () => {
     const p: PluginYaml = {

@@ -14,10 +14,15 @@ import { InvalidResult, type NotificationType, type RequestType } from '../proto
 import type { Validation } from '../protocol/validation.js';
 import { type CallContext, IncomingCall, NOTIFICATION_CALL } from './incoming-call.js';
 import { LineDecoder, LineWriter } from './line-transport.js';
+import { Serialized } from './serialized.js';
 
 export type { CallContext } from './incoming-call.js';
 
-export type RequestHandler<P, R> = (params: P, ctx: CallContext) => R | Promise<R>;
+/** A handler may answer with the result already serialized (Serialized.of), which is sent as it is. */
+export type RequestHandler<P, R> = (
+  params: P,
+  ctx: CallContext,
+) => R | Serialized<R> | Promise<R | Serialized<R>>;
 export type NotificationHandler<P> = (params: P) => void;
 
 export interface HandlerOptions {
@@ -215,6 +220,12 @@ export class RpcConnection {
 
   private send(message: unknown): Promise<void> {
     if (this.closed) return Promise.resolve();
+    const result = (message as { result?: unknown }).result;
+    if (result instanceof Serialized) {
+      const { id } = message as JSONRPCResponse;
+      this.opts.onTrace?.('out', { ...(message as object), result: result.value });
+      return this.writer.writeJson(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${result.json}}`);
+    }
     this.opts.onTrace?.('out', message);
     return this.writer.write(message);
   }

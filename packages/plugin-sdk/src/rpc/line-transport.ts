@@ -92,7 +92,12 @@ export class LineWriter {
 
   /** Resolves once the line is with the stream and the stream does not ask the writer to wait. */
   write(message: unknown): Promise<void> {
-    const line = `${JSON.stringify(message)}\n`;
+    return this.writeJson(JSON.stringify(message));
+  }
+
+  /** A message already serialized (one line of JSON, no newline in it). */
+  writeJson(json: string): Promise<void> {
+    const line = `${json}\n`;
     if (this.drained) {
       return new Promise((written) => this.waiting.push({ line, written }));
     }
