@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Ec2Endpoint, startEc2Endpoint } from '@routerd/ec2-endpoint-fixture';
 import {
   ActionExecutor,
   ActionJournal,
@@ -17,7 +18,6 @@ import {
 import type { ActionPlan } from '@routerd/plugin-sdk';
 import type { Database } from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Ec2Endpoint, startEc2Endpoint } from '@routerd/ec2-endpoint-fixture';
 
 const AWS = '/usr/bin/aws';
 const ENI = 'eni-0abc1234def567890';
