@@ -251,6 +251,20 @@ describe('EmitPipeline', () => {
     const err = refusal(() => pipeline.emit({ type: 'a.b', payload: { blob: 'x'.repeat(70_000) } }));
     expect(err.issues[0]!.message).toContain('at most 65536 bytes');
   });
+
+  it("refuses an expiry before the observation with the envelope's words, and names the event", () => {
+    const { pipeline, clock } = setup();
+    const at = (ms: number) => new Date(clock.now() + ms).toISOString();
+    const err = refusal(() =>
+      pipeline.emitBatch([
+        { type: 'a.b', payload: {}, ttl: '1m' },
+        { type: 'a.b', payload: {}, observedAt: at(7_200_000), expiresAt: at(3_600_000) },
+      ]),
+    );
+    expect(err.issues).toEqual([
+      { path: '/events/1/expiresAt', message: expect.stringContaining('after observedAt') },
+    ]);
+  });
 });
 
 it('loadConfig and the pipeline agree on captured addresses from files', () => {

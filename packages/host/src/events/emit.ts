@@ -5,7 +5,7 @@
  */
 
 import { EmitRequest } from '@routerd/host-wire';
-import { Event, type Issue, parseDuration, wellKnownPayloads } from '@routerd/plugin-sdk';
+import { Event, type Issue, narrows, parseDuration, wellKnownPayloads } from '@routerd/plugin-sdk';
 import type { Type } from 'arktype';
 import { monotonicFactory } from 'ulid';
 import { type Clock, isoAt } from '../clock.js';
@@ -77,8 +77,8 @@ export class EmitPipeline {
    * draft must not cost the others; the control API keeps emitBatch's all-or-nothing contract.
    */
   emitEach(requests: readonly unknown[], base = '/events'): EmitVerdict[] {
-    const now = this.options.clock.now();
-    const prepared = requests.map((r, i) => this.prepare(r, `${base}/${i}`, now));
+    const run = this.runContext();
+    const prepared = requests.map((r, i) => this.prepare(r, `${base}/${i}`, run));
     const valid = prepared.flatMap((p) => (p.ok ? [p.event] : []));
     const stored = valid.length > 0 ? this.options.store.insert(valid) : [];
     let next = 0;
@@ -92,8 +92,8 @@ export class EmitPipeline {
   }
 
   private run(requests: readonly unknown[], pathOf: (index: number) => string): InsertOutcome[] {
-    const now = this.options.clock.now();
-    const prepared = requests.map((r, i) => this.prepare(r, pathOf(i), now));
+    const run = this.runContext();
+    const prepared = requests.map((r, i) => this.prepare(r, pathOf(i), run));
     const refused = prepared.filter((p) => !p.ok);
     if (refused.length > 0) {
       // Schema problems first: a caller fixing a typo should not be told about policy before it.
@@ -119,14 +119,23 @@ export class EmitPipeline {
     }
   }
 
-  private prepare(request: unknown, base: string, now: number): Prepared {
+  /** What every event of one request shares: the time, the groups, the durations and times worked out. */
+  private runContext(): RunContext {
+    const now = this.options.clock.now();
+    return { now, groups: new Map(), ttls: new Map(), times: new Map([[now, isoAt(now)]]) };
+  }
+
+  private prepare(request: unknown, base: string, run: RunContext): Prepared {
     const invalid = (issues: Issue[]): Prepared => ({ ok: false, code: 'invalid_event', issues });
     const parsed = check(EmitRequest, request, base);
     if (!parsed.ok) return invalid(parsed.issues);
     const draft = parsed.value;
+    const { now } = run;
 
-    const group = this.resolveGroup(draft.group, base);
-    if ('issue' in group) return invalid([group.issue]);
+    const resolution = run.groups.get(draft.group) ?? this.resolveGroup(draft.group, base);
+    if ('issue' in resolution) return invalid([resolution.issue]);
+    const group = resolution;
+    run.groups.set(draft.group, group);
 
     let ttlMs: number | undefined;
     if (draft.ttl !== undefined) {
@@ -135,13 +144,17 @@ export class EmitPipeline {
           { path: `${base}/ttl`, message: 'cannot be given together with expiresAt: give one of them' },
         ]);
       }
-      ttlMs = parseDuration(draft.ttl);
+      ttlMs = run.ttls.get(draft.ttl) ?? parseDuration(draft.ttl);
+      run.ttls.set(draft.ttl, ttlMs);
       if (ttlMs <= 0)
         return invalid([{ path: `${base}/ttl`, message: `must be longer than 0 (was "${draft.ttl}")` }]);
     }
-    const observedAt = draft.observedAt ?? isoAt(now);
+    const observedAt = draft.observedAt ?? run.times.get(now)!;
     const expiresAt =
-      draft.expiresAt ?? (ttlMs === undefined ? undefined : isoAt(Date.parse(observedAt) + ttlMs));
+      draft.expiresAt ??
+      (ttlMs === undefined
+        ? undefined
+        : timeAt(run, (draft.observedAt === undefined ? now : Date.parse(observedAt)) + ttlMs));
     const expiryField = draft.ttl === undefined ? 'expiresAt' : 'ttl';
     if (expiresAt !== undefined && Date.parse(expiresAt) <= now) {
       return invalid([
@@ -175,8 +188,12 @@ export class EmitPipeline {
     if (expiresAt !== undefined) event.expiresAt = expiresAt;
 
     // The envelope's own rules (size limit, expiresAt after observedAt), then the well-known payload.
-    const envelope = check(Event, event, base);
-    if (!envelope.ok) return invalid(envelope.issues);
+    // Every other field of the envelope was checked with the request or comes from the config, so the
+    // whole schema runs only for the words of a refusal.
+    if (!narrows.eventBounds.holds(event)) {
+      const envelope = check(Event, event, base);
+      if (!envelope.ok) return invalid(envelope.issues);
+    }
     const payloadSchema = (wellKnownPayloads as Record<string, Type<unknown>>)[event.type];
     if (payloadSchema) {
       const payload = check(payloadSchema, event.payload, `${base}/payload`);
@@ -210,6 +227,25 @@ export class EmitPipeline {
       };
     return resolved(group);
   }
+}
+
+interface RunContext {
+  now: number;
+  /** By the group a request names (undefined: the only group). */
+  groups: Map<string | undefined, ResolvedGroup>;
+  /** ttl text → milliseconds. */
+  ttls: Map<string, number>;
+  /** Epoch ms → RFC 3339, for the times of this run (most events of a batch share both). */
+  times: Map<number, string>;
+}
+
+function timeAt(run: RunContext, ms: number): string {
+  let text = run.times.get(ms);
+  if (text === undefined) {
+    text = isoAt(ms);
+    run.times.set(ms, text);
+  }
+  return text;
 }
 
 interface ResolvedGroup {

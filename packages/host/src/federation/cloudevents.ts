@@ -1,4 +1,5 @@
 import { type Event, Event as EventSchema, type Issue, validate } from '@routerd/plugin-sdk';
+import type { StoredEvent } from '../store/events.js';
 
 /**
  * The routerd envelope on the wire as CloudEvents 1.0 structured JSON. Structured mode keeps every
@@ -35,14 +36,27 @@ export interface CloudEvent {
 }
 
 export function toCloudEvent(ev: Event): CloudEvent {
-  const ce: CloudEvent = {
+  return { ...attributesOf(ev), data: ev.payload };
+}
+
+/**
+ * One CloudEvent as JSON text, from an event as stored: its payload is already JSON (the store wrote it
+ * with JSON.stringify), so it goes into `data` as it is instead of being parsed and serialised again.
+ */
+export function cloudEventJson(ev: StoredEvent): string {
+  const attributes = JSON.stringify(attributesOf(ev));
+  return `${attributes.slice(0, -1)},"data":${ev.payloadJson}}`;
+}
+
+/** Everything but `data`, in the order toCloudEvent has always written it. */
+function attributesOf(ev: Omit<Event, 'payload'>): Omit<CloudEvent, 'data'> {
+  const ce: Omit<CloudEvent, 'data'> = {
     specversion: '1.0',
     id: ev.id,
     source: `${SOURCE_PREFIX}${ev.sourceNode}`,
     type: ev.type,
     time: ev.observedAt,
     datacontenttype: 'application/json',
-    data: ev.payload,
     routerdgroup: ev.group,
   };
   if (ev.subject !== undefined) ce.subject = ev.subject;

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics.js';
 import type { DeliveryStore, DueDelivery } from '../store/deliveries.js';
 import { type AuthRefusal, describeAuthRefusal } from './auth-refusal.js';
 import type { PeerClient, PushResult } from './peer-client.js';
+import { ReadCursor } from './read-cursor.js';
 import { type BackoffPolicy, nextDelayMs } from './retry-policy.js';
 
 /** What `probeNow` did (the answer of `routerctl federation peers retry`). */
@@ -70,6 +71,7 @@ export class PeerWorker {
   private nextProbeMs = 0;
   private readonly settledWaiters = new Set<() => void>();
   private readonly inFlightIds = new Set<string>();
+  private readonly cursor = new ReadCursor();
   private inFlight = 0;
   private pumping = false;
   private again = false;
@@ -112,6 +114,7 @@ export class PeerWorker {
     const now = this.o.clock.now();
     if (this.state === 'healthy') {
       this.o.store.allDueNow(peer, now);
+      this.cursor.rewind();
       this.kick();
       return { probe: 'none', pending: pending() };
     }
@@ -162,10 +165,12 @@ export class PeerWorker {
       do {
         this.again = false;
         const now = this.o.clock.now();
-        // Marking expired rows is bookkeeping (due() never returns an expired event): once a second is enough.
+        // Marking expired rows is bookkeeping (due() never returns an expired event): once a second is
+        // enough, and so is an exact read for a row put back behind the read cursor.
         if (now - this.lastExpireMs >= 1000) {
           this.o.store.expire(this.o.peer, now);
           this.lastExpireMs = now;
+          this.cursor.rewind();
         }
         if (this.state !== 'healthy') {
           this.probe(now);
@@ -173,28 +178,31 @@ export class PeerWorker {
         }
         const maxInFlight = this.o.maxInFlight ?? 4;
         while (!this.stopped && this.inFlight < maxInFlight) {
-          // Idle: send at once (latency). Busy: let the next batch fill for a few ms before reading it
-          // (throughput), instead of reading and sending a sliver of it on every commit.
-          if (this.inFlight > 0 && this.linger !== 'elapsed') {
-            if (this.linger === 'none') {
-              this.linger = 'waiting';
-              this.lingerTimer = this.o.clock.setTimeout(() => {
-                this.linger = 'elapsed';
-                this.pump();
-              }, this.o.lingerMs ?? 5);
-            }
-            break;
-          }
+          // Idle: send at once (latency). Busy: a full batch goes at once too, but a sliver waits a few ms
+          // for more rows (throughput) instead of going out on every commit.
+          const busy = this.inFlight > 0 && this.linger !== 'elapsed';
+          if (busy && this.linger === 'waiting') break;
+          const skip = this.cursor.skip(this.inFlightIds, now);
           const batch = this.o.store.due(
             this.o.peer,
             now,
             this.o.maxBatch ?? 100,
             this.o.maxBatchBytes ?? 256 * 1024,
-            this.inFlightIds,
+            skip,
           );
-          if (batch.length === 0) break;
+          const { deliveries, full } = batch;
+          if (deliveries.length === 0) break;
+          if (busy && !full) {
+            this.linger = 'waiting';
+            this.lingerTimer = this.o.clock.setTimeout(() => {
+              this.linger = 'elapsed';
+              this.pump();
+            }, this.o.lingerMs ?? 5);
+            break;
+          }
           this.linger = 'none';
-          this.send(batch);
+          this.cursor.sent(batch, skip);
+          this.send(deliveries);
         }
       } while (this.again && !this.stopped);
       this.arm();
@@ -208,15 +216,15 @@ export class PeerWorker {
   /** Not healthy: one event, the oldest pending whatever its own next attempt, once the peer's backoff is over. */
   private probe(now: number): void {
     if (this.inFlight > 0 || now < this.nextProbeMs) return;
-    const batch = this.o.store.due(
+    const { deliveries } = this.o.store.due(
       this.o.peer,
       now,
       1,
       this.o.maxBatchBytes ?? 256 * 1024,
-      this.inFlightIds,
+      {},
       Number.MAX_SAFE_INTEGER,
     );
-    if (batch.length > 0) this.send(batch);
+    if (deliveries.length > 0) this.send(deliveries);
     else this.expireNow(now);
   }
 
@@ -277,7 +285,7 @@ export class PeerWorker {
     this.inFlight++;
     for (const d of batch) this.inFlightIds.add(d.event.id);
     this.o.client
-      .push(batch.map((d) => d.event))
+      .pushStored(batch.map((d) => d.event))
       .catch(
         (err: unknown): PushResult => ({
           kind: 'retry',
@@ -400,6 +408,7 @@ export class PeerWorker {
     const changed = !wasHealthy || this.consecutiveFailures !== 0;
     if (changed) {
       const due = this.o.store.allDueNow(peer, now);
+      this.cursor.rewind();
       if (!wasHealthy) this.o.log?.('info', 'peer answers again: draining backlog', { peer, by, due });
     }
     this.state = 'healthy';

@@ -3,8 +3,9 @@ import { Agent, request } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Event } from '@routerd/plugin-sdk';
 import type { Clock } from '../clock.js';
+import type { StoredEvent } from '../store/events.js';
 import { clockOffsetFromDate } from './auth-refusal.js';
-import { MEDIA_BATCH, toCloudEvent } from './cloudevents.js';
+import { cloudEventJson, MEDIA_BATCH, toCloudEvent } from './cloudevents.js';
 import { describeNetworkError } from './network-error.js';
 import { type PeerTlsContext, peerAgent } from './peer-tls.js';
 import type { ReceiveOutcome } from './receiver.js';
@@ -37,7 +38,7 @@ export type PushResult = PushFields & { latencyMs: number };
  * so a retry whose first answer was lost is recognised by the receiver as a replay; a TTL refresh changes
  * expiresAt and so gets a new id and is processed.
  */
-export function batchId(events: readonly Event[]): string {
+export function batchId(events: readonly Pick<Event, 'id' | 'expiresAt'>[]): string {
   const h = createHash('sha256');
   for (const e of events) h.update(`${e.id}\u0000${e.expiresAt ?? ''}\u0001`);
   return `b_${h.digest('base64url').slice(0, 32)}`;
@@ -64,10 +65,19 @@ export class PeerClient {
   }
 
   push(events: readonly Event[]): Promise<PushResult> {
-    const body = Buffer.from(JSON.stringify(events.map(toCloudEvent)));
+    return this.post(JSON.stringify(events.map(toCloudEvent)), batchId(events));
+  }
+
+  /** Events as stored (the outbox's): each payload goes on the wire as the JSON text it was stored as. */
+  pushStored(events: readonly StoredEvent[]): Promise<PushResult> {
+    return this.post(`[${events.map(cloudEventJson).join(',')}]`, batchId(events));
+  }
+
+  private post(json: string, webhookId: string): Promise<PushResult> {
+    const body = Buffer.from(json);
     const now = this.opts.clock.now();
     const headers = {
-      ...sign(this.opts.keys(), batchId(events), Math.floor(now / 1000), body),
+      ...sign(this.opts.keys(), webhookId, Math.floor(now / 1000), body),
       [SignatureHeaders.node]: this.opts.node,
       'content-type': MEDIA_BATCH,
       'content-length': String(body.length),

@@ -8,7 +8,7 @@ import {
 import express, { type Request, type Response } from 'express';
 import type { Clock } from '../clock.js';
 import { fromCloudEvent, MEDIA_BATCH, MEDIA_SINGLE } from './cloudevents.js';
-import { MAX_JSON_DEPTH, nestingTooDeepAt } from './json-depth.js';
+import { MAX_JSON_DEPTH, scanJson } from './json-depth.js';
 import { parseMediaType } from './media-type.js';
 import { PROBE_BODY_LIMIT_BYTES, PROBE_PATH, type ProbeAnswer } from './probe-answer.js';
 import { errorBody, type RefusalReason, type RequestRefusal, STATUS } from './refusal.js';
@@ -331,12 +331,13 @@ type Parsed =
 
 function parseBody(raw: Buffer, batch: boolean): Parsed {
   // Before JSON.parse: a deep enough body overflows the stack of the parser or of the validators after it.
-  const deepAt = nestingTooDeepAt(raw);
-  if (deepAt !== undefined) {
+  // The same pass measures each event of a batch as sent.
+  const scan = scanJson(raw);
+  if (scan.tooDeepAt !== undefined) {
     return {
       ok: false,
       reason: 'malformed',
-      message: `body nests deeper than ${MAX_JSON_DEPTH} levels (at byte ${deepAt})`,
+      message: `body nests deeper than ${MAX_JSON_DEPTH} levels (at byte ${scan.tooDeepAt})`,
       issues: [{ path: '/', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }],
     };
   }
@@ -370,7 +371,7 @@ function parseBody(raw: Buffer, batch: boolean): Parsed {
   }
   const events: Event[] = [];
   for (const [i, item] of items.entries()) {
-    if (Buffer.byteLength(JSON.stringify(item)) > MAX_EVENT_BYTES) {
+    if ((batch ? (scan.itemBytes[i] ?? 0) : raw.length) > MAX_EVENT_BYTES) {
       return { ok: false, reason: 'oversize', message: `event ${i} exceeds ${MAX_EVENT_BYTES} bytes` };
     }
     const r = fromCloudEvent(item, batch ? `/${i}` : '');

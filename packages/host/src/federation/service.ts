@@ -94,6 +94,26 @@ export function loadFederationFiles(config: FederationConfig): {
 const notAfterOf = (k: LoadedKey) =>
   'notAfter' in k && k.notAfter !== undefined ? k.notAfter : Number.POSITIVE_INFINITY;
 
+/** One group as the outbox sees it: this node's name there, and the peers that get delivery rows. */
+interface Route {
+  nodeName: string;
+  peers: EventPeer[];
+}
+
+/** Each group's route: its peers with a key (one without is sent nothing, see startWorker). */
+function routesOf(config: FederationConfig, files: Map<string, readonly LoadedKey[]>): Map<string, Route> {
+  const routes = new Map<string, Route>();
+  for (const { resource: group } of config.groups) {
+    const peers = config.peers.map((p) => p.resource).filter((p) => p.spec.groupRef === group.metadata.name);
+    const { byNode } = peerAuths(group, peers, files);
+    routes.set(group.metadata.name, {
+      nodeName: group.spec.nodeName,
+      peers: peers.filter((p) => byNode.has(p.spec.nodeName)),
+    });
+  }
+  return routes;
+}
+
 /** What one peer is signed for and verified with. */
 interface PeerAuth {
   sign: readonly SignKey[];
@@ -154,13 +174,21 @@ export class Federation {
   /** Each peer's TLS context, for the health probe (the doctor's and the worker's). */
   private peerTls = new Map<string, PeerTlsContext>();
   private config!: FederationConfig;
+  /**
+   * Per group: this node's name in it and the peers that get delivery rows (those with a key). Built once
+   * per apply, not per event, and kept while a reload restarts the workers: an event emitted meanwhile
+   * still gets its rows, and the new workers send them.
+   */
+  private routes = new Map<string, Route>();
+  /** Peers that got delivery rows in the transaction being committed: only their workers are woken. */
+  private readonly toKick = new Set<string>();
   private unhook: (() => void)[] = [];
 
   constructor(private readonly o: FederationOptions) {
     this.deliveries = o.deliveries;
     if (o.config) this.config = o.config;
     this.unhook.push(o.events.withinInsert((changed, now) => this.enqueue(changed, now)));
-    this.unhook.push(o.events.onCommitted((committed) => this.kick(committed)));
+    this.unhook.push(o.events.onCommitted(() => this.kick()));
     o.metrics.sources.pending = () =>
       [...this.workers.keys()].map((peer) => ({ peer, count: this.deliveries.pendingCount(peer) }));
     o.metrics.sources.peerStates = () => this.peerStates();
@@ -172,8 +200,10 @@ export class Federation {
    */
   async apply(config: FederationConfig): Promise<void> {
     const files = loadFederationFiles(config);
+    const routes = routesOf(config, files.keys);
     await this.stopWorkers();
     this.config = config;
+    this.routes = routes;
     this.peerTls = new Map(files.tls.peers);
     const listening = new Set<string>();
     for (const { resource: group } of config.groups) {
@@ -416,24 +446,26 @@ export class Federation {
 
   /** Inside the insert transaction: delivery rows for events this node originates (received ones are never re-forwarded). */
   private enqueue(changed: InsertOutcome[], now: number): void {
-    if (!this.config) return;
+    if (this.routes.size === 0) return;
     for (const { event, status, seq } of changed) {
-      const group = this.config.groups.find((g) => g.resource.metadata.name === event.group)?.resource;
-      if (!group || event.sourceNode !== group.spec.nodeName) continue;
+      const route = this.routes.get(event.group);
+      if (!route || event.sourceNode !== route.nodeName) continue;
       if (event.expiresAt !== undefined && Date.parse(event.expiresAt) <= now) continue;
-      const peers = this.config.peers
-        .map((p) => p.resource)
-        .filter((p) => p.spec.groupRef === group.metadata.name && this.workers.has(p.metadata.name))
-        .filter((p) => matchesTypesAndSubjects(event, p.spec.push.types, p.spec.push.subjectPrefixes))
-        .map((p) => p.metadata.name);
+      const peers: string[] = [];
+      for (const p of route.peers)
+        if (matchesTypesAndSubjects(event, p.spec.push.types, p.spec.push.subjectPrefixes))
+          peers.push(p.metadata.name);
+      if (peers.length === 0) continue;
       this.deliveries.enqueue(event.id, peers, now, status === 'refreshed', seq);
+      for (const peer of peers) this.toKick.add(peer);
     }
   }
 
-  private kick(committed: InsertOutcome[]): void {
-    if (committed.length === 0) return;
+  /** After the commit: wake the workers of the peers that just got rows, and no other. */
+  private kick(): void {
     // The pending gauge is computed at scrape time (metrics.sources.pending), not on every commit.
-    for (const w of this.workers.values()) w.kick();
+    for (const peer of this.toKick) this.workers.get(peer)?.kick();
+    this.toKick.clear();
   }
 
   redeliver(eventId: string, peer?: string): number {

@@ -12,10 +12,10 @@ import type {
   PeerStateName,
   PeerSummary,
 } from '@routerd/host-wire';
-import type { Event } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
-import { type EventRow, toEvent } from './events.js';
+import { type EventRow, type StoredEvent, toStoredEvent } from './events.js';
 import type { Migration } from './migrations.js';
+import { relaxedCommitter } from './relaxed-commit.js';
 import { statementCache } from './statement-cache.js';
 
 export const deliveryMigrations: Migration[] = [
@@ -58,8 +58,56 @@ export const deliveryMigrations: Migration[] = [
   },
 ];
 
+/**
+ * A due row as due() reads it: the event's columns (EventRow's, in its order), then enqueued_ms, attempts,
+ * next_attempt_ms, event_seq.
+ */
+type DueRow = [
+  string,
+  string,
+  string,
+  string,
+  string | null,
+  string | null,
+  string,
+  string,
+  string | null,
+  number,
+  number,
+  number,
+  number,
+];
+
+/** A row's place in the order due rows are read (next attempt, then event): the outbox's read cursor. */
+export interface DuePosition {
+  nextAttemptMs: number;
+  seq: number;
+}
+
+export function isAfter(a: DuePosition, b: DuePosition): boolean {
+  return a.nextAttemptMs > b.nextAttemptMs || (a.nextAttemptMs === b.nextAttemptMs && a.seq > b.seq);
+}
+
+/** Which due rows a read leaves out: those up to a position, and/or these event ids (rows on the wire). */
+export interface DueSkip {
+  after?: DuePosition;
+  ids?: ReadonlySet<string>;
+}
+
+/**
+ * One request's worth of due rows; full when the count or byte budget stopped it, not the rows running
+ * out; first and last: the positions of its first and last rows.
+ */
+export interface DueBatch {
+  deliveries: DueDelivery[];
+  full: boolean;
+  first: DuePosition | undefined;
+  last: DuePosition | undefined;
+}
+
 export interface DueDelivery {
-  event: Event;
+  /** As stored, its payload still JSON text: the peer client puts it on the wire without parsing it. */
+  event: StoredEvent;
   enqueuedMs: number;
   attempts: number;
   bytes: number;
@@ -75,9 +123,12 @@ export const RECENT_LAG_WINDOW_MS = 15 * 60_000;
 
 export class DeliveryStore {
   private readonly stmt: (sql: string) => Statement;
+  /** The outbox's own bookkeeping (marks, retries, peer state): committed without an fsync of its own. */
+  private readonly bookkeeping: <T>(write: () => T) => T;
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
     this.stmt = statementCache(db);
+    this.bookkeeping = relaxedCommitter(db);
   }
 
   /** Call inside the event insert transaction: a new row per peer, or back to pending for a TTL refresh. */
@@ -111,30 +162,49 @@ export class DeliveryStore {
     now: number,
     maxCount: number,
     maxBytes: number,
-    inFlight: ReadonlySet<string>,
+    skip: DueSkip,
     /** Rows whose next attempt is at or before this; a probe of a backing-off peer takes any pending row. */
     dueBy = now,
-  ): DueDelivery[] {
-    // Rows already on the wire are left out in SQL, so exactly one batch is read (not one per request in flight).
+  ): DueBatch {
+    // Rows already on the wire are left out in SQL, so exactly one batch is read (not one per request in
+    // flight): cheaply by position (a keyset on the index), or exactly by id. The event is found by its row
+    // number (a delivery row and its event are only ever removed together, retention.ts), and rows come
+    // back as arrays: both cost a fraction of a look-up by id and an object per row from SQLite.
     const rows = this.stmt(`
-        SELECT e.*, d.enqueued_ms, d.attempts FROM deliveries d JOIN events e ON e.id = d.event_id
+        SELECT e.id, e.group_name, e.source_node, e.type, e.subject, e.dedupe_key, e.payload, e.observed_at,
+          e.expires_at, d.enqueued_ms, d.attempts, d.next_attempt_ms, d.event_seq
+        FROM deliveries d JOIN events e ON e.seq = d.event_seq
         WHERE d.peer = ? AND d.status = 'pending' AND d.next_attempt_ms <= ?
+          AND (d.next_attempt_ms, d.event_seq) > (?, ?)
           AND (e.expires_at_ms IS NULL OR e.expires_at_ms > ?)
           AND d.event_id NOT IN (SELECT value FROM json_each(?))
-        ORDER BY d.next_attempt_ms, d.event_seq LIMIT ?`).all(
-      peer,
-      dueBy,
-      now,
-      JSON.stringify([...inFlight]),
-      maxCount,
-    ) as (EventRow & {
-      enqueued_ms: number;
-      attempts: number;
-    })[];
+        ORDER BY d.next_attempt_ms, d.event_seq LIMIT ?`)
+      .raw()
+      .all(
+        peer,
+        dueBy,
+        skip.after?.nextAttemptMs ?? Number.MIN_SAFE_INTEGER,
+        skip.after?.seq ?? 0,
+        now,
+        skip.ids && skip.ids.size > 0 ? JSON.stringify([...skip.ids]) : '[]',
+        maxCount,
+      ) as DueRow[];
     const out: DueDelivery[] = [];
     let bytes = 0;
-    for (const row of rows) {
-      const event = toEvent(row);
+    let first: DuePosition | undefined;
+    let last: DuePosition | undefined;
+    for (const r of rows) {
+      const row: Omit<EventRow, 'expires_at_ms'> = {
+        id: r[0],
+        group_name: r[1],
+        source_node: r[2],
+        type: r[3],
+        subject: r[4],
+        dedupe_key: r[5],
+        payload: r[6],
+        observed_at: r[7],
+        expires_at: r[8],
+      };
       // The stored payload is already JSON text: measure it instead of serialising the event a second time
       // (the peer client serialises it once, for the wire). 256 bytes cover the CloudEvents attributes.
       const size =
@@ -144,23 +214,28 @@ export class DeliveryStore {
         (row.subject?.length ?? 0) +
         (row.dedupe_key?.length ?? 0) +
         256;
-      if (out.length > 0 && (bytes + size > maxBytes || out.length >= maxCount)) break;
-      out.push({ event, enqueuedMs: row.enqueued_ms, attempts: row.attempts, bytes: size });
+      if (out.length > 0 && bytes + size > maxBytes) return { deliveries: out, full: true, first, last };
+      out.push({ event: toStoredEvent(row), enqueuedMs: r[9], attempts: r[10], bytes: size });
       bytes += size;
+      last = { nextAttemptMs: r[11], seq: r[12] };
+      first ??= last;
     }
-    return out;
+    return { deliveries: out, full: out.length >= maxCount, first, last };
   }
 
   /** Pending rows whose event expired: they stop here, status `expired`. Returns how many. */
   expire(peer: string, now: number): number {
-    return this.stmt(`
+    return this.bookkeeping(
+      () =>
+        this.stmt(`
         UPDATE deliveries SET status = 'expired', updated_ms = ?
         WHERE peer = ? AND status = 'pending'
           AND event_id IN (SELECT id FROM events WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?)`).run(
-      now,
-      peer,
-      now,
-    ).changes;
+          now,
+          peer,
+          now,
+        ).changes,
+    );
   }
 
   /** When the next pending row of this peer becomes due, or undefined when none is pending. */
@@ -171,14 +246,26 @@ export class DeliveryStore {
     return r.t ?? undefined;
   }
 
+  /*
+   * The marks below change a batch's rows in one statement: the ids go in as one JSON array, and the
+   * unary + keeps SQLite on the primary key (event_id, peer) — on (peer, status) it would walk every
+   * pending row of the peer for each batch, a whole backlog per request while one drains.
+   */
+
   markDelivered(peer: string, ids: readonly string[], now: number, status: number): void {
-    const stmt = this.stmt(`
+    if (ids.length === 0) return;
+    this.bookkeeping(() =>
+      this.stmt(`
       UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_ms = ?, updated_ms = ?,
         last_status = ?, last_error = NULL
-      WHERE peer = ? AND event_id = ? AND status = 'pending'`);
-    this.db.transaction(() => {
-      for (const id of ids) stmt.run(now, now, status, peer, id);
-    })();
+      WHERE event_id IN (SELECT value FROM json_each(?)) AND +peer = ? AND +status = 'pending'`).run(
+        now,
+        now,
+        status,
+        JSON.stringify(ids),
+        peer,
+      ),
+    );
   }
 
   markRetry(
@@ -189,21 +276,34 @@ export class DeliveryStore {
     error: string,
     status?: number,
   ): void {
-    const stmt = this.stmt(`
+    if (ids.length === 0) return;
+    this.bookkeeping(() =>
+      this.stmt(`
       UPDATE deliveries SET attempts = attempts + 1, next_attempt_ms = ?, updated_ms = ?, last_status = ?, last_error = ?
-      WHERE peer = ? AND event_id = ? AND status = 'pending'`);
-    this.db.transaction(() => {
-      for (const id of ids) stmt.run(nextMs, now, status ?? null, error, peer, id);
-    })();
+      WHERE event_id IN (SELECT value FROM json_each(?)) AND +peer = ? AND +status = 'pending'`).run(
+        nextMs,
+        now,
+        status ?? null,
+        error,
+        JSON.stringify(ids),
+        peer,
+      ),
+    );
   }
 
   markFailed(peer: string, ids: readonly string[], now: number, error: string, status?: number): void {
-    const stmt = this.stmt(`
+    if (ids.length === 0) return;
+    this.bookkeeping(() =>
+      this.stmt(`
       UPDATE deliveries SET status = 'failed', attempts = attempts + 1, updated_ms = ?, last_status = ?, last_error = ?
-      WHERE peer = ? AND event_id = ? AND status = 'pending'`);
-    this.db.transaction(() => {
-      for (const id of ids) stmt.run(now, status ?? null, error, peer, id);
-    })();
+      WHERE event_id IN (SELECT value FROM json_each(?)) AND +peer = ? AND +status = 'pending'`).run(
+        now,
+        status ?? null,
+        error,
+        JSON.stringify(ids),
+        peer,
+      ),
+    );
   }
 
   /** Put deliveries back to pending now (`routerctl federation redeliver`). Returns how many rows. */
@@ -229,9 +329,12 @@ export class DeliveryStore {
 
   /** Clear the backoff of a peer's pending rows: all due now (the peer answered again, or an operator asked). */
   allDueNow(peer: string, now: number): number {
-    return this.stmt(
-      `UPDATE deliveries SET next_attempt_ms = ? WHERE peer = ? AND status = 'pending' AND next_attempt_ms > ?`,
-    ).run(now, peer, now).changes;
+    return this.bookkeeping(
+      () =>
+        this.stmt(
+          `UPDATE deliveries SET next_attempt_ms = ? WHERE peer = ? AND status = 'pending' AND next_attempt_ms > ?`,
+        ).run(now, peer, now).changes,
+    );
   }
 
   list(filter: DeliveriesQuery): Delivery[] {
@@ -317,7 +420,8 @@ export class DeliveryStore {
     consecutiveFailures: number,
     error?: string,
   ): void {
-    this.stmt(`
+    this.bookkeeping(() =>
+      this.stmt(`
         INSERT INTO peer_state (peer, state, consecutive_failures, last_attempt_ms, last_success_ms, last_error, last_error_ms)
         VALUES (@peer, @state, @failures, @now, CASE WHEN @ok THEN @now END, @error, CASE WHEN @ok THEN NULL ELSE @now END)
         ON CONFLICT (peer) DO UPDATE SET state = @state, consecutive_failures = @failures, last_attempt_ms = @now,
@@ -325,13 +429,14 @@ export class DeliveryStore {
           -- A success clears the error: an old one shown beside a working peer only misleads.
           last_error = CASE WHEN @ok THEN NULL ELSE @error END,
           last_error_ms = CASE WHEN @ok THEN NULL ELSE @now END`).run({
-      peer,
-      state,
-      failures: consecutiveFailures,
-      now,
-      ok: ok ? 1 : 0,
-      error: error ?? null,
-    });
+        peer,
+        state,
+        failures: consecutiveFailures,
+        now,
+        ok: ok ? 1 : 0,
+        error: error ?? null,
+      }),
+    );
   }
 
   /** The state a peer's worker last recorded (restored at start and reload), or undefined. */

@@ -1,6 +1,7 @@
-// The receiver's two pre-parse checks as pure functions: the media type and the bracket-depth scan.
+// The receiver's two pre-parse checks as pure functions: the media type and the scan (bracket depth, and
+// the size of each event of a batch as sent).
 import { describe, expect, it } from 'vitest';
-import { MAX_JSON_DEPTH, nestingTooDeepAt } from '../../src/federation/json-depth.js';
+import { MAX_JSON_DEPTH, nestingTooDeepAt, scanJson } from '../../src/federation/json-depth.js';
 import { parseMediaType } from '../../src/federation/media-type.js';
 
 describe('parseMediaType', () => {
@@ -52,5 +53,27 @@ describe('nestingTooDeepAt', () => {
 
   it('is not misled by multi-byte UTF-8', () => {
     expect(nestingTooDeepAt(bytes(JSON.stringify({ s: '€[ü{"😀' })), 1)).toBeUndefined();
+  });
+});
+
+describe('scanJson: each element of a top-level array, measured as sent', () => {
+  const bytes = (s: string) => Buffer.from(s);
+
+  it('gives the byte length of each element, strings with commas, brackets and escapes included', () => {
+    const items = [{ a: 'x,y]}' }, { b: ['q"uo\\te', { c: '€,😀' }] }, 7, 'tail\\'];
+    const text = JSON.stringify(items);
+    expect(scanJson(bytes(text)).itemBytes).toEqual(items.map((i) => Buffer.byteLength(JSON.stringify(i))));
+    // Whitespace around an element counts: it is what the sender sent.
+    expect(scanJson(bytes('[ {"a":1} ,{"b":2}]')).itemBytes).toEqual([9, 7]);
+  });
+
+  it('measures nothing for a body that is not an array, or an empty one', () => {
+    expect(scanJson(bytes('{"a":[1,2,3]}')).itemBytes).toEqual([]);
+    expect(scanJson(bytes('[]')).itemBytes).toEqual([]);
+  });
+
+  it('stops at the first level too deep, and does not run away on an unterminated string', () => {
+    expect(scanJson(bytes(`[1,${'['.repeat(70)}`), 64).tooDeepAt).toBe(66);
+    expect(scanJson(bytes('["abc')).itemBytes).toEqual([]);
   });
 });

@@ -149,6 +149,12 @@ describe('receiver', () => {
       'oversize',
     ],
     [
+      'an oversize event between small ones',
+      () => post(batch(event(), event({ type: 'x.big', payload: { blob: 'a'.repeat(70_000) } }), event())),
+      413,
+      'oversize',
+    ],
+    [
       'oversize body',
       () =>
         post(

@@ -1,0 +1,197 @@
+// The outbox store on real SQLite: which writes wait for the disk, batch marks, and reading due rows
+// by position while others are on the wire.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Event } from '@routerd/plugin-sdk';
+import type { Database } from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { ReadCursor } from '../../src/federation/read-cursor.js';
+import { openDatabase } from '../../src/store/database.js';
+import { DeliveryStore } from '../../src/store/deliveries.js';
+import { EventStore } from '../../src/store/events.js';
+import { relaxedCommitter } from '../../src/store/relaxed-commit.js';
+
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+const FULL = 2;
+const NORMAL = 1;
+
+function event(id: string): Event {
+  return {
+    id,
+    group: 'lab',
+    sourceNode: 'onprem-1',
+    type: 'acme.thing.seen',
+    payload: { n: id },
+    observedAt: new Date(T0).toISOString(),
+    expiresAt: new Date(T0 + 3_600_000).toISOString(),
+  };
+}
+
+/** A store whose events each get a pending row for `peers`, as Federation's enqueue writes them. */
+function fresh(peers = ['cloud']) {
+  const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'deliveries-')), 'routerd.db'));
+  const clock = new ManualClock(T0);
+  const events = new EventStore(db, clock);
+  const deliveries = new DeliveryStore(db);
+  events.withinInsert((changed, now) => {
+    for (const o of changed) deliveries.enqueue(o.event.id, peers, now, false, o.seq);
+  });
+  const emit = (ids: string[]) => events.insert(ids.map(event));
+  return { db, clock, events, deliveries, emit };
+}
+
+const ids = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => `e${String(from + i).padStart(4, '0')}`);
+
+/** The synchronous setting each transaction of `db` commits with, while `fn` runs. */
+function commitSettings(db: Database, fn: () => void): number[] {
+  const seen: number[] = [];
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((body: (...a: unknown[]) => unknown) =>
+    transaction((...a: unknown[]) => {
+      seen.push(db.pragma('synchronous', { simple: true }) as number);
+      return body(...a);
+    })) as typeof db.transaction;
+  try {
+    fn();
+  } finally {
+    db.transaction = transaction;
+  }
+  return seen;
+}
+
+describe('which outbox writes wait for the disk', () => {
+  it('commits events and their delivery rows with synchronous=FULL, delivery marks with NORMAL', () => {
+    const { db, deliveries, emit } = fresh();
+    expect(commitSettings(db, () => emit(['a', 'b']))).toEqual([FULL]);
+    expect(commitSettings(db, () => deliveries.markDelivered('cloud', ['a'], T0, 200))).toEqual([NORMAL]);
+    expect(
+      commitSettings(db, () => {
+        deliveries.markRetry('cloud', ['b'], T0, T0 + 1000, 'down', 503);
+        deliveries.markFailed('cloud', ['b'], T0, 'refused', 400);
+        deliveries.recordAttempt('cloud', T0, false, 'backing-off', 3, 'down');
+        deliveries.allDueNow('cloud', T0);
+        deliveries.expire('cloud', T0);
+      }),
+    ).toEqual([NORMAL, NORMAL, NORMAL, NORMAL, NORMAL]);
+    // Back to the connection's own setting after each: the next event insert is durable again.
+    expect(db.pragma('synchronous', { simple: true })).toBe(FULL);
+    expect(commitSettings(db, () => emit(['c']))).toEqual([FULL]);
+  });
+
+  it('a relaxed write inside a transaction already open joins it (and its durability)', () => {
+    const { db } = fresh();
+    const relaxed = relaxedCommitter(db);
+    db.exec('CREATE TABLE t (x)');
+    expect(() =>
+      db.transaction(() => {
+        relaxed(() => db.prepare('INSERT INTO t VALUES (1)').run());
+        expect(db.pragma('synchronous', { simple: true })).toBe(FULL);
+        throw new Error('roll back');
+      })(),
+    ).toThrow('roll back');
+    expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(0);
+  });
+
+  it('restores the setting when the relaxed write throws', () => {
+    const { db } = fresh();
+    const relaxed = relaxedCommitter(db);
+    expect(() =>
+      relaxed(() => {
+        throw new Error('no');
+      }),
+    ).toThrow('no');
+    expect(db.pragma('synchronous', { simple: true })).toBe(FULL);
+  });
+});
+
+describe('batch marks', () => {
+  it('mark exactly the named pending rows of that peer, in one statement', () => {
+    const { db, deliveries, emit } = fresh(['cloud', 'edge']);
+    emit(ids(300));
+    const marked = ids(100, 100);
+    deliveries.markDelivered('cloud', marked, T0 + 5, 200);
+    const rows = db
+      .prepare(
+        `SELECT event_id, peer, status, attempts, delivered_ms FROM deliveries WHERE status != 'pending'`,
+      )
+      .all() as { event_id: string; peer: string; attempts: number; delivered_ms: number }[];
+    expect(rows.map((r) => r.event_id).sort()).toEqual(marked);
+    expect(new Set(rows.map((r) => `${r.peer} ${r.attempts} ${r.delivered_ms}`))).toEqual(
+      new Set([`cloud 1 ${T0 + 5}`]),
+    );
+    // A row already delivered is not marked again (its attempts stay 1), and failing it does nothing.
+    deliveries.markDelivered('cloud', marked.slice(0, 1), T0 + 9, 200);
+    deliveries.markFailed('cloud', marked.slice(0, 1), T0 + 9, 'late');
+    expect(
+      db
+        .prepare(`SELECT status, attempts FROM deliveries WHERE event_id = ? AND peer = 'cloud'`)
+        .get(marked[0]),
+    ).toEqual({ status: 'delivered', attempts: 1 });
+    expect(deliveries.pendingCount('cloud')).toBe(200);
+    expect(deliveries.pendingCount('edge')).toBe(300);
+  });
+});
+
+describe('reading due rows', () => {
+  const due = (d: DeliveryStore, skip = {}, max = 100) => d.due('cloud', T0 + 1, max, 1 << 20, skip);
+
+  it('returns a batch in order with its first and last positions, full when the count stopped it', () => {
+    const { deliveries, emit } = fresh();
+    emit(ids(150));
+    const a = due(deliveries);
+    expect(a.deliveries.map((d) => d.event.id)).toEqual(ids(100));
+    expect(a.full).toBe(true);
+    expect(a.first).toEqual({ nextAttemptMs: T0, seq: 1 });
+    expect(a.last).toEqual({ nextAttemptMs: T0, seq: 100 });
+    // The payload stays the JSON text it was stored as.
+    expect(a.deliveries[0]!.event).toMatchObject({ id: 'e0000', payloadJson: '{"n":"e0000"}' });
+    const b = due(deliveries, { after: a.last });
+    expect(b.deliveries.map((d) => d.event.id)).toEqual(ids(50, 100));
+    expect(b.full).toBe(false);
+    expect(due(deliveries, { ids: new Set(ids(140)) }).deliveries.map((d) => d.event.id)).toEqual(
+      ids(10, 140),
+    );
+  });
+
+  it('by position while requests are in flight, exactly again for a row put back behind it', () => {
+    const { clock, deliveries, emit } = fresh();
+    const cursor = new ReadCursor();
+    const onTheWire = new Set<string>();
+    const read = () => {
+      const skip = cursor.skip(onTheWire, clock.now());
+      const batch = deliveries.due('cloud', clock.now(), 10, 1 << 20, skip);
+      cursor.sent(batch, skip);
+      for (const d of batch.deliveries) onTheWire.add(d.event.id);
+      return { skip, got: batch.deliveries.map((d) => d.event.id) };
+    };
+    emit(ids(30));
+    clock.advance(10);
+    // Nothing in flight: nothing to leave out. Then by position, not by naming the rows on the wire.
+    expect(read()).toEqual({ skip: {}, got: ids(10) });
+    const second = read();
+    expect(second.skip).toEqual({ after: { nextAttemptMs: T0, seq: 10 } });
+    expect(second.got).toEqual(ids(10, 10));
+    // The clock stepped back: an event enqueued now sorts before the position. The positional read
+    // does not see it; a rewind (as once a second, or after making rows due again) does.
+    clock.set(T0 - 5_000);
+    emit(['late']);
+    clock.set(T0 + 20);
+    expect(read().got).toEqual(ids(10, 20));
+    cursor.rewind();
+    const exact = read();
+    expect(exact.skip).toHaveProperty('ids');
+    expect(exact.got).toEqual(['late']);
+    // Found nothing further behind: positional again from the furthest row sent.
+    emit(['next']);
+    const after = read();
+    expect(after.skip).toEqual({ ids: onTheWire });
+    expect(after.got).toEqual(['next']);
+    expect(read().skip).toHaveProperty('after');
+    // Once nothing is on the wire, the position is forgotten.
+    onTheWire.clear();
+    expect(cursor.skip(onTheWire, clock.now())).toEqual({});
+  });
+});
