@@ -150,11 +150,14 @@ export const RetainedLedger = type({
 export type RetainedLedger = typeof RetainedLedger.infer;
 /**
  * GET /v1/federation/prune (dry run: what a prune would remove now) and POST (remove exactly that): the
- * events one by one, and every ledger with its row count.
+ * first events one by one, and every ledger with its row count (the events' row counts them all).
  */
 export const PruneResponse = type({
   dryRun: 'boolean',
+  /** The first 1000 events selected (or removed), in the order a prune removes them. */
   events: PrunedEvent.array(),
+  /** Events selected (or removed) beyond those listed; absent when `events` lists them all. */
+  'eventsNotListed?': 'number',
   ledgers: RetainedLedger.array(),
   'removed?': { events: 'number', undelivered: 'number', deliveries: 'number', webhooks: 'number' },
 });

@@ -179,16 +179,19 @@ describe('EventStore', () => {
     // Only the events family, so the test does not depend on which other families exist.
     const file = join(mkdtempSync(join(tmpdir(), 'routerd-store-')), 'routerd.db');
     openDatabase(file, eventMigrations).close();
-    const extra = { version: 2, name: 'notes', up: 'CREATE TABLE notes (id INTEGER PRIMARY KEY)' };
+    const newest = Math.max(...eventMigrations.map((m) => m.version));
+    const extra = { version: newest + 1, name: 'notes', up: 'CREATE TABLE notes (id INTEGER PRIMARY KEY)' };
     const withExtra = openDatabase(file, [...eventMigrations, extra]);
-    expect(withExtra.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: 2 });
+    expect(withExtra.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({
+      v: newest + 1,
+    });
     withExtra.close();
     expect(() => openDatabase(file, eventMigrations)).toThrow(MigrationError);
     expect(() => openDatabase(file, eventMigrations)).toThrow(
-      /schema version 2, newer than this routerd-eventd knows \(1\)/,
+      `schema version ${newest + 1}, newer than this routerd-eventd knows (${newest})`,
     );
     expect(() => openDatabase(file, [...eventMigrations, extra, { ...extra, name: 'again' }])).toThrow(
-      'two migrations share version 2: notes and again',
+      `two migrations share version ${newest + 1}: notes and again`,
     );
   });
 });

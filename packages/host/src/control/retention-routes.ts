@@ -2,26 +2,36 @@
 import { ControlRoutes, type PruneResponse } from '@routerd/host-wire';
 import { Router } from 'express';
 import type { Retention } from '../retention/service.js';
+import type { EventTally } from '../store/retention.js';
+
+/** The events of an answer: the first few listed, and how many the list leaves out. */
+const listed = (t: EventTally) => ({
+  events: t.listed,
+  ...(t.total > t.listed.length ? { eventsNotListed: t.total - t.listed.length } : {}),
+});
 
 export function retentionRoutes(retention: Retention): Router {
   const router = Router();
 
   router.get(ControlRoutes.prune, async (_req, res) => {
     const plan = await retention.plan();
-    const response: PruneResponse = { dryRun: true, events: plan.events, ledgers: retention.ledgers(plan) };
+    const response: PruneResponse = {
+      dryRun: true,
+      ...listed(plan.events),
+      ledgers: retention.ledgers(plan),
+    };
     res.json(response);
   });
 
   router.post(ControlRoutes.prune, async (_req, res) => {
-    const plan = await retention.plan();
-    const { rows, undelivered } = await retention.prune(plan);
+    const { rows, events } = await retention.prune();
     const response: PruneResponse = {
       dryRun: false,
-      events: plan.events,
-      ledgers: retention.ledgers(plan, rows),
+      ...listed(events),
+      ledgers: retention.ledgers(rows),
       removed: {
         events: rows.events ?? 0,
-        undelivered,
+        undelivered: events.undelivered,
         deliveries: rows.deliveries ?? 0,
         webhooks: rows.received_webhooks ?? 0,
       },

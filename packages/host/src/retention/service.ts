@@ -10,9 +10,13 @@ import { errorFields } from '../background.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { FederationConfig } from '../config/index.js';
 import type { Metrics } from '../metrics.js';
+import { OffLoopCheckpoints } from '../store/checkpointer.js';
 import {
   EVENTS_LEDGER,
+  type EventTally,
+  emptyTally,
   LEDGERS,
+  PRUNE_CHUNK,
   type PruneCounts,
   RETENTION_DEFAULTS,
   type RetentionCutoffs,
@@ -32,18 +36,20 @@ export interface RetentionOptions {
   everyMs?: number;
 }
 
-/** What a prune removed: rows per table, and how many of the events had never been delivered. */
+/** What a prune removed: rows per table, and the events among them (how many, why, the first few). */
 export interface PruneOutcome {
   rows: PruneCounts;
-  undelivered: number;
+  events: EventTally;
 }
+
+const isPlan = (of: RetentionPlan | PruneCounts): of is RetentionPlan => 'cutoffs' in of;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Retention {
   private readonly store: RetentionStore;
   private timer: TimerHandle | undefined;
-  /** The prune in progress: prunes run one at a time, and stop() waits for the one running. */
+  /** The plan or prune in progress: they run one at a time, and stop() waits for the one running. */
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
@@ -68,20 +74,48 @@ export class Retention {
     };
   }
 
-  /** What a prune would remove now (the dry run), read a page at a time. */
-  async plan(): Promise<RetentionPlan> {
-    const plan: RetentionPlan = { cutoffs: this.cutoffs(), events: [], counts: {} };
-    for (const _ of this.store.plan(plan)) {
-      if (this.stopped) break; // shutting down: the database closes after stop()
-      await nextTurn();
-    }
+  /** What a prune would remove now (the dry run), counted a window and a page at a time. */
+  plan(): Promise<RetentionPlan> {
+    return this.queue(async () => {
+      const plan = await this.bounded();
+      await this.drive(this.store.count(plan));
+      return plan;
+    });
+  }
+
+  /** The cutoffs at this instant and the events' bounds at it: a plan with nothing counted yet. */
+  private async bounded(): Promise<RetentionPlan> {
+    const plan: RetentionPlan = {
+      cutoffs: this.cutoffs(),
+      bounds: { maxSeq: 0, lastExcess: {} },
+      events: emptyTally(),
+      counts: {},
+    };
+    await this.drive(this.store.bounds(plan.cutoffs, plan.bounds));
     return plan;
   }
 
-  /** The table of ledgers with, per ledger, the rows the plan counts (or the prune removed). */
-  ledgers(plan: RetentionPlan, removed?: PruneCounts): RetainedLedger[] {
-    const rows = (table: string) =>
-      removed ? (removed[table] ?? 0) : table === 'events' ? plan.events.length : (plan.counts[table] ?? 0);
+  /** Run a store's steps, one per turn of the event loop, until done or stop() (the database closes after it). */
+  private async drive(steps: Generator<void, void, void>, afterStep = () => {}): Promise<void> {
+    while (!this.stopped) {
+      if (steps.next().done) return;
+      afterStep();
+      await nextTurn();
+    }
+    steps.return();
+  }
+
+  /** Plans and prunes one at a time: a dry run never counts a table a prune is halfway through. */
+  private queue<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.running.then(work);
+    this.running = run.catch(() => {});
+    return run;
+  }
+
+  /** The table of ledgers with, per ledger, the rows a plan counts or a prune removed. */
+  ledgers(of: RetentionPlan | PruneCounts): RetainedLedger[] {
+    const counted: PruneCounts = isPlan(of) ? { ...of.counts, events: of.events.total } : of;
+    const rows = (table: string) => counted[table] ?? 0;
     return [EVENTS_LEDGER, ...LEDGERS].map((l) => ({
       ledger: l.table,
       keeps: l.keeps,
@@ -91,26 +125,40 @@ export class Retention {
     }));
   }
 
-  /** Remove what the plan counted, after any prune already running. */
+  /**
+   * Remove what a plan selects — the one given (a dry run's cutoffs and bounds), or one fixed now —
+   * after any plan or prune already running.
+   */
   prune(plan?: RetentionPlan): Promise<PruneOutcome> {
-    const run = this.running.then(async () => this.pruneNow(plan ?? (await this.plan())));
-    this.running = run.catch(() => {});
-    return run;
+    return this.queue(async () => this.pruneNow(plan ?? (await this.bounded())));
   }
 
   private async pruneNow(plan: RetentionPlan): Promise<PruneOutcome> {
     const rows: PruneCounts = {};
-    for (const _ of this.store.prune(plan, rows)) {
-      if (this.stopped) break;
-      await nextTurn();
+    const events = emptyTally();
+    // A prune of more than a chunk is a long run of writes: checkpoint it off the event loop.
+    let checkpoints: OffLoopCheckpoints | undefined;
+    const afterStep = () => {
+      if (!checkpoints && Object.values(rows).reduce((a, b) => a + b, 0) > PRUNE_CHUNK)
+        checkpoints = OffLoopCheckpoints.start(this.o.db, (err) =>
+          this.o.log('warn', 'retention: checkpoints back on the event loop', errorFields(err)),
+        );
+      checkpoints?.written();
+    };
+    try {
+      await this.drive(this.store.prune(plan, rows, events), afterStep);
+    } finally {
+      await checkpoints?.stop();
+      // Counted even when a chunk failed: what was removed before it stays removed.
+      for (const [table, n] of Object.entries(rows)) if (n) this.o.metrics.pruned.inc({ table }, n);
+      if (events.undelivered) {
+        this.o.metrics.prunedUndelivered.inc(events.undelivered);
+        this.o.log('warn', 'retention removed events that were never delivered', {
+          count: events.undelivered,
+        });
+      }
     }
-    for (const [table, n] of Object.entries(rows)) if (n) this.o.metrics.pruned.inc({ table }, n);
-    const undelivered = plan.events.filter((e) => e.undelivered).length;
-    if (undelivered) {
-      this.o.metrics.prunedUndelivered.inc(undelivered);
-      this.o.log('warn', 'retention removed events that were never delivered', { count: undelivered });
-    }
-    return { rows, undelivered };
+    return { rows, events };
   }
 
   /** Prune now, then every `everyMs` after the previous prune ended. */

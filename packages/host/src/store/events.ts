@@ -7,7 +7,9 @@ import { DEFAULT_LIST_LIMIT, type EventFilter } from '@routerd/host-wire';
 import type { Event } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Clock } from '../clock.js';
+import { EVENT_COUNTS_SCHEMA, EventCounts, FILTER_INDEXES, type FilterField } from './event-counts.js';
 import type { Migration } from './migrations.js';
+import { statementCache } from './statement-cache.js';
 
 export const eventMigrations: Migration[] = [
   {
@@ -32,6 +34,8 @@ export const eventMigrations: Migration[] = [
       CREATE INDEX events_expires_at ON events (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
     `,
   },
+  // An index for every filter of GET /v1/events and retention's bounds; counts kept by triggers.
+  { version: 51, name: 'events-filter-indexes-and-counts', up: EVENT_COUNTS_SCHEMA },
 ];
 
 /**
@@ -137,7 +141,8 @@ export class EventStore {
   private readonly insertStmt: Statement;
   private readonly refreshStmt: Statement;
   private readonly byIdStmt: Statement;
-  private readonly countStmt: Statement;
+  private readonly counts: EventCounts;
+  private readonly listStmt: (sql: string) => Statement;
 
   private readonly onListenerError: (err: unknown) => void;
   private readonly onIdConflict: (event: Event, conflict: IdConflict) => void;
@@ -160,7 +165,8 @@ export class EventStore {
       UPDATE events SET expires_at = @expiresAt, expires_at_ms = @expiresAtMs
       WHERE id = @id AND expires_at_ms IS NOT NULL AND expires_at_ms < @expiresAtMs AND expires_at_ms > @now`);
     this.byIdStmt = db.prepare('SELECT * FROM events WHERE id = ?');
-    this.countStmt = db.prepare('SELECT COUNT(*) AS n FROM events');
+    this.counts = new EventCounts(db);
+    this.listStmt = statementCache(db);
   }
 
   /**
@@ -240,8 +246,20 @@ export class EventStore {
     };
   }
 
-  /** Live events (and expired ones only when asked), newest first. */
+  /**
+   * Live events (and expired ones only when asked), newest first. A filter walks its own index (FILTER_INDEXES)
+   * from the newest row; with several, the one holding the fewest rows (EventCounts.plan), and none at all
+   * when no stored event matches them all.
+   */
   list(filter: EventFilter = {}): Event[] {
+    const filters = (Object.keys(FILTER_INDEXES) as FilterField[]).filter((f) => filter[f] !== undefined);
+    let index = '';
+    if (filters.length === 1) index = `INDEXED BY ${FILTER_INDEXES[filters[0]!]}`;
+    if (filters.length > 1) {
+      const plan = this.counts.plan(filter);
+      if (!('index' in plan)) return [];
+      index = `INDEXED BY ${plan.index}`;
+    }
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: filter.limit ?? DEFAULT_LIST_LIMIT };
     if (!filter.includeExpired) {
@@ -260,13 +278,13 @@ export class EventStore {
       where.push('group_name = @group');
       params.group = filter.group;
     }
-    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
-    return (this.db.prepare(sql).all(params) as EventRow[]).map(toEvent);
+    const sql = `SELECT * FROM events ${index} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+    return (this.listStmt(sql).all(params) as EventRow[]).map(toEvent);
   }
 
-  /** Every stored row, expired or not (for status and tests). */
+  /** Every stored row, expired or not (for status and tests): a counter, not a scan. */
   count(): number {
-    return (this.countStmt.get() as { n: number }).n;
+    return this.counts.total();
   }
 
   /**

@@ -1,12 +1,16 @@
 /**
  * Retention: the one table of ledgers and their rules. Every table that grows with use is here, with
- * what it keeps, how long, the config field that sets it and its default — written once. `plan()` is
- * what `routerctl federation event prune --dry-run` shows; `prune(plan)` removes what it counted, in
- * transactions of at most PRUNE_CHUNK rows, yielding after each so the caller can hand the event loop
- * (and SQLite's writer lock) to other work in between. Knows SQL, nothing about config files or timers.
+ * what it keeps, how long, the config field that sets it and its default — written once. `bounds()` then
+ * `count()` is what `routerctl federation event prune --dry-run` shows; `prune(plan)` removes what it
+ * counts. Every step reads or removes a bounded number of rows (a window of a ledger, a page of events
+ * through an index, a transaction of at most PRUNE_CHUNK rows) and yields, so the caller hands the event
+ * loop (and SQLite's writer lock) to other work in between, and memory stays flat however large the
+ * tables. Knows SQL, nothing about config files or timers.
  */
 import type { PrunedEvent } from '@routerd/host-wire';
 import type { Database, Statement } from 'better-sqlite3';
+import { EventCounts } from './event-counts.js';
+import { relaxedCommitter } from './relaxed-commit.js';
 import { statementCache } from './statement-cache.js';
 
 const DAY_MS = 24 * 3_600_000;
@@ -21,8 +25,14 @@ export const RETENTION_DEFAULTS = {
 
 /** An expired event is kept this long after expiry, so a late duplicate is still recognised as one. */
 export const EXPIRED_GRACE_MS = 5 * 60_000;
-/** Rows per transaction: the writer lock is never held for long. */
-export const PRUNE_CHUNK = 5000;
+/** Rows per transaction and per page of events read: each holds the event loop a few milliseconds. */
+export const PRUNE_CHUNK = 250;
+/** Rows a ledger window or a maxEvents walk passes over per step. */
+export const SCAN_WINDOW = 5000;
+/** The dry run and a prune's answer list at most this many events; their counts cover them all. */
+export const PRUNE_LISTED = 1000;
+/** Tables that are no ledger: their rows follow another table's (event_counts: one per key of stored events). */
+export const DERIVED_TABLES = ['event_counts'] as const;
 
 export interface GroupRetention {
   group: string;
@@ -149,122 +159,289 @@ export const LEDGERS: readonly Ledger[] = [
   },
 ];
 
+type Reason = PrunedEvent['reason'];
+
+/** Where the events' rules stop, fixed at the plan's instant. */
+export interface EventBounds {
+  /** The newest event then: an event stored after the plan is never removed by it. */
+  maxSeq: number;
+  /** Per group, the newest of its events beyond maxEvents then (-1: none). */
+  lastExcess: Record<string, number>;
+}
+
+/** Events a plan selects, or a prune removed: how many, why, how many never delivered, the first few. */
+export interface EventTally {
+  total: number;
+  byReason: Record<Reason, number>;
+  undelivered: number;
+  /** The first PRUNE_LISTED of them, in the order a prune removes them. */
+  listed: PrunedEvent[];
+}
+
+export const emptyTally = (): EventTally => ({
+  total: 0,
+  byReason: { expired: 0, 'max-age': 0, 'max-events': 0 },
+  undelivered: 0,
+  listed: [],
+});
+
 export interface RetentionPlan {
   cutoffs: RetentionCutoffs;
-  /** Events to delete, each with why. */
-  events: PrunedEvent[];
-  /** Rows each other ledger would lose now. */
+  bounds: EventBounds;
+  /** The events the rules select now (filled by count()). */
+  events: EventTally;
+  /** Rows each other ledger would lose now (filled by count()). */
   counts: Record<string, number>;
 }
 
 /** Rows removed, per table. */
 export type PruneCounts = Record<string, number>;
 
+/** An event as a page of a pass reads it. */
+interface Candidate {
+  seq: number;
+  id: string;
+  group: string;
+  type: string;
+  storedAt: number;
+  expiresAt: number | null;
+  pending: number;
+  /** The pass's sort key (expires_at_ms, stored_at_ms or seq). */
+  k: number;
+}
+/** A candidate a rule selects, and which. */
+type Selected = Candidate & { reason: Reason };
+
+/**
+ * One pass over the events: an index walked in (key, seq) order up to `bound`, keeping the rows whose
+ * reason is the pass's. Expired events in one pass for every group (by expiry), then per group those
+ * stored longer than maxAge (by stored time) and the oldest beyond maxEvents (by seq): each row read
+ * once by the pass of its reason, however many rules select it.
+ */
+interface Pass {
+  reason: Reason;
+  key: 'expires_at_ms' | 'stored_at_ms' | 'seq';
+  index: string;
+  where: string;
+  params: Record<string, unknown>;
+  bound: number;
+}
+
+const COLUMNS = 'seq, id, group_name AS "group", type, stored_at_ms AS storedAt, expires_at_ms AS expiresAt';
+/**
+ * An event with a pending delivery, checked inside the page's statement (no round trip per event) by a
+ * dry run; a prune learns it from the delivery rows it deletes (the look-up is most of a page's cost).
+ */
+const PENDING = `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status = 'pending')`;
+/** Past the largest rowid SQLite can give: the end of a table's last window. */
+const END_OF_TABLE = 9223372036854775807n;
+
 export class RetentionStore {
   private readonly stmt: (sql: string) => Statement;
+  private readonly counts: EventCounts;
+  private readonly relaxed: <T>(write: () => T) => T;
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
     this.stmt = statementCache(db);
+    this.counts = new EventCounts(db);
+    // A lost prune only brings rows back that the next prune removes: its commits need not wait for the disk.
+    this.relaxed = relaxedCommitter(db);
   }
 
   /**
-   * What a prune at these cutoffs removes, filled into `plan` (each ledger's count, then the events a
-   * page at a time, oldest first). Yields after each page: reading a large events table does not hold
-   * the event loop either.
+   * Fix the events' bounds at the cutoffs' instant: the newest event, and per group the newest of its
+   * events beyond maxEvents — from the group's counter, then a walk of its index SCAN_WINDOW rows a step.
    */
-  *plan(plan: RetentionPlan): Generator<void, void, void> {
-    for (const l of LEDGERS)
-      plan.counts[l.table] = (
-        this.stmt(`SELECT COUNT(*) AS n FROM ${l.table} WHERE ${l.where}`).get(l.params(plan.cutoffs)) as {
-          n: number;
-        }
-      ).n;
-    // Per group: expired beyond the grace, stored longer than maxAge, beyond the newest maxEvents; the
-    // pending-delivery check inside the statement (no round trip per event). Keyset pages by seq: one pass.
-    const page = this.stmt(`
-      SELECT seq, id, type,
-        CASE WHEN expires_at_ms IS NOT NULL AND expires_at_ms <= @expiredBefore THEN 'expired'
-             WHEN stored_at_ms <= @storedBefore THEN 'max-age'
-             ELSE 'max-events' END AS reason,
-        EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status = 'pending') AS pending
-      FROM events
-      WHERE seq > @after AND group_name = @group AND (
-        (expires_at_ms IS NOT NULL AND expires_at_ms <= @expiredBefore)
-        OR stored_at_ms <= @storedBefore
-        OR seq <= @lastExcess)
-      ORDER BY seq LIMIT ${PRUNE_CHUNK}`);
-    const lastExcess = this.stmt(
-      'SELECT seq FROM events WHERE group_name = ? ORDER BY seq DESC LIMIT 1 OFFSET ?',
-    ).pluck();
-    const c = plan.cutoffs;
-    for (const g of c.groups) {
-      const params = {
-        group: g.group,
-        expiredBefore: c.now - EXPIRED_GRACE_MS,
-        storedBefore: c.now - g.maxAgeMs,
-        lastExcess: (lastExcess.get(g.group, g.maxEvents) as number | undefined) ?? -1,
-      };
-      let after = -1;
-      for (;;) {
-        const rows = page.all({ ...params, after }) as {
-          seq: number;
-          id: string;
-          type: string;
-          reason: PrunedEvent['reason'];
-          pending: number;
-        }[];
-        for (const r of rows)
-          plan.events.push({
-            id: r.id,
-            group: g.group,
-            type: r.type,
-            reason: r.reason,
-            undelivered: r.reason !== 'expired' && r.pending === 1,
-          });
-        if (rows.length < PRUNE_CHUNK) break;
-        after = rows[rows.length - 1]!.seq;
+  *bounds(cutoffs: RetentionCutoffs, bounds: EventBounds): Generator<void, void, void> {
+    bounds.maxSeq = this.stmt('SELECT IFNULL(MAX(seq), 0) FROM events').pluck().get() as number;
+    const excess = cutoffs.groups.map((g) => [g.group, this.counts.inGroup(g.group) - g.maxEvents] as const);
+    const walk = this.stmt(`SELECT seq FROM events INDEXED BY events_group_seq
+      WHERE group_name = ? AND seq > ? ORDER BY seq LIMIT 1 OFFSET ?`).pluck();
+    for (const [group, beyond] of excess) {
+      let last = -1;
+      for (let left = beyond; left > 0; ) {
+        const step = Math.min(left, SCAN_WINDOW);
+        const seq = walk.get(group, last, step - 1) as number | undefined;
+        if (seq === undefined) break; // fewer rows than counted: none is left beyond
+        last = seq;
+        left -= step;
+        yield;
+      }
+      bounds.lastExcess[group] = last;
+    }
+  }
+
+  /**
+   * What a prune at the plan's cutoffs and bounds removes, counted into `plan` (each ledger a window at a
+   * time, then the events a page at a time). Yields after every window and page: counting a large table
+   * does not hold the event loop.
+   */
+  *count(plan: RetentionPlan): Generator<void, void, void> {
+    for (const l of LEDGERS) {
+      plan.counts[l.table] = 0;
+      const count = this.stmt(
+        `SELECT COUNT(*) FROM ${l.table} WHERE rowid > @after AND rowid <= @end AND (${l.where})`,
+      ).pluck();
+      const params = l.params(plan.cutoffs);
+      for (const [after, end] of this.windows(l.table)) {
+        plan.counts[l.table]! += count.get({ ...params, after, end }) as number;
         yield;
       }
     }
+    for (const page of this.selected(plan, true)) {
+      tally(plan.events, page);
+      yield;
+    }
   }
 
   /**
-   * Remove what the plan counted: each ledger by its rule at the plan's cutoffs, then the planned events
-   * (with their remaining deliveries) — ledgers first, so what each removes is what the dry run counted.
-   * Yields after every transaction; `removed` holds the rows removed so far, per table.
+   * Remove what the plan selects: each ledger by its rule at the plan's cutoffs, then the selected events
+   * with their deliveries — ledgers first, so what each removes is what the dry run counted. At most
+   * PRUNE_CHUNK rows per transaction; yields after each. `removed` holds the rows removed so far, per
+   * table; `events` the events among them.
    */
-  *prune(plan: RetentionPlan, removed: PruneCounts): Generator<void, void, void> {
+  *prune(plan: RetentionPlan, removed: PruneCounts, events: EventTally): Generator<void, void, void> {
     for (const l of LEDGERS) {
       removed[l.table] = 0;
-      // Walk the table once by rowid, a chunk at a time: no chunk rescans what an earlier one passed.
       const chunk = this.stmt(`DELETE FROM ${l.table} WHERE rowid IN (
-        SELECT rowid FROM ${l.table} WHERE rowid > @after AND (${l.where}) ORDER BY rowid LIMIT ${PRUNE_CHUNK})
-        RETURNING rowid AS r`);
+        SELECT rowid FROM ${l.table} WHERE rowid > @after AND rowid <= @end AND (${l.where})
+        ORDER BY rowid LIMIT ${PRUNE_CHUNK}) RETURNING rowid AS r`);
       const params = l.params(plan.cutoffs);
-      let after = Number.MIN_SAFE_INTEGER;
-      for (;;) {
-        const rows = this.db.transaction(() => chunk.all({ ...params, after }) as { r: number }[])();
-        removed[l.table]! += rows.length;
-        if (rows.length) {
-          after = rows.reduce((m, x) => Math.max(m, x.r), after);
+      for (const [start, end] of this.windows(l.table)) {
+        for (let after = start; ; ) {
+          const rows = this.relaxed(() => chunk.all({ ...params, after, end }) as { r: number }[]);
+          removed[l.table]! += rows.length;
           yield;
+          if (rows.length < PRUNE_CHUNK) break;
+          after = rows.reduce((m, x) => Math.max(m, x.r), after);
         }
+      }
+    }
+    // A page's events as one JSON array: two statements per page, not two per event.
+    const delDeliveries = this.stmt(`DELETE FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?))
+      RETURNING CASE status WHEN 'pending' THEN event_id END`).pluck();
+    const delEvents = this.stmt('DELETE FROM events WHERE seq IN (SELECT value FROM json_each(?))');
+    removed.events = 0;
+    for (const page of this.selected(plan, false)) {
+      if (page.length > 0)
+        this.relaxed(() => {
+          const pending = new Set(delDeliveries.all(JSON.stringify(page.map((e) => e.id))));
+          for (const e of page) e.pending = pending.has(e.id) ? 1 : 0;
+          removed.events! += delEvents.run(JSON.stringify(page.map((e) => e.seq))).changes;
+        });
+      tally(events, page);
+      yield;
+    }
+  }
+
+  /** A table's rowids in windows of SCAN_WINDOW rows, as (after, end]: each step reads a bounded range. */
+  private *windows(table: string): Generator<[number, number | bigint], void, void> {
+    const next = this.stmt(
+      `SELECT rowid FROM ${table} WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ${SCAN_WINDOW - 1}`,
+    ).pluck();
+    for (let after = Number.MIN_SAFE_INTEGER; ; ) {
+      const end = next.get(after) as number | undefined;
+      yield [after, end ?? END_OF_TABLE];
+      if (end === undefined) return;
+      after = end;
+    }
+  }
+
+  /** The events the plan's rules select, a page of at most PRUNE_CHUNK rows read at a time. */
+  private *selected(plan: RetentionPlan, pending: boolean): Generator<Selected[], void, void> {
+    const c = plan.cutoffs;
+    const expiredBefore = c.now - EXPIRED_GRACE_MS;
+    const groups = new Map(c.groups.map((g) => [g.group, g]));
+    const reasonOf = (e: Candidate): Reason | undefined => {
+      const g = groups.get(e.group);
+      if (!g || e.seq > plan.bounds.maxSeq) return undefined;
+      if (e.expiresAt !== null && e.expiresAt <= expiredBefore) return 'expired';
+      if (e.storedAt <= c.now - g.maxAgeMs) return 'max-age';
+      if (e.seq <= (plan.bounds.lastExcess[g.group] ?? -1)) return 'max-events';
+      return undefined;
+    };
+    const passes: Pass[] = [
+      {
+        reason: 'expired',
+        key: 'expires_at_ms',
+        index: 'events_expires_at',
+        where: 'expires_at_ms IS NOT NULL',
+        params: {},
+        bound: expiredBefore,
+      },
+      ...c.groups.flatMap((g): Pass[] => [
+        {
+          reason: 'max-age',
+          key: 'stored_at_ms',
+          index: 'events_group_stored',
+          where: 'group_name = @group',
+          params: { group: g.group },
+          bound: c.now - g.maxAgeMs,
+        },
+        {
+          reason: 'max-events',
+          key: 'seq',
+          index: 'events_group_seq',
+          where: 'group_name = @group',
+          params: { group: g.group },
+          bound: plan.bounds.lastExcess[g.group] ?? -1,
+        },
+      ]),
+    ];
+    for (const pass of passes) {
+      let k = Number.MIN_SAFE_INTEGER;
+      let seq = -1;
+      for (;;) {
+        const rows = this.page(pass, k, seq, pending);
+        if (rows.length === 0) break;
+        k = rows.at(-1)!.k;
+        seq = rows.at(-1)!.seq;
+        yield rows.filter((e): e is Selected => {
+          (e as Selected).reason = pass.reason;
+          return reasonOf(e) === pass.reason;
+        });
         if (rows.length < PRUNE_CHUNK) break;
       }
     }
-    // A chunk's ids as one JSON array: two statements per chunk, not two per event.
-    const delDeliveries = this.stmt(
-      'DELETE FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?))',
-    );
-    const delEvents = this.stmt('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))');
-    removed.events = 0;
-    for (let i = 0; i < plan.events.length; i += PRUNE_CHUNK) {
-      const ids = JSON.stringify(plan.events.slice(i, i + PRUNE_CHUNK).map((e) => e.id));
-      this.db.transaction(() => {
-        delDeliveries.run(ids);
-        removed.events! += delEvents.run(ids).changes;
-      })();
-      yield;
-    }
+  }
+
+  /**
+   * The next PRUNE_CHUNK rows of a pass after (k, seq). Two statements, because SQLite seeks an index by
+   * a row value's first column only: rows sharing key k (a batch stored in one millisecond) past seq,
+   * then rows of later keys up to the bound.
+   */
+  private page(pass: Pass, k: number, seq: number, pending: boolean): Candidate[] {
+    const columns = `${COLUMNS}, ${pending ? PENDING : 0} AS pending, ${pass.key} AS k`;
+    const from = `SELECT ${columns} FROM events INDEXED BY ${pass.index} WHERE ${pass.where}`;
+    const rows =
+      pass.key === 'seq'
+        ? []
+        : (this.stmt(`${from} AND ${pass.key} = @k AND seq > @seq ORDER BY seq LIMIT ${PRUNE_CHUNK}`).all({
+            ...pass.params,
+            k,
+            seq,
+          }) as Candidate[]);
+    if (rows.length === PRUNE_CHUNK) return rows;
+    const later = this.stmt(
+      `${from} AND ${pass.key} > @k AND ${pass.key} <= @bound ORDER BY ${pass.key}, seq LIMIT @n`,
+    ).all({
+      ...pass.params,
+      k: pass.key === 'seq' ? seq : k,
+      bound: pass.bound,
+      n: PRUNE_CHUNK - rows.length,
+    });
+    return rows.concat(later as Candidate[]);
+  }
+}
+
+/** Add a page of selected events to a tally. */
+function tally(t: EventTally, page: readonly Selected[]): void {
+  for (const e of page) {
+    const undelivered = e.reason !== 'expired' && e.pending === 1;
+    t.total++;
+    t.byReason[e.reason]++;
+    if (undelivered) t.undelivered++;
+    if (t.listed.length < PRUNE_LISTED)
+      t.listed.push({ id: e.id, group: e.group, type: e.type, reason: e.reason, undelivered });
   }
 }

@@ -248,19 +248,22 @@ describe('outbox delivery between nodes', () => {
     ]);
     clock.advance(10 * 60_000); // the 1s event is now expired for longer than the grace
     const plan = await onprem.retention.plan();
-    expect(plan.events.map((e) => [e.reason, e.undelivered])).toEqual([['expired', false]]);
+    expect(plan.events.listed.map((e) => [e.reason, e.undelivered])).toEqual([['expired', false]]);
     const before = onprem.store.list({ includeExpired: true }).map((e) => e.id);
     const result = await onprem.retention.prune(plan);
     expect(result.rows.events).toBe(1);
     const after = onprem.store.list({ includeExpired: true }).map((e) => e.id);
-    expect(before.filter((id) => !after.includes(id))).toEqual(plan.events.map((e) => e.id));
+    expect(before.filter((id) => !after.includes(id))).toEqual(plan.events.listed.map((e) => e.id));
     clock.advance(8 * 24 * 3_600_000); // past maxAge (168h): the two live, undelivered ones go too, counted
     const old = await onprem.retention.plan();
-    expect(old.events.map((e) => [e.reason, e.undelivered])).toEqual([
+    expect(old.events.listed.map((e) => [e.reason, e.undelivered])).toEqual([
       ['max-age', true],
       ['max-age', true],
     ]);
-    expect(await onprem.retention.prune(old)).toMatchObject({ rows: { events: 2 }, undelivered: 2 });
+    expect(await onprem.retention.prune(old)).toMatchObject({
+      rows: { events: 2 },
+      events: { total: 2, undelivered: 2 },
+    });
     expect(onprem.store.count()).toBe(0);
   });
 

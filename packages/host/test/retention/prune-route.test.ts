@@ -82,4 +82,44 @@ describe('POST /v1/federation/prune', () => {
     expect((await controlRequest(socket, 'GET', '/v1/dynamic/parts')).body.parts).toEqual([]);
     expect(announced()).toBe(0);
   });
+
+  it('lists the first events it selects and counts them all: the answer stays small however many go', async () => {
+    const dir = tempDir('prune-route-');
+    const stateDir = join(dir, 'state');
+    const config = `apiVersion: federation.routerd.net/v1alpha1
+kind: EventGroup
+metadata: { name: lab }
+spec: { nodeName: onprem-1, retention: { maxEvents: 10 } }
+`;
+    const daemon = await Daemon.start({
+      configFiles: [writeFile(dir, 'c.yaml', config)],
+      stateDir,
+      logger: pino({ level: 'silent' }),
+      clock: new ManualClock(T0),
+    });
+    daemons.push(daemon);
+    const socket = join(stateDir, 'routerd.sock');
+    const total = 1300;
+    const emitted = await controlRequest(socket, 'POST', '/v1/events/batch', {
+      events: Array.from({ length: total }, (_, n) => ({
+        id: `e-${String(n).padStart(4, '0')}`,
+        type: 'acme.thing.seen',
+        ttl: '1h',
+        payload: { n },
+      })),
+    });
+    expect(emitted.status).toBe(200);
+    const oldest = Array.from({ length: 1000 }, (_, n) => `e-${String(n).padStart(4, '0')}`);
+
+    const dry = await controlRequest(socket, 'GET', '/v1/federation/prune');
+    expect(dry.body.events.map((e: { id: string }) => e.id)).toEqual(oldest);
+    expect(dry.body.eventsNotListed).toBe(total - 10 - 1000);
+    expect(dry.body.ledgers).toContainEqual(expect.objectContaining({ ledger: 'events', rows: total - 10 }));
+
+    const pruned = await controlRequest(socket, 'POST', '/v1/federation/prune', {});
+    expect(pruned.body.events.map((e: { id: string }) => e.id)).toEqual(oldest);
+    expect(pruned.body.eventsNotListed).toBe(total - 10 - 1000);
+    expect(pruned.body.removed).toMatchObject({ events: total - 10 });
+    expect((await controlRequest(socket, 'GET', '/v1/status')).body.events).toEqual({ stored: 10 });
+  });
 });

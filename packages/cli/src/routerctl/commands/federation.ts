@@ -211,9 +211,11 @@ export class PruneCommand extends ReadCommand {
       res.ledgers.map((l) => [l.ledger, String(l.rows), l.setting ?? '-', l.rule]),
     );
     const others = res.ledgers.filter((l) => l.ledger !== 'events').reduce((n, l) => n + l.rows, 0);
+    const count = res.events.length + (res.eventsNotListed ?? 0);
     const verb = this.dryRun ? 'would remove' : 'removed';
+    const unlisted = res.eventsNotListed ? ` (the first ${res.events.length} listed)` : '';
     this.write(
-      `${events}${ledgers}\n${verb} ${res.events.length} event${res.events.length === 1 ? '' : 's'} and ${others} row${others === 1 ? '' : 's'} of other ledgers\n`,
+      `${events}${ledgers}\n${verb} ${count} event${count === 1 ? '' : 's'}${unlisted} and ${others} row${others === 1 ? '' : 's'} of other ledgers\n`,
     );
   }
 }
