@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Type } from 'arktype';
 import { describe, expect, it } from 'vitest';
-import { checkRunResult, checks, gated } from '../src/protocol/gates/checks.js';
+import { checkRunResult, gated, messageChecks } from '../src/protocol/gates/checks.js';
 import { type GateName, gates, pluginResultHolds } from '../src/protocol/gates/index.js';
 import * as protocol from '../src/protocol/index.js';
 
@@ -340,13 +340,13 @@ describe('the precompiled gates', () => {
 describe('checks made of gates', () => {
   it('give a refused value the issues its schema gives, paths and words alike', async () => {
     const bad = replaced(request, ['spec', 'events', 0, 'observedAt'], '2026-02-30T00:00:00Z');
-    expect(await checks.PluginRequest(bad)).toEqual(protocol.validate(protocol.PluginRequest, bad));
+    expect(await messageChecks.PluginRequest(bad)).toEqual(protocol.validate(protocol.PluginRequest, bad));
     const badResult = replaced(result, ['status', 'resources', 0, 'spec', 'address'], '10.88.60.9');
     expect(await checkRunResult(badResult)).toEqual(protocol.checkPluginResult(badResult));
   });
 
   it('answer an accepted value at once, with the value itself', () => {
-    const out = checks.PluginRequest(request);
+    const out = messageChecks.PluginRequest(request);
     expect(out).toEqual({ ok: true, value: request });
     expect((out as { value: unknown }).value).toBe(request);
   });

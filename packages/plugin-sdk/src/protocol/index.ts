@@ -5,6 +5,8 @@ export * from './config-fields.js';
 export * from './constants.js';
 export * from './duration.js';
 export * from './errors.js';
+export * from './gates/checks.js';
+export * from './gates/index.js';
 export * from './ip.js';
 export * from './methods.js';
 export * from './narrows.js';

@@ -1,6 +1,6 @@
 import { Methods } from './constants.js';
 import type { Issue } from './errors.js';
-import { type Check, checkRunResult, checks } from './gates/checks.js';
+import { type Check, checkRunResult, messageChecks } from './gates/checks.js';
 import type {
   CancelledParams,
   InitializeParams,
@@ -48,29 +48,29 @@ function notificationType<P>(method: string, params: Check<P> | null): Notificat
 export const Requests = {
   initialize: requestType<InitializeParams, InitializeResult>(
     Methods.initialize,
-    checks.InitializeParams,
-    checks.InitializeResult,
+    messageChecks.InitializeParams,
+    messageChecks.InitializeResult,
   ),
-  ping: requestType<object, object>(Methods.ping, null, checks.PingResult),
-  shutdown: requestType<object, object>(Methods.shutdown, null, checks.ShutdownResult),
+  ping: requestType<object, object>(Methods.ping, null, messageChecks.PingResult),
+  shutdown: requestType<object, object>(Methods.shutdown, null, messageChecks.ShutdownResult),
   /** The host checks a result's schema and the payload/resource second pass (result-checks.ts). */
-  run: requestType<PluginRequest, PluginResult>(Methods.run, checks.PluginRequest, checkRunResult),
+  run: requestType<PluginRequest, PluginResult>(Methods.run, messageChecks.PluginRequest, checkRunResult),
   /**
    * A host reads only the envelope and judges each draft on its own (§7); a plugin must send valid
    * drafts (PublishParams), which the envelope type accepts.
    */
   publish: requestType<PublishEnvelope, PublishResult>(
     Methods.publish,
-    checks.PublishEnvelope,
-    checks.PublishResult,
+    messageChecks.PublishEnvelope,
+    messageChecks.PublishResult,
   ),
 } as const;
 
 export const Notifications = {
   initialized: notificationType<object>(Methods.initialized, null),
-  cancelled: notificationType<CancelledParams>(Methods.cancelled, checks.CancelledParams),
-  progress: notificationType<ProgressParams>(Methods.progress, checks.ProgressParams),
-  message: notificationType<MessageParams>(Methods.message, checks.MessageParams),
+  cancelled: notificationType<CancelledParams>(Methods.cancelled, messageChecks.CancelledParams),
+  progress: notificationType<ProgressParams>(Methods.progress, messageChecks.ProgressParams),
+  message: notificationType<MessageParams>(Methods.message, messageChecks.MessageParams),
 } as const;
 
 /** An answer that failed its method's result check; callers map it to their own error vocabulary. */

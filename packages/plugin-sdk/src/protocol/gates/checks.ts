@@ -22,7 +22,7 @@ export function gated<T>(name: GateName, holds: (raw: unknown) => boolean = gate
 
 type Checked<G> = G extends Gate<infer T> ? Check<T> : never;
 
-export const checks = Object.fromEntries(
+export const messageChecks = Object.fromEntries(
   (Object.keys(gates) as GateName[]).map((name) => [name, gated(name)]),
 ) as { [N in GateName]: Checked<(typeof gates)[N]> };
 
