@@ -1,6 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
 import {
-  JSONRPCClient,
   JSONRPCErrorException,
   type JSONRPCErrorResponse,
   type JSONRPCID,
@@ -31,6 +30,11 @@ export interface HandlerOptions {
    * take precedence over a params error says so here.
    */
   before?: () => void;
+}
+
+interface Waiter {
+  resolve(result: unknown): void;
+  reject(error: Error): void;
 }
 
 /** The peer went away (EOF, broken pipe, or close()) while a request was pending. */
@@ -68,15 +72,16 @@ export interface ConnectionOptions {
 
 /**
  * One JSON-RPC 2.0 peer over newline-delimited stdio: the framing, ids, cancellation bookkeeping and
- * error mapping both sides of the protocol share. json-rpc-2.0 does dispatch and correlation; this
- * class owns what it does not: framing, batches, params validation and error codes.
+ * error mapping both sides of the protocol share. json-rpc-2.0 dispatches requests to their handlers;
+ * this class owns the rest: framing, batches, params checks, error codes, and the answers to its own
+ * requests (it keeps every pending one anyway, for abandon and late answers: a map lookup settles it).
  */
 export class RpcConnection {
   // Errors are mapped (and internal ones reported) in mapError; the library's own console logging is off.
   private readonly server = new JSONRPCServer<CallContext>({ errorListener: () => {} });
-  private readonly client: JSONRPCClient<void>;
   private readonly inflight = new Map<string, IncomingCall>();
-  private readonly pending = new Map<string, (err: Error) => void>();
+  /** Requests this side sent and still waits for, by id: the answer settles one. */
+  private readonly pending = new Map<string, Waiter>();
   private readonly writer: LineWriter;
   private nextId = 1;
   private closed = false;
@@ -84,7 +89,6 @@ export class RpcConnection {
 
   constructor(private readonly opts: ConnectionOptions) {
     this.writer = new LineWriter(opts.output, (err) => this.close(err));
-    this.client = new JSONRPCClient<void>((payload) => this.send(payload));
     this.server.mapErrorToJSONRPCErrorResponse = (id, error) => this.mapError(id, error);
     this.decoder = new LineDecoder(
       opts.maxMessageBytes,
@@ -172,27 +176,18 @@ export class RpcConnection {
     const id = `${this.opts.idPrefix}${this.nextId++}`;
     if (this.closed) return { id, result: Promise.reject(new ConnectionClosed('connection is closed')) };
     const result = new Promise<unknown>((resolve, reject) => {
-      this.pending.set(id, reject);
-      Promise.resolve(this.client.requestAdvanced({ jsonrpc: '2.0', id, method, params })).then(
-        (res: JSONRPCResponse) => {
-          if (!this.pending.delete(id)) return;
-          if (res.error) reject(new ProtocolError(res.error.code, res.error.message, res.error.data));
-          else resolve(res.result);
-        },
-        (err: unknown) => {
-          if (this.pending.delete(id)) reject(err);
-        },
-      );
+      this.pending.set(id, { resolve, reject });
     });
+    void this.send({ jsonrpc: '2.0', id, method, params });
     return { id, result };
   }
 
   /** Stop waiting for a request locally: its promise rejects now, a late answer is ignored and reported. */
   abandon(id: string, error: Error): void {
-    const reject = this.pending.get(id);
-    if (!reject) return;
+    const waiter = this.pending.get(id);
+    if (!waiter) return;
     this.pending.delete(id);
-    reject(error);
+    waiter.reject(error);
   }
 
   /** Abort a request this side is serving (peer cancel); its answer is suppressed. */
@@ -212,9 +207,8 @@ export class RpcConnection {
     this.closed = true;
     for (const call of this.inflight.values()) call.abort(new CancelledByPeer('connection closed'));
     const reason = new ConnectionClosed(err ? `connection closed: ${err.message}` : 'connection closed');
-    for (const reject of this.pending.values()) reject(reason);
+    for (const waiter of this.pending.values()) waiter.reject(reason);
     this.pending.clear();
-    this.client.rejectAllPendingRequests(reason.message);
     this.opts.onClose?.(err);
   }
 
@@ -264,11 +258,15 @@ export class RpcConnection {
       void this.onIncoming(m as unknown as JSONRPCRequest);
     } else if ('result' in m || 'error' in m) {
       const id = m.id as JSONRPCID;
-      if (id === null || id === undefined || !this.pending.has(String(id))) {
+      const waiter = id === null || id === undefined ? undefined : this.pending.get(String(id));
+      if (!waiter) {
         this.opts.onLateResponse?.(id ?? null);
         return;
       }
-      this.client.receive(m as unknown as JSONRPCResponse);
+      this.pending.delete(String(id));
+      const { error } = m as unknown as JSONRPCErrorResponse;
+      if (error) waiter.reject(new ProtocolError(error.code, error.message, error.data));
+      else waiter.resolve(m.result);
     } else {
       const id = (m.id ?? null) as JSONRPCID;
       this.sendError(
