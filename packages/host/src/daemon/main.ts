@@ -65,8 +65,6 @@ export async function main(argv: string[]): Promise<number | undefined> {
     return ExitCodes.error;
   }
 
-  settleHeap();
-
   const stop = (signal: string) => {
     logger.info({ signal }, 'signal received');
     daemon.stop().then(
@@ -86,6 +84,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       logger.error({ err }, 'config reload failed');
     });
   });
+  // After the handlers: a signal sent once the daemon said it is ready must find them in place.
+  settleHeap();
   return undefined; // keep running; the signal handlers decide the exit code
 }
 
