@@ -252,6 +252,23 @@ describe('EmitPipeline', () => {
     expect(err.issues[0]!.message).toContain('at most 65536 bytes');
   });
 
+  it.each([
+    ['an undeclared field (a misspelt ttl)', { ttll: '1h' }, '/events/1/ttll'],
+    ['a group that is not a name', { group: 'Lab!' }, '/events/1/group'],
+    ['a date no calendar has', { observedAt: '2026-02-30T00:00:00Z' }, '/events/1/observedAt'],
+    ['a payload that is an array', { payload: [1] }, '/events/1/payload'],
+  ])('refuses %s in a batch, naming the field', (_name, fields, path) => {
+    const { pipeline, store } = setup();
+    const err = refusal(() =>
+      pipeline.emitBatch([
+        { type: 'a.b', payload: {} },
+        { type: 'a.b', payload: {}, ...fields },
+      ]),
+    );
+    expect(err.issues.map((i) => i.path)).toContain(path);
+    expect(store.count()).toBe(0);
+  });
+
   it("refuses an expiry before the observation with the envelope's words, and names the event", () => {
     const { pipeline, clock } = setup();
     const at = (ms: number) => new Date(clock.now() + ms).toISOString();

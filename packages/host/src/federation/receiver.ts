@@ -3,6 +3,7 @@ import {
   formatIssues,
   type Issue,
   MAX_EVENT_BYTES,
+  payloadHolds,
   validateEventPayload,
 } from '@routerd/plugin-sdk';
 import express, { type Request, type Response } from 'express';
@@ -376,7 +377,9 @@ function parseBody(raw: Buffer, batch: boolean): Parsed {
     }
     const r = fromCloudEvent(item, batch ? `/${i}` : '');
     if (!r.ok) return { ok: false, reason: 'malformed', message: formatIssues(r.issues), issues: r.issues };
-    const payloadIssues = validateEventPayload(r.event.type, r.event.payload, `${batch ? `/${i}` : ''}/data`);
+    const payloadIssues = payloadHolds(r.event.type, r.event.payload)
+      ? []
+      : validateEventPayload(r.event.type, r.event.payload, `${batch ? `/${i}` : ''}/data`);
     if (payloadIssues.length) {
       return { ok: false, reason: 'malformed', message: formatIssues(payloadIssues), issues: payloadIssues };
     }

@@ -2,9 +2,9 @@ import type { Database } from 'better-sqlite3';
 
 /**
  * One transaction committed without waiting for the disk: synchronous=NORMAL for its commit, then the
- * connection's own setting again (FULL, see database.ts). Only for bookkeeping whose loss in a power cut
- * loses no event — the outbox's delivery marks: a lost "delivered" means one redelivery the receiver
- * absorbs as a duplicate (docs/federation.md § Durability). In WAL mode NORMAL still writes the frames at
+ * connection's own setting again (FULL, see database.ts). Only for writes whose loss in a power cut loses
+ * no event: the outbox's delivery marks (a lost "delivered" means one redelivery the receiver absorbs as
+ * a duplicate, docs/federation.md § Durability), a prune's chunks (retention.ts). In WAL mode NORMAL still writes the frames at
  * commit (a killed process loses nothing; only a power cut can), and the next FULL commit syncs the log
  * with these frames in it, so nothing committed before a durable commit is ever lost.
  *
