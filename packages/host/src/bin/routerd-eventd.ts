@@ -1,8 +1,4 @@
-import { tuneDaemonProcess } from '../daemon/process-tuning.js';
-
-// Before the daemon's modules load: arktype reads its configuration when it is first imported.
-tuneDaemonProcess();
-const { main } = await import('../daemon/main.js');
+import { main } from '../daemon/main.js';
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -11,7 +11,6 @@ import { VERSION } from '../version.js';
 import { parseDaemonArgs, USAGE, UsageError } from './args.js';
 import { Daemon } from './daemon.js';
 import { createLogger } from './logger.js';
-import { settleHeap } from './process-tuning.js';
 import { StateDirError } from './state-dir.js';
 
 export const ExitCodes = { ok: 0, error: 1, usage: 2 } as const;
