@@ -84,7 +84,6 @@ export async function main(argv: string[]): Promise<number | undefined> {
     });
   });
   // After the handlers: a signal sent once the daemon said it is ready must find them in place.
-  settleHeap();
   return undefined; // keep running; the signal handlers decide the exit code
 }
 
