@@ -135,6 +135,33 @@ describe('batch marks', () => {
   });
 });
 
+describe('expiry', () => {
+  it('marks the pending rows of expired events for that peer only, and leaves delivered ones', () => {
+    const { db, clock, deliveries, events } = fresh(['cloud', 'edge']);
+    const at = (ms: number) => new Date(T0 + ms).toISOString();
+    events.insert([
+      { ...event('short'), expiresAt: at(1_000) },
+      { ...event('done'), expiresAt: at(1_000) },
+      event('long'),
+    ]);
+    deliveries.markDelivered('cloud', ['done'], T0, 200);
+    clock.advance(2_000);
+    expect(deliveries.expire('cloud', clock.now())).toBe(1);
+    const status = db
+      .prepare(`SELECT event_id || ' ' || peer || ' ' || status FROM deliveries ORDER BY 1`)
+      .pluck();
+    expect(status.all()).toEqual([
+      'done cloud delivered',
+      'done edge pending',
+      'long cloud pending',
+      'long edge pending',
+      'short cloud expired',
+      'short edge pending',
+    ]);
+    expect(deliveries.expire('edge', clock.now())).toBe(2);
+  });
+});
+
 describe('reading due rows', () => {
   const due = (d: DeliveryStore, skip = {}, max = 100) => d.due('cloud', T0 + 1, max, 1 << 20, skip);
 
