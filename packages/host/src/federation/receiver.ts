@@ -106,6 +106,8 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
 export function createReceiverApp(opts: ReceiverOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: an answer to a POST is never revalidated, and hashing every body costs each request.
+  app.set('etag', false);
   // `/V1/EVENTS` and `/v1/events/` are other paths: the front door below refuses them before any route.
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
