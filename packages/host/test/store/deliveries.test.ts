@@ -8,7 +8,7 @@ import type { Database } from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { ReadCursor } from '../../src/federation/read-cursor.js';
-import { openDatabase } from '../../src/store/database.js';
+import { allMigrations, openDatabase } from '../../src/store/database.js';
 import { DeliveryStore } from '../../src/store/deliveries.js';
 import { EventStore } from '../../src/store/events.js';
 import { relaxedCommitter } from '../../src/store/relaxed-commit.js';
@@ -132,6 +132,29 @@ describe('batch marks', () => {
     ).toEqual({ status: 'delivered', attempts: 1 });
     expect(deliveries.pendingCount('cloud')).toBe(200);
     expect(deliveries.pendingCount('edge')).toBe(300);
+  });
+});
+
+describe('the due index', () => {
+  it('holds only pending rows, and a store made before migration 52 keeps its backlog due', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'deliveries-')), 'routerd.db');
+    const before = allMigrations.filter((m) => m.version < 52);
+    const old = openDatabase(file, before);
+    const clock = new ManualClock(T0);
+    const events = new EventStore(old, clock);
+    const deliveries = new DeliveryStore(old);
+    events.withinInsert((changed, now) => {
+      for (const o of changed) deliveries.enqueue(o.event.id, ['cloud'], now, false, o.seq);
+    });
+    events.insert(ids(5).map(event));
+    deliveries.markDelivered('cloud', ids(2), T0, 200);
+    old.close();
+    const db = openDatabase(file);
+    expect(db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'deliveries_due'`).pluck().get()).toMatch(
+      /WHERE status = 'pending'$/,
+    );
+    const due = new DeliveryStore(db).due('cloud', T0 + 1, 10, 1 << 20, {});
+    expect(due.deliveries.map((d) => d.event.id)).toEqual(ids(3, 2));
   });
 });
 
