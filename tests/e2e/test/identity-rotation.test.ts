@@ -57,11 +57,18 @@ describe('Ed25519 key rotation without a gap', () => {
     const timer = setInterval(() => {
       void emitBatch(onprem.socketPath, [observed(emitted++)]);
     }, 100);
-    stopStream = () => clearInterval(timer);
+    stopStream = () => {
+      streaming = false;
+      clearInterval(timer);
+    };
     const rotation = () =>
       findCheck(doctorReport(cloud.stateDir, '--no-probe').report, 'peer-key-rotation', 'onprem');
+    // Waits for an event emitted after the call, so at least one request was verified under the
+    // configuration now loaded (the doctor reads which key verified the last one); once the stream
+    // has stopped, for everything emitted.
+    let streaming = true;
     const delivered = async () => {
-      const n = emitted;
+      const n = streaming ? emitted + 1 : emitted;
       await expect.poll(() => storedCount(cloud.stateDir), { timeout: 15_000 }).toBeGreaterThanOrEqual(n);
     };
     await delivered();
