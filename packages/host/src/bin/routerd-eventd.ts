@@ -1,4 +1,8 @@
-import { main } from '../daemon/main.js';
+import { tuneDaemonProcess } from '../daemon/process-tuning.js';
+
+// Before the daemon's modules load: arktype reads its configuration when it is first imported.
+tuneDaemonProcess();
+const { main } = await import('../daemon/main.js');
 
 main(process.argv.slice(2)).then(
   (code) => {

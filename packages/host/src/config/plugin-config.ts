@@ -6,11 +6,20 @@
  * `initialize`.
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { toPointer, unknownFieldMessage } from '@routerd/plugin-sdk';
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject } from 'ajv/dist/2020.js';
 import { type ConfigIssue, issueIn, type Located } from './issues.js';
 import type { Plugin } from './schemas.js';
+
+/**
+ * ajv, loaded the first time a plugin's config has a schema to be checked against: most routers run no
+ * such plugin, and ajv is ~1 MB of heap (issue 18). It is CommonJS, so it loads synchronously here.
+ */
+function ajv2020(): typeof Ajv2020 {
+  return (createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 }).Ajv2020;
+}
 
 /** Where a Plugin's config schema comes from: named in its spec, or shipped by its package. */
 export type ConfigSchemaSource = { file: string; via: 'spec' | 'package' } | undefined;
@@ -72,7 +81,7 @@ function checkPluginConfig(located: Located<Plugin>): ConfigIssue[] {
   let validate: ReturnType<Ajv2020['compile']>;
   try {
     // A fresh instance per schema: two plugins of one package share the schema's $id.
-    validate = new Ajv2020({ allErrors: true, verbose: true, strict: false }).compile(schema);
+    validate = new (ajv2020())({ allErrors: true, verbose: true, strict: false }).compile(schema);
   } catch (err) {
     return [
       issueIn(

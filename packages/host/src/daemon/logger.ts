@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino } from 'pino';
-import { PinoPretty } from 'pino-pretty';
+import type { PinoPretty } from 'pino-pretty';
 import type { LogFormat } from './args.js';
 
 export type { Logger } from 'pino';
@@ -17,9 +18,11 @@ export function createLogger(level = 'info', format: LogFormat = 'json') {
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (format === 'pretty') {
+    // Loaded only for a person at a terminal: a router logs JSON, and pino-pretty is ~1 MB (issue 18).
+    const pretty = createRequire(import.meta.url)('pino-pretty') as { PinoPretty: typeof PinoPretty };
     return pino(
       options,
-      PinoPretty({
+      pretty.PinoPretty({
         destination: 2,
         sync: true,
         colorize: process.stderr.isTTY === true && process.stderr.hasColors(),

@@ -11,6 +11,7 @@ import { VERSION } from '../version.js';
 import { parseDaemonArgs, USAGE, UsageError } from './args.js';
 import { Daemon } from './daemon.js';
 import { createLogger } from './logger.js';
+import { settleHeap } from './process-tuning.js';
 import { StateDirError } from './state-dir.js';
 
 export const ExitCodes = { ok: 0, error: 1, usage: 2 } as const;
@@ -84,6 +85,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     });
   });
   // After the handlers: a signal sent once the daemon said it is ready must find them in place.
+  settleHeap();
   return undefined; // keep running; the signal handlers decide the exit code
 }
 
