@@ -17,4 +17,5 @@ export * from './schemas/messages.js';
 export * from './schemas/payloads.js';
 export * from './schemas/resources.js';
 export * from './time.js';
+export * from './trace-context.js';
 export * from './validate.js';

@@ -539,11 +539,13 @@ return errors === 0;
 }
 
 
-const schema13 = {"type":"object","properties":{"apiVersion":{"const":"plugin.routerd.net/v1alpha1"},"kind":{"const":"PluginRequest"},"metadata":{"type":"object","properties":{"name":{"type":"string","minLength":1},"requestId":{"type":"string","minLength":1}},"required":["name","requestId"]},"spec":{"type":"object","properties":{"deadline":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"events":{"type":"array","items":{"type":"object","properties":{"group":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"id":{"type":"string","description":"an event id of 1 to 128 characters from A-Z a-z 0-9 . _ : - (starting with a letter or digit)","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"observedAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"payload":{"type":"object","additionalProperties":{},"x-routerd-narrow":"jsonObject"},"sourceNode":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"type":{"type":"string","description":"a dotted lowercase event type such as routerd.client.ipv4.observed","pattern":"^[a-z][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*){1,15}$"},"dedupeKey":{"type":"string","maxLength":256},"expiresAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"subject":{"type":"string","maxLength":256}},"required":["group","id","observedAt","payload","sourceNode","type"],"x-routerd-narrow":"eventBounds"}},"now":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"trigger":{"type":"object","properties":{"type":{"enum":["event","interval","manual"]},"subscription":{"type":"string"},"topic":{"type":"string"}},"required":["type"]}},"required":["deadline","events","now","trigger"]}},"required":["apiVersion","kind","metadata","spec"]};
+const schema13 = {"type":"object","properties":{"apiVersion":{"const":"plugin.routerd.net/v1alpha1"},"kind":{"const":"PluginRequest"},"metadata":{"type":"object","properties":{"name":{"type":"string","minLength":1},"requestId":{"type":"string","minLength":1}},"required":["name","requestId"]},"spec":{"type":"object","properties":{"deadline":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"events":{"type":"array","items":{"type":"object","properties":{"group":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"id":{"type":"string","description":"an event id of 1 to 128 characters from A-Z a-z 0-9 . _ : - (starting with a letter or digit)","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"observedAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"payload":{"type":"object","additionalProperties":{},"x-routerd-narrow":"jsonObject"},"sourceNode":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"type":{"type":"string","description":"a dotted lowercase event type such as routerd.client.ipv4.observed","pattern":"^[a-z][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*){1,15}$"},"dedupeKey":{"type":"string","maxLength":256},"expiresAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"subject":{"type":"string","maxLength":256},"traceparent":{"type":"string","description":"a W3C traceparent such as 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","pattern":"^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$"},"tracestate":{"type":"string","description":"a W3C tracestate list such as routerd=00f067aa0ba902b7,vendor=value","pattern":"^(?:[a-z][_0-9a-z*/-]{0,255}|[a-z0-9][_0-9a-z*/-]{0,240}@[a-z][_0-9a-z*/-]{0,13})=[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e](?:[ \\t]*,[ \\t]*(?:[a-z][_0-9a-z*/-]{0,255}|[a-z0-9][_0-9a-z*/-]{0,240}@[a-z][_0-9a-z*/-]{0,13})=[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e])*$","maxLength":512}},"required":["group","id","observedAt","payload","sourceNode","type"],"x-routerd-narrow":"eventBounds"}},"now":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"trigger":{"type":"object","properties":{"type":{"enum":["event","interval","manual"]},"subscription":{"type":"string"},"topic":{"type":"string"}},"required":["type"]}},"required":["deadline","events","now","trigger"]}},"required":["apiVersion","kind","metadata","spec"]};
 const pattern0 = new RegExp("^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$", "");
 const pattern1 = new RegExp("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", "");
 const pattern2 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$", "");
 const pattern5 = new RegExp("^[a-z][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*){1,15}$", "");
+const pattern7 = new RegExp("^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$", "");
+const pattern8 = new RegExp("^(?:[a-z][_0-9a-z*/-]{0,255}|[a-z0-9][_0-9a-z*/-]{0,240}@[a-z][_0-9a-z*/-]{0,13})=[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e](?:[ \\t]*,[ \\t]*(?:[a-z][_0-9a-z*/-]{0,255}|[a-z0-9][_0-9a-z*/-]{0,240}@[a-z][_0-9a-z*/-]{0,13})=[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e])*$", "");
 
 function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -900,6 +902,56 @@ var valid4 = _errs34 === errors;
 else {
 var valid4 = true;
 }
+if(valid4){
+if(data8.traceparent !== undefined){
+let data18 = data8.traceparent;
+const _errs36 = errors;
+if(errors === _errs36){
+if(typeof data18 === "string"){
+if(!pattern7.test(data18)){
+validate12.errors = [{instancePath:instancePath+"/spec/events/" + i0+"/traceparent",schemaPath:"#/properties/spec/properties/events/items/properties/traceparent/pattern",keyword:"pattern",params:{pattern: "^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$"}}];
+return false;
+}
+}
+else {
+validate12.errors = [{instancePath:instancePath+"/spec/events/" + i0+"/traceparent",schemaPath:"#/properties/spec/properties/events/items/properties/traceparent/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid4 = _errs36 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data8.tracestate !== undefined){
+let data19 = data8.tracestate;
+const _errs38 = errors;
+if(errors === _errs38){
+if(typeof data19 === "string"){
+if(data19.length > 512){
+validate12.errors = [{instancePath:instancePath+"/spec/events/" + i0+"/tracestate",schemaPath:"#/properties/spec/properties/events/items/properties/tracestate/maxLength",keyword:"maxLength",params:{limit: 512}}];
+return false;
+}
+else {
+if(!pattern8.test(data19)){
+validate12.errors = [{instancePath:instancePath+"/spec/events/" + i0+"/tracestate",schemaPath:"#/properties/spec/properties/events/items/properties/tracestate/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z][_0-9a-z*/-]{0,255}|[a-z0-9][_0-9a-z*/-]{0,240}@[a-z][_0-9a-z*/-]{0,13})=[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e](?:[ \\t]*,[ \\t]*(?:[a-z][_0-9a-z*/-]{0,255}|[a-z0-9][_0-9a-z*/-]{0,240}@[a-z][_0-9a-z*/-]{0,13})=[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e])*$"}}];
+return false;
+}
+}
+}
+else {
+validate12.errors = [{instancePath:instancePath+"/spec/events/" + i0+"/tracestate",schemaPath:"#/properties/spec/properties/events/items/properties/tracestate/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid4 = _errs38 === errors;
+}
+else {
+var valid4 = true;
+}
+}
+}
 }
 }
 }
@@ -933,15 +985,15 @@ var valid2 = true;
 }
 if(valid2){
 if(data5.now !== undefined){
-let data18 = data5.now;
-const _errs36 = errors;
-if(!narrows["realTimestamp"].holds(data18)){
+let data20 = data5.now;
+const _errs40 = errors;
+if(!narrows["realTimestamp"].holds(data20)){
 validate12.errors = [{instancePath:instancePath+"/spec/now",schemaPath:"#/properties/spec/properties/now/x-routerd-narrow",keyword:"x-routerd-narrow",params:{}}];
 return false;
 }
-if(errors === _errs36){
-if(typeof data18 === "string"){
-if(!pattern0.test(data18)){
+if(errors === _errs40){
+if(typeof data20 === "string"){
+if(!pattern0.test(data20)){
 validate12.errors = [{instancePath:instancePath+"/spec/now",schemaPath:"#/properties/spec/properties/now/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$"}}];
 return false;
 }
@@ -951,55 +1003,55 @@ validate12.errors = [{instancePath:instancePath+"/spec/now",schemaPath:"#/proper
 return false;
 }
 }
-var valid2 = _errs36 === errors;
+var valid2 = _errs40 === errors;
 }
 else {
 var valid2 = true;
 }
 if(valid2){
 if(data5.trigger !== undefined){
-let data19 = data5.trigger;
-const _errs38 = errors;
-if(errors === _errs38){
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+let data21 = data5.trigger;
+const _errs42 = errors;
+if(errors === _errs42){
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
 let missing4;
-if((data19.type === undefined) && (missing4 = "type")){
+if((data21.type === undefined) && (missing4 = "type")){
 validate12.errors = [{instancePath:instancePath+"/spec/trigger",schemaPath:"#/properties/spec/properties/trigger/required",keyword:"required",params:{missingProperty: missing4}}];
 return false;
 }
 else {
-if(data19.type !== undefined){
-let data20 = data19.type;
-const _errs40 = errors;
-if(!(((data20 === "event") || (data20 === "interval")) || (data20 === "manual"))){
+if(data21.type !== undefined){
+let data22 = data21.type;
+const _errs44 = errors;
+if(!(((data22 === "event") || (data22 === "interval")) || (data22 === "manual"))){
 validate12.errors = [{instancePath:instancePath+"/spec/trigger/type",schemaPath:"#/properties/spec/properties/trigger/properties/type/enum",keyword:"enum",params:{allowedValues: schema13.properties.spec.properties.trigger.properties.type.enum}}];
 return false;
 }
-var valid5 = _errs40 === errors;
+var valid5 = _errs44 === errors;
 }
 else {
 var valid5 = true;
 }
 if(valid5){
-if(data19.subscription !== undefined){
-const _errs41 = errors;
-if(typeof data19.subscription !== "string"){
+if(data21.subscription !== undefined){
+const _errs45 = errors;
+if(typeof data21.subscription !== "string"){
 validate12.errors = [{instancePath:instancePath+"/spec/trigger/subscription",schemaPath:"#/properties/spec/properties/trigger/properties/subscription/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
-var valid5 = _errs41 === errors;
+var valid5 = _errs45 === errors;
 }
 else {
 var valid5 = true;
 }
 if(valid5){
-if(data19.topic !== undefined){
-const _errs43 = errors;
-if(typeof data19.topic !== "string"){
+if(data21.topic !== undefined){
+const _errs47 = errors;
+if(typeof data21.topic !== "string"){
 validate12.errors = [{instancePath:instancePath+"/spec/trigger/topic",schemaPath:"#/properties/spec/properties/trigger/properties/topic/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
-var valid5 = _errs43 === errors;
+var valid5 = _errs47 === errors;
 }
 else {
 var valid5 = true;
@@ -1013,7 +1065,7 @@ validate12.errors = [{instancePath:instancePath+"/spec/trigger",schemaPath:"#/pr
 return false;
 }
 }
-var valid2 = _errs38 === errors;
+var valid2 = _errs42 === errors;
 }
 else {
 var valid2 = true;
@@ -1049,12 +1101,12 @@ return errors === 0;
 
 
 const schema14 = {"type":"object","properties":{"apiVersion":{"const":"plugin.routerd.net/v1alpha1"},"kind":{"const":"PluginResult"},"metadata":{"type":"object","properties":{"name":{"type":"string"},"requestId":{"type":"string"}}},"status":{"type":"object","properties":{"observedAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"actionPlans":{"type":"array","items":{"type":"object","properties":{"action":{"enum":["assign-secondary-ip","ensure-forwarding-enabled","unassign-secondary-ip"]},"auth":{"type":"object","properties":{"mode":{"type":"string","minLength":1},"fallback":{"type":"array","items":{"type":"string"}}},"required":["mode"]},"basedOn":{"type":"array","items":{"type":"object","properties":{"eventId":{"type":"string"},"observedAt":{"type":"string"},"sourceNode":{"type":"string"},"type":{"type":"string"}},"required":["eventId"]}},"expectedEffects":{"type":"array","items":{"type":"string"}},"idempotencyKey":{"type":"string","minLength":1},"mode":{"const":"dry-run"},"name":{"type":"string","minLength":1},"preconditions":{"type":"array","items":{"type":"object","properties":{"expect":{"type":"string","minLength":1},"name":{"type":"string","minLength":1},"ok":{"type":"boolean"}},"required":["expect","name"]}},"provider":{"enum":["aws","azure","gcp","oci"]},"riskLevel":{"enum":["high","low","medium"]},"steps":{"type":"array","items":{"type":"object","properties":{"argv":{"type":"array","items":{"type":"string"}},"id":{"type":"string","minLength":1},"mutating":{"type":"boolean"},"outcomes":{"type":"object","properties":{"alreadyDone":{"type":"array","items":{"type":"string"}},"heldElsewhere":{"type":"array","items":{"type":"string"}},"retry":{"type":"array","items":{"type":"string"}},"flags":{"const":"i"},"refused":{"type":"array","items":{"type":"string"}}},"required":["alreadyDone","heldElsewhere","retry"]},"tool":{"type":"string","minLength":1},"timeoutSeconds":{"type":"integer","exclusiveMinimum":0}},"required":["argv","id","mutating","outcomes","tool"]}},"target":{"type":"object","properties":{"nicRef":{"type":"string","minLength":1},"address":{"type":"string","description":"a single IPv4 address as a /32, e.g. 10.88.60.9/32","pattern":"^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"},"compartmentId":{"type":"string"},"ipConfigName":{"type":"string"},"nicName":{"type":"string"},"region":{"type":"string"},"resourceGroup":{"type":"string"},"subnetCidr":{"type":"string","description":"an IPv4 CIDR such as 10.88.60.0/24","pattern":"^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/(?:3[0-2]|[12]?\\d)$"},"subnetRef":{"type":"string"}},"required":["nicRef"]},"notBefore":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"phase":{"enum":["provision","teardown"]},"undo":{"type":"object","properties":{"action":{"enum":["assign-secondary-ip","ensure-forwarding-enabled","unassign-secondary-ip"]},"steps":{"type":"array","items":{"type":"object","properties":{"argv":{"type":"array","items":{"type":"string"}},"id":{"type":"string","minLength":1},"mutating":{"type":"boolean"},"outcomes":{"type":"object","properties":{"alreadyDone":{"type":"array","items":{"type":"string"}},"heldElsewhere":{"type":"array","items":{"type":"string"}},"retry":{"type":"array","items":{"type":"string"}},"flags":{"const":"i"},"refused":{"type":"array","items":{"type":"string"}}},"required":["alreadyDone","heldElsewhere","retry"]},"tool":{"type":"string","minLength":1},"timeoutSeconds":{"type":"integer","exclusiveMinimum":0}},"required":["argv","id","mutating","outcomes","tool"]}}},"required":["action"]},"verify":{"type":"object","properties":{"argv":{"type":"array","items":{"type":"string"}},"expect":{"type":"string","minLength":1},"tool":{"type":"string","minLength":1}},"required":["argv","expect","tool"]}},"required":["action","auth","basedOn","expectedEffects","idempotencyKey","mode","name","preconditions","provider","riskLevel","steps","target"]}},"diagnostics":{"type":"array","items":{"type":"object","properties":{"severity":{"enum":["error","info","warning"]},"summary":{"type":"string","minLength":1},"detail":{"type":"string"},"path":{"type":"string"}},"required":["severity","summary"]}},"directives":{"type":"array","items":{"type":"object","properties":{"op":{"const":"mask"},"reason":{"type":"string","minLength":1},"target":{"type":"object","properties":{"kind":{"type":"string","minLength":1},"name":{"type":"string","minLength":1}},"required":["kind","name"]}},"required":["op","reason","target"]}},"events":{"type":"array","items":{"type":"object","properties":{"payload":{"type":"object","additionalProperties":{},"x-routerd-narrow":"jsonObject"},"type":{"type":"string","description":"a dotted lowercase event type such as routerd.client.ipv4.observed","pattern":"^[a-z][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*){1,15}$"},"dedupeKey":{"type":"string","maxLength":256},"expiresAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"id":{"type":"string","description":"an event id of 1 to 128 characters from A-Z a-z 0-9 . _ : - (starting with a letter or digit)","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"observedAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"subject":{"type":"string","maxLength":256},"ttl":{"type":"string","description":"a duration such as 300ms, 30s, 5m or 1h30m","pattern":"^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$","x-routerd-narrow":"boundedDuration"}},"required":["payload","type"]}},"resources":{"type":"array","items":{"type":"object","properties":{"apiVersion":{"type":"string","pattern":"^[a-z0-9.-]+\\/v[0-9]+(?:(?:alpha|beta)[0-9]+)?$"},"kind":{"type":"string","pattern":"^[A-Z][A-Za-z0-9]{0,62}$"},"metadata":{"type":"object","properties":{"name":{"type":"string","description":"a lowercase name of letters, digits, dots and dashes (at most 253)","pattern":"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"labels":{"type":"object","additionalProperties":{"type":"string"}}},"required":["name"]},"spec":{"type":"object","additionalProperties":{}}},"required":["apiVersion","kind","metadata"]}},"ttl":{"type":"string","description":"a duration such as 300ms, 30s, 5m or 1h30m","pattern":"^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$","x-routerd-narrow":"boundedDuration"}},"required":["observedAt"]}},"required":["apiVersion","kind","metadata","status"]};
-const pattern9 = new RegExp("^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$", "");
-const pattern10 = new RegExp("^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/(?:3[0-2]|[12]?\\d)$", "");
-const pattern16 = new RegExp("^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$", "");
-const pattern17 = new RegExp("^[a-z0-9.-]+\\/v[0-9]+(?:(?:alpha|beta)[0-9]+)?$", "");
-const pattern18 = new RegExp("^[A-Z][A-Za-z0-9]{0,62}$", "");
-const pattern19 = new RegExp("^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$", "");
+const pattern11 = new RegExp("^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$", "");
+const pattern12 = new RegExp("^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/(?:3[0-2]|[12]?\\d)$", "");
+const pattern18 = new RegExp("^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$", "");
+const pattern19 = new RegExp("^[a-z0-9.-]+\\/v[0-9]+(?:(?:alpha|beta)[0-9]+)?$", "");
+const pattern20 = new RegExp("^[A-Z][A-Za-z0-9]{0,62}$", "");
+const pattern21 = new RegExp("^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$", "");
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1920,7 +1972,7 @@ let data52 = data50.address;
 const _errs98 = errors;
 if(errors === _errs98){
 if(typeof data52 === "string"){
-if(!pattern9.test(data52)){
+if(!pattern11.test(data52)){
 validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/target/address",schemaPath:"#/properties/status/properties/actionPlans/items/properties/target/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"}}];
 return false;
 }
@@ -2001,7 +2053,7 @@ let data58 = data50.subnetCidr;
 const _errs110 = errors;
 if(errors === _errs110){
 if(typeof data58 === "string"){
-if(!pattern10.test(data58)){
+if(!pattern12.test(data58)){
 validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/target/subnetCidr",schemaPath:"#/properties/status/properties/actionPlans/items/properties/target/properties/subnetCidr/pattern",keyword:"pattern",params:{pattern: "^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/(?:3[0-2]|[12]?\\d)$"}}];
 return false;
 }
@@ -2995,7 +3047,7 @@ return false;
 }
 if(errors === _errs208){
 if(typeof data109 === "string"){
-if(!pattern16.test(data109)){
+if(!pattern18.test(data109)){
 validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/ttl",schemaPath:"#/properties/status/properties/events/items/properties/ttl/pattern",keyword:"pattern",params:{pattern: "^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$"}}];
 return false;
 }
@@ -3064,7 +3116,7 @@ let data112 = data111.apiVersion;
 const _errs214 = errors;
 if(errors === _errs214){
 if(typeof data112 === "string"){
-if(!pattern17.test(data112)){
+if(!pattern19.test(data112)){
 validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/apiVersion",schemaPath:"#/properties/status/properties/resources/items/properties/apiVersion/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9.-]+\\/v[0-9]+(?:(?:alpha|beta)[0-9]+)?$"}}];
 return false;
 }
@@ -3085,7 +3137,7 @@ let data113 = data111.kind;
 const _errs216 = errors;
 if(errors === _errs216){
 if(typeof data113 === "string"){
-if(!pattern18.test(data113)){
+if(!pattern20.test(data113)){
 validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/kind",schemaPath:"#/properties/status/properties/resources/items/properties/kind/pattern",keyword:"pattern",params:{pattern: "^[A-Z][A-Za-z0-9]{0,62}$"}}];
 return false;
 }
@@ -3117,7 +3169,7 @@ let data115 = data114.name;
 const _errs220 = errors;
 if(errors === _errs220){
 if(typeof data115 === "string"){
-if(!pattern19.test(data115)){
+if(!pattern21.test(data115)){
 validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/metadata/name",schemaPath:"#/properties/status/properties/resources/items/properties/metadata/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"}}];
 return false;
 }
@@ -3255,7 +3307,7 @@ return false;
 }
 if(errors === _errs235){
 if(typeof data121 === "string"){
-if(!pattern16.test(data121)){
+if(!pattern18.test(data121)){
 validate13.errors = [{instancePath:instancePath+"/status/ttl",schemaPath:"#/properties/status/properties/ttl/pattern",keyword:"pattern",params:{pattern: "^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$"}}];
 return false;
 }
@@ -3816,7 +3868,7 @@ return errors === 0;
 }
 
 
-const schema22 = {"type":"object","properties":{"group":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"id":{"type":"string","description":"an event id of 1 to 128 characters from A-Z a-z 0-9 . _ : - (starting with a letter or digit)","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"observedAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"payload":{"type":"object","additionalProperties":{},"x-routerd-narrow":"jsonObject"},"sourceNode":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"type":{"type":"string","description":"a dotted lowercase event type such as routerd.client.ipv4.observed","pattern":"^[a-z][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*){1,15}$"},"dedupeKey":{"type":"string","maxLength":256},"expiresAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"subject":{"type":"string","maxLength":256}},"required":["group","id","observedAt","payload","sourceNode","type"],"x-routerd-narrow":"eventBounds"};
+const schema22 = {"type":"object","properties":{"group":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"id":{"type":"string","description":"an event id of 1 to 128 characters from A-Z a-z 0-9 . _ : - (starting with a letter or digit)","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"observedAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"payload":{"type":"object","additionalProperties":{},"x-routerd-narrow":"jsonObject"},"sourceNode":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"type":{"type":"string","description":"a dotted lowercase event type such as routerd.client.ipv4.observed","pattern":"^[a-z][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*){1,15}$"},"dedupeKey":{"type":"string","maxLength":256},"expiresAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"subject":{"type":"string","maxLength":256},"traceparent":{"type":"string","description":"a W3C traceparent such as 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","pattern":"^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$"},"tracestate":{"type":"string","description":"a W3C tracestate list such as routerd=00f067aa0ba902b7,vendor=value","pattern":"^(?:[a-z][_0-9a-z*/-]{0,255}|[a-z0-9][_0-9a-z*/-]{0,240}@[a-z][_0-9a-z*/-]{0,13})=[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e](?:[ \\t]*,[ \\t]*(?:[a-z][_0-9a-z*/-]{0,255}|[a-z0-9][_0-9a-z*/-]{0,240}@[a-z][_0-9a-z*/-]{0,13})=[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e])*$","maxLength":512}},"required":["group","id","observedAt","payload","sourceNode","type"],"x-routerd-narrow":"eventBounds"};
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4029,6 +4081,56 @@ var valid0 = _errs18 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.traceparent !== undefined){
+let data9 = data.traceparent;
+const _errs20 = errors;
+if(errors === _errs20){
+if(typeof data9 === "string"){
+if(!pattern7.test(data9)){
+validate21.errors = [{instancePath:instancePath+"/traceparent",schemaPath:"#/properties/traceparent/pattern",keyword:"pattern",params:{pattern: "^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$"}}];
+return false;
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/traceparent",schemaPath:"#/properties/traceparent/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.tracestate !== undefined){
+let data10 = data.tracestate;
+const _errs22 = errors;
+if(errors === _errs22){
+if(typeof data10 === "string"){
+if(data10.length > 512){
+validate21.errors = [{instancePath:instancePath+"/tracestate",schemaPath:"#/properties/tracestate/maxLength",keyword:"maxLength",params:{limit: 512}}];
+return false;
+}
+else {
+if(!pattern8.test(data10)){
+validate21.errors = [{instancePath:instancePath+"/tracestate",schemaPath:"#/properties/tracestate/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z][_0-9a-z*/-]{0,255}|[a-z0-9][_0-9a-z*/-]{0,240}@[a-z][_0-9a-z*/-]{0,13})=[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e](?:[ \\t]*,[ \\t]*(?:[a-z][_0-9a-z*/-]{0,255}|[a-z0-9][_0-9a-z*/-]{0,240}@[a-z][_0-9a-z*/-]{0,13})=[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e])*$"}}];
+return false;
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/tracestate",schemaPath:"#/properties/tracestate/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
 }
 }
 }
@@ -4226,7 +4328,7 @@ return false;
 }
 if(errors === _errs16){
 if(typeof data7 === "string"){
-if(!pattern16.test(data7)){
+if(!pattern18.test(data7)){
 validate22.errors = [{instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/pattern",keyword:"pattern",params:{pattern: "^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$"}}];
 return false;
 }
@@ -4261,8 +4363,8 @@ return errors === 0;
 
 
 const schema24 = {"type":"object","properties":{"address":{"type":"string","description":"a single IPv4 address as a /32, e.g. 10.88.60.9/32","pattern":"^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"},"domain":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"ownerSide":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"source":{"enum":["arp","dhcp","manual"]},"hostname":{"type":"string","description":"a hostname such as laptop-7 or laptop-7.lan (DNS labels of letters, digits, - and _)","pattern":"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?$"},"interface":{"type":"string","maxLength":32},"mac":{"type":"string","description":"a lowercase MAC address such as 52:54:00:12:34:56","pattern":"^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$"}},"required":["address","domain","ownerSide","source"]};
-const pattern35 = new RegExp("^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?$", "");
-const pattern36 = new RegExp("^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$", "");
+const pattern39 = new RegExp("^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?$", "");
+const pattern40 = new RegExp("^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$", "");
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4280,7 +4382,7 @@ let data0 = data.address;
 const _errs1 = errors;
 if(errors === _errs1){
 if(typeof data0 === "string"){
-if(!pattern9.test(data0)){
+if(!pattern11.test(data0)){
 validate23.errors = [{instancePath:instancePath+"/address",schemaPath:"#/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"}}];
 return false;
 }
@@ -4356,7 +4458,7 @@ let data4 = data.hostname;
 const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data4 === "string"){
-if(!pattern35.test(data4)){
+if(!pattern39.test(data4)){
 validate23.errors = [{instancePath:instancePath+"/hostname",schemaPath:"#/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?$"}}];
 return false;
 }
@@ -4398,7 +4500,7 @@ let data6 = data.mac;
 const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data6 === "string"){
-if(!pattern36.test(data6)){
+if(!pattern40.test(data6)){
 validate23.errors = [{instancePath:instancePath+"/mac",schemaPath:"#/properties/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$"}}];
 return false;
 }
@@ -4479,7 +4581,7 @@ let data2 = data.part;
 const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data2 === "string"){
-if(!pattern19.test(data2)){
+if(!pattern21.test(data2)){
 validate24.errors = [{instancePath:instancePath+"/part",schemaPath:"#/properties/part/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"}}];
 return false;
 }
@@ -4710,7 +4812,7 @@ let data4 = data.address;
 const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data4 === "string"){
-if(!pattern9.test(data4)){
+if(!pattern11.test(data4)){
 validate25.errors = [{instancePath:instancePath+"/address",schemaPath:"#/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"}}];
 return false;
 }
@@ -4807,7 +4909,7 @@ let data3 = data2.name;
 const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data3 === "string"){
-if(!pattern19.test(data3)){
+if(!pattern21.test(data3)){
 validate26.errors = [{instancePath:instancePath+"/metadata/name",schemaPath:"#/properties/metadata/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"}}];
 return false;
 }
@@ -4909,7 +5011,7 @@ let data9 = data8.address;
 const _errs19 = errors;
 if(errors === _errs19){
 if(typeof data9 === "string"){
-if(!pattern9.test(data9)){
+if(!pattern11.test(data9)){
 validate26.errors = [{instancePath:instancePath+"/spec/address",schemaPath:"#/properties/spec/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"}}];
 return false;
 }
@@ -4972,7 +5074,7 @@ let data12 = data8.mac;
 const _errs25 = errors;
 if(errors === _errs25){
 if(typeof data12 === "string"){
-if(!pattern36.test(data12)){
+if(!pattern40.test(data12)){
 validate26.errors = [{instancePath:instancePath+"/spec/mac",schemaPath:"#/properties/spec/properties/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$"}}];
 return false;
 }
