@@ -1,4 +1,4 @@
-import { PeerStateNames } from '@routerd/host-wire';
+import { PeerStateNames, type PluginState } from '@routerd/host-wire';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Every value of routerd_peer_state's `state` label: one series each, so an alert can test `== 1`. */
@@ -15,6 +15,9 @@ export function createMetrics() {
     pending?: () => { peer: string; count: number }[];
     peerStates?: () => { peer: string; state: string }[];
     stateFreeBytes?: () => number | undefined;
+    pluginStates?: () => { plugin: string; state: string }[];
+    claims?: () => { state: string; count: number }[];
+    activeParts?: () => number;
   } = {};
   const m = {
     registry,
@@ -109,7 +112,123 @@ export function createMetrics() {
       help: 'Undelivered, unexpired events removed by retention (counted and logged, never silent)',
       registers: [registry],
     }),
+    ...pluginMetrics(registry, sources),
+    ...dynamicMetrics(registry, sources),
   };
   return m;
+}
+
+/** Every value of routerd_plugin_state's `state` label (the SDK supervisor's states). */
+export const PLUGIN_STATES = [
+  'starting',
+  'running',
+  'backoff',
+  'degraded',
+  'stopped',
+] as const satisfies readonly PluginState[];
+/** Fails to compile when the SDK adds a state this list lacks (a state with no series could not alert). */
+const everyPluginState: [Exclude<PluginState, (typeof PLUGIN_STATES)[number]>] extends [never]
+  ? true
+  : never = true;
+void everyPluginState;
+
+/** Run durations from a warm call (milliseconds) to a plugin's default timeout and beyond. */
+const RUN_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Events per subscription run: 1 up to a maxBatch of thousands. */
+const BATCH_EVENTS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000];
+
+/** Plugins and subscriptions: labels are Plugin and EventSubscription names from config, never event ids. */
+function pluginMetrics(
+  registry: Registry,
+  sources: { pluginStates?: () => { plugin: string; state: string }[] },
+) {
+  return {
+    pluginRuns: new Counter({
+      name: 'routerd_plugin_runs_total',
+      help: 'Plugin runs, by plugin, trigger (event, interval, manual) and outcome (succeeded, failed, refused, …)',
+      labelNames: ['plugin', 'trigger', 'outcome'],
+      registers: [registry],
+    }),
+    pluginRunDuration: new Histogram({
+      name: 'routerd_plugin_run_duration_seconds',
+      help: 'Wall time of a plugin run, from the request to its answer (or failure)',
+      labelNames: ['plugin'],
+      buckets: RUN_SECONDS,
+      registers: [registry],
+    }),
+    pluginRestarts: new Counter({
+      name: 'routerd_plugin_restarts_total',
+      help: 'Unexpected stops of a long-lived plugin that its supervisor restarted',
+      labelNames: ['plugin'],
+      registers: [registry],
+    }),
+    pluginState: new Gauge({
+      name: 'routerd_plugin_state',
+      help: 'Per plugin, 1 for its current state (starting, running, backoff, degraded: needs a spec change, stopped), 0 for the others',
+      labelNames: ['plugin', 'state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const p of sources.pluginStates?.() ?? [])
+          for (const state of PLUGIN_STATES) this.set({ plugin: p.plugin, state }, p.state === state ? 1 : 0);
+      },
+    }),
+    subscriptionRuns: new Counter({
+      name: 'routerd_subscription_runs_total',
+      help: 'Subscription batches handed to their plugin, by outcome (succeeded: its result was applied; failed: retried later)',
+      labelNames: ['subscription', 'outcome'],
+      registers: [registry],
+    }),
+    subscriptionBatch: new Histogram({
+      name: 'routerd_subscription_batch_events',
+      help: 'Events per subscription run',
+      labelNames: ['subscription'],
+      buckets: BATCH_EVENTS,
+      registers: [registry],
+    }),
+  };
+}
+
+/** Every invariant that can refuse a plugin result (dynamic/invariants.ts checkResult, in its order). */
+export const INVARIANTS = ['single-writer', 'no-conflict', 'mask-policy'] as const;
+export type Invariant = (typeof INVARIANTS)[number];
+
+/** Dynamic parts and address claims: counts only; labels are fixed lists. */
+function dynamicMetrics(
+  registry: Registry,
+  sources: { claims?: () => { state: string; count: number }[]; activeParts?: () => number },
+) {
+  return {
+    claims: new Gauge({
+      name: 'routerd_claims',
+      help: 'RemoteAddressClaims this node holds, by state (active; releasing: gone, waiting out its teardown grace)',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of sources.claims?.() ?? []) this.set({ state: c.state }, c.count);
+      },
+    }),
+    claimsReleased: new Counter({
+      name: 'routerd_claims_released_total',
+      help: 'Claims released after their teardown grace',
+      registers: [registry],
+    }),
+    activeParts: new Gauge({
+      name: 'routerd_dynamic_parts_active',
+      help: 'DynamicConfigParts in the effective config now',
+      registers: [registry],
+      collect() {
+        const n = sources.activeParts?.();
+        if (n !== undefined) this.set(n);
+      },
+    }),
+    resultsRefused: new Counter({
+      name: 'routerd_results_refused_total',
+      help: 'Plugin results refused whole, by the invariant that refused them',
+      labelNames: ['invariant'],
+      registers: [registry],
+    }),
+  };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

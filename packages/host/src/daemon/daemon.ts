@@ -115,7 +115,7 @@ export class Daemon {
       config: config.current,
     });
     lifecycle.started('federation', () => federation.stop());
-    const plugins = new PluginHost({ runs: stores.pluginRuns, pipeline, clock, log });
+    const plugins = new PluginHost({ runs: stores.pluginRuns, pipeline, clock, log, metrics });
     lifecycle.started('plugins', () => plugins.stop());
     const retention = new Retention({ db, config: () => config.current, clock, metrics, log });
     lifecycle.started('retention', () => retention.stop());
@@ -132,6 +132,7 @@ export class Daemon {
         }
       },
       log,
+      metrics,
     });
     lifecycle.started('dynamic config', () => dynamic.stop());
     const subscriptions = new SubscriptionEngine({
@@ -141,6 +142,7 @@ export class Daemon {
       ...subscriptionResults(dynamic),
       clock,
       log,
+      metrics,
     });
     lifecycle.started('subscriptions', () => subscriptions.stop());
     routeOtherRunResults(plugins, dynamic);

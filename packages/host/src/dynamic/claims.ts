@@ -9,6 +9,7 @@ import { runBackground } from '../background.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { EventSubscription, FederationConfig } from '../config/index.js';
 import type { NoObserveSet } from '../events/no-observe.js';
+import type { Metrics } from '../metrics.js';
 import type { ClaimRow, DynamicStore } from '../store/dynamic-parts.js';
 import type { LocalDraft } from './acknowledgements.js';
 import { type Claim, holdUntil, isHeld, noObserveEntries, steersClaim } from './invariants.js';
@@ -27,6 +28,7 @@ export interface ClaimLifecycleOptions {
   config: () => FederationConfig;
   emit: (drafts: LocalDraft[]) => void;
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  metrics?: Metrics;
 }
 
 export class ClaimLifecycle {
@@ -151,6 +153,7 @@ export class ClaimLifecycle {
       });
       return this.o.parts.announce(written, now).drafts;
     })();
+    this.o.metrics?.claimsReleased.inc();
     this.o.log('info', 'claim released after its grace', {
       address: c.address,
       domain: c.domain,

@@ -6,6 +6,7 @@
 import type { AddressState, Directive, RemoteAddressClaim, Resource } from '@routerd/plugin-sdk';
 import { addressKey } from '@routerd/plugin-sdk';
 import type { DynamicOverridePolicy } from '../config/index.js';
+import type { Invariant } from '../metrics.js';
 import type { ClaimRow, StoredPart } from '../store/dynamic-parts.js';
 import { claimPartName, type Origin } from './origin.js';
 
@@ -135,12 +136,16 @@ export interface ResultToCheck {
   policies: readonly { resource: DynamicOverridePolicy }[];
 }
 
-/** Every check a result must pass, in order; the first refusal wins and nothing of the result is kept. */
-export function checkResult(r: ResultToCheck): Refusal | undefined {
+/**
+ * Every check a result must pass, in order; the first refusal wins and nothing of the result is kept.
+ * The refusal names its invariant (a bounded metrics label).
+ */
+export function checkResult(r: ResultToCheck): { invariant: Invariant; refusal: Refusal } | undefined {
+  const named = (invariant: Invariant, refusal: Refusal | undefined) => refusal && { invariant, refusal };
   return (
-    checkSingleWriter(r.claims, r.seen, r.origin, r.heldClaim) ??
-    checkNoConflict(r.others, r.origin.source, r.startup(), r.activeParts()) ??
-    checkMasks(r.directives, r.origin.source, r.policies)
+    named('single-writer', checkSingleWriter(r.claims, r.seen, r.origin, r.heldClaim)) ??
+    named('no-conflict', checkNoConflict(r.others, r.origin.source, r.startup(), r.activeParts())) ??
+    named('mask-policy', checkMasks(r.directives, r.origin.source, r.policies))
   );
 }
 

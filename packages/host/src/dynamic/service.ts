@@ -10,6 +10,7 @@ import {
 import type { Clock } from '../clock.js';
 import type { EventSubscription, FederationConfig } from '../config/index.js';
 import type { NoObserveSet } from '../events/no-observe.js';
+import type { Metrics } from '../metrics.js';
 import type { DynamicStore, StoredPart } from '../store/dynamic-parts.js';
 import { type ApplyOutcome, acknowledgementDrafts, type LocalDraft } from './acknowledgements.js';
 import { annotate } from './annotations.js';
@@ -34,6 +35,8 @@ export interface DynamicOptions {
   /** Write local events (acknowledgements, plan announcements) through the emit pipeline. */
   emit: (drafts: LocalDraft[]) => void;
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** Claims and parts in force (read at scrape time), releases, refusals by invariant. */
+  metrics?: Metrics;
 }
 
 /**
@@ -58,6 +61,10 @@ export class DynamicConfig {
     this.writer = new PartWriter(o.store, (source) => groupOfSource(o.config(), source));
     this.claims = new ClaimLifecycle({ ...o, parts: this.writer });
     this.claims.refreshNoObserve();
+    if (o.metrics) {
+      o.metrics.sources.claims = () => o.store.claimCounts();
+      o.metrics.sources.activeParts = () => o.store.activePartCount(o.clock.now());
+    }
   }
 
   start(): void {
@@ -86,7 +93,7 @@ export class DynamicConfig {
     const claims = resources.filter(isClaim);
     const others = resources.filter((r) => !isClaim(r));
 
-    const refusal = checkResult({
+    const refused = checkResult({
       claims,
       others,
       directives,
@@ -97,15 +104,17 @@ export class DynamicConfig {
       activeParts: () => this.o.store.activeParts(now),
       policies: config.policies,
     });
-    if (refusal) {
-      const refused: ApplyOutcome = {
+    if (refused) {
+      const { invariant, refusal } = refused;
+      const rejected: ApplyOutcome = {
         accepted: [],
         rejected: { ...refusal, part: refusal.part ?? o.prefix },
         announced: [],
       };
-      this.o.log('warn', 'result rejected', { source: o.source, ...refused.rejected });
-      this.o.emit(acknowledgementDrafts(o.group, refused, o.source, eventIds));
-      return refused;
+      this.o.metrics?.resultsRefused.inc({ invariant });
+      this.o.log('warn', 'result rejected', { source: o.source, invariant, ...rejected.rejected });
+      this.o.emit(acknowledgementDrafts(o.group, rejected, o.source, eventIds));
+      return rejected;
     }
 
     const outcome: ApplyOutcome = { accepted: [], announced: [] };

@@ -25,6 +25,7 @@ import { monotonicFactory } from 'ulid';
 import { type Clock, isoAt } from '../clock.js';
 import type { FederationConfig, Plugin } from '../config/index.js';
 import type { EmitPipeline } from '../events/emit.js';
+import type { Metrics } from '../metrics.js';
 import type { PluginRunStore } from '../store/plugin-runs.js';
 import { VERSION } from '../version.js';
 import { IntervalTriggers } from './interval-triggers.js';
@@ -61,6 +62,8 @@ export interface PluginHostOptions {
   >;
   /** How many log lines a plugin may put in the daemon's log (DEFAULT_PLUGIN_LOG_LIMITS). */
   logLimits?: PluginLogLimits;
+  /** Runs, durations, restarts and states, labelled by Plugin name. */
+  metrics?: Metrics;
 }
 
 /** A plugin may leave thousands of processes: the log names the first few and counts them all. */
@@ -100,6 +103,9 @@ export class PluginHost {
       (plugin) => this.run(plugin, { trigger: { type: 'interval' }, events: [] }),
       options.clock,
     );
+    if (options.metrics)
+      options.metrics.sources.pluginStates = () =>
+        this.status().map((p) => ({ plugin: p.name, state: p.state }));
   }
 
   /**
@@ -208,6 +214,7 @@ export class PluginHost {
         if (managed?.supervisor !== supervisor) return; // a retired supervisor's last words
         if (state === 'backoff') {
           managed.restarts++;
+          this.options.metrics?.pluginRestarts.inc({ plugin: name });
           this.options.log('warn', 'plugin stopped unexpectedly: restarting it', { plugin: name, reason });
         } else if (state === 'degraded') {
           this.options.log('error', 'plugin degraded: not running until its spec changes', {
@@ -342,6 +349,16 @@ export class PluginHost {
     failed?: RunFailure,
     exit?: ExitInfo,
   ) {
+    const metrics = this.options.metrics;
+    // Only configured plugins get series: a run asked of an unknown name must not grow the label set.
+    if (metrics && this.plugins.has(outcome.plugin)) {
+      metrics.pluginRuns.inc({
+        plugin: outcome.plugin,
+        trigger: input.trigger.type,
+        outcome: outcome.outcome,
+      });
+      metrics.pluginRunDuration.observe({ plugin: outcome.plugin }, outcome.durationMs / 1000);
+    }
     const level = outcome.outcome === 'succeeded' ? 'debug' : 'warn';
     this.options.log(level, `plugin run ${outcome.outcome}`, {
       plugin: outcome.plugin,

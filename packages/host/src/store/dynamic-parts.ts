@@ -168,6 +168,14 @@ export class DynamicStore {
     ).map(toPart);
   }
 
+  activePartCount(now: number): number {
+    return (
+      this.stmt(
+        `SELECT COUNT(*) AS n FROM dynamic_parts WHERE state = 'active' AND (expires_at_ms IS NULL OR expires_at_ms > ?)`,
+      ).get(now) as { n: number }
+    ).n;
+  }
+
   allParts(): StoredPart[] {
     return (this.stmt('SELECT name FROM dynamic_parts ORDER BY name').all() as { name: string }[]).map(
       (r) => this.part(r.name)!,
@@ -209,6 +217,13 @@ export class DynamicStore {
         `SELECT * FROM address_claims WHERE state != 'released' ORDER BY address`,
       ).all() as ClaimDbRow[]
     ).map(toClaim);
+  }
+
+  /** How many claims are held, per state (the metrics read it at scrape time). */
+  claimCounts(): { state: ClaimState; count: number }[] {
+    return this.stmt(
+      `SELECT state, COUNT(*) AS count FROM address_claims WHERE state != 'released' GROUP BY state`,
+    ).all() as { state: ClaimState; count: number }[];
   }
 
   dueReleases(now: number): ClaimRow[] {

@@ -2,6 +2,7 @@ import { type Event, type PluginResult, parseDuration } from '@routerd/plugin-sd
 import type { Clock, TimerHandle } from '../clock.js';
 import type { EventSubscription, FederationConfig } from '../config/index.js';
 import { nextDelayMs } from '../federation/retry-policy.js';
+import type { Metrics } from '../metrics.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import type { SubscriptionRunStore } from '../store/subscription-runs.js';
 import { backfill } from './backfill.js';
@@ -34,6 +35,8 @@ export interface SubscriptionEngineOptions {
   onRefresh?: (sub: EventSubscription, event: Event) => void;
   clock: Clock;
   log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+  /** Runs by outcome and batch sizes, labelled by EventSubscription name. */
+  metrics?: Metrics;
 }
 
 interface Active {
@@ -171,6 +174,7 @@ export class SubscriptionEngine {
     // One id for the run in both ledgers: `routerctl subscription runs` names the `plugin runs` row.
     const runId = this.o.plugins.newRunId();
     this.o.runs.markRunning(name, eventIds, runId, now);
+    this.o.metrics?.subscriptionBatch.observe({ subscription: name }, events.length);
     const out = await this.o.plugins.run(
       a.sub.spec.trigger.pluginRef,
       { trigger: { type: 'event', subscription: name }, events },
@@ -192,12 +196,14 @@ export class SubscriptionEngine {
       // The refusal is logged and acknowledged where every result is applied, whatever its trigger.
       this.o.apply(a.sub, events, out.result);
       this.o.runs.markSucceeded(name, eventIds, done);
+      this.o.metrics?.subscriptionRuns.inc({ subscription: name, outcome: 'succeeded' });
       return;
     }
     const attempts = this.o.runs.maxAttempts(name, eventIds);
     const delay = nextDelayMs(this.retryPolicy(a), attempts);
     const error = out.error ? `${out.error.code}: ${out.error.message}` : `run ${out.outcome}`;
     this.o.runs.markFailed(name, eventIds, error, done + delay, done);
+    this.o.metrics?.subscriptionRuns.inc({ subscription: name, outcome: 'failed' });
     this.o.log('warn', 'subscription run failed: will retry', {
       subscription: name,
       events: eventIds.length,
