@@ -1,6 +1,8 @@
 // /metrics beyond transport, read from a real routerd-eventd (in-process, on its control socket) after
 // real plugin runs: child processes speaking the protocol, a real SQLite store, the system clock.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { SubscriptionRun } from '@routerd/host-wire';
 import { hostAddress } from '@routerd/plugin-sdk';
 import { pino } from 'pino';
@@ -153,4 +155,47 @@ describe('/metrics beyond transport', () => {
       .toBe(1);
     expect(sample(await scrape(socket), 'routerd_claims{state="active"}')).toBeUndefined();
   }, 30_000);
+});
+
+describe('the Grafana dashboard in deploy/grafana', () => {
+  const file = fileURLToPath(new URL('../../../../deploy/grafana/routerd-federation.json', import.meta.url));
+  const dashboard = JSON.parse(readFileSync(file, 'utf8')) as {
+    panels: { title: string; targets?: { expr: string }[] }[];
+    templating: { list: { name: string; query: { query: string } }[] };
+  };
+  const queries = [
+    ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: p.title, expr: t.expr }))),
+    ...dashboard.templating.list.map((v) => ({ where: `variable ${v.name}`, expr: v.query.query })),
+  ];
+
+  /** Metric families /metrics declares, with their types. */
+  const families = (text: string) =>
+    new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const));
+  /** The family a series name in an expression belongs to (a histogram's _bucket, _sum, _count are its own). */
+  const familyOf = (name: string, known: Map<string, string>) => {
+    const base = name.replace(/_(bucket|sum|count)$/, '');
+    return base !== name && known.get(base) === 'histogram' ? base : name;
+  };
+
+  it('uses only metric names the daemon serves (it cannot drift from /metrics)', async () => {
+    const known = families(await scrape(socket));
+    expect(queries.length).toBeGreaterThan(20);
+    const unknown = queries.flatMap(({ where, expr }) =>
+      [...expr.matchAll(/\brouterd_[a-z_]+/g)]
+        .map((m) => familyOf(m[0], known))
+        .filter((name) => !known.has(name))
+        .map((name) => `${where}: ${name}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it('shows every routerd_ metric the daemon serves', async () => {
+    const known = families(await scrape(socket));
+    const used = new Set(
+      queries.flatMap(({ expr }) =>
+        [...expr.matchAll(/\brouterd_[a-z_]+/g)].map((m) => familyOf(m[0], known)),
+      ),
+    );
+    expect([...known.keys()].filter((name) => name.startsWith('routerd_') && !used.has(name))).toEqual([]);
+  });
 });
