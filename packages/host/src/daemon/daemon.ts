@@ -124,9 +124,9 @@ export class Daemon {
       clock,
       noObserve,
       config: () => config.current,
-      emit: (drafts) => {
+      emit: (drafts, cause) => {
         try {
-          pipeline.emitBatch(drafts);
+          pipeline.emitBatch(drafts, '/events', { cause });
         } catch (err) {
           logger.error({ err: (err as Error).message }, 'could not write acknowledgement events');
         }

@@ -6,10 +6,12 @@ import {
   hostAddress,
   type PluginResult,
   parseDuration,
+  type TraceContext,
 } from '@routerd/plugin-sdk';
 import type { Clock } from '../clock.js';
 import type { EventSubscription, FederationConfig } from '../config/index.js';
 import type { NoObserveSet } from '../events/no-observe.js';
+import { traceCause } from '../events/trace-cause.js';
 import type { Metrics } from '../metrics.js';
 import type { DynamicStore, StoredPart } from '../store/dynamic-parts.js';
 import { type ApplyOutcome, acknowledgementDrafts, type LocalDraft } from './acknowledgements.js';
@@ -33,7 +35,7 @@ export interface DynamicOptions {
   noObserve: NoObserveSet;
   config: () => FederationConfig;
   /** Write local events (acknowledgements, plan announcements) through the emit pipeline. */
-  emit: (drafts: LocalDraft[]) => void;
+  emit: (drafts: LocalDraft[], cause?: TraceContext) => void;
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   /** Claims and parts in force (read at scrape time), releases, refusals by invariant. */
   metrics?: Metrics;
@@ -113,7 +115,7 @@ export class DynamicConfig {
       };
       this.o.metrics?.resultsRefused.inc({ invariant });
       this.o.log('warn', 'result rejected', { source: o.source, invariant, ...rejected.rejected });
-      this.o.emit(acknowledgementDrafts(o.group, rejected, o.source, eventIds));
+      this.o.emit(acknowledgementDrafts(o.group, rejected, o.source, eventIds), traceCause(events));
       return rejected;
     }
 
@@ -165,7 +167,7 @@ export class DynamicConfig {
       o.source,
       eventIds,
     );
-    if (drafts.length || acks.length) this.o.emit([...drafts, ...acks]);
+    if (drafts.length || acks.length) this.o.emit([...drafts, ...acks], traceCause(events));
     this.claims.changed();
     return outcome;
   }

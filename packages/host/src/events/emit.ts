@@ -6,13 +6,16 @@
 
 import { EmitRequest } from '@routerd/host-wire';
 import {
+  childTraceContext,
   Event,
   gates,
   type Issue,
   Name,
   narrows,
+  newTraceContext,
   parseDuration,
   payloadHolds,
+  type TraceContext,
   wellKnownPayloads,
 } from '@routerd/plugin-sdk';
 import type { Type } from 'arktype';
@@ -56,6 +59,14 @@ export interface EmitPipelineOptions {
 
 type Prepared = { ok: true; event: Event } | { ok: false; code: EmitRefusalCode; issues: Issue[] };
 
+/**
+ * Where the events of one call come from, for their trace context: with a cause (the event a plugin's
+ * result or the host answered), each is its child; without, each starts a trace of its own.
+ */
+export interface EmitTrace {
+  cause?: TraceContext;
+}
+
 /** One request's fate in emitEach: stored (or a duplicate, or refreshed), or refused with its issues. */
 export type EmitVerdict =
   | { ok: true; outcome: InsertOutcome }
@@ -68,16 +79,16 @@ export class EmitPipeline {
   constructor(private readonly options: EmitPipelineOptions) {}
 
   /** Emit one event; see emitBatch. */
-  emit(request: unknown): InsertOutcome {
-    return this.run([request], () => '')[0]!;
+  emit(request: unknown, trace: EmitTrace = {}): InsertOutcome {
+    return this.run([request], () => '', trace)[0]!;
   }
 
   /**
    * All or nothing: if any request is refused, nothing is stored and EmitRefused lists every problem.
    * `base` prefixes issue paths, e.g. `/events` gives `/events/3/payload/address`.
    */
-  emitBatch(requests: readonly unknown[], base = '/events'): InsertOutcome[] {
-    return this.run(requests, (i) => `${base}/${i}`);
+  emitBatch(requests: readonly unknown[], base = '/events', trace: EmitTrace = {}): InsertOutcome[] {
+    return this.run(requests, (i) => `${base}/${i}`, trace);
   }
 
   /**
@@ -85,8 +96,8 @@ export class EmitPipeline {
    * its own verdict. For writers that answer per event — a plugin's `events/publish` — where one bad
    * draft must not cost the others; the control API keeps emitBatch's all-or-nothing contract.
    */
-  emitEach(requests: readonly unknown[], base = '/events'): EmitVerdict[] {
-    const run = this.runContext();
+  emitEach(requests: readonly unknown[], base = '/events', trace: EmitTrace = {}): EmitVerdict[] {
+    const run = this.runContext(trace);
     const prepared = requests.map((r, i) => this.prepare(r, `${base}/${i}`, run));
     const valid = prepared.flatMap((p) => (p.ok ? [p.event] : []));
     const stored = valid.length > 0 ? this.options.store.insert(valid) : [];
@@ -100,8 +111,12 @@ export class EmitPipeline {
     });
   }
 
-  private run(requests: readonly unknown[], pathOf: (index: number) => string): InsertOutcome[] {
-    const run = this.runContext();
+  private run(
+    requests: readonly unknown[],
+    pathOf: (index: number) => string,
+    trace: EmitTrace,
+  ): InsertOutcome[] {
+    const run = this.runContext(trace);
     const prepared = requests.map((r, i) => this.prepare(r, pathOf(i), run));
     const refused = prepared.filter((p) => !p.ok);
     if (refused.length > 0) {
@@ -129,9 +144,15 @@ export class EmitPipeline {
   }
 
   /** What every event of one request shares: the time, the groups, the durations and times worked out. */
-  private runContext(): RunContext {
+  private runContext(trace: EmitTrace): RunContext {
     const now = this.options.clock.now();
-    return { now, groups: new Map(), ttls: new Map(), times: new Map([[now, isoAt(now)]]) };
+    return {
+      now,
+      groups: new Map(),
+      ttls: new Map(),
+      times: new Map([[now, isoAt(now)]]),
+      cause: trace.cause,
+    };
   }
 
   private prepare(request: unknown, base: string, run: RunContext): Prepared {
@@ -197,6 +218,8 @@ export class EmitPipeline {
     if (draft.subject !== undefined) event.subject = draft.subject;
     if (draft.dedupeKey !== undefined) event.dedupeKey = draft.dedupeKey;
     if (expiresAt !== undefined) event.expiresAt = expiresAt;
+    // Where an observation is born, or what it caused: a new span either way (docs/protocol.md § Trace context).
+    Object.assign(event, run.cause ? childTraceContext(run.cause) : newTraceContext());
 
     // The envelope's own rules (size limit, expiresAt after observedAt), then the well-known payload.
     // Every other field of the envelope was checked with the request or comes from the config, so the
@@ -263,6 +286,8 @@ interface RunContext {
   ttls: Map<string, number>;
   /** Epoch ms → RFC 3339, for the times of this run (most events of a batch share both). */
   times: Map<number, string>;
+  /** The event this call's events answer, if any (EmitTrace). */
+  cause: TraceContext | undefined;
 }
 
 function timeAt(run: RunContext, ms: number): string {

@@ -1,4 +1,11 @@
-import { type Event, Event as EventSchema, gates, type Issue, validate } from '@routerd/plugin-sdk';
+import {
+  type Event,
+  Event as EventSchema,
+  gates,
+  type Issue,
+  receivedTraceContext,
+  validate,
+} from '@routerd/plugin-sdk';
 import type { StoredEvent } from '../store/events.js';
 
 /**
@@ -16,6 +23,10 @@ import type { StoredEvent } from '../store/events.js';
  * | payload      | data (datacontenttype application/json)|
  * | group        | routerdgroup (extension)               |
  * | dedupeKey    | routerddedupekey (extension)           |
+ * | traceparent  | traceparent (distributed tracing ext.) |
+ * | tracestate   | tracestate (distributed tracing ext.)  |
+ *
+ * A malformed traceparent or tracestate is dropped, never a reason to refuse the event (docs/protocol.md).
  */
 export const MEDIA_SINGLE = 'application/cloudevents+json';
 export const MEDIA_BATCH = 'application/cloudevents-batch+json';
@@ -33,6 +44,8 @@ export interface CloudEvent {
   expirytime?: string;
   routerdgroup: string;
   routerddedupekey?: string;
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export function toCloudEvent(ev: Event): CloudEvent {
@@ -62,6 +75,8 @@ function attributesOf(ev: Omit<Event, 'payload'>): Omit<CloudEvent, 'data'> {
   if (ev.subject !== undefined) ce.subject = ev.subject;
   if (ev.expiresAt !== undefined) ce.expirytime = ev.expiresAt;
   if (ev.dedupeKey !== undefined) ce.routerddedupekey = ev.dedupeKey;
+  if (ev.traceparent !== undefined) ce.traceparent = ev.traceparent;
+  if (ev.tracestate !== undefined) ce.tracestate = ev.tracestate;
   return ce;
 }
 
@@ -96,6 +111,10 @@ export function fromCloudEvent(value: unknown, base = ''): FromCloudEvent {
   if (ce.subject !== undefined) candidate.subject = ce.subject;
   if (ce.expirytime !== undefined) candidate.expiresAt = ce.expirytime;
   if (ce.routerddedupekey !== undefined) candidate.dedupeKey = ce.routerddedupekey;
+  if (ce.traceparent !== undefined || ce.tracestate !== undefined) {
+    const trace = receivedTraceContext(ce.traceparent, ce.tracestate);
+    if (trace) Object.assign(candidate, trace);
+  }
   // The precompiled gate decides; the schema runs only for a refused event, for its issues' words.
   if (gates.Event(candidate)) return { ok: true, event: candidate };
   const r = validate(EventSchema, candidate);

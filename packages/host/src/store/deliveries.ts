@@ -71,7 +71,7 @@ export const deliveryMigrations: Migration[] = [
 
 /**
  * A due row as due() reads it: the event's columns (EventRow's, in its order), then enqueued_ms, attempts,
- * next_attempt_ms, event_seq.
+ * next_attempt_ms, event_seq, then the event's trace context.
  */
 type DueRow = [
   string,
@@ -87,6 +87,8 @@ type DueRow = [
   number,
   number,
   number,
+  string | null,
+  string | null,
 ];
 
 /** A row's place in the order due rows are read (next attempt, then event): the outbox's read cursor. */
@@ -183,7 +185,7 @@ export class DeliveryStore {
     // back as arrays: both cost a fraction of a look-up by id and an object per row from SQLite.
     const rows = this.stmt(`
         SELECT e.id, e.group_name, e.source_node, e.type, e.subject, e.dedupe_key, e.payload, e.observed_at,
-          e.expires_at, d.enqueued_ms, d.attempts, d.next_attempt_ms, d.event_seq
+          e.expires_at, d.enqueued_ms, d.attempts, d.next_attempt_ms, d.event_seq, e.traceparent, e.tracestate
         FROM deliveries d JOIN events e ON e.seq = d.event_seq
         WHERE d.peer = ? AND d.status = 'pending' AND d.next_attempt_ms <= ?
           AND (d.next_attempt_ms, d.event_seq) > (?, ?)
@@ -215,15 +217,19 @@ export class DeliveryStore {
         payload: r[6],
         observed_at: r[7],
         expires_at: r[8],
+        traceparent: r[13],
+        tracestate: r[14],
       };
       // The stored payload is already JSON text: measure it instead of serialising the event a second time
-      // (the peer client serialises it once, for the wire). 256 bytes cover the CloudEvents attributes.
+      // (the peer client serialises it once, for the wire). 256 bytes cover the CloudEvents attributes,
+      // 80 more the trace context's names and its traceparent.
       const size =
         Buffer.byteLength(row.payload) +
         row.id.length +
         row.type.length +
         (row.subject?.length ?? 0) +
         (row.dedupe_key?.length ?? 0) +
+        (row.traceparent === null ? 0 : 80 + (row.tracestate?.length ?? 0)) +
         256;
       if (out.length > 0 && bytes + size > maxBytes) return { deliveries: out, full: true, first, last };
       out.push({ event: toStoredEvent(row), enqueuedMs: r[9], attempts: r[10], bytes: size });

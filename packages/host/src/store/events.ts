@@ -36,6 +36,16 @@ export const eventMigrations: Migration[] = [
   },
   // An index for every filter of GET /v1/events and retention's bounds; counts kept by triggers.
   { version: 51, name: 'events-filter-indexes-and-counts', up: EVENT_COUNTS_SCHEMA },
+  // Trace context (CloudEvents distributed tracing extension); `routerctl trace` finds a trace's events by id.
+  {
+    version: 54,
+    name: 'events-trace-context',
+    up: `
+      ALTER TABLE events ADD COLUMN traceparent TEXT;
+      ALTER TABLE events ADD COLUMN tracestate TEXT;
+      CREATE INDEX events_trace ON events (substr(traceparent, 4, 32)) WHERE traceparent IS NOT NULL;
+    `,
+  },
 ];
 
 /**
@@ -88,6 +98,8 @@ export interface EventRow {
   observed_at: string;
   expires_at: string | null;
   expires_at_ms: number | null;
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 /** An event as stored, its payload the JSON text it was stored as (for those who only pass it on). */
@@ -115,13 +127,15 @@ export function toEvent(row: EventRow): Event {
   });
 }
 
-function withOptionalFields<E extends Pick<Event, 'subject' | 'dedupeKey' | 'expiresAt'>>(
-  row: Omit<EventRow, 'expires_at_ms'>,
-  event: E,
-): E {
+function withOptionalFields<
+  E extends Pick<Event, 'subject' | 'dedupeKey' | 'expiresAt' | 'traceparent' | 'tracestate'>,
+>(row: Omit<EventRow, 'expires_at_ms'>, event: E): E {
   if (row.subject !== null) event.subject = row.subject;
   if (row.dedupe_key !== null) event.dedupeKey = row.dedupe_key;
   if (row.expires_at !== null) event.expiresAt = row.expires_at;
+  // Rows written before migration 54, and reads that do not select them, have no trace columns.
+  if (row.traceparent != null) event.traceparent = row.traceparent;
+  if (row.tracestate != null) event.tracestate = row.tracestate;
   return event;
 }
 
@@ -156,8 +170,8 @@ export class EventStore {
     this.onIdConflict = hooks.onIdConflict ?? (() => {});
     this.insertStmt = db.prepare(`
       INSERT INTO events (id, group_name, source_node, type, subject, dedupe_key, payload, observed_at,
-                          expires_at, expires_at_ms, stored_at_ms)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                          expires_at, expires_at_ms, stored_at_ms, traceparent, tracestate)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (id) DO NOTHING`);
     // Only a later expiry of a still-live event: an expired event is never brought back (it may already
     // have been skipped by delivery and matching), and no other field is ever rewritten.
@@ -219,6 +233,8 @@ export class EventStore {
       event.expiresAt ?? null,
       expiresAtMs,
       now,
+      event.traceparent ?? null,
+      event.tracestate ?? null,
     );
     if (inserted.changes === 1) return { status: 'stored', event, seq: Number(inserted.lastInsertRowid) };
     const stored = toEvent(this.byIdStmt.get(event.id) as EventRow);

@@ -140,13 +140,24 @@ describe('the due index', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'deliveries-')), 'routerd.db');
     const before = allMigrations.filter((m) => m.version < 52);
     const old = openDatabase(file, before);
-    const clock = new ManualClock(T0);
-    const events = new EventStore(old, clock);
     const deliveries = new DeliveryStore(old);
-    events.withinInsert((changed, now) => {
-      for (const o of changed) deliveries.enqueue(o.event.id, ['cloud'], now, false, o.seq);
-    });
-    events.insert(ids(5).map(event));
+    // Rows as a store of that age wrote them (today's EventStore writes columns it did not have yet).
+    const insert = old.prepare(`INSERT INTO events (id, group_name, source_node, type, payload, observed_at,
+      expires_at, expires_at_ms, stored_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const e of ids(5).map(event)) {
+      const { lastInsertRowid } = insert.run(
+        e.id,
+        e.group,
+        e.sourceNode,
+        e.type,
+        JSON.stringify(e.payload),
+        e.observedAt,
+        e.expiresAt,
+        Date.parse(e.expiresAt!),
+        T0,
+      );
+      deliveries.enqueue(e.id, ['cloud'], T0, false, Number(lastInsertRowid));
+    }
     deliveries.markDelivered('cloud', ids(2), T0, 200);
     old.close();
     const db = openDatabase(file);
