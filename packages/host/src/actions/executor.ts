@@ -41,6 +41,11 @@ export class ExecutionRefused extends Error {
   override name = 'ExecutionRefused';
 }
 
+/** The daemon is stopping: the execution stays as journaled (`running` at its step) for start() to recover. */
+class Interrupted extends Error {
+  override name = 'Interrupted';
+}
+
 export class ActionExecutor {
   private readonly buckets = new Map<string, TokenBucket>();
   /** `provider|nic` of each running execution: one at a time per target NIC. */
@@ -49,6 +54,8 @@ export class ActionExecutor {
   private readonly waiters = new Map<string, ((r: ExecutionRecord) => void)[]>();
   private wakeTimer: TimerHandle | undefined;
   private stopped = false;
+  /** Kills the tools still running when the daemon stops, and wakes every backoff and verify wait. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly o: ActionExecutorOptions) {}
 
@@ -116,8 +123,13 @@ export class ActionExecutor {
     this.pump();
   }
 
+  /**
+   * Stop: nothing new starts, running tools are killed, and what was running stays `running` in the
+   * journal — the next start() recovers it through the read-only check, as after a crash.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.o.clock.clear(this.wakeTimer);
     await Promise.allSettled([...this.running.values()]);
   }
@@ -196,6 +208,10 @@ export class ActionExecutor {
     this.busyNics.add(nicKey(r));
     const p = body()
       .catch((err: unknown) => {
+        if (err instanceof Interrupted)
+          return this.o.log('info', 'action execution interrupted by the stop: recovered at the next start', {
+            id: r.id,
+          });
         this.o.log('error', 'action execution failed unexpectedly', { id: r.id, error: String(err) });
         this.end(r.id, 'failed', `internal error: ${(err as Error).message}`);
       })
@@ -292,7 +308,7 @@ export class ActionExecutor {
           ok: false,
           reason: `verify: the cloud did not show the effect within ${policy.verify.timeout}`,
         };
-      await sleep(this.o.clock, parseDuration(policy.verify.interval));
+      await this.sleep(parseDuration(policy.verify.interval));
     }
   }
 
@@ -316,9 +332,12 @@ export class ActionExecutor {
     const env = childEnv(policy, this.o.home ?? process.env.HOME);
     const timeoutMs = (step.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT_MS / 1000) * 1000;
     for (let attempt = 1; ; attempt++) {
+      if (this.stopped) throw new Interrupted();
       this.o.journal.startStep(r.id, index, this.o.clock.now());
       const started = this.o.clock.now();
-      const exit = await runArgv(path, argv, env, timeoutMs);
+      const exit = await runArgv(path, argv, env, timeoutMs, this.stopping.signal);
+      // Killed by the stop: neither its outcome nor a retry is decided now; recovery reads the cloud.
+      if (this.stopped) throw new Interrupted();
       const outcome = exit.timedOut ? 'timeout' : classifyStepOutcome(step, exit);
       this.o.journal.recordStep(
         r.id,
@@ -328,7 +347,7 @@ export class ActionExecutor {
       );
       if (outcome === 'retry' && attempt < policy.retry.attempts) {
         const base = parseDuration(policy.retry.baseDelay);
-        await sleep(this.o.clock, Math.min(parseDuration(policy.retry.maxDelay), base * 2 ** (attempt - 1)));
+        await this.sleep(Math.min(parseDuration(policy.retry.maxDelay), base * 2 ** (attempt - 1)));
         continue;
       }
       const why =
@@ -339,6 +358,24 @@ export class ActionExecutor {
             : `${outcome} (exit ${exit.exitCode}): ${lastLine(exit.stderr)}`;
       return { outcome, stdout: exit.stdout, reason: redactCredentials(why) };
     }
+  }
+
+  /** A wait on the one clock that the stop cuts short (the caller then finds `stopped`). */
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const { clock } = this.o;
+    const signal = this.stopping.signal;
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clock.clear(timer);
+        resolve();
+      };
+      const timer = clock.setTimeout(() => {
+        signal.removeEventListener('abort', wake);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', wake, { once: true });
+    });
   }
 }
 
@@ -372,5 +409,3 @@ function stepRecord(
 }
 
 const lastLine = (text: string) => text.trim().split('\n').at(-1)?.slice(0, 300) ?? '';
-
-const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));

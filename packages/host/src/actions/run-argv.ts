@@ -19,6 +19,8 @@ export function runArgv(
   argv: readonly string[],
   env: Record<string, string>,
   timeoutMs: number,
+  /** Aborted when the daemon stops: the tool is killed, and the caller leaves the step to recovery. */
+  signal?: AbortSignal,
 ): Promise<ArgvExit> {
   return new Promise((resolve) => {
     const child = spawn(path, argv, {
@@ -27,6 +29,7 @@ export function runArgv(
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: timeoutMs,
       killSignal: 'SIGKILL',
+      ...(signal ? { signal } : {}),
     });
     const out = { stdout: '', stderr: '' };
     const keep = (k: 'stdout' | 'stderr') => (d: string) => {

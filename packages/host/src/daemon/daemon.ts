@@ -5,6 +5,8 @@
  */
 import { join } from 'node:path';
 import { DB_FILE, SOCKET_FILE } from '@routerd/host-wire';
+import { ActionExecutor } from '../actions/executor.js';
+import { PartPlans, policiesByName } from '../actions/part-plans.js';
 import { type Clock, isoAt } from '../clock.js';
 import { ConfigHolder } from '../config/holder.js';
 import { ConfigError, type FederationConfig, formatConfigIssue, loadConfig } from '../config/index.js';
@@ -48,6 +50,7 @@ export class Daemon {
     readonly dynamic: DynamicConfig,
     private readonly lifecycle: Lifecycle,
     private readonly logger: Logger,
+    private readonly actions: { executor: ActionExecutor; parts: PartPlans },
   ) {}
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -119,6 +122,20 @@ export class Daemon {
     lifecycle.started('plugins', () => plugins.stop());
     const retention = new Retention({ db, config: () => config.current, clock, metrics, log });
     lifecycle.started('retention', () => retention.stop());
+    // Provider actions: only what an ActionPolicy governs is journaled, and only its `auto` rules run alone.
+    const actionPolicies = () => policiesByName(config.current);
+    const actions = new ActionExecutor({
+      journal: stores.actionJournal,
+      clock,
+      policies: actionPolicies,
+      log,
+    });
+    lifecycle.started('actions', () => actions.stop());
+    const partPlans = new PartPlans({
+      executor: actions,
+      journal: stores.actionJournal,
+      policies: actionPolicies,
+    });
     const dynamic = new DynamicConfig({
       store: stores.dynamic,
       clock,
@@ -133,6 +150,7 @@ export class Daemon {
       },
       log,
       metrics,
+      plans: partPlans,
     });
     lifecycle.started('dynamic config', () => dynamic.stop());
     const subscriptions = new SubscriptionEngine({
@@ -153,6 +171,9 @@ export class Daemon {
       await plugins.apply(config.current);
       subscriptions.apply(config.current);
       dynamic.start();
+      // Executions left running by a crash are recovered first; then plans never journaled are submitted.
+      actions.start();
+      partPlans.adopt(dynamic.actionPlans());
       retention.start();
       // Keys are loaded and the receiver bound here: a key file others can read, or a busy port, stops the start.
       await federation.apply(config.current);
@@ -193,7 +214,10 @@ export class Daemon {
       await teardown();
       throw err;
     }
-    daemon = new Daemon(config, federation, plugins, subscriptions, dynamic, lifecycle, logger);
+    daemon = new Daemon(config, federation, plugins, subscriptions, dynamic, lifecycle, logger, {
+      executor: actions,
+      parts: partPlans,
+    });
     return daemon;
   }
 
@@ -226,6 +250,9 @@ export class Daemon {
     this.config.replace(load.config);
     await this.plugins.apply(load.config);
     this.subscriptions.apply(load.config);
+    // The ActionPolicies may have changed: queued executions follow them; newly governed plans are journaled.
+    this.actions.executor.reconsider();
+    this.actions.parts.adopt(this.dynamic.actionPlans());
     this.logger.info({ generation: this.config.generation, ...summary(load.config) }, 'config reloaded');
     return true;
   }

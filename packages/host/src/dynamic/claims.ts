@@ -15,7 +15,7 @@ import type { LocalDraft } from './acknowledgements.js';
 import { type Claim, holdUntil, isHeld, noObserveEntries, steersClaim } from './invariants.js';
 import { claimPartName, graceOf, type Origin } from './origin.js';
 import type { PartContent, PartWriter } from './parts.js';
-import { teardownPlans, undoPlans } from './plans.js';
+import { type PartPlanHooks, teardownPlans, undoPlans } from './plans.js';
 
 /** A release the store refused (a full disk) is tried again after this long. */
 const RELEASE_RETRY_MS = 5000;
@@ -29,6 +29,7 @@ export interface ClaimLifecycleOptions {
   emit: (drafts: LocalDraft[]) => void;
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   metrics?: Metrics;
+  plans?: PartPlanHooks;
 }
 
 export class ClaimLifecycle {
@@ -140,19 +141,25 @@ export class ClaimLifecycle {
   private release(c: ClaimRow, now: number): LocalDraft[] {
     const part = this.o.store.part(c.part);
     const teardown = c.teardown ?? (part ? undoPlans(part) : []);
-    const drafts = this.o.store.db.transaction(() => {
+    const { drafts, written } = this.o.store.db.transaction(() => {
       this.o.store.saveClaim({ ...c, state: 'released', teardown: null }, now);
       this.o.store.releasePart(c.part, now);
       this.o.store.forgetAnnouncements(c.part);
-      if (!teardown.length || !part) return [];
+      if (!teardown.length || !part) return { drafts: [] };
       const graceMs = graceOf(this.o.config(), c.subscription);
-      const written = this.o.parts.write(`${c.part}-teardown`, part.source, now, now + graceMs, {
+      const teardownPart = this.o.parts.write(`${c.part}-teardown`, part.source, now, now + graceMs, {
         resources: [],
         directives: [],
         actionPlans: teardown,
       });
-      return this.o.parts.announce(written, now).drafts;
+      const announced = this.o.parts.announce(teardownPart, now);
+      return { drafts: announced.drafts, written: { part: teardownPart, fresh: announced.fresh } };
     })();
+    // Committed: the released part's unstarted executions are cancelled, its teardown submitted.
+    runBackground('handing a released part to the executor', this.o.log, () => {
+      this.o.plans?.released(c.part);
+      if (written) this.o.plans?.written(written.part, written.fresh);
+    });
     this.o.metrics?.claimsReleased.inc();
     this.o.log('info', 'claim released after its grace', {
       address: c.address,

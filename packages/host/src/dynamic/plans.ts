@@ -1,4 +1,5 @@
 /** Which of a result's action plans go with which part: per claimed address, teardown, the rest. */
+import type { DynamicConfigPart } from '@routerd/host-wire';
 import { type ActionPlan, hostAddress } from '@routerd/plugin-sdk';
 import type { StoredPart } from '../store/dynamic-parts.js';
 
@@ -28,6 +29,8 @@ export function undoPlans(part: StoredPart): ActionPlan[] {
       ...p,
       name: `${p.name}-undo`,
       action: p.undo!.action,
+      // Taking an address back is a teardown, whatever phase the assign had: auto needs its own opt-in.
+      phase: 'teardown' as const,
       idempotencyKey: `${p.idempotencyKey}|undo`,
       steps: p.undo!.steps!,
       expectedEffects: [
@@ -35,4 +38,15 @@ export function undoPlans(part: StoredPart): ActionPlan[] {
       ],
       undo: undefined,
     }));
+}
+
+/**
+ * Told once a part's write or release has committed: where plans become executions (the daemon wires
+ * the action executor here; without it plans stay inert).
+ */
+export interface PartPlanHooks {
+  /** A part was written; `fresh` are its plans announced now for the first time. */
+  written(part: DynamicConfigPart, fresh: readonly ActionPlan[]): void;
+  /** A part left the config (its claim's grace ran out). */
+  released(partName: string): void;
 }

@@ -1,5 +1,6 @@
 import type { RenderResponse } from '@routerd/host-wire';
 import {
+  type ActionPlan,
   addressKey,
   type Event,
   foldAddressEvents,
@@ -8,6 +9,7 @@ import {
   parseDuration,
   type TraceContext,
 } from '@routerd/plugin-sdk';
+import { runBackground } from '../background.js';
 import type { Clock } from '../clock.js';
 import type { EventSubscription, FederationConfig } from '../config/index.js';
 import type { NoObserveSet } from '../events/no-observe.js';
@@ -20,7 +22,7 @@ import { ClaimLifecycle } from './claims.js';
 import { checkResult, isClaim } from './invariants.js';
 import { describeOrigin, groupOfSource, type ResultOrigin } from './origin.js';
 import { PartWriter } from './parts.js';
-import { claimPlans, restPlans } from './plans.js';
+import { claimPlans, type PartPlanHooks, restPlans } from './plans.js';
 import { actionPlansOf, partsAsOf, renderEffective, startupResources } from './render.js';
 
 export type { ApplyOutcome } from './acknowledgements.js';
@@ -39,6 +41,8 @@ export interface DynamicOptions {
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   /** Claims and parts in force (read at scrape time), releases, refusals by invariant. */
   metrics?: Metrics;
+  /** Told of parts written and released, after they commit: the action executor's way in. */
+  plans?: PartPlanHooks;
 }
 
 /**
@@ -122,6 +126,7 @@ export class DynamicConfig {
     const outcome: ApplyOutcome = { accepted: [], announced: [] };
     // Announcements are written once the transaction has committed (never from inside it).
     const drafts: LocalDraft[] = [];
+    const written: { part: ReturnType<PartWriter['write']>; fresh: ActionPlan[] }[] = [];
     const accept = (part: ReturnType<PartWriter['write']>) => {
       outcome.accepted.push({
         part: part.metadata.name,
@@ -131,6 +136,7 @@ export class DynamicConfig {
       const { fresh, drafts: announcing } = this.writer.announce(part, now);
       outcome.announced.push(...fresh);
       drafts.push(...announcing);
+      written.push({ part, fresh });
     };
     this.o.store.db.transaction(() => {
       const claimed = new Set<string>();
@@ -168,6 +174,11 @@ export class DynamicConfig {
       eventIds,
     );
     if (drafts.length || acks.length) this.o.emit([...drafts, ...acks], traceCause(events));
+    // The parts are stored whatever the hook does: a hook that throws is logged, never undoes the result.
+    for (const w of written)
+      runBackground("handing a part's plans to the executor", this.o.log, () =>
+        this.o.plans?.written(w.part, w.fresh),
+      );
     this.claims.changed();
     return outcome;
   }

@@ -52,6 +52,13 @@ export const actionJournalMigrations: Migration[] = [
       CREATE INDEX action_executions_state ON action_executions (state, seq);
     `,
   },
+  {
+    // The daemon asks, for every plan of the active parts at start and reload, whether it was ever
+    // journaled; the unique index above holds unfinished rows only.
+    version: 53,
+    name: 'action_executions_by_key',
+    up: 'CREATE INDEX action_executions_key ON action_executions (idempotency_key);',
+  },
 ];
 
 interface Row {
@@ -167,6 +174,22 @@ export class ActionJournal {
       'SELECT * FROM action_executions WHERE (@state IS NULL OR state = @state) ORDER BY seq DESC LIMIT @limit',
     ).all({ state: opts.state ?? null, limit: opts.limit ?? 1000 }) as Row[];
     return rows.map(toRecord);
+  }
+
+  /** Unfinished executions asked for by one source (a part), oldest first: what its release cancels. */
+  unfinishedFrom(source: string): ExecutionRecord[] {
+    const rows = this.stmt(
+      `SELECT * FROM action_executions WHERE state IN ${UNFINISHED} AND source = ? ORDER BY seq`,
+    ).all(source) as Row[];
+    return rows.map(toRecord);
+  }
+
+  /** Whether any execution of this plan was ever journaled (and not yet removed by retention). */
+  knows(idempotencyKey: string): boolean {
+    return (
+      this.stmt('SELECT 1 FROM action_executions WHERE idempotency_key = ? LIMIT 1').get(idempotencyKey) !==
+      undefined
+    );
   }
 
   /** Oldest first: what waits to run (approved) or was interrupted (running). */

@@ -1,0 +1,168 @@
+// Dynamic config hands its parts' plans to the executor: a plan announced for the first time is journaled
+// (only for a provider an ActionPolicy governs), a part released or superseded before its plan ran
+// cancels it, and a released claim's undo is journaled as a teardown. A real SQLite file holds the parts
+// and the journal; time is a manual clock; every policy here is manual, so no tool ever runs.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ActionPlan, Event, PluginResult } from '@routerd/plugin-sdk';
+import { describe, expect, it } from 'vitest';
+import { ActionExecutor } from '../../src/actions/executor.js';
+import { PartPlans, policiesByName } from '../../src/actions/part-plans.js';
+import { ManualClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config/index.js';
+import { DynamicConfig } from '../../src/dynamic/service.js';
+import { NoObserveSet } from '../../src/events/no-observe.js';
+import { ActionJournal } from '../../src/store/action-journal.js';
+import { openDatabase } from '../../src/store/database.js';
+import { DynamicStore } from '../../src/store/dynamic-parts.js';
+
+const CONFIG = `apiVersion: federation.routerd.net/v1alpha1
+kind: EventGroup
+metadata: { name: edge }
+spec: { nodeName: cloud }
+---
+apiVersion: plugin.routerd.net/v1alpha1
+kind: Plugin
+metadata: { name: aws }
+spec: { executable: /usr/bin/true, capabilities: [propose.dynamicConfig, propose.providerAction] }
+---
+apiVersion: federation.routerd.net/v1alpha1
+kind: EventSubscription
+metadata: { name: clients }
+spec:
+  groupRef: edge
+  match: { types: ['routerd.client.ipv4.*'] }
+  trigger: { pluginRef: aws }
+  teardown: { grace: 30m, observationTTL: 300s }
+`;
+const MANUAL_POLICY = `---
+apiVersion: config.routerd.net/v1alpha1
+kind: ActionPolicy
+metadata: { name: aws }
+spec: { tools: { aws: /usr/bin/aws } }
+`;
+const T0 = Date.parse('2026-11-27T06:00:00Z');
+
+// The AWS plugin's own answer to one observed on-prem client: a claim, its assign plan, a forwarding plan.
+const observed = JSON.parse(
+  readFileSync(new URL('../../../plugins-aws/test/golden/observed.json', import.meta.url), 'utf8'),
+) as PluginResult['status'];
+const result = (status: Partial<PluginResult['status']>): PluginResult => ({
+  apiVersion: 'plugin.routerd.net/v1alpha1',
+  kind: 'PluginResult',
+  metadata: {},
+  status: { observedAt: new Date(T0).toISOString(), ...status },
+});
+const event = (id: string, kind: 'observed' | 'expired', at: number): Event => ({
+  id,
+  group: 'edge',
+  sourceNode: 'onprem',
+  type: `routerd.client.ipv4.${kind}`,
+  observedAt: new Date(at).toISOString(),
+  expiresAt: new Date(at + 300_000).toISOString(),
+  payload: { address: '10.88.60.9/32', domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+});
+
+function setup(yaml: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'part-plans-'));
+  writeFileSync(join(dir, 'c.yaml'), yaml);
+  const load = loadConfig([join(dir, 'c.yaml')]);
+  if (!load.ok) throw new Error(JSON.stringify(load.issues));
+  const clock = new ManualClock(T0);
+  const db = openDatabase(join(dir, 'routerd.db'));
+  const journal = new ActionJournal(db);
+  const policies = () => policiesByName(load.config);
+  const executor = new ActionExecutor({ journal, clock, policies, log: () => {} });
+  const dynamic = new DynamicConfig({
+    store: new DynamicStore(db),
+    clock,
+    noObserve: new NoObserveSet(),
+    config: () => load.config,
+    emit: () => {},
+    log: () => {},
+    plans: new PartPlans({ executor, journal, policies }),
+  });
+  return { dynamic, journal, clock, subscription: load.config.subscriptions[0]!.resource };
+}
+const view = (j: ActionJournal) =>
+  j
+    .list()
+    .reverse()
+    .map((r) => ({ action: r.action, phase: r.phase, state: r.state, source: r.source }));
+
+describe('part plans → journal', () => {
+  it('a new claim part journals its plans once, waiting for approval under a manual policy', () => {
+    const { dynamic, journal, subscription } = setup(CONFIG + MANUAL_POLICY);
+    dynamic.applyResult({ subscription }, [event('e1', 'observed', T0)], result(observed));
+    const first = view(journal);
+    expect(first).toEqual([
+      {
+        action: 'assign-secondary-ip',
+        phase: 'provision',
+        state: 'awaiting-approval',
+        source: 'DynamicConfigPart/clients-10-88-60-9',
+      },
+      {
+        action: 'ensure-forwarding-enabled',
+        phase: 'provision',
+        state: 'awaiting-approval',
+        source: expect.stringMatching(/^DynamicConfigPart\/clients-/),
+      },
+    ]);
+    // The same answer again (a refresh): nothing new is journaled.
+    dynamic.applyResult({ subscription }, [event('e2', 'observed', T0)], result(observed));
+    expect(view(journal)).toEqual(first);
+  });
+
+  it('without an ActionPolicy for the provider nothing is journaled', () => {
+    const { dynamic, journal, subscription } = setup(CONFIG);
+    dynamic.applyResult({ subscription }, [event('e1', 'observed', T0)], result(observed));
+    expect(dynamic.actionPlans().length).toBeGreaterThan(0);
+    expect(journal.list()).toEqual([]);
+  });
+
+  it('a claim released after its grace cancels its unstarted assign and journals the undo as a teardown', () => {
+    const { dynamic, journal, clock, subscription } = setup(CONFIG + MANUAL_POLICY);
+    dynamic.applyResult({ subscription }, [event('e1', 'observed', T0)], result(observed));
+    clock.set(T0 + 60_000);
+    dynamic.applyResult({ subscription }, [event('e2', 'expired', T0 + 60_000)], result({}));
+    clock.set(T0 + 31 * 60_000);
+    dynamic.releaseDue();
+    const assign = journal.list().find((r) => r.action === 'assign-secondary-ip')!;
+    expect(assign.state).toBe('cancelled');
+    expect(assign.reason).toBe('its part DynamicConfigPart/clients-10-88-60-9 was released before it ran');
+    const undo = journal.list().find((r) => r.action === 'unassign-secondary-ip')!;
+    expect(undo).toMatchObject({
+      phase: 'teardown',
+      state: 'awaiting-approval',
+      source: 'DynamicConfigPart/clients-10-88-60-9-teardown',
+    });
+  });
+
+  it('a part superseded by a newer generation cancels the plans it no longer carries', () => {
+    const { dynamic, journal } = setup(CONFIG + MANUAL_POLICY);
+    const forwarding = observed.actionPlans!.find((p) => p.action === 'ensure-forwarding-enabled')!;
+    const other: ActionPlan = {
+      ...forwarding,
+      name: 'aws-ensure-forwarding-enabled-eni-0fedcba9876543210',
+      idempotencyKey: 'aws|ensure-forwarding-enabled|eni-0fedcba9876543210',
+      target: { ...forwarding.target, nicRef: 'eni-0fedcba9876543210' },
+    };
+    dynamic.applyResult({ plugin: 'aws' }, [], result({ actionPlans: [forwarding] }));
+    dynamic.applyResult({ plugin: 'aws' }, [], result({ actionPlans: [other] }));
+    expect(
+      journal
+        .list()
+        .reverse()
+        .map((r) => [r.nic, r.state, r.reason]),
+    ).toEqual([
+      [
+        'eni-0abc1234def567890',
+        'cancelled',
+        'its part DynamicConfigPart/plugin-aws was superseded before it ran',
+      ],
+      ['eni-0fedcba9876543210', 'awaiting-approval', null],
+    ]);
+  });
+});

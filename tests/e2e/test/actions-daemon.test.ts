@@ -1,0 +1,162 @@
+// Provider actions inside real daemons: an on-prem client observed → the cloud daemon's AWS plugin claims
+// it → the daemon's executor runs the real AWS CLI v2 (/usr/bin/aws) against the local EC2 endpoint →
+// verified. Real parts throughout: two routerd-eventd processes over loopback, the real plugin, the real
+// CLI as a child process, the journal in the cloud daemon's SQLite file.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Ec2Endpoint, startEc2Endpoint } from '@routerd/ec2-endpoint-fixture';
+import { ActionJournal } from '@routerd/host';
+import type { TestDaemon } from '@routerd/host/testing';
+import { DB_FILE, type ExecutionRecord } from '@routerd/host-wire';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  daemonsPerTest,
+  emitObservedWithRouterctl,
+  freePort,
+  keyFile,
+  newRoot,
+  nodeConfig,
+  reload,
+  routerctlJson,
+  writeNodeFiles,
+} from './support/federation.js';
+
+const AWS = '/usr/bin/aws';
+const ENI = 'eni-0abc1234def567890';
+const CLIENT = '10.88.60.9';
+const AWS_PLUGIN = fileURLToPath(new URL('../../../packages/plugins-aws/dist/main.js', import.meta.url));
+
+const daemons = daemonsPerTest();
+let ec2: Ec2Endpoint;
+let root: string;
+
+beforeEach(async () => {
+  root = newRoot();
+  writeFileSync(
+    join(root, 'credentials'),
+    '[routerd-test]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n',
+  );
+  writeFileSync(join(root, 'aws-config'), '[profile routerd-test]\nregion = ap-northeast-1\n');
+  ec2 = await startEc2Endpoint({
+    enis: [
+      { id: ENI, subnetCidr: '10.88.60.0/24', primaryIp: '10.88.60.4', instanceId: 'i-0123456789abcdef0' },
+    ],
+  });
+});
+afterEach(async () => {
+  await ec2.close();
+});
+
+/** ActionPolicy/aws: the real CLI by absolute path, its identity from a profile file, the local endpoint. */
+const actionPolicy = (rules: string) => `---
+apiVersion: config.routerd.net/v1alpha1
+kind: ActionPolicy
+metadata: { name: aws }
+spec:
+  tools: { aws: ${AWS} }
+  env:
+    AWS_PROFILE: routerd-test
+    AWS_SHARED_CREDENTIALS_FILE: ${join(root, 'credentials')}
+    AWS_CONFIG_FILE: ${join(root, 'aws-config')}
+    AWS_PAGER: ''
+    AWS_MAX_ATTEMPTS: '1'
+  endpointUrl: ${ec2.url}
+  retry: { attempts: 3, baseDelay: 50ms, maxDelay: 200ms }
+  verify: { timeout: 30s, interval: 100ms }
+  rules: ${rules}
+`;
+const AUTO_ASSIGN = '[{ action: assign-secondary-ip, phase: provision, risk: [low], mode: auto }]';
+
+/** The cloud node: the AWS plugin on every on-prem client event, and `policy` (an ActionPolicy or nothing). */
+async function startPair(policy: string) {
+  const key = keyFile(root);
+  const [po, pc] = [await freePort(), await freePort()];
+  const cloudText = (
+    p: string,
+  ) => `${nodeConfig({ name: 'cloud', port: pc, key, peers: [{ name: 'onprem', port: po }] })}---
+apiVersion: plugin.routerd.net/v1alpha1
+kind: Plugin
+metadata: { name: aws-claims }
+spec:
+  executable: ${AWS_PLUGIN}
+  lifecycle: longLived
+  capabilities: [propose.dynamicConfig, propose.providerAction]
+  config:
+    identity: { nicRef: ${ENI}, subnetCidr: 10.88.60.0/24, region: ap-northeast-1, ownAddresses: [10.88.60.4] }
+---
+apiVersion: federation.routerd.net/v1alpha1
+kind: EventSubscription
+metadata: { name: onprem-clients }
+spec:
+  groupRef: edge
+  match: { types: ['routerd.client.ipv4.*'], sourceNodes: [onprem] }
+  trigger: { pluginRef: aws-claims }
+${p}`;
+  const cloudFiles = writeNodeFiles(root, 'cloud', cloudText(policy));
+  const cloud = await daemons.start({ config: cloudFiles.configFiles[0]!, stateDir: cloudFiles.stateDir });
+  const onpremFiles = writeNodeFiles(
+    root,
+    'onprem',
+    nodeConfig({ name: 'onprem', port: po, key, peers: [{ name: 'cloud', port: pc }] }),
+  );
+  const onprem = await daemons.start({ config: onpremFiles.configFiles[0]!, stateDir: onpremFiles.stateDir });
+  return {
+    cloud,
+    onprem,
+    /** Rewrite the cloud's config with another policy section (then SIGHUP it). */
+    setPolicy: (p: string) => writeFileSync(cloudFiles.configFiles[0]!, cloudText(p)),
+  };
+}
+
+/** The cloud daemon's journal, read from its database file as the daemon left it. */
+function journal(d: TestDaemon): ExecutionRecord[] {
+  const db = new BetterSqlite3(join(d.stateDir, DB_FILE), { readonly: true });
+  try {
+    return new ActionJournal(db).list();
+  } finally {
+    db.close();
+  }
+}
+const assignOf = (d: TestDaemon) => journal(d).find((r) => r.action === 'assign-secondary-ip');
+
+describe('provider actions in the daemon', () => {
+  it('auto policy: observed on-prem → claim on the cloud → the real aws assign → verified', async () => {
+    const { cloud, onprem } = await startPair(actionPolicy(AUTO_ASSIGN));
+    expect(emitObservedWithRouterctl(onprem.stateDir, `${CLIENT}/32`).code).toBe(0);
+
+    await expect.poll(() => assignOf(cloud)?.state, { timeout: 60_000, interval: 200 }).toBe('succeeded');
+    const assign = assignOf(cloud)!;
+    expect(assign.source).toBe('DynamicConfigPart/onprem-clients-10-88-60-9');
+    expect(assign.approvedBy).toBe('ActionPolicy/aws rules[0]');
+    expect(ec2.state.addressesOf(ENI)).toEqual(['10.88.60.4', CLIENT]);
+    expect(ec2.calls.filter((c) => c.action === 'AssignPrivateIpAddresses')).toHaveLength(1);
+    // The forwarding plan is medium risk: no rule runs it, so it waits for a person and nothing touched it.
+    const forwarding = journal(cloud).find((r) => r.action === 'ensure-forwarding-enabled');
+    expect(forwarding?.state).toBe('awaiting-approval');
+    expect(ec2.calls.map((c) => c.action)).not.toContain('ModifyNetworkInterfaceAttribute');
+  });
+
+  it('no ActionPolicy: plans stay inert and unjournaled; a reload that adds one runs them', async () => {
+    const { cloud, onprem, setPolicy } = await startPair('');
+    expect(emitObservedWithRouterctl(onprem.stateDir, `${CLIENT}/32`).code).toBe(0);
+    // The plan is in the cloud's dynamic config (routerctl action list shows the active parts' plans)…
+    await expect
+      .poll(
+        () => routerctlJson<{ action: string }[]>(cloud.stateDir, 'action', 'list').map((a) => a.action),
+        {
+          timeout: 30_000,
+        },
+      )
+      .toContain('assign-secondary-ip');
+    // …and not in the journal: nothing governs aws, so nothing was submitted, nothing ran.
+    expect(journal(cloud)).toEqual([]);
+    expect(ec2.calls).toEqual([]);
+
+    setPolicy(actionPolicy(AUTO_ASSIGN));
+    await reload(cloud);
+    await expect.poll(() => assignOf(cloud)?.state, { timeout: 60_000, interval: 200 }).toBe('succeeded');
+    expect(ec2.state.addressesOf(ENI)).toEqual(['10.88.60.4', CLIENT]);
+  });
+});
