@@ -28,6 +28,7 @@ const HOST_FOLDERS = {
     'store',
     'subscriptions',
   ],
+  'status-page': ['config', 'control'],
   testing: [],
   bin: ['daemon'],
   daemon: ['*'],

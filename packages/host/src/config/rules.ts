@@ -105,10 +105,35 @@ export function checkRules(
         '/spec/listen/tls/clientAuth',
         'needs exactly one of caFile (client certificates issued by that CA) and pinnedSha256 (these certificates only)',
       );
+    const page = spec.statusPage;
+    if (page && (page.address === undefined) === (page.socket === undefined))
+      add(
+        g,
+        '/spec/statusPage',
+        'needs exactly one of address (a loopback address, with port) and socket (a unix socket path)',
+      );
+    if (
+      page?.address !== undefined &&
+      page.address === spec.listen?.address &&
+      page.port === spec.listen.port
+    )
+      add(
+        g,
+        '/spec/statusPage/port',
+        `is the receiver's port on ${page.address}: the status page never shares the receiver's address; choose another port`,
+      );
     positive(g, '/spec/replayWindow', spec.replayWindow);
     positive(g, '/spec/retention/maxAge', spec.retention.maxAge);
     positive(g, '/spec/maxEventTtl', spec.maxEventTtl);
   }
+
+  const pages = set.groups.filter((g) => g.resource.spec.statusPage);
+  for (const g of pages.slice(1))
+    add(
+      g,
+      '/spec/statusPage',
+      `is also set on EventGroup/${pages[0]!.resource.metadata.name}: the daemon serves one status page (it shows every group); keep it on one EventGroup`,
+    );
 
   const peerNodes = new Map<string, Located<EventPeer>>();
   for (const p of set.peers) {

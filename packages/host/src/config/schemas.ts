@@ -98,6 +98,23 @@ const Metadata = type({
 /** An EventGroup's name is written into every event's `group` field, so it must be a plain Name. */
 const GroupMetadata = Metadata.and({ name: Name });
 
+/**
+ * Where the status page listens: a loopback address or a unix socket, never beyond this host — the page
+ * shows addresses, peers and plans, and is not authenticated. One of `address` and `socket`.
+ */
+const StatusPage = type({
+  ...strict,
+  'address?': IPv4.narrow(
+    (ip, ctx) =>
+      ip.startsWith('127.') ||
+      ctx.mustBe(
+        'a loopback address (127.0.0.0/8): the status page is never served beyond this host (or use statusPage.socket)',
+      ),
+  ),
+  port: Port.default(9480),
+  'socket?': AbsolutePath,
+});
+
 export const EventGroupSpec = type({
   ...strict,
   nodeName: Name,
@@ -150,6 +167,8 @@ export const EventGroupSpec = type({
     /** A peer with pending deliveries and no success for this long is a FAIL. */
     peerSilentAfter: Duration.default('5m'),
   }).default(() => ({})),
+  /** The read-only live status page (docs/resources.md § EventGroup): off unless given. */
+  'statusPage?': StatusPage,
 });
 
 export const EventPeerSpec = type({

@@ -20,6 +20,7 @@ import { createMetrics } from '../metrics.js';
 import { PluginHost } from '../plugins/plugin-host.js';
 import { Retention } from '../retention/service.js';
 import { stateDiskSpace } from '../state-disk.js';
+import { serveStatusPage } from '../status-page/index.js';
 import { allMigrations, openDatabase } from '../store/database.js';
 import { openStores } from '../store/stores.js';
 import { SubscriptionEngine } from '../subscriptions/engine.js';
@@ -201,9 +202,13 @@ export class Daemon {
       const server = await listenOnSocket(app, join(options.stateDir, SOCKET_FILE), clock);
       // Stopped first: in-flight control requests finish before anything they use goes away.
       lifecycle.started('control socket', () => server.close());
+      // Read-only, and a client of the control socket: started after it, stopped before it.
+      const page = await serveStatusPage(config.current, server.path, { clock, log });
+      if (page) lifecycle.started('status page', () => page.close());
       logger.info(
         {
           socket: server.path,
+          ...(page ? { statusPage: page.url } : {}),
           database: join(options.stateDir, DB_FILE),
           ...summary(config.current),
           version: VERSION,

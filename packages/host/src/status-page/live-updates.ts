@@ -1,0 +1,80 @@
+/**
+ * Server-Sent Events for every open page: while at least one is connected, the snapshot is read every
+ * `refreshMs` on the injected clock, and sent when what the page shows has changed. Nothing is read while
+ * no page is open.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Clock, TimerHandle } from '../clock.js';
+import { pageData } from './render.js';
+import type { StatusSnapshot } from './snapshot.js';
+
+export class LiveUpdates {
+  private readonly clients = new Set<ServerResponse>();
+  private last: string | undefined;
+  private timer: TimerHandle | undefined;
+  private reading = false;
+  private closed = false;
+
+  constructor(
+    private readonly o: {
+      read: () => Promise<StatusSnapshot>;
+      clock: Clock;
+      refreshMs: number;
+      log: (level: 'warn', msg: string, fields?: Record<string, unknown>) => void;
+    },
+  ) {}
+
+  /** A page opened /events: it gets the current state at once, then every change. */
+  add(res: ServerResponse): void {
+    if (this.closed) {
+      res.end();
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+    });
+    // The browser waits this long before reconnecting after a dropped stream.
+    res.write(`retry: ${this.o.refreshMs}\n\n`);
+    this.clients.add(res);
+    res.on('close', () => this.clients.delete(res));
+    if (this.last !== undefined) res.write(this.last);
+    void this.tick();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.reading || this.closed) return;
+    this.reading = true;
+    let message: string;
+    try {
+      message = `event: snapshot\ndata: ${JSON.stringify(pageData(await this.o.read()))}\n\n`;
+    } catch (err) {
+      this.o.log('warn', 'status page: could not read the daemon', { err: (err as Error).message });
+      message = `event: trouble\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`;
+    }
+    this.reading = false;
+    // A comment keeps idle connections open through proxies; the page only changes on news.
+    const out = message === this.last ? ': unchanged\n\n' : message;
+    this.last = message;
+    for (const c of this.clients) c.write(out);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.closed || this.clients.size === 0) return;
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.tick();
+    }, this.o.refreshMs);
+  }
+
+  /** End every stream (a server close would otherwise wait for them). */
+  close(): void {
+    this.closed = true;
+    this.o.clock.clear(this.timer);
+    this.timer = undefined;
+    for (const c of this.clients) c.end();
+    this.clients.clear();
+  }
+}

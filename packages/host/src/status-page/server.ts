@@ -1,0 +1,125 @@
+/**
+ * The status page's HTTP server (express): GET and HEAD only, on a loopback address or a unix socket
+ * (EventGroup.spec.statusPage; the config refuses anything else). Read-only by construction: it has no
+ * route that changes anything, and it reads the daemon through GET requests on the control socket.
+ */
+import { createServer, type Server } from 'node:http';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Clock } from '../clock.js';
+import { listenOnSocket } from '../control/server.js';
+import { LiveUpdates } from './live-updates.js';
+import { SCRIPT, STYLE } from './page.js';
+import { renderPage } from './render.js';
+import type { StatusSnapshot } from './snapshot.js';
+
+export type StatusPageTarget = { address: string; port: number } | { socket: string };
+
+/** Where EventGroup.spec.statusPage says to listen (the config has checked it is one of the two). */
+export const targetOf = (spec: { address?: string; port: number; socket?: string }): StatusPageTarget =>
+  spec.socket !== undefined ? { socket: spec.socket } : { address: spec.address!, port: spec.port };
+
+export interface StatusPageOptions {
+  read: () => Promise<StatusSnapshot>;
+  clock: Clock;
+  log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+  /** How often an open page's data is read again (a change is sent at once after). */
+  refreshMs?: number;
+}
+
+export interface StatusPage {
+  /** http://127.0.0.1:9480/ or unix:/path — for the log and the demo. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Scripts, styles and connections from the page itself only; no frames, no forms, no referrer. */
+const SECURITY_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
+
+export function statusPageApp(o: StatusPageOptions, live: LiveUpdates, hosts?: ReadonlySet<string>): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    res.set(SECURITY_HEADERS);
+    // A web page elsewhere could point a name at 127.0.0.1 (DNS rebinding) and read this one: only the
+    // names this page is served under are answered.
+    if (hosts && !hosts.has(String(req.headers.host ?? '').toLowerCase())) {
+      res.status(421).type('text/plain').send('this status page answers only to its own loopback address\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.status(405).set('Allow', 'GET, HEAD').type('text/plain').send('the status page is read-only\n');
+      return;
+    }
+    next();
+  });
+  app.get('/', async (_req, res) => {
+    try {
+      res.type('html').send(renderPage(await o.read()));
+    } catch (err) {
+      res
+        .status(503)
+        .type('text/plain')
+        .send(`routerd status: cannot read the daemon (${(err as Error).message}); retry in a moment\n`);
+    }
+  });
+  app.get('/page.css', (_req, res) => {
+    res.type('css').send(STYLE);
+  });
+  app.get('/page.js', (_req, res) => {
+    res.type('js').send(SCRIPT);
+  });
+  app.get('/events', (req, res) => {
+    live.add(res);
+    req.socket.setTimeout(0);
+  });
+  app.use((_req: Request, res: Response) => {
+    res.status(404).type('text/plain').send('not found: the status page is at /\n');
+  });
+  return app;
+}
+
+export async function startStatusPage(target: StatusPageTarget, o: StatusPageOptions): Promise<StatusPage> {
+  const live = new LiveUpdates({ ...o, refreshMs: o.refreshMs ?? 1000 });
+  if ('socket' in target) {
+    const server = await listenOnSocket(statusPageApp(o, live), target.socket, o.clock);
+    return {
+      url: `unix:${server.path}`,
+      close: async () => {
+        live.close();
+        await server.close(1000);
+      },
+    };
+  }
+  const hosts = new Set([`${target.address}:${target.port}`, `localhost:${target.port}`]);
+  const server = createServer(statusPageApp(o, live, hosts));
+  await listen(server, target);
+  const { port } = server.address() as { port: number };
+  if (target.port === 0) hosts.add(`${target.address}:${port}`).add(`localhost:${port}`);
+  return {
+    url: `http://${target.address}:${port}/`,
+    close: async () => {
+      live.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function listen(server: Server, target: { address: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(target.port, target.address, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

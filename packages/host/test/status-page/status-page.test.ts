@@ -1,0 +1,258 @@
+// The status page: its config field (loopback or a unix socket only), and a real daemon serving it —
+// HTML over loopback HTTP and a unix socket, Server-Sent Events that carry a new observation, and no
+// way to write. The browser test is tests/e2e/status-page.test.ts.
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config/index.js';
+import { Daemon } from '../../src/daemon/daemon.js';
+import { controlRequest, tempDir, writeFile } from '../../src/testing/index.js';
+
+const group = (name: string, extra: string) => `apiVersion: federation.routerd.net/v1alpha1
+kind: EventGroup
+metadata: { name: ${name} }
+spec:
+  nodeName: onprem-1
+${extra}`;
+
+function refusal(yaml: string) {
+  const dir = tempDir('status-config-');
+  const load = loadConfig([writeFile(dir, 'c.yaml', yaml)]);
+  if (load.ok) throw new Error('expected the config to be refused');
+  return load.issues.map((i) => ({ path: i.path, message: i.message, resource: i.resource }));
+}
+
+describe('EventGroup.spec.statusPage', () => {
+  it('is off by default', () => {
+    const load = loadConfig([writeFile(tempDir(), 'c.yaml', group('lab', ''))]);
+    expect(load.ok && load.config.groups[0]!.resource.spec.statusPage).toBeUndefined();
+  });
+
+  it('takes a loopback address (port 9480 by default) or a unix socket', () => {
+    const load = loadConfig([
+      writeFile(tempDir(), 'c.yaml', group('lab', '  statusPage: { address: 127.0.0.1 }\n')),
+    ]);
+    expect(load.ok && load.config.groups[0]!.resource.spec.statusPage).toEqual({
+      address: '127.0.0.1',
+      port: 9480,
+    });
+    const sock = loadConfig([
+      writeFile(tempDir(), 'c.yaml', group('lab', '  statusPage: { socket: /run/routerd/status.sock }\n')),
+    ]);
+    expect(sock.ok && sock.config.groups[0]!.resource.spec.statusPage?.socket).toBe(
+      '/run/routerd/status.sock',
+    );
+  });
+
+  it('refuses an address beyond loopback, naming the field', () => {
+    const [issue, ...rest] = refusal(
+      group('lab', '  listen: { address: 10.77.0.1 }\n  statusPage: { address: 10.77.0.1 }\n'),
+    );
+    expect(rest).toEqual([]);
+    expect(issue!.path).toBe('/spec/statusPage/address');
+    expect(issue!.message).toMatch(/loopback/);
+    expect(refusal(group('lab', '  statusPage: { address: 0.0.0.0 }\n'))[0]!.path).toBe(
+      '/spec/statusPage/address',
+    );
+  });
+
+  it("refuses the receiver's own address and port, neither or both of address and socket, and a second page", () => {
+    expect(
+      refusal(
+        group(
+          'lab',
+          '  listen: { address: 127.0.0.1, port: 9443 }\n  statusPage: { address: 127.0.0.1, port: 9443 }\n',
+        ),
+      )[0]!.path,
+    ).toBe('/spec/statusPage/port');
+    expect(refusal(group('lab', '  statusPage: { port: 9480 }\n'))[0]!.path).toBe('/spec/statusPage');
+    expect(
+      refusal(group('lab', '  statusPage: { address: 127.0.0.1, socket: /run/s.sock }\n'))[0]!.path,
+    ).toBe('/spec/statusPage');
+    const two = refusal(
+      `${group('a', '  statusPage: { address: 127.0.0.1 }\n')}---\n${group('b', '  statusPage: { socket: /run/s.sock }\n')}`,
+    );
+    expect(two).toEqual([expect.objectContaining({ path: '/spec/statusPage', resource: 'EventGroup/b' })]);
+  });
+});
+
+/** A free loopback port (the config's port is 1-65535: 0 is not a choice). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function http(
+  target: { port: number } | { socketPath: string },
+  path: string,
+  opts: { method?: string; host?: string } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        ...('port' in target ? { host: '127.0.0.1', port: target.port } : { socketPath: target.socketPath }),
+        path,
+        method: opts.method ?? 'GET',
+        headers: opts.host ? { host: opts.host } : {},
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject).end();
+  });
+}
+
+/** Open /events and collect the snapshot messages as they come. */
+function subscribe(port: number) {
+  const snapshots: { main: string; summary: string }[] = [];
+  let buffer = '';
+  const req = request({ host: '127.0.0.1', port, path: '/events' }, (res) => {
+    res.setEncoding('utf8').on('data', (c: string) => {
+      buffer += c;
+      let end = buffer.indexOf('\n\n');
+      while (end >= 0) {
+        const message = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (message.startsWith('event: snapshot\n'))
+          snapshots.push(JSON.parse(message.slice(message.indexOf('data: ') + 6)));
+        end = buffer.indexOf('\n\n');
+      }
+    });
+  });
+  req.on('error', () => {});
+  req.end();
+  return { snapshots, close: () => req.destroy() };
+}
+
+describe('a daemon serving its status page', () => {
+  let daemon: Daemon;
+  let port: number;
+  let socket: string;
+  beforeAll(async () => {
+    const dir = tempDir('status-page-');
+    port = await freePort();
+    const stateDir = join(dir, 'state');
+    const peer = `apiVersion: federation.routerd.net/v1alpha1
+kind: EventPeer
+metadata: { name: cloud }
+spec: { groupRef: lab, nodeName: cloud-1, endpoint: "http://127.0.0.1:9/" }
+`;
+    daemon = await Daemon.start({
+      configFiles: [
+        writeFile(
+          dir,
+          'c.yaml',
+          `${group('lab', `  statusPage: { address: 127.0.0.1, port: ${port} }\n`)}---\n${peer}`,
+        ),
+      ],
+      stateDir,
+      logger: pino({ level: 'silent' }),
+      clock: systemClock,
+    });
+    socket = join(stateDir, 'routerd.sock');
+  });
+  afterAll(() => daemon?.stop());
+
+  it('serves the snapshot as accessible HTML: landmarks, captions, scoped headers, states in words', async () => {
+    const page = await http({ port }, '/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['content-security-policy']).toMatch(/default-src 'none'/);
+    expect(page.body).toMatch(/<html lang="en">/);
+    for (const landmark of ['<header>', '<main id="content">', '<footer>'])
+      expect(page.body).toContain(landmark);
+    expect(page.body).toMatch(/<th scope="col">Peer<\/th>/);
+    expect(page.body).toMatch(/<tr class="peer-(up|down)" data-peer="cloud"/);
+    expect(page.body).toMatch(/<th scope="row">cloud<\/th>/);
+    expect(page.body).toContain('Node onprem-1 in group lab');
+    // No form, no button: nothing on the page can ask the daemon for anything but a read.
+    expect(page.body).not.toMatch(/<form|<button|method="post"/i);
+  });
+
+  it('refuses every method but GET and HEAD, and any Host but its own (DNS rebinding)', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      const answer = await http({ port }, '/', { method });
+      expect(answer.status).toBe(405);
+      expect(answer.headers.allow).toBe('GET, HEAD');
+    }
+    expect((await http({ port }, '/', { host: 'attacker.example:80' })).status).toBe(421);
+    expect((await http({ port }, '/', { host: `localhost:${port}` })).status).toBe(200);
+  });
+
+  it('escapes what it shows: an event subject with markup stays text', async () => {
+    const emitted = await controlRequest(socket, 'POST', '/v1/events', {
+      type: 'routerd.test.markup',
+      subject: '<script>alert(1)</script>',
+      ttl: '300s',
+      payload: {},
+    });
+    expect(emitted.status).toBe(201);
+    const page = await http({ port }, '/');
+    expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page.body).not.toContain('<script>alert(1)');
+  });
+
+  it('sends a new observation to an open page over Server-Sent Events', async () => {
+    const stream = subscribe(port);
+    try {
+      await expect.poll(() => stream.snapshots.length, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+      expect(stream.snapshots.at(-1)!.main).not.toContain('10.88.60.77');
+      const emitted = await controlRequest(socket, 'POST', '/v1/events', {
+        type: 'routerd.client.ipv4.observed',
+        ttl: '300s',
+        payload: { address: '10.88.60.77/32', domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+      });
+      expect(emitted.status).toBe(201);
+      await expect
+        .poll(() => stream.snapshots.at(-1)?.main ?? '', { timeout: 5000 })
+        .toMatch(
+          /<tr data-event="[^"]+"><td>[^<]+<\/td><th scope="row">routerd\.client\.ipv4\.observed<\/th><td>10\.88\.60\.77\/32<\/td>/,
+        );
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('stops with the daemon: the port is closed', async () => {
+    await daemon.stop();
+    await expect(http({ port }, '/')).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('a status page on a unix socket', () => {
+  it('serves the same page there, and nothing on TCP', async () => {
+    const dir = tempDir('status-sock-');
+    const pageSocket = join(dir, 'status.sock');
+    const daemon = await Daemon.start({
+      configFiles: [writeFile(dir, 'c.yaml', group('lab', `  statusPage: { socket: ${pageSocket} }\n`))],
+      stateDir: join(dir, 'state'),
+      logger: pino({ level: 'silent' }),
+      clock: systemClock,
+    });
+    try {
+      const page = await http({ socketPath: pageSocket }, '/');
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('No EventPeer is configured.');
+      expect((await http({ socketPath: pageSocket }, '/', { method: 'POST' })).status).toBe(405);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
