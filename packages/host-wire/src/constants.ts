@@ -40,6 +40,7 @@ export const ControlRoutes = {
   pluginRuns: '/v1/plugins/runs',
   doctorFederation: '/v1/doctor/federation',
   backup: '/v1/backup',
+  trace: '/v1/trace',
 } as const;
 
 /** An EventFilter as the query string of GET /v1/events (parsed back by the ListEventsQuery schema). */

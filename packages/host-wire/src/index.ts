@@ -13,3 +13,4 @@ export * from './plugins.js';
 export * from './query.js';
 export * from './status.js';
 export * from './subscriptions.js';
+export * from './trace.js';

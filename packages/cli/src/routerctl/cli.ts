@@ -27,6 +27,7 @@ import { KeysGenerateCommand, KeysPublicCommand } from './commands/keys.js';
 import { PluginListCommand, PluginRunCommand, PluginRunsCommand } from './commands/plugin.js';
 import { StatusCommand } from './commands/status.js';
 import { TlsSelfSignedCommand } from './commands/tls.js';
+import { TraceCommand } from './commands/trace.js';
 import { ExitCodes } from './exit-codes.js';
 
 export function buildRouterctl(): Cli {
@@ -67,6 +68,7 @@ export function buildRouterctl(): Cli {
   cli.register(PluginListCommand);
   cli.register(PluginRunCommand);
   cli.register(PluginRunsCommand);
+  cli.register(TraceCommand);
   cli.register(DoctorFederationCommand);
   cli.register(BackupCommand);
   cli.register(CompletionCommand);

@@ -29,6 +29,7 @@ import type {
   StatusResponse,
   SubscriptionRetryResponse,
   SubscriptionRunsResponse,
+  TraceResponse,
 } from '@routerd/host-wire';
 import {
   BACKUP_MEDIA_TYPE,
@@ -158,6 +159,11 @@ export class ControlClient {
     for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
     const qs = params.toString();
     return this.call('GET', ControlRoutes.subscriptionRuns + (qs ? `?${qs}` : ''));
+  }
+
+  /** One observation's causal chain: by event id, or the newest observation of an IPv4 address. */
+  trace(query: { event: string } | { address: string }): Promise<TraceResponse> {
+    return this.call('GET', `${ControlRoutes.trace}?${new URLSearchParams(query).toString()}`);
   }
 
   retrySubscription(name: string, eventId?: string): Promise<SubscriptionRetryResponse> {

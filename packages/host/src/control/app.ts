@@ -24,6 +24,7 @@ import type { PluginHost } from '../plugins/plugin-host.js';
 import type { Retention } from '../retention/service.js';
 import type { InsertOutcome } from '../store/events.js';
 import type { Stores } from '../store/stores.js';
+import { TraceRows } from '../store/trace-rows.js';
 import { check } from '../validation.js';
 import { backupRoutes } from './backup-routes.js';
 import { doctorRoutes } from './doctor-routes.js';
@@ -32,6 +33,7 @@ import { federationRoutes } from './federation-routes.js';
 import { HttpError, invalidRequest, storageFull } from './http-error.js';
 import { pluginRoutes } from './plugin-routes.js';
 import { retentionRoutes } from './retention-routes.js';
+import { traceRoutes } from './trace-routes.js';
 
 // Only the outer shape: each element is checked by the emit pipeline, whose issues say /events/N/….
 const BatchEnvelope = type({ events: type('unknown[]').atLeastLength(1).atMostLength(MAX_BATCH_EVENTS) });
@@ -145,6 +147,9 @@ export function createControlApp(options: ControlAppOptions): express.Express {
   }
 
   if (options.dynamic) app.use(dynamicRoutes({ ...options.dynamic, runs: stores.subscriptionRuns }));
+
+  if (options.database && options.config)
+    app.use(traceRoutes(new TraceRows(options.database), options.config));
 
   if (options.database && options.stateDir)
     app.use(backupRoutes({ db: options.database, stateDir: options.stateDir, stopping: options.stopping }));
