@@ -210,7 +210,7 @@ function executionStep(plan: string, x: ReturnType<TraceRows['executions']>[numb
     : x.state === 'failed' || x.state === 'cancelled'
       ? 'failed'
       : 'pending';
-  const waiting = x.state === 'awaiting-approval' ? ' (pending approval: routerctl action approve)' : '';
+  const waiting = x.state === 'awaiting-approval' ? ' (pending approval by an operator)' : '';
   return {
     kind: 'executed',
     ms: x.finished_ms ?? x.updated_ms,

@@ -12,6 +12,7 @@ import { MEDIA_BATCH, toCloudEvent } from '../../src/federation/cloudevents.js';
 import type { ReceiveOutcome } from '../../src/federation/receiver.js';
 import { generateSecret, parseSecretText } from '../../src/federation/secrets.js';
 import { sign } from '../../src/federation/signing.js';
+import { publishDrafts } from '../../src/plugins/publish.js';
 import { allMigrations, openDatabase } from '../../src/store/database.js';
 import { EventStore } from '../../src/store/events.js';
 import { listenOnLoopback } from '../federation/loopback-receiver.js';
@@ -53,6 +54,16 @@ describe('emit: a trace is born where the observation is, inherited by what it c
     expect(traceIdOf(a!.event.traceparent!)).not.toBe(traceIdOf(b!.event.traceparent!));
     expect(a!.event.tracestate).toBeUndefined();
     expect(store.lookup(a!.event.id)!.event.traceparent).toBe(a!.event.traceparent);
+  });
+
+  it("a plugin's events/publish (the ARP observer's path) starts a trace per draft; a draft's own is ignored", () => {
+    const result = publishDrafts(pipeline, {
+      events: [{ ...draft(5), traceparent: 'not-a-trace' }, draft(6)],
+    });
+    expect(result.rejected).toEqual([]);
+    const [a, b] = result.accepted.map((id) => store.lookup(id)!.event);
+    expect(isTraceParent(a!.traceparent)).toBe(true);
+    expect(traceIdOf(a!.traceparent!)).not.toBe(traceIdOf(b!.traceparent!));
   });
 
   it('events written because of another are its children: same trace, new span, the cause named', () => {
