@@ -3,6 +3,7 @@
 // whose AWS plugin proposes a RemoteAddressClaim and a dry-run plan; then the client leaves and the
 // cloud holds the claim for its grace (hysteresis) before proposing the teardown. All on loopback, in
 // temporary directories, with fresh keys; Ctrl-C at any point leaves nothing running.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,8 @@ import { neighbourSource } from './demo/neighbours.mjs';
 import { controlGet, look, Narrator } from './demo/watch.mjs';
 
 const hostDist = fileURLToPath(new URL('../packages/host/dist/', import.meta.url));
-for (const f of [join(hostDist, 'testing.js'), OBSERVER, AWS]) {
+const ROUTERCTL = fileURLToPath(new URL('../packages/cli/dist/routerctl.js', import.meta.url));
+for (const f of [join(hostDist, 'testing.js'), ROUTERCTL, OBSERVER, AWS]) {
   if (!existsSync(f)) {
     console.error(`routerd demo: ${f} is missing — build first: npx -y pnpm@12.4.2 build`);
     process.exit(1);
@@ -50,6 +52,16 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     console.log(`\n${sig}: stopping both daemons and removing ${root}`);
     cleanup().then(() => process.exit(130));
   });
+}
+
+/** `routerctl trace <ref>` against one node, printed as an operator would see it. */
+function printTrace(label, stateDir, ref) {
+  const r = spawnSync(process.execPath, [ROUTERCTL, '--state-dir', stateDir, 'trace', ref], {
+    encoding: 'utf8',
+    env: { ...process.env, ROUTERD_SOCKET: '' },
+  });
+  console.log(`\n$ routerctl trace ${ref}   # on ${label}`);
+  console.log((r.stdout || r.stderr).trimEnd().replace(/^/gm, '  '));
 }
 
 async function until(what, timeoutMs, step) {
@@ -112,6 +124,8 @@ async function main() {
     }
     return shown.size > 0 && n.seen.size > 0 && [...n.seen].some((k) => k.startsWith('ack:'));
   });
+  // The client's first observation: its journey is printed at the end, as `routerctl trace` tells it.
+  const { eventId: journey } = await controlGet(onprem.stateDir, '/v1/trace?address=10.88.60.9');
   const render = await controlGet(cloud.stateDir, '/v1/dynamic/render');
   const claim = render.resources.find((r) => r.kind === 'RemoteAddressClaim');
   n.say(
@@ -153,6 +167,8 @@ async function main() {
     'cloud',
     `effective config holds ${after.resources.filter((r) => r.kind === 'RemoteAddressClaim').length} claims: released after the grace, exactly one unassign plan`,
   );
+  printTrace('on-prem', onprem.stateDir, journey);
+  printTrace('the cloud', cloud.stateDir, journey);
   console.log(
     '\nDone: observed → signed delivery → subscription run → claim + dry-run plan → acknowledgement; then a held, hysteretic teardown.',
   );

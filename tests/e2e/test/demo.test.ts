@@ -42,6 +42,19 @@ describe.each([
     expect(out).toMatch(
       /\$ aws ec2 assign-private-ip-addresses --network-interface-id eni-0de0123456789abcd/,
     );
+    // The client's journey at the end, as `routerctl trace` tells it on each node, under one trace id.
+    const traces = [...out.matchAll(/# on (on-prem|the cloud)\n {2}Trace ([0-9a-f]{32}) of event /g)];
+    expect(traces.map((m) => m[1])).toEqual(['on-prem', 'the cloud']);
+    expect(traces[0]![2]).toBe(traces[1]![2]);
+    const cloudTrace = out.slice(traces[1]!.index);
+    expect(cloudTrace).toMatch(/received\s+ok\s+received from onprem/);
+    expect(cloudTrace).toMatch(
+      /run\s+\d+ms\s+ok\s+subscription onprem-clients → plugin aws-claims: succeeded/,
+    );
+    expect(cloudTrace).toMatch(/acknowledgement delivered to onprem/);
+    expect(out.slice(traces[0]!.index, traces[1]!.index)).toMatch(
+      /ack\s+ok\s+part accepted: onprem-clients-10-88-60-9 — received from cloud/,
+    );
     const state = /state\s+(\/\S+)/.exec(out)?.[1];
     expect(state && existsSync(state)).toBe(false);
     const netns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
