@@ -15,7 +15,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid #888; padding: .2rem .4rem; text-align: left; vertical-align: top; }
 thead th { background: #e8e8e8; }
 tr.peer-down, tr.plugin-trouble { background: #fde2e2; color: #6b0000; }
-tr.peer-down th, tr.peer-down td { border-left: 4px solid #a00000; }
+tr.peer-down > :first-child { border-left: 6px solid #a00000; }
 tr.peer-up .state { color: #0b5d1e; }
 #live { font-weight: 600; }
 #live.paused { color: #6b0000; }
