@@ -66,3 +66,35 @@ export const ExecutionRecord = type({
   plan: ActionPlan,
 });
 export type ExecutionRecord = typeof ExecutionRecord.infer;
+
+/**
+ * The events an execution's end writes into the group its plan came from, for the outbox to push back to
+ * the node that observed the address: on-prem learns when the cloud really holds it (capture-ready).
+ */
+export const ProviderActionEventTypes = {
+  /** The cloud shows the effect: `succeeded` (verified) or `already-done`. */
+  succeeded: 'routerd.provider.action.succeeded',
+  /** It did not happen: `failed` or `held-elsewhere` (never seized). */
+  failed: 'routerd.provider.action.failed',
+} as const;
+
+/** The payload of both. Not (yet) a well-known SDK payload: receivers accept it as any JSON object. */
+export const ProviderActionOutcomePayload = type({
+  execution: 'string',
+  plan: 'string',
+  provider: 'string',
+  action: 'string',
+  phase: "'provision' | 'teardown'",
+  idempotencyKey: 'string',
+  state: ExecutionState,
+  nic: 'string',
+  /** The address the plan moved, `10.88.60.9/32`, when it has one. */
+  'address?': 'string',
+  /** The node that observed the address (from its claim): who this news is for. */
+  'ownerNode?': 'string',
+  /** Why it stopped (every state but succeeded). */
+  'reason?': 'string',
+  finishedAt: 'string',
+  'undoOf?': 'string',
+});
+export type ProviderActionOutcomePayload = typeof ProviderActionOutcomePayload.infer;

@@ -136,6 +136,31 @@ describe('provider actions in the daemon', () => {
     const forwarding = journal(cloud).find((r) => r.action === 'ensure-forwarding-enabled');
     expect(forwarding?.state).toBe('awaiting-approval');
     expect(ec2.calls.map((c) => c.action)).not.toContain('ModifyNetworkInterfaceAttribute');
+
+    // Capture-ready: the cloud's news reaches the node that observed the client.
+    type Outcome = { sourceNode: string; subject?: string; payload: Record<string, unknown> };
+    const arrived = () =>
+      routerctlJson<Outcome[]>(
+        onprem.stateDir,
+        'federation',
+        'event',
+        'list',
+        '--type',
+        'routerd.provider.action.succeeded',
+      );
+    await expect.poll(() => arrived().length, { timeout: 30_000, interval: 200 }).toBe(1);
+    expect(arrived()[0]).toMatchObject({
+      sourceNode: 'cloud',
+      subject: `${CLIENT}/32`,
+      payload: {
+        execution: assign.id,
+        action: 'assign-secondary-ip',
+        state: 'succeeded',
+        address: `${CLIENT}/32`,
+        ownerNode: 'onprem',
+        nic: ENI,
+      },
+    });
   });
 
   it('no ActionPolicy: plans stay inert and unjournaled; a reload that adds one runs them', async () => {

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { DB_FILE, SOCKET_FILE } from '@routerd/host-wire';
 import { ActionExecutor } from '../actions/executor.js';
+import { type OutcomeRoute, outcomeReporter } from '../actions/outcome-events.js';
 import { PartPlans, policiesByName } from '../actions/part-plans.js';
 import { type Clock, isoAt } from '../clock.js';
 import { ConfigHolder } from '../config/holder.js';
@@ -130,6 +131,12 @@ export class Daemon {
       clock,
       policies: actionPolicies,
       log,
+      // routerd.provider.action.succeeded|failed into the part's group: the outbox takes it to the owner.
+      onFinished: outcomeReporter({
+        route: (part): OutcomeRoute | undefined => dynamic.outcomeRoute(part),
+        emit: (draft) => pipeline.emitBatch([draft]),
+        log,
+      }),
     });
     lifecycle.started('actions', () => actions.stop());
     const partPlans = new PartPlans({

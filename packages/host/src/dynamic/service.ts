@@ -195,6 +195,19 @@ export class DynamicConfig {
 
   // --- reads ------------------------------------------------------------------------------------
 
+  /**
+   * Where news of a part's plans goes: the group its events go to, and the node whose observation the
+   * part's claim answers (a `<part>-teardown` carries no claim: the released part it follows has it).
+   */
+  outcomeRoute(partName: string): { group: string; ownerNode?: string } | undefined {
+    const part = this.o.store.part(partName);
+    const group = part && groupOfSource(this.o.config(), part.source);
+    if (!group) return undefined;
+    const claimPart = this.o.store.part(partName.replace(/-teardown$/, '')) ?? part;
+    const claim = claimPart.body.spec.resources.find(isClaim);
+    return claim ? { group, ownerNode: claim.spec.ownerNode } : { group };
+  }
+
   parts(): StoredPart[] {
     return partsAsOf(this.o.store.allParts(), this.o.clock.now());
   }

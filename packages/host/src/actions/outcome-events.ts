@@ -1,0 +1,85 @@
+/**
+ * `routerd.provider.action.succeeded|failed`: what a finished execution tells the node that owns the
+ * address. Only outcomes the cloud decided are news; a cancelled or undone execution changed nothing there.
+ */
+import {
+  type ExecutionRecord,
+  ProviderActionEventTypes,
+  type ProviderActionOutcomePayload,
+} from '@routerd/host-wire';
+import { type EventDraft, hostAddress } from '@routerd/plugin-sdk';
+
+/** Where an execution's news goes: the group its part's events go to, and the address's owner. */
+export interface OutcomeRoute {
+  group: string;
+  ownerNode?: string;
+}
+
+const TYPE_OF: Partial<Record<ExecutionRecord['state'], string>> = {
+  succeeded: ProviderActionEventTypes.succeeded,
+  'already-done': ProviderActionEventTypes.succeeded,
+  failed: ProviderActionEventTypes.failed,
+  'held-elsewhere': ProviderActionEventTypes.failed,
+};
+
+/** The part an execution came from (`DynamicConfigPart/<name>`), if it came from one. */
+export function partOf(record: Pick<ExecutionRecord, 'source'>): string | undefined {
+  const [kind, ...name] = record.source.split('/');
+  return kind === 'DynamicConfigPart' && name.length ? name.join('/') : undefined;
+}
+
+export function outcomeEvent(
+  r: ExecutionRecord,
+  route: OutcomeRoute,
+): (EventDraft & { group: string }) | undefined {
+  const type = TYPE_OF[r.state];
+  if (!type) return undefined;
+  const address = r.address ? `${hostAddress(r.address)}/32` : undefined;
+  const payload: ProviderActionOutcomePayload = {
+    execution: r.id,
+    plan: r.plan.name,
+    provider: r.provider,
+    action: r.action,
+    phase: r.phase,
+    idempotencyKey: r.idempotencyKey,
+    state: r.state,
+    nic: r.nic,
+    ...(address ? { address } : {}),
+    ...(route.ownerNode ? { ownerNode: route.ownerNode } : {}),
+    ...(r.reason ? { reason: r.reason } : {}),
+    finishedAt: r.finishedAt ?? r.updatedAt,
+    ...(r.undoOf ? { undoOf: r.undoOf } : {}),
+  };
+  return {
+    group: route.group,
+    type,
+    ...(address ? { subject: address } : {}),
+    // One event per execution, however often the journal is read back.
+    dedupeKey: `${r.id}|${r.state}`,
+    ttl: '1h',
+    payload,
+  };
+}
+
+/** The executor's onFinished: each finished execution's event, written where its route says. */
+export function outcomeReporter(o: {
+  route: (part: string) => OutcomeRoute | undefined;
+  emit: (draft: EventDraft & { group: string }) => void;
+  log: (level: 'error', msg: string, fields: Record<string, unknown>) => void;
+}): (record: ExecutionRecord) => void {
+  return (record) => {
+    const part = partOf(record);
+    const route = part ? o.route(part) : undefined;
+    const draft = route && outcomeEvent(record, route);
+    if (!draft) return;
+    // The execution is journaled whatever happens here: a refused write (a full disk) is logged.
+    try {
+      o.emit(draft);
+    } catch (err) {
+      o.log('error', 'could not write the action outcome event', {
+        err: (err as Error).message,
+        id: record.id,
+      });
+    }
+  };
+}
