@@ -151,6 +151,21 @@ describe('the status page in Chromium', () => {
     await shoot(page, '3-peer-down');
   });
 
+  it("opens a client's timeline from its address (the data routerctl trace prints)", async () => {
+    await Promise.all([
+      page.waitForNavigation(),
+      page.click('#events a[href="trace?address=10.88.60.9%2F32"]'),
+    ]);
+    expect(await page.$eval('h2', (h) => h.textContent)).toBe('Timeline of 10.88.60.9/32');
+    const steps = await page.$$eval('#timeline tbody tr', (rows) =>
+      rows.map((tr) => tr.getAttribute('data-step')),
+    );
+    expect(steps.slice(0, 2)).toEqual(['observed', 'stored']);
+    // The observation was delivered to cloud before cloud went down.
+    expect(steps).toContain('delivered');
+    await shoot(page, '5-client-timeline');
+  });
+
   it('renders the same snapshot with JavaScript off', async () => {
     const still = await browser.newPage();
     await still.setJavaScriptEnabled(false);

@@ -10,6 +10,27 @@ const READ_TIMEOUT_MS = 5000;
 
 export type ControlGet = <T>(path: string) => Promise<T>;
 
+/** A control answer other than 200, with the control API's own message (it says what was wrong). */
+export class ControlError extends Error {
+  constructor(
+    path: string,
+    readonly status: number,
+    body: string,
+  ) {
+    super(`GET ${path}: ${messageOf(body) ?? `HTTP ${status}`}`);
+    this.name = 'ControlError';
+  }
+}
+
+function messageOf(body: string): string | undefined {
+  try {
+    const m = (JSON.parse(body) as { error?: { message?: unknown } }).error?.message;
+    return typeof m === 'string' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function controlReader(socketPath: string): ControlGet {
   return <T>(path: string) =>
     new Promise<T>((resolve, reject) => {
@@ -19,7 +40,7 @@ export function controlReader(socketPath: string): ControlGet {
           text += chunk;
         });
         res.on('end', () => {
-          if (res.statusCode !== 200) reject(new Error(`GET ${path}: HTTP ${res.statusCode}`));
+          if (res.statusCode !== 200) reject(new ControlError(path, res.statusCode ?? 0, text));
           else
             try {
               resolve(JSON.parse(text) as T);

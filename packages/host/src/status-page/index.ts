@@ -3,7 +3,6 @@ import type { Clock } from '../clock.js';
 import type { FederationConfig } from '../config/index.js';
 import { controlReader } from './control-reader.js';
 import { type StatusPage, startStatusPage, targetOf } from './server.js';
-import { readSnapshot } from './snapshot.js';
 
 export type { StatusPage } from './server.js';
 
@@ -15,6 +14,5 @@ export async function serveStatusPage(
 ): Promise<StatusPage | undefined> {
   const spec = config.groups.find((g) => g.resource.spec.statusPage)?.resource.spec.statusPage;
   if (!spec) return undefined;
-  const get = controlReader(controlSocket);
-  return startStatusPage(targetOf(spec), { ...o, read: () => readSnapshot(get, () => o.clock.now()) });
+  return startStatusPage(targetOf(spec), { ...o, get: controlReader(controlSocket) });
 }

@@ -15,7 +15,9 @@ table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid #888; padding: .2rem .4rem; text-align: left; vertical-align: top; }
 thead th { background: #e8e8e8; }
 tr.peer-down, tr.plugin-trouble { background: #fde2e2; color: #6b0000; }
-tr.peer-down > :first-child { border-left: 6px solid #a00000; }
+tr.peer-down > :first-child, tr.step-failed > :first-child { border-left: 6px solid #a00000; }
+tr.step-failed { background: #fde2e2; color: #6b0000; }
+.stopped { background: #fde2e2; color: #6b0000; padding: .4rem; border-left: 6px solid #a00000; }
 tr.peer-up .state { color: #0b5d1e; }
 #live { font-weight: 600; }
 #live.paused { color: #6b0000; }
@@ -47,21 +49,28 @@ export const SCRIPT = `
 })();
 `;
 
-export function pageOf(summary: Html, main: Html, at: string): string {
+/** A whole page; `live` adds the script and the live status line (the timeline view is a snapshot). */
+export function pageOf(
+  summary: Html,
+  main: Html,
+  at: string,
+  opts: { title?: string; live?: boolean } = {},
+): string {
+  const live = opts.live ?? true;
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>routerd status</title>
+<title>${opts.title ?? 'routerd status'}</title>
 <link rel="stylesheet" href="page.css">
-<script src="page.js" defer></script>
+${live ? html`<script src="page.js" defer></script>` : ''}
 </head>
 <body>
 <header>
 <h1>routerd status</h1>
 <p id="summary">${summary}</p>
-<p id="live" role="status">Snapshot as of <time datetime="${at}">${at}</time> (live updates need JavaScript: reload for a fresh one)</p>
+<p id="live" role="status">Snapshot as of <time datetime="${at}">${at}</time> (${live ? 'live updates need JavaScript: ' : ''}reload for a fresh one)</p>
 </header>
 <main id="content">
 ${main}

@@ -3,6 +3,7 @@
  * is always said in words (and an ✓/✗ mark), colour only repeats it.
  */
 
+import type { StatusResponse, TraceResponse } from '@routerd/host-wire';
 import { type Html, html } from './html.js';
 import type { StatusSnapshot } from './snapshot.js';
 
@@ -61,11 +62,15 @@ function peers(s: StatusSnapshot): Html {
   );
 }
 
+/** An address as a link to its client's timeline (the page's /trace view). */
+const traced = (address: string) =>
+  html`<a href="trace?address=${encodeURIComponent(address)}" title="this client's timeline">${address}</a>`;
+
 function events(s: StatusSnapshot): Html {
   const rows = s.events.map((e) => {
     const payload = e.payload as { address?: unknown } | undefined;
     const address = typeof payload?.address === 'string' ? payload.address : '';
-    return html`<tr data-event="${e.id}"><td>${e.observedAt}</td><th scope="row">${e.type}</th><td>${or(address || e.subject)}</td>
+    return html`<tr data-event="${e.id}"><td>${e.observedAt}</td><th scope="row">${e.type}</th><td>${address ? traced(address) : or(e.subject)}</td>
 <td>${e.sourceNode}</td><td>${e.group}</td></tr>`;
   });
   return table(
@@ -113,7 +118,7 @@ function claims(s: StatusSnapshot): Html {
   const rows = s.claims.map(
     (
       c,
-    ) => html`<tr data-claim="${c.address}"><th scope="row">${c.address}</th><td>${c.domain}</td><td>${c.ownerNode}</td>
+    ) => html`<tr data-claim="${c.address}"><th scope="row">${traced(c.address)}</th><td>${c.domain}</td><td>${c.ownerNode}</td>
 <td>${c.name}</td><td>${c.source}</td></tr>`,
   );
   return table(
@@ -157,13 +162,35 @@ function plans(s: StatusSnapshot): Html {
   );
 }
 
+const OUTCOME_TEXT = { ok: '✓ done', pending: '… waiting', failed: '✗ failed' } as const;
+
+/** One client's journey on this node, step by step (what `routerctl trace` prints). */
+export function timeline(t: TraceResponse, asked: string): Html {
+  const rows = t.steps.map(
+    (
+      s,
+    ) => html`<tr class="${s.outcome === 'failed' ? 'step-failed' : ''}" data-step="${s.kind}"><th scope="row">${s.kind}</th>
+<td>${s.at}</td><td>${s.sinceMs === undefined ? '—' : `+${s.sinceMs} ms`}</td><td>${s.durationMs === undefined ? '—' : `${s.durationMs} ms`}</td>
+<td class="state">${OUTCOME_TEXT[s.outcome]}</td><td>${s.summary}</td></tr>`,
+  );
+  return html`<p><a href="./">← Back to the status</a></p>
+<section aria-labelledby="timeline-h" id="timeline">
+<h2 id="timeline-h">Timeline of ${asked}</h2>
+<p>Event ${t.eventId}${t.traceId ? html`, trace ${t.traceId}` : ''}.</p>
+${t.stopped ? html`<p class="stopped" role="alert"><strong>The chain stopped at ${t.stopped.step}:</strong> ${t.stopped.reason}</p>` : ''}
+<table><caption class="visually-hidden">Steps of ${asked}</caption>
+<thead><tr>${['Step', 'At', 'Since the step before', 'Took', 'Outcome', 'What happened'].map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
+<tbody>${rows}</tbody></table>
+</section>`;
+}
+
 /** What the server sends over Server-Sent Events and puts in the page: everything inside <main>. */
 export function mainContent(s: StatusSnapshot): Html {
   return html`${peers(s)}${events(s)}${plugins(s)}${runs(s)}${claims(s)}${parts(s)}${plans(s)}`;
 }
 
 /** The line in the header that says which node this is (it changes only with the config). */
-export function summary(s: StatusSnapshot): Html {
-  const nodes = s.status.groups.map((g) => `${g.nodeName} in group ${g.name}`).join(', ');
-  return html`Node ${nodes} · routerd-eventd ${s.status.version} · config generation ${s.status.config.generation}`;
+export function summary(status: StatusResponse): Html {
+  const nodes = status.groups.map((g) => `${g.nodeName} in group ${g.name}`).join(', ');
+  return html`Node ${nodes} · routerd-eventd ${status.version} · config generation ${status.config.generation}`;
 }

@@ -4,13 +4,16 @@
  * route that changes anything, and it reads the daemon through GET requests on the control socket.
  */
 import { createServer, type Server } from 'node:http';
+import { ControlRoutes, type StatusResponse, TraceQuery } from '@routerd/host-wire';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Clock } from '../clock.js';
 import { listenOnSocket } from '../control/server.js';
+import { check } from '../validation.js';
+import { ControlError, type ControlGet } from './control-reader.js';
 import { LiveUpdates } from './live-updates.js';
 import { SCRIPT, STYLE } from './page.js';
-import { renderPage } from './render.js';
-import type { StatusSnapshot } from './snapshot.js';
+import { renderPage, renderTimeline } from './render.js';
+import { readSnapshot, readTrace } from './snapshot.js';
 
 export type StatusPageTarget = { address: string; port: number } | { socket: string };
 
@@ -19,7 +22,8 @@ export const targetOf = (spec: { address?: string; port: number; socket?: string
   spec.socket !== undefined ? { socket: spec.socket } : { address: spec.address!, port: spec.port };
 
 export interface StatusPageOptions {
-  read: () => Promise<StatusSnapshot>;
+  /** GET on the daemon's control API. */
+  get: ControlGet;
   clock: Clock;
   log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
   /** How often an open page's data is read again (a change is sent at once after). */
@@ -42,6 +46,7 @@ const SECURITY_HEADERS = {
 };
 
 export function statusPageApp(o: StatusPageOptions, live: LiveUpdates, hosts?: ReadonlySet<string>): Express {
+  const read = () => readSnapshot(o.get, () => o.clock.now());
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -61,12 +66,39 @@ export function statusPageApp(o: StatusPageOptions, live: LiveUpdates, hosts?: R
   });
   app.get('/', async (_req, res) => {
     try {
-      res.type('html').send(renderPage(await o.read()));
+      res.type('html').send(renderPage(await read()));
     } catch (err) {
       res
         .status(503)
         .type('text/plain')
         .send(`routerd status: cannot read the daemon (${(err as Error).message}); retry in a moment\n`);
+    }
+  });
+  app.get('/trace', async (req, res) => {
+    const q = check(TraceQuery, req.query);
+    if (!q.ok) {
+      const first = q.issues[0]!;
+      res
+        .status(400)
+        .type('text/plain')
+        .send(
+          `invalid query: ${first.path || '/'} ${first.message} (e.g. /trace?address=10.88.60.9/32 or /trace?event=<event id>)\n`,
+        );
+      return;
+    }
+    try {
+      const [status, trace] = await Promise.all([
+        o.get<StatusResponse>(ControlRoutes.status),
+        readTrace(o.get, q.value),
+      ]);
+      const at = new Date(o.clock.now()).toISOString();
+      res.type('html').send(renderTimeline(status, at, trace, q.value.address ?? q.value.event!));
+    } catch (err) {
+      const notFound = err instanceof ControlError && err.status === 404;
+      res
+        .status(notFound ? 404 : 503)
+        .type('text/plain')
+        .send(`${(err as Error).message}\n`);
     }
   });
   app.get('/page.css', (_req, res) => {
@@ -86,7 +118,11 @@ export function statusPageApp(o: StatusPageOptions, live: LiveUpdates, hosts?: R
 }
 
 export async function startStatusPage(target: StatusPageTarget, o: StatusPageOptions): Promise<StatusPage> {
-  const live = new LiveUpdates({ ...o, refreshMs: o.refreshMs ?? 1000 });
+  const live = new LiveUpdates({
+    ...o,
+    read: () => readSnapshot(o.get, () => o.clock.now()),
+    refreshMs: o.refreshMs ?? 1000,
+  });
   if ('socket' in target) {
     const server = await listenOnSocket(statusPageApp(o, live), target.socket, o.clock);
     return {

@@ -10,6 +10,8 @@ import {
   type RenderResponse,
   type StatusResponse,
   type SubscriptionRunsResponse,
+  type TraceQuery,
+  type TraceResponse,
 } from '@routerd/host-wire';
 import type { ControlGet } from './control-reader.js';
 
@@ -52,6 +54,12 @@ function claimsOf(render: RenderResponse): ClaimRow[] {
         source: r.metadata.annotations?.['routerd.net/dynamic-source'] ?? '',
       };
     });
+}
+
+/** One client's journey on this node: GET /v1/trace, the data `routerctl trace` prints. */
+export function readTrace(get: ControlGet, query: TraceQuery): Promise<TraceResponse> {
+  const params = new URLSearchParams(query as Record<string, string>);
+  return get<TraceResponse>(`${ControlRoutes.trace}?${params}`);
 }
 
 export async function readSnapshot(get: ControlGet, now: () => number): Promise<StatusSnapshot> {

@@ -104,6 +104,7 @@ function http(
       {
         ...('port' in target ? { host: '127.0.0.1', port: target.port } : { socketPath: target.socketPath }),
         path,
+        agent: false, // no kept-alive socket: the last test sees the server gone, not a pooled socket
         method: opts.method ?? 'GET',
         headers: opts.host ? { host: opts.host } : {},
       },
@@ -223,11 +224,33 @@ spec: { groupRef: lab, nodeName: cloud-1, endpoint: "http://127.0.0.1:9/" }
       await expect
         .poll(() => stream.snapshots.at(-1)?.main ?? '', { timeout: 5000 })
         .toMatch(
-          /<tr data-event="[^"]+"><td>[^<]+<\/td><th scope="row">routerd\.client\.ipv4\.observed<\/th><td>10\.88\.60\.77\/32<\/td>/,
+          /<tr data-event="[^"]+"><td>[^<]+<\/td><th scope="row">routerd\.client\.ipv4\.observed<\/th><td><a href="trace\?address=10\.88\.60\.77%2F32"[^>]*>10\.88\.60\.77\/32<\/a><\/td>/,
         );
     } finally {
       stream.close();
     }
+  });
+
+  it("links each address to its client's timeline, read from GET /v1/trace (what routerctl trace prints)", async () => {
+    const page = await http({ port }, '/');
+    expect(page.body).toContain('href="trace?address=10.88.60.77%2F32"');
+    const timeline = await http({ port }, '/trace?address=10.88.60.77%2F32');
+    expect(timeline.status).toBe(200);
+    expect(timeline.body).toContain('Timeline of 10.88.60.77/32');
+    expect(timeline.body).toMatch(/<tr class="" data-step="observed"><th scope="row">observed<\/th>/);
+    expect(timeline.body).toMatch(/<th scope="col">Since the step before<\/th>/);
+    // A snapshot of its own: no live script replacing it with the status.
+    expect(timeline.body).not.toContain('page.js');
+  });
+
+  it('refuses a timeline query that is not an address or event id, naming the field; 404 for an unknown client', async () => {
+    const bad = await http({ port }, '/trace?address=not-an-address');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatch(/^invalid query: \/?address /);
+    expect((await http({ port }, '/trace')).status).toBe(400);
+    const unknown = await http({ port }, '/trace?address=10.99.99.99');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toContain('no observation of 10.99.99.99');
   });
 
   it('stops with the daemon: the port is closed', async () => {
