@@ -76,7 +76,7 @@ async function until(what, timeoutMs, step) {
 async function main() {
   const key = join(root, 'edge.key');
   writeFileSync(key, `${generateSecret()}\n`, { mode: 0o600 });
-  const [onpremPort, cloudPort] = [await freePort(), await freePort()];
+  const [onpremPort, cloudPort, statusPort] = [await freePort(), await freePort(), await freePort()];
   mkdirSync(join(root, 'neigh'));
   neighbours = neighbourSource(join(root, 'neigh'), { recordedOnly: process.argv.includes('--recorded') });
   imds = await startFakeImds();
@@ -98,8 +98,12 @@ async function main() {
     cloudConfig(root, { port: cloudPort, onpremPort, key, imdsUrl: imds.url }),
   );
   daemons.push(cloud);
-  const onprem = await TestDaemon.start(onpremConfig(root, { port: onpremPort, cloudPort, key, neighbours }));
+  const onprem = await TestDaemon.start(
+    onpremConfig(root, { port: onpremPort, cloudPort, key, neighbours, statusPort }),
+  );
   daemons.push(onprem);
+  const page = onprem.logs.find((l) => l.msg === 'routerd-eventd ready')?.statusPage;
+  console.log(`  status page   ${page} (on-prem's live status, read-only, while the demo runs)\n`);
   await until('both plugins to start', 30_000, async () => {
     const [a, b] = await Promise.all([
       controlGet(onprem.stateDir, '/v1/plugins'),

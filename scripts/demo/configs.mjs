@@ -9,14 +9,14 @@ export const OBSERVER = repo('packages/plugins-arp-observer/dist/main.js');
 export const AWS = repo('packages/plugins-aws/dist/main.js');
 export const GRACE_S = 12;
 
-const group = (name, port, key) => `apiVersion: federation.routerd.net/v1alpha1
+const group = (name, port, key, statusPort) => `apiVersion: federation.routerd.net/v1alpha1
 kind: EventGroup
 metadata: { name: edge }
 spec:
   nodeName: ${name}
   listen: { address: 127.0.0.1, port: ${port} }
   auth: { mode: hmac, secretFile: ${key} }
-`;
+${statusPort ? `  statusPage: { address: 127.0.0.1, port: ${statusPort} }\n` : ''}`;
 const peer = (name, port) => `apiVersion: federation.routerd.net/v1alpha1
 kind: EventPeer
 metadata: { name: ${name} }
@@ -35,9 +35,9 @@ function write(root, name, docs) {
   return { configFiles: [file], stateDir: join(dir, 'state') };
 }
 
-export function onpremConfig(root, { port, cloudPort, key, neighbours }) {
+export function onpremConfig(root, { port, cloudPort, key, neighbours, statusPort }) {
   return write(root, 'onprem', [
-    group('onprem', port, key),
+    group('onprem', port, key, statusPort),
     peer('cloud', cloudPort),
     `apiVersion: plugin.routerd.net/v1alpha1
 kind: Plugin

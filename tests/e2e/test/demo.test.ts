@@ -34,6 +34,8 @@ describe.each([
       expect(m, `${re} after position ${at}:\n${out}`).not.toBeNull();
       at += m!.index + m![0].length;
     }
+    // The on-prem daemon's status page, for a browser while the demo runs.
+    expect(out).toMatch(/ {2}status page {3}http:\/\/127\.0\.0\.1:\d+\/ \(on-prem's live status/);
     // Printed in the same look as the part, in either order.
     expect(out).toMatch(
       /action plan aws-assign-secondary-ip-10-88-60-9: assign-secondary-ip — planned, NOT executed/,
