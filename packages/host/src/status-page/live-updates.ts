@@ -1,18 +1,26 @@
 /**
  * Server-Sent Events for every open page: while at least one is connected, the snapshot is read every
  * `refreshMs` on the injected clock, and sent when what the page shows has changed. Nothing is read while
- * no page is open.
+ * no page is open, and reading never takes more than a tenth of the daemon's time (nextReadDelayMs).
  */
 import type { ServerResponse } from 'node:http';
 import type { Clock, TimerHandle } from '../clock.js';
 import { pageData } from './render.js';
 import type { StatusSnapshot } from './snapshot.js';
 
+/** The page may spend at most 1/READ_SHARE of the time reading (the outbox summary scans its ledger). */
+const READ_SHARE = 10;
+
+/** Wait `refreshMs`, or longer when the last read was slow: a big store slows the page, not the daemon. */
+export const nextReadDelayMs = (refreshMs: number, lastReadMs: number) =>
+  Math.max(refreshMs, READ_SHARE * lastReadMs);
+
 export class LiveUpdates {
   private readonly clients = new Set<ServerResponse>();
   private last: string | undefined;
   private timer: TimerHandle | undefined;
   private reading = false;
+  private lastReadMs = 0;
   private closed = false;
 
   constructor(
@@ -46,9 +54,11 @@ export class LiveUpdates {
   private async tick(): Promise<void> {
     if (this.reading || this.closed) return;
     this.reading = true;
+    const started = this.o.clock.now();
     let message: string;
     try {
       message = `event: snapshot\ndata: ${JSON.stringify(pageData(await this.o.read()))}\n\n`;
+      this.lastReadMs = this.o.clock.now() - started;
     } catch (err) {
       this.o.log('warn', 'status page: could not read the daemon', { err: (err as Error).message });
       message = `event: trouble\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`;
@@ -63,10 +73,13 @@ export class LiveUpdates {
 
   private schedule(): void {
     if (this.timer !== undefined || this.closed || this.clients.size === 0) return;
-    this.timer = this.o.clock.setTimeout(() => {
-      this.timer = undefined;
-      void this.tick();
-    }, this.o.refreshMs);
+    this.timer = this.o.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.tick();
+      },
+      nextReadDelayMs(this.o.refreshMs, this.lastReadMs),
+    );
   }
 
   /** End every stream (a server close would otherwise wait for them). */

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/index.js';
 import { Daemon } from '../../src/daemon/daemon.js';
+import { nextReadDelayMs } from '../../src/status-page/live-updates.js';
 import { controlRequest, tempDir, writeFile } from '../../src/testing/index.js';
 
 const group = (name: string, extra: string) => `apiVersion: federation.routerd.net/v1alpha1
@@ -256,6 +257,15 @@ spec: { groupRef: lab, nodeName: cloud-1, endpoint: "http://127.0.0.1:9/" }
   it('stops with the daemon: the port is closed', async () => {
     await daemon.stop();
     await expect(http({ port }, '/')).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('live updates read at most a tenth of the time', () => {
+  it('waits the refresh interval after a quick read, ten times the read after a slow one', () => {
+    expect(nextReadDelayMs(1000, 20)).toBe(1000);
+    expect(nextReadDelayMs(1000, 100)).toBe(1000);
+    // A store whose outbox summary takes 350 ms to read is read every 3.5 s, not every second.
+    expect(nextReadDelayMs(1000, 350)).toBe(3500);
   });
 });
 
