@@ -18,6 +18,7 @@ const HOST_FOLDERS = {
   retention: ['config', 'store'],
   actions: ['config', 'store'],
   control: [
+    'actions',
     'config',
     'doctor',
     'dynamic',

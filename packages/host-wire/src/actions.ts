@@ -2,6 +2,7 @@
 // keeps it and `routerctl action list|journal` will show it.
 import { ActionPlan } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
+import { LimitParam } from './query.js';
 
 /**
  * awaiting-approval → approved → running (step N) → succeeded | already-done | held-elsewhere | failed,
@@ -98,3 +99,37 @@ export const ProviderActionOutcomePayload = type({
   'undoOf?': 'string',
 });
 export type ProviderActionOutcomePayload = typeof ProviderActionOutcomePayload.infer;
+
+/** GET /v1/actions/journal?state=&limit= — executions, newest first. */
+export const ExecutionsQuery = type({
+  'state?': ExecutionState,
+  'limit?': LimitParam,
+}).onUndeclaredKey('reject');
+export const ExecutionsResponse = type({ executions: ExecutionRecord.array() });
+export type ExecutionsResponse = typeof ExecutionsResponse.infer;
+/** GET /v1/actions/journal/:id, and the answer of approve, reject and undo. */
+export const ExecutionResponse = type({ execution: ExecutionRecord });
+export type ExecutionResponse = typeof ExecutionResponse.infer;
+/** POST /v1/actions/journal/:id/(approve|reject|undo): who decided (journaled as the approver). */
+export const ActionDecisionRequest = type({
+  by: type(/^\S.{0,199}$/).describe('a name of 1-200 characters, not starting with a space'),
+}).onUndeclaredKey('reject');
+export type ActionDecisionRequest = typeof ActionDecisionRequest.infer;
+/** GET /v1/actions/:id/dry-run — the commands and what the policy in force would do. Nothing runs. */
+export const ActionDryRun = type({
+  /** Whether an ActionPolicy governs the plan's provider (without one the plan stays inert). */
+  governed: 'boolean',
+  mode: "'manual' | 'auto' | 'inert'",
+  decidedBy: 'string',
+  steps: type({
+    step: 'string',
+    mutating: 'boolean',
+    /** The tool's absolute path (from the policy) and its argv, endpoint appended; `{{steps.X.stdout}}` unresolved. */
+    argv: 'string[]',
+    /** Why the executor would refuse to run this step (a tool the policy has no path for). */
+    'refused?': 'string',
+  }).array(),
+});
+export type ActionDryRun = typeof ActionDryRun.infer;
+export const ActionDryRunResponse = type({ plan: ActionPlan, dryRun: ActionDryRun });
+export type ActionDryRunResponse = typeof ActionDryRunResponse.infer;

@@ -35,6 +35,12 @@ export const ControlRoutes = {
   subscriptionRetry: (name: string) => `/v1/subscriptions/${encodeURIComponent(name)}/retry`,
   actions: '/v1/actions',
   action: (id: string) => `/v1/actions/${encodeURIComponent(id)}`,
+  actionDryRun: (id: string) => `/v1/actions/${encodeURIComponent(id)}/dry-run`,
+  /** The action journal: executions, newest first; one; approve, reject, undo (POST). */
+  executions: '/v1/executions',
+  execution: (id: string) => `/v1/executions/${encodeURIComponent(id)}`,
+  executionDecision: (id: string, decision: 'approve' | 'reject' | 'undo') =>
+    `/v1/executions/${encodeURIComponent(id)}/${decision}`,
   plugins: '/v1/plugins',
   pluginRun: (name: string) => `/v1/plugins/${encodeURIComponent(name)}/run`,
   pluginRuns: '/v1/plugins/runs',

@@ -1,7 +1,7 @@
 import { type } from 'arktype';
 
 export const ErrorCode = type(
-  "'invalid_json' | 'invalid_request' | 'invalid_event' | 'self_captured_address' | 'id_conflict' | 'not_found' | 'payload_too_large' | 'shutting_down' | 'storage_full' | 'internal'",
+  "'invalid_json' | 'invalid_request' | 'invalid_event' | 'self_captured_address' | 'id_conflict' | 'not_found' | 'state_conflict' | 'payload_too_large' | 'shutting_down' | 'storage_full' | 'internal'",
 );
 export type ErrorCode = typeof ErrorCode.infer;
 

@@ -3,6 +3,7 @@
 // verified. Real parts throughout: two routerd-eventd processes over loopback, the real plugin, the real
 // CLI as a child process, the journal in the cloud daemon's SQLite file.
 import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Ec2Endpoint, startEc2Endpoint } from '@routerd/ec2-endpoint-fixture';
@@ -19,6 +20,7 @@ import {
   newRoot,
   nodeConfig,
   reload,
+  routerctl,
   routerctlJson,
   writeNodeFiles,
 } from './support/federation.js';
@@ -110,6 +112,35 @@ ${p}`;
   };
 }
 
+/** A POST on the control socket with a body routerctl would never send. */
+function postJson(
+  socketPath: string,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    request(
+      {
+        agent: false,
+        socketPath,
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    )
+      .on('error', reject)
+      .end(payload);
+  });
+}
+
 /** The cloud daemon's journal, read from its database file as the daemon left it. */
 function journal(d: TestDaemon): ExecutionRecord[] {
   const db = new BetterSqlite3(join(d.stateDir, DB_FILE), { readonly: true });
@@ -161,6 +192,72 @@ describe('provider actions in the daemon', () => {
         nic: ENI,
       },
     });
+  });
+
+  it('manual policy: dry run, approve with routerctl → assigned; undo → released, the original undone', async () => {
+    const { cloud, onprem } = await startPair(actionPolicy('[]'));
+    expect(emitObservedWithRouterctl(onprem.stateDir, `${CLIENT}/32`).code).toBe(0);
+    await expect
+      .poll(() => assignOf(cloud)?.state, { timeout: 30_000, interval: 200 })
+      .toBe('awaiting-approval');
+    const id = assignOf(cloud)!.id;
+    const waiting = routerctlJson<{ id: string; state: string }[]>(
+      cloud.stateDir,
+      'action',
+      'journal',
+      '--state',
+      'awaiting-approval',
+    );
+    expect(waiting.map((e) => e.id)).toContain(id);
+
+    const dry = routerctl(cloud.stateDir, 'action', 'run', id, '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(
+      /the policy would wait for approval \(ActionPolicy\/aws \(no rule matches\)\)/,
+    );
+    expect(dry.stdout).toMatch(
+      /\[assign, mutating\] \/usr\/bin\/aws ec2 assign-private-ip-addresses --network-interface-id eni-0abc1234def567890 .*--private-ip-addresses 10\.88\.60\.9/,
+    );
+    expect(dry.stdout).toContain(`--endpoint-url ${ec2.url}`);
+    expect(routerctl(cloud.stateDir, 'action', 'run', id).code).toBe(2); // without --dry-run: usage
+    expect(ec2.calls).toEqual([]);
+
+    // A decision without a name is refused naming the field; nothing moves.
+    const unnamed = await postJson(cloud.socketPath, `/v1/executions/${id}/approve`, { who: 'x' });
+    expect(unnamed.status).toBe(400);
+    expect(JSON.stringify(unnamed.body)).toMatch(/by/);
+    expect(assignOf(cloud)?.state).toBe('awaiting-approval');
+
+    const approved = routerctl(cloud.stateDir, 'action', 'approve', id, '--by', 'alice');
+    expect(approved.code, approved.stderr).toBe(0);
+    await expect.poll(() => assignOf(cloud)?.state, { timeout: 60_000, interval: 200 }).toBe('succeeded');
+    expect(assignOf(cloud)?.approvedBy).toBe('alice');
+    expect(ec2.state.addressesOf(ENI)).toEqual(['10.88.60.4', CLIENT]);
+    // Approving again is refused with the state it is in.
+    const again = routerctl(cloud.stateDir, 'action', 'approve', id, '--by', 'alice');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/is succeeded, not awaiting-approval/);
+
+    const undo = routerctlJson<{ id: string; undoOf: string }>(
+      cloud.stateDir,
+      'action',
+      'undo',
+      id,
+      '--by',
+      'bob',
+    );
+    expect(undo.undoOf).toBe(id);
+    await expect
+      .poll(() => journal(cloud).find((r) => r.id === undo.id)?.state, { timeout: 60_000, interval: 200 })
+      .toBe('succeeded');
+    expect(ec2.state.addressesOf(ENI)).toEqual(['10.88.60.4']);
+    expect(journal(cloud).find((r) => r.id === id)).toMatchObject({
+      state: 'undone',
+      reason: `undone by execution ${undo.id}`,
+    });
+    const shown = routerctl(cloud.stateDir, 'action', 'journal', undo.id);
+    expect(shown.stdout).toMatch(/unassign-secondary-ip on aws \(teardown, risk low\) — succeeded/);
+    expect(shown.stdout).toMatch(/approved by: bob/);
   });
 
   it('no ActionPolicy: plans stay inert and unjournaled; a reload that adds one runs them', async () => {

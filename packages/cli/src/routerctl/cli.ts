@@ -1,5 +1,12 @@
 import { type BaseContext, Builtins, Cli } from 'clipanion';
 import { VERSION } from '../version.js';
+import {
+  ActionApproveCommand,
+  ActionJournalCommand,
+  ActionRejectCommand,
+  ActionRunCommand,
+  ActionUndoCommand,
+} from './commands/action.js';
 import { BackupCommand } from './commands/backup.js';
 import { CompletionCommand } from './commands/completion.js';
 import { DoctorFederationCommand } from './commands/doctor.js';
@@ -62,6 +69,11 @@ export function buildRouterctl(): Cli {
     SubscriptionRetryCommand,
     ActionListCommand,
     ActionShowCommand,
+    ActionJournalCommand,
+    ActionApproveCommand,
+    ActionRejectCommand,
+    ActionRunCommand,
+    ActionUndoCommand,
   ]) {
     cli.register(c);
   }

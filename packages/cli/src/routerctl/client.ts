@@ -4,6 +4,7 @@ import { basename, dirname } from 'node:path';
 // Types only from the schema module: loading the schemas costs start-up time that the happy path does
 // not need. The error path loads them (see parseError) to check what the daemon sent.
 import type {
+  ActionDryRunResponse,
   ActionResponse,
   ActionsResponse,
   BatchEmitResponse,
@@ -15,6 +16,9 @@ import type {
   EmitRequest,
   EmitResponse,
   EventFilter,
+  ExecutionResponse,
+  ExecutionState,
+  ExecutionsResponse,
   GetEventResponse,
   ListEventsResponse,
   PeerRetryResponse,
@@ -176,6 +180,29 @@ export class ControlClient {
 
   action(id: string): Promise<ActionResponse> {
     return this.call('GET', ControlRoutes.action(id));
+  }
+
+  actionDryRun(id: string): Promise<ActionDryRunResponse> {
+    return this.call('GET', ControlRoutes.actionDryRun(id));
+  }
+
+  executions(q: { state?: ExecutionState; limit?: number } = {}): Promise<ExecutionsResponse> {
+    const qs = new URLSearchParams(
+      Object.entries(q).flatMap(([k, v]): [string, string][] => (v === undefined ? [] : [[k, String(v)]])),
+    ).toString();
+    return this.call('GET', ControlRoutes.executions + (qs ? `?${qs}` : ''));
+  }
+
+  execution(id: string): Promise<ExecutionResponse> {
+    return this.call('GET', ControlRoutes.execution(id));
+  }
+
+  decideExecution(
+    id: string,
+    decision: 'approve' | 'reject' | 'undo',
+    by: string,
+  ): Promise<ExecutionResponse> {
+    return this.call('POST', ControlRoutes.executionDecision(id, decision), { by });
   }
 
   plugins(): Promise<PluginsResponse> {

@@ -11,6 +11,7 @@ import { classifyStepOutcome, resolveArgv, type StepOutcome } from '@routerd/plu
 import { type Clock, isoAt, type TimerHandle } from '../clock.js';
 import type { ActionPolicy } from '../config/schemas.js';
 import type { ActionJournal } from '../store/action-journal.js';
+import { undoPlanOf } from '../undo-plan.js';
 import { childEnv, decideMode, type PolicySpec, toolPath, withEndpoint } from './policy.js';
 import { TokenBucket } from './rate-limit.js';
 import { redactCredentials, tail } from './redact.js';
@@ -91,6 +92,24 @@ export class ActionExecutor {
     return this.finish(id);
   }
 
+  /**
+   * `routerctl action undo ID`: the plan's undo (the release plan of an assign) as an execution of its
+   * own, approved by the person who asked; when it succeeds the original is marked `undone`.
+   */
+  undo(id: string, by: string): ExecutionRecord {
+    const original = this.o.journal.get(id);
+    if (!original) throw new ExecutionRefused(`no execution ${id}`);
+    if (original.state !== 'succeeded' && original.state !== 'already-done')
+      throw new ExecutionRefused(
+        `execution ${id} is ${original.state}: only a succeeded or already-done execution can be undone`,
+      );
+    const plan = undoPlanOf(original.plan);
+    if (!plan) throw new ExecutionRefused(`the plan of execution ${id} (${original.plan.name}) has no undo`);
+    const submitted = this.submit(plan, `undo of ${id} by ${by}`, id);
+    if (submitted.state !== 'awaiting-approval') return submitted;
+    return this.approve(submitted.id, by);
+  }
+
   /** A plan whose part was released or superseded before it ran: cancelled, never run. */
   cancel(id: string, reason: string): boolean {
     const ok = this.o.journal.transition(
@@ -150,6 +169,10 @@ export class ActionExecutor {
 
   private finish(id: string): ExecutionRecord {
     const r = this.o.journal.get(id)!;
+    if (r.undoOf && (r.state === 'succeeded' || r.state === 'already-done'))
+      this.o.journal.transition(r.undoOf, ['succeeded', 'already-done'], 'undone', this.o.clock.now(), {
+        reason: `undone by execution ${r.id}`,
+      });
     this.o.onFinished?.(r);
     for (const w of this.waiters.get(id) ?? []) w(r);
     this.waiters.delete(id);

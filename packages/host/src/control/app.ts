@@ -26,6 +26,7 @@ import type { InsertOutcome } from '../store/events.js';
 import type { Stores } from '../store/stores.js';
 import { TraceRows } from '../store/trace-rows.js';
 import { check } from '../validation.js';
+import { type ActionRouteDeps, actionRoutes } from './action-routes.js';
 import { backupRoutes } from './backup-routes.js';
 import { doctorRoutes } from './doctor-routes.js';
 import { type DynamicRouteDeps, dynamicRoutes } from './dynamic-routes.js';
@@ -61,6 +62,8 @@ export interface ControlAppOptions {
   /** The state database, for POST /v1/backup (its copy is made in stateDir first). */
   database?: Database;
   retention?: Retention;
+  /** The action journal and executor (approve, reject, undo, dry run). */
+  actions?: ActionRouteDeps;
 }
 
 const STATUS_OF_REFUSAL = { invalid_event: 400, self_captured_address: 422, id_conflict: 409 } as const;
@@ -146,6 +149,7 @@ export function createControlApp(options: ControlAppOptions): express.Express {
     );
   }
 
+  if (options.actions) app.use(actionRoutes(options.actions));
   if (options.dynamic) app.use(dynamicRoutes({ ...options.dynamic, runs: stores.subscriptionRuns }));
 
   if (options.database && options.config)

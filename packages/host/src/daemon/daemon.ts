@@ -205,6 +205,12 @@ export class Daemon {
         }),
         database: db,
         retention,
+        actions: {
+          executor: actions,
+          journal: stores.actionJournal,
+          policies: actionPolicies,
+          plans: () => dynamic.actionPlans(),
+        },
       });
       const server = await listenOnSocket(app, join(options.stateDir, SOCKET_FILE), clock);
       // Stopped first: in-flight control requests finish before anything they use goes away.

@@ -2,6 +2,7 @@
 import type { DynamicConfigPart } from '@routerd/host-wire';
 import { type ActionPlan, hostAddress } from '@routerd/plugin-sdk';
 import type { StoredPart } from '../store/dynamic-parts.js';
+import { undoPlanOf } from '../undo-plan.js';
 
 const TEARDOWN: ActionPlan['action'] = 'unassign-secondary-ip';
 
@@ -24,20 +25,8 @@ export const restPlans = (plans: readonly ActionPlan[], claimedAddresses: Readon
 /** Without an explicit teardown plan, the assign plans' own `undo` says how to take the address back. */
 export function undoPlans(part: StoredPart): ActionPlan[] {
   return part.body.spec.actionPlans
-    .filter((p) => p.action === 'assign-secondary-ip' && p.undo?.steps?.length)
-    .map((p) => ({
-      ...p,
-      name: `${p.name}-undo`,
-      action: p.undo!.action,
-      // Taking an address back is a teardown, whatever phase the assign had: auto needs its own opt-in.
-      phase: 'teardown' as const,
-      idempotencyKey: `${p.idempotencyKey}|undo`,
-      steps: p.undo!.steps!,
-      expectedEffects: [
-        `${p.target.address ?? 'the address'} is no longer a secondary address of ${p.target.nicRef}`,
-      ],
-      undo: undefined,
-    }));
+    .filter((p) => p.action === 'assign-secondary-ip')
+    .flatMap((p) => undoPlanOf(p) ?? []);
 }
 
 /**
