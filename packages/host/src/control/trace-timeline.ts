@@ -45,7 +45,7 @@ export function traceTimeline(
   localNodes: ReadonlySet<string>,
 ): TraceResponse {
   const traceId = root.traceparent ? traceIdOf(root.traceparent) : undefined;
-  const events = traceId ? rows.eventsOfTrace(traceId) : [root];
+  const events = traceId ? eventsOfTrace(rows, root, traceId) : [root];
   const steps: Timed[] = [];
   const plansSeen = new Set<string>();
   for (const e of events) steps.push(...eventSteps(rows, e, localNodes, plansSeen));
@@ -60,6 +60,27 @@ export function traceTimeline(
   const stopped = whereStopped(timeline, root, events, localNodes);
   if (stopped) response.stopped = stopped;
   return response;
+}
+
+/**
+ * The root, what it caused (by trace id), and the observations an acknowledgement names (asked for by an
+ * acknowledgement's id, the observation is found through its eventIds), each once, in stored order.
+ */
+function eventsOfTrace(rows: TraceRows, root: TraceEventRow, traceId: string): TraceEventRow[] {
+  const byId = new Map<string, TraceEventRow>([[root.id, root]]);
+  const caused = rows.causedInTrace(traceId);
+  for (const e of caused) byId.set(e.id, e);
+  for (const e of caused) {
+    if (!ACKS.includes(e.type)) continue;
+    const { eventIds } = JSON.parse(e.payload) as { eventIds?: unknown };
+    if (!Array.isArray(eventIds)) continue;
+    for (const id of eventIds) {
+      if (typeof id !== 'string' || byId.has(id)) continue;
+      const cause = rows.event(id);
+      if (cause?.traceparent && traceIdOf(cause.traceparent) === traceId) byId.set(id, cause);
+    }
+  }
+  return [...byId.values()].sort((a, b) => a.stored_at_ms - b.stored_at_ms);
 }
 
 function eventSteps(

@@ -36,14 +36,16 @@ export const eventMigrations: Migration[] = [
   },
   // An index for every filter of GET /v1/events and retention's bounds; counts kept by triggers.
   { version: 51, name: 'events-filter-indexes-and-counts', up: EVENT_COUNTS_SCHEMA },
-  // Trace context (CloudEvents distributed tracing extension); `routerctl trace` finds a trace's events by id.
+  // Trace context (CloudEvents distributed tracing extension). `routerctl trace` finds the events a trace's
+  // root caused by trace id: only those carry a tracestate (the cause's span), so only they are indexed.
+  // Indexing every event cost the receiver ~30 µs per event (random keys: a page written per insert).
   {
     version: 54,
     name: 'events-trace-context',
     up: `
       ALTER TABLE events ADD COLUMN traceparent TEXT;
       ALTER TABLE events ADD COLUMN tracestate TEXT;
-      CREATE INDEX events_trace ON events (substr(traceparent, 4, 32)) WHERE traceparent IS NOT NULL;
+      CREATE INDEX events_trace ON events (substr(traceparent, 4, 32)) WHERE tracestate IS NOT NULL;
     `,
   },
 ];

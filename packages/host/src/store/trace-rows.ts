@@ -108,10 +108,13 @@ export class TraceRows {
     ) as TraceEventRow | undefined;
   }
 
-  /** Every event of a trace, in the order they were stored. */
-  eventsOfTrace(traceId: string): TraceEventRow[] {
+  /**
+   * The events of a trace that something else in it caused (they carry a tracestate naming their cause's
+   * span; migration 54 indexes only those), in the order they were stored.
+   */
+  causedInTrace(traceId: string): TraceEventRow[] {
     return this.stmt(`SELECT ${EVENT_COLUMNS} FROM events
-      WHERE substr(traceparent, 4, 32) = ? AND traceparent IS NOT NULL ORDER BY seq`).all(
+      WHERE substr(traceparent, 4, 32) = ? AND tracestate IS NOT NULL ORDER BY seq`).all(
       traceId,
     ) as TraceEventRow[];
   }

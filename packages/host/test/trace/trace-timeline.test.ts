@@ -82,6 +82,7 @@ describe('trace timeline: where a chain stopped', () => {
     f.event('ack-1', EventTypes.dynamicPartRejected, 'cloud', T0 + 500, childTraceContext(trace), {
       part: 'onprem-clients',
       reason: 'address 10.88.60.9/32 is held by node edge-2',
+      eventIds: ['obs-1'],
     });
     const t = traceTimeline(f.rows, f.root(), CLOUD);
     expect(t.steps.at(-1)).toMatchObject({ kind: 'ack', outcome: 'failed', eventId: 'ack-1' });
@@ -89,6 +90,9 @@ describe('trace timeline: where a chain stopped', () => {
     expect(t.stopped?.reason).toMatch(
       /result refused: onprem-clients \(address 10\.88\.60\.9\/32 is held by node edge-2\)/,
     );
+    // Asked for by the acknowledgement's id, the chain still starts at the observation it names.
+    const byAck = traceTimeline(f.rows, f.rows.event('ack-1')!, CLOUD);
+    expect(byAck.steps.map((s) => s.kind)).toEqual(t.steps.map((s) => s.kind));
   });
 
   it('at a plan waiting for approval', () => {
