@@ -184,9 +184,42 @@ ${t.stopped ? html`<p class="stopped" role="alert"><strong>The chain stopped at 
 </section>`;
 }
 
+/** Words (and a mark) for each execution state: done, waiting for someone or something, or stopped. */
+const EXECUTION_STATE_TEXT: Record<string, string> = {
+  'awaiting-approval': '… awaiting approval (routerctl action approve)',
+  approved: '… approved, queued',
+  running: '… running',
+  succeeded: '✓ succeeded',
+  'already-done': '✓ already done',
+  'held-elsewhere': '✗ held elsewhere',
+  failed: '✗ failed',
+  cancelled: '✗ cancelled',
+  undone: '✓ undone',
+};
+const TROUBLED = new Set(['held-elsewhere', 'failed']);
+
+function executions(s: StatusSnapshot): Html {
+  if (s.executions.length === 0) return html``;
+  const rows = s.executions.map(
+    (
+      e,
+    ) => html`<tr class="${TROUBLED.has(e.state) ? 'step-failed' : ''}" data-execution="${e.id}" data-state="${e.state}">
+<th scope="row">${e.plan.name}</th><td>${e.action}</td><td>${or(e.address)}</td><td>${e.mode}</td>
+<td class="state">${EXECUTION_STATE_TEXT[e.state] ?? e.state}</td><td>${e.stepIndex === null ? '—' : `${e.stepIndex + 1} of ${e.plan.steps.length}`}</td>
+<td>${or(e.approvedBy)}</td><td>${e.updatedAt}</td><td>${or(e.reason)}</td></tr>`,
+  );
+  return table(
+    'executions',
+    'Action executions (latest)',
+    ['Plan', 'Action', 'Address', 'Mode', 'State', 'Step', 'Approved by', 'Updated', 'Reason'],
+    rows,
+    '',
+  );
+}
+
 /** What the server sends over Server-Sent Events and puts in the page: everything inside <main>. */
 export function mainContent(s: StatusSnapshot): Html {
-  return html`${peers(s)}${events(s)}${plugins(s)}${runs(s)}${claims(s)}${parts(s)}${plans(s)}`;
+  return html`${peers(s)}${events(s)}${plugins(s)}${runs(s)}${claims(s)}${parts(s)}${plans(s)}${executions(s)}`;
 }
 
 /** The line in the header that says which node this is (it changes only with the config). */

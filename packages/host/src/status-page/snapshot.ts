@@ -4,6 +4,7 @@ import {
   ControlRoutes,
   type DeliveriesSummaryResponse,
   type DynamicPartsResponse,
+  type ExecutionsResponse,
   type ListEventsResponse,
   type PeersResponse,
   type PluginsResponse,
@@ -38,6 +39,8 @@ export interface StatusSnapshot {
   parts: DynamicPartsResponse['parts'];
   claims: ClaimRow[];
   actions: ActionsResponse['actions'];
+  /** The action journal's newest executions (empty: the section is left out). */
+  executions: ExecutionsResponse['executions'];
 }
 
 /** The held claims are the RemoteAddressClaims of the effective config. */
@@ -63,17 +66,19 @@ export function readTrace(get: ControlGet, query: TraceQuery): Promise<TraceResp
 }
 
 export async function readSnapshot(get: ControlGet, now: () => number): Promise<StatusSnapshot> {
-  const [status, peers, outbox, plugins, runs, events, parts, render, actions] = await Promise.all([
-    get<StatusResponse>(ControlRoutes.status),
-    get<PeersResponse>(ControlRoutes.peers),
-    get<DeliveriesSummaryResponse>(ControlRoutes.deliveriesSummary),
-    get<PluginsResponse>(ControlRoutes.plugins),
-    get<SubscriptionRunsResponse>(`${ControlRoutes.subscriptionRuns}?limit=${PAGE_ROWS}`),
-    get<ListEventsResponse>(`${ControlRoutes.events}?limit=${PAGE_ROWS}`),
-    get<DynamicPartsResponse>(ControlRoutes.dynamicParts),
-    get<RenderResponse>(ControlRoutes.dynamicRender),
-    get<ActionsResponse>(ControlRoutes.actions),
-  ]);
+  const [status, peers, outbox, plugins, runs, events, parts, render, actions, executions] =
+    await Promise.all([
+      get<StatusResponse>(ControlRoutes.status),
+      get<PeersResponse>(ControlRoutes.peers),
+      get<DeliveriesSummaryResponse>(ControlRoutes.deliveriesSummary),
+      get<PluginsResponse>(ControlRoutes.plugins),
+      get<SubscriptionRunsResponse>(`${ControlRoutes.subscriptionRuns}?limit=${PAGE_ROWS}`),
+      get<ListEventsResponse>(`${ControlRoutes.events}?limit=${PAGE_ROWS}`),
+      get<DynamicPartsResponse>(ControlRoutes.dynamicParts),
+      get<RenderResponse>(ControlRoutes.dynamicRender),
+      get<ActionsResponse>(ControlRoutes.actions),
+      get<ExecutionsResponse>(`${ControlRoutes.executions}?limit=${PAGE_ROWS}`),
+    ]);
   return {
     at: new Date(now()).toISOString(),
     status,
@@ -85,5 +90,6 @@ export async function readSnapshot(get: ControlGet, now: () => number): Promise<
     parts: parts.parts.filter((p) => p.state === 'active'),
     claims: claimsOf(render),
     actions: actions.actions,
+    executions: executions.executions,
   };
 }

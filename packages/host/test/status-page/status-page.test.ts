@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { nextReadDelayMs } from '../../src/status-page/live-updates.js';
 import { controlRequest, tempDir, writeFile } from '../../src/testing/index.js';
+import { HOST_FIXTURE, pluginYaml } from '../plugins/harness.js';
 
 const group = (name: string, extra: string) => `apiVersion: federation.routerd.net/v1alpha1
 kind: EventGroup
@@ -257,6 +258,102 @@ spec: { groupRef: lab, nodeName: cloud-1, endpoint: "http://127.0.0.1:9/" }
   it('stops with the daemon: the port is closed', async () => {
     await daemon.stop();
     await expect(http({ port }, '/')).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('executions on the page, once the action journal has rows', () => {
+  it('lists a plan waiting for approval, in words, with no button to approve it', async () => {
+    const dir = tempDir('status-exec-');
+    const port = await freePort();
+    const step = {
+      id: 'assign-private-ip-addresses',
+      tool: 'aws',
+      argv: [
+        'ec2',
+        'assign-private-ip-addresses',
+        '--network-interface-id',
+        'eni-1',
+        '--private-ip-addresses',
+        '10.88.60.9',
+      ],
+      mutating: true,
+      outcomes: { alreadyDone: [], heldElsewhere: [], retry: [] },
+    };
+    const status = {
+      observedAt: new Date().toISOString(),
+      resources: [
+        {
+          apiVersion: 'net.routerd.net/v1alpha1',
+          kind: 'RemoteAddressClaim',
+          metadata: { name: 'onprem-10-88-60-9' },
+          spec: { address: '10.88.60.9/32', domain: 'lan', ownerNode: 'onprem-1' },
+        },
+      ],
+      actionPlans: [
+        {
+          name: 'aws-assign-10-88-60-9',
+          provider: 'aws',
+          action: 'assign-secondary-ip',
+          mode: 'dry-run',
+          idempotencyKey: 'aws|assign|eni-1|10.88.60.9',
+          riskLevel: 'low',
+          target: { nicRef: 'eni-1', address: '10.88.60.9/32' },
+          auth: { mode: 'instance-identity' },
+          basedOn: [],
+          preconditions: [],
+          expectedEffects: [],
+          steps: [step],
+        },
+      ],
+    };
+    const config = [
+      group('lab', `  statusPage: { address: 127.0.0.1, port: ${port} }\n`),
+      pluginYaml({
+        name: 'claimer',
+        script: HOST_FIXTURE('result-plugin.mjs'),
+        capabilities: ['propose.dynamicConfig', 'propose.providerAction'],
+        config: { status },
+      }),
+      `apiVersion: federation.routerd.net/v1alpha1
+kind: EventSubscription
+metadata: { name: clients }
+spec: { groupRef: lab, match: { types: [routerd.client.*] }, trigger: { pluginRef: claimer } }
+`,
+      // No rule: every aws plan waits for a person (manual); nothing runs.
+      `apiVersion: config.routerd.net/v1alpha1
+kind: ActionPolicy
+metadata: { name: aws }
+spec: { tools: { aws: /usr/bin/aws } }
+`,
+    ].join('---\n');
+    const stateDir = join(dir, 'state');
+    const daemon = await Daemon.start({
+      configFiles: [writeFile(dir, 'c.yaml', config)],
+      stateDir,
+      logger: pino({ level: 'silent' }),
+      clock: systemClock,
+    });
+    try {
+      expect((await http({ port }, '/')).body).not.toContain('id="executions"');
+      const emitted = await controlRequest(join(stateDir, 'routerd.sock'), 'POST', '/v1/events', {
+        type: 'routerd.client.ipv4.observed',
+        ttl: '300s',
+        payload: { address: '10.88.60.9/32', domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+      });
+      expect(emitted.status).toBe(201);
+      await expect
+        .poll(async () => (await http({ port }, '/')).body, { timeout: 15_000 })
+        .toMatch(/<tr class="" data-execution="[^"]+" data-state="awaiting-approval">/);
+      const page = (await http({ port }, '/')).body;
+      expect(page).toContain('<h2 id="executions-h">Action executions (latest)</h2>');
+      expect(page).toMatch(
+        /<th scope="row">aws-assign-10-88-60-9<\/th><td>assign-secondary-ip<\/td><td>10\.88\.60\.9\/32<\/td><td>manual<\/td>/,
+      );
+      expect(page).toContain('… awaiting approval (routerctl action approve)');
+      expect(page).not.toMatch(/<form|<button/i);
+    } finally {
+      await daemon.stop();
+    }
   });
 });
 
