@@ -127,6 +127,23 @@ export function checkRules(
     positive(g, '/spec/maxEventTtl', spec.maxEventTtl);
   }
 
+  const exports = set.groups.filter((g) => g.resource.spec.otlp);
+  for (const g of exports) {
+    const interval = g.resource.spec.otlp!.exportInterval;
+    if (parseDuration(interval) < 1000)
+      add(
+        g,
+        '/spec/otlp/exportInterval',
+        `must be at least 1s (was "${interval}"): each export is an HTTP request`,
+      );
+  }
+  for (const g of exports.slice(1))
+    add(
+      g,
+      '/spec/otlp',
+      `is also set on EventGroup/${exports[0]!.resource.metadata.name}: the daemon exports once (every group's spans and metrics); keep it on one EventGroup`,
+    );
+
   const pages = set.groups.filter((g) => g.resource.spec.statusPage);
   for (const g of pages.slice(1))
     add(

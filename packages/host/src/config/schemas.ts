@@ -115,6 +115,20 @@ const StatusPage = type({
   'socket?': AbsolutePath,
 });
 
+/**
+ * Where the daemon exports its spans and metrics over OTLP/HTTP (issue 21): a collector's base URL, to
+ * which /v1/traces and /v1/metrics are appended. Credentials never go in it (they would be logged).
+ */
+const Otlp = type({
+  ...strict,
+  endpoint: HttpEndpoint.narrow(
+    (url, ctx) =>
+      !/^https?:\/\/[^/]*@/.test(url) ||
+      ctx.mustBe('a URL without user:password@ (the endpoint is logged; put no credential in it)'),
+  ),
+  exportInterval: DurationAtMost('1h').default('10s'),
+});
+
 export const EventGroupSpec = type({
   ...strict,
   nodeName: Name,
@@ -169,6 +183,8 @@ export const EventGroupSpec = type({
   }).default(() => ({})),
   /** The read-only live status page (docs/resources.md § EventGroup): off unless given. */
   'statusPage?': StatusPage,
+  /** OTLP/HTTP export of the journey's spans and the daemon's metrics: off unless given. */
+  'otlp?': Otlp,
 });
 
 export const EventPeerSpec = type({

@@ -25,6 +25,7 @@ import { serveStatusPage } from '../status-page/index.js';
 import { allMigrations, openDatabase } from '../store/database.js';
 import { openStores } from '../store/stores.js';
 import { SubscriptionEngine } from '../subscriptions/engine.js';
+import { deliverySpan, runSpan, storedEventSpan, Telemetry } from '../telemetry/index.js';
 import { VERSION } from '../version.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
@@ -53,6 +54,7 @@ export class Daemon {
     private readonly lifecycle: Lifecycle,
     private readonly logger: Logger,
     private readonly actions: { executor: ActionExecutor; parts: PartPlans },
+    private readonly telemetry: Telemetry,
   ) {}
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -101,9 +103,24 @@ export class Daemon {
       const disk = stateDiskSpace(options.stateDir);
       return 'freeBytes' in disk ? disk.freeBytes : undefined;
     };
+    // Spans of the journey go nowhere until EventGroup.spec.otlp names a collector (telemetry/index.ts).
+    const telemetry = new Telemetry({
+      registry: metrics.registry,
+      version: VERSION,
+      log: (level, msg, fields) => logger[level](fields ?? {}, msg),
+    });
+    lifecycle.started('telemetry', () => telemetry.stop());
     stores.events.onCommitted((committed) => {
-      for (const o of committed)
-        if (o.status === 'stored') metrics.eventsStored.inc({ origin: originOf(o.event, config.current) });
+      const now = clock.now();
+      for (const o of committed) {
+        if (o.status !== 'stored') continue;
+        const origin = originOf(o.event, config.current);
+        metrics.eventsStored.inc({ origin });
+        if (telemetry.exporting) {
+          const span = storedEventSpan(o.event, now, origin === 'local');
+          if (span) telemetry.record(span);
+        }
+      }
     });
     const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) =>
       logger[level](fields ?? {}, msg);
@@ -118,6 +135,13 @@ export class Daemon {
       metrics,
       log,
       config: config.current,
+      onDelivered: (peer, delivered, now) => {
+        if (!telemetry.exporting) return;
+        for (const d of delivered) {
+          const span = deliverySpan(d, peer, now);
+          if (span) telemetry.record(span);
+        }
+      },
     });
     lifecycle.started('federation', () => federation.stop());
     const plugins = new PluginHost({ runs: stores.pluginRuns, pipeline, clock, log, metrics });
@@ -169,12 +193,18 @@ export class Daemon {
       clock,
       log,
       metrics,
+      onRun: (run) => {
+        const span = telemetry.exporting ? runSpan(run) : undefined;
+        if (span) telemetry.record(span);
+      },
     });
     lifecycle.started('subscriptions', () => subscriptions.stop());
     routeOtherRunResults(plugins, dynamic);
 
     let daemon: Daemon | undefined;
     try {
+      // Before anything runs, so the first observations' spans are exported.
+      await telemetry.apply(config.current);
       // Never throws: a plugin that cannot start is reported in `routerctl plugin list` and the log.
       await plugins.apply(config.current);
       subscriptions.apply(config.current);
@@ -232,10 +262,20 @@ export class Daemon {
       await teardown();
       throw err;
     }
-    daemon = new Daemon(config, federation, plugins, subscriptions, dynamic, lifecycle, logger, {
-      executor: actions,
-      parts: partPlans,
-    });
+    daemon = new Daemon(
+      config,
+      federation,
+      plugins,
+      subscriptions,
+      dynamic,
+      lifecycle,
+      logger,
+      {
+        executor: actions,
+        parts: partPlans,
+      },
+      telemetry,
+    );
     return daemon;
   }
 
@@ -266,6 +306,7 @@ export class Daemon {
       return this.refuseReload([`the new federation settings failed to apply: ${(err as Error).message}`]);
     }
     this.config.replace(load.config);
+    await this.telemetry.apply(load.config);
     await this.plugins.apply(load.config);
     this.subscriptions.apply(load.config);
     // The ActionPolicies may have changed: queued executions follow them; newly governed plans are journaled.

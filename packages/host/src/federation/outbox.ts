@@ -49,6 +49,8 @@ export interface PeerWorkerOptions {
   health?: () => Promise<{ ok: true } | { ok: false; detail: string }>;
   /** The state recorded before this worker existed (a restart or a reload): probed at once by probeNow. */
   restore?: { state: PeerStateName; consecutiveFailures: number };
+  /** After the peer's acknowledgement is recorded: the deliveries it acknowledged (for trace spans). */
+  onDelivered?: (peer: string, delivered: readonly DueDelivery[], now: number) => void;
 }
 
 /**
@@ -320,6 +322,12 @@ export class PeerWorker {
       const rejected = new Map((result.body?.rejected ?? []).map((r) => [r.id, r.reason]));
       const ok = ids.filter((id) => !rejected.has(id));
       this.o.store.markDelivered(peer, ok, now, result.status ?? 200);
+      if (this.o.onDelivered && ok.length > 0)
+        this.o.onDelivered(
+          peer,
+          batch.filter((d) => !rejected.has(d.event.id)),
+          now,
+        );
       // First: recovering makes every pending row due, which must not undo the retries set just below.
       this.recovered(now, 'delivery');
       // Stamped ahead of the peer's clock (ours ran ahead when it was emitted): acceptable once the peer's

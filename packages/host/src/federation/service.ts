@@ -12,7 +12,7 @@ import type { EventStore, InsertOutcome } from '../store/events.js';
 import type { AuthRefusalCause } from './auth-refusal.js';
 import { ClockSkewTracker } from './clock-skew.js';
 import { type ProbeResult, probeHealth } from './health-probe.js';
-import { PeerWorker, type ProbeReport } from './outbox.js';
+import { PeerWorker, type PeerWorkerOptions, type ProbeReport } from './outbox.js';
 import { PeerClient } from './peer-client.js';
 import { loadPeerTls, type PeerTlsContext } from './peer-tls.js';
 import { type PeerProbeResult, type ProbeOptions, probePeer } from './probe-client.js';
@@ -39,6 +39,8 @@ export interface FederationOptions {
   log: FederationLog;
   /** The config in force before apply(): events written before the network starts still get their delivery rows. */
   config?: FederationConfig;
+  /** Each peer's acknowledged deliveries, once recorded (PeerWorkerOptions.onDelivered). */
+  onDelivered?: PeerWorkerOptions['onDelivered'];
 }
 
 type LoadedKey = SignKey | VerifyKey;
@@ -268,6 +270,7 @@ export class Federation {
         ? { restore: { state: saved.state, consecutiveFailures: saved.consecutiveFailures } }
         : {}),
       log: (level, msg, fields) => this.o.log(level, msg, fields),
+      ...(this.o.onDelivered ? { onDelivered: this.o.onDelivered } : {}),
     });
     this.workers.set(peer.metadata.name, worker);
     this.clients.set(peer.metadata.name, client);

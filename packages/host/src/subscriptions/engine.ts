@@ -37,6 +37,19 @@ export interface SubscriptionEngineOptions {
   log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
   /** Runs by outcome and batch sizes, labelled by EventSubscription name. */
   metrics?: Metrics;
+  /** Every finished run, succeeded or failed, with its batch (for trace spans). */
+  onRun?: (run: FinishedRun) => void;
+}
+
+export interface FinishedRun {
+  subscription: string;
+  plugin: string;
+  runId: string;
+  events: readonly Event[];
+  startedMs: number;
+  endedMs: number;
+  outcome: string;
+  error?: string;
 }
 
 interface Active {
@@ -181,6 +194,16 @@ export class SubscriptionEngine {
       { runId },
     );
     const done = this.o.clock.now();
+    this.o.onRun?.({
+      subscription: name,
+      plugin: a.sub.spec.trigger.pluginRef,
+      runId,
+      events,
+      startedMs: now,
+      endedMs: done,
+      outcome: out.outcome,
+      ...(out.error ? { error: `${out.error.code}: ${out.error.message}` } : {}),
+    });
     if (out.outcome === 'succeeded' && out.result) {
       // Domain problems come back as diagnostics, not errors: make them visible to the operator.
       for (const d of out.result.status.diagnostics ?? []) {
