@@ -114,6 +114,7 @@ export function createMetrics() {
     }),
     ...pluginMetrics(registry, sources),
     ...dynamicMetrics(registry, sources),
+    ...actionMetrics(registry),
   };
   return m;
 }
@@ -227,6 +228,27 @@ function dynamicMetrics(
       name: 'routerd_results_refused_total',
       help: 'Plugin results refused whole, by the invariant that refused them',
       labelNames: ['invariant'],
+      registers: [registry],
+    }),
+  };
+}
+/** Step attempts: a CLI's start-up (≈0.5 s for aws) up to a step's timeout. */
+const STEP_SECONDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
+
+/** Provider actions: labels are providers, plan actions, finished states and plan step ids — never execution ids. */
+function actionMetrics(registry: Registry) {
+  return {
+    actionExecutions: new Counter({
+      name: 'routerd_action_executions_total',
+      help: 'Finished executions of action plans, by provider, action and outcome (succeeded, already-done, held-elsewhere, failed, cancelled, undone)',
+      labelNames: ['provider', 'action', 'outcome'],
+      registers: [registry],
+    }),
+    actionStepDuration: new Histogram({
+      name: 'routerd_action_step_duration_seconds',
+      help: "Wall time of one attempt of one plan step (or of verify's check), by provider, step id and outcome",
+      labelNames: ['provider', 'step', 'outcome'],
+      buckets: STEP_SECONDS,
       registers: [registry],
     }),
   };

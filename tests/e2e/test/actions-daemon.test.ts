@@ -13,8 +13,11 @@ import { DB_FILE, type ExecutionRecord } from '@routerd/host-wire';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  controlGetText,
   daemonsPerTest,
+  doctorReport,
   emitObservedWithRouterctl,
+  findCheck,
   freePort,
   keyFile,
   newRoot,
@@ -167,6 +170,20 @@ describe('provider actions in the daemon', () => {
     const forwarding = journal(cloud).find((r) => r.action === 'ensure-forwarding-enabled');
     expect(forwarding?.state).toBe('awaiting-approval');
     expect(ec2.calls.map((c) => c.action)).not.toContain('ModifyNetworkInterfaceAttribute');
+
+    // Metrics: the execution by outcome, each step attempt's duration.
+    const metrics = await controlGetText(cloud.stateDir, '/metrics');
+    expect(metrics).toMatch(
+      /^routerd_action_executions_total\{provider="aws",action="assign-secondary-ip",outcome="succeeded"\} 1$/m,
+    );
+    expect(metrics).toMatch(
+      /^routerd_action_step_duration_seconds_count\{provider="aws",step="assign",outcome="succeeded"\} 1$/m,
+    );
+    // Doctor: the policy's tool is there; nothing has waited long or failed.
+    const { report } = doctorReport(cloud.stateDir, '--no-probe');
+    expect(findCheck(report, 'action-tool-path', 'ActionPolicy/aws tools.aws').status).toBe('PASS');
+    expect(findCheck(report, 'action-awaiting-approval').status).toBe('PASS');
+    expect(findCheck(report, 'action-failed').status).toBe('PASS');
 
     // Capture-ready: the cloud's news reaches the node that observed the client.
     type Outcome = { sourceNode: string; subject?: string; payload: Record<string, unknown> };

@@ -10,6 +10,7 @@ import { type ActionPlan, type PlanStep, parseDuration } from '@routerd/plugin-s
 import { classifyStepOutcome, resolveArgv, type StepOutcome } from '@routerd/plugin-sdk/domain';
 import { type Clock, isoAt, type TimerHandle } from '../clock.js';
 import type { ActionPolicy } from '../config/schemas.js';
+import type { Metrics } from '../metrics.js';
 import type { ActionJournal } from '../store/action-journal.js';
 import { undoPlanOf } from '../undo-plan.js';
 import { childEnv, decideMode, type PolicySpec, toolPath, withEndpoint } from './policy.js';
@@ -33,6 +34,8 @@ export interface ActionExecutorOptions {
   log: Log;
   /** Told of every finished execution: where the `routerd.provider.action.*` events will come from. */
   onFinished?: (record: ExecutionRecord) => void;
+  /** Executions by outcome, step durations (the daemon's /metrics). */
+  metrics?: Pick<Metrics, 'actionExecutions' | 'actionStepDuration'>;
   /** The tools' HOME (where a named profile lives); default the daemon's. */
   home?: string;
   newId?: () => string;
@@ -169,9 +172,18 @@ export class ActionExecutor {
 
   private finish(id: string): ExecutionRecord {
     const r = this.o.journal.get(id)!;
-    if (r.undoOf && (r.state === 'succeeded' || r.state === 'already-done'))
+    this.o.metrics?.actionExecutions.inc({ provider: r.provider, action: r.action, outcome: r.state });
+    if (
+      r.undoOf &&
+      (r.state === 'succeeded' || r.state === 'already-done') &&
       this.o.journal.transition(r.undoOf, ['succeeded', 'already-done'], 'undone', this.o.clock.now(), {
         reason: `undone by execution ${r.id}`,
+      })
+    )
+      this.o.metrics?.actionExecutions.inc({
+        provider: r.provider,
+        action: this.o.journal.get(r.undoOf)!.action,
+        outcome: 'undone',
       });
     this.o.onFinished?.(r);
     for (const w of this.waiters.get(id) ?? []) w(r);
@@ -362,6 +374,10 @@ export class ActionExecutor {
       // Killed by the stop: neither its outcome nor a retry is decided now; recovery reads the cloud.
       if (this.stopped) throw new Interrupted();
       const outcome = exit.timedOut ? 'timeout' : classifyStepOutcome(step, exit);
+      this.o.metrics?.actionStepDuration.observe(
+        { provider: r.provider, step: step.id, outcome },
+        (this.o.clock.now() - started) / 1000,
+      );
       this.o.journal.recordStep(
         r.id,
         index,

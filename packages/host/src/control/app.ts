@@ -145,6 +145,7 @@ export function createControlApp(options: ControlAppOptions): express.Express {
         subscriptionRuns: stores.subscriptionRuns,
         stateDir: options.stateDir,
         configState: options.configState,
+        actionJournal: stores.actionJournal,
       }),
     );
   }

@@ -5,9 +5,11 @@ import { Router } from 'express';
 import type { FederationConfig } from '../config/index.js';
 import { type ConfigState, federationDoctor, type PeerObservation } from '../doctor/federation.js';
 import { inspectKeyFile, readKeyContents } from '../doctor/key-file.js';
+import { inspectToolFile } from '../doctor/tool-file.js';
 import type { Federation } from '../federation/service.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import { stateDiskSpace } from '../state-disk.js';
+import type { ActionJournal } from '../store/action-journal.js';
 import type { DeliveryStore } from '../store/deliveries.js';
 import type { SubscriptionRunStore } from '../store/subscription-runs.js';
 import { check } from '../validation.js';
@@ -24,6 +26,8 @@ export interface DoctorRouteDeps {
   stateDir?: string;
   /** Whether the files on disk are the config in force (config-current). */
   configState?: () => ConfigState;
+  /** The action journal (action-awaiting-approval, action-failed; action-tool-path from the config). */
+  actionJournal?: ActionJournal;
 }
 
 /** Counting reads at most this many ledger rows per status: enough to tell "some" from "many". */
@@ -75,6 +79,15 @@ export function doctorRoutes(deps: DoctorRouteDeps): Router {
       verifiedKeys: federation.verifiedKeys(),
       ...(deps.stateDir ? { stateDisk: stateDiskSpace(deps.stateDir) } : {}),
       ...(deps.configState ? { configState: deps.configState() } : {}),
+      ...(deps.actionJournal
+        ? {
+            actions: {
+              awaiting: deps.actionJournal.inState('awaiting-approval'),
+              failed: deps.actionJournal.list({ state: 'failed', limit: COUNT_LIMIT }),
+              toolFile: inspectToolFile,
+            },
+          }
+        : {}),
     });
     res.json(response);
   });

@@ -155,6 +155,7 @@ export class Daemon {
       clock,
       policies: actionPolicies,
       log,
+      metrics,
       // routerd.provider.action.succeeded|failed into the part's group: the outbox takes it to the owner.
       onFinished: outcomeReporter({
         route: (part): OutcomeRoute | undefined => dynamic.outcomeRoute(part),

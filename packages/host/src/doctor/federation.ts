@@ -19,6 +19,7 @@ import type { RequestRefusal } from '../federation/receiver.js';
 import { REFUSED_WINDOW_MS, type RefusedSender, UNKNOWN_SENDER } from '../federation/refused-requests.js';
 import type { StateDiskSpace } from '../state-disk.js';
 import { RECENT_LAG_WINDOW_MS } from '../store/deliveries.js';
+import { type ActionDoctorInputs, actionChecks } from './action-checks.js';
 import { type Check, flag, pass } from './checks.js';
 import { type KeyContents, keyFileChecks, peerKeyRotationChecks, type VerifiedKey } from './key-checks.js';
 import type { KeyFileState } from './key-file.js';
@@ -41,6 +42,9 @@ export const DoctorCodes = [
   'listen-address',
   'state-disk-space',
   'config-current',
+  'action-awaiting-approval',
+  'action-failed',
+  'action-tool-path',
 ] as const;
 export type DoctorCode = (typeof DoctorCodes)[number];
 
@@ -80,6 +84,8 @@ export interface DoctorInputs {
   stateDisk?: StateDiskSpace;
   /** Whether the files on disk are the config in force; absent when not known. */
   configState?: ConfigState;
+  /** The action journal's waiting and failed executions and the policies' tools; absent: not checked. */
+  actions?: Omit<ActionDoctorInputs, 'policies' | 'now'>;
 }
 
 export interface ConfigState {
@@ -157,6 +163,14 @@ export function federationDoctor(inputs: DoctorInputs): DoctorResponse {
   for (const { resource: g } of config.groups) checks.push(listenCheck(g));
   if (inputs.stateDisk) checks.push(stateDiskCheck(inputs.stateDisk));
   if (inputs.configState) checks.push(configCurrentCheck(inputs.configState));
+  if (inputs.actions)
+    checks.push(
+      ...actionChecks({
+        ...inputs.actions,
+        policies: config.actionPolicies.map((p) => p.resource),
+        now: inputs.now,
+      }),
+    );
 
   return { status: worst(checks), generatedAt: new Date(inputs.now).toISOString(), checks };
 }

@@ -54,6 +54,11 @@ spec:
   nodeName: edge-1
   endpoint: 'https://169.254.100.3:9443'
   auth: { publicKeyFile: /etc/routerd/edge-1.pub }
+---
+apiVersion: config.routerd.net/v1alpha1
+kind: ActionPolicy
+metadata: { name: aws }
+spec: { tools: { aws: /usr/bin/aws } }
 `,
   );
   const load = loadConfig([file]);
@@ -96,6 +101,7 @@ function inputs(over: Partial<DoctorInputs> = {}): DoctorInputs {
     keyContents: (_path, kind) => ({ kind, keys: [{ fingerprint: '0123456789ab' }] }),
     stateDisk: { path: '/var/lib/routerd', freeBytes: 512 * 1024 * 1024 },
     configState: { generation: 1, changedOnDisk: [] },
+    actions: { awaiting: [], failed: [], toolFile: () => 'ok' },
     ...over,
   };
 }
