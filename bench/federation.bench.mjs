@@ -14,16 +14,16 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, nodeOptions, storedCount, TestDaemon, tempDir, waitFor } from './lib/daemons.mjs';
 import {
-  controlPost,
-  freePort,
-  keyFile,
-  nodeOptions,
-  storedCount,
-  TestDaemon,
-  tempDir,
-  waitFor,
-} from './lib/daemons.mjs';
+  emit,
+  event,
+  federationThroughput,
+  pair,
+  pairOptions,
+  payload,
+  THROUGHPUT_EVENTS,
+} from './lib/federation-load.mjs';
 import { cpuSeconds, statusMiB } from './lib/proc.mjs';
 import { median, nowMs, summarize, writeResult } from './lib/stats.mjs';
 
@@ -32,7 +32,6 @@ const Database = require('better-sqlite3');
 const { openDatabase } = await import(new URL('../packages/host/dist/index.js', import.meta.url).href);
 
 const ROUNDS = Number(process.env.BENCH_FED_RUNS ?? 3);
-const THROUGHPUT_EVENTS = 20_000;
 const DRAIN_EVENTS = Number(process.env.BENCH_DRAIN_EVENTS ?? 1_000_000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,15 +53,6 @@ function post(opts, body) {
   });
 }
 
-const emit = (stateDir, events) => controlPost(stateDir, '/v1/events/batch', { events });
-
-const payload = (i) => ({
-  address: `10.${100 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}/32`,
-  domain: 'lan',
-  ownerSide: 'onprem',
-  source: 'arp',
-});
-const event = (i, id) => ({ id, type: 'routerd.client.ipv4.observed', ttl: '1h', payload: payload(i) });
 /** The same event as a CloudEvent, for the raw pipeline. */
 const cloudEvent = (i, id) => ({
   specversion: '1.0',
@@ -74,24 +64,6 @@ const cloudEvent = (i, id) => ({
   data: payload(i),
   routerdgroup: 'edge',
 });
-
-function pairOptions(tag) {
-  const root = tempDir(`bench-fed-${tag}-`);
-  const key = keyFile(root);
-  return { root, key };
-}
-
-async function pair(tag) {
-  const { root, key } = pairOptions(tag);
-  const [po, pc] = [await freePort(), await freePort()];
-  const onprem = await TestDaemon.start(
-    nodeOptions(root, { name: 'onprem', port: po, peer: 'cloud', peerPort: pc, key }),
-  );
-  const cloud = await TestDaemon.start(
-    nodeOptions(root, { name: 'cloud', port: pc, peer: 'onprem', peerPort: po, key }),
-  );
-  return { root, onprem, cloud };
-}
 
 /** The baseline receiver (bench/fixtures/bare-receiver.mjs) on a fresh database and port. */
 async function startBareReceiver(root) {
@@ -143,28 +115,6 @@ async function bareDelivery(count, prefix) {
   await new Promise((r) => child.once('exit', r));
   rmSync(root, { recursive: true, force: true });
   return { rate: count / seconds, seconds, receiverUs };
-}
-
-// 1. Throughput ----------------------------------------------------------------------------------
-async function federationThroughput(round) {
-  const { root, onprem, cloud } = await pair('tput');
-  const cpu0 = [cpuSeconds(onprem.child.pid), cpuSeconds(cloud.child.pid)];
-  const started = nowMs();
-  for (let i = 0; i < THROUGHPUT_EVENTS; i += 500) {
-    await emit(
-      onprem.stateDir,
-      Array.from({ length: 500 }, (_, k) => event(i + k, `t${round}-${i + k}`)),
-    );
-  }
-  await waitFor(async () => (await storedCount(cloud.stateDir)) >= THROUGHPUT_EVENTS, 300_000, 10);
-  const seconds = (nowMs() - started) / 1000;
-  const [senderUs, receiverUs] = [onprem, cloud].map(
-    (d, i) => ((cpuSeconds(d.child.pid) - cpu0[i]) * 1e6) / THROUGHPUT_EVENTS,
-  );
-  await onprem.stop();
-  await cloud.stop();
-  rmSync(root, { recursive: true, force: true });
-  return { rate: THROUGHPUT_EVENTS / seconds, senderUs, receiverUs };
 }
 
 // 2. Latency at 500 events/s ---------------------------------------------------------------------

@@ -61,10 +61,13 @@ export function keyFile(root) {
   return key;
 }
 
-/** Config for one node of an `edge` group with one peer; `extra` YAML documents are appended. */
+/**
+ * Config for one node of an `edge` group with one peer; `extra` YAML documents are appended; `otlp`: a
+ * collector URL the node exports its spans and metrics to (EventGroup.spec.otlp).
+ */
 export function nodeOptions(
   root,
-  { name, port, peer, peerPort, key, maxDelay = '1s', pushTypes = [], extra = '' },
+  { name, port, peer, peerPort, key, maxDelay = '1s', pushTypes = [], extra = '', otlp },
 ) {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
@@ -74,7 +77,7 @@ export function nodeOptions(
     `apiVersion: federation.routerd.net/v1alpha1
 kind: EventGroup
 metadata: { name: edge }
-spec: { nodeName: ${name}, listen: { address: 127.0.0.1, port: ${port} }, auth: { mode: hmac, secretFile: ${key} } }
+spec: { nodeName: ${name}, listen: { address: 127.0.0.1, port: ${port} }, auth: { mode: hmac, secretFile: ${key} }${otlp ? `, otlp: { endpoint: '${otlp}', exportInterval: 1s }` : ''} }
 ---
 apiVersion: federation.routerd.net/v1alpha1
 kind: EventPeer

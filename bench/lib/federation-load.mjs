@@ -1,0 +1,73 @@
+// Shared by the benches that run a federating pair of real daemons (federation, otlp-overhead): the
+// events they emit, a pair's config, and sustained delivery throughput with each daemon's CPU per event.
+import { rmSync } from 'node:fs';
+import {
+  controlPost,
+  freePort,
+  keyFile,
+  nodeOptions,
+  storedCount,
+  TestDaemon,
+  tempDir,
+  waitFor,
+} from './daemons.mjs';
+import { cpuSeconds } from './proc.mjs';
+import { nowMs } from './stats.mjs';
+
+export const THROUGHPUT_EVENTS = 20_000;
+
+export const emit = (stateDir, events) => controlPost(stateDir, '/v1/events/batch', { events });
+
+export const payload = (i) => ({
+  address: `10.${100 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}/32`,
+  domain: 'lan',
+  ownerSide: 'onprem',
+  source: 'arp',
+});
+export const event = (i, id) => ({
+  id,
+  type: 'routerd.client.ipv4.observed',
+  ttl: '1h',
+  payload: payload(i),
+});
+
+export function pairOptions(tag) {
+  const root = tempDir(`bench-fed-${tag}-`);
+  const key = keyFile(root);
+  return { root, key };
+}
+
+/** Two daemons federating over loopback; `otlp`: both export to that collector. */
+export async function pair(tag, { otlp } = {}) {
+  const { root, key } = pairOptions(tag);
+  const [po, pc] = [await freePort(), await freePort()];
+  const onprem = await TestDaemon.start(
+    nodeOptions(root, { name: 'onprem', port: po, peer: 'cloud', peerPort: pc, key, otlp }),
+  );
+  const cloud = await TestDaemon.start(
+    nodeOptions(root, { name: 'cloud', port: pc, peer: 'onprem', peerPort: po, key, otlp }),
+  );
+  return { root, onprem, cloud };
+}
+
+/** THROUGHPUT_EVENTS emitted in batches of 500 on-prem until all are stored on the cloud. */
+export async function federationThroughput(round, { otlp } = {}) {
+  const { root, onprem, cloud } = await pair('tput', { otlp });
+  const cpu0 = [cpuSeconds(onprem.child.pid), cpuSeconds(cloud.child.pid)];
+  const started = nowMs();
+  for (let i = 0; i < THROUGHPUT_EVENTS; i += 500) {
+    await emit(
+      onprem.stateDir,
+      Array.from({ length: 500 }, (_, k) => event(i + k, `t${round}-${i + k}`)),
+    );
+  }
+  await waitFor(async () => (await storedCount(cloud.stateDir)) >= THROUGHPUT_EVENTS, 300_000, 10);
+  const seconds = (nowMs() - started) / 1000;
+  const [senderUs, receiverUs] = [onprem, cloud].map(
+    (d, i) => ((cpuSeconds(d.child.pid) - cpu0[i]) * 1e6) / THROUGHPUT_EVENTS,
+  );
+  await onprem.stop();
+  await cloud.stop();
+  rmSync(root, { recursive: true, force: true });
+  return { rate: THROUGHPUT_EVENTS / seconds, senderUs, receiverUs };
+}
