@@ -110,6 +110,8 @@ ${p}`;
   return {
     cloud,
     onprem,
+    /** The cloud daemon again, on the same config and state directory (after a kill). */
+    restartCloud: () => daemons.start({ config: cloudFiles.configFiles[0]!, stateDir: cloudFiles.stateDir }),
     /** Rewrite the cloud's config with another policy section (then SIGHUP it). */
     setPolicy: (p: string) => writeFileSync(cloudFiles.configFiles[0]!, cloudText(p)),
   };
@@ -275,6 +277,66 @@ describe('provider actions in the daemon', () => {
     const shown = routerctl(cloud.stateDir, 'action', 'journal', undo.id);
     expect(shown.stdout).toMatch(/unassign-secondary-ip on aws \(teardown, risk low\) — succeeded/);
     expect(shown.stdout).toMatch(/approved by: bob/);
+  });
+
+  it('kill -9 in the middle of the assign: the restarted daemon asks the cloud first, never assigns twice', async () => {
+    const { cloud, onprem, restartCloud } = await startPair(actionPolicy(AUTO_ASSIGN));
+    // The cloud carries the assign out, but the answer never reaches the daemon: it dies first.
+    const hold = ec2.holdNext('AssignPrivateIpAddresses');
+    expect(emitObservedWithRouterctl(onprem.stateDir, `${CLIENT}/32`).code).toBe(0);
+    await hold.arrived;
+    cloud.signal('SIGKILL');
+    await daemons.stop(cloud);
+    hold.release();
+    expect(ec2.state.addressesOf(ENI)).toEqual(['10.88.60.4', CLIENT]);
+    expect(assignOf(cloud)).toMatchObject({ state: 'running', stepIndex: 1 });
+
+    const again = await restartCloud();
+    await expect.poll(() => assignOf(again)?.state, { timeout: 60_000, interval: 200 }).toBe('succeeded');
+    const assign = assignOf(again)!;
+    expect(assign.reason).toMatch(/^recovered after an interruption/);
+    // One assign in all: the one the killed daemon started. Recovery only read.
+    expect(ec2.calls.filter((c) => c.action === 'AssignPrivateIpAddresses')).toHaveLength(1);
+    expect(journal(again).filter((r) => r.action === 'assign-secondary-ip')).toHaveLength(1);
+    expect(assign.steps.map((st) => [st.step, st.outcome])).toEqual([
+      ['check-assigned', 'succeeded'],
+      ['check-assigned', 'already-done'],
+      ['verify:check-assigned', 'already-done'],
+    ]);
+    await expect
+      .poll(
+        () =>
+          routerctlJson<unknown[]>(
+            onprem.stateDir,
+            'federation',
+            'event',
+            'list',
+            '--type',
+            'routerd.provider.action.succeeded',
+          ).length,
+        { timeout: 30_000, interval: 200 },
+      )
+      .toBe(1);
+  });
+
+  it('SIGTERM in the middle of the assign: the tool is killed, the execution left to the next start', async () => {
+    const { cloud, onprem, restartCloud } = await startPair(actionPolicy(AUTO_ASSIGN));
+    const hold = ec2.holdNext('AssignPrivateIpAddresses');
+    expect(emitObservedWithRouterctl(onprem.stateDir, `${CLIENT}/32`).code).toBe(0);
+    await hold.arrived;
+    // The stop does not wait for the held answer (the step's timeout is 25 s): it kills the CLI.
+    expect(await cloud.stop()).toBe(0);
+    await daemons.stop(cloud);
+    expect(
+      cloud.logs.some(
+        (l) => l.msg === 'action execution interrupted by the stop: recovered at the next start',
+      ),
+    ).toBe(true);
+    hold.release();
+    expect(assignOf(cloud)).toMatchObject({ state: 'running', stepIndex: 1 });
+    const again = await restartCloud();
+    await expect.poll(() => assignOf(again)?.state, { timeout: 60_000, interval: 200 }).toBe('succeeded');
+    expect(ec2.calls.filter((c) => c.action === 'AssignPrivateIpAddresses')).toHaveLength(1);
   });
 
   it('no ActionPolicy: plans stay inert and unjournaled; a reload that adds one runs them', async () => {

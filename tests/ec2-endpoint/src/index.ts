@@ -29,6 +29,12 @@ export interface Ec2Endpoint {
   calls: Ec2Call[];
   /** The next `n` requests (of `action`, when given) get RequestLimitExceeded, as a throttled account does. */
   throttleNext(n: number, action?: Ec2Action): void;
+  /**
+   * The next request of `action` is carried out, but its answer is held until release(): a caller that
+   * dies meanwhile (a daemon killed mid-step) never hears that the cloud did it. `arrived` resolves when
+   * the request has been carried out.
+   */
+  holdNext(action: Ec2Action): { arrived: Promise<void>; release(): void };
   close(): Promise<void>;
 }
 
@@ -80,6 +86,8 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
     return rule !== undefined;
   };
 
+  const holds: Array<{ action: string; arrived: () => void; released: Promise<void> }> = [];
+
   const server = createServer(async (req, res) => {
     const authorization = req.headers.authorization ?? '';
     const [, accessKeyId, region] = SIGV4.exec(authorization) ?? [];
@@ -97,6 +105,12 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
       xml = errorDocument(code, e ? e.message : 'An internal error has occurred');
     }
     const { Action = '', ...params } = Object.fromEntries(form);
+    const hold = holds.findIndex((h) => h.action === Action);
+    if (hold >= 0) {
+      const [h] = holds.splice(hold, 1);
+      h!.arrived();
+      await h!.released;
+    }
     calls.push({ action: Action, params, status, code, accessKeyId, region });
     res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8' }).end(xml);
   });
@@ -111,6 +125,21 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
       if (!Number.isInteger(n) || n < 1)
         throw new Error(`throttleNext: n must be a positive integer (was ${n})`);
       throttles.push({ left: n, action });
+    },
+    holdNext(action) {
+      let arrived!: () => void;
+      let release!: () => void;
+      const arrival = new Promise<void>((r) => {
+        arrived = r;
+      });
+      holds.push({
+        action,
+        arrived,
+        released: new Promise<void>((r) => {
+          release = r;
+        }),
+      });
+      return { arrived: arrival, release };
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
