@@ -55,7 +55,7 @@ afterEach(async () => {
 });
 
 /** ActionPolicy/aws: the real CLI by absolute path, its identity from a profile file, the local endpoint. */
-const actionPolicy = (rules: string) => `---
+const actionPolicy = (rules: string, extra = '') => `---
 apiVersion: config.routerd.net/v1alpha1
 kind: ActionPolicy
 metadata: { name: aws }
@@ -71,11 +71,38 @@ spec:
   retry: { attempts: 3, baseDelay: 50ms, maxDelay: 200ms }
   verify: { timeout: 30s, interval: 100ms }
   rules: ${rules}
-`;
+${extra}`;
 const AUTO_ASSIGN = '[{ action: assign-secondary-ip, phase: provision, risk: [low], mode: auto }]';
+/** The assign and, opted in, the plugin's teardown (an unassign, medium risk) by themselves. */
+const AUTO_BOTH = `[{ action: assign-secondary-ip, phase: provision, risk: [low], mode: auto },
+         { action: unassign-secondary-ip, phase: teardown, risk: [low, medium], mode: auto }]
+  allowAutoTeardown: true`;
+const emitExpired = (stateDir: string) =>
+  routerctl(
+    stateDir,
+    'federation',
+    'event',
+    'emit',
+    '--type',
+    'routerd.client.ipv4.expired',
+    '--payload',
+    `address=${CLIENT}/32`,
+    '--payload',
+    'domain=lan',
+    '--payload',
+    'ownerSide=onprem',
+    '--payload',
+    'source=arp',
+    '--ttl',
+    '300s',
+  );
+const succeededRuns = (d: TestDaemon) =>
+  routerctlJson<{ status: string }[]>(d.stateDir, 'federation', 'subscription', 'runs').filter(
+    (r) => r.status === 'succeeded',
+  ).length;
 
 /** The cloud node: the AWS plugin on every on-prem client event, and `policy` (an ActionPolicy or nothing). */
-async function startPair(policy: string) {
+async function startPair(policy: string, grace = '30m') {
   const key = keyFile(root);
   const [po, pc] = [await freePort(), await freePort()];
   const cloudText = (
@@ -98,6 +125,7 @@ spec:
   groupRef: edge
   match: { types: ['routerd.client.ipv4.*'], sourceNodes: [onprem] }
   trigger: { pluginRef: aws-claims }
+  teardown: { grace: ${grace}, observationTTL: 1s }
 ${p}`;
   const cloudFiles = writeNodeFiles(root, 'cloud', cloudText(policy));
   const cloud = await daemons.start({ config: cloudFiles.configFiles[0]!, stateDir: cloudFiles.stateDir });
@@ -337,6 +365,48 @@ describe('provider actions in the daemon', () => {
     const again = await restartCloud();
     await expect.poll(() => assignOf(again)?.state, { timeout: 60_000, interval: 200 }).toBe('succeeded');
     expect(ec2.calls.filter((c) => c.action === 'AssignPrivateIpAddresses')).toHaveLength(1);
+  });
+
+  it('client leaves: the unassign is journaled at the grace, not before, and runs by the opted-in rule', async () => {
+    const { cloud, onprem } = await startPair(actionPolicy(AUTO_BOTH), '3s');
+    expect(emitObservedWithRouterctl(onprem.stateDir, `${CLIENT}/32`).code).toBe(0);
+    await expect.poll(() => assignOf(cloud)?.state, { timeout: 60_000, interval: 200 }).toBe('succeeded');
+    expect(emitExpired(onprem.stateDir).code).toBe(0);
+    const unassignOf = () => journal(cloud).find((r) => r.action === 'unassign-secondary-ip');
+    await expect.poll(() => unassignOf()?.state, { timeout: 60_000, interval: 200 }).toBe('succeeded');
+    expect(ec2.state.addressesOf(ENI)).toEqual(['10.88.60.4']);
+    const unassign = unassignOf()!;
+    expect(unassign).toMatchObject({
+      phase: 'teardown',
+      source: 'DynamicConfigPart/onprem-clients-10-88-60-9-teardown',
+      approvedBy: 'ActionPolicy/aws rules[1]',
+    });
+    // Journaled no earlier than the grace after the client's last observation (same machine, same clock).
+    const [observation] = routerctlJson<{ observedAt: string }[]>(
+      onprem.stateDir,
+      'federation',
+      'event',
+      'list',
+      '--type',
+      'routerd.client.ipv4.observed',
+    );
+    expect(Date.parse(unassign.createdAt) - Date.parse(observation!.observedAt)).toBeGreaterThanOrEqual(3000);
+    expect(ec2.calls.filter((c) => c.action === 'UnassignPrivateIpAddresses')).toHaveLength(1);
+  });
+
+  it('a flapping client: one assign, and no unassign while it comes back within the grace', async () => {
+    const { cloud, onprem } = await startPair(actionPolicy(AUTO_BOTH), '10m');
+    expect(emitObservedWithRouterctl(onprem.stateDir, `${CLIENT}/32`).code).toBe(0);
+    await expect.poll(() => assignOf(cloud)?.state, { timeout: 60_000, interval: 200 }).toBe('succeeded');
+    expect(emitExpired(onprem.stateDir).code).toBe(0);
+    await expect.poll(() => succeededRuns(cloud), { timeout: 30_000, interval: 200 }).toBe(2);
+    expect(emitObservedWithRouterctl(onprem.stateDir, `${CLIENT}/32`).code).toBe(0);
+    await expect.poll(() => succeededRuns(cloud), { timeout: 30_000, interval: 200 }).toBe(3);
+    expect(journal(cloud).filter((r) => r.action === 'assign-secondary-ip')).toHaveLength(1);
+    expect(journal(cloud).filter((r) => r.action === 'unassign-secondary-ip')).toEqual([]);
+    expect(ec2.calls.filter((c) => c.action === 'AssignPrivateIpAddresses')).toHaveLength(1);
+    expect(ec2.calls.map((c) => c.action)).not.toContain('UnassignPrivateIpAddresses');
+    expect(ec2.state.addressesOf(ENI)).toEqual(['10.88.60.4', CLIENT]);
   });
 
   it('no ActionPolicy: plans stay inert and unjournaled; a reload that adds one runs them', async () => {
