@@ -239,6 +239,14 @@ describe('provider actions in the daemon', () => {
         nic: ENI,
       },
     });
+    // …and routerctl on-prem says, per observed client, that the cloud has captured it.
+    expect(
+      routerctlJson<{ address: string; cloud: string; provider: string }[]>(
+        onprem.stateDir,
+        'action',
+        'captured',
+      ),
+    ).toEqual([expect.objectContaining({ address: `${CLIENT}/32`, cloud: 'captured', provider: 'aws' })]);
   });
 
   it('manual policy: dry run, approve with routerctl → assigned; undo → released, the original undone', async () => {

@@ -2,6 +2,7 @@ import { type BaseContext, Builtins, Cli } from 'clipanion';
 import { VERSION } from '../version.js';
 import {
   ActionApproveCommand,
+  ActionCapturedCommand,
   ActionJournalCommand,
   ActionRejectCommand,
   ActionRunCommand,
@@ -74,6 +75,7 @@ export function buildRouterctl(): Cli {
     ActionRejectCommand,
     ActionRunCommand,
     ActionUndoCommand,
+    ActionCapturedCommand,
   ]) {
     cli.register(c);
   }

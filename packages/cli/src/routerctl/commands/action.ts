@@ -1,8 +1,10 @@
 /** routerctl action journal [ID] | approve ID | reject ID | run ID --dry-run | undo ID: the action journal. */
 import { userInfo } from 'node:os';
 import type { ExecutionRecord, ExecutionState } from '@routerd/host-wire';
+import { MAX_LIST_LIMIT } from '@routerd/host-wire/constants';
 import { Command, Option, UsageError } from 'clipanion';
 import { ReadCommand } from '../base-command.js';
+import { capturedView } from '../captured.js';
 import { renderData, renderTable } from '../output.js';
 
 const EXECUTION_STATES: readonly ExecutionState[] = [
@@ -166,5 +168,49 @@ export class ActionRunCommand extends ReadCommand {
       '',
     ];
     this.write(lines.join('\n'));
+  }
+}
+
+export class ActionCapturedCommand extends ReadCommand {
+  static override paths = [['action', 'captured']];
+  static override usage = Command.Usage({
+    category: 'actions',
+    description:
+      'on the node that observes clients: per observed client, whether the cloud has captured its address (from the routerd.provider.action.succeeded|failed events it sent back)',
+  });
+
+  async run(): Promise<void> {
+    const client = this.client();
+    const [observed, succeeded, failed] = await Promise.all([
+      client.listEvents({ type: 'routerd.client.ipv4.observed', limit: MAX_LIST_LIMIT }),
+      // The cloud's news outlives its one-hour TTL here: an expired outcome is still the last word.
+      client.listEvents({
+        type: 'routerd.provider.action.succeeded',
+        includeExpired: true,
+        limit: MAX_LIST_LIMIT,
+      }),
+      client.listEvents({
+        type: 'routerd.provider.action.failed',
+        includeExpired: true,
+        limit: MAX_LIST_LIMIT,
+      }),
+    ]);
+    const rows = capturedView(observed.events, [...succeeded.events, ...failed.events]);
+    if (this.output !== 'table') return this.write(await renderData(this.output, rows));
+    if (rows.length === 0) return this.write('No observed clients.\n');
+    this.write(
+      renderTable(
+        ['ADDRESS', 'DOMAIN', 'LAST OBSERVED', 'CLOUD', 'PROVIDER', 'SINCE', 'REASON'],
+        rows.map((r) => [
+          r.address,
+          r.domain,
+          r.lastObservedAt,
+          r.cloud,
+          dash(r.provider),
+          dash(r.at),
+          dash(r.reason),
+        ]),
+      ),
+    );
   }
 }
