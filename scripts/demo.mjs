@@ -22,6 +22,11 @@ for (const f of [join(hostDist, 'testing.js'), ROUTERCTL, OBSERVER, AWS]) {
     process.exit(1);
   }
 }
+// `pnpm demo --execute`: the same two nodes, but the cloud runs the plan (scripts/demo-execute.mjs).
+if (process.argv.includes('--execute')) {
+  const { runExecuteDemo } = await import('./demo-execute.mjs');
+  process.exit(await runExecuteDemo());
+}
 const { TestDaemon } = await import(join(hostDist, 'testing.js'));
 const { generateSecret } = await import(join(hostDist, 'keys.js'));
 
