@@ -40,6 +40,11 @@ export class PartPlans {
     this.cancelUnstarted(partName, () => true, 'released');
   }
 
+  /** A claim's address was observed again: its teardown part's unstarted executions are cancelled. */
+  returned(claimPart: string): void {
+    this.cancelUnstarted(`${claimPart}-teardown`, () => true, 'made moot by the client coming back');
+  }
+
   /**
    * At start and after a reload: plans of active parts never journaled (announced while no ActionPolicy
    * governed their provider, or before this daemon executed anything) are submitted now.

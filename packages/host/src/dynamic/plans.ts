@@ -38,4 +38,6 @@ export interface PartPlanHooks {
   written(part: DynamicConfigPart, fresh: readonly ActionPlan[]): void;
   /** A part left the config (its claim's grace ran out). */
   released(partName: string): void;
+  /** A claim's address was observed again: its `<part>-teardown`, if any, must not run. */
+  returned(claimPart: string): void;
 }

@@ -127,6 +127,7 @@ export class DynamicConfig {
     // Announcements are written once the transaction has committed (never from inside it).
     const drafts: LocalDraft[] = [];
     const written: { part: ReturnType<PartWriter['write']>; fresh: ActionPlan[] }[] = [];
+    const heldParts: string[] = [];
     const accept = (part: ReturnType<PartWriter['write']>) => {
       outcome.accepted.push({
         part: part.metadata.name,
@@ -150,7 +151,9 @@ export class DynamicConfig {
           directives: [],
           actionPlans: claimPlans(plans, obs.address),
         };
-        accept(this.claims.hold(claim, obs, o, content, now));
+        const held = this.claims.hold(claim, obs, o, content, now);
+        heldParts.push(held.metadata.name);
+        accept(held);
       }
       // Addresses the batch says are gone: hold the teardown until the grace after the last observation.
       for (const obs of seen.values())
@@ -179,6 +182,9 @@ export class DynamicConfig {
       runBackground("handing a part's plans to the executor", this.o.log, () =>
         this.o.plans?.written(w.part, w.fresh),
       );
+    // A client back after its claim was released: the teardown its leaving queued must not run now.
+    for (const name of heldParts)
+      runBackground('cancelling a returned claim’s teardown', this.o.log, () => this.o.plans?.returned(name));
     this.claims.changed();
     return outcome;
   }

@@ -140,6 +140,29 @@ describe('part plans → journal', () => {
     });
   });
 
+  it('a client back after its claim was released cancels the unstarted teardown and journals the assign again', () => {
+    const { dynamic, journal, clock, subscription } = setup(CONFIG + MANUAL_POLICY);
+    dynamic.applyResult({ subscription }, [event('e1', 'observed', T0)], result(observed));
+    clock.set(T0 + 60_000);
+    dynamic.applyResult({ subscription }, [event('e2', 'expired', T0 + 60_000)], result({}));
+    clock.set(T0 + 31 * 60_000);
+    dynamic.releaseDue();
+    expect(journal.list().find((r) => r.action === 'unassign-secondary-ip')?.state).toBe('awaiting-approval');
+    clock.set(T0 + 32 * 60_000);
+    dynamic.applyResult({ subscription }, [event('e3', 'observed', T0 + 32 * 60_000)], result(observed));
+    const undo = journal.list().find((r) => r.action === 'unassign-secondary-ip')!;
+    expect(undo.state).toBe('cancelled');
+    expect(undo.reason).toBe(
+      'its part DynamicConfigPart/clients-10-88-60-9-teardown was made moot by the client coming back before it ran',
+    );
+    expect(
+      journal
+        .list()
+        .filter((r) => r.action === 'assign-secondary-ip')
+        .map((r) => r.state),
+    ).toEqual(['awaiting-approval', 'cancelled']);
+  });
+
   it('a part superseded by a newer generation cancels the plans it no longer carries', () => {
     const { dynamic, journal } = setup(CONFIG + MANUAL_POLICY);
     const forwarding = observed.actionPlans!.find((p) => p.action === 'ensure-forwarding-enabled')!;
