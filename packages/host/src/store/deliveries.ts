@@ -18,6 +18,14 @@ import type { Migration } from './migrations.js';
 import { relaxedCommitter } from './relaxed-commit.js';
 import { statementCache } from './statement-cache.js';
 
+/**
+ * The delivery lag the doctor judges is the worst among deliveries completed this recently: an outage
+ * that is over and drained stops warning after this long (not after the 7 days delivered rows are kept).
+ */
+export const RECENT_LAG_WINDOW_MS = 15 * 60_000;
+/** delivery_lag keeps a little more than the window, by the minute. */
+const LAG_MINUTES_KEPT = RECENT_LAG_WINDOW_MS / 60_000 + 1;
+
 export const deliveryMigrations: Migration[] = [
   {
     version: 10,
@@ -65,6 +73,47 @@ export const deliveryMigrations: Migration[] = [
     up: `
       DROP INDEX deliveries_due;
       CREATE INDEX deliveries_due ON deliveries (peer, status, next_attempt_ms, event_seq) WHERE status = 'pending';
+    `,
+  },
+  {
+    // The outbox summary (routerctl federation deliveries summary, the doctor, the status page) counted
+    // every row of the ledger — a week of delivered rows, ~1 s at a million — on the daemon's only thread.
+    // Counts per (peer, status) are kept by triggers, exact at every commit whoever writes; the oldest
+    // pending row is the first of a pending-only index; the worst recent lag is kept per minute.
+    version: 55,
+    name: 'deliveries-summary-counters',
+    up: `
+      CREATE TABLE delivery_counts (
+        peer TEXT NOT NULL,
+        status TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (peer, status)
+      ) WITHOUT ROWID;
+      INSERT INTO delivery_counts (peer, status, n) SELECT peer, status, COUNT(*) FROM deliveries GROUP BY peer, status;
+      CREATE TRIGGER deliveries_count_insert AFTER INSERT ON deliveries BEGIN
+        INSERT INTO delivery_counts (peer, status, n) VALUES (NEW.peer, NEW.status, 1)
+          ON CONFLICT (peer, status) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER deliveries_count_delete AFTER DELETE ON deliveries BEGIN
+        UPDATE delivery_counts SET n = n - 1 WHERE peer = OLD.peer AND status = OLD.status;
+      END;
+      CREATE TRIGGER deliveries_count_update AFTER UPDATE OF peer, status ON deliveries
+        WHEN OLD.peer IS NOT NEW.peer OR OLD.status IS NOT NEW.status BEGIN
+        UPDATE delivery_counts SET n = n - 1 WHERE peer = OLD.peer AND status = OLD.status;
+        INSERT INTO delivery_counts (peer, status, n) VALUES (NEW.peer, NEW.status, 1)
+          ON CONFLICT (peer, status) DO UPDATE SET n = n + 1;
+      END;
+      CREATE INDEX deliveries_pending_age ON deliveries (peer, enqueued_ms) WHERE status = 'pending';
+      CREATE TABLE delivery_lag (
+        peer TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        max_lag_ms INTEGER NOT NULL,
+        PRIMARY KEY (peer, minute)
+      ) WITHOUT ROWID;
+      INSERT INTO delivery_lag (peer, minute, max_lag_ms)
+        SELECT peer, delivered_ms / 60000, MAX(delivered_ms - enqueued_ms) FROM deliveries
+        WHERE status = 'delivered' AND delivered_ms IS NOT NULL GROUP BY peer, delivered_ms / 60000;
+      DELETE FROM delivery_lag WHERE minute < (SELECT MAX(minute) FROM delivery_lag) - ${LAG_MINUTES_KEPT};
     `,
   },
 ];
@@ -127,12 +176,6 @@ export interface DueDelivery {
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/**
- * The delivery lag the doctor judges is the worst among deliveries completed this recently: an outage
- * that is over and drained stops warning after this long (not after the 7 days delivered rows are kept).
- */
-export const RECENT_LAG_WINDOW_MS = 15 * 60_000;
 
 export class DeliveryStore {
   private readonly stmt: (sql: string) => Statement;
@@ -271,18 +314,37 @@ export class DeliveryStore {
 
   markDelivered(peer: string, ids: readonly string[], now: number, status: number): void {
     if (ids.length === 0) return;
-    this.bookkeeping(() =>
-      this.stmt(`
+    const list = JSON.stringify(ids);
+    const minute = Math.floor(now / 60_000);
+    this.bookkeeping(() => {
+      const { changes } = this.stmt(`
       UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_ms = ?, updated_ms = ?,
         last_status = ?, last_error = NULL
       WHERE event_id IN (SELECT value FROM json_each(?)) AND +peer = ? AND +status = 'pending'`).run(
         now,
         now,
         status,
-        JSON.stringify(ids),
+        list,
         peer,
-      ),
-    );
+      );
+      if (changes === 0) return;
+      // The batch's worst lag into this minute's slot (the summary's "max lag"), read back by primary key.
+      this.stmt(`
+      INSERT INTO delivery_lag (peer, minute, max_lag_ms)
+        SELECT ?, ?, MAX(? - enqueued_ms) FROM deliveries
+        WHERE event_id IN (SELECT value FROM json_each(?)) AND +peer = ? AND +status = 'delivered' AND TRUE
+        ON CONFLICT (peer, minute) DO UPDATE SET max_lag_ms = MAX(max_lag_ms, excluded.max_lag_ms)`).run(
+        peer,
+        minute,
+        now,
+        list,
+        peer,
+      );
+      this.stmt('DELETE FROM delivery_lag WHERE peer = ? AND minute < ?').run(
+        peer,
+        minute - LAG_MINUTES_KEPT,
+      );
+    });
   }
 
   markRetry(
@@ -388,43 +450,43 @@ export class DeliveryStore {
     }));
   }
 
+  /**
+   * Per peer: rows by status, the oldest pending row's age and the worst lag of the last 15 minutes —
+   * from the counters, the pending-age index and the per-minute lag (migration 55), never a walk of the
+   * ledger: O(peers), whatever a week of deliveries holds.
+   */
   summary(peers: readonly string[], now: number): PeerSummary[] {
-    const rows = this.stmt(`
-        SELECT peer,
-          SUM(status = 'delivered') AS delivered, SUM(status = 'pending') AS pending,
-          SUM(status = 'failed') AS failed, SUM(status = 'expired') AS expired,
-          MIN(CASE WHEN status = 'pending' THEN enqueued_ms END) AS oldest_pending,
-          MAX(CASE WHEN status = 'delivered' AND delivered_ms >= ? THEN delivered_ms - enqueued_ms END) AS max_lag
-        FROM deliveries GROUP BY peer`).all(now - RECENT_LAG_WINDOW_MS) as {
-      peer: string;
-      delivered: number;
-      pending: number;
-      failed: number;
-      expired: number;
-      oldest_pending: number | null;
-      max_lag: number | null;
-    }[];
-    const byPeer = new Map(rows.map((r) => [r.peer, r]));
+    const counts = this.stmt('SELECT status, n FROM delivery_counts WHERE peer = ?');
+    const oldest = this.stmt(
+      `SELECT MIN(enqueued_ms) FROM deliveries INDEXED BY deliveries_pending_age WHERE peer = ? AND status = 'pending'`,
+    ).pluck();
+    // A minute slot counts while any of it is within the window (as the rows it was taken from were).
+    const lag = this.stmt('SELECT MAX(max_lag_ms) FROM delivery_lag WHERE peer = ? AND minute >= ?').pluck();
+    const fromMinute = Math.floor((now - RECENT_LAG_WINDOW_MS) / 60_000);
     return peers.map((peer) => {
-      const r = byPeer.get(peer);
+      const n = Object.fromEntries(
+        (counts.all(peer) as { status: string; n: number }[]).map((r) => [r.status, r.n]),
+      ) as Partial<Record<'delivered' | 'pending' | 'failed' | 'expired', number>>;
+      const oldestPending = oldest.get(peer) as number | null;
+      const maxLag = lag.get(peer, fromMinute) as number | null;
       return {
         peer,
-        delivered: r?.delivered ?? 0,
-        pending: r?.pending ?? 0,
-        failed: r?.failed ?? 0,
-        expired: r?.expired ?? 0,
-        oldestPendingAgeSeconds: r?.oldest_pending == null ? null : (now - r.oldest_pending) / 1000,
-        maxLagSeconds: r?.max_lag == null ? null : r.max_lag / 1000,
+        delivered: n.delivered ?? 0,
+        pending: n.pending ?? 0,
+        failed: n.failed ?? 0,
+        expired: n.expired ?? 0,
+        oldestPendingAgeSeconds: oldestPending == null ? null : (now - oldestPending) / 1000,
+        maxLagSeconds: maxLag == null ? null : maxLag / 1000,
       };
     });
   }
 
   pendingCount(peer: string): number {
     return (
-      this.stmt(`SELECT COUNT(*) AS n FROM deliveries WHERE peer = ? AND status = 'pending'`).get(peer) as {
-        n: number;
-      }
-    ).n;
+      (this.stmt(`SELECT n FROM delivery_counts WHERE peer = ? AND status = 'pending'`).pluck().get(peer) as
+        | number
+        | undefined) ?? 0
+    );
   }
 
   // --- peer state -----------------------------------------------------------------------------

@@ -31,8 +31,12 @@ export const PRUNE_CHUNK = 250;
 export const SCAN_WINDOW = 5000;
 /** The dry run and a prune's answer list at most this many events; their counts cover them all. */
 export const PRUNE_LISTED = 1000;
-/** Tables that are no ledger: their rows follow another table's (event_counts: one per key of stored events). */
-export const DERIVED_TABLES = ['event_counts'] as const;
+/**
+ * Tables that are no ledger: their rows follow another table's (event_counts: one per key of stored
+ * events; delivery_counts: one per (peer, status) of deliveries; delivery_lag: one per peer and minute of
+ * the last 16, trimmed as deliveries are marked).
+ */
+export const DERIVED_TABLES = ['event_counts', 'delivery_counts', 'delivery_lag'] as const;
 
 export interface GroupRetention {
   group: string;

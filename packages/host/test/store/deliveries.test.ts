@@ -158,7 +158,9 @@ describe('the due index', () => {
       );
       deliveries.enqueue(e.id, ['cloud'], T0, false, Number(lastInsertRowid));
     }
-    deliveries.markDelivered('cloud', ids(2), T0, 200);
+    old
+      .prepare(`UPDATE deliveries SET status = 'delivered', delivered_ms = ? WHERE event_id IN (?, ?)`)
+      .run(T0, ...ids(2));
     old.close();
     const db = openDatabase(file);
     expect(db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'deliveries_due'`).pluck().get()).toMatch(
@@ -254,5 +256,128 @@ describe('reading due rows', () => {
     // Once nothing is on the wire, the position is forgotten.
     onTheWire.clear();
     expect(cursor.skip(onTheWire, clock.now())).toEqual({});
+  });
+});
+
+describe('the summary', () => {
+  /** What the summary said before migration 55, by a walk of the whole ledger: the truth to compare with. */
+  function counted(db: Database, peers: string[], now: number) {
+    const rows = db
+      .prepare(`
+        SELECT peer,
+          SUM(status = 'delivered') AS delivered, SUM(status = 'pending') AS pending,
+          SUM(status = 'failed') AS failed, SUM(status = 'expired') AS expired,
+          MIN(CASE WHEN status = 'pending' THEN enqueued_ms END) AS oldest,
+          MAX(CASE WHEN status = 'delivered' AND delivered_ms >= ? THEN delivered_ms - enqueued_ms END) AS lag
+        FROM deliveries GROUP BY peer`)
+      .all(now - 15 * 60_000) as Record<string, number | null>[];
+    return peers.map((peer) => {
+      const r = rows.find((x) => x.peer === peer);
+      return {
+        peer,
+        delivered: r?.delivered ?? 0,
+        pending: r?.pending ?? 0,
+        failed: r?.failed ?? 0,
+        expired: r?.expired ?? 0,
+        oldestPendingAgeSeconds: r?.oldest == null ? null : (now - r.oldest) / 1000,
+        maxLagSeconds: r?.lag == null ? null : r.lag / 1000,
+      };
+    });
+  }
+
+  it('stays what a walk of the ledger says through every writer: enqueue, marks, expiry, redelivery, deletion', () => {
+    const peers = ['cloud', 'edge'];
+    const { db, clock, deliveries, emit, events } = fresh(peers);
+    const check = () =>
+      expect(deliveries.summary(peers, clock.now())).toEqual(counted(db, peers, clock.now()));
+    check();
+    emit(ids(10));
+    clock.advance(1_000);
+    emit(ids(5, 10));
+    check();
+    clock.advance(2_500);
+    deliveries.markDelivered('cloud', ids(6), clock.now(), 200);
+    deliveries.markDelivered('cloud', ids(2), clock.now(), 200); // again: nothing changes
+    check();
+    clock.advance(40_000);
+    deliveries.markDelivered('cloud', ids(3, 6), clock.now(), 200);
+    deliveries.markRetry('edge', ids(4), clock.now(), clock.now() + 1_000, 'timeout');
+    deliveries.markFailed('edge', ids(2, 4), clock.now(), 'refused', 400);
+    check();
+    events.insert([{ ...event('short'), expiresAt: new Date(clock.now() + 500).toISOString() }]);
+    clock.advance(1_000);
+    expect(deliveries.expire('edge', clock.now())).toBe(1);
+    check();
+    expect(deliveries.redeliver(ids(1)[0]!, clock.now())).toBe(2);
+    expect(deliveries.redeliverFailed({ peer: 'edge' }, clock.now())).toBe(2);
+    check();
+    // Retention deletes rows (store/retention.ts); the counters follow.
+    db.prepare(`DELETE FROM deliveries WHERE event_id IN ('e0010', 'e0011')`).run();
+    check();
+    const [cloud] = deliveries.summary(peers, clock.now());
+    expect(cloud).toMatchObject({ delivered: 8, pending: 6, maxLagSeconds: 43.5 });
+    expect(deliveries.pendingCount('edge')).toBe(counted(db, peers, clock.now())[1]!.pending);
+  });
+
+  it('reads no row of the ledger beyond the pending ones', () => {
+    const { db, deliveries } = fresh();
+    const plan = (sql: string) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+    expect(plan(`SELECT status, n FROM delivery_counts WHERE peer = 'cloud'`)).toMatch(/USING PRIMARY KEY/);
+    expect(
+      plan(
+        `SELECT MIN(enqueued_ms) FROM deliveries INDEXED BY deliveries_pending_age WHERE peer = 'cloud' AND status = 'pending'`,
+      ),
+    ).toMatch(/USING COVERING INDEX deliveries_pending_age/);
+    expect(deliveries.summary(['cloud'], T0)).toEqual([
+      {
+        peer: 'cloud',
+        delivered: 0,
+        pending: 0,
+        failed: 0,
+        expired: 0,
+        oldestPendingAgeSeconds: null,
+        maxLagSeconds: null,
+      },
+    ]);
+  });
+
+  it('a store made before migration 55 gets its counters and recent lag from the rows it holds', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'deliveries-')), 'routerd.db');
+    const old = openDatabase(
+      file,
+      allMigrations.filter((m) => m.version < 55),
+    );
+    const insertEvent =
+      old.prepare(`INSERT INTO events (id, group_name, source_node, type, payload, observed_at,
+      expires_at, expires_at_ms, stored_at_ms) VALUES (?, 'lab', 'onprem-1', 'acme.thing.seen', '{}', ?, NULL, NULL, ?)`);
+    const insertDelivery = old.prepare(`INSERT INTO deliveries (event_seq, event_id, peer, status, attempts,
+      next_attempt_ms, enqueued_ms, updated_ms, delivered_ms) VALUES (?, ?, 'cloud', ?, 0, ?, ?, ?, ?)`);
+    const now = T0 + 3_600_000;
+    ids(6).forEach((id, i) => {
+      const { lastInsertRowid } = insertEvent.run(id, new Date(T0).toISOString(), T0);
+      const delivered = i < 4;
+      // Two delivered long ago (outside the lag window), two recently with lags of 2 s and 7 s.
+      const deliveredMs = delivered ? (i < 2 ? T0 + 1_000 : now - 60_000) : null;
+      const enqueued = i < 2 ? T0 : i === 2 ? now - 62_000 : i === 3 ? now - 67_000 : now - 30_000 + i;
+      insertDelivery.run(
+        lastInsertRowid,
+        id,
+        delivered ? 'delivered' : 'pending',
+        enqueued,
+        enqueued,
+        enqueued,
+        deliveredMs,
+      );
+    });
+    old.close();
+    const db = openDatabase(file);
+    expect(new DeliveryStore(db).summary(['cloud'], now)).toEqual(counted(db, ['cloud'], now));
+    expect(new DeliveryStore(db).summary(['cloud'], now)[0]).toMatchObject({
+      delivered: 4,
+      pending: 2,
+      maxLagSeconds: 7,
+      oldestPendingAgeSeconds: 29.996,
+    });
   });
 });
