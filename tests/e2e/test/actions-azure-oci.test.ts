@@ -1,0 +1,131 @@
+// The action executor with the Azure and OCI plugins' own assign plans (their golden files), run against
+// the plugins' fake CLIs (packages/plugins-{azure,oci}/test/fake-cli: they answer as az and oci do, each
+// text cited in the plugin's README) by absolute path. $FAKE_CLI_STATE is the cloud: a JSON file the
+// mutating step changes and the read-only check and verify answer from. Real parts otherwise: a SQLite
+// journal file, child processes without a shell.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ActionExecutor,
+  ActionJournal,
+  ActionPolicy,
+  allMigrations,
+  openDatabase,
+  systemClock,
+} from '@routerd/host';
+import type { ActionPlan } from '@routerd/plugin-sdk';
+import type { Database } from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const plugin = (p: string) => fileURLToPath(new URL(`../../../packages/plugins-${p}/`, import.meta.url));
+
+/** Per provider: the fake CLI, the golden assign plan, and how its log names a mutating call. */
+const PROVIDERS = [
+  { provider: 'azure', tool: 'az', mutating: ['network', 'nic', 'ip-config', 'create'] },
+  { provider: 'oci', tool: 'oci', mutating: ['network', 'private-ip', 'create'] },
+] as const;
+
+let dir: string;
+let db: Database;
+let executor: ActionExecutor;
+let policies: Map<string, ActionPolicy>;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'actions-azure-oci-'));
+  db = openDatabase(join(dir, 'routerd.db'), allMigrations);
+  policies = new Map();
+  executor = new ActionExecutor({
+    journal: new ActionJournal(db),
+    clock: systemClock,
+    policies: () => policies,
+    log: () => {},
+    home: dir,
+  });
+});
+afterEach(async () => {
+  await executor.stop();
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.each(PROVIDERS)('executor with the fake $tool CLI', ({ provider, tool, mutating }) => {
+  const fake = join(plugin(provider), 'test', 'fake-cli', tool);
+  const golden = JSON.parse(
+    readFileSync(join(plugin(provider), 'test', 'golden', 'observed.json'), 'utf8'),
+  ) as {
+    actionPlans: ActionPlan[];
+  };
+  const assignPlan = golden.actionPlans.find((p) => p.action === 'assign-secondary-ip')!;
+  const stateFile = () => join(dir, 'cloud.json');
+  const logFile = () => join(dir, 'calls.log');
+  const setCloud = (cloud: { scenario: string; throttle?: number }) =>
+    writeFileSync(stateFile(), JSON.stringify(cloud));
+  const cloud = () => JSON.parse(readFileSync(stateFile(), 'utf8')) as { scenario: string };
+  /** Every call the fake answered, as argv; the mutating ones. */
+  const calls = () =>
+    readFileSync(logFile(), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
+  const creates = () => calls().filter((c) => mutating.every((w, i) => c[i + 1] === w));
+
+  beforeEach(() => {
+    writeFileSync(logFile(), '');
+    policies.set(
+      provider,
+      ActionPolicy.assert({
+        apiVersion: 'config.routerd.net/v1alpha1',
+        kind: 'ActionPolicy',
+        metadata: { name: provider },
+        spec: {
+          tools: { [tool]: fake },
+          env: { FAKE_CLI_STATE: stateFile(), FAKE_CLI_LOG: logFile() },
+          retry: { attempts: 3, baseDelay: '50ms', maxDelay: '200ms' },
+          verify: { timeout: '20s', interval: '100ms' },
+          rules: [{ action: 'assign-secondary-ip', phase: 'provision', risk: ['low'], mode: 'auto' }],
+        },
+      }),
+    );
+  });
+
+  it('auto: the golden assign plan runs, the cloud changes, verify reads it back → succeeded', async () => {
+    setCloud({ scenario: 'absent' });
+    const submitted = executor.submit(assignPlan, `DynamicConfigPart/${provider}-onprem-10-88-60-9`);
+    expect(submitted.mode).toBe('auto');
+    const done = await executor.whenFinished(submitted.id);
+    expect(done.state, JSON.stringify(done, null, 1)).toBe('succeeded');
+    expect(done.reason).toBeNull(); // verified, not "not verified"
+    expect(cloud().scenario).toBe('on-self');
+    expect(done.steps.map((s) => [s.step, s.exitCode, s.outcome])).toEqual([
+      [assignPlan.steps[0]!.id, 0, 'succeeded'],
+      [assignPlan.steps[1]!.id, 0, 'succeeded'],
+      [`verify:${assignPlan.steps[0]!.id}`, 0, 'already-done'],
+    ]);
+    expect(creates()).toHaveLength(1);
+  });
+
+  it('held elsewhere: stops and reports it, nothing seized', async () => {
+    setCloud({ scenario: 'held-elsewhere' });
+    const done = await executor.whenFinished(executor.submit(assignPlan, 'test').id);
+    expect(done.state, JSON.stringify(done, null, 1)).toBe('held-elsewhere');
+    expect(cloud().scenario).toBe('held-elsewhere');
+    // Azure's check reads only our NIC, so the create is what finds the holder (and changes nothing);
+    // OCI's look-up finds the other VNIC first and the create never runs.
+    expect(creates().length).toBe(provider === 'azure' ? 1 : 0);
+    expect(done.steps.at(-1)!.outcome).toBe('held-elsewhere');
+  });
+
+  it('throttled once: the step is retried and the execution succeeds', async () => {
+    setCloud({ scenario: 'absent', throttle: 1 });
+    const done = await executor.whenFinished(executor.submit(assignPlan, 'test').id);
+    expect(done.state, JSON.stringify(done, null, 1)).toBe('succeeded');
+    expect(done.steps.slice(0, 2).map((s) => [s.step, s.attempt, s.outcome])).toEqual([
+      [assignPlan.steps[0]!.id, 1, 'retry'],
+      [assignPlan.steps[0]!.id, 2, 'succeeded'],
+    ]);
+    expect(cloud().scenario).toBe('on-self');
+    expect(creates()).toHaveLength(1);
+  });
+});
