@@ -6,13 +6,13 @@
 // (routerd.provider.action.succeeded) arriving on-prem. Everything lives in a temporary directory that
 // is removed at the end; Ctrl-C leaves nothing running.
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cloudConfig, onpremConfig } from './demo/configs.mjs';
 import { startFakeImds } from './demo/fake-imds.mjs';
 import { neighbourSource } from './demo/neighbours.mjs';
+import { freePort, until } from './demo/wait.mjs';
 import { controlGet, look, Narrator } from './demo/watch.mjs';
 
 /** The CLI the executor runs. Overridable only so the "missing CLI" message can be tested. */
@@ -23,23 +23,6 @@ const CLIENT = '10.88.60.9';
 const SUCCEEDED = 'routerd.provider.action.succeeded';
 const hostDist = fileURLToPath(new URL('../packages/host/dist/', import.meta.url));
 const EC2_ENDPOINT = fileURLToPath(new URL('../tests/ec2-endpoint/dist/index.js', import.meta.url));
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, timeoutMs, step) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await step()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /**
  * ActionPolicy/aws as actions-daemon.test.ts writes it: the tool by absolute path, the identity from a

@@ -5,13 +5,13 @@
 // temporary directories, with fresh keys; Ctrl-C at any point leaves nothing running.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AWS, cloudConfig, GRACE_S, OBSERVER, onpremConfig } from './demo/configs.mjs';
 import { startFakeImds } from './demo/fake-imds.mjs';
 import { neighbourSource } from './demo/neighbours.mjs';
+import { freePort, until } from './demo/wait.mjs';
 import { controlGet, look, Narrator } from './demo/watch.mjs';
 
 const hostDist = fileURLToPath(new URL('../packages/host/dist/', import.meta.url));
@@ -29,15 +29,6 @@ if (process.argv.includes('--execute')) {
 }
 const { TestDaemon } = await import(join(hostDist, 'testing.js'));
 const { generateSecret } = await import(join(hostDist, 'keys.js'));
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const root = mkdtempSync(join(tmpdir(), 'routerd-demo-'));
 const daemons = [];
@@ -67,15 +58,6 @@ function printTrace(label, stateDir, ref) {
   });
   console.log(`\n$ routerctl trace ${ref}   # on ${label}`);
   console.log((r.stdout || r.stderr).trimEnd().replace(/^/gm, '  '));
-}
-
-async function until(what, timeoutMs, step) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await step()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function main() {
