@@ -313,6 +313,16 @@ describe('provider actions in the daemon', () => {
     const shown = routerctl(cloud.stateDir, 'action', 'journal', undo.id);
     expect(shown.stdout).toMatch(/unassign-secondary-ip on aws \(teardown, risk low\) — succeeded/);
     expect(shown.stdout).toMatch(/approved by: bob/);
+    // The owner learns the cloud let the address go.
+    await expect
+      .poll(
+        () =>
+          routerctlJson<{ address: string; cloud: string }[]>(onprem.stateDir, 'action', 'captured').map(
+            (r) => r.cloud,
+          ),
+        { timeout: 30_000, interval: 200 },
+      )
+      .toEqual(['released']);
   });
 
   it('kill -9 in the middle of the assign: the restarted daemon asks the cloud first, never assigns twice', async () => {

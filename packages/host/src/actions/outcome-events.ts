@@ -66,9 +66,12 @@ export function outcomeReporter(o: {
   route: (part: string) => OutcomeRoute | undefined;
   emit: (draft: EventDraft & { group: string }) => void;
   log: (level: 'error', msg: string, fields: Record<string, unknown>) => void;
+  /** An execution by id: an undo (asked for by a person) goes where the execution it undoes went. */
+  execution?: (id: string) => ExecutionRecord | undefined;
 }): (record: ExecutionRecord) => void {
   return (record) => {
-    const part = partOf(record);
+    const undone = record.undoOf ? o.execution?.(record.undoOf) : undefined;
+    const part = partOf(record) ?? (undone && partOf(undone));
     const route = part ? o.route(part) : undefined;
     const draft = route && outcomeEvent(record, route);
     if (!draft) return;

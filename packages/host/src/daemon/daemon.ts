@@ -161,6 +161,7 @@ export class Daemon {
         route: (part): OutcomeRoute | undefined => dynamic.outcomeRoute(part),
         emit: (draft) => pipeline.emitBatch([draft]),
         log,
+        execution: (id) => stores.actionJournal.get(id),
       }),
     });
     lifecycle.started('actions', () => actions.stop());
