@@ -427,6 +427,36 @@ describe('provider actions in the daemon', () => {
     expect(ec2.state.addressesOf(ENI)).toEqual(['10.88.60.4', CLIENT]);
   });
 
+  it('a reload that turns auto off sends a queued execution back to wait for a person', async () => {
+    // One execution a minute: the second client's assign waits in the queue, approved by the rule.
+    const limited = (rules: string) => actionPolicy(rules, '  rateLimit: { perMinute: 1, burst: 1 }\n');
+    const { cloud, onprem, setPolicy } = await startPair(limited(AUTO_ASSIGN));
+    expect(emitObservedWithRouterctl(onprem.stateDir, `${CLIENT}/32`).code).toBe(0);
+    expect(emitObservedWithRouterctl(onprem.stateDir, '10.88.60.10/32').code).toBe(0);
+    const assigns = () => journal(cloud).filter((r) => r.action === 'assign-secondary-ip');
+    await expect
+      .poll(
+        () =>
+          assigns()
+            .map((r) => r.state)
+            .sort(),
+        { timeout: 60_000, interval: 200 },
+      )
+      .toEqual(['approved', 'succeeded']);
+    const queued = assigns().find((r) => r.state === 'approved')!;
+    expect(queued.approvedBy).toBe('ActionPolicy/aws rules[0]');
+
+    setPolicy(limited('[]'));
+    await reload(cloud);
+    await expect
+      .poll(() => journal(cloud).find((r) => r.id === queued.id)?.state, { timeout: 10_000, interval: 100 })
+      .toBe('awaiting-approval');
+    expect(journal(cloud).find((r) => r.id === queued.id)?.reason).toMatch(
+      /the policy no longer runs it by itself/,
+    );
+    expect(ec2.calls.filter((c) => c.action === 'AssignPrivateIpAddresses')).toHaveLength(1);
+  });
+
   it('no ActionPolicy: plans stay inert and unjournaled; a reload that adds one runs them', async () => {
     const { cloud, onprem, setPolicy } = await startPair('');
     expect(emitObservedWithRouterctl(onprem.stateDir, `${CLIENT}/32`).code).toBe(0);
