@@ -256,6 +256,9 @@ describe('provider actions in the daemon', () => {
       .poll(() => assignOf(cloud)?.state, { timeout: 30_000, interval: 200 })
       .toBe('awaiting-approval');
     const id = assignOf(cloud)!.id;
+    // action list shows each plan with its journal state.
+    const listed = routerctl(cloud.stateDir, 'action', 'list');
+    expect(listed.stdout).toMatch(new RegExp(`assign-secondary-ip .* awaiting-approval +${id}`));
     const waiting = routerctlJson<{ id: string; state: string }[]>(
       cloud.stateDir,
       'action',

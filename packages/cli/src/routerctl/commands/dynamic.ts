@@ -132,24 +132,34 @@ export class ActionListCommand extends ReadCommand {
   static override paths = [['action', 'list']];
   static override usage = Command.Usage({
     category: 'actions',
-    description: 'provider action plans from active dynamic parts — planned, NOT executed (dry-run only)',
+    description:
+      'provider action plans of active dynamic parts, each with the state of its latest execution in the action journal',
   });
 
   async run(): Promise<void> {
-    const { actions } = await this.client().actions();
+    const client = this.client();
+    const { actions } = await client.actions();
     if (this.output !== 'table') return this.write(await renderData(this.output, actions));
     if (actions.length === 0) return this.write('No planned actions.\n');
+    // The journal lists newest first: the first execution seen per plan is its latest.
+    const latest = new Map<string, { id: string; state: string }>();
+    for (const e of (await client.executions()).executions)
+      if (!latest.has(e.idempotencyKey)) latest.set(e.idempotencyKey, e);
     this.write(
       renderTable(
-        ['ID', 'PROVIDER', 'ACTION', 'TARGET', 'IDEMPOTENCY KEY', 'STATUS'],
-        actions.map((a) => [
-          a.id,
-          a.provider,
-          a.action,
-          `${a.target.nicRef ?? '-'} ${a.target.address ?? ''}`.trim(),
-          a.idempotencyKey,
-          `${a.status} (not executed)`,
-        ]),
+        ['ID', 'PROVIDER', 'ACTION', 'TARGET', 'IDEMPOTENCY KEY', 'STATE', 'EXECUTION'],
+        actions.map((a) => {
+          const e = latest.get(a.idempotencyKey);
+          return [
+            a.id,
+            a.provider,
+            a.action,
+            `${a.target.nicRef ?? '-'} ${a.target.address ?? ''}`.trim(),
+            a.idempotencyKey,
+            e ? e.state : `${a.status} (not journaled)`,
+            e ? e.id : '-',
+          ];
+        }),
       ),
     );
   }
