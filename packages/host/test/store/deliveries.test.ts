@@ -270,7 +270,10 @@ describe('the summary', () => {
           MIN(CASE WHEN status = 'pending' THEN enqueued_ms END) AS oldest,
           MAX(CASE WHEN status = 'delivered' AND delivered_ms >= ? THEN delivered_ms - enqueued_ms END) AS lag
         FROM deliveries GROUP BY peer`)
-      .all(now - 15 * 60_000) as Record<string, number | null>[];
+      .all(now - 15 * 60_000) as ({ peer: string } & Record<
+      'delivered' | 'pending' | 'failed' | 'expired' | 'oldest' | 'lag',
+      number | null
+    >)[];
     return peers.map((peer) => {
       const r = rows.find((x) => x.peer === peer);
       return {
