@@ -65,6 +65,12 @@ export const ExecutionRecord = type({
   undoOf: 'string | null',
   steps: StepRecord.array(),
   plan: ActionPlan,
+  /**
+   * The W3C trace context of the execution (docs/protocol.md § Trace context): a child of the event whose
+   * plugin run announced the plan, so the execution and the outcome event it writes join that trace.
+   */
+  'traceparent?': 'string',
+  'tracestate?': 'string',
 });
 export type ExecutionRecord = typeof ExecutionRecord.infer;
 

@@ -239,6 +239,23 @@ describe('provider actions in the daemon', () => {
         nic: ENI,
       },
     });
+    // The execution and its news join the observation's trace (docs/protocol.md § Trace context): the
+    // execution is a child of the event whose run announced its plan, the news a child of the execution.
+    type Traced = { traceparent?: string; tracestate?: string };
+    const traceId = (t?: string) => t?.split('-')[1];
+    const [observation] = routerctlJson<Traced[]>(
+      onprem.stateDir,
+      'federation',
+      'event',
+      'list',
+      '--type',
+      'routerd.client.ipv4.observed',
+    );
+    expect(traceId(observation?.traceparent)).toMatch(/^[0-9a-f]{32}$/);
+    expect(traceId(assign.traceparent)).toBe(traceId(observation!.traceparent));
+    const news = arrived()[0] as Outcome & Traced;
+    expect(traceId(news.traceparent)).toBe(traceId(observation!.traceparent));
+    expect(news.tracestate).toMatch(new RegExp(`^routerd=${assign.traceparent!.split('-')[2]}(,|$)`));
     // …and routerctl on-prem says, per observed client, that the cloud has captured it.
     expect(
       routerctlJson<{ address: string; cloud: string; provider: string }[]>(

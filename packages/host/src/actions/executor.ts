@@ -6,7 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExecutionRecord, StepRecord } from '@routerd/host-wire';
-import { type ActionPlan, type PlanStep, parseDuration } from '@routerd/plugin-sdk';
+import {
+  type ActionPlan,
+  childTraceContext,
+  type PlanStep,
+  parseDuration,
+  type TraceContext,
+} from '@routerd/plugin-sdk';
 import { classifyStepOutcome, resolveArgv, type StepOutcome } from '@routerd/plugin-sdk/domain';
 import { type Clock, isoAt, type TimerHandle } from '../clock.js';
 import type { ActionPolicy } from '../config/schemas.js';
@@ -64,7 +70,8 @@ export class ActionExecutor {
   constructor(private readonly o: ActionExecutorOptions) {}
 
   /** Journal a plan: auto plans start when the rate limit and their NIC allow; manual plans wait for approve(). */
-  submit(plan: ActionPlan, source: string, undoOf?: string): ExecutionRecord {
+  /** `cause`: the trace context of what announced the plan; the execution is its child. */
+  submit(plan: ActionPlan, source: string, undoOf?: string, cause?: TraceContext): ExecutionRecord {
     const decision = decideMode(this.o.policies().get(plan.provider), plan);
     const { record, created } = this.o.journal.submit(
       {
@@ -75,6 +82,7 @@ export class ActionExecutor {
         state: decision.mode === 'auto' ? 'approved' : 'awaiting-approval',
         ...(decision.mode === 'auto' ? { approvedBy: decision.by } : {}),
         ...(undoOf ? { undoOf } : {}),
+        ...(cause ? { trace: childTraceContext(cause) } : {}),
       },
       this.o.clock.now(),
     );
@@ -108,7 +116,14 @@ export class ActionExecutor {
       );
     const plan = undoPlanOf(original.plan);
     if (!plan) throw new ExecutionRefused(`the plan of execution ${id} (${original.plan.name}) has no undo`);
-    const submitted = this.submit(plan, `undo of ${id} by ${by}`, id);
+    // An undo continues the trace of what it undoes.
+    const cause = original.traceparent
+      ? {
+          traceparent: original.traceparent,
+          ...(original.tracestate ? { tracestate: original.tracestate } : {}),
+        }
+      : undefined;
+    const submitted = this.submit(plan, `undo of ${id} by ${by}`, id, cause);
     if (submitted.state !== 'awaiting-approval') return submitted;
     return this.approve(submitted.id, by);
   }

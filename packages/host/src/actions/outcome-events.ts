@@ -7,7 +7,7 @@ import {
   ProviderActionEventTypes,
   type ProviderActionOutcomePayload,
 } from '@routerd/host-wire';
-import { type EventDraft, hostAddress } from '@routerd/plugin-sdk';
+import { type EventDraft, hostAddress, type TraceContext } from '@routerd/plugin-sdk';
 
 /** Where an execution's news goes: the group its part's events go to, and the address's owner. */
 export interface OutcomeRoute {
@@ -64,7 +64,8 @@ export function outcomeEvent(
 /** The executor's onFinished: each finished execution's event, written where its route says. */
 export function outcomeReporter(o: {
   route: (part: string) => OutcomeRoute | undefined;
-  emit: (draft: EventDraft & { group: string }) => void;
+  /** `cause`: the execution's own trace context, so the event is its child in the observation's trace. */
+  emit: (draft: EventDraft & { group: string }, cause?: TraceContext) => void;
   log: (level: 'error', msg: string, fields: Record<string, unknown>) => void;
   /** An execution by id: an undo (asked for by a person) goes where the execution it undoes went. */
   execution?: (id: string) => ExecutionRecord | undefined;
@@ -77,7 +78,7 @@ export function outcomeReporter(o: {
     if (!draft) return;
     // The execution is journaled whatever happens here: a refused write (a full disk) is logged.
     try {
-      o.emit(draft);
+      o.emit(draft, traceOf(record));
     } catch (err) {
       o.log('error', 'could not write the action outcome event', {
         err: (err as Error).message,
@@ -85,4 +86,12 @@ export function outcomeReporter(o: {
       });
     }
   };
+}
+
+/** An execution's trace context, when it has one (journaled before migration 56, or from an undo of such). */
+export function traceOf(r: Pick<ExecutionRecord, 'traceparent' | 'tracestate'>): TraceContext | undefined {
+  if (r.traceparent === undefined) return undefined;
+  return r.tracestate === undefined
+    ? { traceparent: r.traceparent }
+    : { traceparent: r.traceparent, tracestate: r.tracestate };
 }

@@ -5,13 +5,13 @@
  * a node without an ActionPolicy keeps its plans inert, exactly as before the executor existed.
  */
 import type { DynamicConfigPart } from '@routerd/host-wire';
-import type { ActionPlan } from '@routerd/plugin-sdk';
+import type { ActionPlan, TraceContext } from '@routerd/plugin-sdk';
 import type { ActionPolicy } from '../config/schemas.js';
 import type { ActionJournal } from '../store/action-journal.js';
 
 /** What the executor offers this bridge (ActionExecutor has it). */
 export interface PlanSink {
-  submit(plan: ActionPlan, source: string): unknown;
+  submit(plan: ActionPlan, source: string, undoOf?: string, cause?: TraceContext): unknown;
   cancel(id: string, reason: string): boolean;
 }
 
@@ -29,10 +29,10 @@ export class PartPlans {
   ) {}
 
   /** A part was written; `fresh` are its plans announced now for the first time. */
-  written(part: DynamicConfigPart, fresh: readonly ActionPlan[]): void {
+  written(part: DynamicConfigPart, fresh: readonly ActionPlan[], cause?: TraceContext): void {
     const keep = new Set(part.spec.actionPlans.map((p) => p.idempotencyKey));
     this.cancelUnstarted(part.metadata.name, (key) => !keep.has(key), 'superseded');
-    for (const plan of fresh) this.submit(plan, part.metadata.name);
+    for (const plan of fresh) this.submit(plan, part.metadata.name, cause);
   }
 
   /** A part left the config (its claim's grace ran out). */
@@ -54,8 +54,9 @@ export class PartPlans {
       if (!this.o.journal.knows(plan.idempotencyKey)) this.submit(plan, part);
   }
 
-  private submit(plan: ActionPlan, partName: string): void {
-    if (this.o.policies().has(plan.provider)) this.o.executor.submit(plan, partSource(partName));
+  private submit(plan: ActionPlan, partName: string, cause?: TraceContext): void {
+    if (this.o.policies().has(plan.provider))
+      this.o.executor.submit(plan, partSource(partName), undefined, cause);
   }
 
   private cancelUnstarted(partName: string, which: (key: string) => boolean, why: string): void {

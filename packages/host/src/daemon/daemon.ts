@@ -25,7 +25,7 @@ import { serveStatusPage } from '../status-page/index.js';
 import { allMigrations, openDatabase } from '../store/database.js';
 import { openStores } from '../store/stores.js';
 import { SubscriptionEngine } from '../subscriptions/engine.js';
-import { deliverySpan, runSpan, storedEventSpan, Telemetry } from '../telemetry/index.js';
+import { deliverySpan, executionSpans, runSpan, storedEventSpan, Telemetry } from '../telemetry/index.js';
 import { VERSION } from '../version.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
@@ -148,6 +148,13 @@ export class Daemon {
     lifecycle.started('plugins', () => plugins.stop());
     const retention = new Retention({ db, config: () => config.current, clock, metrics, log });
     lifecycle.started('retention', () => retention.stop());
+    // routerd.provider.action.succeeded|failed into the part's group: the outbox takes it to the owner.
+    const reportOutcome = outcomeReporter({
+      route: (part): OutcomeRoute | undefined => dynamic.outcomeRoute(part),
+      emit: (draft, cause) => pipeline.emitBatch([draft], '/events', cause ? { cause } : {}),
+      log,
+      execution: (id) => stores.actionJournal.get(id),
+    });
     // Provider actions: only what an ActionPolicy governs is journaled, and only its `auto` rules run alone.
     const actionPolicies = () => policiesByName(config.current);
     const actions = new ActionExecutor({
@@ -156,13 +163,10 @@ export class Daemon {
       policies: actionPolicies,
       log,
       metrics,
-      // routerd.provider.action.succeeded|failed into the part's group: the outbox takes it to the owner.
-      onFinished: outcomeReporter({
-        route: (part): OutcomeRoute | undefined => dynamic.outcomeRoute(part),
-        emit: (draft) => pipeline.emitBatch([draft]),
-        log,
-        execution: (id) => stores.actionJournal.get(id),
-      }),
+      onFinished: (record) => {
+        reportOutcome(record);
+        if (telemetry.exporting) for (const span of executionSpans(record)) telemetry.record(span);
+      },
     });
     lifecycle.started('actions', () => actions.stop());
     const partPlans = new PartPlans({

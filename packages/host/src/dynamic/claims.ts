@@ -3,7 +3,7 @@
  * timer, re-armed for the next due release), and every held address kept in the no-observe set.
  */
 import type { DynamicConfigPart } from '@routerd/host-wire';
-import type { ActionPlan, AddressState } from '@routerd/plugin-sdk';
+import type { ActionPlan, AddressState, TraceContext } from '@routerd/plugin-sdk';
 import { type Event, EventTypes, hostAddress, parseDuration } from '@routerd/plugin-sdk';
 import { runBackground } from '../background.js';
 import type { Clock, TimerHandle } from '../clock.js';
@@ -26,7 +26,7 @@ export interface ClaimLifecycleOptions {
   clock: Clock;
   noObserve: NoObserveSet;
   config: () => FederationConfig;
-  emit: (drafts: LocalDraft[]) => void;
+  emit: (drafts: LocalDraft[], cause?: TraceContext) => void;
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   metrics?: Metrics;
   plans?: PartPlanHooks;
@@ -56,6 +56,7 @@ export class ClaimLifecycle {
     origin: Origin,
     content: PartContent,
     now: number,
+    cause?: TraceContext,
   ): DynamicConfigPart {
     const partName = claimPartName(origin, claim);
     const existing = this.o.store.claim(obs.domain, obs.address);
@@ -76,6 +77,7 @@ export class ClaimLifecycle {
         lastObservedMs,
         releaseAtMs,
         teardown: null,
+        ...((cause ?? existing?.trace) ? { trace: cause ?? existing?.trace } : {}),
       },
       now,
     );
@@ -87,12 +89,17 @@ export class ClaimLifecycle {
    * keeping the plugin's teardown plans for the release; the release time stays where the last
    * observation put it.
    */
-  markGone(obs: AddressState, plans: readonly ActionPlan[], now: number): void {
+  markGone(obs: AddressState, plans: readonly ActionPlan[], now: number, cause?: TraceContext): void {
     const existing = this.o.store.claim(obs.domain, obs.address);
     if (!isHeld(existing) || !steersClaim(existing, obs)) return;
     const teardown = teardownPlans(plans, obs.address);
     this.o.store.saveClaim(
-      { ...existing, state: 'releasing', teardown: teardown.length ? teardown : existing.teardown },
+      {
+        ...existing,
+        state: 'releasing',
+        teardown: teardown.length ? teardown : existing.teardown,
+        ...(cause ? { trace: cause } : {}),
+      },
       now,
     );
   }
@@ -128,12 +135,14 @@ export class ClaimLifecycle {
   /** Release every claim whose grace has run out: its part leaves the config, its teardown plan appears. */
   releaseDue(): void {
     const now = this.o.clock.now();
-    const drafts: LocalDraft[] = [];
+    const released: { drafts: LocalDraft[]; cause: TraceContext | undefined }[] = [];
     try {
-      for (const c of this.o.store.dueReleases(now)) drafts.push(...this.release(c, now));
+      for (const c of this.o.store.dueReleases(now))
+        released.push({ drafts: this.release(c, now), cause: c.trace });
     } finally {
-      // Announcements of the releases that committed, even when a later one was refused.
-      if (drafts.length) this.o.emit(drafts);
+      // Announcements of the releases that committed, even when a later one was refused; each in the
+      // trace of what last moved its claim.
+      for (const r of released) if (r.drafts.length) this.o.emit(r.drafts, r.cause);
     }
     this.changed();
   }
@@ -158,7 +167,7 @@ export class ClaimLifecycle {
     // Committed: the released part's unstarted executions are cancelled, its teardown submitted.
     runBackground('handing a released part to the executor', this.o.log, () => {
       this.o.plans?.released(c.part);
-      if (written) this.o.plans?.written(written.part, written.fresh);
+      if (written) this.o.plans?.written(written.part, written.fresh, c.trace);
     });
     this.o.metrics?.claimsReleased.inc();
     this.o.log('info', 'claim released after its grace', {

@@ -1,6 +1,6 @@
 /** Which of a result's action plans go with which part: per claimed address, teardown, the rest. */
 import type { DynamicConfigPart } from '@routerd/host-wire';
-import { type ActionPlan, hostAddress } from '@routerd/plugin-sdk';
+import { type ActionPlan, hostAddress, type TraceContext } from '@routerd/plugin-sdk';
 import type { StoredPart } from '../store/dynamic-parts.js';
 import { undoPlanOf } from '../undo-plan.js';
 
@@ -35,7 +35,8 @@ export function undoPlans(part: StoredPart): ActionPlan[] {
  */
 export interface PartPlanHooks {
   /** A part was written; `fresh` are its plans announced now for the first time. */
-  written(part: DynamicConfigPart, fresh: readonly ActionPlan[]): void;
+  /** `cause`: the trace context of the event whose run wrote it (the newest traced one of the batch). */
+  written(part: DynamicConfigPart, fresh: readonly ActionPlan[], cause?: TraceContext): void;
   /** A part left the config (its claim's grace ran out). */
   released(partName: string): void;
   /** A claim's address was observed again: its `<part>-teardown`, if any, must not run. */

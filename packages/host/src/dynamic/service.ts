@@ -139,6 +139,8 @@ export class DynamicConfig {
       drafts.push(...announcing);
       written.push({ part, fresh });
     };
+    // The newest traced event of the batch: what its acknowledgements, plans and claims answer.
+    const cause = traceCause(events);
     this.o.store.db.transaction(() => {
       const claimed = new Set<string>();
       for (const claim of claims) {
@@ -151,13 +153,13 @@ export class DynamicConfig {
           directives: [],
           actionPlans: claimPlans(plans, obs.address),
         };
-        const held = this.claims.hold(claim, obs, o, content, now);
+        const held = this.claims.hold(claim, obs, o, content, now, cause);
         heldParts.push(held.metadata.name);
         accept(held);
       }
       // Addresses the batch says are gone: hold the teardown until the grace after the last observation.
       for (const obs of seen.values())
-        if (!obs.present && !claimed.has(obs.key)) this.claims.markGone(obs, plans, now);
+        if (!obs.present && !claimed.has(obs.key)) this.claims.markGone(obs, plans, now, cause);
       const claimedAddresses = new Set(claims.map((c) => `${hostAddress(c.spec.address)}/32`));
       const rest = {
         resources: others.map((r) => annotate(r, o.source, o.group, eventIds)),
@@ -176,11 +178,11 @@ export class DynamicConfig {
       o.source,
       eventIds,
     );
-    if (drafts.length || acks.length) this.o.emit([...drafts, ...acks], traceCause(events));
+    if (drafts.length || acks.length) this.o.emit([...drafts, ...acks], cause);
     // The parts are stored whatever the hook does: a hook that throws is logged, never undoes the result.
     for (const w of written)
       runBackground("handing a part's plans to the executor", this.o.log, () =>
-        this.o.plans?.written(w.part, w.fresh),
+        this.o.plans?.written(w.part, w.fresh, cause),
       );
     // A client back after its claim was released: the teardown its leaving queued must not run now.
     for (const name of heldParts)

@@ -10,7 +10,7 @@ import {
   FINISHED_STATES,
   type StepRecord,
 } from '@routerd/host-wire';
-import type { ActionPlan } from '@routerd/plugin-sdk';
+import type { ActionPlan, TraceContext } from '@routerd/plugin-sdk';
 import type { Database } from 'better-sqlite3';
 import { isoAt } from '../clock.js';
 import type { Migration } from './migrations.js';
@@ -59,6 +59,15 @@ export const actionJournalMigrations: Migration[] = [
     name: 'action_executions_by_key',
     up: 'CREATE INDEX action_executions_key ON action_executions (idempotency_key);',
   },
+  {
+    // Executions join the trace of the observation whose plugin run announced their plan (issue 21).
+    version: 56,
+    name: 'action_executions_trace',
+    up: `
+      ALTER TABLE action_executions ADD COLUMN traceparent TEXT;
+      ALTER TABLE action_executions ADD COLUMN tracestate TEXT;
+    `,
+  },
 ];
 
 interface Row {
@@ -83,6 +92,8 @@ interface Row {
   undo_of: string | null;
   steps: string;
   plan: string;
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 const toRecord = (r: Row): ExecutionRecord => ({
@@ -107,6 +118,8 @@ const toRecord = (r: Row): ExecutionRecord => ({
   undoOf: r.undo_of,
   steps: JSON.parse(r.steps) as StepRecord[],
   plan: JSON.parse(r.plan) as ActionPlan,
+  ...(r.traceparent === null ? {} : { traceparent: r.traceparent }),
+  ...(r.tracestate === null ? {} : { tracestate: r.tracestate }),
 });
 
 export interface NewExecution {
@@ -118,6 +131,8 @@ export interface NewExecution {
   state: 'awaiting-approval' | 'approved';
   approvedBy?: string;
   undoOf?: string;
+  /** Its own span in the trace of what caused it (childTraceContext of the cause). */
+  trace?: TraceContext;
 }
 
 export class ActionJournal {
@@ -139,9 +154,10 @@ export class ActionJournal {
       if (existing) return { record: toRecord(existing), created: false };
       const p = e.plan;
       this.stmt(`INSERT INTO action_executions (id, idempotency_key, provider, action, phase, risk, nic,
-          address, source, mode, state, approved_by, approved_ms, created_ms, updated_ms, undo_of, plan)
+          address, source, mode, state, approved_by, approved_ms, created_ms, updated_ms, undo_of, plan,
+          traceparent, tracestate)
         VALUES (@id, @key, @provider, @action, @phase, @risk, @nic, @address, @source, @mode, @state,
-          @approvedBy, @approvedMs, @now, @now, @undoOf, @plan)`).run({
+          @approvedBy, @approvedMs, @now, @now, @undoOf, @plan, @traceparent, @tracestate)`).run({
         id: e.id,
         key: p.idempotencyKey,
         provider: p.provider,
@@ -158,6 +174,8 @@ export class ActionJournal {
         now,
         undoOf: e.undoOf ?? null,
         plan: JSON.stringify(p),
+        traceparent: e.trace?.traceparent ?? null,
+        tracestate: e.trace?.tracestate ?? null,
       });
       return { record: this.get(e.id)!, created: true };
     })();

@@ -3,7 +3,7 @@
  * enforces single-writer and hysteretic release, and the set of action plans already announced.
  */
 import type { DynamicConfigPart, PartState } from '@routerd/host-wire';
-import type { ActionPlan } from '@routerd/plugin-sdk';
+import type { ActionPlan, TraceContext } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Migration } from './migrations.js';
 import { statementCache } from './statement-cache.js';
@@ -45,6 +45,16 @@ export const dynamicMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // What last moved a claim (the observation that holds it, the expiry that starts its release), so
+    // the teardown its release announces, long after, joins that trace (issue 21).
+    version: 57,
+    name: 'address_claims_trace',
+    up: `
+      ALTER TABLE address_claims ADD COLUMN traceparent TEXT;
+      ALTER TABLE address_claims ADD COLUMN tracestate TEXT;
+    `,
+  },
 ];
 
 /** A part as stored: its body, and the columns the ledger is queried by. */
@@ -69,6 +79,8 @@ export interface ClaimRow {
   lastObservedMs: number;
   releaseAtMs: number;
   teardown: ActionPlan[] | null;
+  /** The trace context of what last moved the claim (its hold, or the expiry that started its release). */
+  trace?: TraceContext;
 }
 
 interface PartDbRow {
@@ -101,6 +113,8 @@ interface ClaimDbRow {
   last_observed_ms: number;
   release_at_ms: number;
   teardown: string | null;
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 const toClaim = (r: ClaimDbRow): ClaimRow => ({
@@ -113,6 +127,14 @@ const toClaim = (r: ClaimDbRow): ClaimRow => ({
   lastObservedMs: r.last_observed_ms,
   releaseAtMs: r.release_at_ms,
   teardown: r.teardown ? (JSON.parse(r.teardown) as ActionPlan[]) : null,
+  ...(r.traceparent === null
+    ? {}
+    : {
+        trace:
+          r.tracestate === null
+            ? { traceparent: r.traceparent }
+            : { traceparent: r.traceparent, tracestate: r.tracestate },
+      }),
 });
 
 export class DynamicStore {
@@ -193,10 +215,11 @@ export class DynamicStore {
   }
 
   saveClaim(c: ClaimRow, now: number): void {
-    this.stmt(`INSERT INTO address_claims (domain, address, owner_node, subscription, part, state, last_observed_ms, release_at_ms, teardown, updated_ms)
-      VALUES (@domain, @address, @owner, @sub, @part, @state, @last, @release, @teardown, @now)
+    this.stmt(`INSERT INTO address_claims (domain, address, owner_node, subscription, part, state, last_observed_ms, release_at_ms, teardown, updated_ms, traceparent, tracestate)
+      VALUES (@domain, @address, @owner, @sub, @part, @state, @last, @release, @teardown, @now, @traceparent, @tracestate)
       ON CONFLICT (domain, address) DO UPDATE SET owner_node = @owner, subscription = @sub, part = @part, state = @state,
-        last_observed_ms = @last, release_at_ms = @release, teardown = @teardown, updated_ms = @now`).run({
+        last_observed_ms = @last, release_at_ms = @release, teardown = @teardown, updated_ms = @now,
+        traceparent = @traceparent, tracestate = @tracestate`).run({
       domain: c.domain,
       address: c.address,
       owner: c.ownerNode,
@@ -207,6 +230,8 @@ export class DynamicStore {
       release: c.releaseAtMs,
       teardown: c.teardown ? JSON.stringify(c.teardown) : null,
       now,
+      traceparent: c.trace?.traceparent ?? null,
+      tracestate: c.trace?.tracestate ?? null,
     });
   }
 

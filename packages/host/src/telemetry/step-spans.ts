@@ -9,6 +9,7 @@
  * spans under the event they handle. So the peer's receive span has the sender's event span as parent,
  * and one trace runs across both daemons.
  */
+import type { ExecutionRecord } from '@routerd/host-wire';
 import { causeSpanOf, type Event, spanIdOf, traceIdOf } from '@routerd/plugin-sdk';
 import type { DueDelivery } from '../store/deliveries.js';
 import type { FinishedRun } from '../subscriptions/engine.js';
@@ -115,4 +116,62 @@ export function runSpan(run: FinishedRun): StepSpan | undefined {
     },
     ...(run.error ? { error: run.error } : {}),
   };
+}
+
+/** Execution states that did not do what the plan asked: the span's status is ERROR. */
+const NOT_DONE = new Set(['failed', 'held-elsewhere']);
+/** Step outcomes that are a failure of that step. */
+const STEP_FAILED = new Set(['failed', 'refused', 'timeout', 'held-elsewhere']);
+
+/**
+ * A finished provider action (the action journal's record): its own span (the execution's trace context,
+ * a child of the event whose run announced the plan), from its journaling to its end, and a span per step
+ * run under it, with the step's exit code and outcome. Executions without trace context give none.
+ */
+export function executionSpans(r: ExecutionRecord): StepSpan[] {
+  if (r.traceparent === undefined) return [];
+  const traceId = traceIdOf(r.traceparent);
+  const own = spanIdOf(r.traceparent);
+  const cause = causeSpanOf(r.tracestate);
+  const created = Date.parse(r.createdAt);
+  const ended = Date.parse(r.finishedAt ?? r.updatedAt);
+  const spans: StepSpan[] = [
+    {
+      name: `execute ${r.provider} ${r.action}`,
+      kind: 'client',
+      traceId,
+      spanId: own,
+      ...(cause ? { parentSpanId: cause } : {}),
+      startMs: created,
+      endMs: Math.max(created, ended),
+      attributes: {
+        'routerd.execution.id': r.id,
+        'routerd.execution.state': r.state,
+        'routerd.execution.mode': r.mode,
+        'routerd.plan': r.plan.name,
+        'routerd.provider': r.provider,
+        ...(r.approvedBy ? { 'routerd.execution.approved_by': r.approvedBy } : {}),
+      },
+      ...(NOT_DONE.has(r.state) ? { error: r.reason ?? r.state } : {}),
+    },
+  ];
+  for (const step of r.steps) {
+    const started = Date.parse(step.startedAt);
+    spans.push({
+      name: `step ${step.step}`,
+      kind: 'client',
+      traceId,
+      parentSpanId: own,
+      startMs: started,
+      endMs: started + step.durationMs,
+      attributes: {
+        'routerd.execution.id': r.id,
+        'routerd.step.attempt': step.attempt,
+        'routerd.step.exit_code': step.exitCode,
+        'routerd.step.outcome': step.outcome,
+      },
+      ...(STEP_FAILED.has(step.outcome) ? { error: `${step.outcome} (exit ${step.exitCode})` } : {}),
+    });
+  }
+  return spans;
 }

@@ -5,7 +5,15 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ActionPlan, Event, PluginResult } from '@routerd/plugin-sdk';
+import {
+  type ActionPlan,
+  type Event,
+  newTraceContext,
+  type PluginResult,
+  spanIdOf,
+  type TraceContext,
+  traceIdOf,
+} from '@routerd/plugin-sdk';
 import { describe, expect, it } from 'vitest';
 import { ActionExecutor } from '../../src/actions/executor.js';
 import { PartPlans, policiesByName } from '../../src/actions/part-plans.js';
@@ -64,7 +72,7 @@ const event = (id: string, kind: 'observed' | 'expired', at: number): Event => (
   payload: { address: '10.88.60.9/32', domain: 'lan', ownerSide: 'onprem', source: 'arp' },
 });
 
-function setup(yaml: string) {
+function setup(yaml: string, emit: (drafts: { type: string }[], cause?: TraceContext) => void = () => {}) {
   const dir = mkdtempSync(join(tmpdir(), 'part-plans-'));
   writeFileSync(join(dir, 'c.yaml'), yaml);
   const load = loadConfig([join(dir, 'c.yaml')]);
@@ -79,7 +87,7 @@ function setup(yaml: string) {
     clock,
     noObserve: new NoObserveSet(),
     config: () => load.config,
-    emit: () => {},
+    emit,
     log: () => {},
     plans: new PartPlans({ executor, journal, policies }),
   });
@@ -187,5 +195,32 @@ describe('part plans → journal', () => {
       ],
       ['eni-0fedcba9876543210', 'awaiting-approval', null],
     ]);
+  });
+});
+
+describe('part plans in the trace of what caused them', () => {
+  it('executions are children of the observation; the teardown announced at release, of the expiry', () => {
+    const emitted: { types: string[]; cause?: TraceContext }[] = [];
+    const { dynamic, journal, clock, subscription } = setup(CONFIG + MANUAL_POLICY, (drafts, cause) =>
+      emitted.push({ types: drafts.map((d) => d.type), ...(cause ? { cause } : {}) }),
+    );
+    const seen = newTraceContext();
+    const gone = newTraceContext();
+    dynamic.applyResult({ subscription }, [{ ...event('e1', 'observed', T0), ...seen }], result(observed));
+    const assign = journal.list().find((r) => r.action === 'assign-secondary-ip')!;
+    expect(traceIdOf(assign.traceparent!)).toBe(traceIdOf(seen.traceparent));
+    expect(assign.tracestate).toBe(`routerd=${spanIdOf(seen.traceparent)}`);
+    expect(spanIdOf(assign.traceparent!)).not.toBe(spanIdOf(seen.traceparent)); // its own span
+
+    clock.set(T0 + 60_000);
+    dynamic.applyResult({ subscription }, [{ ...event('e2', 'expired', T0 + 60_000), ...gone }], result({}));
+    emitted.length = 0;
+    clock.set(T0 + 31 * 60_000);
+    dynamic.releaseDue();
+    // The teardown's announcement and its journaled undo answer the expiry, half an hour later.
+    expect(emitted).toEqual([{ types: ['routerd.provider.action.planned'], cause: gone }]);
+    const undo = journal.list().find((r) => r.action === 'unassign-secondary-ip')!;
+    expect(traceIdOf(undo.traceparent!)).toBe(traceIdOf(gone.traceparent));
+    expect(undo.tracestate).toBe(`routerd=${spanIdOf(gone.traceparent)}`);
   });
 });
