@@ -1,6 +1,6 @@
 // The action journal's records (docs/actions.md): one execution of one ActionPlan, as the host's journal
 // keeps it and `routerctl action list|journal` will show it.
-import { ActionPlan } from '@routerd/plugin-sdk';
+import { ActionPlan, EventTypes } from '@routerd/plugin-sdk';
 import { type } from 'arktype';
 import { LimitParam } from './query.js';
 
@@ -76,35 +76,16 @@ export type ExecutionRecord = typeof ExecutionRecord.infer;
 
 /**
  * The events an execution's end writes into the group its plan came from, for the outbox to push back to
- * the node that observed the address: on-prem learns when the cloud really holds it (capture-ready).
+ * the node that observed the address: on-prem learns when the cloud really holds it (capture-ready). Their
+ * payload is the SDK's well-known `ProviderActionOutcomePayload`, checked by every receiver.
  */
 export const ProviderActionEventTypes = {
   /** The cloud shows the effect: `succeeded` (verified) or `already-done`. */
-  succeeded: 'routerd.provider.action.succeeded',
+  succeeded: EventTypes.providerActionSucceeded,
   /** It did not happen: `failed` or `held-elsewhere` (never seized). */
-  failed: 'routerd.provider.action.failed',
+  failed: EventTypes.providerActionFailed,
 } as const;
-
-/** The payload of both. Not (yet) a well-known SDK payload: receivers accept it as any JSON object. */
-export const ProviderActionOutcomePayload = type({
-  execution: 'string',
-  plan: 'string',
-  provider: 'string',
-  action: 'string',
-  phase: "'provision' | 'teardown'",
-  idempotencyKey: 'string',
-  state: ExecutionState,
-  nic: 'string',
-  /** The address the plan moved, `10.88.60.9/32`, when it has one. */
-  'address?': 'string',
-  /** The node that observed the address (from its claim): who this news is for. */
-  'ownerNode?': 'string',
-  /** Why it stopped (every state but succeeded). */
-  'reason?': 'string',
-  finishedAt: 'string',
-  'undoOf?': 'string',
-});
-export type ProviderActionOutcomePayload = typeof ProviderActionOutcomePayload.infer;
+export { ProviderActionOutcomePayload } from '@routerd/plugin-sdk';
 
 /** GET /v1/actions/journal?state=&limit= — executions, newest first. */
 export const ExecutionsQuery = type({

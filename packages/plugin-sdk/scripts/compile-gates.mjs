@@ -31,6 +31,7 @@ export const GATED = [
   'ClientIpv4Payload',
   'DynamicPartOutcomePayload',
   'ProviderActionPlannedPayload',
+  'ProviderActionOutcomePayload',
   'RemoteAddressClaim',
 ];
 

@@ -178,6 +178,21 @@ const samples: Record<GateName, unknown> = {
     address: '10.88.60.9/32',
     part: 'x',
   },
+  ProviderActionOutcomePayload: {
+    execution: '0b6f6c2e-1d7e-4d7a-9a55-6f1f2b8c9d10',
+    plan: 'aws-assign-secondary-ip-10-88-60-9',
+    provider: 'aws',
+    action: 'assign-secondary-ip',
+    phase: 'provision',
+    idempotencyKey: 'aws|assign-secondary-ip|eni-1|10.88.60.9/32',
+    state: 'succeeded',
+    nic: 'eni-1',
+    address: '10.88.60.9/32',
+    ownerNode: 'onprem',
+    reason: 'verified',
+    finishedAt: '2026-12-01T12:00:00.000Z',
+    undoOf: 'x0',
+  },
   RemoteAddressClaim: claim,
 };
 

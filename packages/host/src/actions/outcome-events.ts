@@ -15,12 +15,15 @@ export interface OutcomeRoute {
   ownerNode?: string;
 }
 
-const TYPE_OF: Partial<Record<ExecutionRecord['state'], string>> = {
+/** The states an outcome event reports, each with its event type: the payload's `state`. */
+const TYPE_OF: Record<ProviderActionOutcomePayload['state'], string> = {
   succeeded: ProviderActionEventTypes.succeeded,
   'already-done': ProviderActionEventTypes.succeeded,
   failed: ProviderActionEventTypes.failed,
   'held-elsewhere': ProviderActionEventTypes.failed,
 };
+const isReported = (state: ExecutionRecord['state']): state is ProviderActionOutcomePayload['state'] =>
+  Object.hasOwn(TYPE_OF, state);
 
 /** The part an execution came from (`DynamicConfigPart/<name>`), if it came from one. */
 export function partOf(record: Pick<ExecutionRecord, 'source'>): string | undefined {
@@ -32,8 +35,9 @@ export function outcomeEvent(
   r: ExecutionRecord,
   route: OutcomeRoute,
 ): (EventDraft & { group: string }) | undefined {
-  const type = TYPE_OF[r.state];
-  if (!type) return undefined;
+  const state = r.state;
+  if (!isReported(state)) return undefined;
+  const type = TYPE_OF[state];
   const address = r.address ? `${hostAddress(r.address)}/32` : undefined;
   const payload: ProviderActionOutcomePayload = {
     execution: r.id,
@@ -42,7 +46,7 @@ export function outcomeEvent(
     action: r.action,
     phase: r.phase,
     idempotencyKey: r.idempotencyKey,
-    state: r.state,
+    state,
     nic: r.nic,
     ...(address ? { address } : {}),
     ...(route.ownerNode ? { ownerNode: route.ownerNode } : {}),

@@ -1,7 +1,7 @@
 // Which finished executions are news for the address's owner, and as which event type.
 import { readFileSync } from 'node:fs';
 import type { ExecutionRecord } from '@routerd/host-wire';
-import type { ActionPlan } from '@routerd/plugin-sdk';
+import { type ActionPlan, payloadHolds, validate, wellKnownPayloads } from '@routerd/plugin-sdk';
 import { describe, expect, it } from 'vitest';
 import { outcomeEvent, partOf } from '../../src/actions/outcome-events.js';
 
@@ -60,6 +60,24 @@ describe('action outcome events', () => {
   it('a cancelled or undone execution changed nothing in the cloud: no event', () => {
     expect(outcomeEvent(record('cancelled'), route)).toBeUndefined();
     expect(outcomeEvent(record('undone'), route)).toBeUndefined();
+  });
+
+  it("every event it writes holds the SDK's well-known payload, which every receiver checks", () => {
+    for (const state of ['succeeded', 'already-done', 'failed', 'held-elsewhere'] as const) {
+      const e = outcomeEvent(record(state, state === 'succeeded' ? null : 'why'), route)!;
+      expect(payloadHolds(e.type, e.payload), state).toBe(true);
+    }
+    // What a receiver refuses, by path: a state no outcome event reports, an address that is not a /32.
+    const good = outcomeEvent(record('succeeded'), route)!.payload as Record<string, unknown>;
+    const schema = wellKnownPayloads['routerd.provider.action.succeeded'];
+    for (const [field, value] of [
+      ['state', 'running'],
+      ['address', '10.88.60.0/24'],
+    ] as const) {
+      const checked = validate(schema, { ...good, [field]: value });
+      expect(checked.ok, field).toBe(false);
+      if (!checked.ok) expect(checked.issues.map((i) => i.path)).toEqual([`/${field}`]);
+    }
   });
 
   it('names the part an execution came from', () => {

@@ -15,6 +15,7 @@ import {
 import {
   ClientIpv4Payload,
   DynamicPartOutcomePayload,
+  ProviderActionOutcomePayload,
   ProviderActionPlannedPayload,
 } from './schemas/payloads.js';
 import { ActionPlan, Directive, RemoteAddressClaim, Resource } from './schemas/resources.js';
@@ -29,6 +30,7 @@ export const schemaCatalog: Record<string, Type<unknown>> = {
   'payload.client-ipv4.schema.json': ClientIpv4Payload as Type<unknown>,
   'payload.dynamic-part-outcome.schema.json': DynamicPartOutcomePayload as Type<unknown>,
   'payload.provider-action-planned.schema.json': ProviderActionPlannedPayload as Type<unknown>,
+  'payload.provider-action-outcome.schema.json': ProviderActionOutcomePayload as Type<unknown>,
   'resource.schema.json': Resource as Type<unknown>,
   'remote-address-claim.schema.json': RemoteAddressClaim as Type<unknown>,
   'action-plan.schema.json': ActionPlan as Type<unknown>,

@@ -43,6 +43,10 @@ export const EventTypes = {
   dynamicPartAccepted: 'routerd.dynamic.part.accepted',
   dynamicPartRejected: 'routerd.dynamic.part.rejected',
   providerActionPlanned: 'routerd.provider.action.planned',
+  /** A provider action the cloud now shows done (verified, or found already done): capture-ready. */
+  providerActionSucceeded: 'routerd.provider.action.succeeded',
+  /** A provider action that did not happen (failed, or the address is held elsewhere: never seized). */
+  providerActionFailed: 'routerd.provider.action.failed',
 } as const;
 
 /**
@@ -56,6 +60,8 @@ export const WELL_KNOWN_PAYLOAD_SCHEMAS = {
   [EventTypes.dynamicPartAccepted]: 'DynamicPartOutcomePayload',
   [EventTypes.dynamicPartRejected]: 'DynamicPartOutcomePayload',
   [EventTypes.providerActionPlanned]: 'ProviderActionPlannedPayload',
+  [EventTypes.providerActionSucceeded]: 'ProviderActionOutcomePayload',
+  [EventTypes.providerActionFailed]: 'ProviderActionOutcomePayload',
 } as const;
 
 /** Resource kinds checked again by a schema of their own (of the same name) when a plugin proposes one. */

@@ -4856,7 +4856,7 @@ return errors === 0;
 }
 
 
-const schema27 = {"type":"object","properties":{"apiVersion":{"const":"net.routerd.net/v1alpha1"},"kind":{"const":"RemoteAddressClaim"},"metadata":{"type":"object","properties":{"name":{"type":"string","description":"a lowercase name of letters, digits, dots and dashes (at most 253)","pattern":"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"labels":{"type":"object","additionalProperties":{"type":"string"}}},"required":["name"]},"spec":{"type":"object","properties":{"address":{"type":"string","description":"a single IPv4 address as a /32, e.g. 10.88.60.9/32","pattern":"^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"},"domain":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"ownerNode":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"mac":{"type":"string","description":"a lowercase MAC address such as 52:54:00:12:34:56","pattern":"^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$"},"observedAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"ownerSide":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"provider":{"type":"string"}},"required":["address","domain","ownerNode"]}},"required":["apiVersion","kind","metadata","spec"]};
+const schema27 = {"type":"object","properties":{"action":{"type":"string","minLength":1},"execution":{"type":"string","minLength":1},"finishedAt":{"type":"string","minLength":1},"idempotencyKey":{"type":"string","minLength":1},"nic":{"type":"string","minLength":1},"phase":{"enum":["provision","teardown"]},"plan":{"type":"string","minLength":1},"provider":{"type":"string","minLength":1},"state":{"enum":["already-done","failed","held-elsewhere","succeeded"]},"address":{"type":"string","description":"a single IPv4 address as a /32, e.g. 10.88.60.9/32","pattern":"^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"},"ownerNode":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"reason":{"type":"string"},"undoOf":{"type":"string"}},"required":["action","execution","finishedAt","idempotencyKey","nic","phase","plan","provider","state"]};
 
 function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4864,15 +4864,290 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((data.apiVersion === undefined) && (missing0 = "apiVersion")) || ((data.kind === undefined) && (missing0 = "kind"))) || ((data.metadata === undefined) && (missing0 = "metadata"))) || ((data.spec === undefined) && (missing0 = "spec"))){
+if((((((((((data.action === undefined) && (missing0 = "action")) || ((data.execution === undefined) && (missing0 = "execution"))) || ((data.finishedAt === undefined) && (missing0 = "finishedAt"))) || ((data.idempotencyKey === undefined) && (missing0 = "idempotencyKey"))) || ((data.nic === undefined) && (missing0 = "nic"))) || ((data.phase === undefined) && (missing0 = "phase"))) || ((data.plan === undefined) && (missing0 = "plan"))) || ((data.provider === undefined) && (missing0 = "provider"))) || ((data.state === undefined) && (missing0 = "state"))){
 validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+return false;
+}
+else {
+if(data.action !== undefined){
+let data0 = data.action;
+const _errs1 = errors;
+if(errors === _errs1){
+if(typeof data0 === "string"){
+if(data0.length < 1){
+validate26.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/minLength",keyword:"minLength",params:{limit: 1}}];
+return false;
+}
+}
+else {
+validate26.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.execution !== undefined){
+let data1 = data.execution;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data1 === "string"){
+if(data1.length < 1){
+validate26.errors = [{instancePath:instancePath+"/execution",schemaPath:"#/properties/execution/minLength",keyword:"minLength",params:{limit: 1}}];
+return false;
+}
+}
+else {
+validate26.errors = [{instancePath:instancePath+"/execution",schemaPath:"#/properties/execution/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.finishedAt !== undefined){
+let data2 = data.finishedAt;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data2 === "string"){
+if(data2.length < 1){
+validate26.errors = [{instancePath:instancePath+"/finishedAt",schemaPath:"#/properties/finishedAt/minLength",keyword:"minLength",params:{limit: 1}}];
+return false;
+}
+}
+else {
+validate26.errors = [{instancePath:instancePath+"/finishedAt",schemaPath:"#/properties/finishedAt/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.idempotencyKey !== undefined){
+let data3 = data.idempotencyKey;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data3 === "string"){
+if(data3.length < 1){
+validate26.errors = [{instancePath:instancePath+"/idempotencyKey",schemaPath:"#/properties/idempotencyKey/minLength",keyword:"minLength",params:{limit: 1}}];
+return false;
+}
+}
+else {
+validate26.errors = [{instancePath:instancePath+"/idempotencyKey",schemaPath:"#/properties/idempotencyKey/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.nic !== undefined){
+let data4 = data.nic;
+const _errs9 = errors;
+if(errors === _errs9){
+if(typeof data4 === "string"){
+if(data4.length < 1){
+validate26.errors = [{instancePath:instancePath+"/nic",schemaPath:"#/properties/nic/minLength",keyword:"minLength",params:{limit: 1}}];
+return false;
+}
+}
+else {
+validate26.errors = [{instancePath:instancePath+"/nic",schemaPath:"#/properties/nic/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.phase !== undefined){
+let data5 = data.phase;
+const _errs11 = errors;
+if(!((data5 === "provision") || (data5 === "teardown"))){
+validate26.errors = [{instancePath:instancePath+"/phase",schemaPath:"#/properties/phase/enum",keyword:"enum",params:{allowedValues: schema27.properties.phase.enum}}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.plan !== undefined){
+let data6 = data.plan;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data6 === "string"){
+if(data6.length < 1){
+validate26.errors = [{instancePath:instancePath+"/plan",schemaPath:"#/properties/plan/minLength",keyword:"minLength",params:{limit: 1}}];
+return false;
+}
+}
+else {
+validate26.errors = [{instancePath:instancePath+"/plan",schemaPath:"#/properties/plan/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.provider !== undefined){
+let data7 = data.provider;
+const _errs14 = errors;
+if(errors === _errs14){
+if(typeof data7 === "string"){
+if(data7.length < 1){
+validate26.errors = [{instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/minLength",keyword:"minLength",params:{limit: 1}}];
+return false;
+}
+}
+else {
+validate26.errors = [{instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.state !== undefined){
+let data8 = data.state;
+const _errs16 = errors;
+if(!((((data8 === "already-done") || (data8 === "failed")) || (data8 === "held-elsewhere")) || (data8 === "succeeded"))){
+validate26.errors = [{instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema27.properties.state.enum}}];
+return false;
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.address !== undefined){
+let data9 = data.address;
+const _errs17 = errors;
+if(errors === _errs17){
+if(typeof data9 === "string"){
+if(!pattern11.test(data9)){
+validate26.errors = [{instancePath:instancePath+"/address",schemaPath:"#/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"}}];
+return false;
+}
+}
+else {
+validate26.errors = [{instancePath:instancePath+"/address",schemaPath:"#/properties/address/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.ownerNode !== undefined){
+let data10 = data.ownerNode;
+const _errs19 = errors;
+if(errors === _errs19){
+if(typeof data10 === "string"){
+if(!pattern1.test(data10)){
+validate26.errors = [{instancePath:instancePath+"/ownerNode",schemaPath:"#/properties/ownerNode/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}}];
+return false;
+}
+}
+else {
+validate26.errors = [{instancePath:instancePath+"/ownerNode",schemaPath:"#/properties/ownerNode/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+const _errs21 = errors;
+if(typeof data.reason !== "string"){
+validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.undoOf !== undefined){
+const _errs23 = errors;
+if(typeof data.undoOf !== "string"){
+validate26.errors = [{instancePath:instancePath+"/undoOf",schemaPath:"#/properties/undoOf/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+var valid0 = _errs23 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+return false;
+}
+}
+validate26.errors = vErrors;
+return errors === 0;
+}
+
+
+const schema28 = {"type":"object","properties":{"apiVersion":{"const":"net.routerd.net/v1alpha1"},"kind":{"const":"RemoteAddressClaim"},"metadata":{"type":"object","properties":{"name":{"type":"string","description":"a lowercase name of letters, digits, dots and dashes (at most 253)","pattern":"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"labels":{"type":"object","additionalProperties":{"type":"string"}}},"required":["name"]},"spec":{"type":"object","properties":{"address":{"type":"string","description":"a single IPv4 address as a /32, e.g. 10.88.60.9/32","pattern":"^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"},"domain":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"ownerNode":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"mac":{"type":"string","description":"a lowercase MAC address such as 52:54:00:12:34:56","pattern":"^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$"},"observedAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"ownerSide":{"type":"string","description":"a lowercase name of letters, digits and dashes (at most 63), starting and ending with a letter or digit","pattern":"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},"provider":{"type":"string"}},"required":["address","domain","ownerNode"]}},"required":["apiVersion","kind","metadata","spec"]};
+
+function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.apiVersion === undefined) && (missing0 = "apiVersion")) || ((data.kind === undefined) && (missing0 = "kind"))) || ((data.metadata === undefined) && (missing0 = "metadata"))) || ((data.spec === undefined) && (missing0 = "spec"))){
+validate27.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
 if(data.apiVersion !== undefined){
 const _errs1 = errors;
 if("net.routerd.net/v1alpha1" !== data.apiVersion){
-validate26.errors = [{instancePath:instancePath+"/apiVersion",schemaPath:"#/properties/apiVersion/const",keyword:"const",params:{allowedValue: "net.routerd.net/v1alpha1"}}];
+validate27.errors = [{instancePath:instancePath+"/apiVersion",schemaPath:"#/properties/apiVersion/const",keyword:"const",params:{allowedValue: "net.routerd.net/v1alpha1"}}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -4884,7 +5159,7 @@ if(valid0){
 if(data.kind !== undefined){
 const _errs2 = errors;
 if("RemoteAddressClaim" !== data.kind){
-validate26.errors = [{instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/const",keyword:"const",params:{allowedValue: "RemoteAddressClaim"}}];
+validate27.errors = [{instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/const",keyword:"const",params:{allowedValue: "RemoteAddressClaim"}}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4900,7 +5175,7 @@ if(errors === _errs3){
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 let missing1;
 if((data2.name === undefined) && (missing1 = "name")){
-validate26.errors = [{instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: missing1}}];
+validate27.errors = [{instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: missing1}}];
 return false;
 }
 else {
@@ -4910,12 +5185,12 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data3 === "string"){
 if(!pattern21.test(data3)){
-validate26.errors = [{instancePath:instancePath+"/metadata/name",schemaPath:"#/properties/metadata/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"}}];
+validate27.errors = [{instancePath:instancePath+"/metadata/name",schemaPath:"#/properties/metadata/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"}}];
 return false;
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/metadata/name",schemaPath:"#/properties/metadata/properties/name/type",keyword:"type",params:{type: "string"}}];
+validate27.errors = [{instancePath:instancePath+"/metadata/name",schemaPath:"#/properties/metadata/properties/name/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -4933,7 +5208,7 @@ if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 for(const key0 in data4){
 const _errs10 = errors;
 if(typeof data4[key0] !== "string"){
-validate26.errors = [{instancePath:instancePath+"/metadata/annotations/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/metadata/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"}}];
+validate27.errors = [{instancePath:instancePath+"/metadata/annotations/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/metadata/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 var valid2 = _errs10 === errors;
@@ -4943,7 +5218,7 @@ break;
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/metadata/annotations",schemaPath:"#/properties/metadata/properties/annotations/type",keyword:"type",params:{type: "object"}}];
+validate27.errors = [{instancePath:instancePath+"/metadata/annotations",schemaPath:"#/properties/metadata/properties/annotations/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -4961,7 +5236,7 @@ if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
 for(const key1 in data6){
 const _errs15 = errors;
 if(typeof data6[key1] !== "string"){
-validate26.errors = [{instancePath:instancePath+"/metadata/labels/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/metadata/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"}}];
+validate27.errors = [{instancePath:instancePath+"/metadata/labels/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/metadata/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 var valid3 = _errs15 === errors;
@@ -4971,7 +5246,7 @@ break;
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/metadata/labels",schemaPath:"#/properties/metadata/properties/labels/type",keyword:"type",params:{type: "object"}}];
+validate27.errors = [{instancePath:instancePath+"/metadata/labels",schemaPath:"#/properties/metadata/properties/labels/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -4985,7 +5260,7 @@ var valid1 = true;
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"}}];
+validate27.errors = [{instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -5002,7 +5277,7 @@ if(errors === _errs17){
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 let missing2;
 if((((data8.address === undefined) && (missing2 = "address")) || ((data8.domain === undefined) && (missing2 = "domain"))) || ((data8.ownerNode === undefined) && (missing2 = "ownerNode"))){
-validate26.errors = [{instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/required",keyword:"required",params:{missingProperty: missing2}}];
+validate27.errors = [{instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/required",keyword:"required",params:{missingProperty: missing2}}];
 return false;
 }
 else {
@@ -5012,12 +5287,12 @@ const _errs19 = errors;
 if(errors === _errs19){
 if(typeof data9 === "string"){
 if(!pattern11.test(data9)){
-validate26.errors = [{instancePath:instancePath+"/spec/address",schemaPath:"#/properties/spec/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"}}];
+validate27.errors = [{instancePath:instancePath+"/spec/address",schemaPath:"#/properties/spec/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"}}];
 return false;
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/spec/address",schemaPath:"#/properties/spec/properties/address/type",keyword:"type",params:{type: "string"}}];
+validate27.errors = [{instancePath:instancePath+"/spec/address",schemaPath:"#/properties/spec/properties/address/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -5033,12 +5308,12 @@ const _errs21 = errors;
 if(errors === _errs21){
 if(typeof data10 === "string"){
 if(!pattern1.test(data10)){
-validate26.errors = [{instancePath:instancePath+"/spec/domain",schemaPath:"#/properties/spec/properties/domain/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}}];
+validate27.errors = [{instancePath:instancePath+"/spec/domain",schemaPath:"#/properties/spec/properties/domain/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}}];
 return false;
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/spec/domain",schemaPath:"#/properties/spec/properties/domain/type",keyword:"type",params:{type: "string"}}];
+validate27.errors = [{instancePath:instancePath+"/spec/domain",schemaPath:"#/properties/spec/properties/domain/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -5054,12 +5329,12 @@ const _errs23 = errors;
 if(errors === _errs23){
 if(typeof data11 === "string"){
 if(!pattern1.test(data11)){
-validate26.errors = [{instancePath:instancePath+"/spec/ownerNode",schemaPath:"#/properties/spec/properties/ownerNode/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}}];
+validate27.errors = [{instancePath:instancePath+"/spec/ownerNode",schemaPath:"#/properties/spec/properties/ownerNode/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}}];
 return false;
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/spec/ownerNode",schemaPath:"#/properties/spec/properties/ownerNode/type",keyword:"type",params:{type: "string"}}];
+validate27.errors = [{instancePath:instancePath+"/spec/ownerNode",schemaPath:"#/properties/spec/properties/ownerNode/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -5075,12 +5350,12 @@ const _errs25 = errors;
 if(errors === _errs25){
 if(typeof data12 === "string"){
 if(!pattern40.test(data12)){
-validate26.errors = [{instancePath:instancePath+"/spec/mac",schemaPath:"#/properties/spec/properties/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$"}}];
+validate27.errors = [{instancePath:instancePath+"/spec/mac",schemaPath:"#/properties/spec/properties/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$"}}];
 return false;
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/spec/mac",schemaPath:"#/properties/spec/properties/mac/type",keyword:"type",params:{type: "string"}}];
+validate27.errors = [{instancePath:instancePath+"/spec/mac",schemaPath:"#/properties/spec/properties/mac/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -5094,18 +5369,18 @@ if(data8.observedAt !== undefined){
 let data13 = data8.observedAt;
 const _errs27 = errors;
 if(!narrows["realTimestamp"].holds(data13)){
-validate26.errors = [{instancePath:instancePath+"/spec/observedAt",schemaPath:"#/properties/spec/properties/observedAt/x-routerd-narrow",keyword:"x-routerd-narrow",params:{}}];
+validate27.errors = [{instancePath:instancePath+"/spec/observedAt",schemaPath:"#/properties/spec/properties/observedAt/x-routerd-narrow",keyword:"x-routerd-narrow",params:{}}];
 return false;
 }
 if(errors === _errs27){
 if(typeof data13 === "string"){
 if(!pattern0.test(data13)){
-validate26.errors = [{instancePath:instancePath+"/spec/observedAt",schemaPath:"#/properties/spec/properties/observedAt/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$"}}];
+validate27.errors = [{instancePath:instancePath+"/spec/observedAt",schemaPath:"#/properties/spec/properties/observedAt/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$"}}];
 return false;
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/spec/observedAt",schemaPath:"#/properties/spec/properties/observedAt/type",keyword:"type",params:{type: "string"}}];
+validate27.errors = [{instancePath:instancePath+"/spec/observedAt",schemaPath:"#/properties/spec/properties/observedAt/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -5121,12 +5396,12 @@ const _errs29 = errors;
 if(errors === _errs29){
 if(typeof data14 === "string"){
 if(!pattern1.test(data14)){
-validate26.errors = [{instancePath:instancePath+"/spec/ownerSide",schemaPath:"#/properties/spec/properties/ownerSide/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}}];
+validate27.errors = [{instancePath:instancePath+"/spec/ownerSide",schemaPath:"#/properties/spec/properties/ownerSide/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}}];
 return false;
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/spec/ownerSide",schemaPath:"#/properties/spec/properties/ownerSide/type",keyword:"type",params:{type: "string"}}];
+validate27.errors = [{instancePath:instancePath+"/spec/ownerSide",schemaPath:"#/properties/spec/properties/ownerSide/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -5139,7 +5414,7 @@ if(valid4){
 if(data8.provider !== undefined){
 const _errs31 = errors;
 if(typeof data8.provider !== "string"){
-validate26.errors = [{instancePath:instancePath+"/spec/provider",schemaPath:"#/properties/spec/properties/provider/type",keyword:"type",params:{type: "string"}}];
+validate27.errors = [{instancePath:instancePath+"/spec/provider",schemaPath:"#/properties/spec/properties/provider/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 var valid4 = _errs31 === errors;
@@ -5156,7 +5431,7 @@ var valid4 = true;
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"}}];
+validate27.errors = [{instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -5171,12 +5446,12 @@ var valid0 = true;
 }
 }
 else {
-validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate27.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate26.errors = vErrors;
+validate27.errors = vErrors;
 return errors === 0;
 }
-return { InitializeParams: validate10, InitializeResult: validate11, PluginRequest: validate12, PluginResult: validate13, PublishEnvelope: validate14, PublishResult: validate15, CancelledParams: validate16, ProgressParams: validate17, MessageParams: validate18, PingResult: validate19, ShutdownResult: validate20, Event: validate21, EventDraft: validate22, ClientIpv4Payload: validate23, DynamicPartOutcomePayload: validate24, ProviderActionPlannedPayload: validate25, RemoteAddressClaim: validate26 };
+return { InitializeParams: validate10, InitializeResult: validate11, PluginRequest: validate12, PluginResult: validate13, PublishEnvelope: validate14, PublishResult: validate15, CancelledParams: validate16, ProgressParams: validate17, MessageParams: validate18, PingResult: validate19, ShutdownResult: validate20, Event: validate21, EventDraft: validate22, ClientIpv4Payload: validate23, DynamicPartOutcomePayload: validate24, ProviderActionPlannedPayload: validate25, ProviderActionOutcomePayload: validate26, RemoteAddressClaim: validate27 };
 }

@@ -21,6 +21,7 @@ import {
 import {
   ClientIpv4Payload,
   DynamicPartOutcomePayload,
+  ProviderActionOutcomePayload,
   ProviderActionPlannedPayload,
 } from '../schemas/payloads.js';
 import { RemoteAddressClaim } from '../schemas/resources.js';
@@ -44,6 +45,7 @@ const schemas = {
   ClientIpv4Payload,
   DynamicPartOutcomePayload,
   ProviderActionPlannedPayload,
+  ProviderActionOutcomePayload,
   RemoteAddressClaim,
 } as Record<GateName, Type<unknown>>;
 

@@ -21,6 +21,7 @@ import type {
 import type {
   ClientIpv4Payload,
   DynamicPartOutcomePayload,
+  ProviderActionOutcomePayload,
   ProviderActionPlannedPayload,
 } from '../schemas/payloads.js';
 import type { RemoteAddressClaim } from '../schemas/resources.js';
@@ -50,6 +51,7 @@ export const gates = {
   ClientIpv4Payload: gate<ClientIpv4Payload>(compiled.ClientIpv4Payload),
   DynamicPartOutcomePayload: gate<DynamicPartOutcomePayload>(compiled.DynamicPartOutcomePayload),
   ProviderActionPlannedPayload: gate<ProviderActionPlannedPayload>(compiled.ProviderActionPlannedPayload),
+  ProviderActionOutcomePayload: gate<ProviderActionOutcomePayload>(compiled.ProviderActionOutcomePayload),
   RemoteAddressClaim: gate<RemoteAddressClaim>(compiled.RemoteAddressClaim),
 } as const;
 

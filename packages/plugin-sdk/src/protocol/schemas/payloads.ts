@@ -49,7 +49,37 @@ export const ProviderActionPlannedPayload = type({
 });
 export type ProviderActionPlannedPayload = typeof ProviderActionPlannedPayload.infer;
 
-const payloadSchemas = { ClientIpv4Payload, DynamicPartOutcomePayload, ProviderActionPlannedPayload };
+/**
+ * `routerd.provider.action.succeeded` / `.failed`: how an execution of a plan ended, written by the node
+ * that ran it for the node that owns the address (the capture-ready signal). An observed fact, never a
+ * command: the receiver only learns what the cloud did.
+ */
+export const ProviderActionOutcomePayload = type({
+  execution: 'string > 0',
+  plan: 'string > 0',
+  provider: 'string > 0',
+  action: 'string > 0',
+  phase: "'provision' | 'teardown'",
+  idempotencyKey: 'string > 0',
+  /** succeeded and already-done for `.succeeded`; failed and held-elsewhere for `.failed`. */
+  state: "'succeeded' | 'already-done' | 'failed' | 'held-elsewhere'",
+  nic: 'string > 0',
+  'address?': IPv4HostCidr,
+  /** The node that observed the address: who this news is for. */
+  'ownerNode?': Name,
+  'reason?': 'string',
+  finishedAt: 'string > 0',
+  /** The execution this one undid, when it is an undo. */
+  'undoOf?': 'string',
+});
+export type ProviderActionOutcomePayload = typeof ProviderActionOutcomePayload.infer;
+
+const payloadSchemas = {
+  ClientIpv4Payload,
+  DynamicPartOutcomePayload,
+  ProviderActionPlannedPayload,
+  ProviderActionOutcomePayload,
+};
 
 /** Payload schemas of the well-known event types. Unknown types accept any JSON object. */
 export const wellKnownPayloads = Object.fromEntries(
