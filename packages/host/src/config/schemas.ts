@@ -361,6 +361,8 @@ export const ActionPolicySpec = type({
     timeout: DurationAtMost('1h').default('60s'),
     interval: UpToAnHour.default('2s'),
   }).default(() => ({})),
+  /** The doctor warns about an execution of this provider awaiting approval for longer than this. */
+  approvalWarnAfter: DurationAtMost('168h').default('1h'),
 }).narrow((spec, ctx) => {
   for (const name of Object.keys(spec.env))
     if (!EnvName.allows(name))

@@ -4,11 +4,12 @@
  * fail). Pure functions of what the daemon read; the tool files are looked at through `toolFile`.
  */
 import type { ExecutionRecord } from '@routerd/host-wire';
+import { parseDuration } from '@routerd/plugin-sdk';
 import type { ActionPolicy } from '../config/schemas.js';
 import { type Check, flag, pass } from './checks.js';
 
-/** An execution awaiting approval longer than this is a WARN: someone should decide. */
-export const AWAITING_APPROVAL_WARN_MS = 60 * 60_000;
+/** An execution whose provider has no ActionPolicy any more (it cannot run): the schema's default. */
+const DEFAULT_APPROVAL_WARN_MS = 60 * 60_000;
 /** Failed executions finished within this window are reported. */
 export const FAILED_ACTIONS_WINDOW_MS = 24 * 60 * 60_000;
 
@@ -28,14 +29,19 @@ const mins = (ms: number) => `${Math.round(ms / 60_000)} min`;
 export function actionChecks(i: ActionDoctorInputs): Check[] {
   if (i.policies.length === 0) return [];
   const checks: Check[] = [];
-  const late = i.awaiting.filter((r) => i.now - Date.parse(r.createdAt) > AWAITING_APPROVAL_WARN_MS);
+  // Each execution against its provider's ActionPolicy.spec.approvalWarnAfter (1h by default).
+  const warnAfter = new Map(
+    i.policies.map((p) => [p.metadata.name, parseDuration(p.spec.approvalWarnAfter)]),
+  );
+  const limitOf = (r: ExecutionRecord) => warnAfter.get(r.provider) ?? DEFAULT_APPROVAL_WARN_MS;
+  const late = i.awaiting.filter((r) => i.now - Date.parse(r.createdAt) > limitOf(r));
   checks.push(
     late.length
       ? flag(
           'WARN',
           'action-awaiting-approval',
           'actions',
-          `${late.length} execution(s) awaiting approval for more than ${mins(AWAITING_APPROVAL_WARN_MS)}, the oldest ${late[0]!.id} (${late[0]!.action} on ${late[0]!.provider}) since ${late[0]!.createdAt}`,
+          `${late.length} execution(s) awaiting approval for more than ${mins(limitOf(late[0]!))} (ActionPolicy/${late[0]!.provider} approvalWarnAfter), the oldest ${late[0]!.id} (${late[0]!.action} on ${late[0]!.provider}) since ${late[0]!.createdAt}`,
           'decide: `routerctl action journal --state awaiting-approval`, then `routerctl action approve ID` or `routerctl action reject ID`',
         )
       : pass('action-awaiting-approval', 'actions', `${i.awaiting.length} awaiting approval, none for long`),

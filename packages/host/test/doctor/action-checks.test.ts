@@ -53,8 +53,35 @@ describe('doctor: provider actions', () => {
     });
     const [check] = byCode(late, 'action-awaiting-approval');
     expect(check?.status).toBe('WARN');
-    expect(check?.summary).toMatch(/^1 execution\(s\) awaiting approval for more than 60 min, the oldest e0/);
+    expect(check?.summary).toMatch(
+      /^1 execution\(s\) awaiting approval for more than 60 min \(ActionPolicy\/aws approvalWarnAfter\), the oldest e0/,
+    );
     expect(check?.advice).toMatch(/routerctl action approve ID/);
+  });
+
+  it("takes the threshold from the provider's ActionPolicy.spec.approvalWarnAfter", () => {
+    const patient = ActionPolicy.assert({
+      apiVersion: 'config.routerd.net/v1alpha1',
+      kind: 'ActionPolicy',
+      metadata: { name: 'aws' },
+      spec: { tools: { aws: runnable }, approvalWarnAfter: '8h' },
+    });
+    const base = { policies: [patient], failed: [], toolFile: inspectToolFile, now: NOW };
+    const waiting = (hours: number) => [execution('e0', { createdAt: iso(hours * 3_600_000) })];
+    expect(
+      byCode(actionChecks({ ...base, awaiting: waiting(2) }), 'action-awaiting-approval')[0]?.status,
+    ).toBe('PASS');
+    const [late] = byCode(actionChecks({ ...base, awaiting: waiting(9) }), 'action-awaiting-approval');
+    expect(late?.status).toBe('WARN');
+    expect(late?.summary).toMatch(/for more than 480 min \(ActionPolicy\/aws approvalWarnAfter\)/);
+    expect(() =>
+      ActionPolicy.assert({
+        apiVersion: 'config.routerd.net/v1alpha1',
+        kind: 'ActionPolicy',
+        metadata: { name: 'aws' },
+        spec: { tools: { aws: runnable }, approvalWarnAfter: '200h' },
+      }),
+    ).toThrow(/approvalWarnAfter/);
   });
 
   it('warns about executions failed in the last day, with the latest reason', () => {
