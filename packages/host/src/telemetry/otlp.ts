@@ -8,7 +8,12 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor, type IdGenerator } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type IdGenerator,
+  RandomIdGenerator,
+} from '@opentelemetry/sdk-trace-base';
 import type { Registry } from 'prom-client';
 import { observePromRegistry } from './prom-bridge.js';
 import type { SpanSink, StepSpan } from './step-spans.js';
@@ -34,22 +39,13 @@ export interface OtlpExport extends SpanSink {
  * peer's receive span names it as parent). So the next ids can be set just before a span starts.
  */
 class PresetIds implements IdGenerator {
-  private readonly random = new RandomIds();
+  private readonly random = new RandomIdGenerator();
   next: { traceId?: string; spanId?: string } = {};
   generateTraceId(): string {
-    return this.next.traceId ?? this.random.hex(16);
+    return this.next.traceId ?? this.random.generateTraceId();
   }
   generateSpanId(): string {
-    return this.next.spanId ?? this.random.hex(8);
-  }
-}
-
-class RandomIds {
-  hex(bytes: number): string {
-    const b = globalThis.crypto.getRandomValues(new Uint8Array(bytes));
-    let out = '';
-    for (const x of b) out += x.toString(16).padStart(2, '0');
-    return /^0+$/.test(out) ? `${out.slice(0, -1)}1` : out;
+    return this.next.spanId ?? this.random.generateSpanId();
   }
 }
 
