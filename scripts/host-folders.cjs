@@ -30,7 +30,7 @@ const HOST_FOLDERS = {
     'subscriptions',
   ],
   'status-page': ['config', 'control'],
-  telemetry: ['config', 'store', 'subscriptions'],
+  telemetry: ['config', 'events', 'store', 'subscriptions'],
   testing: [],
   bin: ['daemon'],
   daemon: ['*'],

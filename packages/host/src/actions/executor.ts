@@ -12,6 +12,7 @@ import {
   type PlanStep,
   parseDuration,
   type TraceContext,
+  traceContextOf,
 } from '@routerd/plugin-sdk';
 import { classifyStepOutcome, resolveArgv, type StepOutcome } from '@routerd/plugin-sdk/domain';
 import { type Clock, isoAt, type TimerHandle } from '../clock.js';
@@ -117,13 +118,7 @@ export class ActionExecutor {
     const plan = undoPlanOf(original.plan);
     if (!plan) throw new ExecutionRefused(`the plan of execution ${id} (${original.plan.name}) has no undo`);
     // An undo continues the trace of what it undoes.
-    const cause = original.traceparent
-      ? {
-          traceparent: original.traceparent,
-          ...(original.tracestate ? { tracestate: original.tracestate } : {}),
-        }
-      : undefined;
-    const submitted = this.submit(plan, `undo of ${id} by ${by}`, id, cause);
+    const submitted = this.submit(plan, `undo of ${id} by ${by}`, id, traceContextOf(original));
     if (submitted.state !== 'awaiting-approval') return submitted;
     return this.approve(submitted.id, by);
   }

@@ -7,7 +7,7 @@ import {
   ProviderActionEventTypes,
   type ProviderActionOutcomePayload,
 } from '@routerd/host-wire';
-import { type EventDraft, hostAddress, type TraceContext } from '@routerd/plugin-sdk';
+import { type EventDraft, hostAddress, type TraceContext, traceContextOf } from '@routerd/plugin-sdk';
 
 /** Where an execution's news goes: the group its part's events go to, and the address's owner. */
 export interface OutcomeRoute {
@@ -82,7 +82,7 @@ export function outcomeReporter(o: {
     if (!draft) return;
     // The execution is journaled whatever happens here: a refused write (a full disk) is logged.
     try {
-      o.emit(draft, traceOf(record));
+      o.emit(draft, traceContextOf(record));
     } catch (err) {
       o.log('error', 'could not write the action outcome event', {
         err: (err as Error).message,
@@ -90,12 +90,4 @@ export function outcomeReporter(o: {
       });
     }
   };
-}
-
-/** An execution's trace context, when it has one (journaled before migration 56, or from an undo of such). */
-export function traceOf(r: Pick<ExecutionRecord, 'traceparent' | 'tracestate'>): TraceContext | undefined {
-  if (r.traceparent === undefined) return undefined;
-  return r.tracestate === undefined
-    ? { traceparent: r.traceparent }
-    : { traceparent: r.traceparent, tracestate: r.tracestate };
 }

@@ -1,4 +1,4 @@
-import type { Event, TraceContext } from '@routerd/plugin-sdk';
+import { type Event, type TraceContext, traceContextOf } from '@routerd/plugin-sdk';
 
 /**
  * The cause of what a batch of events brought about (a part, a plan, an acknowledgement): the newest
@@ -7,9 +7,8 @@ import type { Event, TraceContext } from '@routerd/plugin-sdk';
  */
 export function traceCause(events: readonly Event[]): TraceContext | undefined {
   for (let i = events.length - 1; i >= 0; i--) {
-    const { traceparent, tracestate } = events[i]!;
-    if (traceparent !== undefined)
-      return tracestate === undefined ? { traceparent } : { traceparent, tracestate };
+    const context = traceContextOf(events[i]!);
+    if (context) return context;
   }
   return undefined;
 }

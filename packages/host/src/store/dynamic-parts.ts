@@ -3,7 +3,7 @@
  * enforces single-writer and hysteretic release, and the set of action plans already announced.
  */
 import type { DynamicConfigPart, PartState } from '@routerd/host-wire';
-import type { ActionPlan, TraceContext } from '@routerd/plugin-sdk';
+import { type ActionPlan, type TraceContext, traceContextOf } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Migration } from './migrations.js';
 import { statementCache } from './statement-cache.js';
@@ -117,25 +117,21 @@ interface ClaimDbRow {
   tracestate: string | null;
 }
 
-const toClaim = (r: ClaimDbRow): ClaimRow => ({
-  domain: r.domain,
-  address: r.address,
-  ownerNode: r.owner_node,
-  subscription: r.subscription,
-  part: r.part,
-  state: r.state,
-  lastObservedMs: r.last_observed_ms,
-  releaseAtMs: r.release_at_ms,
-  teardown: r.teardown ? (JSON.parse(r.teardown) as ActionPlan[]) : null,
-  ...(r.traceparent === null
-    ? {}
-    : {
-        trace:
-          r.tracestate === null
-            ? { traceparent: r.traceparent }
-            : { traceparent: r.traceparent, tracestate: r.tracestate },
-      }),
-});
+const toClaim = (r: ClaimDbRow): ClaimRow => {
+  const trace = traceContextOf(r);
+  return {
+    domain: r.domain,
+    address: r.address,
+    ownerNode: r.owner_node,
+    subscription: r.subscription,
+    part: r.part,
+    state: r.state,
+    lastObservedMs: r.last_observed_ms,
+    releaseAtMs: r.release_at_ms,
+    teardown: r.teardown ? (JSON.parse(r.teardown) as ActionPlan[]) : null,
+    ...(trace ? { trace } : {}),
+  };
+};
 
 export class DynamicStore {
   private readonly stmt: (sql: string) => Statement;

@@ -11,6 +11,7 @@
  */
 import type { ExecutionRecord } from '@routerd/host-wire';
 import { causeSpanOf, type Event, spanIdOf, traceIdOf } from '@routerd/plugin-sdk';
+import { traceCause } from '../events/trace-cause.js';
 import type { DueDelivery } from '../store/deliveries.js';
 import type { FinishedRun } from '../subscriptions/engine.js';
 
@@ -98,8 +99,9 @@ export function deliverySpan(d: DueDelivery, peer: string, deliveredMs: number):
 
 /** A subscription's plugin run, under the newest traced event of its batch (the one that made it happen). */
 export function runSpan(run: FinishedRun): StepSpan | undefined {
-  const cause = [...run.events].reverse().find((e) => e.traceparent !== undefined);
-  if (cause?.traceparent === undefined) return undefined;
+  // The same cause the run's results answer (their acknowledgements and plans are its children too).
+  const cause = traceCause(run.events);
+  if (!cause) return undefined;
   return {
     name: `run ${run.plugin}`,
     kind: 'internal',

@@ -10,10 +10,11 @@ import {
   childTraceContext,
   newTraceContext,
   spanIdOf,
+  traceContextOf,
   traceIdOf,
 } from '@routerd/plugin-sdk';
 import { describe, expect, it } from 'vitest';
-import { outcomeEvent, traceOf } from '../../src/actions/outcome-events.js';
+import { outcomeEvent } from '../../src/actions/outcome-events.js';
 import { ActionJournal } from '../../src/store/action-journal.js';
 import { allMigrations, openDatabase } from '../../src/store/database.js';
 import { executionSpans } from '../../src/telemetry/step-spans.js';
@@ -68,7 +69,7 @@ describe('an execution as spans', () => {
     const cause = newTraceContext();
     const { record, trace } = journaled(cause);
     expect(record.traceparent).toBe(trace!.traceparent);
-    expect(traceOf(record)).toEqual(trace);
+    expect(traceContextOf(record)).toEqual(trace);
     const finished = {
       ...record,
       state: 'succeeded' as const,
@@ -108,6 +109,6 @@ describe('an execution as spans', () => {
     expect(execution!.error).toBe('held by eni-2');
     expect(assign!.error).toBe('held-elsewhere (exit 255)');
     expect(executionSpans(journaled().record)).toEqual([]);
-    expect(traceOf(journaled().record)).toBeUndefined();
+    expect(traceContextOf(journaled().record)).toBeUndefined();
   });
 });

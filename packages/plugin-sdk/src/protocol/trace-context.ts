@@ -27,6 +27,20 @@ export interface TraceContext {
   tracestate?: string;
 }
 
+/**
+ * The trace context a stored thing carries (an event, a journaled execution, a claim row): its
+ * traceparent with its tracestate when it has one; none without a traceparent. Not a check: for values
+ * this node stored itself (receivedTraceContext checks what a peer sent).
+ */
+export function traceContextOf(carrier: {
+  traceparent?: string | null | undefined;
+  tracestate?: string | null | undefined;
+}): TraceContext | undefined {
+  const { traceparent, tracestate } = carrier;
+  if (traceparent == null) return undefined;
+  return tracestate == null ? { traceparent } : { traceparent, tracestate };
+}
+
 export function isTraceParent(value: unknown): value is string {
   return typeof value === 'string' && TRACEPARENT_PATTERN.test(value);
 }
