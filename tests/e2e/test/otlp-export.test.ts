@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { TestDaemon } from '@routerd/host/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  claimsCloudExtras,
   emitObservedWithRouterctl,
   freePort,
   keyFile,
@@ -19,26 +20,8 @@ import {
 } from './support/federation.js';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './support/otlp-receiver.js';
 
-const CLAIMS = fileURLToPath(new URL('./fixtures/claims-plugin.mjs', import.meta.url));
 const OBSERVED = 'routerd.client.ipv4.observed';
 const ACK = 'routerd.dynamic.part.accepted';
-
-const cloudExtras = `---
-apiVersion: plugin.routerd.net/v1alpha1
-kind: Plugin
-metadata: { name: claims }
-spec:
-  executable: ${CLAIMS}
-  capabilities: [propose.dynamicConfig, propose.providerAction]
----
-apiVersion: federation.routerd.net/v1alpha1
-kind: EventSubscription
-metadata: { name: onprem-clients }
-spec:
-  groupRef: edge
-  match: { types: ['routerd.client.ipv4.*'], sourceNodes: [onprem] }
-  trigger: { pluginRef: claims, batchWindow: 0s }
-`;
 /** The EventGroup of nodeConfig with an OTLP endpoint. */
 const exporting = (yaml: string, endpoint: string) =>
   yaml.replace(/(\n {2}auth: [^\n]*)/, `$1\n  otlp: { endpoint: '${endpoint}', exportInterval: 1s }`);
@@ -58,7 +41,7 @@ beforeAll(async () => {
       exporting(
         nodeConfig({ name: 'cloud', port: pc, key, peers: [{ name: 'onprem', port: po }] }),
         collector.url,
-      ) + cloudExtras,
+      ) + claimsCloudExtras,
     ),
   );
   const onprem = await TestDaemon.start(

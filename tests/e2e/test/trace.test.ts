@@ -1,12 +1,8 @@
-// `routerctl trace` across two real daemons federating over loopback: an observation emitted on-prem is
-// delivered to the cloud, where a real plugin process claims the address and plans an assignment, and
-// the acknowledgement comes back. Both nodes must tell the same journey under one W3C trace id, each
-// from its own store; a chain that stopped must say where and why.
-import { fileURLToPath } from 'node:url';
 import { TestDaemon } from '@routerd/host/testing';
 import type { TraceResponse } from '@routerd/host-wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  claimsCloudExtras,
   emitObservedWithRouterctl,
   freePort,
   keyFile,
@@ -16,25 +12,6 @@ import {
   routerctlJson,
   writeNodeFiles,
 } from './support/federation.js';
-
-const CLAIMS = fileURLToPath(new URL('./fixtures/claims-plugin.mjs', import.meta.url));
-
-const cloudExtras = `---
-apiVersion: plugin.routerd.net/v1alpha1
-kind: Plugin
-metadata: { name: claims }
-spec:
-  executable: ${CLAIMS}
-  capabilities: [propose.dynamicConfig, propose.providerAction]
----
-apiVersion: federation.routerd.net/v1alpha1
-kind: EventSubscription
-metadata: { name: onprem-clients }
-spec:
-  groupRef: edge
-  match: { types: ['routerd.client.ipv4.*'], sourceNodes: [onprem] }
-  trigger: { pluginRef: claims, batchWindow: 0s }
-`;
 
 let onprem: TestDaemon;
 let cloud: TestDaemon;
@@ -47,7 +24,7 @@ beforeAll(async () => {
     writeNodeFiles(
       root,
       'cloud',
-      nodeConfig({ name: 'cloud', port: pc, key, peers: [{ name: 'onprem', port: po }] }) + cloudExtras,
+      nodeConfig({ name: 'cloud', port: pc, key, peers: [{ name: 'onprem', port: po }] }) + claimsCloudExtras,
     ),
   );
   onprem = await TestDaemon.start(

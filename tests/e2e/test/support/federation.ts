@@ -301,3 +301,24 @@ export function emitObservationWithRouterctl(
     ...extra,
   );
 }
+
+/**
+ * The cloud side of a journey test: the claims plugin (tests/e2e/test/fixtures/claims-plugin.mjs) run by
+ * a subscription to on-prem's client events, as YAML documents to append to the cloud's nodeConfig.
+ */
+export const claimsCloudExtras = `---
+apiVersion: plugin.routerd.net/v1alpha1
+kind: Plugin
+metadata: { name: claims }
+spec:
+  executable: ${fileURLToPath(new URL('../fixtures/claims-plugin.mjs', import.meta.url))}
+  capabilities: [propose.dynamicConfig, propose.providerAction]
+---
+apiVersion: federation.routerd.net/v1alpha1
+kind: EventSubscription
+metadata: { name: onprem-clients }
+spec:
+  groupRef: edge
+  match: { types: ['routerd.client.ipv4.*'], sourceNodes: [onprem] }
+  trigger: { pluginRef: claims, batchWindow: 0s }
+`;
