@@ -21,10 +21,25 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const plugin = (p: string) => fileURLToPath(new URL(`../../../packages/plugins-${p}/`, import.meta.url));
 
-/** Per provider: the fake CLI, the golden assign plan, and how its log names a mutating call. */
+/**
+ * Per provider: the fake CLI, how its log names the create and the delete, and the states where the
+ * address is not ours to release (another name on our NIC, another NIC): the release must leave them.
+ */
 const PROVIDERS = [
-  { provider: 'azure', tool: 'az', mutating: ['network', 'nic', 'ip-config', 'create'] },
-  { provider: 'oci', tool: 'oci', mutating: ['network', 'private-ip', 'create'] },
+  {
+    provider: 'azure',
+    tool: 'az',
+    mutating: ['network', 'nic', 'ip-config', 'create'],
+    deleting: ['network', 'nic', 'ip-config', 'delete'],
+    notOurs: ['on-self-other-name', 'held-elsewhere'],
+  },
+  {
+    provider: 'oci',
+    tool: 'oci',
+    mutating: ['network', 'private-ip', 'create'],
+    deleting: ['network', 'private-ip', 'delete'],
+    notOurs: ['held-elsewhere'],
+  },
 ] as const;
 
 let dir: string;
@@ -50,82 +65,160 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe.each(PROVIDERS)('executor with the fake $tool CLI', ({ provider, tool, mutating }) => {
-  const fake = join(plugin(provider), 'test', 'fake-cli', tool);
-  const golden = JSON.parse(
-    readFileSync(join(plugin(provider), 'test', 'golden', 'observed.json'), 'utf8'),
-  ) as {
-    actionPlans: ActionPlan[];
-  };
-  const assignPlan = golden.actionPlans.find((p) => p.action === 'assign-secondary-ip')!;
-  const stateFile = () => join(dir, 'cloud.json');
-  const logFile = () => join(dir, 'calls.log');
-  const setCloud = (cloud: { scenario: string; throttle?: number }) =>
-    writeFileSync(stateFile(), JSON.stringify(cloud));
-  const cloud = () => JSON.parse(readFileSync(stateFile(), 'utf8')) as { scenario: string };
-  /** Every call the fake answered, as argv; the mutating ones. */
-  const calls = () =>
-    readFileSync(logFile(), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as string[]);
-  const creates = () => calls().filter((c) => mutating.every((w, i) => c[i + 1] === w));
+/** The plugin's golden plans for a scenario, read at run time (the plugin's own tests regenerate them). */
+const goldenPlans = (provider: string, scenario: string) =>
+  (
+    JSON.parse(readFileSync(join(plugin(provider), 'test', 'golden', `${scenario}.json`), 'utf8')) as {
+      actionPlans: ActionPlan[];
+    }
+  ).actionPlans;
 
-  beforeEach(() => {
-    writeFileSync(logFile(), '');
-    policies.set(
-      provider,
-      ActionPolicy.assert({
-        apiVersion: 'config.routerd.net/v1alpha1',
-        kind: 'ActionPolicy',
-        metadata: { name: provider },
-        spec: {
-          tools: { [tool]: fake },
-          env: { FAKE_CLI_STATE: stateFile(), FAKE_CLI_LOG: logFile() },
-          retry: { attempts: 3, baseDelay: '50ms', maxDelay: '200ms' },
-          verify: { timeout: '20s', interval: '100ms' },
-          rules: [{ action: 'assign-secondary-ip', phase: 'provision', risk: ['low'], mode: 'auto' }],
-        },
-      }),
-    );
-  });
+describe.each(PROVIDERS)(
+  'executor with the fake $tool CLI',
+  ({ provider, tool, mutating, deleting, notOurs }) => {
+    const fake = join(plugin(provider), 'test', 'fake-cli', tool);
+    const assignPlan = goldenPlans(provider, 'observed').find((p) => p.action === 'assign-secondary-ip')!;
+    // The teardown the plugin plans when on-prem says the client left.
+    const unassignPlan = goldenPlans(provider, 'expired').find((p) => p.action === 'unassign-secondary-ip')!;
+    const stateFile = () => join(dir, 'cloud.json');
+    const logFile = () => join(dir, 'calls.log');
+    const setCloud = (cloud: { scenario: string; throttle?: number }) =>
+      writeFileSync(stateFile(), JSON.stringify(cloud));
+    const cloud = () => JSON.parse(readFileSync(stateFile(), 'utf8')) as { scenario: string };
+    /** Every call the fake answered, as argv; the mutating ones. */
+    const calls = () =>
+      readFileSync(logFile(), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[]);
+    const callsOf = (words: readonly string[]) =>
+      calls().filter((c) => words.every((w, i) => c[i + 1] === w));
+    const creates = () => callsOf(mutating);
+    const deletes = () => callsOf(deleting);
 
-  it('auto: the golden assign plan runs, the cloud changes, verify reads it back → succeeded', async () => {
-    setCloud({ scenario: 'absent' });
-    const submitted = executor.submit(assignPlan, `DynamicConfigPart/${provider}-onprem-10-88-60-9`);
-    expect(submitted.mode).toBe('auto');
-    const done = await executor.whenFinished(submitted.id);
-    expect(done.state, JSON.stringify(done, null, 1)).toBe('succeeded');
-    expect(done.reason).toBeNull(); // verified, not "not verified"
-    expect(cloud().scenario).toBe('on-self');
-    expect(done.steps.map((s) => [s.step, s.exitCode, s.outcome])).toEqual([
-      [assignPlan.steps[0]!.id, 0, 'succeeded'],
-      [assignPlan.steps[1]!.id, 0, 'succeeded'],
-      [`verify:${assignPlan.steps[0]!.id}`, 0, 'already-done'],
-    ]);
-    expect(creates()).toHaveLength(1);
-  });
+    beforeEach(() => {
+      writeFileSync(logFile(), '');
+      policies.set(
+        provider,
+        ActionPolicy.assert({
+          apiVersion: 'config.routerd.net/v1alpha1',
+          kind: 'ActionPolicy',
+          metadata: { name: provider },
+          spec: {
+            tools: { [tool]: fake },
+            env: { FAKE_CLI_STATE: stateFile(), FAKE_CLI_LOG: logFile() },
+            retry: { attempts: 3, baseDelay: '50ms', maxDelay: '200ms' },
+            verify: { timeout: '20s', interval: '100ms' },
+            rules: [
+              { action: 'assign-secondary-ip', phase: 'provision', risk: ['low'], mode: 'auto' },
+              { action: 'unassign-secondary-ip', phase: 'teardown', risk: ['low', 'medium'], mode: 'auto' },
+            ],
+            allowAutoTeardown: true,
+          },
+        }),
+      );
+    });
 
-  it('held elsewhere: stops and reports it, nothing seized', async () => {
-    setCloud({ scenario: 'held-elsewhere' });
-    const done = await executor.whenFinished(executor.submit(assignPlan, 'test').id);
-    expect(done.state, JSON.stringify(done, null, 1)).toBe('held-elsewhere');
-    expect(cloud().scenario).toBe('held-elsewhere');
-    // Azure's check reads only our NIC, so the create is what finds the holder (and changes nothing);
-    // OCI's look-up finds the other VNIC first and the create never runs.
-    expect(creates().length).toBe(provider === 'azure' ? 1 : 0);
-    expect(done.steps.at(-1)!.outcome).toBe('held-elsewhere');
-  });
+    it('auto: the golden assign plan runs, the cloud changes, verify reads it back → succeeded', async () => {
+      setCloud({ scenario: 'absent' });
+      const submitted = executor.submit(assignPlan, `DynamicConfigPart/${provider}-onprem-10-88-60-9`);
+      expect(submitted.mode).toBe('auto');
+      const done = await executor.whenFinished(submitted.id);
+      expect(done.state, JSON.stringify(done, null, 1)).toBe('succeeded');
+      expect(done.reason).toBeNull(); // verified, not "not verified"
+      expect(cloud().scenario).toBe('on-self');
+      expect(done.steps.map((s) => [s.step, s.exitCode, s.outcome])).toEqual([
+        [assignPlan.steps[0]!.id, 0, 'succeeded'],
+        [assignPlan.steps[1]!.id, 0, 'succeeded'],
+        [`verify:${assignPlan.steps[0]!.id}`, 0, 'already-done'],
+      ]);
+      expect(creates()).toHaveLength(1);
+    });
 
-  it('throttled once: the step is retried and the execution succeeds', async () => {
-    setCloud({ scenario: 'absent', throttle: 1 });
-    const done = await executor.whenFinished(executor.submit(assignPlan, 'test').id);
-    expect(done.state, JSON.stringify(done, null, 1)).toBe('succeeded');
-    expect(done.steps.slice(0, 2).map((s) => [s.step, s.attempt, s.outcome])).toEqual([
-      [assignPlan.steps[0]!.id, 1, 'retry'],
-      [assignPlan.steps[0]!.id, 2, 'succeeded'],
-    ]);
-    expect(cloud().scenario).toBe('on-self');
-    expect(creates()).toHaveLength(1);
-  });
-});
+    it('held elsewhere: stops and reports it, nothing seized', async () => {
+      setCloud({ scenario: 'held-elsewhere' });
+      const done = await executor.whenFinished(executor.submit(assignPlan, 'test').id);
+      expect(done.state, JSON.stringify(done, null, 1)).toBe('held-elsewhere');
+      expect(cloud().scenario).toBe('held-elsewhere');
+      // Azure's check reads only our NIC, so the create is what finds the holder (and changes nothing);
+      // OCI's look-up finds the other VNIC first and the create never runs.
+      expect(creates().length).toBe(provider === 'azure' ? 1 : 0);
+      expect(done.steps.at(-1)!.outcome).toBe('held-elsewhere');
+    });
+
+    it('throttled once: the step is retried and the execution succeeds', async () => {
+      setCloud({ scenario: 'absent', throttle: 1 });
+      const done = await executor.whenFinished(executor.submit(assignPlan, 'test').id);
+      expect(done.state, JSON.stringify(done, null, 1)).toBe('succeeded');
+      expect(done.steps.slice(0, 2).map((s) => [s.step, s.attempt, s.outcome])).toEqual([
+        [assignPlan.steps[0]!.id, 1, 'retry'],
+        [assignPlan.steps[0]!.id, 2, 'succeeded'],
+      ]);
+      expect(cloud().scenario).toBe('on-self');
+      expect(creates()).toHaveLength(1);
+    });
+
+    it('teardown: the golden unassign plan releases our address, verify reads it gone → succeeded', async () => {
+      setCloud({ scenario: 'on-self' });
+      const submitted = executor.submit(
+        unassignPlan,
+        `DynamicConfigPart/${provider}-onprem-10-88-60-9-teardown`,
+      );
+      expect(submitted.mode).toBe('auto');
+      const done = await executor.whenFinished(submitted.id);
+      expect(done.state, JSON.stringify(done, null, 1)).toBe('succeeded');
+      expect(done.reason).toBeNull(); // verified
+      expect(cloud().scenario).toBe('absent');
+      expect(done.steps.map((s) => [s.step, s.exitCode, s.outcome])).toEqual([
+        [unassignPlan.steps[0]!.id, 0, 'succeeded'],
+        [unassignPlan.steps[1]!.id, 0, 'succeeded'],
+        [`verify:${unassignPlan.steps[0]!.id}`, 0, 'already-done'],
+      ]);
+      expect(deletes()).toHaveLength(1);
+    });
+
+    it('teardown of an address already gone: already-done, no delete run', async () => {
+      setCloud({ scenario: 'absent' });
+      const done = await executor.whenFinished(executor.submit(unassignPlan, 'test').id);
+      expect(done.state, JSON.stringify(done, null, 1)).toBe('already-done');
+      expect(done.steps.map((s) => [s.step, s.outcome])).toEqual([
+        [unassignPlan.steps[0]!.id, 'already-done'],
+      ]);
+      expect(deletes()).toEqual([]);
+      expect(cloud().scenario).toBe('absent');
+    });
+
+    // Azure's check counts only the ip-config this plugin named; OCI's look-up lists only our VNIC.
+    it.each(notOurs)('teardown when the address is %s: never deleted', async (scenario) => {
+      setCloud({ scenario });
+      const done = await executor.whenFinished(executor.submit(unassignPlan, 'test').id);
+      expect(done.state, JSON.stringify(done, null, 1)).toBe('already-done');
+      expect(deletes()).toEqual([]);
+      expect(cloud().scenario).toBe(scenario);
+    });
+
+    it('undo of an executed assign runs its release: the cloud lets the address go, the assign is undone', async () => {
+      setCloud({ scenario: 'absent' });
+      const assign = await executor.whenFinished(executor.submit(assignPlan, 'test').id);
+      expect(assign.state).toBe('succeeded');
+      expect(cloud().scenario).toBe('on-self');
+      const undo = executor.undo(assign.id, 'alice');
+      // The teardown rule runs it by itself (a person's undo without such a rule is approved by them).
+      expect(undo).toMatchObject({
+        action: 'unassign-secondary-ip',
+        phase: 'teardown',
+        undoOf: assign.id,
+        approvedBy: `ActionPolicy/${provider} rules[1]`,
+      });
+      const done = await executor.whenFinished(undo.id);
+      expect(done.state, JSON.stringify(done, null, 1)).toBe('succeeded');
+      expect(done.reason).toBeNull();
+      expect(cloud().scenario).toBe('absent');
+      expect(deletes()).toHaveLength(1);
+      expect(await executor.whenFinished(assign.id)).toMatchObject({
+        state: 'undone',
+        reason: `undone by execution ${undo.id}`,
+      });
+    });
+  },
+);
