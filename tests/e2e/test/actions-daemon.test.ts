@@ -7,25 +7,25 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Ec2Endpoint, startEc2Endpoint } from '@routerd/ec2-endpoint-fixture';
-import { ActionJournal } from '@routerd/host';
 import type { TestDaemon } from '@routerd/host/testing';
-import { DB_FILE, type ExecutionRecord } from '@routerd/host-wire';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  AUTO_ASSIGN,
+  AUTO_BOTH,
+  emitExpiredWithRouterctl,
+  journalOf as journal,
+  startProviderPair,
+} from './support/actions.js';
 import {
   controlGetText,
   daemonsPerTest,
   doctorReport,
   emitObservedWithRouterctl,
   findCheck,
-  freePort,
-  keyFile,
   newRoot,
-  nodeConfig,
   reload,
   routerctl,
   routerctlJson,
-  writeNodeFiles,
 } from './support/federation.js';
 
 const AWS = '/usr/bin/aws';
@@ -72,78 +72,23 @@ spec:
   verify: { timeout: 30s, interval: 100ms }
   rules: ${rules}
 ${extra}`;
-const AUTO_ASSIGN = '[{ action: assign-secondary-ip, phase: provision, risk: [low], mode: auto }]';
-/** The assign and, opted in, the plugin's teardown (an unassign, medium risk) by themselves. */
-const AUTO_BOTH = `[{ action: assign-secondary-ip, phase: provision, risk: [low], mode: auto },
-         { action: unassign-secondary-ip, phase: teardown, risk: [low, medium], mode: auto }]
-  allowAutoTeardown: true`;
-const emitExpired = (stateDir: string) =>
-  routerctl(
-    stateDir,
-    'federation',
-    'event',
-    'emit',
-    '--type',
-    'routerd.client.ipv4.expired',
-    '--payload',
-    `address=${CLIENT}/32`,
-    '--payload',
-    'domain=lan',
-    '--payload',
-    'ownerSide=onprem',
-    '--payload',
-    'source=arp',
-    '--ttl',
-    '300s',
-  );
+const emitExpired = (stateDir: string) => emitExpiredWithRouterctl(stateDir, `${CLIENT}/32`);
 const succeededRuns = (d: TestDaemon) =>
   routerctlJson<{ status: string }[]>(d.stateDir, 'federation', 'subscription', 'runs').filter(
     (r) => r.status === 'succeeded',
   ).length;
 
 /** The cloud node: the AWS plugin on every on-prem client event, and `policy` (an ActionPolicy or nothing). */
-async function startPair(policy: string, grace = '30m') {
-  const key = keyFile(root);
-  const [po, pc] = [await freePort(), await freePort()];
-  const cloudText = (
-    p: string,
-  ) => `${nodeConfig({ name: 'cloud', port: pc, key, peers: [{ name: 'onprem', port: po }] })}---
-apiVersion: plugin.routerd.net/v1alpha1
-kind: Plugin
-metadata: { name: aws-claims }
-spec:
-  executable: ${AWS_PLUGIN}
-  lifecycle: longLived
-  capabilities: [propose.dynamicConfig, propose.providerAction]
-  config:
-    identity: { nicRef: ${ENI}, subnetCidr: 10.88.60.0/24, region: ap-northeast-1, ownAddresses: [10.88.60.4] }
----
-apiVersion: federation.routerd.net/v1alpha1
-kind: EventSubscription
-metadata: { name: onprem-clients }
-spec:
-  groupRef: edge
-  match: { types: ['routerd.client.ipv4.*'], sourceNodes: [onprem] }
-  trigger: { pluginRef: aws-claims }
-  teardown: { grace: ${grace}, observationTTL: 1s }
-${p}`;
-  const cloudFiles = writeNodeFiles(root, 'cloud', cloudText(policy));
-  const cloud = await daemons.start({ config: cloudFiles.configFiles[0]!, stateDir: cloudFiles.stateDir });
-  const onpremFiles = writeNodeFiles(
-    root,
-    'onprem',
-    nodeConfig({ name: 'onprem', port: po, key, peers: [{ name: 'cloud', port: pc }] }),
-  );
-  const onprem = await daemons.start({ config: onpremFiles.configFiles[0]!, stateDir: onpremFiles.stateDir });
-  return {
-    cloud,
-    onprem,
-    /** The cloud daemon again, on the same config and state directory (after a kill). */
-    restartCloud: () => daemons.start({ config: cloudFiles.configFiles[0]!, stateDir: cloudFiles.stateDir }),
-    /** Rewrite the cloud's config with another policy section (then SIGHUP it). */
-    setPolicy: (p: string) => writeFileSync(cloudFiles.configFiles[0]!, cloudText(p)),
-  };
-}
+const startPair = (policy: string, grace = '30m') =>
+  startProviderPair(daemons, root, {
+    name: 'aws-claims',
+    executable: AWS_PLUGIN,
+    config: [
+      `identity: { nicRef: ${ENI}, subnetCidr: 10.88.60.0/24, region: ap-northeast-1, ownAddresses: [10.88.60.4] }`,
+    ],
+    policy,
+    grace,
+  });
 
 /** A POST on the control socket with a body routerctl would never send. */
 function postJson(
@@ -174,15 +119,6 @@ function postJson(
   });
 }
 
-/** The cloud daemon's journal, read from its database file as the daemon left it. */
-function journal(d: TestDaemon): ExecutionRecord[] {
-  const db = new BetterSqlite3(join(d.stateDir, DB_FILE), { readonly: true });
-  try {
-    return new ActionJournal(db).list();
-  } finally {
-    db.close();
-  }
-}
 const assignOf = (d: TestDaemon) => journal(d).find((r) => r.action === 'assign-secondary-ip');
 
 describe('provider actions in the daemon', () => {
