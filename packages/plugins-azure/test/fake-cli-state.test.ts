@@ -1,5 +1,6 @@
-// The fake az's $FAKE_CLI_STATE: a cloud that changes when a create or delete takes effect, a throttle
-// that is spent once per count, and a state file it cannot read refused with the field named.
+// The fake az's $FAKE_CLI_STATE: a cloud that changes when a create, a delete or a forwarding update takes
+// effect, a throttle that is spent once per count, and a state file it cannot read refused with the field
+// named.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,34 @@ let dir: string;
 const state = () => join(dir, 'cloud.json');
 const az = (...args: string[]) =>
   spawnSync(AZ, args, { encoding: 'utf8', env: { PATH: process.env.PATH, FAKE_CLI_STATE: state() } });
-const saved = () => JSON.parse(readFileSync(state(), 'utf8')) as { scenario: string; throttle?: number };
+const saved = () =>
+  JSON.parse(readFileSync(state(), 'utf8')) as { scenario: string; throttle?: number; forwarding?: boolean };
+/** The NIC's IP forwarding as `true` or `false` in either key spelling (the plugin's check reads it so). */
+const SHOW_FORWARDING = [
+  'network',
+  'nic',
+  'show',
+  '--resource-group',
+  'rg-edge',
+  '--name',
+  'router-nic',
+  '--query',
+  'enableIPForwarding || enableIpForwarding || `false`',
+  '--output',
+  'tsv',
+];
+const setForwarding = (on: boolean) =>
+  az(
+    'network',
+    'nic',
+    'update',
+    '--resource-group',
+    'rg-edge',
+    '--name',
+    'router-nic',
+    '--ip-forwarding',
+    `${on}`,
+  );
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fake-az-state-'));
@@ -94,8 +122,30 @@ describe('fake az with FAKE_CLI_STATE', () => {
     expect(az(...LIST).stdout).toBe('10.88.60.4\n');
   });
 
+  it.each(['absent', 'absent@2.45'])(
+    'nic update --ip-forwarding sets forwarding, which nic show prints (%s)',
+    (scenario) => {
+      writeFileSync(state(), JSON.stringify({ scenario, forwarding: false }));
+      expect(az(...SHOW_FORWARDING).stdout).toBe('false\n');
+      const update = setForwarding(true);
+      expect(update.status).toBe(0);
+      expect(JSON.parse(update.stdout)).toMatchObject({ name: 'router-nic' });
+      expect(saved()).toEqual({ scenario, forwarding: true });
+      expect(az(...SHOW_FORWARDING).stdout).toBe('true\n');
+      expect(setForwarding(false).status).toBe(0);
+      expect(saved()).toEqual({ scenario, forwarding: false });
+      expect(az(...SHOW_FORWARDING).stdout).toBe('false\n');
+    },
+  );
+
+  it('forwarding is on when the state file does not say, as without a file', () => {
+    writeFileSync(state(), JSON.stringify({ scenario: 'absent' }));
+    expect(az(...SHOW_FORWARDING).stdout).toBe('true\n');
+  });
+
   it.each([
     ['{"scenario": 3}', 'scenario must be a string'],
+    ['{"scenario": "absent", "forwarding": "yes"}', 'forwarding must be true or false'],
     ['{"scenario": "absent", "throttle": -1}', 'throttle must be a whole number >= 0'],
     ['[]', 'scenario must be a string'],
     ['not json', 'is not valid JSON'],

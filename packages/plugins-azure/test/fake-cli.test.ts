@@ -1,7 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActionPlan } from '@routerd/plugin-sdk';
 import { cliStep } from '@routerd/plugin-sdk/domain';
-import { runPlanStepsWithFakeCli, scenarioPlansByAction } from '@routerd/plugin-sdk/testing';
+import { runPlanSteps, runPlanStepsWithFakeCli, scenarioPlansByAction } from '@routerd/plugin-sdk/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { azurePlugin } from '../src/plugin.js';
 import { TEST_CONFIG } from './config.js';
@@ -28,6 +31,29 @@ const verify = (plan: ActionPlan, scenario: string) =>
     binDir,
     scenario,
   });
+/**
+ * A plan's steps, then its verify, against a fake cloud that changes ($FAKE_CLI_STATE, e.g. with IP
+ * forwarding off): the runs and the state file as they left it.
+ */
+async function inCloud(plan: ActionPlan, cloud: { scenario: string; forwarding?: boolean }) {
+  const dir = mkdtempSync(join(tmpdir(), 'fake-az-cloud-'));
+  const env = { FAKE_CLI_STATE: join(dir, 'cloud.json') };
+  writeFileSync(env.FAKE_CLI_STATE, JSON.stringify(cloud));
+  try {
+    const run = await runPlanSteps(plan.steps, { binDir, env });
+    const check = await runPlanSteps([cliStep({ id: 'verify', mutating: false, ...plan.verify! })], {
+      binDir,
+      env,
+    });
+    return {
+      run,
+      verified: check.steps[0]!.stdout,
+      after: JSON.parse(readFileSync(env.FAKE_CLI_STATE, 'utf8')),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 /** Debian 12's az 2.45 (privateIpAddress, enableIpForwarding) and a current az (privateIPAddress, …). */
 const VERSIONS = ['', '@2.45'];
 
@@ -105,9 +131,17 @@ describe('azure: plans through a fake az, spawned without a shell', () => {
     }
   });
 
-  it('forwarding: nic update --ip-forwarding true', async () => {
-    const r = await az(forwarding, 'absent');
-    expect(r.outcome).toBe('completed');
-    expect(r.calls[0]!.slice(0, 4)).toEqual(['az', 'network', 'nic', 'update']);
+  it('forwarding off: nic update --ip-forwarding true turns it on, verify prints true, in either az shape', async () => {
+    for (const version of VERSIONS) {
+      const { run, verified, after } = await inCloud(forwarding, {
+        scenario: `absent${version}`,
+        forwarding: false,
+      });
+      expect([version, run.outcome]).toEqual([version, 'completed']);
+      const update = run.steps.find((s) => s.argv.slice(0, 3).join(' ') === 'network nic update')!;
+      expect(update.argv).toEqual(expect.arrayContaining(['--ip-forwarding', 'true']));
+      expect(after.forwarding).toBe(true);
+      expect(verified).toBe('true\n');
+    }
   });
 });

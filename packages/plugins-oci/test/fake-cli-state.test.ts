@@ -1,5 +1,6 @@
-// The fake oci's $FAKE_CLI_STATE: a cloud that changes when a create or delete takes effect, a throttle
-// that is spent once per count, and a state file it cannot read refused with the field named.
+// The fake oci's $FAKE_CLI_STATE: a cloud that changes when a create, a delete or a VNIC's
+// skip-source-dest-check update takes effect, a throttle that is spent once per count, and a state file it
+// cannot read refused with the field named.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,22 @@ let dir: string;
 const state = () => join(dir, 'cloud.json');
 const oci = (...args: string[]) =>
   spawnSync(OCI, args, { encoding: 'utf8', env: { PATH: process.env.PATH, FAKE_CLI_STATE: state() } });
-const saved = () => JSON.parse(readFileSync(state(), 'utf8')) as { scenario: string; throttle?: number };
+const saved = () =>
+  JSON.parse(readFileSync(state(), 'utf8')) as { scenario: string; throttle?: number; forwarding?: boolean };
+const VNIC = ['--vnic-id', OURS, ...AUTH];
+const GET_SKIP = [
+  'network',
+  'vnic',
+  'get',
+  ...VNIC,
+  '--query',
+  'data."skip-source-dest-check"',
+  '--raw-output',
+];
+const setSkip = (skip: boolean) =>
+  oci('network', 'vnic', 'update', ...VNIC, '--skip-source-dest-check', `${skip}`);
+/** What the CLI's render() says when the query selects a falsy value (false included). */
+const EMPTY = 'Query returned empty result, no output to show.\n';
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fake-oci-state-'));
@@ -70,8 +86,28 @@ describe('fake oci with FAKE_CLI_STATE', () => {
     expect(oci(...HOLDER).stdout).toBe(`${OURS}\n`);
   });
 
+  it('vnic update --skip-source-dest-check sets forwarding, which vnic get prints (false: the empty-query notice)', () => {
+    writeFileSync(state(), JSON.stringify({ scenario: 'absent', forwarding: false }));
+    const off = oci(...GET_SKIP);
+    expect([off.status, off.stdout, off.stderr]).toEqual([0, '', EMPTY]);
+    const update = setSkip(true);
+    expect(update.status).toBe(0);
+    expect(JSON.parse(update.stdout)).toEqual({ data: { id: OURS, 'skip-source-dest-check': true } });
+    expect(saved()).toEqual({ scenario: 'absent', forwarding: true });
+    expect(oci(...GET_SKIP).stdout).toBe('true\n');
+    expect(setSkip(false).status).toBe(0);
+    expect(saved()).toEqual({ scenario: 'absent', forwarding: false });
+    expect(oci(...GET_SKIP).stderr).toBe(EMPTY);
+  });
+
+  it('skip-source-dest-check is true when the state file does not say, as without a file', () => {
+    writeFileSync(state(), JSON.stringify({ scenario: 'absent' }));
+    expect(oci(...GET_SKIP).stdout).toBe('true\n');
+  });
+
   it.each([
     ['{"scenario": 3}', 'scenario must be a string'],
+    ['{"scenario": "absent", "forwarding": 1}', 'forwarding must be true or false'],
     ['{"scenario": "absent", "throttle": 1.5}', 'throttle must be a whole number >= 0'],
     ['not json', 'is not valid JSON'],
   ])('refuses the state file %s naming what is wrong', (text, problem) => {
