@@ -17,7 +17,13 @@ import {
   startPluginImds,
   startProviderPair,
 } from './support/actions.js';
-import { daemonsPerTest, emitObservedWithRouterctl, newRoot, routerctlJson } from './support/federation.js';
+import {
+  daemonsPerTest,
+  emitObservedWithRouterctl,
+  newRoot,
+  routerctl,
+  routerctlJson,
+} from './support/federation.js';
 
 /** The one client address each fake models. */
 const CLIENT = '10.88.60.9';
@@ -36,6 +42,9 @@ const PROVIDERS = [
     nic: '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-edge/providers/Microsoft.Network/networkInterfaces/router-nic',
     create: ['network', 'nic', 'ip-config', 'create'],
     remove: ['network', 'nic', 'ip-config', 'delete'],
+    forward: ['network', 'nic', 'update'],
+    // Azure's check reads only our NIC: the create is what finds the holder (and changes nothing).
+    createsWhenHeld: 1,
   },
   {
     provider: 'oci',
@@ -44,6 +53,9 @@ const PROVIDERS = [
     nic: 'ocid1.vnic.oc1.ap-tokyo-1.abxhiljrrouter',
     create: ['network', 'private-ip', 'create'],
     remove: ['network', 'private-ip', 'delete'],
+    forward: ['network', 'vnic', 'update'],
+    // OCI's look-up finds the other VNIC first: the create never runs.
+    createsWhenHeld: 0,
   },
 ] as const;
 
@@ -60,10 +72,13 @@ afterEach(async () => {
 
 describe.each(PROVIDERS)(
   '$provider plugin in the daemon, the fake $tool CLI',
-  ({ provider, tool, config, nic, create, remove }) => {
+  ({ provider, tool, config, nic, create, remove, forward, createsWhenHeld }) => {
     const stateFile = () => join(root, 'cloud.json');
     const logFile = () => join(root, 'calls.log');
-    const cloud = () => (JSON.parse(readFileSync(stateFile(), 'utf8')) as { scenario: string }).scenario;
+    /** The fake cloud: where the client's address is, and the NIC's forwarding. */
+    const cloudState = () =>
+      JSON.parse(readFileSync(stateFile(), 'utf8')) as { scenario: string; forwarding?: boolean };
+    const cloud = () => cloudState().scenario;
     const callsOf = (words: readonly string[]) =>
       readFileSync(logFile(), 'utf8')
         .trim()
@@ -87,8 +102,9 @@ spec:
   rules: ${rules}
 `;
 
-    async function start(grace: string) {
-      writeFileSync(stateFile(), JSON.stringify({ scenario: 'absent' }));
+    /** The pair on a fresh NIC (forwarding off) where the client's address is `scenario`. */
+    async function start(grace: string, scenario = 'absent') {
+      writeFileSync(stateFile(), JSON.stringify({ scenario, forwarding: false }));
       writeFileSync(logFile(), '');
       imds = await startPluginImds(provider);
       return startProviderPair(daemons, root, {
@@ -155,6 +171,15 @@ spec:
         expect.objectContaining({ address: `${CLIENT}/32`, cloud: 'captured', provider }),
       ]);
 
+      // A person approves the forwarding plan: the NIC forwards from then on.
+      const forwarding = byAction('ensure-forwarding-enabled')!;
+      expect(routerctl(cloudNode.stateDir, 'action', 'approve', forwarding.id, '--by', 'alice').code).toBe(0);
+      await expect
+        .poll(() => byAction('ensure-forwarding-enabled')?.state, { timeout: 60_000, interval: 200 })
+        .toBe('succeeded');
+      expect(cloudState().forwarding).toBe(true);
+      expect(callsOf(forward)).toHaveLength(1);
+
       // The client leaves: nothing is released before the grace; then the opted-in rule runs the teardown.
       expect(emitExpiredWithRouterctl(onprem.stateDir, `${CLIENT}/32`).code).toBe(0);
       await expect
@@ -186,6 +211,34 @@ spec:
       await expect
         .poll(() => captured().map((r) => r.cloud), { timeout: 30_000, interval: 200 })
         .toEqual(['released']);
+    });
+
+    it('held by another NIC: never seized; the failure reaches on-prem as held-elsewhere', async () => {
+      const { cloud: cloudNode, onprem } = await start('30m', 'held-elsewhere');
+      expect(emitObservedWithRouterctl(onprem.stateDir, `${CLIENT}/32`).code).toBe(0);
+      const assignOf = () => journalOf(cloudNode).find((r) => r.action === 'assign-secondary-ip');
+      await expect.poll(() => assignOf()?.state, { timeout: 60_000, interval: 200 }).toBe('held-elsewhere');
+      expect(cloud()).toBe('held-elsewhere');
+      expect(callsOf(create)).toHaveLength(createsWhenHeld);
+      const failed = () =>
+        routerctlJson<{ payload: Record<string, unknown> }[]>(
+          onprem.stateDir,
+          'federation',
+          'event',
+          'list',
+          '--type',
+          'routerd.provider.action.failed',
+        );
+      await expect.poll(() => failed().length, { timeout: 30_000, interval: 200 }).toBe(1);
+      expect(failed()[0]!.payload).toMatchObject({
+        execution: assignOf()!.id,
+        state: 'held-elsewhere',
+        address: `${CLIENT}/32`,
+        nic,
+      });
+      expect(
+        routerctlJson<{ cloud: string; provider: string }[]>(onprem.stateDir, 'action', 'captured'),
+      ).toEqual([expect.objectContaining({ cloud: 'held-elsewhere', provider })]);
     });
   },
 );
