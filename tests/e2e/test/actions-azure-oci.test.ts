@@ -31,6 +31,7 @@ const PROVIDERS = [
     tool: 'az',
     mutating: ['network', 'nic', 'ip-config', 'create'],
     deleting: ['network', 'nic', 'ip-config', 'delete'],
+    forwardingOn: ['network', 'nic', 'update'],
     notOurs: ['on-self-other-name', 'held-elsewhere'],
   },
   {
@@ -38,6 +39,7 @@ const PROVIDERS = [
     tool: 'oci',
     mutating: ['network', 'private-ip', 'create'],
     deleting: ['network', 'private-ip', 'delete'],
+    forwardingOn: ['network', 'vnic', 'update'],
     notOurs: ['held-elsewhere'],
   },
 ] as const;
@@ -75,16 +77,20 @@ const goldenPlans = (provider: string, scenario: string) =>
 
 describe.each(PROVIDERS)(
   'executor with the fake $tool CLI',
-  ({ provider, tool, mutating, deleting, notOurs }) => {
+  ({ provider, tool, mutating, deleting, forwardingOn, notOurs }) => {
     const fake = join(plugin(provider), 'test', 'fake-cli', tool);
     const assignPlan = goldenPlans(provider, 'observed').find((p) => p.action === 'assign-secondary-ip')!;
     // The teardown the plugin plans when on-prem says the client left.
     const unassignPlan = goldenPlans(provider, 'expired').find((p) => p.action === 'unassign-secondary-ip')!;
+    const forwardingPlan = goldenPlans(provider, 'observed').find(
+      (p) => p.action === 'ensure-forwarding-enabled',
+    )!;
     const stateFile = () => join(dir, 'cloud.json');
     const logFile = () => join(dir, 'calls.log');
-    const setCloud = (cloud: { scenario: string; throttle?: number }) =>
+    const setCloud = (cloud: { scenario: string; throttle?: number; forwarding?: boolean }) =>
       writeFileSync(stateFile(), JSON.stringify(cloud));
-    const cloud = () => JSON.parse(readFileSync(stateFile(), 'utf8')) as { scenario: string };
+    const cloud = () =>
+      JSON.parse(readFileSync(stateFile(), 'utf8')) as { scenario: string; forwarding?: boolean };
     /** Every call the fake answered, as argv; the mutating ones. */
     const calls = () =>
       readFileSync(logFile(), 'utf8')
@@ -219,6 +225,16 @@ describe.each(PROVIDERS)(
         state: 'undone',
         reason: `undone by execution ${undo.id}`,
       });
+    });
+
+    it('forwarding off: the golden forwarding plan, approved by a person, turns it on', async () => {
+      setCloud({ scenario: 'absent', forwarding: false });
+      const submitted = executor.submit(forwardingPlan, 'test');
+      expect(submitted.state).toBe('awaiting-approval'); // medium risk: no rule runs it
+      const done = await executor.whenFinished(executor.approve(submitted.id, 'alice').id);
+      expect(done.state, JSON.stringify(done, null, 1)).toBe('succeeded');
+      expect(cloud().forwarding).toBe(true);
+      expect(callsOf(forwardingOn)).toHaveLength(1);
     });
   },
 );
