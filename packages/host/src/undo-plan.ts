@@ -1,7 +1,7 @@
 /**
- * The plan that takes an executed plan back, from its `undo` (the release plan of an assign). One
- * definition for the two places that need it: a released claim's teardown (dynamic/) and
- * `routerctl action undo` (actions/).
+ * The plan that takes an executed plan back, from its `undo` (the release plan of an assign, the prior
+ * forwarding setting). One definition for the two places that need it: a released claim's teardown
+ * (dynamic/) and `routerctl action undo` (actions/).
  */
 import type { ActionPlan } from '@routerd/plugin-sdk';
 
@@ -15,7 +15,7 @@ export function undoPlanOf(p: ActionPlan): ActionPlan | undefined {
     phase: 'teardown',
     idempotencyKey: `${p.idempotencyKey}|undo`,
     steps: p.undo.steps,
-    expectedEffects: [
+    expectedEffects: p.undo.expectedEffects ?? [
       `${p.target.address ?? 'the address'} is no longer a secondary address of ${p.target.nicRef}`,
     ],
     undo: undefined,

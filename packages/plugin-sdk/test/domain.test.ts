@@ -200,19 +200,20 @@ describe('defineAddressClaimPlugin', () => {
       verifyForwarding: () => ({ tool: 'gcloud', argv: [], expect: 'x' }),
     },
   };
-  const plugin = defineAddressClaimPlugin({
-    provider: 'gcp',
+  const pluginOptions = {
+    provider: 'gcp' as const,
     version: '0.0.1',
     configSchema: type(addressClaimConfigShape),
     identity: {
       service: 'GCE metadata',
       defaultBaseUrl: 'http://127.0.0.1:9',
-      requiredIdentity: ['region'],
+      requiredIdentity: ['region'] as const,
       discover: async () => ({ nicRef: 'nic0', subnetCidr: '10.88.60.0/24', ownAddresses: [] }),
     },
     cli,
     reservedAddresses: [{ offset: 1, why: 'GCP: the gateway' }],
-  });
+  };
+  const plugin = defineAddressClaimPlugin(pluginOptions);
 
   it('refuses at initialize a config identity without a field the commands need', async () => {
     await expect(
@@ -239,6 +240,39 @@ describe('defineAddressClaimPlugin', () => {
     } finally {
       await host.close();
     }
+  });
+
+  it('a forwarding plan has a prior-value undo only when the provider says how to restore forwarding', async () => {
+    const identity = { nicRef: 'nic0', subnetCidr: '10.88.60.0/24', region: 'r' };
+    const restoreStep: PlanStep = {
+      id: 'restore',
+      tool: 'gcloud',
+      argv: ['restore'],
+      mutating: true,
+      outcomes: { alreadyDone: [], heldElsewhere: [], retry: [] },
+    };
+    const withRestore = defineAddressClaimPlugin({
+      ...pluginOptions,
+      cli: { ...cli, commands: { ...cli.commands, restoreForwarding: () => [restoreStep] } },
+    });
+    const forwarding = async (p: typeof plugin) => {
+      const host = await createTestHost(p, { config: { identity } });
+      try {
+        const { status } = await host.run(
+          scenarioRequest('fwd', [scenarioEvent('observed', '10.88.60.9/32', 0)]),
+        );
+        return status.actionPlans!.find((plan) => plan.action === 'ensure-forwarding-enabled')!;
+      } finally {
+        await host.close();
+      }
+    };
+    expect((await forwarding(plugin)).undo).toBeUndefined();
+    expect((await forwarding(withRestore)).undo).toEqual({
+      action: 'restore-forwarding',
+      steps: [restoreStep],
+      expectedEffects: ['forwarding on nic0 is off again, as the journal recorded it before'],
+      restores: 'prior-value',
+    });
   });
 
   it('reports a discovered identity that lacks a required field instead of planning with it', async () => {

@@ -4,6 +4,7 @@ import {
   type NicCommandContext,
   type ProviderCli,
   type ProviderCommands,
+  wholeLine,
 } from '@routerd/plugin-sdk/domain';
 
 const step = cliStepBuilder({
@@ -49,6 +50,26 @@ function describeEni(ctx: NicCommandContext, query: string): string[] {
 const listAddresses = (ctx: NicCommandContext) =>
   describeEni(ctx, 'NetworkInterfaces[0].PrivateIpAddresses[].PrivateIpAddress');
 
+/**
+ * How many of the ENI's addresses are this one: `0` or `1`. The check before releasing, read as "already
+ * released" by our own query's answer; an error prints nothing on stdout, so it never reads as `0`.
+ */
+const countAddress = (ctx: NicCommandContext & { ip: string }) =>
+  describeEni(ctx, `length(NetworkInterfaces[0].PrivateIpAddresses[?PrivateIpAddress=='${ctx.ip}'])`);
+
+/** The ENI's SourceDestCheck, `True` or `False`: forwarding is on when it is `False`. */
+const sourceDestCheck = (ctx: NicCommandContext) => describeEni(ctx, 'NetworkInterfaces[0].SourceDestCheck');
+
+/** The source/dest check set on (`--source-dest-check`) or off, the call being idempotent either way. */
+const setSourceDestCheck = (ctx: NicCommandContext, on: boolean) => [
+  'ec2',
+  'modify-network-interface-attribute',
+  ...eni(ctx),
+  on ? '--source-dest-check' : '--no-source-dest-check',
+  '--output',
+  'json',
+];
+
 /** The address as a whole word of the tab-separated list. */
 const listed = (ip: string) => `(?:^|\\s)${escapeRegExp(ip)}(?:\\s|$)`;
 
@@ -79,6 +100,7 @@ export const awsCommands: ProviderCommands = {
     }),
   ],
   unassign: (ctx) => [
+    step({ id: 'check-unassigned', argv: countAddress(ctx), mutating: false, alreadyDone: [wholeLine('0')] }),
     step({
       id: 'unassign',
       argv: addressArgs('unassign', ctx),
@@ -87,32 +109,33 @@ export const awsCommands: ProviderCommands = {
     }),
   ],
   forwarding: (ctx) => [
+    // The reading before the change is the prior value an undo may restore (the journal keeps it).
     step({
-      id: 'disable-source-dest-check',
-      argv: [
-        'ec2',
-        'modify-network-interface-attribute',
-        ...eni(ctx),
-        '--no-source-dest-check',
-        '--output',
-        'json',
-      ],
-      mutating: true,
+      id: 'check-forwarding',
+      argv: sourceDestCheck(ctx),
+      mutating: false,
+      alreadyDone: [wholeLine('False')],
     }),
+    step({ id: 'disable-source-dest-check', argv: setSourceDestCheck(ctx, false), mutating: true }),
+  ],
+  restoreForwarding: (ctx) => [
+    step({
+      id: 'check-source-dest-check',
+      argv: sourceDestCheck(ctx),
+      mutating: false,
+      alreadyDone: [wholeLine('True')],
+    }),
+    step({ id: 'enable-source-dest-check', argv: setSourceDestCheck(ctx, true), mutating: true }),
   ],
   verifyAssigned: (ctx) => ({
     tool: 'aws',
     argv: listAddresses(ctx),
     expect: `the output lists ${ctx.ip} (EC2 is eventually consistent: poll)`,
   }),
-  verifyUnassigned: (ctx) => ({
-    tool: 'aws',
-    argv: listAddresses(ctx),
-    expect: `the output does not list ${ctx.ip}`,
-  }),
+  verifyUnassigned: (ctx) => ({ tool: 'aws', argv: countAddress(ctx), expect: '0' }),
   verifyForwarding: (ctx) => ({
     tool: 'aws',
-    argv: describeEni(ctx, 'NetworkInterfaces[0].SourceDestCheck'),
+    argv: sourceDestCheck(ctx),
     expect: 'False',
   }),
 };

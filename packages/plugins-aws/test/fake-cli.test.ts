@@ -54,18 +54,41 @@ describe('aws: plans run through a fake aws CLI exactly as an executor would', (
     for (const action of ACTIONS) expect((await run(action, 'throttled')).outcome).toBe('retry');
   });
 
-  it('already released → already-done; released when our ENI has it', async () => {
+  it('already released → already-done by the count, nothing mutated; released when our ENI has it', async () => {
     const gone = await run('unassign-secondary-ip', 'absent');
     expect(gone.outcome).toBe('already-done');
-    expect(gone.steps[0]!.stderr).toContain('Some of the specified addresses are not assigned to interface');
-    expect((await run('unassign-secondary-ip', 'on-self')).outcome).toBe('completed');
+    expect(gone.steps.map((s) => [s.id, s.stdout])).toEqual([['check-unassigned', '0\n']]);
+    const held = await run('unassign-secondary-ip', 'on-self');
+    expect(held.outcome).toBe('completed');
+    expect(held.calls.map((c) => c[2])).toEqual([
+      'describe-network-interfaces',
+      'unassign-private-ip-addresses',
+    ]);
+    // The release itself still reads a race with the check (the address gone meanwhile) as done.
+    const release = plans.get('unassign-secondary-ip')!.steps.filter((s) => s.mutating);
+    expect((await runSteps(release, 'absent')).steps[0]!.stderr).toContain(
+      'Some of the specified addresses are not assigned to interface',
+    );
+    expect((await runSteps(release, 'absent')).outcome).toBe('already-done');
   });
 
-  it('forwarding: modify-network-interface-attribute --no-source-dest-check; verify prints False', async () => {
+  it('forwarding: the check reads True, then --no-source-dest-check; already off → already-done', async () => {
     const r = await run('ensure-forwarding-enabled', 'absent');
     expect(r.outcome).toBe('completed');
-    expect(r.calls[0]).toContain('--no-source-dest-check');
-    expect((await verify('ensure-forwarding-enabled', 'absent')).steps[0]!.stdout).toBe('False\n');
+    expect(r.steps[0]!.stdout).toBe('True\n');
+    expect(r.calls[1]).toContain('--no-source-dest-check');
+    const on = await run('ensure-forwarding-enabled', 'forwarding-on');
+    expect([on.outcome, on.calls.length]).toEqual(['already-done', 1]);
+    expect((await verify('ensure-forwarding-enabled', 'forwarding-on')).steps[0]!.stdout).toBe('False\n');
+  });
+
+  it('forwarding undo: --source-dest-check after reading False; already on → already-done', async () => {
+    const undo = plans.get('ensure-forwarding-enabled')!.undo!;
+    expect(undo).toMatchObject({ action: 'restore-forwarding', restores: 'prior-value' });
+    const r = await runSteps(undo.steps!, 'forwarding-on');
+    expect(r.outcome).toBe('completed');
+    expect(r.calls[1]).toContain('--source-dest-check');
+    expect((await runSteps(undo.steps!, 'absent')).outcome).toBe('already-done');
   });
 });
 

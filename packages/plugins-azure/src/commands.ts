@@ -78,6 +78,30 @@ function heldByOurNic(nicRef: string): string[] {
   return [`already allocated to resource ${escapeRegExp(nicRef)}/ipConfigurations/`];
 }
 
+/**
+ * The NIC's IP forwarding, `true` or `false`. Both key spellings, as in findOnNic; a false or absent
+ * value falls through to the literal, so "off" is printed, never nothing (an error prints nothing).
+ */
+function forwardingSetting(ctx: NicCommandContext): string[] {
+  const query = 'enableIPForwarding || enableIpForwarding || `false`';
+  return ['network', 'nic', 'show', ...theNic(ctx), '--query', query, ...quiet];
+}
+
+function setForwarding(ctx: NicCommandContext, on: boolean): string[] {
+  const value = on ? 'true' : 'false';
+  return [
+    'network',
+    'nic',
+    'update',
+    ...theNic(ctx),
+    '--ip-forwarding',
+    value,
+    '--output',
+    'json',
+    '--only-show-errors',
+  ];
+}
+
 export const azureCommands: ProviderCommands = {
   assign: (ctx: AddressCommandContext) => [
     step({
@@ -124,21 +148,23 @@ export const azureCommands: ProviderCommands = {
     }),
   ],
   forwarding: (ctx: NicCommandContext) => [
+    // The reading before the change is the prior value an undo may restore (the journal keeps it).
     step({
-      id: 'enable-ip-forwarding',
-      argv: [
-        'network',
-        'nic',
-        'update',
-        ...theNic(ctx),
-        '--ip-forwarding',
-        'true',
-        '--output',
-        'json',
-        '--only-show-errors',
-      ],
-      mutating: true,
+      id: 'check-ip-forwarding',
+      argv: forwardingSetting(ctx),
+      mutating: false,
+      alreadyDone: [wholeLine('true')],
     }),
+    step({ id: 'enable-ip-forwarding', argv: setForwarding(ctx, true), mutating: true }),
+  ],
+  restoreForwarding: (ctx: NicCommandContext) => [
+    step({
+      id: 'check-ip-forwarding-off',
+      argv: forwardingSetting(ctx),
+      mutating: false,
+      alreadyDone: [wholeLine('false')],
+    }),
+    step({ id: 'disable-ip-forwarding', argv: setForwarding(ctx, false), mutating: true }),
   ],
   verifyAssigned: (ctx) => ({
     tool: TOOL,
@@ -146,20 +172,7 @@ export const azureCommands: ProviderCommands = {
     expect: `prints ${ctx.ip} (the NIC PUT is long-running: poll)`,
   }),
   verifyUnassigned: (ctx) => ({ tool: TOOL, argv: findOnNic(ctx), expect: 'prints nothing' }),
-  verifyForwarding: (ctx) => ({
-    tool: TOOL,
-    // Both spellings, as in findOnNic; false falls through to the absent key and prints nothing.
-    argv: [
-      'network',
-      'nic',
-      'show',
-      ...theNic(ctx),
-      '--query',
-      'enableIPForwarding || enableIpForwarding',
-      ...quiet,
-    ],
-    expect: 'true',
-  }),
+  verifyForwarding: (ctx) => ({ tool: TOOL, argv: forwardingSetting(ctx), expect: 'true' }),
 };
 
 export const azureCli: ProviderCli = {

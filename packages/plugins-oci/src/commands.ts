@@ -64,6 +64,17 @@ function onVnic(ctx: AddressCommandContext, query: string): string[] {
 const addressOnVnic = (ctx: AddressCommandContext) =>
   onVnic(ctx, `data[?"ip-address"=='${ctx.ip}']."ip-address" | [0]`);
 
+/** The VNIC's skip-source-dest-check, `true` or `false`: forwarding is on when it is `true`. */
+function skipSourceDestCheck(ctx: NicCommandContext): string[] {
+  const vnic = ['--vnic-id', ctx.target.nicRef, ...common(ctx)];
+  return ['network', 'vnic', 'get', ...vnic, '--query', 'data."skip-source-dest-check"', '--raw-output'];
+}
+
+function setSkipSourceDestCheck(ctx: NicCommandContext, skip: boolean): string[] {
+  const vnic = ['--vnic-id', ctx.target.nicRef, ...common(ctx)];
+  return ['network', 'vnic', 'update', ...vnic, '--skip-source-dest-check', String(skip)];
+}
+
 export const ociCommands: ProviderCommands = {
   assign: (ctx: AddressCommandContext) => [
     // Which VNIC holds the address: ours = done; another = conflict; none (nothing printed: the subnet's
@@ -116,38 +127,27 @@ export const ociCommands: ProviderCommands = {
     }),
   ],
   forwarding: (ctx: NicCommandContext) => [
+    // The reading before the change is the prior value an undo may restore (the journal keeps it).
     step({
-      id: 'skip-source-dest-check',
-      argv: [
-        'network',
-        'vnic',
-        'update',
-        '--vnic-id',
-        ctx.target.nicRef,
-        '--skip-source-dest-check',
-        'true',
-        ...common(ctx),
-      ],
-      mutating: true,
+      id: 'check-skip-source-dest-check',
+      argv: skipSourceDestCheck(ctx),
+      mutating: false,
+      alreadyDone: [wholeLine('true')],
     }),
+    step({ id: 'skip-source-dest-check', argv: setSkipSourceDestCheck(ctx, true), mutating: true }),
+  ],
+  restoreForwarding: (ctx: NicCommandContext) => [
+    step({
+      id: 'check-source-dest-check',
+      argv: skipSourceDestCheck(ctx),
+      mutating: false,
+      alreadyDone: [wholeLine('false')],
+    }),
+    step({ id: 'restore-source-dest-check', argv: setSkipSourceDestCheck(ctx, false), mutating: true }),
   ],
   verifyAssigned: (ctx) => ({ tool: TOOL, argv: addressOnVnic(ctx), expect: `prints ${ctx.ip}` }),
   verifyUnassigned: (ctx) => ({ tool: TOOL, argv: addressOnVnic(ctx), expect: `says "${EMPTY_QUERY}"` }),
-  verifyForwarding: (ctx) => ({
-    tool: TOOL,
-    argv: [
-      'network',
-      'vnic',
-      'get',
-      '--vnic-id',
-      ctx.target.nicRef,
-      ...common(ctx),
-      '--query',
-      'data."skip-source-dest-check"',
-      '--raw-output',
-    ],
-    expect: 'true',
-  }),
+  verifyForwarding: (ctx) => ({ tool: TOOL, argv: skipSourceDestCheck(ctx), expect: 'true' }),
 };
 
 export const ociCli: ProviderCli = {

@@ -31,7 +31,11 @@ const golden = (name: string) =>
   JSON.parse(
     readFileSync(new URL(`../../../packages/plugins-aws/test/golden/${name}.json`, import.meta.url), 'utf8'),
   ) as { actionPlans?: ActionPlan[] };
-const assignPlan = golden('observed').actionPlans!.find((p) => p.action === 'assign-secondary-ip')!;
+const planOf = (file: string, action: ActionPlan['action']) =>
+  golden(file).actionPlans!.find((p) => p.action === action)!;
+const assignPlan = planOf('observed', 'assign-secondary-ip');
+const unassignPlan = planOf('expired', 'unassign-secondary-ip');
+const forwardingPlan = planOf('observed', 'ensure-forwarding-enabled');
 
 let dir: string;
 let ec2: Ec2Endpoint;
@@ -62,6 +66,14 @@ const policy = (spec: Record<string, unknown>) =>
     },
   });
 const auto = { rules: [{ action: 'assign-secondary-ip', phase: 'provision', risk: ['low'], mode: 'auto' }] };
+/** Every plan of every phase and risk runs by itself (teardown included, as its own opt-in). */
+const autoAll = {
+  rules: [
+    { phase: 'provision', risk: ['low', 'medium', 'high'], mode: 'auto' },
+    { phase: 'teardown', risk: ['low', 'medium', 'high'], mode: 'auto' },
+  ],
+  allowAutoTeardown: true,
+};
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'actions-aws-'));
@@ -233,6 +245,86 @@ describe('executor with the real AWS CLI', () => {
     expect(done.state).toBe('failed');
     expect(done.reason).toMatch(/spec\.tools has no path for the tool "aws"/);
     expect(ec2.calls).toEqual([]);
+  });
+
+  describe('teardown and forwarding: each verified by its read-only check', () => {
+    it('unassign: released, then verified by the count reading 0 (not "not verified")', async () => {
+      policies.set('aws', policy(autoAll));
+      ec2.state.eni(ENI).secondaryIps.push(CLIENT);
+      const done = await executor.whenFinished(executor.submit(unassignPlan, 'test').id);
+      expect(done.state, done.reason ?? '').toBe('succeeded');
+      expect(done.reason).toBeNull();
+      expect(done.steps.map((s) => [s.step, s.outcome])).toEqual([
+        ['check-unassigned', 'succeeded'],
+        ['unassign', 'succeeded'],
+        ['verify:check-unassigned', 'already-done'],
+      ]);
+      expect(ec2.state.addressesOf(ENI)).toEqual(['10.88.60.4']);
+    });
+
+    it('unassign interrupted mid-step: the restart reads the count first and never unassigns twice', async () => {
+      policies.set('aws', policy(autoAll));
+      const { record } = journal.submit(
+        { id: 'ex-u', plan: unassignPlan, source: 'test', mode: 'auto', state: 'approved', approvedBy: 'x' },
+        Date.now(),
+      );
+      journal.transition(record.id, ['approved'], 'running', Date.now(), { stepIndex: 1 });
+      executor.start();
+      const done = await executor.whenFinished(record.id);
+      expect(done.state).toBe('succeeded');
+      expect(done.reason).toMatch(/recovered/);
+      expect(ec2.calls.map((c) => c.action)).not.toContain('UnassignPrivateIpAddresses');
+    });
+
+    it('forwarding: the check reads True (the prior value), the change runs; undo restores it', async () => {
+      policies.set('aws', policy(autoAll));
+      const done = await executor.whenFinished(executor.submit(forwardingPlan, 'test').id);
+      expect(done.state, done.reason ?? '').toBe('succeeded');
+      expect(done.steps[0]).toMatchObject({
+        step: 'check-forwarding',
+        outcome: 'succeeded',
+        stdoutTail: 'True\n',
+      });
+      expect(ec2.state.eni(ENI).sourceDestCheck).toBe(false);
+      const undo = await executor.whenFinished(executor.undo(done.id, 'test-operator').id);
+      expect(undo.state, undo.reason ?? '').toBe('succeeded');
+      expect(undo.plan.action).toBe('restore-forwarding');
+      expect(ec2.state.eni(ENI).sourceDestCheck).toBe(true);
+      expect(journal.get(done.id)!.state).toBe('undone');
+    });
+
+    it('forwarding that was already on: already-done, and its undo is refused (nothing to restore)', async () => {
+      policies.set('aws', policy(autoAll));
+      ec2.state.eni(ENI).sourceDestCheck = false;
+      const done = await executor.whenFinished(executor.submit(forwardingPlan, 'test').id);
+      expect(done.state).toBe('already-done');
+      expect(() => executor.undo(done.id, 'test-operator')).toThrow(
+        /check-forwarding .* found it already so before the plan ran \(read "False"\).*nothing to restore/,
+      );
+      expect(ec2.state.eni(ENI).sourceDestCheck).toBe(false);
+      expect(ec2.calls.map((c) => c.action)).not.toContain('ModifyNetworkInterfaceAttribute');
+    });
+
+    it('forwarding whose journal recorded no reading (interrupted before its check): undo refused', async () => {
+      policies.set('aws', policy(autoAll));
+      const { record } = journal.submit(
+        {
+          id: 'ex-f',
+          plan: forwardingPlan,
+          source: 'test',
+          mode: 'auto',
+          state: 'approved',
+          approvedBy: 'x',
+        },
+        Date.now(),
+      );
+      journal.transition(record.id, ['approved'], 'running', Date.now(), { stepIndex: 0 });
+      journal.transition(record.id, ['running'], 'succeeded', Date.now());
+      expect(() => executor.undo(record.id, 'test-operator')).toThrow(
+        /recorded no reading of the prior value/,
+      );
+      expect(ec2.calls).toEqual([]);
+    });
   });
 
   describe('an execution interrupted mid-step (found running at start)', () => {

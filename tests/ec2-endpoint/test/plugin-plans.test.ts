@@ -105,22 +105,54 @@ describe('assign-secondary-ip', () => {
 });
 
 describe('unassign-secondary-ip', () => {
-  it('held by our ENI: released; verify no longer lists it', async () => {
+  it('held by our ENI: the count reads 1, the release runs; verify counts 0', async () => {
     ec2.state.eni(ENI).secondaryIps.push(CLIENT);
-    expect((await runPlan('unassign-secondary-ip')).outcome).toBe('completed');
-    expect(await verify('unassign-secondary-ip')).toBe('10.88.60.4\n');
+    const r = await runPlan('unassign-secondary-ip');
+    expect(r.outcome, JSON.stringify(r.steps)).toBe('completed');
+    expect(ec2.calls.map((c) => c.action)).toEqual([
+      'DescribeNetworkInterfaces',
+      'UnassignPrivateIpAddresses',
+    ]);
+    expect(ec2.state.addressesOf(ENI)).toEqual(['10.88.60.4']);
+    expect(await verify('unassign-secondary-ip')).toBe('0\n');
   });
 
-  it('already released: already-done', async () => {
+  it('already released: already-done by the read-only check, nothing mutated', async () => {
     expect((await runPlan('unassign-secondary-ip')).outcome).toBe('already-done');
+    expect(ec2.calls.map((c) => c.action)).toEqual(['DescribeNetworkInterfaces']);
+  });
+
+  it('held by another ENI: the check counts only ours, and the release of what we lack changes nothing', async () => {
+    ec2.state.eni(OTHER).secondaryIps.push(CLIENT);
+    expect((await runPlan('unassign-secondary-ip')).outcome).toBe('already-done');
+    expect(ec2.state.addressesOf(OTHER)).toEqual(['10.88.60.5', CLIENT]);
   });
 });
 
 describe('ensure-forwarding-enabled', () => {
-  it('turns the source/destination check off; verify prints False', async () => {
-    expect((await runPlan('ensure-forwarding-enabled')).outcome).toBe('completed');
+  it('turns the source/destination check off after reading True; verify prints False', async () => {
+    const r = await runPlan('ensure-forwarding-enabled');
+    expect(r.outcome).toBe('completed');
+    // The check's reading is the prior value the undo may restore.
+    expect(r.steps[0]?.stdout).toBe('True\n');
     expect(ec2.state.eni(ENI).sourceDestCheck).toBe(false);
     expect(await verify('ensure-forwarding-enabled')).toBe('False\n');
+  });
+
+  it('already off: already-done by the read-only check, nothing modified', async () => {
+    ec2.state.eni(ENI).sourceDestCheck = false;
+    expect((await runPlan('ensure-forwarding-enabled')).outcome).toBe('already-done');
+    expect(ec2.calls.map((c) => c.action)).toEqual(['DescribeNetworkInterfaces']);
+  });
+
+  it('its undo (restore-forwarding) turns the check back on, and is already done when it is on', async () => {
+    const undo = plans.get('ensure-forwarding-enabled')!.undo!;
+    expect(undo).toMatchObject({ action: 'restore-forwarding', restores: 'prior-value' });
+    const restore = () => runPlanSteps(withEndpoint(undo.steps!), { binDir, env, timeoutMs: 120_000 });
+    ec2.state.eni(ENI).sourceDestCheck = false;
+    expect((await restore()).outcome).toBe('completed');
+    expect(ec2.state.eni(ENI).sourceDestCheck).toBe(true);
+    expect((await restore()).outcome).toBe('already-done');
   });
 });
 

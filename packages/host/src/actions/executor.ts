@@ -22,6 +22,7 @@ import type { ActionJournal } from '../store/action-journal.js';
 import { undoPlanOf } from '../undo-plan.js';
 import { childEnv, decideMode, type PolicySpec, toolPath, withEndpoint } from './policy.js';
 import { TokenBucket } from './rate-limit.js';
+import { priorValueRefusal, readOnlyCheckIndex } from './read-only-check.js';
 import { redactCredentials, tail } from './redact.js';
 import { type ArgvExit, runArgv } from './run-argv.js';
 
@@ -105,8 +106,9 @@ export class ActionExecutor {
   }
 
   /**
-   * `routerctl action undo ID`: the plan's undo (the release plan of an assign) as an execution of its
-   * own, approved by the person who asked; when it succeeds the original is marked `undone`.
+   * `routerctl action undo ID`: the plan's undo (the release plan of an assign; for forwarding, the prior
+   * value, only when the journal recorded it) as an execution of its own, approved by the person who
+   * asked; when it succeeds the original is marked `undone`.
    */
   undo(id: string, by: string): ExecutionRecord {
     const original = this.o.journal.get(id);
@@ -117,6 +119,8 @@ export class ActionExecutor {
       );
     const plan = undoPlanOf(original.plan);
     if (!plan) throw new ExecutionRefused(`the plan of execution ${id} (${original.plan.name}) has no undo`);
+    const refusal = priorValueRefusal(original);
+    if (refusal) throw new ExecutionRefused(refusal);
     // An undo continues the trace of what it undoes.
     const submitted = this.submit(plan, `undo of ${id} by ${by}`, id, traceContextOf(original));
     if (submitted.state !== 'awaiting-approval') return submitted;
@@ -431,10 +435,6 @@ export class ActionExecutor {
 const nicKey = (r: Pick<ExecutionRecord, 'provider' | 'nic'>) => `${r.provider}|${r.nic}`;
 
 /** The plan's read-only check: the first step that mutates nothing and has an `alreadyDone` pattern. */
-export function readOnlyCheckIndex(plan: ActionPlan): number {
-  return plan.steps.findIndex((s) => !s.mutating && s.outcomes.alreadyDone.length > 0);
-}
-
 function stepRecord(
   step: string,
   attempt: number,

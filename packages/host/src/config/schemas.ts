@@ -13,6 +13,7 @@ import {
   IPv4Cidr,
   JsonObject,
   Name,
+  PlanAction,
   parseDuration,
   ResourceName,
 } from '@routerd/plugin-sdk';
@@ -305,9 +306,7 @@ export const DynamicOverridePolicySpec = type({
 export const ActionRule = type({
   ...strict,
   /** `*` or one PlanAction (e.g. `assign-secondary-ip`). */
-  action: type("'*' | 'assign-secondary-ip' | 'unassign-secondary-ip' | 'ensure-forwarding-enabled'").default(
-    '*',
-  ),
+  action: type("'*'").or(PlanAction).default('*'),
   phase: type("'*' | 'provision' | 'teardown'").default('*'),
   /** The plan risk levels this rule covers. */
   risk: type("'low' | 'medium' | 'high'")

@@ -32,8 +32,17 @@ export interface ProviderCommands {
   assign(ctx: AddressCommandContext): PlanStep[];
   /** Release it from this NIC only; never from another holder. */
   unassign(ctx: AddressCommandContext): PlanStep[];
-  /** Let the NIC carry traffic for addresses it does not own. */
+  /**
+   * Let the NIC carry traffic for addresses it does not own. A leading read-only check step that reports
+   * `alreadyDone` when forwarding is on lets an executor verify the change and record the prior value.
+   */
   forwarding(ctx: NicCommandContext): PlanStep[];
+  /**
+   * Turn forwarding back off: the forwarding plan's undo, which an executor runs only when its journal
+   * recorded that forwarding was off before (see ActionPlan `undo.restores`). Without it the forwarding
+   * plan has no undo.
+   */
+  restoreForwarding?(ctx: NicCommandContext): PlanStep[];
   verifyAssigned(ctx: AddressCommandContext): PlanVerify;
   verifyUnassigned(ctx: AddressCommandContext): PlanVerify;
   verifyForwarding(ctx: NicCommandContext): PlanVerify;

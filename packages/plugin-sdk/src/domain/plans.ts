@@ -149,9 +149,10 @@ export function unassignPlan(ctx: PlanningContext, change: AddressChange): Actio
 export function forwardingPlan(ctx: PlanningContext, changes: readonly AddressChange[]): ActionPlan {
   const target = planTarget(ctx);
   const cmd = { identity: ctx.identity, target };
+  const restore = ctx.cli.commands.restoreForwarding?.(cmd);
   return {
-    // It changes a NIC-wide security setting; there is no undo action because only the executor can
-    // record the prior value, and it restores it only if forwarding was off before.
+    // It changes a NIC-wide security setting. Only the executor can record the prior value (the check
+    // step's reading), so the undo restores it only when that reading says forwarding was off before.
     ...skeleton(ctx, 'ensure-forwarding-enabled', target, 'medium'),
     phase: 'provision',
     basedOn: basedOn(changes),
@@ -165,6 +166,14 @@ export function forwardingPlan(ctx: PlanningContext, changes: readonly AddressCh
     expectedEffects: [ctx.cli.forwardingEffect(target.nicRef)],
     steps: ctx.cli.commands.forwarding(cmd),
     verify: ctx.cli.commands.verifyForwarding(cmd),
+    ...(restore && {
+      undo: {
+        action: 'restore-forwarding' as const,
+        steps: restore,
+        expectedEffects: [`forwarding on ${target.nicRef} is off again, as the journal recorded it before`],
+        restores: 'prior-value' as const,
+      },
+    }),
   };
 }
 

@@ -1100,7 +1100,7 @@ return errors === 0;
 }
 
 
-const schema14 = {"type":"object","properties":{"apiVersion":{"const":"plugin.routerd.net/v1alpha1"},"kind":{"const":"PluginResult"},"metadata":{"type":"object","properties":{"name":{"type":"string"},"requestId":{"type":"string"}}},"status":{"type":"object","properties":{"observedAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"actionPlans":{"type":"array","items":{"type":"object","properties":{"action":{"enum":["assign-secondary-ip","ensure-forwarding-enabled","unassign-secondary-ip"]},"auth":{"type":"object","properties":{"mode":{"type":"string","minLength":1},"fallback":{"type":"array","items":{"type":"string"}}},"required":["mode"]},"basedOn":{"type":"array","items":{"type":"object","properties":{"eventId":{"type":"string"},"observedAt":{"type":"string"},"sourceNode":{"type":"string"},"type":{"type":"string"}},"required":["eventId"]}},"expectedEffects":{"type":"array","items":{"type":"string"}},"idempotencyKey":{"type":"string","minLength":1},"mode":{"const":"dry-run"},"name":{"type":"string","minLength":1},"preconditions":{"type":"array","items":{"type":"object","properties":{"expect":{"type":"string","minLength":1},"name":{"type":"string","minLength":1},"ok":{"type":"boolean"}},"required":["expect","name"]}},"provider":{"enum":["aws","azure","gcp","oci"]},"riskLevel":{"enum":["high","low","medium"]},"steps":{"type":"array","items":{"type":"object","properties":{"argv":{"type":"array","items":{"type":"string"}},"id":{"type":"string","minLength":1},"mutating":{"type":"boolean"},"outcomes":{"type":"object","properties":{"alreadyDone":{"type":"array","items":{"type":"string"}},"heldElsewhere":{"type":"array","items":{"type":"string"}},"retry":{"type":"array","items":{"type":"string"}},"flags":{"const":"i"},"refused":{"type":"array","items":{"type":"string"}}},"required":["alreadyDone","heldElsewhere","retry"]},"tool":{"type":"string","minLength":1},"timeoutSeconds":{"type":"integer","exclusiveMinimum":0}},"required":["argv","id","mutating","outcomes","tool"]}},"target":{"type":"object","properties":{"nicRef":{"type":"string","minLength":1},"address":{"type":"string","description":"a single IPv4 address as a /32, e.g. 10.88.60.9/32","pattern":"^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"},"compartmentId":{"type":"string"},"ipConfigName":{"type":"string"},"nicName":{"type":"string"},"region":{"type":"string"},"resourceGroup":{"type":"string"},"subnetCidr":{"type":"string","description":"an IPv4 CIDR such as 10.88.60.0/24","pattern":"^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/(?:3[0-2]|[12]?\\d)$"},"subnetRef":{"type":"string"}},"required":["nicRef"]},"notBefore":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"phase":{"enum":["provision","teardown"]},"undo":{"type":"object","properties":{"action":{"enum":["assign-secondary-ip","ensure-forwarding-enabled","unassign-secondary-ip"]},"steps":{"type":"array","items":{"type":"object","properties":{"argv":{"type":"array","items":{"type":"string"}},"id":{"type":"string","minLength":1},"mutating":{"type":"boolean"},"outcomes":{"type":"object","properties":{"alreadyDone":{"type":"array","items":{"type":"string"}},"heldElsewhere":{"type":"array","items":{"type":"string"}},"retry":{"type":"array","items":{"type":"string"}},"flags":{"const":"i"},"refused":{"type":"array","items":{"type":"string"}}},"required":["alreadyDone","heldElsewhere","retry"]},"tool":{"type":"string","minLength":1},"timeoutSeconds":{"type":"integer","exclusiveMinimum":0}},"required":["argv","id","mutating","outcomes","tool"]}}},"required":["action"]},"verify":{"type":"object","properties":{"argv":{"type":"array","items":{"type":"string"}},"expect":{"type":"string","minLength":1},"tool":{"type":"string","minLength":1}},"required":["argv","expect","tool"]}},"required":["action","auth","basedOn","expectedEffects","idempotencyKey","mode","name","preconditions","provider","riskLevel","steps","target"]}},"diagnostics":{"type":"array","items":{"type":"object","properties":{"severity":{"enum":["error","info","warning"]},"summary":{"type":"string","minLength":1},"detail":{"type":"string"},"path":{"type":"string"}},"required":["severity","summary"]}},"directives":{"type":"array","items":{"type":"object","properties":{"op":{"const":"mask"},"reason":{"type":"string","minLength":1},"target":{"type":"object","properties":{"kind":{"type":"string","minLength":1},"name":{"type":"string","minLength":1}},"required":["kind","name"]}},"required":["op","reason","target"]}},"events":{"type":"array","items":{"type":"object","properties":{"payload":{"type":"object","additionalProperties":{},"x-routerd-narrow":"jsonObject"},"type":{"type":"string","description":"a dotted lowercase event type such as routerd.client.ipv4.observed","pattern":"^[a-z][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*){1,15}$"},"dedupeKey":{"type":"string","maxLength":256},"expiresAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"id":{"type":"string","description":"an event id of 1 to 128 characters from A-Z a-z 0-9 . _ : - (starting with a letter or digit)","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"observedAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"subject":{"type":"string","maxLength":256},"ttl":{"type":"string","description":"a duration such as 300ms, 30s, 5m or 1h30m","pattern":"^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$","x-routerd-narrow":"boundedDuration"}},"required":["payload","type"]}},"resources":{"type":"array","items":{"type":"object","properties":{"apiVersion":{"type":"string","pattern":"^[a-z0-9.-]+\\/v[0-9]+(?:(?:alpha|beta)[0-9]+)?$"},"kind":{"type":"string","pattern":"^[A-Z][A-Za-z0-9]{0,62}$"},"metadata":{"type":"object","properties":{"name":{"type":"string","description":"a lowercase name of letters, digits, dots and dashes (at most 253)","pattern":"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"labels":{"type":"object","additionalProperties":{"type":"string"}}},"required":["name"]},"spec":{"type":"object","additionalProperties":{}}},"required":["apiVersion","kind","metadata"]}},"ttl":{"type":"string","description":"a duration such as 300ms, 30s, 5m or 1h30m","pattern":"^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$","x-routerd-narrow":"boundedDuration"}},"required":["observedAt"]}},"required":["apiVersion","kind","metadata","status"]};
+const schema14 = {"type":"object","properties":{"apiVersion":{"const":"plugin.routerd.net/v1alpha1"},"kind":{"const":"PluginResult"},"metadata":{"type":"object","properties":{"name":{"type":"string"},"requestId":{"type":"string"}}},"status":{"type":"object","properties":{"observedAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"actionPlans":{"type":"array","items":{"type":"object","properties":{"action":{"enum":["assign-secondary-ip","ensure-forwarding-enabled","restore-forwarding","unassign-secondary-ip"]},"auth":{"type":"object","properties":{"mode":{"type":"string","minLength":1},"fallback":{"type":"array","items":{"type":"string"}}},"required":["mode"]},"basedOn":{"type":"array","items":{"type":"object","properties":{"eventId":{"type":"string"},"observedAt":{"type":"string"},"sourceNode":{"type":"string"},"type":{"type":"string"}},"required":["eventId"]}},"expectedEffects":{"type":"array","items":{"type":"string"}},"idempotencyKey":{"type":"string","minLength":1},"mode":{"const":"dry-run"},"name":{"type":"string","minLength":1},"preconditions":{"type":"array","items":{"type":"object","properties":{"expect":{"type":"string","minLength":1},"name":{"type":"string","minLength":1},"ok":{"type":"boolean"}},"required":["expect","name"]}},"provider":{"enum":["aws","azure","gcp","oci"]},"riskLevel":{"enum":["high","low","medium"]},"steps":{"type":"array","items":{"type":"object","properties":{"argv":{"type":"array","items":{"type":"string"}},"id":{"type":"string","minLength":1},"mutating":{"type":"boolean"},"outcomes":{"type":"object","properties":{"alreadyDone":{"type":"array","items":{"type":"string"}},"heldElsewhere":{"type":"array","items":{"type":"string"}},"retry":{"type":"array","items":{"type":"string"}},"flags":{"const":"i"},"refused":{"type":"array","items":{"type":"string"}}},"required":["alreadyDone","heldElsewhere","retry"]},"tool":{"type":"string","minLength":1},"timeoutSeconds":{"type":"integer","exclusiveMinimum":0}},"required":["argv","id","mutating","outcomes","tool"]}},"target":{"type":"object","properties":{"nicRef":{"type":"string","minLength":1},"address":{"type":"string","description":"a single IPv4 address as a /32, e.g. 10.88.60.9/32","pattern":"^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$"},"compartmentId":{"type":"string"},"ipConfigName":{"type":"string"},"nicName":{"type":"string"},"region":{"type":"string"},"resourceGroup":{"type":"string"},"subnetCidr":{"type":"string","description":"an IPv4 CIDR such as 10.88.60.0/24","pattern":"^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/(?:3[0-2]|[12]?\\d)$"},"subnetRef":{"type":"string"}},"required":["nicRef"]},"notBefore":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"phase":{"enum":["provision","teardown"]},"undo":{"type":"object","properties":{"action":{"enum":["assign-secondary-ip","ensure-forwarding-enabled","restore-forwarding","unassign-secondary-ip"]},"expectedEffects":{"type":"array","items":{"type":"string"}},"restores":{"const":"prior-value"},"steps":{"type":"array","items":{"type":"object","properties":{"argv":{"type":"array","items":{"type":"string"}},"id":{"type":"string","minLength":1},"mutating":{"type":"boolean"},"outcomes":{"type":"object","properties":{"alreadyDone":{"type":"array","items":{"type":"string"}},"heldElsewhere":{"type":"array","items":{"type":"string"}},"retry":{"type":"array","items":{"type":"string"}},"flags":{"const":"i"},"refused":{"type":"array","items":{"type":"string"}}},"required":["alreadyDone","heldElsewhere","retry"]},"tool":{"type":"string","minLength":1},"timeoutSeconds":{"type":"integer","exclusiveMinimum":0}},"required":["argv","id","mutating","outcomes","tool"]}}},"required":["action"]},"verify":{"type":"object","properties":{"argv":{"type":"array","items":{"type":"string"}},"expect":{"type":"string","minLength":1},"tool":{"type":"string","minLength":1}},"required":["argv","expect","tool"]}},"required":["action","auth","basedOn","expectedEffects","idempotencyKey","mode","name","preconditions","provider","riskLevel","steps","target"]}},"diagnostics":{"type":"array","items":{"type":"object","properties":{"severity":{"enum":["error","info","warning"]},"summary":{"type":"string","minLength":1},"detail":{"type":"string"},"path":{"type":"string"}},"required":["severity","summary"]}},"directives":{"type":"array","items":{"type":"object","properties":{"op":{"const":"mask"},"reason":{"type":"string","minLength":1},"target":{"type":"object","properties":{"kind":{"type":"string","minLength":1},"name":{"type":"string","minLength":1}},"required":["kind","name"]}},"required":["op","reason","target"]}},"events":{"type":"array","items":{"type":"object","properties":{"payload":{"type":"object","additionalProperties":{},"x-routerd-narrow":"jsonObject"},"type":{"type":"string","description":"a dotted lowercase event type such as routerd.client.ipv4.observed","pattern":"^[a-z][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*){1,15}$"},"dedupeKey":{"type":"string","maxLength":256},"expiresAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"id":{"type":"string","description":"an event id of 1 to 128 characters from A-Z a-z 0-9 . _ : - (starting with a letter or digit)","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"observedAt":{"type":"string","description":"an RFC 3339 timestamp such as 2026-11-27T06:00:00Z","pattern":"^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$","x-routerd-narrow":"realTimestamp"},"subject":{"type":"string","maxLength":256},"ttl":{"type":"string","description":"a duration such as 300ms, 30s, 5m or 1h30m","pattern":"^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$","x-routerd-narrow":"boundedDuration"}},"required":["payload","type"]}},"resources":{"type":"array","items":{"type":"object","properties":{"apiVersion":{"type":"string","pattern":"^[a-z0-9.-]+\\/v[0-9]+(?:(?:alpha|beta)[0-9]+)?$"},"kind":{"type":"string","pattern":"^[A-Z][A-Za-z0-9]{0,62}$"},"metadata":{"type":"object","properties":{"name":{"type":"string","description":"a lowercase name of letters, digits, dots and dashes (at most 253)","pattern":"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"labels":{"type":"object","additionalProperties":{"type":"string"}}},"required":["name"]},"spec":{"type":"object","additionalProperties":{}}},"required":["apiVersion","kind","metadata"]}},"ttl":{"type":"string","description":"a duration such as 300ms, 30s, 5m or 1h30m","pattern":"^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$","x-routerd-narrow":"boundedDuration"}},"required":["observedAt"]}},"required":["apiVersion","kind","metadata","status"]};
 const pattern11 = new RegExp("^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/32$", "");
 const pattern12 = new RegExp("^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}\\/(?:3[0-2]|[12]?\\d)$", "");
 const pattern18 = new RegExp("^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$", "");
@@ -1241,7 +1241,7 @@ else {
 if(data8.action !== undefined){
 let data9 = data8.action;
 const _errs17 = errors;
-if(!(((data9 === "assign-secondary-ip") || (data9 === "ensure-forwarding-enabled")) || (data9 === "unassign-secondary-ip"))){
+if(!((((data9 === "assign-secondary-ip") || (data9 === "ensure-forwarding-enabled")) || (data9 === "restore-forwarding")) || (data9 === "unassign-secondary-ip"))){
 validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/action",schemaPath:"#/properties/status/properties/actionPlans/items/properties/action/enum",keyword:"enum",params:{allowedValues: schema14.properties.status.properties.actionPlans.items.properties.action.enum}}];
 return false;
 }
@@ -2153,7 +2153,7 @@ else {
 if(data62.action !== undefined){
 let data63 = data62.action;
 const _errs119 = errors;
-if(!(((data63 === "assign-secondary-ip") || (data63 === "ensure-forwarding-enabled")) || (data63 === "unassign-secondary-ip"))){
+if(!((((data63 === "assign-secondary-ip") || (data63 === "ensure-forwarding-enabled")) || (data63 === "restore-forwarding")) || (data63 === "unassign-secondary-ip"))){
 validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/action",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/action/enum",keyword:"enum",params:{allowedValues: schema14.properties.status.properties.actionPlans.items.properties.undo.properties.action.enum}}];
 return false;
 }
@@ -2163,202 +2163,202 @@ else {
 var valid21 = true;
 }
 if(valid21){
-if(data62.steps !== undefined){
-let data64 = data62.steps;
+if(data62.expectedEffects !== undefined){
+let data64 = data62.expectedEffects;
 const _errs120 = errors;
 if(errors === _errs120){
 if(Array.isArray(data64)){
 var valid22 = true;
 const len11 = data64.length;
 for(let i11=0; i11<len11; i11++){
-let data65 = data64[i11];
 const _errs122 = errors;
-if(errors === _errs122){
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-let missing10;
-if((((((data65.argv === undefined) && (missing10 = "argv")) || ((data65.id === undefined) && (missing10 = "id"))) || ((data65.mutating === undefined) && (missing10 = "mutating"))) || ((data65.outcomes === undefined) && (missing10 = "outcomes"))) || ((data65.tool === undefined) && (missing10 = "tool"))){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/required",keyword:"required",params:{missingProperty: missing10}}];
+if(typeof data64[i11] !== "string"){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/expectedEffects/" + i11,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/expectedEffects/items/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
+var valid22 = _errs122 === errors;
+if(!valid22){
+break;
+}
+}
+}
 else {
-if(data65.argv !== undefined){
-let data66 = data65.argv;
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/expectedEffects",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/expectedEffects/type",keyword:"type",params:{type: "array"}}];
+return false;
+}
+}
+var valid21 = _errs120 === errors;
+}
+else {
+var valid21 = true;
+}
+if(valid21){
+if(data62.restores !== undefined){
 const _errs124 = errors;
-if(errors === _errs124){
-if(Array.isArray(data66)){
-var valid24 = true;
-const len12 = data66.length;
+if("prior-value" !== data62.restores){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/restores",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/restores/const",keyword:"const",params:{allowedValue: "prior-value"}}];
+return false;
+}
+var valid21 = _errs124 === errors;
+}
+else {
+var valid21 = true;
+}
+if(valid21){
+if(data62.steps !== undefined){
+let data67 = data62.steps;
+const _errs125 = errors;
+if(errors === _errs125){
+if(Array.isArray(data67)){
+var valid23 = true;
+const len12 = data67.length;
 for(let i12=0; i12<len12; i12++){
-const _errs126 = errors;
-if(typeof data66[i12] !== "string"){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/argv/" + i12,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/argv/items/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-var valid24 = _errs126 === errors;
-if(!valid24){
-break;
-}
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/argv",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/argv/type",keyword:"type",params:{type: "array"}}];
-return false;
-}
-}
-var valid23 = _errs124 === errors;
-}
-else {
-var valid23 = true;
-}
-if(valid23){
-if(data65.id !== undefined){
-let data68 = data65.id;
-const _errs128 = errors;
-if(errors === _errs128){
-if(typeof data68 === "string"){
-if(data68.length < 1){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/id",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/id/minLength",keyword:"minLength",params:{limit: 1}}];
-return false;
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/id",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/id/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-}
-var valid23 = _errs128 === errors;
-}
-else {
-var valid23 = true;
-}
-if(valid23){
-if(data65.mutating !== undefined){
-const _errs130 = errors;
-if(typeof data65.mutating !== "boolean"){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/mutating",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/mutating/type",keyword:"type",params:{type: "boolean"}}];
-return false;
-}
-var valid23 = _errs130 === errors;
-}
-else {
-var valid23 = true;
-}
-if(valid23){
-if(data65.outcomes !== undefined){
-let data70 = data65.outcomes;
-const _errs132 = errors;
-if(errors === _errs132){
-if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
-let missing11;
-if((((data70.alreadyDone === undefined) && (missing11 = "alreadyDone")) || ((data70.heldElsewhere === undefined) && (missing11 = "heldElsewhere"))) || ((data70.retry === undefined) && (missing11 = "retry"))){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/outcomes",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/required",keyword:"required",params:{missingProperty: missing11}}];
+let data68 = data67[i12];
+const _errs127 = errors;
+if(errors === _errs127){
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+let missing10;
+if((((((data68.argv === undefined) && (missing10 = "argv")) || ((data68.id === undefined) && (missing10 = "id"))) || ((data68.mutating === undefined) && (missing10 = "mutating"))) || ((data68.outcomes === undefined) && (missing10 = "outcomes"))) || ((data68.tool === undefined) && (missing10 = "tool"))){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/required",keyword:"required",params:{missingProperty: missing10}}];
 return false;
 }
 else {
-if(data70.alreadyDone !== undefined){
-let data71 = data70.alreadyDone;
-const _errs134 = errors;
-if(errors === _errs134){
-if(Array.isArray(data71)){
-var valid26 = true;
-const len13 = data71.length;
-for(let i13=0; i13<len13; i13++){
-const _errs136 = errors;
-if(typeof data71[i13] !== "string"){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/outcomes/alreadyDone/" + i13,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/alreadyDone/items/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-var valid26 = _errs136 === errors;
-if(!valid26){
-break;
-}
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/outcomes/alreadyDone",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/alreadyDone/type",keyword:"type",params:{type: "array"}}];
-return false;
-}
-}
-var valid25 = _errs134 === errors;
-}
-else {
+if(data68.argv !== undefined){
+let data69 = data68.argv;
+const _errs129 = errors;
+if(errors === _errs129){
+if(Array.isArray(data69)){
 var valid25 = true;
-}
-if(valid25){
-if(data70.heldElsewhere !== undefined){
-let data73 = data70.heldElsewhere;
-const _errs138 = errors;
-if(errors === _errs138){
-if(Array.isArray(data73)){
-var valid27 = true;
-const len14 = data73.length;
-for(let i14=0; i14<len14; i14++){
-const _errs140 = errors;
-if(typeof data73[i14] !== "string"){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/outcomes/heldElsewhere/" + i14,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/heldElsewhere/items/type",keyword:"type",params:{type: "string"}}];
+const len13 = data69.length;
+for(let i13=0; i13<len13; i13++){
+const _errs131 = errors;
+if(typeof data69[i13] !== "string"){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/argv/" + i13,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/argv/items/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
-var valid27 = _errs140 === errors;
+var valid25 = _errs131 === errors;
+if(!valid25){
+break;
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/argv",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/argv/type",keyword:"type",params:{type: "array"}}];
+return false;
+}
+}
+var valid24 = _errs129 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data68.id !== undefined){
+let data71 = data68.id;
+const _errs133 = errors;
+if(errors === _errs133){
+if(typeof data71 === "string"){
+if(data71.length < 1){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/id",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/id/minLength",keyword:"minLength",params:{limit: 1}}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/id",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/id/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid24 = _errs133 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data68.mutating !== undefined){
+const _errs135 = errors;
+if(typeof data68.mutating !== "boolean"){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/mutating",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/mutating/type",keyword:"type",params:{type: "boolean"}}];
+return false;
+}
+var valid24 = _errs135 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data68.outcomes !== undefined){
+let data73 = data68.outcomes;
+const _errs137 = errors;
+if(errors === _errs137){
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+let missing11;
+if((((data73.alreadyDone === undefined) && (missing11 = "alreadyDone")) || ((data73.heldElsewhere === undefined) && (missing11 = "heldElsewhere"))) || ((data73.retry === undefined) && (missing11 = "retry"))){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/outcomes",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/required",keyword:"required",params:{missingProperty: missing11}}];
+return false;
+}
+else {
+if(data73.alreadyDone !== undefined){
+let data74 = data73.alreadyDone;
+const _errs139 = errors;
+if(errors === _errs139){
+if(Array.isArray(data74)){
+var valid27 = true;
+const len14 = data74.length;
+for(let i14=0; i14<len14; i14++){
+const _errs141 = errors;
+if(typeof data74[i14] !== "string"){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/outcomes/alreadyDone/" + i14,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/alreadyDone/items/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+var valid27 = _errs141 === errors;
 if(!valid27){
 break;
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/outcomes/heldElsewhere",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/heldElsewhere/type",keyword:"type",params:{type: "array"}}];
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/outcomes/alreadyDone",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/alreadyDone/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
-var valid25 = _errs138 === errors;
+var valid26 = _errs139 === errors;
 }
 else {
-var valid25 = true;
+var valid26 = true;
 }
-if(valid25){
-if(data70.retry !== undefined){
-let data75 = data70.retry;
-const _errs142 = errors;
-if(errors === _errs142){
-if(Array.isArray(data75)){
+if(valid26){
+if(data73.heldElsewhere !== undefined){
+let data76 = data73.heldElsewhere;
+const _errs143 = errors;
+if(errors === _errs143){
+if(Array.isArray(data76)){
 var valid28 = true;
-const len15 = data75.length;
+const len15 = data76.length;
 for(let i15=0; i15<len15; i15++){
-const _errs144 = errors;
-if(typeof data75[i15] !== "string"){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/outcomes/retry/" + i15,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/retry/items/type",keyword:"type",params:{type: "string"}}];
+const _errs145 = errors;
+if(typeof data76[i15] !== "string"){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/outcomes/heldElsewhere/" + i15,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/heldElsewhere/items/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
-var valid28 = _errs144 === errors;
+var valid28 = _errs145 === errors;
 if(!valid28){
 break;
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/outcomes/retry",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/retry/type",keyword:"type",params:{type: "array"}}];
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/outcomes/heldElsewhere",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/heldElsewhere/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
-var valid25 = _errs142 === errors;
+var valid26 = _errs143 === errors;
 }
 else {
-var valid25 = true;
+var valid26 = true;
 }
-if(valid25){
-if(data70.flags !== undefined){
-const _errs146 = errors;
-if("i" !== data70.flags){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/outcomes/flags",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/flags/const",keyword:"const",params:{allowedValue: "i"}}];
-return false;
-}
-var valid25 = _errs146 === errors;
-}
-else {
-var valid25 = true;
-}
-if(valid25){
-if(data70.refused !== undefined){
-let data78 = data70.refused;
+if(valid26){
+if(data73.retry !== undefined){
+let data78 = data73.retry;
 const _errs147 = errors;
 if(errors === _errs147){
 if(Array.isArray(data78)){
@@ -2367,7 +2367,7 @@ const len16 = data78.length;
 for(let i16=0; i16<len16; i16++){
 const _errs149 = errors;
 if(typeof data78[i16] !== "string"){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/outcomes/refused/" + i16,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/refused/items/type",keyword:"type",params:{type: "string"}}];
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/outcomes/retry/" + i16,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/retry/items/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 var valid29 = _errs149 === errors;
@@ -2377,87 +2377,129 @@ break;
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/outcomes/refused",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/refused/type",keyword:"type",params:{type: "array"}}];
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/outcomes/retry",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/retry/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
-var valid25 = _errs147 === errors;
+var valid26 = _errs147 === errors;
 }
 else {
-var valid25 = true;
+var valid26 = true;
 }
-}
-}
-}
-}
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/outcomes",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/type",keyword:"type",params:{type: "object"}}];
-return false;
-}
-}
-var valid23 = _errs132 === errors;
-}
-else {
-var valid23 = true;
-}
-if(valid23){
-if(data65.tool !== undefined){
-let data80 = data65.tool;
+if(valid26){
+if(data73.flags !== undefined){
 const _errs151 = errors;
-if(errors === _errs151){
-if(typeof data80 === "string"){
-if(data80.length < 1){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/tool",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/tool/minLength",keyword:"minLength",params:{limit: 1}}];
+if("i" !== data73.flags){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/outcomes/flags",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/flags/const",keyword:"const",params:{allowedValue: "i"}}];
 return false;
 }
+var valid26 = _errs151 === errors;
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/tool",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/tool/type",keyword:"type",params:{type: "string"}}];
+var valid26 = true;
+}
+if(valid26){
+if(data73.refused !== undefined){
+let data81 = data73.refused;
+const _errs152 = errors;
+if(errors === _errs152){
+if(Array.isArray(data81)){
+var valid30 = true;
+const len17 = data81.length;
+for(let i17=0; i17<len17; i17++){
+const _errs154 = errors;
+if(typeof data81[i17] !== "string"){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/outcomes/refused/" + i17,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/refused/items/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
-}
-var valid23 = _errs151 === errors;
-}
-else {
-var valid23 = true;
-}
-if(valid23){
-if(data65.timeoutSeconds !== undefined){
-let data81 = data65.timeoutSeconds;
-const _errs153 = errors;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/timeoutSeconds",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/timeoutSeconds/type",keyword:"type",params:{type: "integer"}}];
-return false;
-}
-if(errors === _errs153){
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 <= 0 || isNaN(data81)){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11+"/timeoutSeconds",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/timeoutSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0}}];
-return false;
-}
-}
-}
-var valid23 = _errs153 === errors;
-}
-else {
-var valid23 = true;
-}
-}
-}
-}
-}
+var valid30 = _errs154 === errors;
+if(!valid30){
+break;
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i11,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/type",keyword:"type",params:{type: "object"}}];
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/outcomes/refused",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/properties/refused/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
-var valid22 = _errs122 === errors;
-if(!valid22){
+var valid26 = _errs152 === errors;
+}
+else {
+var valid26 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/outcomes",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/outcomes/type",keyword:"type",params:{type: "object"}}];
+return false;
+}
+}
+var valid24 = _errs137 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data68.tool !== undefined){
+let data83 = data68.tool;
+const _errs156 = errors;
+if(errors === _errs156){
+if(typeof data83 === "string"){
+if(data83.length < 1){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/tool",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/tool/minLength",keyword:"minLength",params:{limit: 1}}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/tool",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/tool/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid24 = _errs156 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data68.timeoutSeconds !== undefined){
+let data84 = data68.timeoutSeconds;
+const _errs158 = errors;
+if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/timeoutSeconds",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/timeoutSeconds/type",keyword:"type",params:{type: "integer"}}];
+return false;
+}
+if(errors === _errs158){
+if((typeof data84 == "number") && (isFinite(data84))){
+if(data84 <= 0 || isNaN(data84)){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12+"/timeoutSeconds",schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/properties/timeoutSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0}}];
+return false;
+}
+}
+}
+var valid24 = _errs158 === errors;
+}
+else {
+var valid24 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/undo/steps/" + i12,schemaPath:"#/properties/status/properties/actionPlans/items/properties/undo/properties/steps/items/type",keyword:"type",params:{type: "object"}}];
+return false;
+}
+}
+var valid23 = _errs127 === errors;
+if(!valid23){
 break;
 }
 }
@@ -2467,10 +2509,12 @@ validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/un
 return false;
 }
 }
-var valid21 = _errs120 === errors;
+var valid21 = _errs125 === errors;
 }
 else {
 var valid21 = true;
+}
+}
 }
 }
 }
@@ -2487,31 +2531,31 @@ var valid4 = true;
 }
 if(valid4){
 if(data8.verify !== undefined){
-let data82 = data8.verify;
-const _errs155 = errors;
-if(errors === _errs155){
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+let data85 = data8.verify;
+const _errs160 = errors;
+if(errors === _errs160){
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
 let missing12;
-if((((data82.argv === undefined) && (missing12 = "argv")) || ((data82.expect === undefined) && (missing12 = "expect"))) || ((data82.tool === undefined) && (missing12 = "tool"))){
+if((((data85.argv === undefined) && (missing12 = "argv")) || ((data85.expect === undefined) && (missing12 = "expect"))) || ((data85.tool === undefined) && (missing12 = "tool"))){
 validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/verify",schemaPath:"#/properties/status/properties/actionPlans/items/properties/verify/required",keyword:"required",params:{missingProperty: missing12}}];
 return false;
 }
 else {
-if(data82.argv !== undefined){
-let data83 = data82.argv;
-const _errs157 = errors;
-if(errors === _errs157){
-if(Array.isArray(data83)){
-var valid31 = true;
-const len17 = data83.length;
-for(let i17=0; i17<len17; i17++){
-const _errs159 = errors;
-if(typeof data83[i17] !== "string"){
-validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/verify/argv/" + i17,schemaPath:"#/properties/status/properties/actionPlans/items/properties/verify/properties/argv/items/type",keyword:"type",params:{type: "string"}}];
+if(data85.argv !== undefined){
+let data86 = data85.argv;
+const _errs162 = errors;
+if(errors === _errs162){
+if(Array.isArray(data86)){
+var valid32 = true;
+const len18 = data86.length;
+for(let i18=0; i18<len18; i18++){
+const _errs164 = errors;
+if(typeof data86[i18] !== "string"){
+validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/verify/argv/" + i18,schemaPath:"#/properties/status/properties/actionPlans/items/properties/verify/properties/argv/items/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
-var valid31 = _errs159 === errors;
-if(!valid31){
+var valid32 = _errs164 === errors;
+if(!valid32){
 break;
 }
 }
@@ -2521,18 +2565,18 @@ validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/ve
 return false;
 }
 }
-var valid30 = _errs157 === errors;
+var valid31 = _errs162 === errors;
 }
 else {
-var valid30 = true;
+var valid31 = true;
 }
-if(valid30){
-if(data82.expect !== undefined){
-let data85 = data82.expect;
-const _errs161 = errors;
-if(errors === _errs161){
-if(typeof data85 === "string"){
-if(data85.length < 1){
+if(valid31){
+if(data85.expect !== undefined){
+let data88 = data85.expect;
+const _errs166 = errors;
+if(errors === _errs166){
+if(typeof data88 === "string"){
+if(data88.length < 1){
 validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/verify/expect",schemaPath:"#/properties/status/properties/actionPlans/items/properties/verify/properties/expect/minLength",keyword:"minLength",params:{limit: 1}}];
 return false;
 }
@@ -2542,18 +2586,18 @@ validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/ve
 return false;
 }
 }
-var valid30 = _errs161 === errors;
+var valid31 = _errs166 === errors;
 }
 else {
-var valid30 = true;
+var valid31 = true;
 }
-if(valid30){
-if(data82.tool !== undefined){
-let data86 = data82.tool;
-const _errs163 = errors;
-if(errors === _errs163){
-if(typeof data86 === "string"){
-if(data86.length < 1){
+if(valid31){
+if(data85.tool !== undefined){
+let data89 = data85.tool;
+const _errs168 = errors;
+if(errors === _errs168){
+if(typeof data89 === "string"){
+if(data89.length < 1){
 validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/verify/tool",schemaPath:"#/properties/status/properties/actionPlans/items/properties/verify/properties/tool/minLength",keyword:"minLength",params:{limit: 1}}];
 return false;
 }
@@ -2563,10 +2607,10 @@ validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/ve
 return false;
 }
 }
-var valid30 = _errs163 === errors;
+var valid31 = _errs168 === errors;
 }
 else {
-var valid30 = true;
+var valid31 = true;
 }
 }
 }
@@ -2577,7 +2621,7 @@ validate13.errors = [{instancePath:instancePath+"/status/actionPlans/" + i0+"/ve
 return false;
 }
 }
-var valid4 = _errs155 === errors;
+var valid4 = _errs160 === errors;
 }
 else {
 var valid4 = true;
@@ -2622,92 +2666,92 @@ var valid2 = true;
 }
 if(valid2){
 if(data5.diagnostics !== undefined){
-let data87 = data5.diagnostics;
-const _errs165 = errors;
-if(errors === _errs165){
-if(Array.isArray(data87)){
-var valid32 = true;
-const len18 = data87.length;
-for(let i18=0; i18<len18; i18++){
-let data88 = data87[i18];
-const _errs167 = errors;
-if(errors === _errs167){
-if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-let missing13;
-if(((data88.severity === undefined) && (missing13 = "severity")) || ((data88.summary === undefined) && (missing13 = "summary"))){
-validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i18,schemaPath:"#/properties/status/properties/diagnostics/items/required",keyword:"required",params:{missingProperty: missing13}}];
-return false;
-}
-else {
-if(data88.severity !== undefined){
-let data89 = data88.severity;
-const _errs169 = errors;
-if(!(((data89 === "error") || (data89 === "info")) || (data89 === "warning"))){
-validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i18+"/severity",schemaPath:"#/properties/status/properties/diagnostics/items/properties/severity/enum",keyword:"enum",params:{allowedValues: schema14.properties.status.properties.diagnostics.items.properties.severity.enum}}];
-return false;
-}
-var valid33 = _errs169 === errors;
-}
-else {
-var valid33 = true;
-}
-if(valid33){
-if(data88.summary !== undefined){
-let data90 = data88.summary;
+let data90 = data5.diagnostics;
 const _errs170 = errors;
 if(errors === _errs170){
-if(typeof data90 === "string"){
-if(data90.length < 1){
-validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i18+"/summary",schemaPath:"#/properties/status/properties/diagnostics/items/properties/summary/minLength",keyword:"minLength",params:{limit: 1}}];
-return false;
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i18+"/summary",schemaPath:"#/properties/status/properties/diagnostics/items/properties/summary/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-}
-var valid33 = _errs170 === errors;
-}
-else {
+if(Array.isArray(data90)){
 var valid33 = true;
-}
-if(valid33){
-if(data88.detail !== undefined){
+const len19 = data90.length;
+for(let i19=0; i19<len19; i19++){
+let data91 = data90[i19];
 const _errs172 = errors;
-if(typeof data88.detail !== "string"){
-validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i18+"/detail",schemaPath:"#/properties/status/properties/diagnostics/items/properties/detail/type",keyword:"type",params:{type: "string"}}];
+if(errors === _errs172){
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+let missing13;
+if(((data91.severity === undefined) && (missing13 = "severity")) || ((data91.summary === undefined) && (missing13 = "summary"))){
+validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i19,schemaPath:"#/properties/status/properties/diagnostics/items/required",keyword:"required",params:{missingProperty: missing13}}];
 return false;
+}
+else {
+if(data91.severity !== undefined){
+let data92 = data91.severity;
+const _errs174 = errors;
+if(!(((data92 === "error") || (data92 === "info")) || (data92 === "warning"))){
+validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i19+"/severity",schemaPath:"#/properties/status/properties/diagnostics/items/properties/severity/enum",keyword:"enum",params:{allowedValues: schema14.properties.status.properties.diagnostics.items.properties.severity.enum}}];
+return false;
+}
+var valid34 = _errs174 === errors;
+}
+else {
+var valid34 = true;
+}
+if(valid34){
+if(data91.summary !== undefined){
+let data93 = data91.summary;
+const _errs175 = errors;
+if(errors === _errs175){
+if(typeof data93 === "string"){
+if(data93.length < 1){
+validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i19+"/summary",schemaPath:"#/properties/status/properties/diagnostics/items/properties/summary/minLength",keyword:"minLength",params:{limit: 1}}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i19+"/summary",schemaPath:"#/properties/status/properties/diagnostics/items/properties/summary/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid34 = _errs175 === errors;
+}
+else {
+var valid34 = true;
+}
+if(valid34){
+if(data91.detail !== undefined){
+const _errs177 = errors;
+if(typeof data91.detail !== "string"){
+validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i19+"/detail",schemaPath:"#/properties/status/properties/diagnostics/items/properties/detail/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+var valid34 = _errs177 === errors;
+}
+else {
+var valid34 = true;
+}
+if(valid34){
+if(data91.path !== undefined){
+const _errs179 = errors;
+if(typeof data91.path !== "string"){
+validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i19+"/path",schemaPath:"#/properties/status/properties/diagnostics/items/properties/path/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+var valid34 = _errs179 === errors;
+}
+else {
+var valid34 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i19,schemaPath:"#/properties/status/properties/diagnostics/items/type",keyword:"type",params:{type: "object"}}];
+return false;
+}
 }
 var valid33 = _errs172 === errors;
-}
-else {
-var valid33 = true;
-}
-if(valid33){
-if(data88.path !== undefined){
-const _errs174 = errors;
-if(typeof data88.path !== "string"){
-validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i18+"/path",schemaPath:"#/properties/status/properties/diagnostics/items/properties/path/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-var valid33 = _errs174 === errors;
-}
-else {
-var valid33 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/diagnostics/" + i18,schemaPath:"#/properties/status/properties/diagnostics/items/type",keyword:"type",params:{type: "object"}}];
-return false;
-}
-}
-var valid32 = _errs167 === errors;
-if(!valid32){
+if(!valid33){
 break;
 }
 }
@@ -2717,88 +2761,35 @@ validate13.errors = [{instancePath:instancePath+"/status/diagnostics",schemaPath
 return false;
 }
 }
-var valid2 = _errs165 === errors;
+var valid2 = _errs170 === errors;
 }
 else {
 var valid2 = true;
 }
 if(valid2){
 if(data5.directives !== undefined){
-let data93 = data5.directives;
-const _errs176 = errors;
-if(errors === _errs176){
-if(Array.isArray(data93)){
-var valid34 = true;
-const len19 = data93.length;
-for(let i19=0; i19<len19; i19++){
-let data94 = data93[i19];
-const _errs178 = errors;
-if(errors === _errs178){
-if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
-let missing14;
-if((((data94.op === undefined) && (missing14 = "op")) || ((data94.reason === undefined) && (missing14 = "reason"))) || ((data94.target === undefined) && (missing14 = "target"))){
-validate13.errors = [{instancePath:instancePath+"/status/directives/" + i19,schemaPath:"#/properties/status/properties/directives/items/required",keyword:"required",params:{missingProperty: missing14}}];
-return false;
-}
-else {
-if(data94.op !== undefined){
-const _errs180 = errors;
-if("mask" !== data94.op){
-validate13.errors = [{instancePath:instancePath+"/status/directives/" + i19+"/op",schemaPath:"#/properties/status/properties/directives/items/properties/op/const",keyword:"const",params:{allowedValue: "mask"}}];
-return false;
-}
-var valid35 = _errs180 === errors;
-}
-else {
-var valid35 = true;
-}
-if(valid35){
-if(data94.reason !== undefined){
-let data96 = data94.reason;
+let data96 = data5.directives;
 const _errs181 = errors;
 if(errors === _errs181){
-if(typeof data96 === "string"){
-if(data96.length < 1){
-validate13.errors = [{instancePath:instancePath+"/status/directives/" + i19+"/reason",schemaPath:"#/properties/status/properties/directives/items/properties/reason/minLength",keyword:"minLength",params:{limit: 1}}];
-return false;
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/directives/" + i19+"/reason",schemaPath:"#/properties/status/properties/directives/items/properties/reason/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-}
-var valid35 = _errs181 === errors;
-}
-else {
+if(Array.isArray(data96)){
 var valid35 = true;
-}
-if(valid35){
-if(data94.target !== undefined){
-let data97 = data94.target;
+const len20 = data96.length;
+for(let i20=0; i20<len20; i20++){
+let data97 = data96[i20];
 const _errs183 = errors;
 if(errors === _errs183){
 if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-let missing15;
-if(((data97.kind === undefined) && (missing15 = "kind")) || ((data97.name === undefined) && (missing15 = "name"))){
-validate13.errors = [{instancePath:instancePath+"/status/directives/" + i19+"/target",schemaPath:"#/properties/status/properties/directives/items/properties/target/required",keyword:"required",params:{missingProperty: missing15}}];
+let missing14;
+if((((data97.op === undefined) && (missing14 = "op")) || ((data97.reason === undefined) && (missing14 = "reason"))) || ((data97.target === undefined) && (missing14 = "target"))){
+validate13.errors = [{instancePath:instancePath+"/status/directives/" + i20,schemaPath:"#/properties/status/properties/directives/items/required",keyword:"required",params:{missingProperty: missing14}}];
 return false;
 }
 else {
-if(data97.kind !== undefined){
-let data98 = data97.kind;
+if(data97.op !== undefined){
 const _errs185 = errors;
-if(errors === _errs185){
-if(typeof data98 === "string"){
-if(data98.length < 1){
-validate13.errors = [{instancePath:instancePath+"/status/directives/" + i19+"/target/kind",schemaPath:"#/properties/status/properties/directives/items/properties/target/properties/kind/minLength",keyword:"minLength",params:{limit: 1}}];
+if("mask" !== data97.op){
+validate13.errors = [{instancePath:instancePath+"/status/directives/" + i20+"/op",schemaPath:"#/properties/status/properties/directives/items/properties/op/const",keyword:"const",params:{allowedValue: "mask"}}];
 return false;
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/directives/" + i19+"/target/kind",schemaPath:"#/properties/status/properties/directives/items/properties/target/properties/kind/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
 }
 var valid36 = _errs185 === errors;
 }
@@ -2806,22 +2797,88 @@ else {
 var valid36 = true;
 }
 if(valid36){
-if(data97.name !== undefined){
-let data99 = data97.name;
-const _errs187 = errors;
-if(errors === _errs187){
+if(data97.reason !== undefined){
+let data99 = data97.reason;
+const _errs186 = errors;
+if(errors === _errs186){
 if(typeof data99 === "string"){
 if(data99.length < 1){
-validate13.errors = [{instancePath:instancePath+"/status/directives/" + i19+"/target/name",schemaPath:"#/properties/status/properties/directives/items/properties/target/properties/name/minLength",keyword:"minLength",params:{limit: 1}}];
+validate13.errors = [{instancePath:instancePath+"/status/directives/" + i20+"/reason",schemaPath:"#/properties/status/properties/directives/items/properties/reason/minLength",keyword:"minLength",params:{limit: 1}}];
 return false;
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/status/directives/" + i19+"/target/name",schemaPath:"#/properties/status/properties/directives/items/properties/target/properties/name/type",keyword:"type",params:{type: "string"}}];
+validate13.errors = [{instancePath:instancePath+"/status/directives/" + i20+"/reason",schemaPath:"#/properties/status/properties/directives/items/properties/reason/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
-var valid36 = _errs187 === errors;
+var valid36 = _errs186 === errors;
+}
+else {
+var valid36 = true;
+}
+if(valid36){
+if(data97.target !== undefined){
+let data100 = data97.target;
+const _errs188 = errors;
+if(errors === _errs188){
+if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
+let missing15;
+if(((data100.kind === undefined) && (missing15 = "kind")) || ((data100.name === undefined) && (missing15 = "name"))){
+validate13.errors = [{instancePath:instancePath+"/status/directives/" + i20+"/target",schemaPath:"#/properties/status/properties/directives/items/properties/target/required",keyword:"required",params:{missingProperty: missing15}}];
+return false;
+}
+else {
+if(data100.kind !== undefined){
+let data101 = data100.kind;
+const _errs190 = errors;
+if(errors === _errs190){
+if(typeof data101 === "string"){
+if(data101.length < 1){
+validate13.errors = [{instancePath:instancePath+"/status/directives/" + i20+"/target/kind",schemaPath:"#/properties/status/properties/directives/items/properties/target/properties/kind/minLength",keyword:"minLength",params:{limit: 1}}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/directives/" + i20+"/target/kind",schemaPath:"#/properties/status/properties/directives/items/properties/target/properties/kind/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid37 = _errs190 === errors;
+}
+else {
+var valid37 = true;
+}
+if(valid37){
+if(data100.name !== undefined){
+let data102 = data100.name;
+const _errs192 = errors;
+if(errors === _errs192){
+if(typeof data102 === "string"){
+if(data102.length < 1){
+validate13.errors = [{instancePath:instancePath+"/status/directives/" + i20+"/target/name",schemaPath:"#/properties/status/properties/directives/items/properties/target/properties/name/minLength",keyword:"minLength",params:{limit: 1}}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/directives/" + i20+"/target/name",schemaPath:"#/properties/status/properties/directives/items/properties/target/properties/name/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid37 = _errs192 === errors;
+}
+else {
+var valid37 = true;
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/directives/" + i20+"/target",schemaPath:"#/properties/status/properties/directives/items/properties/target/type",keyword:"type",params:{type: "object"}}];
+return false;
+}
+}
+var valid36 = _errs188 === errors;
 }
 else {
 var valid36 = true;
@@ -2829,27 +2886,14 @@ var valid36 = true;
 }
 }
 }
+}
 else {
-validate13.errors = [{instancePath:instancePath+"/status/directives/" + i19+"/target",schemaPath:"#/properties/status/properties/directives/items/properties/target/type",keyword:"type",params:{type: "object"}}];
+validate13.errors = [{instancePath:instancePath+"/status/directives/" + i20,schemaPath:"#/properties/status/properties/directives/items/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
 var valid35 = _errs183 === errors;
-}
-else {
-var valid35 = true;
-}
-}
-}
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/directives/" + i19,schemaPath:"#/properties/status/properties/directives/items/type",keyword:"type",params:{type: "object"}}];
-return false;
-}
-}
-var valid34 = _errs178 === errors;
-if(!valid34){
+if(!valid35){
 break;
 }
 }
@@ -2859,225 +2903,225 @@ validate13.errors = [{instancePath:instancePath+"/status/directives",schemaPath:
 return false;
 }
 }
-var valid2 = _errs176 === errors;
+var valid2 = _errs181 === errors;
 }
 else {
 var valid2 = true;
 }
 if(valid2){
 if(data5.events !== undefined){
-let data100 = data5.events;
-const _errs189 = errors;
-if(errors === _errs189){
-if(Array.isArray(data100)){
-var valid37 = true;
-const len20 = data100.length;
-for(let i20=0; i20<len20; i20++){
-let data101 = data100[i20];
-const _errs191 = errors;
-if(errors === _errs191){
-if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
-let missing16;
-if(((data101.payload === undefined) && (missing16 = "payload")) || ((data101.type === undefined) && (missing16 = "type"))){
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20,schemaPath:"#/properties/status/properties/events/items/required",keyword:"required",params:{missingProperty: missing16}}];
-return false;
-}
-else {
-if(data101.payload !== undefined){
-let data102 = data101.payload;
-const _errs193 = errors;
-if(!narrows["jsonObject"].holds(data102)){
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/payload",schemaPath:"#/properties/status/properties/events/items/properties/payload/x-routerd-narrow",keyword:"x-routerd-narrow",params:{}}];
-return false;
-}
-if(errors === _errs193){
-if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/payload",schemaPath:"#/properties/status/properties/events/items/properties/payload/type",keyword:"type",params:{type: "object"}}];
-return false;
-}
-}
-var valid38 = _errs193 === errors;
-}
-else {
+let data103 = data5.events;
+const _errs194 = errors;
+if(errors === _errs194){
+if(Array.isArray(data103)){
 var valid38 = true;
-}
-if(valid38){
-if(data101.type !== undefined){
-let data103 = data101.type;
+const len21 = data103.length;
+for(let i21=0; i21<len21; i21++){
+let data104 = data103[i21];
 const _errs196 = errors;
 if(errors === _errs196){
-if(typeof data103 === "string"){
-if(!pattern5.test(data103)){
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/type",schemaPath:"#/properties/status/properties/events/items/properties/type/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*){1,15}$"}}];
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+let missing16;
+if(((data104.payload === undefined) && (missing16 = "payload")) || ((data104.type === undefined) && (missing16 = "type"))){
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21,schemaPath:"#/properties/status/properties/events/items/required",keyword:"required",params:{missingProperty: missing16}}];
+return false;
+}
+else {
+if(data104.payload !== undefined){
+let data105 = data104.payload;
+const _errs198 = errors;
+if(!narrows["jsonObject"].holds(data105)){
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/payload",schemaPath:"#/properties/status/properties/events/items/properties/payload/x-routerd-narrow",keyword:"x-routerd-narrow",params:{}}];
+return false;
+}
+if(errors === _errs198){
+if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/payload",schemaPath:"#/properties/status/properties/events/items/properties/payload/type",keyword:"type",params:{type: "object"}}];
+return false;
+}
+}
+var valid39 = _errs198 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data104.type !== undefined){
+let data106 = data104.type;
+const _errs201 = errors;
+if(errors === _errs201){
+if(typeof data106 === "string"){
+if(!pattern5.test(data106)){
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/type",schemaPath:"#/properties/status/properties/events/items/properties/type/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*){1,15}$"}}];
 return false;
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/type",schemaPath:"#/properties/status/properties/events/items/properties/type/type",keyword:"type",params:{type: "string"}}];
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/type",schemaPath:"#/properties/status/properties/events/items/properties/type/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid39 = _errs201 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data104.dedupeKey !== undefined){
+let data107 = data104.dedupeKey;
+const _errs203 = errors;
+if(errors === _errs203){
+if(typeof data107 === "string"){
+if(data107.length > 256){
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/dedupeKey",schemaPath:"#/properties/status/properties/events/items/properties/dedupeKey/maxLength",keyword:"maxLength",params:{limit: 256}}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/dedupeKey",schemaPath:"#/properties/status/properties/events/items/properties/dedupeKey/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid39 = _errs203 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data104.expiresAt !== undefined){
+let data108 = data104.expiresAt;
+const _errs205 = errors;
+if(!narrows["realTimestamp"].holds(data108)){
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/expiresAt",schemaPath:"#/properties/status/properties/events/items/properties/expiresAt/x-routerd-narrow",keyword:"x-routerd-narrow",params:{}}];
+return false;
+}
+if(errors === _errs205){
+if(typeof data108 === "string"){
+if(!pattern0.test(data108)){
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/expiresAt",schemaPath:"#/properties/status/properties/events/items/properties/expiresAt/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$"}}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/expiresAt",schemaPath:"#/properties/status/properties/events/items/properties/expiresAt/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid39 = _errs205 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data104.id !== undefined){
+let data109 = data104.id;
+const _errs207 = errors;
+if(errors === _errs207){
+if(typeof data109 === "string"){
+if(!pattern2.test(data109)){
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/id",schemaPath:"#/properties/status/properties/events/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"}}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/id",schemaPath:"#/properties/status/properties/events/items/properties/id/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid39 = _errs207 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data104.observedAt !== undefined){
+let data110 = data104.observedAt;
+const _errs209 = errors;
+if(!narrows["realTimestamp"].holds(data110)){
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/observedAt",schemaPath:"#/properties/status/properties/events/items/properties/observedAt/x-routerd-narrow",keyword:"x-routerd-narrow",params:{}}];
+return false;
+}
+if(errors === _errs209){
+if(typeof data110 === "string"){
+if(!pattern0.test(data110)){
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/observedAt",schemaPath:"#/properties/status/properties/events/items/properties/observedAt/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$"}}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/observedAt",schemaPath:"#/properties/status/properties/events/items/properties/observedAt/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid39 = _errs209 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data104.subject !== undefined){
+let data111 = data104.subject;
+const _errs211 = errors;
+if(errors === _errs211){
+if(typeof data111 === "string"){
+if(data111.length > 256){
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/subject",schemaPath:"#/properties/status/properties/events/items/properties/subject/maxLength",keyword:"maxLength",params:{limit: 256}}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/subject",schemaPath:"#/properties/status/properties/events/items/properties/subject/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid39 = _errs211 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data104.ttl !== undefined){
+let data112 = data104.ttl;
+const _errs213 = errors;
+if(!narrows["boundedDuration"].holds(data112)){
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/ttl",schemaPath:"#/properties/status/properties/events/items/properties/ttl/x-routerd-narrow",keyword:"x-routerd-narrow",params:{}}];
+return false;
+}
+if(errors === _errs213){
+if(typeof data112 === "string"){
+if(!pattern18.test(data112)){
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/ttl",schemaPath:"#/properties/status/properties/events/items/properties/ttl/pattern",keyword:"pattern",params:{pattern: "^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$"}}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21+"/ttl",schemaPath:"#/properties/status/properties/events/items/properties/ttl/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid39 = _errs213 === errors;
+}
+else {
+var valid39 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/events/" + i21,schemaPath:"#/properties/status/properties/events/items/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
 var valid38 = _errs196 === errors;
-}
-else {
-var valid38 = true;
-}
-if(valid38){
-if(data101.dedupeKey !== undefined){
-let data104 = data101.dedupeKey;
-const _errs198 = errors;
-if(errors === _errs198){
-if(typeof data104 === "string"){
-if(data104.length > 256){
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/dedupeKey",schemaPath:"#/properties/status/properties/events/items/properties/dedupeKey/maxLength",keyword:"maxLength",params:{limit: 256}}];
-return false;
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/dedupeKey",schemaPath:"#/properties/status/properties/events/items/properties/dedupeKey/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-}
-var valid38 = _errs198 === errors;
-}
-else {
-var valid38 = true;
-}
-if(valid38){
-if(data101.expiresAt !== undefined){
-let data105 = data101.expiresAt;
-const _errs200 = errors;
-if(!narrows["realTimestamp"].holds(data105)){
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/expiresAt",schemaPath:"#/properties/status/properties/events/items/properties/expiresAt/x-routerd-narrow",keyword:"x-routerd-narrow",params:{}}];
-return false;
-}
-if(errors === _errs200){
-if(typeof data105 === "string"){
-if(!pattern0.test(data105)){
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/expiresAt",schemaPath:"#/properties/status/properties/events/items/properties/expiresAt/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$"}}];
-return false;
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/expiresAt",schemaPath:"#/properties/status/properties/events/items/properties/expiresAt/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-}
-var valid38 = _errs200 === errors;
-}
-else {
-var valid38 = true;
-}
-if(valid38){
-if(data101.id !== undefined){
-let data106 = data101.id;
-const _errs202 = errors;
-if(errors === _errs202){
-if(typeof data106 === "string"){
-if(!pattern2.test(data106)){
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/id",schemaPath:"#/properties/status/properties/events/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"}}];
-return false;
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/id",schemaPath:"#/properties/status/properties/events/items/properties/id/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-}
-var valid38 = _errs202 === errors;
-}
-else {
-var valid38 = true;
-}
-if(valid38){
-if(data101.observedAt !== undefined){
-let data107 = data101.observedAt;
-const _errs204 = errors;
-if(!narrows["realTimestamp"].holds(data107)){
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/observedAt",schemaPath:"#/properties/status/properties/events/items/properties/observedAt/x-routerd-narrow",keyword:"x-routerd-narrow",params:{}}];
-return false;
-}
-if(errors === _errs204){
-if(typeof data107 === "string"){
-if(!pattern0.test(data107)){
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/observedAt",schemaPath:"#/properties/status/properties/events/items/properties/observedAt/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$"}}];
-return false;
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/observedAt",schemaPath:"#/properties/status/properties/events/items/properties/observedAt/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-}
-var valid38 = _errs204 === errors;
-}
-else {
-var valid38 = true;
-}
-if(valid38){
-if(data101.subject !== undefined){
-let data108 = data101.subject;
-const _errs206 = errors;
-if(errors === _errs206){
-if(typeof data108 === "string"){
-if(data108.length > 256){
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/subject",schemaPath:"#/properties/status/properties/events/items/properties/subject/maxLength",keyword:"maxLength",params:{limit: 256}}];
-return false;
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/subject",schemaPath:"#/properties/status/properties/events/items/properties/subject/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-}
-var valid38 = _errs206 === errors;
-}
-else {
-var valid38 = true;
-}
-if(valid38){
-if(data101.ttl !== undefined){
-let data109 = data101.ttl;
-const _errs208 = errors;
-if(!narrows["boundedDuration"].holds(data109)){
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/ttl",schemaPath:"#/properties/status/properties/events/items/properties/ttl/x-routerd-narrow",keyword:"x-routerd-narrow",params:{}}];
-return false;
-}
-if(errors === _errs208){
-if(typeof data109 === "string"){
-if(!pattern18.test(data109)){
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/ttl",schemaPath:"#/properties/status/properties/events/items/properties/ttl/pattern",keyword:"pattern",params:{pattern: "^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$"}}];
-return false;
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20+"/ttl",schemaPath:"#/properties/status/properties/events/items/properties/ttl/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-}
-var valid38 = _errs208 === errors;
-}
-else {
-var valid38 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/events/" + i20,schemaPath:"#/properties/status/properties/events/items/type",keyword:"type",params:{type: "object"}}];
-return false;
-}
-}
-var valid37 = _errs191 === errors;
-if(!valid37){
+if(!valid38){
 break;
 }
 }
@@ -3087,141 +3131,113 @@ validate13.errors = [{instancePath:instancePath+"/status/events",schemaPath:"#/p
 return false;
 }
 }
-var valid2 = _errs189 === errors;
+var valid2 = _errs194 === errors;
 }
 else {
 var valid2 = true;
 }
 if(valid2){
 if(data5.resources !== undefined){
-let data110 = data5.resources;
-const _errs210 = errors;
-if(errors === _errs210){
-if(Array.isArray(data110)){
-var valid39 = true;
-const len21 = data110.length;
-for(let i21=0; i21<len21; i21++){
-let data111 = data110[i21];
-const _errs212 = errors;
-if(errors === _errs212){
-if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
-let missing17;
-if((((data111.apiVersion === undefined) && (missing17 = "apiVersion")) || ((data111.kind === undefined) && (missing17 = "kind"))) || ((data111.metadata === undefined) && (missing17 = "metadata"))){
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21,schemaPath:"#/properties/status/properties/resources/items/required",keyword:"required",params:{missingProperty: missing17}}];
-return false;
-}
-else {
-if(data111.apiVersion !== undefined){
-let data112 = data111.apiVersion;
-const _errs214 = errors;
-if(errors === _errs214){
-if(typeof data112 === "string"){
-if(!pattern19.test(data112)){
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/apiVersion",schemaPath:"#/properties/status/properties/resources/items/properties/apiVersion/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9.-]+\\/v[0-9]+(?:(?:alpha|beta)[0-9]+)?$"}}];
-return false;
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/apiVersion",schemaPath:"#/properties/status/properties/resources/items/properties/apiVersion/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-}
-var valid40 = _errs214 === errors;
-}
-else {
+let data113 = data5.resources;
+const _errs215 = errors;
+if(errors === _errs215){
+if(Array.isArray(data113)){
 var valid40 = true;
-}
-if(valid40){
-if(data111.kind !== undefined){
-let data113 = data111.kind;
-const _errs216 = errors;
-if(errors === _errs216){
-if(typeof data113 === "string"){
-if(!pattern20.test(data113)){
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/kind",schemaPath:"#/properties/status/properties/resources/items/properties/kind/pattern",keyword:"pattern",params:{pattern: "^[A-Z][A-Za-z0-9]{0,62}$"}}];
-return false;
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/kind",schemaPath:"#/properties/status/properties/resources/items/properties/kind/type",keyword:"type",params:{type: "string"}}];
-return false;
-}
-}
-var valid40 = _errs216 === errors;
-}
-else {
-var valid40 = true;
-}
-if(valid40){
-if(data111.metadata !== undefined){
-let data114 = data111.metadata;
-const _errs218 = errors;
-if(errors === _errs218){
+const len22 = data113.length;
+for(let i22=0; i22<len22; i22++){
+let data114 = data113[i22];
+const _errs217 = errors;
+if(errors === _errs217){
 if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
-let missing18;
-if((data114.name === undefined) && (missing18 = "name")){
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/metadata",schemaPath:"#/properties/status/properties/resources/items/properties/metadata/required",keyword:"required",params:{missingProperty: missing18}}];
+let missing17;
+if((((data114.apiVersion === undefined) && (missing17 = "apiVersion")) || ((data114.kind === undefined) && (missing17 = "kind"))) || ((data114.metadata === undefined) && (missing17 = "metadata"))){
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22,schemaPath:"#/properties/status/properties/resources/items/required",keyword:"required",params:{missingProperty: missing17}}];
 return false;
 }
 else {
-if(data114.name !== undefined){
-let data115 = data114.name;
-const _errs220 = errors;
-if(errors === _errs220){
+if(data114.apiVersion !== undefined){
+let data115 = data114.apiVersion;
+const _errs219 = errors;
+if(errors === _errs219){
 if(typeof data115 === "string"){
-if(!pattern21.test(data115)){
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/metadata/name",schemaPath:"#/properties/status/properties/resources/items/properties/metadata/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"}}];
+if(!pattern19.test(data115)){
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22+"/apiVersion",schemaPath:"#/properties/status/properties/resources/items/properties/apiVersion/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9.-]+\\/v[0-9]+(?:(?:alpha|beta)[0-9]+)?$"}}];
 return false;
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/metadata/name",schemaPath:"#/properties/status/properties/resources/items/properties/metadata/properties/name/type",keyword:"type",params:{type: "string"}}];
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22+"/apiVersion",schemaPath:"#/properties/status/properties/resources/items/properties/apiVersion/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
-var valid41 = _errs220 === errors;
+var valid41 = _errs219 === errors;
 }
 else {
 var valid41 = true;
 }
 if(valid41){
-if(data114.annotations !== undefined){
-let data116 = data114.annotations;
-const _errs222 = errors;
-if(errors === _errs222){
-if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
-for(const key0 in data116){
-const _errs225 = errors;
-if(typeof data116[key0] !== "string"){
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/metadata/annotations/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/status/properties/resources/items/properties/metadata/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"}}];
+if(data114.kind !== undefined){
+let data116 = data114.kind;
+const _errs221 = errors;
+if(errors === _errs221){
+if(typeof data116 === "string"){
+if(!pattern20.test(data116)){
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22+"/kind",schemaPath:"#/properties/status/properties/resources/items/properties/kind/pattern",keyword:"pattern",params:{pattern: "^[A-Z][A-Za-z0-9]{0,62}$"}}];
 return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22+"/kind",schemaPath:"#/properties/status/properties/resources/items/properties/kind/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+var valid41 = _errs221 === errors;
+}
+else {
+var valid41 = true;
+}
+if(valid41){
+if(data114.metadata !== undefined){
+let data117 = data114.metadata;
+const _errs223 = errors;
+if(errors === _errs223){
+if(data117 && typeof data117 == "object" && !Array.isArray(data117)){
+let missing18;
+if((data117.name === undefined) && (missing18 = "name")){
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22+"/metadata",schemaPath:"#/properties/status/properties/resources/items/properties/metadata/required",keyword:"required",params:{missingProperty: missing18}}];
+return false;
+}
+else {
+if(data117.name !== undefined){
+let data118 = data117.name;
+const _errs225 = errors;
+if(errors === _errs225){
+if(typeof data118 === "string"){
+if(!pattern21.test(data118)){
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22+"/metadata/name",schemaPath:"#/properties/status/properties/resources/items/properties/metadata/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"}}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22+"/metadata/name",schemaPath:"#/properties/status/properties/resources/items/properties/metadata/properties/name/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
 }
 var valid42 = _errs225 === errors;
-if(!valid42){
-break;
-}
-}
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/metadata/annotations",schemaPath:"#/properties/status/properties/resources/items/properties/metadata/properties/annotations/type",keyword:"type",params:{type: "object"}}];
-return false;
+var valid42 = true;
 }
-}
-var valid41 = _errs222 === errors;
-}
-else {
-var valid41 = true;
-}
-if(valid41){
-if(data114.labels !== undefined){
-let data118 = data114.labels;
+if(valid42){
+if(data117.annotations !== undefined){
+let data119 = data117.annotations;
 const _errs227 = errors;
 if(errors === _errs227){
-if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
-for(const key1 in data118){
+if(data119 && typeof data119 == "object" && !Array.isArray(data119)){
+for(const key0 in data119){
 const _errs230 = errors;
-if(typeof data118[key1] !== "string"){
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/metadata/labels/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/status/properties/resources/items/properties/metadata/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"}}];
+if(typeof data119[key0] !== "string"){
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22+"/metadata/annotations/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/status/properties/resources/items/properties/metadata/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 var valid43 = _errs230 === errors;
@@ -3231,11 +3247,70 @@ break;
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/metadata/labels",schemaPath:"#/properties/status/properties/resources/items/properties/metadata/properties/labels/type",keyword:"type",params:{type: "object"}}];
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22+"/metadata/annotations",schemaPath:"#/properties/status/properties/resources/items/properties/metadata/properties/annotations/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-var valid41 = _errs227 === errors;
+var valid42 = _errs227 === errors;
+}
+else {
+var valid42 = true;
+}
+if(valid42){
+if(data117.labels !== undefined){
+let data121 = data117.labels;
+const _errs232 = errors;
+if(errors === _errs232){
+if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
+for(const key1 in data121){
+const _errs235 = errors;
+if(typeof data121[key1] !== "string"){
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22+"/metadata/labels/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/status/properties/resources/items/properties/metadata/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+var valid44 = _errs235 === errors;
+if(!valid44){
+break;
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22+"/metadata/labels",schemaPath:"#/properties/status/properties/resources/items/properties/metadata/properties/labels/type",keyword:"type",params:{type: "object"}}];
+return false;
+}
+}
+var valid42 = _errs232 === errors;
+}
+else {
+var valid42 = true;
+}
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22+"/metadata",schemaPath:"#/properties/status/properties/resources/items/properties/metadata/type",keyword:"type",params:{type: "object"}}];
+return false;
+}
+}
+var valid41 = _errs223 === errors;
+}
+else {
+var valid41 = true;
+}
+if(valid41){
+if(data114.spec !== undefined){
+let data123 = data114.spec;
+const _errs237 = errors;
+if(errors === _errs237){
+if(data123 && typeof data123 == "object" && !Array.isArray(data123)){
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22+"/spec",schemaPath:"#/properties/status/properties/resources/items/properties/spec/type",keyword:"type",params:{type: "object"}}];
+return false;
+}
+}
+var valid41 = _errs237 === errors;
 }
 else {
 var valid41 = true;
@@ -3244,45 +3319,14 @@ var valid41 = true;
 }
 }
 }
+}
 else {
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/metadata",schemaPath:"#/properties/status/properties/resources/items/properties/metadata/type",keyword:"type",params:{type: "object"}}];
+validate13.errors = [{instancePath:instancePath+"/status/resources/" + i22,schemaPath:"#/properties/status/properties/resources/items/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-var valid40 = _errs218 === errors;
-}
-else {
-var valid40 = true;
-}
-if(valid40){
-if(data111.spec !== undefined){
-let data120 = data111.spec;
-const _errs232 = errors;
-if(errors === _errs232){
-if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21+"/spec",schemaPath:"#/properties/status/properties/resources/items/properties/spec/type",keyword:"type",params:{type: "object"}}];
-return false;
-}
-}
-var valid40 = _errs232 === errors;
-}
-else {
-var valid40 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/status/resources/" + i21,schemaPath:"#/properties/status/properties/resources/items/type",keyword:"type",params:{type: "object"}}];
-return false;
-}
-}
-var valid39 = _errs212 === errors;
-if(!valid39){
+var valid40 = _errs217 === errors;
+if(!valid40){
 break;
 }
 }
@@ -3292,22 +3336,22 @@ validate13.errors = [{instancePath:instancePath+"/status/resources",schemaPath:"
 return false;
 }
 }
-var valid2 = _errs210 === errors;
+var valid2 = _errs215 === errors;
 }
 else {
 var valid2 = true;
 }
 if(valid2){
 if(data5.ttl !== undefined){
-let data121 = data5.ttl;
-const _errs235 = errors;
-if(!narrows["boundedDuration"].holds(data121)){
+let data124 = data5.ttl;
+const _errs240 = errors;
+if(!narrows["boundedDuration"].holds(data124)){
 validate13.errors = [{instancePath:instancePath+"/status/ttl",schemaPath:"#/properties/status/properties/ttl/x-routerd-narrow",keyword:"x-routerd-narrow",params:{}}];
 return false;
 }
-if(errors === _errs235){
-if(typeof data121 === "string"){
-if(!pattern18.test(data121)){
+if(errors === _errs240){
+if(typeof data124 === "string"){
+if(!pattern18.test(data124)){
 validate13.errors = [{instancePath:instancePath+"/status/ttl",schemaPath:"#/properties/status/properties/ttl/pattern",keyword:"pattern",params:{pattern: "^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$"}}];
 return false;
 }
@@ -3317,7 +3361,7 @@ validate13.errors = [{instancePath:instancePath+"/status/ttl",schemaPath:"#/prop
 return false;
 }
 }
-var valid2 = _errs235 === errors;
+var valid2 = _errs240 === errors;
 }
 else {
 var valid2 = true;

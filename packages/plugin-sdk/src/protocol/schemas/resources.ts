@@ -44,7 +44,7 @@ export type Directive = typeof Directive.infer;
 
 export const Provider = type("'aws' | 'azure' | 'oci' | 'gcp'");
 export const PlanAction = type(
-  "'assign-secondary-ip' | 'unassign-secondary-ip' | 'ensure-forwarding-enabled'",
+  "'assign-secondary-ip' | 'unassign-secondary-ip' | 'ensure-forwarding-enabled' | 'restore-forwarding'",
 );
 
 /** How an executor reads a CLI outcome: regular expressions matched against stderr/stdout. */
@@ -109,7 +109,19 @@ export const ActionPlan = type({
   expectedEffects: 'string[]',
   steps: PlanStep.array(),
   'verify?': { tool: 'string > 0', argv: 'string[]', expect: 'string > 0' },
-  'undo?': { action: PlanAction, 'steps?': PlanStep.array() },
+  'undo?': {
+    action: PlanAction,
+    'steps?': PlanStep.array(),
+    /** What the undo changes; absent: the address named in target is released. */
+    'expectedEffects?': 'string[]',
+    /**
+     * `prior-value`: the undo puts back what the plan's read-only check read before the change (a NIC's
+     * forwarding setting). An executor runs it only when its journal recorded that reading: the check
+     * ran and found the setting not yet as the plan wants. When the check found it already so, the plan
+     * changed nothing and there is nothing to restore.
+     */
+    'restores?': "'prior-value'",
+  },
   /**
    * `provision` brings an address in (apply promptly); `teardown` takes it away (a host holds it for
    * its grace period and drops it when the address is observed again).
