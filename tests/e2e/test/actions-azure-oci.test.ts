@@ -236,5 +236,16 @@ describe.each(PROVIDERS)(
       expect(cloud().forwarding).toBe(true);
       expect(callsOf(forwardingOn)).toHaveLength(1);
     });
+
+    it('forwarding already on: the check says so, nothing is updated, and its undo is refused', async () => {
+      setCloud({ scenario: 'absent', forwarding: true });
+      const submitted = executor.submit(forwardingPlan, 'test');
+      const done = await executor.whenFinished(executor.approve(submitted.id, 'alice').id);
+      expect(done.state, JSON.stringify(done, null, 1)).toBe('already-done');
+      expect(callsOf(forwardingOn)).toEqual([]);
+      // The execution changed nothing: an undo would turn off what someone else turned on.
+      expect(() => executor.undo(done.id, 'bob')).toThrow(/found it already so before the plan ran/);
+      expect(cloud().forwarding).toBe(true);
+    });
   },
 );
