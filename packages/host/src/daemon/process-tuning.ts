@@ -23,14 +23,19 @@ export function tuneDaemonProcess(): void {
   // let garbage reach ~250 MB over a million events before collecting. Once settleHeap has set the limit
   // from what is live, it grows by this much, whatever the machine.
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  // Start-up runs code once (module bodies, schema construction) hot enough for TurboFan, whose compiled
+  // code and compiler memory an idle daemon then keeps: ~2 MB. Optimising resumes once it has started.
+  setFlagsFromString('--no-opt');
 }
 
 /**
- * One full collection, once the daemon has started: start-up's garbage goes, and V8's next limit is set
- * from the live heap (see HEAP_GROWING_PERCENT) instead of its machine-sized first guess. Node has no API
- * for it; `--expose-gc` set at run time gives the collector's function to a new context only.
+ * Once the daemon has started: TurboFan optimises hot code again (the request paths, from here on), and
+ * one full collection removes start-up's garbage and sets V8's next limit from the live heap (see
+ * HEAP_GROWING_PERCENT) instead of its machine-sized first guess. Node has no API for a collection;
+ * `--expose-gc` set at run time gives the collector's function to a new context only.
  */
 export function settleHeap(): void {
+  setFlagsFromString('--opt');
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
 }

@@ -1,8 +1,24 @@
 // The daemon's process tuning (issue 18: a router's memory), checked for its effect on V8 in this test
 // file's own process (vitest runs each file in a process of its own).
-import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { settleHeap, tuneDaemonProcess } from '../../src/daemon/process-tuning.js';
+
+// V8's own answer about a function (natives syntax, allowed here for the functions compiled after it).
+setFlagsFromString('--allow-natives-syntax');
+const optimizationStatus = new Function('f', 'return %GetOptimizationStatus(f)') as (f: unknown) => number;
+/** V8's OptimizationStatus bit for code TurboFan has compiled. */
+const TURBOFANNED = 1 << 6;
+
+/** Runs `f` until TurboFan has compiled it (it compiles on a background thread), or gives up: whether it has. */
+async function warm(f: (n: number) => number): Promise<boolean> {
+  for (let round = 0; round < 50; round++) {
+    for (let i = 0; i < 20_000; i++) f(100);
+    if (optimizationStatus(f) & TURBOFANNED) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
 
 const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
 
@@ -19,6 +35,23 @@ describe('the daemon process tuning', () => {
     }
     expect(kept.length).toBeGreaterThan(0);
     expect(newSpace()).toBeLessThanOrEqual(before);
+  });
+
+  it('optimises nothing during start-up, and hot code again once settleHeap says the daemon has started', async () => {
+    tuneDaemonProcess();
+    const atStart = (n: number) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += i % 7;
+      return s;
+    };
+    expect(await warm(atStart)).toBe(false);
+    settleHeap();
+    const afterStart = (n: number) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += i % 5;
+      return s;
+    };
+    expect(await warm(afterStart)).toBe(true);
   });
 
   it('settleHeap collects what is no longer reachable', () => {
