@@ -44,6 +44,12 @@ export interface ActionExecutorOptions {
   onFinished?: (record: ExecutionRecord) => void;
   /** Executions by outcome, step durations (the daemon's /metrics). */
   metrics?: Pick<Metrics, 'actionExecutions' | 'actionStepDuration'>;
+  /**
+   * When the basis of what `source` names lapses (a DynamicConfigPart's TTL; 0 when it is gone), or
+   * undefined when it never does. A provision plan not started by then is cancelled: its observation
+   * is no longer held. A teardown never lapses — what routerd put in a cloud must still be taken back.
+   */
+  basisExpiresAt?: (source: string) => number | undefined;
   /** The tools' HOME (where a named profile lives); default the daemon's. */
   home?: string;
   newId?: () => string;
@@ -95,6 +101,11 @@ export class ActionExecutor {
   }
 
   approve(id: string, approver: string): ExecutionRecord {
+    const lapsed = this.lapsed(this.o.journal.get(id));
+    if (lapsed) {
+      this.cancel(id, lapsed);
+      throw new ExecutionRefused(`execution ${id} was cancelled instead: ${lapsed}`);
+    }
     this.move(id, ['awaiting-approval'], 'approved', { approvedBy: approver });
     this.pump();
     return this.o.journal.get(id)!;
@@ -216,6 +227,14 @@ export class ActionExecutor {
     this.o.clock.clear(this.wakeTimer);
     this.wakeTimer = undefined;
     let wakeIn = Number.POSITIVE_INFINITY;
+    const now = this.o.clock.now();
+    // Unstarted provision plans whose basis lapsed are cancelled; the others are woken for at the lapse.
+    for (const r of [...this.o.journal.inState('awaiting-approval'), ...this.o.journal.inState('approved')]) {
+      const at = this.lapsesAt(r);
+      if (at === undefined || this.running.has(r.id)) continue;
+      if (at <= now) this.cancel(r.id, this.lapsed(r)!);
+      else wakeIn = Math.min(wakeIn, at - now);
+    }
     for (const r of this.o.journal.inState('approved')) {
       if (this.running.has(r.id) || this.busyNics.has(nicKey(r))) continue;
       const policy = this.o.policies().get(r.provider);
@@ -241,6 +260,21 @@ export class ActionExecutor {
       this.launch(r, () => this.execute(r, policy.spec, 0));
     }
     if (Number.isFinite(wakeIn)) this.wakeTimer = this.o.clock.setTimeout(() => this.pump(), wakeIn);
+  }
+
+  /** When an unstarted execution's basis lapses; undefined for a teardown or a source that never lapses. */
+  private lapsesAt(r: ExecutionRecord): number | undefined {
+    return r.phase === 'teardown' ? undefined : this.o.basisExpiresAt?.(r.source);
+  }
+
+  /** Why an unstarted execution may no longer start, or undefined. */
+  private lapsed(r: ExecutionRecord | undefined): string | undefined {
+    const unstarted = r?.state === 'awaiting-approval' || r?.state === 'approved';
+    const at = unstarted ? this.lapsesAt(r!) : undefined;
+    if (at === undefined || at > this.o.clock.now()) return undefined;
+    return at === 0
+      ? `its basis ${r!.source} is gone before it ran`
+      : `its basis ${r!.source} expired at ${isoAt(at)} before it ran`;
   }
 
   private bucket(policy: ActionPolicy): TokenBucket {

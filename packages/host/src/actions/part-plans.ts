@@ -18,6 +18,10 @@ export interface PlanSink {
 /** The journal's `source` of a part's executions. */
 export const partSource = (partName: string) => `DynamicConfigPart/${partName}`;
 
+/** The part a journal `source` names, or undefined for another source (an undo, a test). */
+export const partOfSource = (source: string) =>
+  source.startsWith('DynamicConfigPart/') ? source.slice('DynamicConfigPart/'.length) : undefined;
+
 /** Dynamic config's plan hooks (dynamic/plans.ts PartPlanHooks), fed to the executor. */
 export class PartPlans {
   constructor(

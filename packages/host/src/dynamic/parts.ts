@@ -26,10 +26,17 @@ export function partDigest(content: PartContent): string {
   });
 }
 
-/** The generation moves on when the content changes, or when a released part comes back. */
-export function nextGeneration(prev: StoredPart | undefined, digest: string): number {
+/** Whether a stored part is in the config at `now`: active, and not past its TTL. */
+export const isLive = (p: StoredPart, now: number) =>
+  p.state === 'active' && (p.expiresAtMs === null || p.expiresAtMs > now);
+
+/**
+ * The generation moves on when the content changes, or when a part that had left the config (released,
+ * or past its TTL) comes back.
+ */
+export function nextGeneration(prev: StoredPart | undefined, digest: string, now: number): number {
   if (!prev) return 1;
-  return prev.digest === digest && prev.state === 'active' ? prev.generation : prev.generation + 1;
+  return prev.digest === digest && isLive(prev, now) ? prev.generation : prev.generation + 1;
 }
 
 /** Writes parts into the store; plans are announced once per life of their part. */
@@ -47,13 +54,17 @@ export class PartWriter {
     content: PartContent,
   ): DynamicConfigPart {
     const digest = partDigest(content);
+    const prev = this.store.part(name);
+    // A part back after its TTL ran out starts a new life: its plans are announced (and journaled) again,
+    // since the executions of its last life were cancelled when it lapsed.
+    if (prev && prev.state === 'active' && !isLive(prev, now)) this.store.forgetAnnouncements(name);
     const part: DynamicConfigPart = {
       apiVersion: API_VERSION_CONFIG,
       kind: 'DynamicConfigPart',
       metadata: { name },
       spec: {
         source,
-        generation: nextGeneration(this.store.part(name), digest),
+        generation: nextGeneration(prev, digest, now),
         observedAt: new Date(now).toISOString(),
         expiresAt: new Date(expiresAtMs).toISOString(),
         digest,

@@ -4,6 +4,7 @@ import type { ActionPlan, Resource } from '@routerd/plugin-sdk';
 import type { FederationConfig } from '../config/index.js';
 import type { StoredPart } from '../store/dynamic-parts.js';
 import { maskAllowed } from './invariants.js';
+import { isLive } from './parts.js';
 
 /** The resources the config files define, which no dynamic part may replace. */
 export function startupResources(config: FederationConfig): Resource[] {
@@ -42,7 +43,7 @@ export function renderEffective(
 export function partsAsOf(parts: readonly StoredPart[], now: number): StoredPart[] {
   return parts.map((p) => ({
     ...p,
-    state: p.state === 'active' && p.expiresAtMs !== null && p.expiresAtMs <= now ? 'released' : p.state,
+    state: p.state === 'active' && !isLive(p, now) ? 'released' : p.state,
   }));
 }
 

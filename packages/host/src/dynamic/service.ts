@@ -216,6 +216,13 @@ export class DynamicConfig {
     return claim ? { group, ownerNode: claim.spec.ownerNode } : { group };
   }
 
+  /** When a part leaves the config by its TTL; 0 when it has left (released or gone), undefined if never. */
+  partExpiresAt(name: string): number | undefined {
+    const part = this.o.store.part(name);
+    if (!part || part.state !== 'active') return 0;
+    return part.expiresAtMs ?? undefined;
+  }
+
   parts(): StoredPart[] {
     return partsAsOf(this.o.store.allParts(), this.o.clock.now());
   }

@@ -16,7 +16,7 @@ import {
 } from '@routerd/plugin-sdk';
 import { describe, expect, it } from 'vitest';
 import { ActionExecutor } from '../../src/actions/executor.js';
-import { PartPlans, policiesByName } from '../../src/actions/part-plans.js';
+import { PartPlans, partOfSource, policiesByName } from '../../src/actions/part-plans.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/index.js';
 import { DynamicConfig } from '../../src/dynamic/service.js';
@@ -81,8 +81,18 @@ function setup(yaml: string, emit: (drafts: { type: string }[], cause?: TraceCon
   const db = openDatabase(join(dir, 'routerd.db'));
   const journal = new ActionJournal(db);
   const policies = () => policiesByName(load.config);
-  const executor = new ActionExecutor({ journal, clock, policies, log: () => {} });
-  const dynamic = new DynamicConfig({
+  // Wired as the daemon wires it: a provision plan lapses with its part's TTL.
+  const executor = new ActionExecutor({
+    journal,
+    clock,
+    policies,
+    log: () => {},
+    basisExpiresAt: (source): number | undefined => {
+      const part = partOfSource(source);
+      return part === undefined ? undefined : dynamic.partExpiresAt(part);
+    },
+  });
+  const dynamic: DynamicConfig = new DynamicConfig({
     store: new DynamicStore(db),
     clock,
     noObserve: new NoObserveSet(),
@@ -91,7 +101,7 @@ function setup(yaml: string, emit: (drafts: { type: string }[], cause?: TraceCon
     log: () => {},
     plans: new PartPlans({ executor, journal, policies }),
   });
-  return { dynamic, journal, clock, subscription: load.config.subscriptions[0]!.resource };
+  return { dynamic, journal, executor, clock, subscription: load.config.subscriptions[0]!.resource };
 }
 const view = (j: ActionJournal) =>
   j
@@ -169,6 +179,47 @@ describe('part plans → journal', () => {
         .filter((r) => r.action === 'assign-secondary-ip')
         .map((r) => r.state),
     ).toEqual(['awaiting-approval', 'cancelled']);
+  });
+
+  it('an unstarted provision plan lapses with its part: cancelled at the TTL, and approval after it is refused', () => {
+    const { dynamic, journal, executor, clock } = setup(CONFIG + MANUAL_POLICY);
+    const forwarding = observed.actionPlans!.find((p) => p.action === 'ensure-forwarding-enabled')!;
+    // The plugin's answer, observed now, held for 10 minutes.
+    const answer = () =>
+      result({ actionPlans: [forwarding], ttl: '10m', observedAt: new Date(clock.now()).toISOString() });
+    dynamic.applyResult({ plugin: 'aws' }, [], answer());
+    const [waiting] = journal.list();
+    expect(waiting!.state).toBe('awaiting-approval');
+    // Refreshed before the TTL: the lapse moves with the part.
+    clock.advance(9 * 60_000);
+    dynamic.applyResult({ plugin: 'aws' }, [], answer());
+    clock.advance(2 * 60_000);
+    expect(journal.get(waiting!.id)!.state).toBe('awaiting-approval');
+    // Not refreshed again: the executor's own wake at the part's expiry cancels it.
+    clock.advance(8 * 60_000);
+    expect(journal.get(waiting!.id)).toMatchObject({
+      state: 'cancelled',
+      reason: 'its basis DynamicConfigPart/plugin-aws expired at 2026-11-27T06:19:00.000Z before it ran',
+    });
+    // A person approving a lapsed plan before any wake: refused, and the plan cancelled instead of run.
+    dynamic.applyResult({ plugin: 'aws' }, [], answer());
+    const again = journal.list().find((r) => r.state === 'awaiting-approval')!;
+    clock.set(clock.now() + 11 * 60_000);
+    expect(() => executor.approve(again.id, 'alice')).toThrow(/cancelled instead: its basis .* expired at/);
+    expect(journal.get(again.id)!.state).toBe('cancelled');
+  });
+
+  it('a teardown never lapses: it still waits for a person after its part is past its TTL', () => {
+    const { dynamic, journal, clock, subscription } = setup(CONFIG + MANUAL_POLICY);
+    dynamic.applyResult({ subscription }, [event('e1', 'observed', T0)], result(observed));
+    clock.set(T0 + 60_000);
+    dynamic.applyResult({ subscription }, [event('e2', 'expired', T0 + 60_000)], result({}));
+    clock.set(T0 + 31 * 60_000);
+    dynamic.releaseDue();
+    // The teardown part expires a grace (30m) after the release; the unassign must still be done.
+    clock.advance(3 * 60 * 60_000);
+    expect(dynamic.partExpiresAt('clients-10-88-60-9-teardown')).toBeLessThan(clock.now());
+    expect(journal.list().find((r) => r.action === 'unassign-secondary-ip')!.state).toBe('awaiting-approval');
   });
 
   it('a part superseded by a newer generation cancels the plans it no longer carries', () => {
