@@ -64,7 +64,10 @@ function onVnic(ctx: AddressCommandContext, query: string): string[] {
 const addressOnVnic = (ctx: AddressCommandContext) =>
   onVnic(ctx, `data[?"ip-address"=='${ctx.ip}']."ip-address" | [0]`);
 
-/** The VNIC's skip-source-dest-check, `true` or `false`: forwarding is on when it is `true`. */
+/**
+ * The VNIC's skip-source-dest-check: `true` when forwarding is on; when it is off the CLI prints the
+ * empty-query notice on stderr (its renderer skips a falsy answer), so "off" is read from that.
+ */
 function skipSourceDestCheck(ctx: NicCommandContext): string[] {
   const vnic = ['--vnic-id', ctx.target.nicRef, ...common(ctx)];
   return ['network', 'vnic', 'get', ...vnic, '--query', 'data."skip-source-dest-check"', '--raw-output'];
@@ -137,11 +140,12 @@ export const ociCommands: ProviderCommands = {
     step({ id: 'skip-source-dest-check', argv: setSkipSourceDestCheck(ctx, true), mutating: true }),
   ],
   restoreForwarding: (ctx: NicCommandContext) => [
+    // A false value is "empty" to the CLI's renderer: it prints the empty-query notice, never `false`.
     step({
       id: 'check-source-dest-check',
       argv: skipSourceDestCheck(ctx),
       mutating: false,
-      alreadyDone: [wholeLine('false')],
+      alreadyDone: [wholeLine(EMPTY_QUERY)],
     }),
     step({ id: 'restore-source-dest-check', argv: setSkipSourceDestCheck(ctx, false), mutating: true }),
   ],

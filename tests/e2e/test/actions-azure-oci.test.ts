@@ -247,5 +247,20 @@ describe.each(PROVIDERS)(
       expect(() => executor.undo(done.id, 'bob')).toThrow(/found it already so before the plan ran/);
       expect(cloud().forwarding).toBe(true);
     });
+
+    it('undo of the forwarding an execution turned on restores the recorded prior value (off)', async () => {
+      setCloud({ scenario: 'absent', forwarding: false });
+      const submitted = executor.submit(forwardingPlan, 'test');
+      const done = await executor.whenFinished(executor.approve(submitted.id, 'alice').id);
+      expect(done.state).toBe('succeeded');
+      expect(cloud().forwarding).toBe(true);
+      const undo = await executor.whenFinished(executor.undo(done.id, 'bob').id);
+      expect(undo.state, JSON.stringify(undo, null, 1)).toBe('succeeded');
+      expect(undo.plan.action).toBe('restore-forwarding');
+      expect(undo.reason).toBeNull(); // verified: the check reads the setting back as it was
+      expect(cloud().forwarding).toBe(false);
+      expect(callsOf(forwardingOn)).toHaveLength(2);
+      expect((await executor.whenFinished(done.id)).state).toBe('undone');
+    });
   },
 );
