@@ -9,6 +9,7 @@ export * from './dynamic.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './federation.js';
+export { lazyType } from './lazy-type.js';
 export * from './plugins.js';
 export * from './query.js';
 export * from './status.js';
