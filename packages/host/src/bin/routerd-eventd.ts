@@ -1,7 +1,7 @@
 import { tuneDaemonProcess } from '../daemon/process-tuning.js';
 
 // Before the daemon's modules load: arktype reads its configuration when it is first imported.
-tuneDaemonProcess();
+await tuneDaemonProcess();
 const { main } = await import('../daemon/main.js');
 
 main(process.argv.slice(2)).then(

@@ -5,16 +5,12 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { configure } from 'arktype/config';
+import { withFetchGlobalsUnloaded } from './fetch-globals.js';
 
 /** After a full collection, V8 lets the old generation grow this much (%) before the next one. */
 export const HEAP_GROWING_PERCENT = 25;
 
-export function tuneDaemonProcess(): void {
-  // arktype compiles each schema to JavaScript source and keeps it (and V8 keeps it again): ~20 MB for
-  // the config and control-API schemas, most of which a router checks once. Interpreted, they hold none;
-  // the checks on the busy paths (plugin protocol, event envelope) are the SDK's precompiled gates.
-  configure({ jitless: true });
+export async function tuneDaemonProcess(): Promise<void> {
   // Start-up keeps most of what it allocates, so V8 grows the young generation to its 2 × 16 MB maximum
   // and never shrinks it for an idle process: ~28 MB. Without growth it stays at its start size; the
   // daemon's requests are small. (Flags V8 reads at each resize, so they take effect at run time.)
@@ -26,6 +22,15 @@ export function tuneDaemonProcess(): void {
   // Start-up runs code once (module bodies, schema construction) hot enough for TurboFan, whose compiled
   // code and compiler memory an idle daemon then keeps: ~2 MB. Optimising resumes once it has started.
   setFlagsFromString('--no-opt');
+  // Loaded here, before anything else imports it: arktype reads its configuration at its first import.
+  await withFetchGlobalsUnloaded(async () => {
+    // arktype compiles each schema to JavaScript source and keeps it (and V8 keeps it again): ~20 MB for
+    // the config and control-API schemas, most of which a router checks once. Interpreted, they hold none;
+    // the checks on the busy paths (plugin protocol, event envelope) are the SDK's precompiled gates.
+    const { configure } = await import('arktype/config');
+    configure({ jitless: true });
+    await import('arktype');
+  });
 }
 
 /**

@@ -23,8 +23,8 @@ async function warm(f: (n: number) => number): Promise<boolean> {
 const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
 
 describe('the daemon process tuning', () => {
-  it('keeps the young generation at its start size through an allocation burst that would grow it', () => {
-    tuneDaemonProcess();
+  it('keeps the young generation at its start size through an allocation burst that would grow it', async () => {
+    await tuneDaemonProcess();
     const before = newSpace();
     // Batches that survive a few scavenges, as start-up's modules and a large request do.
     let kept: unknown[][] = [];
@@ -38,7 +38,7 @@ describe('the daemon process tuning', () => {
   });
 
   it('optimises nothing during start-up, and hot code again once settleHeap says the daemon has started', async () => {
-    tuneDaemonProcess();
+    await tuneDaemonProcess();
     const atStart = (n: number) => {
       let s = 0;
       for (let i = 0; i < n; i++) s += i % 7;
