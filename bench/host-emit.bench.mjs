@@ -92,8 +92,13 @@ function raw() {
   const insert =
     db.prepare(`INSERT INTO events (id, group_name, source_node, type, subject, dedupe_key, payload,
     observed_at, expires_at, expires_at_ms, stored_at_ms) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);
+  // The schema's counts, kept as the store keeps them: one write per key and batch.
+  const count =
+    db.prepare(`INSERT INTO event_counts (group_name, source_node, type, stored) VALUES (?, ?, ?, ?)
+    ON CONFLICT (group_name, source_node, type) DO UPDATE SET stored = stored + excluded.stored`);
   const insertBatch = db.transaction((rows) => {
     for (const r of rows) insert.run(r);
+    count.run('lab', 'onprem-1', 'routerd.client.ipv4.observed', rows.length);
   });
   const now = Date.now();
   const rows = drafts.map((d) => [

@@ -13,6 +13,7 @@ export * from './plugins/plugin-host.js';
 export * from './plugins/schemas.js';
 export * from './store/action-journal.js';
 export * from './store/database.js';
+export { recountEvents } from './store/event-counts.js';
 export * from './store/events.js';
 export * from './store/migrations.js';
 export * from './store/plugin-runs.js';

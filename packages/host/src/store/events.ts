@@ -48,6 +48,9 @@ export const eventMigrations: Migration[] = [
       CREATE INDEX events_trace ON events (substr(traceparent, 4, 32)) WHERE tracestate IS NOT NULL;
     `,
   },
+  // Inserts are counted by the store, once per key and batch (EventCounts.added): a row trigger, even one
+  // whose WHEN never holds, cost ~7 µs of a ~22 µs insert (issue 18). Deletes and rewrites keep theirs.
+  { version: 58, name: 'events-counted-per-batch', up: 'DROP TRIGGER events_count_insert;' },
 ];
 
 /**
@@ -202,6 +205,7 @@ export class EventStore {
         );
         if (conflicts.length > 0) throw new IdConflictError(conflicts);
       }
+      this.counts.added(done.flatMap((o) => (o.status === 'stored' ? [o.event] : [])));
       const changed = done.filter(isChange);
       // Same-transaction work (the outbox's delivery rows): an event is never stored without it.
       if (changed.length > 0) for (const hook of this.transactionHooks) hook(changed, now);

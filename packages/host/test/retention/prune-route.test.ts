@@ -32,7 +32,7 @@ const result = (at: number, key: string): PluginResult => ({
   apiVersion: 'plugin.routerd.net/v1alpha1',
   kind: 'PluginResult',
   metadata: {},
-  status: { observedAt: new Date(at).toISOString(), ttl: '10m', actionPlans: [plan(key)] },
+  status: { observedAt: new Date(at).toISOString(), ttl: '2h', actionPlans: [plan(key)] },
 });
 
 const daemons: Daemon[] = [];
@@ -52,7 +52,8 @@ describe('POST /v1/federation/prune', () => {
       clock,
     });
     daemons.push(daemon);
-    // A plugin run's plans: its part is replaced by the next run, whose plans are announced anew.
+    // A plugin run's plans: its part is replaced by the next run (within its TTL), whose plans are
+    // announced anew.
     daemon.dynamic.applyResult({ plugin: 'p' }, [], result(T0, 'plan-1'));
     clock.set(T0 + 3_600_000);
     daemon.dynamic.applyResult({ plugin: 'p' }, [], result(T0 + 3_600_000, 'plan-2'));

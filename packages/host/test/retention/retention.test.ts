@@ -215,7 +215,7 @@ function fill(w: World) {
     { plugin: 'p' },
     [observed],
     result(T0, {
-      ttl: '10m',
+      ttl: '240h',
       resources: [
         {
           apiVersion: 'net.routerd.net/v1alpha1',
@@ -231,7 +231,7 @@ function fill(w: World) {
   w.dynamic.applyResult(
     { plugin: 'p' },
     [],
-    result(T0 + 3_600_000, { ttl: '10m', actionPlans: [plan('nic-plan-2')] }),
+    result(T0 + 3_600_000, { ttl: '240h', actionPlans: [plan('nic-plan-2')] }),
   );
   // The claim's grace (30 min after its observation) has passed: released, its teardown part announced.
   w.dynamic.releaseDue();
@@ -245,7 +245,7 @@ function fill(w: World) {
   w.pluginRuns.insert(runRecord(2, now));
   journal.submit({ id: 'ex-new', plan: plan('ex-new'), source: 't', mode: 'auto', state: 'approved' }, now);
   journal.transition('ex-new', ['approved'], 'failed', now, { reason: 'r' });
-  w.dynamic.applyResult({ plugin: 'p' }, [], result(now, { ttl: '10m', actionPlans: [plan('nic-plan-3')] }));
+  w.dynamic.applyResult({ plugin: 'p' }, [], result(now, { ttl: '240h', actionPlans: [plan('nic-plan-3')] }));
 }
 
 describe('one table of ledgers', () => {

@@ -11,7 +11,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { allMigrations, openDatabase } from '../../src/store/database.js';
-import { FILTER_INDEXES } from '../../src/store/event-counts.js';
+import { FILTER_INDEXES, recountEvents } from '../../src/store/event-counts.js';
 import { type EventRow, EventStore, toEvent } from '../../src/store/events.js';
 import { runMigrations } from '../../src/store/migrations.js';
 
@@ -169,9 +169,13 @@ describe('the event counts (GET /v1/status, retention, the filters)', () => {
       store.insert([event(4), event(2, { type: 'acme.other' })], { allOrNothing: true }),
     ).toThrow();
     exact(db, store);
-    // Writes that bypass the store: a bulk insert, a delete, a rewritten row.
+    // Writes that bypass the store: a bulk insert (counted by recountEvents, as a bulk writer must
+    // call it), a delete and a rewritten row (counted by their triggers).
     db.prepare(`INSERT INTO events (id, group_name, source_node, type, payload, observed_at, stored_at_ms)
       VALUES ('raw', 'core', 'onprem-1', 'acme.thing.seen', '{}', ?, ?)`).run(iso(T0), T0);
+    expect(store.count()).toBe(3);
+    recountEvents(db);
+    exact(db, store);
     db.prepare("DELETE FROM events WHERE id = 'e-2'").run();
     db.prepare("UPDATE events SET source_node = 'moved' WHERE id = 'e-3'").run();
     exact(db, store);
@@ -180,6 +184,23 @@ describe('the event counts (GET /v1/status, retention, the filters)', () => {
     expect(byKey(db, 'event_counts')).not.toContainEqual(
       expect.objectContaining({ source_node: 'branch-7' }),
     );
+  });
+
+  it('count a batch of several keys, duplicates and all, and nothing of a batch rolled back', () => {
+    const db = openDatabase(file());
+    const store = new EventStore(db, new ManualClock(T0));
+    const batch = Array.from({ length: 200 }, (_, n) =>
+      event(n, n % 2 ? {} : { type: 'acme.thing.gone', sourceNode: `node-${n % 3}` }),
+    );
+    store.insert([...batch, event(0), event(1)]);
+    exact(db, store);
+    expect(store.count()).toBe(200);
+    // A batch whose last event conflicts: the counts of the others go with the rollback.
+    expect(() =>
+      store.insert([event(500), event(501), event(0, { payload: { n: -1 } })], { allOrNothing: true }),
+    ).toThrow();
+    exact(db, store);
+    expect(store.count()).toBe(200);
   });
 
   it('are filled from the events already stored when an older database is migrated', () => {
