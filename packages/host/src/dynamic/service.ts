@@ -219,7 +219,7 @@ export class DynamicConfig {
   /** When a part leaves the config by its TTL; 0 when it has left (released or gone), undefined if never. */
   partExpiresAt(name: string): number | undefined {
     const part = this.o.store.part(name);
-    if (!part || part.state !== 'active') return 0;
+    if (part?.state !== 'active') return 0;
     return part.expiresAtMs ?? undefined;
   }
 
