@@ -16,6 +16,8 @@ export interface TelemetryOptions {
   registry: Registry;
   version: string;
   log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+  /** Where the exporter comes from: its own chunk, loaded on first use (a test may give another). */
+  loadExporter?: () => Promise<Pick<typeof import('./otlp.js'), 'startOtlpExport'>>;
 }
 
 /** The endpoint the config asks for, with what else the exporter needs; undefined: no export. */
@@ -44,9 +46,20 @@ export class Telemetry implements SpanSink {
     this.current?.export.record(span);
   }
 
-  /** Start, replace or stop the export to match the config; one at a time, in order. */
+  /**
+   * Start, replace or stop the export to match the config; one at a time, in order. Never rejects: an
+   * export that cannot start is logged and left off, and the next reload tries again (a reload applies
+   * telemetry after the new config is in force, so a throw here would leave the rest of it unapplied).
+   */
   apply(config: FederationConfig): Promise<void> {
-    this.applying = this.applying.then(() => this.applyOnce(config));
+    this.applying = this.applying
+      .then(() => this.applyOnce(config))
+      .catch((err: unknown) => {
+        this.current = undefined;
+        this.o.log('warn', 'OTLP export could not start: spans and metrics are not exported', {
+          error: (err as Error).message,
+        });
+      });
     return this.applying;
   }
 
@@ -61,7 +74,7 @@ export class Telemetry implements SpanSink {
       if (old) this.o.log('info', 'OTLP export stopped');
       return;
     }
-    const { startOtlpExport } = await import('./otlp.js');
+    const { startOtlpExport } = await (this.o.loadExporter?.() ?? import('./otlp.js'));
     this.current = {
       key,
       export: startOtlpExport({ ...settings, registry: this.o.registry, version: this.o.version }),

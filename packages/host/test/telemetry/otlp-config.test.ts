@@ -90,4 +90,32 @@ describe('Telemetry', () => {
     expect(logs).toEqual(['OTLP export started', 'OTLP export started', 'OTLP export stopped']);
     await t.stop();
   });
+
+  it('an export that cannot start is logged and left off; the next reload starts it (never a rejection)', async () => {
+    const warnings: { msg: string; error: unknown }[] = [];
+    let loads = 0;
+    const t = new Telemetry({
+      registry: new Registry(),
+      version: '0',
+      log: (level, msg, fields) => {
+        if (level === 'warn') warnings.push({ msg, error: fields?.error });
+      },
+      loadExporter: async () => {
+        if (++loads === 1) throw new Error('Cannot find module ./otlp-chunk.js');
+        return import('../../src/telemetry/otlp.js');
+      },
+    });
+    const exporting = config(group('lab', "  otlp: { endpoint: 'http://127.0.0.1:9' }\n"));
+    await expect(t.apply(exporting)).resolves.toBeUndefined();
+    expect(t.exporting).toBe(false);
+    expect(warnings).toEqual([
+      {
+        msg: 'OTLP export could not start: spans and metrics are not exported',
+        error: 'Cannot find module ./otlp-chunk.js',
+      },
+    ]);
+    await t.apply(exporting);
+    expect(t.exporting).toBe(true);
+    await t.stop();
+  });
 });
