@@ -10,6 +10,8 @@ export { DB_FILE, type OsDefaults, osDefaults, SOCKET_FILE } from './os-defaults
 /** Events a list returns when no limit is asked for, and the most it returns. */
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 10_000;
+/** The most events a trace's timeline reads besides its root (a trace may cause many: a plugin's batch). */
+export const MAX_TRACE_EVENTS = 1000;
 /** The most events one POST /v1/events/batch (or one manual plugin run) carries. */
 export const MAX_BATCH_EVENTS = 5000;
 /** POST /v1/backup answers with the database itself (a SQLite file), and its schema version in this header. */

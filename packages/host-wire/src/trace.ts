@@ -61,6 +61,11 @@ export const TraceResponse = lazyType(() =>
     steps: TraceStep.array(),
     /** Where and why the chain stopped, when a step failed or is still waiting. */
     'stopped?': { step: TraceStepKind, reason: 'string' },
+    /**
+     * Present when the trace caused more events than a timeline reads (MAX_TRACE_EVENTS): how many were
+     * read, the first in stored order; the steps are theirs.
+     */
+    'truncatedAt?': 'number.integer > 0',
   }),
 );
 export type TraceResponse = typeof TraceResponse.infer;

@@ -3,12 +3,13 @@
  * (attempts) → received → run (plugin, duration, outcome) → part / claim → plan → executed → ack, each step
  * with the time since the one before, and where the chain stopped and why. Built from TraceRows alone.
  */
-import type {
-  DynamicConfigPart,
-  TraceOutcome,
-  TraceResponse,
-  TraceStep,
-  TraceStepKind,
+import {
+  type DynamicConfigPart,
+  MAX_TRACE_EVENTS,
+  type TraceOutcome,
+  type TraceResponse,
+  type TraceStep,
+  type TraceStepKind,
 } from '@routerd/host-wire';
 import { causeSpanOf, EventTypes, spanIdOf, traceIdOf } from '@routerd/plugin-sdk';
 import { isoAt } from '../clock.js';
@@ -43,9 +44,12 @@ export function traceTimeline(
   rows: TraceRows,
   root: TraceEventRow,
   localNodes: ReadonlySet<string>,
+  maxEvents = MAX_TRACE_EVENTS,
 ): TraceResponse {
   const traceId = root.traceparent ? traceIdOf(root.traceparent) : undefined;
-  const events = traceId ? eventsOfTrace(rows, root, traceId) : [root];
+  const { events, truncated } = traceId
+    ? eventsOfTrace(rows, root, traceId, maxEvents)
+    : { events: [root], truncated: false };
   const steps: Timed[] = [];
   const plansSeen = new Set<string>();
   for (const e of events) steps.push(...eventSteps(rows, e, localNodes, plansSeen));
@@ -59,6 +63,7 @@ export function traceTimeline(
   if (traceId) response.traceId = traceId;
   const stopped = whereStopped(timeline, root, events, localNodes);
   if (stopped) response.stopped = stopped;
+  if (truncated) response.truncatedAt = maxEvents;
   return response;
 }
 
@@ -66,9 +71,17 @@ export function traceTimeline(
  * The root, what it caused (by trace id), and the observations an acknowledgement names (asked for by an
  * acknowledgement's id, the observation is found through its eventIds), each once, in stored order.
  */
-function eventsOfTrace(rows: TraceRows, root: TraceEventRow, traceId: string): TraceEventRow[] {
+function eventsOfTrace(
+  rows: TraceRows,
+  root: TraceEventRow,
+  traceId: string,
+  maxEvents: number,
+): { events: TraceEventRow[]; truncated: boolean } {
   const byId = new Map<string, TraceEventRow>([[root.id, root]]);
-  const caused = rows.causedInTrace(traceId);
+  // One more than the bound is read, to know whether the trace has more.
+  const read = rows.causedInTrace(traceId, maxEvents + 1);
+  const caused = read.slice(0, maxEvents);
+  let truncated = read.length > maxEvents;
   for (const e of caused) byId.set(e.id, e);
   for (const e of caused) {
     if (!ACKS.includes(e.type)) continue;
@@ -76,11 +89,16 @@ function eventsOfTrace(rows: TraceRows, root: TraceEventRow, traceId: string): T
     if (!Array.isArray(eventIds)) continue;
     for (const id of eventIds) {
       if (typeof id !== 'string' || byId.has(id)) continue;
+      // The observations acknowledgements name count against the same bound.
+      if (byId.size > maxEvents) {
+        truncated = true;
+        break;
+      }
       const cause = rows.event(id);
       if (cause?.traceparent && traceIdOf(cause.traceparent) === traceId) byId.set(id, cause);
     }
   }
-  return [...byId.values()].sort((a, b) => a.stored_at_ms - b.stored_at_ms);
+  return { events: [...byId.values()].sort((a, b) => a.stored_at_ms - b.stored_at_ms), truncated };
 }
 
 function eventSteps(

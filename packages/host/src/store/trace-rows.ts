@@ -112,10 +112,11 @@ export class TraceRows {
    * The events of a trace that something else in it caused (they carry a tracestate naming their cause's
    * span; migration 54 indexes only those), in the order they were stored.
    */
-  causedInTrace(traceId: string): TraceEventRow[] {
+  causedInTrace(traceId: string, limit: number): TraceEventRow[] {
     return this.stmt(`SELECT ${EVENT_COLUMNS} FROM events
-      WHERE substr(traceparent, 4, 32) = ? AND tracestate IS NOT NULL ORDER BY seq`).all(
+      WHERE substr(traceparent, 4, 32) = ? AND tracestate IS NOT NULL ORDER BY seq LIMIT ?`).all(
       traceId,
+      limit,
     ) as TraceEventRow[];
   }
 

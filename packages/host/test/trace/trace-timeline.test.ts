@@ -131,6 +131,22 @@ describe('trace timeline: where a chain stopped', () => {
     });
   });
 
+  it('a trace that caused more events than a timeline reads: the first ones, and how many', () => {
+    const f = fresh();
+    const trace = observe(f);
+    for (let i = 0; i < 7; i++)
+      f.event(`caused-${i}`, 'routerd.test.happened', 'cloud', T0 + 100 + i, childTraceContext(trace));
+    const t = traceTimeline(f.rows, f.root(), CLOUD, 5);
+    expect(t.truncatedAt).toBe(5);
+    expect(new Set(t.steps.map((s) => s.eventId))).toEqual(
+      new Set(['obs-1', 'caused-0', 'caused-1', 'caused-2', 'caused-3', 'caused-4']),
+    );
+    // Within the bound: all of them, and no mark.
+    const whole = traceTimeline(f.rows, f.root(), CLOUD, 7);
+    expect(whole.truncatedAt).toBeUndefined();
+    expect(new Set(whole.steps.map((s) => s.eventId)).size).toBe(8);
+  });
+
   it('an event stored before trace context: its own steps, no trace id', () => {
     const f = fresh();
     f.db

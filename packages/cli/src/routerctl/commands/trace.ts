@@ -47,7 +47,10 @@ export function timelineText(trace: TraceResponse): string {
   const end = trace.stopped
     ? `Stopped at ${trace.stopped.step}: ${printable(trace.stopped.reason)}\n`
     : 'Complete: every step succeeded.\n';
-  return `${head}${table}${end}`;
+  const more = trace.truncatedAt
+    ? `Only the first ${trace.truncatedAt} events of this trace are shown: it caused more.\n`
+    : '';
+  return `${head}${table}${more}${end}`;
 }
 
 /** 840ms, 2.4s, 3m05s: as long as the figure needs. */
