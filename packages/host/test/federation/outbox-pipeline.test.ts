@@ -115,6 +115,52 @@ describe('a peer worker under load', () => {
   });
 });
 
+describe('a peer worker at a light rate', () => {
+  it('with one request in flight, sends the next small batch at once instead of lingering', async () => {
+    const clock = new ManualClock(T0);
+    const db = openDatabase(join(mkdtempSync(join(dir, 'db-')), 'routerd.db'));
+    cleanup.push(() => {
+      db.close();
+    });
+    const events = new EventStore(db, clock);
+    const deliveries = new DeliveryStore(db);
+    events.withinInsert((changed, now) => {
+      for (const o of changed) deliveries.enqueue(o.event.id, ['cloud'], now, false, o.seq);
+    });
+    const receiver = await holdingReceiver();
+    const client = new PeerClient({
+      endpoint: receiver.endpoint,
+      node: 'onprem-1',
+      keys: () => loadSecretFile(keyFile),
+      maxSockets: 4,
+      clock,
+    });
+    cleanup.push(() => client.close());
+    const worker = new PeerWorker({
+      peer: 'cloud',
+      client,
+      store: deliveries,
+      clock,
+      backoff: { baseDelayMs: 100, maxDelayMs: 1000, jitter: 0 },
+      replayWindowMs: 300_000,
+      maxBatch: 100,
+      lingerMs: 5,
+    });
+    cleanup.push(() => worker.stop());
+    // One commit's events go at once (the pipe is idle) and are held unanswered by the receiver.
+    events.insert(Array.from({ length: 5 }, (_, i) => event(i)));
+    worker.kick();
+    await expect.poll(() => receiver.held.length).toBe(1);
+    // The next commit's, with that request still in flight: sent too, with no timer run (the clock stands).
+    events.insert(Array.from({ length: 5 }, (_, i) => event(5 + i)));
+    worker.kick();
+    await expect.poll(() => receiver.held.length).toBe(2);
+    expect(receiver.held.map((h) => h.ids.length)).toEqual([5, 5]);
+    for (const h of receiver.held) h.answer();
+    await expect.poll(() => deliveries.pendingCount('cloud')).toBe(0);
+  });
+});
+
 describe('Federation wakes only the workers that got rows', () => {
   it('an event for one peer does not make the other read its outbox', async () => {
     const clock = new ManualClock(T0);
