@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActionPlan } from '@routerd/plugin-sdk';
 import { cliStep } from '@routerd/plugin-sdk/domain';
-import { runPlanSteps, runPlanStepsWithFakeCli, scenarioPlansByAction } from '@routerd/plugin-sdk/testing';
+import {
+  runPlanInFakeCloud,
+  runPlanStepsWithFakeCli,
+  scenarioPlansByAction,
+} from '@routerd/plugin-sdk/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { azurePlugin } from '../src/plugin.js';
 import { TEST_CONFIG } from './config.js';
@@ -31,29 +32,6 @@ const verify = (plan: ActionPlan, scenario: string) =>
     binDir,
     scenario,
   });
-/**
- * A plan's steps, then its verify, against a fake cloud that changes ($FAKE_CLI_STATE, e.g. with IP
- * forwarding off): the runs and the state file as they left it.
- */
-async function inCloud(plan: ActionPlan, cloud: { scenario: string; forwarding?: boolean }) {
-  const dir = mkdtempSync(join(tmpdir(), 'fake-az-cloud-'));
-  const env = { FAKE_CLI_STATE: join(dir, 'cloud.json') };
-  writeFileSync(env.FAKE_CLI_STATE, JSON.stringify(cloud));
-  try {
-    const run = await runPlanSteps(plan.steps, { binDir, env });
-    const check = await runPlanSteps([cliStep({ id: 'verify', mutating: false, ...plan.verify! })], {
-      binDir,
-      env,
-    });
-    return {
-      run,
-      verified: check.steps[0]!.stdout,
-      after: JSON.parse(readFileSync(env.FAKE_CLI_STATE, 'utf8')),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 /** Debian 12's az 2.45 (privateIpAddress, enableIpForwarding) and a current az (privateIPAddress, …). */
 const VERSIONS = ['', '@2.45'];
 
@@ -133,9 +111,9 @@ describe('azure: plans through a fake az, spawned without a shell', () => {
 
   it('forwarding off: nic update --ip-forwarding true turns it on, verify prints true, in either az shape', async () => {
     for (const version of VERSIONS) {
-      const { run, verified, after } = await inCloud(forwarding, {
-        scenario: `absent${version}`,
-        forwarding: false,
+      const { run, verified, after } = await runPlanInFakeCloud(forwarding, {
+        binDir,
+        cloud: { scenario: `absent${version}`, forwarding: false },
       });
       expect([version, run.outcome]).toEqual([version, 'completed']);
       const update = run.steps.find((s) => s.argv.slice(0, 3).join(' ') === 'network nic update')!;

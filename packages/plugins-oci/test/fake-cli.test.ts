@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActionPlan } from '@routerd/plugin-sdk';
 import { cliStep } from '@routerd/plugin-sdk/domain';
-import { runPlanSteps, runPlanStepsWithFakeCli, scenarioPlansByAction } from '@routerd/plugin-sdk/testing';
+import {
+  runPlanInFakeCloud,
+  runPlanStepsWithFakeCli,
+  scenarioPlansByAction,
+} from '@routerd/plugin-sdk/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ociPlugin } from '../src/plugin.js';
 import { TEST_CONFIG } from './config.js';
@@ -24,31 +25,6 @@ const verify = (action: ActionPlan['action'], scenario: string) =>
     binDir,
     scenario,
   });
-
-/**
- * A plan's steps, then its verify, against a fake cloud that changes ($FAKE_CLI_STATE, e.g. with the
- * source/destination check on): the runs and the state file as they left it.
- */
-async function inCloud(action: ActionPlan['action'], cloud: { scenario: string; forwarding?: boolean }) {
-  const plan = byAction.get(action)!;
-  const dir = mkdtempSync(join(tmpdir(), 'fake-oci-cloud-'));
-  const env = { FAKE_CLI_STATE: join(dir, 'cloud.json') };
-  writeFileSync(env.FAKE_CLI_STATE, JSON.stringify(cloud));
-  try {
-    const run = await runPlanSteps(plan.steps, { binDir, env });
-    const check = await runPlanSteps([cliStep({ id: 'verify', mutating: false, ...plan.verify! })], {
-      binDir,
-      env,
-    });
-    return {
-      run,
-      verified: check.steps[0]!.stdout,
-      after: JSON.parse(readFileSync(env.FAKE_CLI_STATE, 'utf8')),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 describe('oci: plans through a fake oci CLI, argv as given', () => {
   it('assign, address free: the holder look-up prints nothing (empty list), private-ip create runs', async () => {
@@ -131,9 +107,9 @@ describe('oci: plans through a fake oci CLI, argv as given', () => {
   });
 
   it('forwarding off: vnic update --skip-source-dest-check true turns it on; verify prints true', async () => {
-    const { run, verified, after } = await inCloud('ensure-forwarding-enabled', {
-      scenario: 'absent',
-      forwarding: false,
+    const { run, verified, after } = await runPlanInFakeCloud(byAction.get('ensure-forwarding-enabled')!, {
+      binDir,
+      cloud: { scenario: 'absent', forwarding: false },
     });
     expect(run.outcome).toBe('completed');
     const update = run.steps.find((s) => s.argv.slice(0, 3).join(' ') === 'network vnic update')!;

@@ -66,38 +66,47 @@ function event(i: number): Event {
   };
 }
 
+/**
+ * A peer worker (batches of 100, a 5 ms linger) on a real store, delivering to a receiver that holds
+ * each request until the test answers it; time is a manual clock.
+ */
+async function workerOnHoldingReceiver() {
+  const clock = new ManualClock(T0);
+  const db = openDatabase(join(mkdtempSync(join(dir, 'db-')), 'routerd.db'));
+  cleanup.push(() => {
+    db.close();
+  });
+  const events = new EventStore(db, clock);
+  const deliveries = new DeliveryStore(db);
+  events.withinInsert((changed, now) => {
+    for (const o of changed) deliveries.enqueue(o.event.id, ['cloud'], now, false, o.seq);
+  });
+  const receiver = await holdingReceiver();
+  const client = new PeerClient({
+    endpoint: receiver.endpoint,
+    node: 'onprem-1',
+    keys: () => loadSecretFile(keyFile),
+    maxSockets: 4,
+    clock,
+  });
+  cleanup.push(() => client.close());
+  const worker = new PeerWorker({
+    peer: 'cloud',
+    client,
+    store: deliveries,
+    clock,
+    backoff: { baseDelayMs: 100, maxDelayMs: 1000, jitter: 0 },
+    replayWindowMs: 300_000,
+    maxBatch: 100,
+    lingerMs: 5,
+  });
+  cleanup.push(() => worker.stop());
+  return { clock, events, deliveries, receiver, worker };
+}
+
 describe('a peer worker under load', () => {
   it('sends a full batch at once while others are in flight; only a sliver waits for the linger', async () => {
-    const clock = new ManualClock(T0);
-    const db = openDatabase(join(mkdtempSync(join(dir, 'db-')), 'routerd.db'));
-    cleanup.push(() => {
-      db.close();
-    });
-    const events = new EventStore(db, clock);
-    const deliveries = new DeliveryStore(db);
-    events.withinInsert((changed, now) => {
-      for (const o of changed) deliveries.enqueue(o.event.id, ['cloud'], now, false, o.seq);
-    });
-    const receiver = await holdingReceiver();
-    const client = new PeerClient({
-      endpoint: receiver.endpoint,
-      node: 'onprem-1',
-      keys: () => loadSecretFile(keyFile),
-      maxSockets: 4,
-      clock,
-    });
-    cleanup.push(() => client.close());
-    const worker = new PeerWorker({
-      peer: 'cloud',
-      client,
-      store: deliveries,
-      clock,
-      backoff: { baseDelayMs: 100, maxDelayMs: 1000, jitter: 0 },
-      replayWindowMs: 300_000,
-      maxBatch: 100,
-      lingerMs: 5,
-    });
-    cleanup.push(() => worker.stop());
+    const { clock, events, deliveries, receiver, worker } = await workerOnHoldingReceiver();
     events.insert(Array.from({ length: 250 }, (_, i) => event(i)));
     worker.kick();
     // The first batch goes because the pipe was idle, the second because it is full; the last 50 are a
@@ -117,36 +126,7 @@ describe('a peer worker under load', () => {
 
 describe('a peer worker at a light rate', () => {
   it('with one request in flight, sends the next small batch at once instead of lingering', async () => {
-    const clock = new ManualClock(T0);
-    const db = openDatabase(join(mkdtempSync(join(dir, 'db-')), 'routerd.db'));
-    cleanup.push(() => {
-      db.close();
-    });
-    const events = new EventStore(db, clock);
-    const deliveries = new DeliveryStore(db);
-    events.withinInsert((changed, now) => {
-      for (const o of changed) deliveries.enqueue(o.event.id, ['cloud'], now, false, o.seq);
-    });
-    const receiver = await holdingReceiver();
-    const client = new PeerClient({
-      endpoint: receiver.endpoint,
-      node: 'onprem-1',
-      keys: () => loadSecretFile(keyFile),
-      maxSockets: 4,
-      clock,
-    });
-    cleanup.push(() => client.close());
-    const worker = new PeerWorker({
-      peer: 'cloud',
-      client,
-      store: deliveries,
-      clock,
-      backoff: { baseDelayMs: 100, maxDelayMs: 1000, jitter: 0 },
-      replayWindowMs: 300_000,
-      maxBatch: 100,
-      lingerMs: 5,
-    });
-    cleanup.push(() => worker.stop());
+    const { events, deliveries, receiver, worker } = await workerOnHoldingReceiver();
     // One commit's events go at once (the pipe is idle) and are held unanswered by the receiver.
     events.insert(Array.from({ length: 5 }, (_, i) => event(i)));
     worker.kick();

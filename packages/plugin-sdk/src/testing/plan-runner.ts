@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { classifyStepOutcome, resolveArgv, type StepOutcome } from '../domain/outcomes.js';
-import type { PlanStep } from '../protocol/schemas/resources.js';
+import { cliStep } from '../domain/steps.js';
+import type { ActionPlan, PlanStep } from '../protocol/schemas/resources.js';
 
 export interface StepRun {
   id: string;
@@ -98,4 +99,40 @@ export async function runPlanStepsWithFakeCli(
   const text = existsSync(log) ? readFileSync(log, 'utf8').trim() : '';
   rmSync(dirname(log), { recursive: true, force: true });
   return { ...run, calls: text ? text.split('\n').map((l) => JSON.parse(l) as string[]) : [] };
+}
+
+/** What a plan did to a fake cloud: its steps' run, its verify command's stdout, the state it left. */
+export interface FakeCloudRun<State> {
+  run: PlanStepsRun;
+  verified: string;
+  after: State;
+}
+
+/**
+ * A plan's steps, then its `verify` command as a read-only step, against fake CLIs that keep a cloud in
+ * the JSON file `$FAKE_CLI_STATE` (the routerd convention for fakes whose cloud changes as an executor
+ * acts on it): `cloud` is the state written first, `after` the state the steps left.
+ */
+export async function runPlanInFakeCloud<State>(
+  plan: Pick<ActionPlan, 'steps' | 'verify'>,
+  opts: { binDir: string; cloud: State },
+): Promise<FakeCloudRun<State>> {
+  const dir = mkdtempSync(join(tmpdir(), 'fake-cloud-'));
+  const env = { FAKE_CLI_STATE: join(dir, 'cloud.json') };
+  writeFileSync(env.FAKE_CLI_STATE, JSON.stringify(opts.cloud));
+  try {
+    const run = await runPlanSteps(plan.steps, { binDir: opts.binDir, env });
+    if (!plan.verify) throw new Error('the plan has no verify command');
+    const check = await runPlanSteps([cliStep({ id: 'verify', mutating: false, ...plan.verify })], {
+      binDir: opts.binDir,
+      env,
+    });
+    return {
+      run,
+      verified: check.steps[0]!.stdout,
+      after: JSON.parse(readFileSync(env.FAKE_CLI_STATE, 'utf8')) as State,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
