@@ -103,6 +103,19 @@ function setup(yaml: string, emit: (drafts: { type: string }[], cause?: TraceCon
   });
   return { dynamic, journal, executor, clock, subscription: load.config.subscriptions[0]!.resource };
 }
+/**
+ * Under a manual policy: the client observed at T0 (a claim, its assign journaled), expired a minute
+ * later, and its claim released at T0 + 31 min, past the 30 min grace (its undo journaled as a teardown).
+ */
+function releasedAfterGrace() {
+  const w = setup(CONFIG + MANUAL_POLICY);
+  w.dynamic.applyResult({ subscription: w.subscription }, [event('e1', 'observed', T0)], result(observed));
+  w.clock.set(T0 + 60_000);
+  w.dynamic.applyResult({ subscription: w.subscription }, [event('e2', 'expired', T0 + 60_000)], result({}));
+  w.clock.set(T0 + 31 * 60_000);
+  w.dynamic.releaseDue();
+  return w;
+}
 const view = (j: ActionJournal) =>
   j
     .list()
@@ -141,12 +154,7 @@ describe('part plans → journal', () => {
   });
 
   it('a claim released after its grace cancels its unstarted assign and journals the undo as a teardown', () => {
-    const { dynamic, journal, clock, subscription } = setup(CONFIG + MANUAL_POLICY);
-    dynamic.applyResult({ subscription }, [event('e1', 'observed', T0)], result(observed));
-    clock.set(T0 + 60_000);
-    dynamic.applyResult({ subscription }, [event('e2', 'expired', T0 + 60_000)], result({}));
-    clock.set(T0 + 31 * 60_000);
-    dynamic.releaseDue();
+    const { journal } = releasedAfterGrace();
     const assign = journal.list().find((r) => r.action === 'assign-secondary-ip')!;
     expect(assign.state).toBe('cancelled');
     expect(assign.reason).toBe('its part DynamicConfigPart/clients-10-88-60-9 was released before it ran');
@@ -159,12 +167,7 @@ describe('part plans → journal', () => {
   });
 
   it('a client back after its claim was released cancels the unstarted teardown and journals the assign again', () => {
-    const { dynamic, journal, clock, subscription } = setup(CONFIG + MANUAL_POLICY);
-    dynamic.applyResult({ subscription }, [event('e1', 'observed', T0)], result(observed));
-    clock.set(T0 + 60_000);
-    dynamic.applyResult({ subscription }, [event('e2', 'expired', T0 + 60_000)], result({}));
-    clock.set(T0 + 31 * 60_000);
-    dynamic.releaseDue();
+    const { dynamic, journal, clock, subscription } = releasedAfterGrace();
     expect(journal.list().find((r) => r.action === 'unassign-secondary-ip')?.state).toBe('awaiting-approval');
     clock.set(T0 + 32 * 60_000);
     dynamic.applyResult({ subscription }, [event('e3', 'observed', T0 + 32 * 60_000)], result(observed));
@@ -210,12 +213,7 @@ describe('part plans → journal', () => {
   });
 
   it('a teardown never lapses: it still waits for a person after its part is past its TTL', () => {
-    const { dynamic, journal, clock, subscription } = setup(CONFIG + MANUAL_POLICY);
-    dynamic.applyResult({ subscription }, [event('e1', 'observed', T0)], result(observed));
-    clock.set(T0 + 60_000);
-    dynamic.applyResult({ subscription }, [event('e2', 'expired', T0 + 60_000)], result({}));
-    clock.set(T0 + 31 * 60_000);
-    dynamic.releaseDue();
+    const { dynamic, journal, clock } = releasedAfterGrace();
     // The teardown part expires a grace (30m) after the release; the unassign must still be done.
     clock.advance(3 * 60 * 60_000);
     expect(dynamic.partExpiresAt('clients-10-88-60-9-teardown')).toBeLessThan(clock.now());
