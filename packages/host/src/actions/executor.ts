@@ -228,15 +228,17 @@ export class ActionExecutor {
     this.wakeTimer = undefined;
     let wakeIn = Number.POSITIVE_INFINITY;
     const now = this.o.clock.now();
+    const approved = this.o.journal.inState('approved');
     // Unstarted provision plans whose basis lapsed are cancelled; the others are woken for at the lapse.
-    for (const r of [...this.o.journal.inState('awaiting-approval'), ...this.o.journal.inState('approved')]) {
+    const lapsed = new Set<string>();
+    for (const r of [...this.o.journal.inState('awaiting-approval'), ...approved]) {
       const at = this.lapsesAt(r);
       if (at === undefined || this.running.has(r.id)) continue;
-      if (at <= now) this.cancel(r.id, this.lapsed(r)!);
-      else wakeIn = Math.min(wakeIn, at - now);
+      if (at <= now && this.cancel(r.id, lapseReason(r, at))) lapsed.add(r.id);
+      else if (at > now) wakeIn = Math.min(wakeIn, at - now);
     }
-    for (const r of this.o.journal.inState('approved')) {
-      if (this.running.has(r.id) || this.busyNics.has(nicKey(r))) continue;
+    for (const r of approved) {
+      if (lapsed.has(r.id) || this.running.has(r.id) || this.busyNics.has(nicKey(r))) continue;
       const policy = this.o.policies().get(r.provider);
       if (!policy) {
         this.end(r.id, 'failed', `no ActionPolicy/${r.provider}: nothing of provider ${r.provider} may run`);
@@ -271,10 +273,7 @@ export class ActionExecutor {
   private lapsed(r: ExecutionRecord | undefined): string | undefined {
     const unstarted = r?.state === 'awaiting-approval' || r?.state === 'approved';
     const at = unstarted ? this.lapsesAt(r!) : undefined;
-    if (at === undefined || at > this.o.clock.now()) return undefined;
-    return at === 0
-      ? `its basis ${r!.source} is gone before it ran`
-      : `its basis ${r!.source} expired at ${isoAt(at)} before it ran`;
+    return at === undefined || at > this.o.clock.now() ? undefined : lapseReason(r!, at);
   }
 
   private bucket(policy: ActionPolicy): TokenBucket {
@@ -492,3 +491,10 @@ function stepRecord(
 }
 
 const lastLine = (text: string) => text.trim().split('\n').at(-1)?.slice(0, 300) ?? '';
+
+/** The cancellation's reason for an execution whose basis lapsed at `at` (0: the basis is gone). */
+function lapseReason(r: ExecutionRecord, at: number): string {
+  return at === 0
+    ? `its basis ${r.source} is gone before it ran`
+    : `its basis ${r.source} expired at ${isoAt(at)} before it ran`;
+}

@@ -22,6 +22,17 @@ export const partSource = (partName: string) => `DynamicConfigPart/${partName}`;
 export const partOfSource = (source: string) =>
   source.startsWith('DynamicConfigPart/') ? source.slice('DynamicConfigPart/'.length) : undefined;
 
+/**
+ * The executor's `basisExpiresAt`: a part's plan lapses with the part (DynamicConfig.partExpiresAt);
+ * another source never does. `parts` is read at each call, so it may be built after the executor.
+ */
+export const partBasisExpiry =
+  (parts: () => { partExpiresAt(name: string): number | undefined }) =>
+  (source: string): number | undefined => {
+    const part = partOfSource(source);
+    return part === undefined ? undefined : parts().partExpiresAt(part);
+  };
+
 /** Dynamic config's plan hooks (dynamic/plans.ts PartPlanHooks), fed to the executor. */
 export class PartPlans {
   constructor(

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DB_FILE, SOCKET_FILE } from '@routerd/host-wire';
 import { ActionExecutor } from '../actions/executor.js';
 import { type OutcomeRoute, outcomeReporter } from '../actions/outcome-events.js';
-import { PartPlans, partOfSource, policiesByName } from '../actions/part-plans.js';
+import { PartPlans, partBasisExpiry, policiesByName } from '../actions/part-plans.js';
 import { type Clock, isoAt } from '../clock.js';
 import { ConfigHolder } from '../config/holder.js';
 import { ConfigError, type FederationConfig, formatConfigIssue, loadConfig } from '../config/index.js';
@@ -164,10 +164,7 @@ export class Daemon {
       log,
       metrics,
       // A provision plan lapses with its part's TTL (dynamic is built below; this runs only later).
-      basisExpiresAt: (source): number | undefined => {
-        const part = partOfSource(source);
-        return part === undefined ? undefined : dynamic.partExpiresAt(part);
-      },
+      basisExpiresAt: partBasisExpiry((): DynamicConfig => dynamic),
       onFinished: (record) => {
         reportOutcome(record);
         if (telemetry.exporting) for (const span of executionSpans(record)) telemetry.record(span);

@@ -16,7 +16,7 @@ import {
 } from '@routerd/plugin-sdk';
 import { describe, expect, it } from 'vitest';
 import { ActionExecutor } from '../../src/actions/executor.js';
-import { PartPlans, partOfSource, policiesByName } from '../../src/actions/part-plans.js';
+import { PartPlans, partBasisExpiry, policiesByName } from '../../src/actions/part-plans.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/index.js';
 import { DynamicConfig } from '../../src/dynamic/service.js';
@@ -87,10 +87,7 @@ function setup(yaml: string, emit: (drafts: { type: string }[], cause?: TraceCon
     clock,
     policies,
     log: () => {},
-    basisExpiresAt: (source): number | undefined => {
-      const part = partOfSource(source);
-      return part === undefined ? undefined : dynamic.partExpiresAt(part);
-    },
+    basisExpiresAt: partBasisExpiry(() => dynamic),
   });
   const dynamic: DynamicConfig = new DynamicConfig({
     store: new DynamicStore(db),
