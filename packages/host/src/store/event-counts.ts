@@ -18,6 +18,10 @@ export const FILTER_INDEXES = {
 } as const;
 export type FilterField = keyof typeof FILTER_INDEXES;
 
+/** Every key's count, from the rows themselves. */
+const COUNT_EVENTS = `INSERT INTO event_counts (group_name, source_node, type, stored)
+    SELECT group_name, source_node, type, COUNT(*) FROM events GROUP BY group_name, source_node, type;`;
+
 /** The events family's schema for filters and counts (migration 51, in events.ts). */
 export const EVENT_COUNTS_SCHEMA = `
   CREATE INDEX events_source_seq ON events (source_node, seq);
@@ -30,8 +34,7 @@ export const EVENT_COUNTS_SCHEMA = `
     stored INTEGER NOT NULL,
     PRIMARY KEY (group_name, source_node, type)
   ) WITHOUT ROWID;
-  INSERT INTO event_counts (group_name, source_node, type, stored)
-    SELECT group_name, source_node, type, COUNT(*) FROM events GROUP BY group_name, source_node, type;
+  ${COUNT_EVENTS}
   -- Dropped by migration 58: inserts are counted per batch by the store (EventCounts.added).
   CREATE TRIGGER events_count_insert AFTER INSERT ON events BEGIN
     INSERT INTO event_counts (group_name, source_node, type, stored)
@@ -62,9 +65,7 @@ export type FilterPlan = { matching: 0 } | { matching: number; index: (typeof FI
 /** Every key's count from the rows themselves, for whoever wrote rows into `events` without the store. */
 export function recountEvents(db: Database): void {
   db.transaction(() => {
-    db.exec(`DELETE FROM event_counts;
-      INSERT INTO event_counts (group_name, source_node, type, stored)
-        SELECT group_name, source_node, type, COUNT(*) FROM events GROUP BY group_name, source_node, type;`);
+    db.exec(`DELETE FROM event_counts; ${COUNT_EVENTS}`);
   })();
 }
 
