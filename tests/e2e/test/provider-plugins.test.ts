@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { TestDaemon } from '@routerd/host/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  clientsPluginYaml,
   emitObservedWithRouterctl,
   freePort,
   keyFile,
@@ -46,24 +47,13 @@ describe.each(Object.entries(providers))('%s plugin under the cloud daemon', (na
     const cloud = await TestDaemon.start(
       write(
         'cloud',
-        `${nodeConfig({ name: 'cloud', port: pc, key, peers: [{ name: 'onprem', port: po }] })}---
-apiVersion: plugin.routerd.net/v1alpha1
-kind: Plugin
-metadata: { name: ${name}-claims }
-spec:
-  executable: ${plugin(name)}
-  lifecycle: longLived
-  capabilities: [propose.dynamicConfig, propose.providerAction]
-  config: { identity: ${p.identity} }
----
-apiVersion: federation.routerd.net/v1alpha1
-kind: EventSubscription
-metadata: { name: onprem-clients }
-spec:
-  groupRef: edge
-  match: { types: ['routerd.client.ipv4.*'], sourceNodes: [onprem] }
-  trigger: { pluginRef: ${name}-claims }
-`,
+        nodeConfig({ name: 'cloud', port: pc, key, peers: [{ name: 'onprem', port: po }] }) +
+          clientsPluginYaml({
+            name: `${name}-claims`,
+            executable: plugin(name),
+            longLived: true,
+            config: `{ identity: ${p.identity} }`,
+          }),
       ),
     );
     daemons.push(cloud);

@@ -9,6 +9,7 @@ import { DB_FILE, type ExecutionRecord } from '@routerd/host-wire';
 import type { LoopbackServer, MetadataMode } from '@routerd/plugin-sdk/testing';
 import BetterSqlite3 from 'better-sqlite3';
 import {
+  clientsPluginYaml,
   type daemonsPerTest,
   freePort,
   keyFile,
@@ -79,27 +80,16 @@ export async function startProviderPair(
 ) {
   const key = keyFile(root);
   const [po, pc] = [await freePort(), await freePort()];
-  const cloudText = (
-    policy: string,
-  ) => `${nodeConfig({ name: 'cloud', port: pc, key, peers: [{ name: 'onprem', port: po }] })}---
-apiVersion: plugin.routerd.net/v1alpha1
-kind: Plugin
-metadata: { name: ${o.name} }
-spec:
-  executable: ${o.executable}
-  lifecycle: longLived
-  capabilities: [propose.dynamicConfig, propose.providerAction]
-  config:
-${o.config.map((l) => `    ${l}\n`).join('')}---
-apiVersion: federation.routerd.net/v1alpha1
-kind: EventSubscription
-metadata: { name: onprem-clients }
-spec:
-  groupRef: edge
-  match: { types: ['routerd.client.ipv4.*'], sourceNodes: [onprem] }
-  trigger: { pluginRef: ${o.name} }
-  teardown: { grace: ${o.grace ?? '30m'}, observationTTL: 1s }
-${policy}`;
+  const cloudText = (policy: string) =>
+    nodeConfig({ name: 'cloud', port: pc, key, peers: [{ name: 'onprem', port: po }] }) +
+    clientsPluginYaml({
+      name: o.name,
+      executable: o.executable,
+      longLived: true,
+      config: `\n${o.config.map((l) => `    ${l}`).join('\n')}`,
+      teardown: `{ grace: ${o.grace ?? '30m'}, observationTTL: 1s }`,
+    }) +
+    policy;
   const cloudFiles = writeNodeFiles(root, 'cloud', cloudText(o.policy));
   const cloudNode = { config: cloudFiles.configFiles[0]!, stateDir: cloudFiles.stateDir };
   const cloud = await daemons.start(cloudNode);

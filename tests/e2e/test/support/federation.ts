@@ -303,22 +303,43 @@ export function emitObservationWithRouterctl(
 }
 
 /**
- * The cloud side of a journey test: the claims plugin (tests/e2e/test/fixtures/claims-plugin.mjs) run by
- * a subscription to on-prem's client events, as YAML documents to append to the cloud's nodeConfig.
+ * A plugin the cloud runs on every on-prem client event: the Plugin and the `onprem-clients`
+ * EventSubscription, as YAML documents to append to the cloud's nodeConfig. `config`: the plugin's
+ * spec.config as one YAML value (a flow mapping, or a block whose lines are indented four spaces);
+ * `trigger` and `teardown`: more of the subscription's fields, as YAML flow text.
  */
-export const claimsCloudExtras = `---
+export function clientsPluginYaml(o: {
+  name: string;
+  executable: string;
+  longLived?: boolean;
+  config?: string;
+  trigger?: string;
+  teardown?: string;
+}): string {
+  return `---
 apiVersion: plugin.routerd.net/v1alpha1
 kind: Plugin
-metadata: { name: claims }
+metadata: { name: ${o.name} }
 spec:
-  executable: ${fileURLToPath(new URL('../fixtures/claims-plugin.mjs', import.meta.url))}
-  capabilities: [propose.dynamicConfig, propose.providerAction]
----
+  executable: ${o.executable}
+${o.longLived ? '  lifecycle: longLived\n' : ''}  capabilities: [propose.dynamicConfig, propose.providerAction]
+${o.config === undefined ? '' : `  config: ${o.config}\n`}---
 apiVersion: federation.routerd.net/v1alpha1
 kind: EventSubscription
 metadata: { name: onprem-clients }
 spec:
   groupRef: edge
   match: { types: ['routerd.client.ipv4.*'], sourceNodes: [onprem] }
-  trigger: { pluginRef: claims, batchWindow: 0s }
-`;
+  trigger: { pluginRef: ${o.name}${o.trigger ? `, ${o.trigger}` : ''} }
+${o.teardown ? `  teardown: ${o.teardown}\n` : ''}`;
+}
+
+/**
+ * The cloud side of a journey test: the claims plugin (tests/e2e/test/fixtures/claims-plugin.mjs) run by
+ * a subscription to on-prem's client events, as YAML documents to append to the cloud's nodeConfig.
+ */
+export const claimsCloudExtras = clientsPluginYaml({
+  name: 'claims',
+  executable: fileURLToPath(new URL('../fixtures/claims-plugin.mjs', import.meta.url)),
+  trigger: 'batchWindow: 0s',
+});
