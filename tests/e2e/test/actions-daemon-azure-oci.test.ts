@@ -20,6 +20,7 @@ import {
 import {
   daemonsPerTest,
   emitObservedWithRouterctl,
+  eventsOfType,
   newRoot,
   routerctl,
   routerctlJson,
@@ -141,12 +142,8 @@ spec:
 
       // Capture-ready: the cloud's news reaches the node that observed the client.
       const arrived = () =>
-        routerctlJson<{ sourceNode: string; payload: Record<string, unknown> }[]>(
+        eventsOfType<{ sourceNode: string; payload: Record<string, unknown> }[]>(
           onprem.stateDir,
-          'federation',
-          'event',
-          'list',
-          '--type',
           'routerd.provider.action.succeeded',
         );
       await expect.poll(() => arrived().length, { timeout: 30_000, interval: 200 }).toBe(1);
@@ -196,12 +193,8 @@ spec:
       expect(callsOf(remove)).toHaveLength(1);
       expect(callsOf(create)).toHaveLength(1);
       // Journaled no earlier than the grace after the client's last observation (same machine, same clock).
-      const [observation] = routerctlJson<{ observedAt: string }[]>(
+      const [observation] = eventsOfType<{ observedAt: string }[]>(
         onprem.stateDir,
-        'federation',
-        'event',
-        'list',
-        '--type',
         'routerd.client.ipv4.observed',
       );
       expect(Date.parse(unassign.createdAt) - Date.parse(observation!.observedAt)).toBeGreaterThanOrEqual(
@@ -221,12 +214,8 @@ spec:
       expect(cloud()).toBe('held-elsewhere');
       expect(callsOf(create)).toHaveLength(createsWhenHeld);
       const failed = () =>
-        routerctlJson<{ payload: Record<string, unknown> }[]>(
+        eventsOfType<{ payload: Record<string, unknown> }[]>(
           onprem.stateDir,
-          'federation',
-          'event',
-          'list',
-          '--type',
           'routerd.provider.action.failed',
         );
       await expect.poll(() => failed().length, { timeout: 30_000, interval: 200 }).toBe(1);

@@ -21,6 +21,7 @@ import {
   daemonsPerTest,
   doctorReport,
   emitObservedWithRouterctl,
+  eventsOfType,
   findCheck,
   newRoot,
   reload,
@@ -153,15 +154,7 @@ describe('provider actions in the daemon', () => {
 
     // Capture-ready: the cloud's news reaches the node that observed the client.
     type Outcome = { sourceNode: string; subject?: string; payload: Record<string, unknown> };
-    const arrived = () =>
-      routerctlJson<Outcome[]>(
-        onprem.stateDir,
-        'federation',
-        'event',
-        'list',
-        '--type',
-        'routerd.provider.action.succeeded',
-      );
+    const arrived = () => eventsOfType<Outcome[]>(onprem.stateDir, 'routerd.provider.action.succeeded');
     await expect.poll(() => arrived().length, { timeout: 30_000, interval: 200 }).toBe(1);
     expect(arrived()[0]).toMatchObject({
       sourceNode: 'cloud',
@@ -179,14 +172,7 @@ describe('provider actions in the daemon', () => {
     // execution is a child of the event whose run announced its plan, the news a child of the execution.
     type Traced = { traceparent?: string; tracestate?: string };
     const traceId = (t?: string) => t?.split('-')[1];
-    const [observation] = routerctlJson<Traced[]>(
-      onprem.stateDir,
-      'federation',
-      'event',
-      'list',
-      '--type',
-      'routerd.client.ipv4.observed',
-    );
+    const [observation] = eventsOfType<Traced[]>(onprem.stateDir, 'routerd.client.ipv4.observed');
     expect(traceId(observation?.traceparent)).toMatch(/^[0-9a-f]{32}$/);
     expect(traceId(assign.traceparent)).toBe(traceId(observation!.traceparent));
     const news = arrived()[0] as Outcome & Traced;
@@ -306,18 +292,10 @@ describe('provider actions in the daemon', () => {
       ['verify:check-assigned', 'already-done'],
     ]);
     await expect
-      .poll(
-        () =>
-          routerctlJson<unknown[]>(
-            onprem.stateDir,
-            'federation',
-            'event',
-            'list',
-            '--type',
-            'routerd.provider.action.succeeded',
-          ).length,
-        { timeout: 30_000, interval: 200 },
-      )
+      .poll(() => eventsOfType<unknown[]>(onprem.stateDir, 'routerd.provider.action.succeeded').length, {
+        timeout: 30_000,
+        interval: 200,
+      })
       .toBe(1);
   });
 
@@ -356,12 +334,8 @@ describe('provider actions in the daemon', () => {
       approvedBy: 'ActionPolicy/aws rules[1]',
     });
     // Journaled no earlier than the grace after the client's last observation (same machine, same clock).
-    const [observation] = routerctlJson<{ observedAt: string }[]>(
+    const [observation] = eventsOfType<{ observedAt: string }[]>(
       onprem.stateDir,
-      'federation',
-      'event',
-      'list',
-      '--type',
       'routerd.client.ipv4.observed',
     );
     expect(Date.parse(unassign.createdAt) - Date.parse(observation!.observedAt)).toBeGreaterThanOrEqual(3000);

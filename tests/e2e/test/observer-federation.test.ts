@@ -9,6 +9,7 @@ import { TestDaemon } from '@routerd/host/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   arpObserverPlugin,
+  eventsOfType,
   freePort,
   keyFile,
   newRoot,
@@ -69,8 +70,7 @@ describe('ARP/DHCP observer under the on-prem daemon', () => {
       `${expiry} 52:54:00:12:34:56 10.88.60.9 laptop *\n${expiry} 52:54:00:00:00:01 10.88.60.1 gateway *\n`,
     );
 
-    const observedOn = (stateDir: string) =>
-      routerctlJson<Ev[]>(stateDir, 'federation', 'event', 'list', '--type', 'routerd.client.ipv4.observed');
+    const observedOn = (stateDir: string) => eventsOfType<Ev[]>(stateDir, 'routerd.client.ipv4.observed');
     await expect
       .poll(() => observedOn(cloud.stateDir), { timeout: 15_000 })
       .toEqual([
@@ -91,18 +91,7 @@ describe('ARP/DHCP observer under the on-prem daemon', () => {
 
     writeFileSync(leases, `${expiry} 52:54:00:00:00:01 10.88.60.1 gateway *\n`);
     await expect
-      .poll(
-        () =>
-          routerctlJson<Ev[]>(
-            cloud.stateDir,
-            'federation',
-            'event',
-            'list',
-            '--type',
-            'routerd.client.ipv4.expired',
-          ),
-        { timeout: 15_000 },
-      )
+      .poll(() => eventsOfType<Ev[]>(cloud.stateDir, 'routerd.client.ipv4.expired'), { timeout: 15_000 })
       .toEqual([
         expect.objectContaining({
           sourceNode: 'onprem',

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   clientsPluginYaml,
   emitObservedWithRouterctl,
+  eventsOfType,
   freePort,
   keyFile,
   newRoot,
@@ -89,12 +90,8 @@ describe.each(Object.entries(providers))('%s plugin under the cloud daemon', (na
     expect(commands.join('\n')).toMatch(p.cli);
 
     expect(routerctl(cloud.stateDir, 'dynamic', 'render').stdout).toMatch(/name: onprem-10-88-60-9/);
-    const planned = routerctlJson<{ payload: { action: string } }[]>(
+    const planned = eventsOfType<{ payload: { action: string } }[]>(
       cloud.stateDir,
-      'federation',
-      'event',
-      'list',
-      '--type',
       'routerd.provider.action.planned',
     );
     expect(planned.filter((e) => e.payload.action === 'assign-secondary-ip')).toHaveLength(1);
@@ -111,12 +108,8 @@ describe.each(Object.entries(providers))('%s plugin under the cloud daemon', (na
       )
       .toBe(2);
     expect(
-      routerctlJson<{ payload: { action: string } }[]>(
+      eventsOfType<{ payload: { action: string } }[]>(
         cloud.stateDir,
-        'federation',
-        'event',
-        'list',
-        '--type',
         'routerd.provider.action.planned',
       ).filter((e) => e.payload.action === 'assign-secondary-ip'),
     ).toHaveLength(1);

@@ -4,6 +4,7 @@ import { TestDaemon } from '@routerd/host/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   emitObservedWithRouterctl,
+  eventsOfType,
   freePort,
   keyFile,
   newRoot,
@@ -152,12 +153,8 @@ describe('subscription → plugin → dynamic config, end to end', () => {
     await expect
       .poll(
         () =>
-          routerctlJson<{ payload: { part: string; eventIds: string[] } }[]>(
+          eventsOfType<{ payload: { part: string; eventIds: string[] } }[]>(
             onprem.stateDir,
-            'federation',
-            'event',
-            'list',
-            '--type',
             'routerd.dynamic.part.accepted',
           ),
         { timeout: 10_000 },
@@ -169,18 +166,9 @@ describe('subscription → plugin → dynamic config, end to end', () => {
         }),
       ]);
     await expect
-      .poll(
-        () =>
-          routerctlJson<unknown[]>(
-            onprem.stateDir,
-            'federation',
-            'event',
-            'list',
-            '--type',
-            'routerd.provider.action.planned',
-          ).length,
-        { timeout: 10_000 },
-      )
+      .poll(() => eventsOfType<unknown[]>(onprem.stateDir, 'routerd.provider.action.planned').length, {
+        timeout: 10_000,
+      })
       .toBe(1);
 
     // The cloud now captures the address: it refuses to observe it itself (no feedback loop).

@@ -29,6 +29,11 @@ export function routerctlJson<T>(stateDir: string, ...args: string[]): T {
   return JSON.parse(r.stdout) as T;
 }
 
+/** `routerctl federation event list --type TYPE -o json` on a node: its stored events of one type. */
+export function eventsOfType<T>(stateDir: string, type: string): T {
+  return routerctlJson<T>(stateDir, 'federation', 'event', 'list', '--type', type);
+}
+
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer().listen(0, host, () => {
