@@ -1,6 +1,7 @@
 import type { Traversal } from 'arktype';
 import { MAX_EVENT_BYTES } from './constants.js';
 import { DURATION_PATTERN, MAX_DURATION_HOURS, MAX_DURATION_MS, parseDuration } from './duration.js';
+import { jsonFitsBytes } from './json-size.js';
 import { isRealTimestamp } from './time.js';
 
 /**
@@ -27,7 +28,7 @@ interface EventTimes {
 }
 
 function fitsEventSize(event: unknown): boolean {
-  return Buffer.byteLength(JSON.stringify(event)) <= MAX_EVENT_BYTES;
+  return jsonFitsBytes(event, MAX_EVENT_BYTES);
 }
 
 function expiresAfterObserved(event: EventTimes): boolean {
