@@ -14,7 +14,4 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  // Bundled, not imported: json-rpc-2.0 is CommonJS, and loading it through Node's CommonJS bridge (its
-  // export lexer, the loader) was ~40 ms of a plugin's start (issue 18). It stays a dependency for its types.
-  noExternal: ['json-rpc-2.0'],
 });

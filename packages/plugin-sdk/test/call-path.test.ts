@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, type RunContext } from '../src/server/index.js';
 import { createTestHost, makeEvent, type TestHost } from '../src/testing/index.js';
@@ -19,6 +20,29 @@ class CountedAbortController extends RealAbortController {
   }
 }
 
+/** What `calls` warm runs cost: promises made (both sides) and JSON texts parsed, per call. */
+async function perCall(testHost: TestHost, calls: number): Promise<{ promises: number; parses: number }> {
+  let promises = 0;
+  let parses = 0;
+  const realParse = JSON.parse;
+  JSON.parse = (...args: Parameters<typeof JSON.parse>) => {
+    parses++;
+    return realParse(...args);
+  };
+  const hook = createHook({
+    init: (_id, type) => {
+      if (type === 'PROMISE') promises++;
+    },
+  }).enable();
+  try {
+    for (let i = 0; i < calls; i++) await testHost.run({ events: [observed] });
+  } finally {
+    hook.disable();
+    JSON.parse = realParse;
+  }
+  return { promises: promises / calls, parses: parses / calls };
+}
+
 let host: TestHost | undefined;
 afterEach(async () => {
   globalThis.AbortController = RealAbortController;
@@ -35,6 +59,46 @@ describe('a warm plugin/run', () => {
     globalThis.AbortController = CountedAbortController;
     for (let i = 0; i < 5; i++) await host.run({ events: [observed] });
     expect(made).toBe(0);
+  });
+
+  // Issue 18: json-rpc-2.0's server made ~20 promises a call (its generator steps, its middleware chain);
+  // the connection now answers a synchronous handler in the turn it returns.
+  it('costs a handful of promises on both sides together, not one per layer', async () => {
+    const sync = definePlugin({ name: 'p', version: '1', capabilities: [], run: () => ({}) });
+    host = await createTestHost(sync, { granted: [] });
+    await host.run({ events: [observed] });
+    expect((await perCall(host, 5)).promises).toBeLessThanOrEqual(6);
+    await host.close();
+
+    const async = definePlugin({ name: 'p', version: '1', capabilities: [], run: async () => ({}) });
+    host = await createTestHost(async, { granted: [] });
+    await host.run({ events: [observed] });
+    expect((await perCall(host, 5)).promises).toBeLessThanOrEqual(10);
+  });
+
+  it('parses each message once: a result that passes its check is not read back', async () => {
+    const plugin = definePlugin({
+      name: 'p',
+      version: '1',
+      capabilities: ['propose.dynamicConfig'],
+      run: () => ({ ttl: '300s', resources: [] }),
+    });
+    host = await createTestHost(plugin, { granted: ['propose.dynamicConfig'] });
+    await host.run({ events: [observed] });
+    // One request line read by the plugin, one answer line read by the host.
+    expect((await perCall(host, 3)).parses).toBe(2);
+  });
+
+  it('still sends a result whose optional fields are undefined, as JSON reads it', async () => {
+    const plugin = definePlugin({
+      name: 'p',
+      version: '1',
+      capabilities: ['propose.dynamicConfig'],
+      run: () => ({ ttl: undefined, resources: [], diagnostics: undefined }),
+    });
+    host = await createTestHost(plugin, { granted: ['propose.dynamicConfig'] });
+    const result = await host.run({ events: [observed] });
+    expect(Object.keys(result.status).sort()).toEqual(['observedAt', 'resources']);
   });
 
   it('hands the handler a signal that aborts when the host cancels, read when the handler wants it', async () => {

@@ -206,19 +206,6 @@ export class HostSession {
     // At most limits.maxInFlight calls are on the wire at once; the rest wait here, in order.
     if (this.inFlight >= this.limits.maxInFlight) await new Promise<void>((r) => this.queue.push(r));
     this.inFlight++;
-    try {
-      return await this.runNow(request, options);
-    } finally {
-      this.inFlight--;
-      this.queue.shift()?.();
-    }
-  }
-
-  get callsInFlight(): number {
-    return this.inFlight;
-  }
-
-  private async runNow(request: PluginRequest, options: RunOptions): Promise<PluginResult> {
     const timeoutMs = options.timeoutMs ?? this.limits.defaultTimeoutMs;
     const { id, result } = this.conn.sendRequest(Requests.run, request);
     // Both ways a run ends early — its deadline, the caller's signal — tell the plugin and reject the
@@ -240,30 +227,21 @@ export class HostSession {
       cancel('cancelled by host', new PluginError('CANCELLED', 'run cancelled by the host'));
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
-    let checked: PluginResult;
     try {
-      checked = await result;
+      // One async frame per call (this one): the schema check ran as the answer was read.
+      return this.checkGranted(await result);
     } catch (err) {
-      if (err instanceof InvalidResult) throw resultSchemaInvalid(err.issues);
-      if (err instanceof ProtocolError) {
-        const capability = (err.data as { capability?: string } | undefined)?.capability;
-        if (err.code === ErrorCodes.DeadlineExceeded) {
-          throw new PluginError('REQUEST_TIMEOUT', `plugin reported its deadline exceeded: ${err.message}`, {
-            rpcCode: err.code,
-          });
-        }
-        throw new PluginError(
-          err.code === ErrorCodes.CapabilityNotGranted ? 'CAPABILITY_NOT_GRANTED' : 'RPC_ERROR',
-          `plugin/run failed (${err.code}): ${err.message}`,
-          { rpcCode: err.code, rpcData: err.data, capability },
-        );
-      }
-      throw err;
+      throw runFailure(err);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      this.inFlight--;
+      this.queue.shift()?.();
     }
-    return this.checkGranted(checked);
+  }
+
+  get callsInFlight(): number {
+    return this.inFlight;
   }
 
   /** Schema first, then the capability gate: a result is kept whole or not at all. */
@@ -301,6 +279,23 @@ export class HostSession {
       return new PluginError('REQUEST_TIMEOUT', 'shutdown timeout');
     }).catch(() => {});
   }
+}
+
+/** What a failed plugin/run becomes for the caller: the plugin's error code, or why its result was refused. */
+function runFailure(err: unknown): unknown {
+  if (err instanceof InvalidResult) return resultSchemaInvalid(err.issues);
+  if (!(err instanceof ProtocolError)) return err;
+  if (err.code === ErrorCodes.DeadlineExceeded) {
+    return new PluginError('REQUEST_TIMEOUT', `plugin reported its deadline exceeded: ${err.message}`, {
+      rpcCode: err.code,
+    });
+  }
+  const capability = (err.data as { capability?: string } | undefined)?.capability;
+  return new PluginError(
+    err.code === ErrorCodes.CapabilityNotGranted ? 'CAPABILITY_NOT_GRANTED' : 'RPC_ERROR',
+    `plugin/run failed (${err.code}): ${err.message}`,
+    { rpcCode: err.code, rpcData: err.data, capability },
+  );
 }
 
 function resultSchemaInvalid(issues: Issue[]): PluginError {

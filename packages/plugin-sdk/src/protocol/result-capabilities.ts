@@ -13,16 +13,19 @@ export interface CapabilityViolation {
   capability: Capability;
 }
 
+// Listed once: this runs on both sides of every plugin/run.
+const FIELD_CAPABILITIES = Object.entries(RESULT_FIELD_CAPABILITY) as [
+  CapabilityViolation['field'],
+  Capability,
+][];
+
 /** Non-empty result fields whose capability is not in `held`. */
 export function capabilityViolations(
   status: PluginResult['status'],
   held: readonly Capability[],
 ): CapabilityViolation[] {
   const out: CapabilityViolation[] = [];
-  for (const [field, capability] of Object.entries(RESULT_FIELD_CAPABILITY) as [
-    CapabilityViolation['field'],
-    Capability,
-  ][]) {
+  for (const [field, capability] of FIELD_CAPABILITIES) {
     const value = status[field];
     if (Array.isArray(value) && value.length > 0 && !held.includes(capability))
       out.push({ field, capability });

@@ -1,12 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import {
-  JSONRPCErrorException,
-  type JSONRPCErrorResponse,
-  type JSONRPCID,
-  type JSONRPCRequest,
-  type JSONRPCResponse,
-  JSONRPCServer,
-} from 'json-rpc-2.0';
+import type { JSONRPCErrorResponse, JSONRPCID, JSONRPCRequest } from 'json-rpc-2.0';
 import { ErrorCodes, invalidParams, ProtocolError } from '../protocol/errors.js';
 import type { Check } from '../protocol/gates/checks.js';
 import { InvalidResult, type NotificationType, type RequestType } from '../protocol/methods.js';
@@ -33,9 +26,20 @@ export interface HandlerOptions {
 }
 
 interface Waiter {
-  resolve(result: unknown): void;
+  /** The peer's answer, put through the method's result check. */
+  settle(raw: unknown): void;
   reject(error: Error): void;
 }
+
+/** A method this side serves: its params check, and what runs before it and on the checked params. */
+interface Method {
+  check: Check<unknown> | null;
+  handler: (params: unknown, ctx: CallContext) => unknown;
+  before?: () => void;
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
 
 /** The peer went away (EOF, broken pipe, or close()) while a request was pending. */
 export class ConnectionClosed extends Error {}
@@ -71,14 +75,15 @@ export interface ConnectionOptions {
 }
 
 /**
- * One JSON-RPC 2.0 peer over newline-delimited stdio: the framing, ids, cancellation bookkeeping and
- * error mapping both sides of the protocol share. json-rpc-2.0 dispatches requests to their handlers;
- * this class owns the rest: framing, batches, params checks, error codes, and the answers to its own
- * requests (it keeps every pending one anyway, for abandon and late answers: a map lookup settles it).
+ * One JSON-RPC 2.0 peer over newline-delimited stdio: the framing, ids, dispatch, cancellation
+ * bookkeeping and error mapping both sides of the protocol share. A request is dispatched by a map
+ * lookup and answered in the turn its handler returns: a handler that answers synchronously costs no
+ * promise, one that returns a promise costs one `then` (json-rpc-2.0's server, used before, wrapped each
+ * call in several promises and generator steps: issue 18). Answers to this side's own requests settle
+ * their waiter directly, the method's result check applied on the way.
  */
 export class RpcConnection {
-  // Errors are mapped (and internal ones reported) in mapError; the library's own console logging is off.
-  private readonly server = new JSONRPCServer<CallContext>({ errorListener: () => {} });
+  private readonly methods = new Map<string, Method>();
   private readonly inflight = new Map<string, IncomingCall>();
   /** Requests this side sent and still waits for, by id: the answer settles one. */
   private readonly pending = new Map<string, Waiter>();
@@ -89,7 +94,6 @@ export class RpcConnection {
 
   constructor(private readonly opts: ConnectionOptions) {
     this.writer = new LineWriter(opts.output, (err) => this.close(err));
-    this.server.mapErrorToJSONRPCErrorResponse = (id, error) => this.mapError(id, error);
     this.decoder = new LineDecoder(
       opts.maxMessageBytes,
       (line) => this.onLine(line),
@@ -133,19 +137,31 @@ export class RpcConnection {
     handler: (params: P, ctx: CallContext) => unknown,
     opts: HandlerOptions,
   ): void {
-    this.server.addMethod(method, async (params: unknown, ctx: CallContext) => {
-      opts.before?.();
-      let value = params as P;
-      if (check) {
-        // An accepted value is checked synchronously: no extra turn, so messages are handled in the
-        // order they arrive (a notification right behind a request sees the request's effects).
-        const checked = check(params ?? {});
-        const r = checked instanceof Promise ? await checked : checked;
-        if (!r.ok) throw invalidParams(r.issues);
-        value = r.value;
-      }
-      return (await handler(value, ctx)) ?? {};
+    this.methods.set(method, {
+      check: check as Check<unknown> | null,
+      handler: handler as Method['handler'],
+      before: opts.before,
     });
+  }
+
+  /**
+   * A method's answer: its value when the params check and the handler are synchronous, else a promise
+   * of it. Throws (or rejects with) what `before`, the check or the handler throws. An accepted value is
+   * checked synchronously: no extra turn, so messages are handled in the order they arrive (a
+   * notification right behind a request sees the request's effects).
+   */
+  private invoke(m: Method, params: unknown, ctx: CallContext): unknown {
+    m.before?.();
+    if (!m.check) return m.handler(params, ctx);
+    const checked = m.check(params ?? {});
+    if (checked instanceof Promise) {
+      return checked.then((r) => {
+        if (!r.ok) throw invalidParams(r.issues);
+        return m.handler(r.value, ctx);
+      });
+    }
+    if (!checked.ok) throw invalidParams(checked.issues);
+    return m.handler(checked.value, ctx);
   }
 
   /**
@@ -154,32 +170,32 @@ export class RpcConnection {
    * code when the peer answered with an error.
    */
   sendRequest<P, R>(type: RequestType<P, R>, params: P): { id: string; result: Promise<R> } {
-    const { id, result } = this.request(type.method, params);
+    const id = `${this.opts.idPrefix}${this.nextId++}`;
+    if (this.closed) return { id, result: Promise.reject(new ConnectionClosed('connection is closed')) };
     const trusted = (r: Validation<R>): R => {
       if (!r.ok) throw new InvalidResult(type.method, r.issues);
       return r.value;
     };
-    return {
-      id,
-      result: result.then((raw) => {
-        const checked = type.result(raw);
-        return checked instanceof Promise ? checked.then(trusted) : trusted(checked);
-      }),
-    };
+    const result = new Promise<R>((resolve, reject) => {
+      this.pending.set(id, {
+        settle: (raw) => {
+          // Checked in the turn the answer is read: an accepted answer resolves with no promise between.
+          try {
+            const checked = type.result(raw);
+            resolve(checked instanceof Promise ? checked.then(trusted) : trusted(checked));
+          } catch (err) {
+            reject(err);
+          }
+        },
+        reject,
+      });
+    });
+    void this.send({ jsonrpc: '2.0', id, method: type.method, params });
+    return { id, result };
   }
 
   sendNotification<P>(type: NotificationType<P>, params: P): void {
     void this.send({ jsonrpc: '2.0', method: type.method, params });
-  }
-
-  private request(method: string, params: unknown): { id: string; result: Promise<unknown> } {
-    const id = `${this.opts.idPrefix}${this.nextId++}`;
-    if (this.closed) return { id, result: Promise.reject(new ConnectionClosed('connection is closed')) };
-    const result = new Promise<unknown>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-    });
-    void this.send({ jsonrpc: '2.0', id, method, params });
-    return { id, result };
   }
 
   /** Stop waiting for a request locally: its promise rejects now, a late answer is ignored and reported. */
@@ -214,14 +230,19 @@ export class RpcConnection {
 
   private send(message: unknown): Promise<void> {
     if (this.closed) return Promise.resolve();
-    const result = (message as { result?: unknown }).result;
-    if (result instanceof Serialized) {
-      const { id } = message as JSONRPCResponse;
-      this.opts.onTrace?.('out', { ...(message as object), result: result.value });
-      return this.writer.writeJson(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${result.json}}`);
-    }
     this.opts.onTrace?.('out', message);
     return this.writer.write(message);
+  }
+
+  /** The answer to a request this side served; a Serialized result is sent as the text it already is. */
+  private sendResult(id: JSONRPCID, result: unknown): void {
+    if (this.closed) return;
+    if (result instanceof Serialized) {
+      this.opts.onTrace?.('out', { jsonrpc: '2.0', id, result: result.value });
+      void this.writer.writeJson(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${result.json}}`);
+      return;
+    }
+    void this.send({ jsonrpc: '2.0', id, result: result ?? {} });
   }
 
   private sendError(id: JSONRPCID, code: number, message: string, data?: unknown): void {
@@ -255,7 +276,7 @@ export class RpcConnection {
     }
     const m = msg as Record<string, unknown>;
     if (typeof m.method === 'string') {
-      void this.onIncoming(m as unknown as JSONRPCRequest);
+      this.onIncoming(m as unknown as JSONRPCRequest);
     } else if ('result' in m || 'error' in m) {
       const id = m.id as JSONRPCID;
       const waiter = id === null || id === undefined ? undefined : this.pending.get(String(id));
@@ -266,7 +287,7 @@ export class RpcConnection {
       this.pending.delete(String(id));
       const { error } = m as unknown as JSONRPCErrorResponse;
       if (error) waiter.reject(new ProtocolError(error.code, error.message, error.data));
-      else waiter.resolve(m.result);
+      else waiter.settle(m.result);
     } else {
       const id = (m.id ?? null) as JSONRPCID;
       this.sendError(
@@ -277,27 +298,68 @@ export class RpcConnection {
     }
   }
 
-  private async onIncoming(req: JSONRPCRequest): Promise<void> {
+  private onIncoming(req: JSONRPCRequest): void {
     if (req.jsonrpc !== '2.0') {
       this.sendError(req.id ?? null, ErrorCodes.InvalidRequest, 'invalid request: "jsonrpc" must be "2.0"');
       return;
     }
+    const method = this.methods.get(req.method);
     if (req.id === undefined || req.id === null) {
-      await this.server.receive(req, NOTIFICATION_CALL);
+      // A notification has no answer: an unknown one is ignored, a failing one only reported.
+      if (method) this.notify(method, req.params);
+      return;
+    }
+    if ('result' in req || 'error' in req) {
+      this.sendError(req.id, ErrorCodes.InvalidRequest, 'invalid request: "method" with "result" or "error"');
+      return;
+    }
+    if (!method) {
+      this.sendError(req.id, ErrorCodes.MethodNotFound, `method not found: ${req.method}`);
       return;
     }
     const call = new IncomingCall(req.id);
     const key = String(req.id);
     this.inflight.set(key, call);
+    let answer: unknown;
     try {
-      const res = await this.server.receive(req, call);
-      // A cancelled request gets no answer: the canceller has already stopped waiting.
-      if (res && !(call.aborted && call.reason instanceof CancelledByPeer)) await this.send(res);
-    } finally {
-      this.inflight.delete(key);
+      answer = this.invoke(method, req.params, call);
+    } catch (err) {
+      this.fail(key, call, err);
+      return;
+    }
+    if (isThenable(answer)) {
+      answer.then(
+        (value) => this.succeed(key, call, value),
+        (err) => this.fail(key, call, err),
+      );
+    } else this.succeed(key, call, answer);
+  }
+
+  private notify(method: Method, params: unknown): void {
+    const report = (err: unknown) => void this.mapError(null, err);
+    try {
+      const done = this.invoke(method, params, NOTIFICATION_CALL);
+      if (isThenable(done)) done.then(undefined, report);
+    } catch (err) {
+      report(err);
     }
   }
 
+  /** A cancelled request gets no answer: the canceller has already stopped waiting. */
+  private answered(key: string, call: IncomingCall): boolean {
+    this.inflight.delete(key);
+    return !(call.aborted && call.reason instanceof CancelledByPeer);
+  }
+
+  private succeed(key: string, call: IncomingCall, value: unknown): void {
+    if (this.answered(key, call)) this.sendResult(call.id, value);
+  }
+
+  private fail(key: string, call: IncomingCall, err: unknown): void {
+    if (this.answered(key, call)) void this.send(this.mapError(call.id, err));
+  }
+
+  /** The error answer for what a handler threw; anything but a protocol error is reported as internal. */
   private mapError(id: JSONRPCID, error: unknown): JSONRPCErrorResponse {
     const make = (code: number, message: string, data?: unknown): JSONRPCErrorResponse => ({
       jsonrpc: '2.0',
@@ -305,7 +367,6 @@ export class RpcConnection {
       error: data === undefined ? { code, message } : { code, message, data },
     });
     if (error instanceof ProtocolError) return make(error.code, error.message, error.data);
-    if (error instanceof JSONRPCErrorException) return make(error.code, error.message, error.data);
     if (error instanceof CancelledByPeer) return make(ErrorCodes.RequestCancelled, error.message);
     this.opts.onInternalError?.(error);
     const message = error instanceof Error ? error.message : String(error);

@@ -106,9 +106,7 @@ export class LineWriter {
 
   private put(line: string): Promise<void> {
     if (this.closed || this.stream.destroyed || this.stream.writableEnded) return DONE;
-    const ok = this.stream.write(line, (err) => {
-      if (err) this.markClosed(err);
-    });
+    const ok = this.stream.write(line, this.afterWrite);
     if (ok) return DONE;
     this.drained = new Promise<void>((resolve) => {
       const done = () => {
@@ -130,6 +128,11 @@ export class LineWriter {
       void this.put(next.line).then(next.written);
     }
   }
+
+  // One callback for every write: a closure per line would be an allocation per message.
+  private readonly afterWrite = (err?: Error | null): void => {
+    if (err) this.markClosed(err);
+  };
 
   private markClosed(err?: Error): void {
     if (this.closed) return;

@@ -14,4 +14,13 @@ export class Serialized<T> {
     const json = JSON.stringify(value);
     return new Serialized(JSON.parse(json) as T, json);
   }
+
+  /**
+   * A value a protocol gate accepted as it is, serialized without being read back: its JSON says the
+   * same, since a gate reads an `undefined` field as absent (JSON drops it) and refuses NaN, Infinity and
+   * any non-JSON value where the schema wants a string, number or array.
+   */
+  static ofChecked<T>(value: T): Serialized<T> {
+    return new Serialized(value, JSON.stringify(value));
+  }
 }

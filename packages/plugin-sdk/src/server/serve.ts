@@ -7,6 +7,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '../protocol/constants.js';
 import { capabilityNotGranted, ErrorCodes, ProtocolError } from '../protocol/errors.js';
+import { pluginResultHolds } from '../protocol/gates/index.js';
 import { InvalidResult, Notifications, Requests } from '../protocol/methods.js';
 import { capabilityViolations } from '../protocol/result-capabilities.js';
 import type { EventDraft } from '../protocol/schemas/event.js';
@@ -16,8 +17,8 @@ import type {
   PluginRequest,
   PluginResult,
 } from '../protocol/schemas/messages.js';
-import { formatIssues } from '../protocol/validation.js';
-import { RpcConnection } from '../rpc/connection.js';
+import { formatIssues, type Validation } from '../protocol/validation.js';
+import { type CallContext, RpcConnection } from '../rpc/connection.js';
 import { Serialized } from '../rpc/serialized.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';
 import type { PluginContext, PluginDefinition } from './define-plugin.js';
@@ -161,69 +162,61 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
 
   conn.onRequest(
     Requests.run,
-    async (request, call) => {
+    (request, call) => {
       if (!plugin.run)
         throw new ProtocolError(ErrorCodes.MethodNotFound, 'this plugin does not implement plugin/run');
 
       const deadline = new Date(request.spec.deadline);
+      const timeLeft = deadline.getTime() - Date.now();
       // The deadline is an instant of the clock we share with the host, not a budget from spec.now: a
       // request can arrive after it (a host's queue, a slow start), and then no work may begin (R-X2).
-      if (deadline.getTime() <= Date.now()) {
+      if (timeLeft <= 0) {
         throw new ProtocolError(
           ErrorCodes.DeadlineExceeded,
           `deadline ${request.spec.deadline} had passed when the request arrived`,
         );
       }
-      // The call's own abort serves both ways a run ends early: a cancel from the host, this deadline.
-      const timer = setTimeout(
-        () => call.abort(new DeadlineExceeded()),
-        Math.max(0, deadline.getTime() - Date.now()),
-      );
-      let stopWaiting: (() => void) | undefined;
       let lastProgress = 0;
-      try {
-        const { config: cfg, granted: held, host, publish } = context();
-        const work = Promise.resolve(
-          // Fields named one by one: an object spread here costs more than the rest of the call.
-          plugin.run(request, {
-            config: cfg,
-            granted: held,
-            host,
-            log,
-            publish,
-            requestId: request.metadata.requestId,
-            // Made when the handler first reads it: an AbortSignal is the dearest part of a small call.
-            get signal() {
-              return call.signal;
-            },
-            deadline,
-            progress: (progress, total, message) => {
-              if (progress < lastProgress) return;
-              lastProgress = progress;
-              conn.sendNotification(Notifications.progress, {
-                requestId: call.id as string,
-                progress,
-                total,
-                message,
-              });
-            },
-          }),
-        );
-        // A handler that ignores its signal is not waited for: the call ends when it is aborted.
-        const output = await new Promise<Awaited<typeof work>>((resolve, reject) => {
-          stopWaiting = call.onAbort(reject);
-          work.then(resolve, reject);
-        });
-        return await finishResult(output, request, granted());
-      } catch (err) {
-        if (err instanceof DeadlineExceeded) {
-          throw new ProtocolError(ErrorCodes.DeadlineExceeded, `deadline ${request.spec.deadline} exceeded`);
-        }
-        throw err;
-      } finally {
-        clearTimeout(timer);
-        stopWaiting?.();
-      }
+      const { config: cfg, granted: held, host, publish } = context();
+      const output = plugin.run(request, {
+        // Fields named one by one: an object spread here costs more than the rest of the call.
+        config: cfg,
+        granted: held,
+        host,
+        log,
+        publish,
+        requestId: request.metadata.requestId,
+        // Made when the handler first reads it: an AbortSignal is the dearest part of a small call.
+        get signal() {
+          return call.signal;
+        },
+        deadline,
+        progress: (progress, total, message) => {
+          if (progress < lastProgress) return;
+          lastProgress = progress;
+          conn.sendNotification(Notifications.progress, {
+            requestId: call.id as string,
+            progress,
+            total,
+            message,
+          });
+        },
+      });
+      // A handler that answered synchronously has finished: no cancel or deadline can end it any more,
+      // so its answer costs no timer and no promise.
+      if (!isThenable(output)) return finishResult(output, request, held);
+      return settledOrAborted(output, call, timeLeft).then(
+        (out) => finishResult(out, request, held),
+        (err) => {
+          if (err instanceof DeadlineExceeded) {
+            throw new ProtocolError(
+              ErrorCodes.DeadlineExceeded,
+              `deadline ${request.spec.deadline} exceeded`,
+            );
+          }
+          throw err;
+        },
+      );
     },
     { before: assertReady },
   );
@@ -231,12 +224,46 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
   return { close: () => conn.close(), closed };
 }
 
-/** Fill the boilerplate, then refuse to send anything the host would refuse: no ungranted output, no invalid result. */
-async function finishResult(
+const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
+
+/**
+ * The handler's output, or the reason its call ends early — a cancel from the host, or the deadline
+ * (DeadlineExceeded) — whichever comes first. The call's own abort serves both, and a handler that
+ * ignores its signal is not waited for.
+ */
+function settledOrAborted<T>(work: PromiseLike<T>, call: CallContext, timeLeft: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => call.abort(new DeadlineExceeded()), timeLeft);
+    const stopWaiting = call.onAbort((reason) => {
+      clearTimeout(timer);
+      reject(reason);
+    });
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        stopWaiting();
+        resolve(value);
+      },
+      (err) => {
+        clearTimeout(timer);
+        stopWaiting();
+        reject(err);
+      },
+    );
+  });
+}
+
+/**
+ * Fill the boilerplate, then refuse to send anything the host would refuse: no ungranted output, no
+ * invalid result. Synchronous for a result that passes (the usual case); a refused one is described
+ * from its schema, which is asynchronous.
+ */
+function finishResult(
   output: Partial<PluginResult['status']>,
   request: PluginRequest,
   granted: readonly Capability[],
-): Promise<Serialized<PluginResult>> {
+): Serialized<PluginResult> | Promise<Serialized<PluginResult>> {
   const result: PluginResult = {
     apiVersion: request.apiVersion,
     kind: 'PluginResult',
@@ -245,20 +272,20 @@ async function finishResult(
   };
   const violation = capabilityViolations(result.status, granted)[0];
   if (violation) throw capabilityNotGranted(violation.capability, `status.${violation.field}`);
-  // Check what the host will receive: JSON drops `undefined` fields, so `undo: cond ? x : undefined` is
-  // fine. The text checked is the text sent: the result is serialized once.
+  // The usual result passes as it is and is serialized once. Otherwise check what the host will receive:
+  // JSON drops `undefined` fields, so `undo: cond ? x : undefined` is fine; the text checked is the text sent.
+  if (pluginResultHolds(result)) return Serialized.ofChecked(result);
   const wire = Serialized.of<PluginResult>(result);
-  const checked = await Requests.run.result(wire.value);
-  if (!checked.ok) {
+  const checked = Requests.run.result(wire.value);
+  const sendable = (r: Validation<PluginResult>): Serialized<PluginResult> => {
+    if (r.ok) return wire;
     throw new ProtocolError(
       ErrorCodes.InternalError,
-      `plugin produced an invalid result: ${formatIssues(checked.issues)}`,
-      {
-        issues: checked.issues,
-      },
+      `plugin produced an invalid result: ${formatIssues(r.issues)}`,
+      { issues: r.issues },
     );
-  }
-  return wire;
+  };
+  return checked instanceof Promise ? checked.then(sendable) : sendable(checked);
 }
 
 /**
