@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
-import { freePort, keyFile, tempDir } from './lib/daemons.mjs';
+import { deployedEnv, freePort, keyFile, tempDir } from './lib/daemons.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
 const RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
@@ -76,9 +76,7 @@ spec:
   const daemon = spawn(
     process.execPath,
     [bin, '--config', config, '--state-dir', stateDir, '--log-level', 'warn'],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
+    { stdio: ['ignore', 'ignore', 'inherit'], env: deployedEnv() },
   );
   const socketPath = join(stateDir, 'routerd.sock');
   for (let i = 0; ; i++) {

@@ -16,7 +16,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { request } from 'node:http';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { tempDir } from './lib/daemons.mjs';
+import { deployedEnv, tempDir } from './lib/daemons.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
 const N = Number(process.env.BENCH_STORE_EVENTS ?? 1_000_000);
@@ -134,7 +134,10 @@ async function startDaemon(dir) {
   const child = spawn(
     process.execPath,
     ['--import', probe, bin, '--config', join(dir, 'f.yaml'), '--state-dir', stateDir, '--log-level', 'warn'],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ROUTERD_BENCH_PROBE_FILE: probeFile } },
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: deployedEnv({ ...process.env, ROUTERD_BENCH_PROBE_FILE: probeFile }),
+    },
   );
   for (let i = 0; ; i++) {
     try {

@@ -1,13 +1,36 @@
 // Shared by the bench scripts that run real routerd-eventd processes: ports, control-socket calls,
 // and a federation pair's config files.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const hostDist = new URL('../../packages/host/dist/', import.meta.url);
-export const { TestDaemon, tempDir } = await import(new URL('testing.js', hostDist).href);
+const testing = await import(new URL('testing.js', hostDist).href);
+export const { tempDir } = testing;
+
+/**
+ * Node's flags as deploy/systemd/routerd-eventd.service starts the daemon (its NODE_OPTIONS line; the
+ * FreeBSD rc script's default is the same): every bench runs the daemon as deployed.
+ */
+export const DEPLOYED_NODE_OPTIONS =
+  readFileSync(new URL('../../deploy/systemd/routerd-eventd.service', import.meta.url), 'utf8').match(
+    /^Environment=NODE_OPTIONS=(.*)$/m,
+  )?.[1] ?? '';
+/** The environment for a daemon spawned by hand. */
+export const deployedEnv = (env = process.env) => ({
+  ...env,
+  NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} ${DEPLOYED_NODE_OPTIONS}`.trim(),
+});
+/** @routerd/host's TestDaemon, starting the daemon with the deployed node flags. */
+export const TestDaemon = {
+  start: (options) =>
+    testing.TestDaemon.start({
+      ...options,
+      prefix: ['env', `NODE_OPTIONS=${DEPLOYED_NODE_OPTIONS}`, ...(options.prefix ?? [])],
+    }),
+};
 const { generateSecret } = await import(new URL('keys.js', hostDist).href);
 
 export const freePort = () =>
@@ -106,9 +129,7 @@ export async function startQuietDaemon(configFile, stateDir) {
   const daemon = spawn(
     process.execPath,
     [bin, '--config', configFile, '--state-dir', stateDir, '--log-level', 'warn'],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
+    { stdio: ['ignore', 'ignore', 'inherit'], env: deployedEnv() },
   );
   const socketPath = join(stateDir, 'routerd.sock');
   for (let i = 0; ; i++) {

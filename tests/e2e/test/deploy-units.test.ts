@@ -152,7 +152,7 @@ describe('deploy/freebsd/routerd_eventd', () => {
     });
     expect(out.args!.replace(/\s+/g, ' ').trim()).toBe(
       '-f -H -r -R 2 -P /var/run/routerd_eventd.pid -p /var/run/routerd_eventd.child.pid -T routerd_eventd ' +
-        '-u routerd -o /var/log/routerd/routerd-eventd.log /usr/local/bin/node ' +
+        '-u routerd -o /var/log/routerd/routerd-eventd.log /usr/local/bin/node --max-semi-space-size=4 ' +
         '/usr/local/bin/routerd-eventd --state-dir /var/db/routerd ' +
         '--log-level info --config /usr/local/etc/routerd/federation.yaml',
     );
@@ -162,8 +162,11 @@ describe('deploy/freebsd/routerd_eventd', () => {
   it('rc.conf sets the config files (several), the state directory and the user', () => {
     const out = rcRun(
       'routerd_eventd_config="/usr/local/etc/routerd/onprem.yaml /usr/local/etc/routerd/extra.yaml"\n' +
-        'routerd_eventd_state_dir=/var/db/routerd-lab\nrouterd_eventd_user=_routerd\n',
+        'routerd_eventd_state_dir=/var/db/routerd-lab\nrouterd_eventd_user=_routerd\n' +
+        'routerd_eventd_node_flags=""\n',
     );
+    // Empty node flags: Node's own young generation (the least memory), no bound given.
+    expect(out.args!.replace(/\s+/g, ' ')).toContain('/usr/local/bin/node /usr/local/bin/routerd-eventd ');
     expect(out.args).toContain('-u _routerd ');
     expect(out.args).toContain('--state-dir /var/db/routerd-lab ');
     expect(out.args!.trim()).toMatch(
@@ -180,10 +183,17 @@ describe('the per-OS defaults (host-wire os-defaults.ts) are what the service fi
     expect(service.get('ReadWritePaths')).toEqual([linux.stateDir]);
     expect(`/var/lib/${service.get('StateDirectory')!.at(-1)}`).toBe(linux.stateDir);
     expect(service.get('ReadOnlyPaths')).toEqual([`-${linux.configDir}`]);
-    expect(service.get('Environment')!.at(-1)).toBe(
+    expect(service.get('Environment')!.find((e) => e.startsWith('ROUTERD_OPTS='))).toBe(
       `ROUTERD_OPTS="--config ${linux.configDir}/federation.yaml"`,
     );
     expect(linux.socketPath).toBe(`${linux.stateDir}/routerd.sock`);
+  });
+
+  it('both start node with the same flags (the young generation’s bound)', () => {
+    const service = parseUnit(readFileSync(UNIT, 'utf8')).get('Service')!;
+    const nodeOptions = service.get('Environment')!.find((e) => e.startsWith('NODE_OPTIONS='));
+    expect(nodeOptions).toBe('NODE_OPTIONS=--max-semi-space-size=4');
+    expect(rcRun('').args).toContain(` /usr/local/bin/node ${nodeOptions!.slice('NODE_OPTIONS='.length)} `);
   });
 
   it('FreeBSD: the rc.d script’s state directory and config', () => {

@@ -2,7 +2,7 @@
 // file's own process (vitest runs each file in a process of its own).
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { settleHeap, tuneDaemonProcess } from '../../src/daemon/process-tuning.js';
+import { settleHeap, tuneDaemonProcess, youngGenerationBounded } from '../../src/daemon/process-tuning.js';
 
 // V8's own answer about a function (natives syntax, allowed here for the functions compiled after it).
 setFlagsFromString('--allow-natives-syntax');
@@ -61,5 +61,14 @@ describe('the daemon process tuning', () => {
     garbage = undefined;
     settleHeap();
     expect(getHeapStatistics().used_heap_size).toBeLessThan(withGarbage - 10 * 2 ** 20);
+  });
+});
+
+describe('youngGenerationBounded', () => {
+  it('finds the node flag that bounds the young generation, in the arguments or NODE_OPTIONS', () => {
+    expect(youngGenerationBounded(['--max-semi-space-size=4'], '')).toBe(true);
+    expect(youngGenerationBounded([], '--trace-warnings --max_semi_space_size=4')).toBe(true);
+    expect(youngGenerationBounded(['--max-old-space-size=100'], '--min-semi-space-size=1')).toBe(false);
+    expect(youngGenerationBounded([], '')).toBe(false);
   });
 });
