@@ -1,5 +1,5 @@
 import { createHook } from 'node:async_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { definePlugin, type RunContext } from '../src/server/index.js';
 import { createTestHost, makeEvent, type TestHost } from '../src/testing/index.js';
 
@@ -74,6 +74,21 @@ describe('a warm plugin/run', () => {
     host = await createTestHost(async, { granted: [] });
     await host.run({ events: [observed] });
     expect((await perCall(host, 5)).promises).toBeLessThanOrEqual(10);
+  });
+
+  // Issue 18: a timer per call on each side (each delay a new timer list in Node) cost more than the
+  // rest of the call's bookkeeping; the deadlines of a connection's calls now share one timer.
+  it('arms no timer per call on either side: the deadlines share one', async () => {
+    const plugin = definePlugin({ name: 'p', version: '1', capabilities: [], run: async () => ({}) });
+    host = await createTestHost(plugin, { granted: [] });
+    await host.run({ events: [observed] });
+    const armed = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      for (let i = 0; i < 5; i++) await host.run({ events: [observed] });
+      expect(armed).not.toHaveBeenCalled();
+    } finally {
+      armed.mockRestore();
+    }
   });
 
   it('parses each message once: a result that passes its check is not read back', async () => {

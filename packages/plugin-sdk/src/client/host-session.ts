@@ -22,6 +22,7 @@ import type {
 } from '../protocol/schemas/messages.js';
 import { formatIssues } from '../protocol/validation.js';
 import { RpcConnection } from '../rpc/connection.js';
+import { Deadlines } from '../rpc/deadlines.js';
 import { PluginError } from './errors.js';
 
 export interface HostInfo {
@@ -75,6 +76,8 @@ export class HostSession {
   private readonly queue: (() => void)[] = [];
   private violationListeners: ((line: string) => void)[] = [];
   private readonly negotiated: Limits;
+  /** The deadlines of the runs in flight, under one timer (a monotonic clock: a budget from now). */
+  private readonly deadlines = new Deadlines({ now: () => performance.now(), holdsProcess: true });
 
   constructor(
     input: Readable,
@@ -209,18 +212,16 @@ export class HostSession {
     const timeoutMs = options.timeoutMs ?? this.limits.defaultTimeoutMs;
     const { id, result } = this.conn.sendRequest(Requests.run, request);
     // Both ways a run ends early — its deadline, the caller's signal — tell the plugin and reject the
-    // call at once (abandon), so a call costs one timer and at most one listener.
+    // call at once (abandon), so a call costs a deadline entry and at most one listener.
     const cancel = (reason: string, error: PluginError) => {
       this.conn.sendNotification(Notifications.cancelled, { requestId: id, reason });
       this.conn.abandon(id, error);
     };
-    const timer = setTimeout(
-      () =>
-        cancel(
-          'deadline exceeded',
-          new PluginError('REQUEST_TIMEOUT', `plugin/run did not finish within ${timeoutMs} ms`),
-        ),
-      timeoutMs,
+    const withdraw = this.deadlines.add(performance.now() + timeoutMs, () =>
+      cancel(
+        'deadline exceeded',
+        new PluginError('REQUEST_TIMEOUT', `plugin/run did not finish within ${timeoutMs} ms`),
+      ),
     );
     const { signal } = options;
     const onAbort = () =>
@@ -233,7 +234,7 @@ export class HostSession {
     } catch (err) {
       throw runFailure(err);
     } finally {
-      clearTimeout(timer);
+      withdraw();
       signal?.removeEventListener('abort', onAbort);
       this.inFlight--;
       this.queue.shift()?.();

@@ -19,6 +19,7 @@ import type {
 } from '../protocol/schemas/messages.js';
 import { formatIssues, type Validation } from '../protocol/validation.js';
 import { type CallContext, RpcConnection } from '../rpc/connection.js';
+import { Deadlines } from '../rpc/deadlines.js';
 import { Serialized } from '../rpc/serialized.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';
 import type { PluginContext, PluginDefinition } from './define-plugin.js';
@@ -52,6 +53,9 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
   let config: Config | undefined;
   const checkConfig = configChecker(plugin);
   const watchAbort = new AbortController();
+  // One timer for the deadlines of every run in flight (epoch ms: the instant the host wrote). It never
+  // holds the process: the host's pipe does, and the host keeps a deadline of its own.
+  const deadlines = new Deadlines({ now: Date.now, holdsProcess: false });
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => {
     resolveClosed = r;
@@ -65,6 +69,7 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
     onInternalError: (err) =>
       log.error('handler failed', { error: err instanceof Error ? err.stack : String(err) }),
     onClose: () => {
+      deadlines.clear();
       watchAbort.abort();
       opts.onEnd?.();
       resolveClosed();
@@ -167,10 +172,9 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
         throw new ProtocolError(ErrorCodes.MethodNotFound, 'this plugin does not implement plugin/run');
 
       const deadline = new Date(request.spec.deadline);
-      const timeLeft = deadline.getTime() - Date.now();
       // The deadline is an instant of the clock we share with the host, not a budget from spec.now: a
       // request can arrive after it (a host's queue, a slow start), and then no work may begin (R-X2).
-      if (timeLeft <= 0) {
+      if (deadline.getTime() <= Date.now()) {
         throw new ProtocolError(
           ErrorCodes.DeadlineExceeded,
           `deadline ${request.spec.deadline} had passed when the request arrived`,
@@ -205,7 +209,7 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
       // A handler that answered synchronously has finished: no cancel or deadline can end it any more,
       // so its answer costs no timer and no promise.
       if (!isThenable(output)) return finishResult(output, request, held);
-      return settledOrAborted(output, call, timeLeft).then(
+      return settledOrAborted(output, call, deadline.getTime(), deadlines).then(
         (out) => finishResult(out, request, held),
         (err) => {
           if (err instanceof DeadlineExceeded) {
@@ -232,21 +236,26 @@ const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
  * (DeadlineExceeded) — whichever comes first. The call's own abort serves both, and a handler that
  * ignores its signal is not waited for.
  */
-function settledOrAborted<T>(work: PromiseLike<T>, call: CallContext, timeLeft: number): Promise<T> {
+function settledOrAborted<T>(
+  work: PromiseLike<T>,
+  call: CallContext,
+  deadline: number,
+  deadlines: Deadlines,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => call.abort(new DeadlineExceeded()), timeLeft);
+    const withdraw = deadlines.add(deadline, () => call.abort(new DeadlineExceeded()));
     const stopWaiting = call.onAbort((reason) => {
-      clearTimeout(timer);
+      withdraw();
       reject(reason);
     });
     work.then(
       (value) => {
-        clearTimeout(timer);
+        withdraw();
         stopWaiting();
         resolve(value);
       },
       (err) => {
-        clearTimeout(timer);
+        withdraw();
         stopWaiting();
         reject(err);
       },
