@@ -17,7 +17,9 @@ export const DEBOUNCE_CEILING_MS = 60_000;
  * - `maxBatch` items waiting → fire now;
  * - otherwise at min(first + batchWindow, latest + debounce) — a debounce alone is capped at
  *   first + 60 s, so a chatty source cannot starve the subscription;
- * - both zero → fire on the next turn of the event loop (collecting what arrived in the same turn).
+ * - both zero → fire once the work of the current turn is done (collecting what arrived in it: a commit
+ *   hands over its events in one loop), with no timer: Node's shortest timer is 1 ms, a tenth of an
+ *   observe → claim round trip (issue 18).
  */
 export class Batcher<T> {
   private items: T[] = [];
@@ -25,6 +27,8 @@ export class Batcher<T> {
   private lastAt = 0;
   private handle: TimerHandle | undefined;
   private dueAt = Number.POSITIVE_INFINITY;
+  /** A flush is queued for the end of the current turn (no window, no debounce). */
+  private deferred = false;
 
   constructor(
     private readonly policy: BatchPolicy,
@@ -60,6 +64,15 @@ export class Batcher<T> {
       const ceiling = this.firstAt + (batchWindowMs > 0 ? batchWindowMs : DEBOUNCE_CEILING_MS);
       due = Math.min(this.lastAt + debounceMs, ceiling);
     } else due = this.firstAt + batchWindowMs;
+    if (batchWindowMs <= 0 && debounceMs <= 0) {
+      if (this.deferred) return;
+      this.deferred = true;
+      this.dueAt = due;
+      queueMicrotask(() => {
+        if (this.deferred) this.flush();
+      });
+      return;
+    }
     if (due === this.dueAt && this.handle !== undefined) return;
     this.clock.clear(this.handle);
     this.dueAt = due;
@@ -67,6 +80,7 @@ export class Batcher<T> {
   }
 
   flush(): void {
+    this.deferred = false;
     this.clock.clear(this.handle);
     this.handle = undefined;
     this.dueAt = Number.POSITIVE_INFINITY;
@@ -77,6 +91,7 @@ export class Batcher<T> {
 
   /** Drop what is waiting (shutdown); it is still pending in the ledger and comes back after a restart. */
   cancel(): void {
+    this.deferred = false;
     this.clock.clear(this.handle);
     this.handle = undefined;
     this.items = [];

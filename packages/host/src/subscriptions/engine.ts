@@ -267,6 +267,8 @@ export class SubscriptionEngine {
 
   /** Resolves when every queued run has finished (tests, shutdown). */
   async idle(): Promise<void> {
+    // A batch with no window fires once the current turn's work is done: let it, then wait for the runs.
+    await Promise.resolve();
     await Promise.all([...this.active.values()].map((a) => a.chain));
   }
 
