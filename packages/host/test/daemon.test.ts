@@ -1,6 +1,6 @@
 // The real, built routerd-eventd as a child process on a temporary state directory, driven over its
 // control socket. routerctl-driven scenarios are in tests/e2e (and routerctl's own in packages/cli/test).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -265,6 +265,56 @@ describe('routerd-eventd', () => {
     expect(await emit('10.0.0.3')).toBe(201);
     expect((await controlRequest(sock, 'GET', '/v1/status')).body.config.generation).toBe(2);
   });
+});
+
+describe('a SIGHUP while the daemon starts', () => {
+  it('is held from the first statement and applied as a reload once it has started, not its end', async () => {
+    const dir = tempDir();
+    const config = writeFile(dir, 'federation.yaml', groupConfig({ captured: ['10.0.0.1'] }));
+    const child = spawn(
+      process.execPath,
+      [DAEMON_BIN, '--config', config, '--state-dir', join(dir, 'state')],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    const exited = new Promise<NodeJS.Signals | number | null>((r) =>
+      child.once('exit', (code, signal) => r(signal ?? code)),
+    );
+    try {
+      // SigCgt: the signals the process catches; SIGHUP is signal 1, its lowest bit.
+      const catchesHup = () => {
+        const mask = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/^SigCgt:\s*([0-9a-f]+)$/m)?.[1];
+        return mask !== undefined && (BigInt(`0x${mask}`) & 1n) === 1n;
+      };
+      while (!catchesHup()) {
+        if (child.exitCode !== null) throw new Error(`exited while starting: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      // Caught before it says it is ready: the window where a reload used to end the process.
+      expect(stderr).not.toContain('routerd-eventd ready');
+      writeFileSync(config, groupConfig({ captured: ['10.0.0.2'] }));
+      child.kill('SIGHUP');
+      const deadline = Date.now() + 30_000;
+      while (!/"msg":"config reloaded"/.test(stderr)) {
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`ended by ${child.signalCode ?? child.exitCode}: ${stderr}`);
+        if (Date.now() > deadline) throw new Error(`no reload: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // Applied after the start: the new file is in force.
+      const sock = join(dir, 'state', 'routerd.sock');
+      expect((await controlRequest(sock, 'POST', '/v1/events', observed('10.0.0.2/32'))).status).toBe(422);
+      expect((await controlRequest(sock, 'POST', '/v1/events', observed('10.0.0.1/32'))).status).toBe(201);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }, 60_000);
 });
 
 describe('reloads run one at a time', () => {

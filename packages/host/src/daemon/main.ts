@@ -10,13 +10,14 @@ import { MigrationError } from '../store/migrations.js';
 import { VERSION } from '../version.js';
 import { parseDaemonArgs, USAGE, UsageError } from './args.js';
 import { Daemon } from './daemon.js';
+import type { EarlyReloads } from './early-reloads.js';
 import { createLogger } from './logger.js';
 import { settleHeap } from './process-tuning.js';
 import { StateDirError } from './state-dir.js';
 
 export const ExitCodes = { ok: 0, error: 1, usage: 2 } as const;
 
-export async function main(argv: string[]): Promise<number | undefined> {
+export async function main(argv: string[], earlyReloads?: EarlyReloads): Promise<number | undefined> {
   let args: ReturnType<typeof parseDaemonArgs>;
   try {
     args = parseDaemonArgs(argv);
@@ -77,13 +78,16 @@ export async function main(argv: string[]): Promise<number | undefined> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => {
+  const reload = () => {
     logger.info({ signal: 'SIGHUP' }, 'signal received: reloading config');
     // reload() reports its own refusals; this is the last line against a bug: a reload never ends the daemon.
     daemon.reload().catch((err: unknown) => {
       logger.error({ err }, 'config reload failed');
     });
-  });
+  };
+  process.on('SIGHUP', reload);
+  // One that came while it started (the bin held it): the files may have changed after they were read.
+  earlyReloads?.release(reload);
   // After the handlers: a signal sent once the daemon said it is ready must find them in place.
   settleHeap();
   return undefined; // keep running; the signal handlers decide the exit code
