@@ -14,7 +14,15 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, nodeOptions, storedCount, TestDaemon, tempDir, waitFor } from './lib/daemons.mjs';
+import {
+  DEPLOYED_NODE_OPTIONS,
+  freePort,
+  nodeOptions,
+  storedCount,
+  TestDaemon,
+  tempDir,
+  waitFor,
+} from './lib/daemons.mjs';
 import {
   emit,
   event,
@@ -29,7 +37,7 @@ import { median, nowMs, summarize, writeResult } from './lib/stats.mjs';
 
 const require = createRequire(new URL('../packages/host/package.json', import.meta.url));
 const Database = require('better-sqlite3');
-const { openDatabase, recountEvents } = await import(
+const { DEFAULT_MAX_BATCH, openDatabase, recountEvents } = await import(
   new URL('../packages/host/dist/index.js', import.meta.url).href
 );
 
@@ -84,7 +92,8 @@ async function startBareReceiver(root) {
 }
 
 /**
- * The raw pipeline: `count` CloudEvents-sized events, 100 per request, 4 requests in flight, keep-alive,
+ * The raw pipeline: `count` CloudEvents-sized events, as many per request as the outbox sends
+ * (DEFAULT_MAX_BATCH), 4 requests in flight, keep-alive,
  * into the bare receiver. Bodies are made as they are sent (a million would not fit in memory at once).
  */
 async function bareDelivery(count, prefix) {
@@ -93,7 +102,7 @@ async function bareDelivery(count, prefix) {
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const bodyAt = (from) =>
     JSON.stringify(
-      Array.from({ length: Math.min(100, count - from) }, (_, k) =>
+      Array.from({ length: Math.min(DEFAULT_MAX_BATCH, count - from) }, (_, k) =>
         cloudEvent(from + k, `${prefix}-${from + k}`),
       ),
     );
@@ -105,7 +114,7 @@ async function bareDelivery(count, prefix) {
   const worker = async () => {
     while (next < count) {
       const from = next;
-      next += 100;
+      next += DEFAULT_MAX_BATCH;
       await post({ host: '127.0.0.1', port, path: '/', agent }, bodyAt(from));
     }
   };
@@ -269,7 +278,7 @@ writeResult('federation', {
       value: med((r) => r.fed.rate),
       unit: 'events/s',
       baseline: med((r) => r.bare.rate),
-      baselineLabel: 'raw node:http POSTs (100/request, 4 in flight) into a bare SQLite insert',
+      baselineLabel: `raw node:http POSTs (${DEFAULT_MAX_BATCH}/request, as the outbox sends, 4 in flight) into a bare SQLite insert`,
     },
     {
       metric: 'CPU per event delivered, sender (emit path included)',
@@ -323,6 +332,7 @@ writeResult('federation', {
   ],
   notes: [
     'Both daemons are real processes on loopback with WAL + synchronous=FULL stores; the sender signs every request (HMAC-SHA256) and records each delivery in its outbox (marks committed with synchronous=NORMAL: docs/federation.md § Durability); the receiver verifies, validates every CloudEvent and commits each batch in one transaction before answering.',
+    `Both daemons run as deployed: node started with the service unit's NODE_OPTIONS (${DEPLOYED_NODE_OPTIONS}: the young generation may grow under load to 4 MiB per semi-space, packages/host README § Memory). The outbox sends up to ${DEFAULT_MAX_BATCH} events per request (100 before 2026-12-02), and the raw baseline the same.`,
     'The throughput figure includes the on-prem emit path (control API, validation, event + delivery rows in one transaction) running concurrently with delivery; CPU is utime + stime from /proc/PID/stat over the run, divided by the events delivered.',
     `Per round (federation/raw): throughput ratio ${list((r) => r.fed.rate / r.bare.rate)}; sender CPU ${list((r) => r.fed.senderUs, 1)} µs, receiver ${list((r) => r.fed.receiverUs, 1)} µs, bare receiver ${list((r) => r.bare.receiverUs, 1)} µs per event; p99 ${list((r) => r.lat.p99, 1)} vs ${list((r) => r.rt.p99)} ms; drain ${list((r) => r.drain.seconds, 1)} vs ${list((r) => r.bareDrain.seconds, 1)} s.`,
     `Backlog drain: ${DRAIN_EVENTS} events and their pending deliveries written into on-prem's store with its own schema, the peer recorded as backing off; the clock runs from starting the on-prem daemon (its start on that store included; it probes a backing-off peer at once) until the cloud's store holds them all. Drain CPU per event: sender ${list((r) => r.drain.senderUs, 1)} µs, receiver ${list((r) => r.drain.receiverUs, 1)} µs. Peak RSS (VmHWM) sender ${list((r) => r.drain.hwm[0], 0)} MiB, receiver ${list((r) => r.drain.hwm[1], 0)} MiB.`,

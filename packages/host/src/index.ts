@@ -9,6 +9,8 @@ export { listenOnSocket, SocketInUseError } from './control/server.js';
 export { Daemon } from './daemon/daemon.js';
 export * from './events/emit.js';
 export * from './events/no-observe.js';
+/** Events per delivery request (benchmarks give their raw baseline the same batches). */
+export { DEFAULT_MAX_BATCH } from './federation/outbox.js';
 export * from './plugins/plugin-host.js';
 export * from './plugins/schemas.js';
 export * from './store/action-journal.js';
