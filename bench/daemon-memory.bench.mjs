@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
-import { deployedEnv, freePort, keyFile, tempDir } from './lib/daemons.mjs';
+import { DEPLOYED_NODE_OPTIONS, deployedEnv, freePort, keyFile, tempDir } from './lib/daemons.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
 const RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
@@ -196,7 +196,7 @@ writeResult('daemon-memory', {
   ],
   notes: [
     `Goal (issue 18): idle ≤ 80 MiB; after ${k} events and at the peak ≤ 120 MiB. The daemon runs as deployed: the bin, a receiver on 127.0.0.1, --log-level warn; ingest is POST /v1/events/batch of ${BATCH}, one after another (${median(after.map((a) => a.seconds)).toFixed(0)} s median).`,
-    'The bin tunes its process before loading anything (packages/host/src/daemon/process-tuning.ts): arktype interprets schemas instead of compiling them, and the young generation does not grow past its start size.',
+    `The bin tunes its process before loading anything (packages/host/src/daemon/process-tuning.ts): arktype interprets schemas instead of compiling them, and the young generation stays at its start size until the daemon has started. Node runs with the service unit's NODE_OPTIONS (${DEPLOYED_NODE_OPTIONS}): from then on the young generation may grow under load up to 4 MiB per semi-space (since 2026-12-02; before, it never grew).`,
     `Idle, split (medians): anonymous ${median(idleSplit.map((s) => s.anon)).toFixed(1)} MiB (V8 heap, malloc), file-backed ${median(idleSplit.map((s) => s.file)).toFixed(1)} MiB (mostly the node binary's pages); per run: ${idle.map((v) => v.toFixed(1)).join(', ')} MiB.`,
     "Since 88.6 MiB (2026-12-01): arktype is loaded with stand-ins for the lazy fetch globals it reads at import, so Node never loads undici (with http2, tls, zlib, web streams: daemon/fetch-globals.ts); the control API schemas (@routerd/host-wire) and the config schemas of each kind are built on first use (lazyType), so an idle EventGroup-only daemon builds neither; TurboFan is off until the daemon has started (--no-opt, turned back on by settleHeap). Still held (heap snapshot, ~22 MB live): arktype's keyword scope (~5 MB), the SDK's protocol and domain schemas (~4 MB, built at its import), module sources (~2.5 MB), express, pino and prom-client (~3 MB), the daemon's code; file-backed, Node's binary (35 MB of it in any Node process).",
   ],
