@@ -144,7 +144,14 @@ export function checkResult(r: ResultToCheck): { invariant: Invariant; refusal: 
   const named = (invariant: Invariant, refusal: Refusal | undefined) => refusal && { invariant, refusal };
   return (
     named('single-writer', checkSingleWriter(r.claims, r.seen, r.origin, r.heldClaim)) ??
-    named('no-conflict', checkNoConflict(r.others, r.origin.source, r.startup(), r.activeParts())) ??
+    // Only resources other than claims can conflict (claims answer to single-writer): a claim-only
+    // result, the usual one, reads no parts (every active part, each parsed: O(parts) per result).
+    named(
+      'no-conflict',
+      r.others.length > 0
+        ? checkNoConflict(r.others, r.origin.source, r.startup(), r.activeParts())
+        : undefined,
+    ) ??
     named('mask-policy', checkMasks(r.directives, r.origin.source, r.policies))
   );
 }

@@ -1,11 +1,12 @@
 // The ADR's invariants are pure functions: each checked here on plain values, no store and no clock.
 import { type AddressState, foldAddressEvents } from '@routerd/plugin-sdk';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DynamicOverridePolicy } from '../../src/config/index.js';
 import {
   type Claim,
   checkMasks,
   checkNoConflict,
+  checkResult,
   checkSingleWriter,
   holdUntil,
   noObserveEntries,
@@ -111,5 +112,50 @@ describe('hysteresis and no feedback loop', () => {
     expect(noObserveEntries([held('onprem', 'x')])).toEqual([
       { cidr: '10.88.60.9/32', reason: 'RemoteAddressClaim held by x' },
     ]);
+  });
+});
+
+describe('checkResult', () => {
+  // Issue 18 (observe → claim): the no-conflict rule read and parsed every active part for every result,
+  // a claim-only one included, whose claims that rule never looks at.
+  it('reads no parts and no startup resources for a result that carries only claims', () => {
+    const activeParts = vi.fn((): StoredPart[] => []);
+    const startup = vi.fn(() => []);
+    const verdict = checkResult({
+      claims: [claim('onprem')],
+      others: [],
+      directives: [],
+      seen: seen('onprem'),
+      origin,
+      heldClaim: () => undefined,
+      startup,
+      activeParts,
+      policies: [],
+    });
+    expect(verdict).toBeUndefined();
+    expect(activeParts).not.toHaveBeenCalled();
+    expect(startup).not.toHaveBeenCalled();
+  });
+
+  it('still refuses another resource a different source already provides', () => {
+    const other = {
+      apiVersion: 'net.routerd.net/v1alpha1',
+      kind: 'Route',
+      metadata: { name: 'r' },
+      spec: {},
+    };
+    const verdict = checkResult({
+      claims: [],
+      others: [other as never],
+      directives: [],
+      seen: new Map(),
+      origin,
+      heldClaim: () => undefined,
+      startup: () => [],
+      activeParts: () => [{ source: 'plugin/other', body: { spec: { resources: [other] } } } as never],
+      policies: [],
+    });
+    expect(verdict?.invariant).toBe('no-conflict');
+    expect(verdict?.refusal.reason).toMatch(/already provided by plugin\/other/);
   });
 });
