@@ -164,7 +164,18 @@ describe('a warm plugin/run', () => {
     await host.run({ events: [] });
     expect(spread.signal).toBeInstanceOf(AbortSignal);
     expect(Object.keys(spread).sort()).toEqual(
-      ['config', 'deadline', 'granted', 'host', 'log', 'progress', 'publish', 'requestId', 'signal'].sort(),
+      [
+        'config',
+        'deadline',
+        'granted',
+        'host',
+        'log',
+        'planActions',
+        'progress',
+        'publish',
+        'requestId',
+        'signal',
+      ].sort(),
     );
   });
 });

@@ -17,7 +17,7 @@ import {
   scopeProblems,
   stepOutputRef,
 } from '../src/domain/index.js';
-import type { PlanStep } from '../src/index.js';
+import type { PlanAction, PlanStep } from '../src/index.js';
 import {
   addressClaimScenarios,
   createTestHost,
@@ -255,8 +255,11 @@ describe('defineAddressClaimPlugin', () => {
       ...pluginOptions,
       cli: { ...cli, commands: { ...cli.commands, restoreForwarding: () => [restoreStep] } },
     });
-    const forwarding = async (p: typeof plugin) => {
-      const host = await createTestHost(p, { config: { identity } });
+    const forwarding = async (p: typeof plugin, planActions?: readonly PlanAction[] | false) => {
+      const host = await createTestHost(p, {
+        config: { identity },
+        ...(planActions === undefined ? {} : { planActions }),
+      });
       try {
         const { status } = await host.run(
           scenarioRequest('fwd', [scenarioEvent('observed', '10.88.60.9/32', 0)]),
@@ -273,6 +276,20 @@ describe('defineAddressClaimPlugin', () => {
       expectedEffects: ['forwarding on nic0 is off again, as the journal recorded it before'],
       restores: 'prior-value',
     });
+    // A host that does not list restore-forwarding would refuse the whole result for that undo: the plan
+    // goes without it. One from before the list says nothing at all: the same.
+    expect(
+      (
+        await forwarding(withRestore, [
+          'assign-secondary-ip',
+          'unassign-secondary-ip',
+          'ensure-forwarding-enabled',
+        ])
+      ).undo,
+    ).toBeUndefined();
+    const older = await forwarding(withRestore, false);
+    expect(older.undo).toBeUndefined();
+    expect(older.steps).toEqual((await forwarding(withRestore)).steps);
   });
 
   it('reports a discovered identity that lacks a required field instead of planning with it', async () => {

@@ -3,6 +3,7 @@ import {
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_TIMEOUT_MS,
+  PLAN_ACTIONS,
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '../protocol/constants.js';
@@ -20,6 +21,7 @@ import type {
   PublishEnvelope,
   PublishResult,
 } from '../protocol/schemas/messages.js';
+import type { PlanAction } from '../protocol/schemas/resources.js';
 import { formatIssues } from '../protocol/validation.js';
 import { RpcConnection } from '../rpc/connection.js';
 import { Deadlines } from '../rpc/deadlines.js';
@@ -38,6 +40,11 @@ export interface SessionOptions {
   limits?: Partial<Limits>;
   protocolVersion?: number;
   supportedProtocolVersions?: number[];
+  /**
+   * The plan actions this host accepts, said at initialize: by default every one this SDK knows (the host
+   * checks results with its schemas); false says nothing, as hosts before the list did.
+   */
+  planActions?: readonly PlanAction[] | false;
   /**
    * Handles `events/publish` from the plugin; only called when `observe.events` is granted. Only the
    * envelope is checked here: each draft is unvalidated and must be judged on its own (§7), so one bad
@@ -148,6 +155,9 @@ export class HostSession {
       grantedCapabilities: [...this.opts.granted],
       config: this.opts.config ?? {},
       limits: this.limits,
+      ...(this.opts.planActions === false
+        ? {}
+        : { planActions: [...(this.opts.planActions ?? PLAN_ACTIONS)] }),
     };
     const { id, result } = this.conn.sendRequest(Requests.initialize, params);
     let res: InitializeResult;

@@ -1,5 +1,5 @@
 import { API_VERSION_NET, EventTypes } from '../protocol/constants.js';
-import type { ActionPlan, RemoteAddressClaim } from '../protocol/schemas/resources.js';
+import type { ActionPlan, PlanAction, RemoteAddressClaim } from '../protocol/schemas/resources.js';
 import type { PlanTarget, ProviderAdapter, ProviderCli } from './adapter.js';
 import type { RouterIdentity } from './identity.js';
 import { claimName, idempotencyKey, planName } from './names.js';
@@ -14,6 +14,11 @@ export interface PlanningContext {
   auth: ActionPlan['auth'];
   /** When set, teardown plans carry notBefore = last observation + this. */
   teardownGraceMs?: number;
+  /**
+   * The plan actions the host accepts (PluginContext.planActions); an undo naming another is left out,
+   * since the host would refuse the whole result for it. Unset: any.
+   */
+  planActions?: readonly PlanAction[];
 }
 
 /** Drop undefined fields so the JSON carries only what is known (and stays byte-identical run to run). */
@@ -149,7 +154,10 @@ export function unassignPlan(ctx: PlanningContext, change: AddressChange): Actio
 export function forwardingPlan(ctx: PlanningContext, changes: readonly AddressChange[]): ActionPlan {
   const target = planTarget(ctx);
   const cmd = { identity: ctx.identity, target };
-  const restore = ctx.cli.commands.restoreForwarding?.(cmd);
+  const restore =
+    ctx.planActions?.includes('restore-forwarding') === false
+      ? undefined
+      : ctx.cli.commands.restoreForwarding?.(cmd);
   return {
     // It changes a NIC-wide security setting. Only the executor can record the prior value (the check
     // step's reading), so the undo restores it only when that reading says forwarding was off before.

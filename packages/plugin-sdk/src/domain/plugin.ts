@@ -79,6 +79,7 @@ export function defineAddressClaimPlugin<C extends AddressClaimConfig>(
           scope,
           auth: planAuth(adapter.cli.instanceIdentity, config.auth),
           ...(config.teardownGrace ? { teardownGraceMs: parseDuration(config.teardownGrace) } : {}),
+          planActions: ctx.planActions,
         },
         inScope,
         { forwarding: config.forwarding },

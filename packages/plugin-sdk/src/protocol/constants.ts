@@ -66,3 +66,16 @@ export const WELL_KNOWN_PAYLOAD_SCHEMAS = {
 
 /** Resource kinds checked again by a schema of their own (of the same name) when a plugin proposes one. */
 export const WELL_KNOWN_RESOURCE_KINDS = ['RemoteAddressClaim'] as const;
+
+/** Every plan action, oldest first: the PlanAction schema, and what a host says it accepts at initialize. */
+export const PLAN_ACTIONS = [
+  'assign-secondary-ip',
+  'unassign-secondary-ip',
+  'ensure-forwarding-enabled',
+  'restore-forwarding',
+] as const;
+/**
+ * What a host accepts that does not say (`initialize` without `planActions`): hosts from before the list
+ * was negotiated, which refuse a plan or undo naming any later action (`restore-forwarding`).
+ */
+export const PLAN_ACTIONS_UNSAID: readonly (typeof PLAN_ACTIONS)[number][] = PLAN_ACTIONS.slice(0, 3);

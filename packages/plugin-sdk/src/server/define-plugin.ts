@@ -7,6 +7,7 @@ import type {
   PluginResult,
   PublishResult,
 } from '../protocol/schemas/messages.js';
+import type { PlanAction } from '../protocol/schemas/resources.js';
 import type { Logger } from './logger.js';
 
 /** What a run handler returns: the result status without the boilerplate the SDK fills in. */
@@ -16,6 +17,8 @@ export interface PluginContext<Config> {
   config: Config;
   granted: readonly Capability[];
   host: InitializeParams['host'];
+  /** The plan actions the host accepts (its `initialize`; PLAN_ACTIONS_UNSAID when it did not say). */
+  planActions: readonly PlanAction[];
   log: Logger;
   /** Publish observed events to the host (`observe.events`). Resolves with the host's per-event verdicts. */
   publish(events: EventDraft[]): Promise<PublishResult>;

@@ -4,6 +4,7 @@ import {
   EXIT_AFTER_EOF_MS,
   MAGIC_COOKIE_KEY,
   MAGIC_COOKIE_VALUE,
+  PLAN_ACTIONS_UNSAID,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '../protocol/constants.js';
 import { capabilityNotGranted, ErrorCodes, ProtocolError } from '../protocol/errors.js';
@@ -81,6 +82,7 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
     config: config as Config,
     granted: granted(),
     host: init!.host,
+    planActions: init!.planActions ?? PLAN_ACTIONS_UNSAID,
     log,
     publish: async (events: EventDraft[]) => {
       if (!granted().includes('observe.events'))
@@ -181,12 +183,13 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
         );
       }
       let lastProgress = 0;
-      const { config: cfg, granted: held, host, publish } = context();
+      const { config: cfg, granted: held, host, planActions, publish } = context();
       const output = plugin.run(request, {
         // Fields named one by one: an object spread here costs more than the rest of the call.
         config: cfg,
         granted: held,
         host,
+        planActions,
         log,
         publish,
         requestId: request.metadata.requestId,

@@ -14,6 +14,7 @@ import type {
   PublishParams,
   PublishResult,
 } from '../protocol/schemas/messages.js';
+import type { PlanAction } from '../protocol/schemas/resources.js';
 import { formatIssues, validate } from '../protocol/validate.js';
 import type { PluginDefinition } from '../server/define-plugin.js';
 import { createStderrLogger } from '../server/logger.js';
@@ -24,6 +25,8 @@ export interface TestHostOptions {
   config?: Record<string, unknown>;
   /** Answer for events/publish about the valid drafts; by default each is accepted (invalid ones are rejected). */
   onPublish?: (params: PublishParams) => PublishResult | Promise<PublishResult>;
+  /** What the test host says it accepts at initialize (SessionOptions.planActions; false: as an older host). */
+  planActions?: readonly PlanAction[] | false;
 }
 
 /** The same surface whether the plugin runs in-process or as a real child process. */
@@ -127,6 +130,7 @@ export async function createTestHost<Config>(
     granted: opts.granted ?? ALL,
     config: opts.config ?? {},
     onPublish: collectPublishes(opts, published),
+    ...(opts.planActions === undefined ? {} : { planActions: opts.planActions }),
   });
   const initializeResult = await session.handshake(5000);
   return {
@@ -158,6 +162,7 @@ export async function spawnTestHost(
     granted: opts.granted ?? ALL,
     config: opts.config ?? {},
     onPublish: collectPublishes(opts, published),
+    ...(opts.planActions === undefined ? {} : { planActions: opts.planActions }),
   });
   const initializeResult = await proc.start();
   return {

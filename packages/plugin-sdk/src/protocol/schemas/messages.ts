@@ -2,7 +2,7 @@ import { type } from 'arktype';
 import { API_VERSION_PLUGIN } from '../constants.js';
 import { Diagnostic, Duration, JsonObject, Timestamp } from './common.js';
 import { Event, EventDraft } from './event.js';
-import { ActionPlan, Directive, Resource } from './resources.js';
+import { ActionPlan, Directive, PlanAction, Resource } from './resources.js';
 
 export const Capability = type(
   "'observe.events' | 'propose.dynamicConfig' | 'propose.providerAction' | 'execute.providerAction'",
@@ -32,6 +32,11 @@ export const InitializeParams = type({
   grantedCapabilities: Capability.array(),
   config: JsonObject,
   limits: Limits,
+  /**
+   * The plan actions this host accepts in an actionPlan or its undo. A plugin leaves out what is not
+   * listed (an undo it cannot take); absent, the host predates the list: PLAN_ACTIONS_UNSAID.
+   */
+  'planActions?': PlanAction.array(),
 });
 export type InitializeParams = typeof InitializeParams.infer;
 

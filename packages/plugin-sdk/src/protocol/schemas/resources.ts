@@ -1,5 +1,5 @@
 import { type } from 'arktype';
-import { API_VERSION_NET, type WELL_KNOWN_RESOURCE_KINDS } from '../constants.js';
+import { API_VERSION_NET, PLAN_ACTIONS, type WELL_KNOWN_RESOURCE_KINDS } from '../constants.js';
 import { IPv4Cidr, IPv4HostCidr, Mac, Metadata, Name, Timestamp } from './common.js';
 
 /** Any Kubernetes-style resource a plugin proposes. Well-known kinds are checked again by their own schema. */
@@ -43,9 +43,8 @@ export const Directive = type({
 export type Directive = typeof Directive.infer;
 
 export const Provider = type("'aws' | 'azure' | 'oci' | 'gcp'");
-export const PlanAction = type(
-  "'assign-secondary-ip' | 'unassign-secondary-ip' | 'ensure-forwarding-enabled' | 'restore-forwarding'",
-);
+export const PlanAction = type.enumerated(...PLAN_ACTIONS);
+export type PlanAction = (typeof PLAN_ACTIONS)[number];
 
 /** How an executor reads a CLI outcome: regular expressions matched against stderr/stdout. */
 export const StepOutcomes = type({
