@@ -288,7 +288,7 @@ describe('the summary', () => {
     });
   }
 
-  it('stays what a walk of the ledger says through every writer: enqueue, marks, expiry, redelivery, deletion', () => {
+  it('stays what a walk of the ledger says through every writer: enqueue, refresh, marks, expiry, redelivery, deletion', () => {
     const peers = ['cloud', 'edge'];
     const { db, clock, deliveries, emit, events } = fresh(peers);
     const check = () =>
@@ -301,6 +301,12 @@ describe('the summary', () => {
     clock.advance(2_500);
     deliveries.markDelivered('cloud', ids(6), clock.now(), 200);
     deliveries.markDelivered('cloud', ids(2), clock.now(), 200); // again: nothing changes
+    check();
+    // A TTL refresh (Federation's enqueue, refreshed) puts a delivered row back to pending; one still
+    // pending stays as it is.
+    deliveries.enqueue(ids(1)[0]!, ['cloud'], clock.now(), true);
+    deliveries.enqueue(ids(1, 8)[0]!, ['cloud'], clock.now(), true);
+    expect(deliveries.summary(peers, clock.now())[0]).toMatchObject({ delivered: 5, pending: 10 });
     check();
     clock.advance(40_000);
     deliveries.markDelivered('cloud', ids(3, 6), clock.now(), 200);
