@@ -7,6 +7,7 @@ import type { Event } from '@routerd/plugin-sdk';
 import type { Database, Statement } from 'better-sqlite3';
 import { type EventRow, toEvent } from './events.js';
 import type { Migration } from './migrations.js';
+import { relaxedCommitter } from './relaxed-commit.js';
 import { statementCache } from './statement-cache.js';
 
 export const subscriptionRunMigrations: Migration[] = [
@@ -45,8 +46,11 @@ interface Row {
 
 export class SubscriptionRunStore {
   private readonly stmt: (sql: string) => Statement;
+  /** Marks whose loss only runs the event again (see markRunning): committed without an fsync of their own. */
+  private readonly relaxed: <T>(write: () => T) => T;
   constructor(private readonly db: Database) {
     this.stmt = statementCache(db);
+    this.relaxed = relaxedCommitter(db);
   }
 
   /** Record a match; false when the pair is already known (pending, running, or handled before). */
@@ -85,13 +89,19 @@ export class SubscriptionRunStore {
     )?.status;
   }
 
+  /**
+   * On the way to the plugin, so it does not wait for the disk (synchronous=NORMAL: an fsync per matched
+   * batch, on a router's flash several ms, before every observe → claim). Lost to a power cut, the rows are
+   * still `pending` and the event runs again at start, as a `running` one would: only the attempt count
+   * and last run id are a run behind.
+   */
   markRunning(subscription: string, ids: readonly string[], runId: string, now: number): void {
     const s =
       this.stmt(`UPDATE subscription_runs SET status = 'running', attempts = attempts + 1, last_run_id = ?, updated_ms = ?
       WHERE subscription = ? AND event_id = ?`);
-    this.db.transaction(() => {
+    this.relaxed(() => {
       for (const id of ids) s.run(runId, now, subscription, id);
-    })();
+    });
   }
 
   markSucceeded(subscription: string, ids: readonly string[], now: number): void {

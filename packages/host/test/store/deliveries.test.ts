@@ -12,10 +12,9 @@ import { allMigrations, openDatabase } from '../../src/store/database.js';
 import { DeliveryStore } from '../../src/store/deliveries.js';
 import { EventStore } from '../../src/store/events.js';
 import { relaxedCommitter } from '../../src/store/relaxed-commit.js';
+import { commitSettings, FULL, NORMAL } from './commit-settings.js';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
-const FULL = 2;
-const NORMAL = 1;
 
 function event(id: string): Event {
   return {
@@ -44,23 +43,6 @@ function fresh(peers = ['cloud']) {
 
 const ids = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => `e${String(from + i).padStart(4, '0')}`);
-
-/** The synchronous setting each transaction of `db` commits with, while `fn` runs. */
-function commitSettings(db: Database, fn: () => void): number[] {
-  const seen: number[] = [];
-  const transaction = db.transaction.bind(db);
-  db.transaction = ((body: (...a: unknown[]) => unknown) =>
-    transaction((...a: unknown[]) => {
-      seen.push(db.pragma('synchronous', { simple: true }) as number);
-      return body(...a);
-    })) as typeof db.transaction;
-  try {
-    fn();
-  } finally {
-    db.transaction = transaction;
-  }
-  return seen;
-}
 
 describe('which outbox writes wait for the disk', () => {
   it('commits events and their delivery rows with synchronous=FULL, delivery marks with NORMAL', () => {
