@@ -7,6 +7,7 @@ import type { PluginRunRecord, PluginRunsQuery, RunOutcomeKind } from '@routerd/
 import { MAX_STORED_TEXT_BYTES, truncateUtf8 } from '@routerd/plugin-sdk/client';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Migration } from './migrations.js';
+import { relaxedCommitter } from './relaxed-commit.js';
 
 export const pluginRunMigrations: Migration[] = [
   {
@@ -75,8 +76,15 @@ interface Row {
 
 export class PluginRunStore {
   private readonly insertStmt: Statement;
+  /**
+   * A run's record is its history (`routerctl plugin runs`), written between the plugin's answer and the
+   * result being applied: it does not wait for the disk. A power cut can lose the last records, never a
+   * run's effect (docs/federation.md § Durability).
+   */
+  private readonly relaxed: <T>(write: () => T) => T;
 
   constructor(private readonly db: Database) {
+    this.relaxed = relaxedCommitter(db);
     this.insertStmt = db.prepare(`
       INSERT INTO plugin_runs (run_id, plugin, trigger_type, subscription, topic, request_name, dry_run,
         started_at, started_ms, duration_ms, outcome, event_count, error_code, error_message, capability,
@@ -87,7 +95,7 @@ export class PluginRunStore {
   }
 
   insert(record: PluginRunRecord): void {
-    this.insertStmt.run({
+    const row = {
       ...record,
       dryRun: record.dryRun ? 1 : 0,
       startedMs: Date.parse(record.startedAt),
@@ -96,7 +104,8 @@ export class PluginRunStore {
       capability: bounded(record.capability),
       stderrTail: record.stderrTail === null ? null : tailBytes(record.stderrTail, STDERR_TAIL_BYTES),
       leftBehind: bounded(record.leftBehind),
-    });
+    };
+    this.relaxed(() => this.insertStmt.run(row));
   }
 
   /** Newest first. */

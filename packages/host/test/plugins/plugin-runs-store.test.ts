@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database.js';
 import { PluginRunStore, STDERR_TAIL_BYTES, tailBytes } from '../../src/store/plugin-runs.js';
 import { tempDir } from '../../src/testing/index.js';
+import { commitSettings, FULL, NORMAL } from '../store/commit-settings.js';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 
@@ -35,8 +36,17 @@ function record(n: number, at: number, extra: Partial<PluginRunRecord> = {}): Pl
 // Its bounds (count and age) are retention's: test/retention/retention.test.ts.
 function open() {
   const db = openDatabase(join(tempDir('routerd-runs-'), 'routerd.db'));
-  return { store: new PluginRunStore(db) };
+  return { db, store: new PluginRunStore(db) };
 }
+
+describe('a plugin run record', () => {
+  it('is history: committed without waiting for the disk, and the connection is durable again after', () => {
+    const { db, store } = open();
+    expect(commitSettings(db, () => store.insert(record(1, T0)))).toEqual([NORMAL]);
+    expect(db.pragma('synchronous', { simple: true })).toBe(FULL);
+    expect(store.list()).toHaveLength(1);
+  });
+});
 
 describe('PluginRunStore', () => {
   it('lists newest first, filtered by plugin and outcome, bounded by limit', () => {
