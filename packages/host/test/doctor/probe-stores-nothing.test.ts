@@ -1,48 +1,16 @@
 // The doctor's authenticated probe between two real daemons on loopback stores nothing on the probed
 // side: every table of its SQLite file holds the same rows before and after, while the probe did get
 // through (peer-probe PASS, and its clock-skew measured from it).
-import { chmodSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateSecret } from '../../src/federation/secrets.js';
 import { controlRequest, TestDaemon, tempDir } from '../../src/testing/index.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort, pairKey, pairNode } from '../federation/daemon-pair.js';
 
 const running: TestDaemon[] = [];
 afterAll(async () => {
   for (const d of running) await d.stop();
 });
-
-function node(root: string, name: string, port: number, peer: string, peerPort: number, key: string) {
-  const file = join(root, `${name}.yaml`);
-  writeFileSync(
-    file,
-    `apiVersion: federation.routerd.net/v1alpha1
-kind: EventGroup
-metadata: { name: edge }
-spec:
-  nodeName: ${name}
-  listen: { address: 127.0.0.1, port: ${port} }
-  auth: { mode: hmac, secretFile: ${key} }
----
-apiVersion: federation.routerd.net/v1alpha1
-kind: EventPeer
-metadata: { name: ${peer} }
-spec: { groupRef: edge, nodeName: ${peer}, endpoint: "http://127.0.0.1:${peerPort}" }
-`,
-  );
-  return { configFiles: [file], stateDir: join(root, `${name}-state`) };
-}
 
 /** Rows per table of a daemon's database, read beside the running daemon (WAL: readers do not block it). */
 function rowCounts(stateDir: string): Record<string, number> {
@@ -67,13 +35,15 @@ function rowCounts(stateDir: string): Record<string, number> {
 describe('POST /v1/probe between real daemons', () => {
   it('the probed daemon stores nothing, and the probe proves key and clock', async () => {
     const root = tempDir('routerd-probe-');
-    const key = join(root, 'edge.key');
-    writeFileSync(key, `${generateSecret()}\n`, { mode: 0o600 });
-    chmodSync(key, 0o600);
+    const key = pairKey(root);
     const [po, pc] = [await freePort(), await freePort()];
-    const onprem = await TestDaemon.start(node(root, 'onprem', po, 'cloud', pc, key));
+    const onprem = await TestDaemon.start(
+      pairNode(root, { name: 'onprem', port: po, peer: 'cloud', peerPort: pc, key }),
+    );
     running.push(onprem);
-    const cloud = await TestDaemon.start(node(root, 'cloud', pc, 'onprem', po, key));
+    const cloud = await TestDaemon.start(
+      pairNode(root, { name: 'cloud', port: pc, peer: 'onprem', peerPort: po, key }),
+    );
     running.push(cloud);
 
     const before = rowCounts(cloud.stateDir);
