@@ -18,6 +18,7 @@ import {
   stepOutputRef,
 } from '../src/domain/index.js';
 import type { PlanAction, PlanStep } from '../src/index.js';
+import { definePlugin } from '../src/server/index.js';
 import {
   addressClaimScenarios,
   createTestHost,
@@ -290,6 +291,28 @@ describe('defineAddressClaimPlugin', () => {
     const older = await forwarding(withRestore, false);
     expect(older.undo).toBeUndefined();
     expect(older.steps).toEqual((await forwarding(withRestore)).steps);
+  });
+
+  it('takes a newer host’s list of plan actions, keeping the ones this SDK knows', async () => {
+    let seen: readonly PlanAction[] = [];
+    const probe = definePlugin({
+      name: 'probe',
+      version: '1',
+      capabilities: [],
+      run: (_request, ctx) => {
+        seen = ctx.planActions;
+        return {};
+      },
+    });
+    // A host newer than this SDK may accept actions it has never heard of: not a reason to refuse it.
+    const newer = ['ensure-forwarding-enabled', 'move-public-ip'] as unknown as PlanAction[];
+    const host = await createTestHost(probe, { granted: [], planActions: newer });
+    try {
+      await host.run({ events: [] });
+      expect(seen).toEqual(['ensure-forwarding-enabled']);
+    } finally {
+      await host.close();
+    }
   });
 
   it('reports a discovered identity that lacks a required field instead of planning with it', async () => {

@@ -79,3 +79,11 @@ export const PLAN_ACTIONS = [
  * was negotiated, which refuse a plan or undo naming any later action (`restore-forwarding`).
  */
 export const PLAN_ACTIONS_UNSAID: readonly (typeof PLAN_ACTIONS)[number][] = PLAN_ACTIONS.slice(0, 3);
+
+/** The actions of a host's `planActions` that this SDK knows (a newer host may list more). */
+export function knownPlanActions(
+  said: readonly string[] | undefined,
+): readonly (typeof PLAN_ACTIONS)[number][] {
+  if (said === undefined) return PLAN_ACTIONS_UNSAID;
+  return PLAN_ACTIONS.filter((action) => said.includes(action));
+}

@@ -2,9 +2,9 @@ import type { Readable, Writable } from 'node:stream';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   EXIT_AFTER_EOF_MS,
+  knownPlanActions,
   MAGIC_COOKIE_KEY,
   MAGIC_COOKIE_VALUE,
-  PLAN_ACTIONS_UNSAID,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '../protocol/constants.js';
 import { capabilityNotGranted, ErrorCodes, ProtocolError } from '../protocol/errors.js';
@@ -82,7 +82,7 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
     config: config as Config,
     granted: granted(),
     host: init!.host,
-    planActions: init!.planActions ?? PLAN_ACTIONS_UNSAID,
+    planActions: knownPlanActions(init!.planActions),
     log,
     publish: async (events: EventDraft[]) => {
       if (!granted().includes('observe.events'))

@@ -2,7 +2,7 @@ import { type } from 'arktype';
 import { API_VERSION_PLUGIN } from '../constants.js';
 import { Diagnostic, Duration, JsonObject, Timestamp } from './common.js';
 import { Event, EventDraft } from './event.js';
-import { ActionPlan, Directive, PlanAction, Resource } from './resources.js';
+import { ActionPlan, Directive, Resource } from './resources.js';
 
 export const Capability = type(
   "'observe.events' | 'propose.dynamicConfig' | 'propose.providerAction' | 'execute.providerAction'",
@@ -34,9 +34,10 @@ export const InitializeParams = type({
   limits: Limits,
   /**
    * The plan actions this host accepts in an actionPlan or its undo. A plugin leaves out what is not
-   * listed (an undo it cannot take); absent, the host predates the list: PLAN_ACTIONS_UNSAID.
+   * listed (an undo it cannot take); absent, the host predates the list: PLAN_ACTIONS_UNSAID. Any string:
+   * a newer host lists actions this SDK does not know, which a plugin cannot plan anyway.
    */
-  'planActions?': PlanAction.array(),
+  'planActions?': 'string[]',
 });
 export type InitializeParams = typeof InitializeParams.infer;
 
