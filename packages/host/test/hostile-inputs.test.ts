@@ -2,25 +2,16 @@
 // on every write path (a peer's signed push, the control API, a plugin's events/publish); every date
 // and duration that enters is a real, finite one; a peer's clock cannot pin an event into the future.
 import { chmodSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret, parseSecretText } from '../src/federation/secrets.js';
 import { sign } from '../src/federation/signing.js';
 import { controlRequest, TestDaemon, tempDir } from '../src/testing/index.js';
+import { freePort } from './free-port.js';
 
 const FIXTURE = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const HOUR = 3_600_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function keyFile(dir: string, name: string): { path: string; keys: ReturnType<typeof parseSecretText> } {
   const text = `${generateSecret()}\n`;

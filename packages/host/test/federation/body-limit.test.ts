@@ -3,7 +3,8 @@
 // daemons on loopback.
 import { afterAll, describe, expect, it } from 'vitest';
 import { controlRequest, TestDaemon, tempDir } from '../../src/testing/index.js';
-import { freePort, pairKey, pairNode } from './daemon-pair.js';
+import { freePort } from '../free-port.js';
+import { pairKey, pairNode } from './daemon-pair.js';
 
 const running: TestDaemon[] = [];
 afterAll(async () => {

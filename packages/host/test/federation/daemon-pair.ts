@@ -1,18 +1,8 @@
-// Two real daemons federating over loopback, as the daemon-level federation tests start them: a free
-// port each, one shared HMAC key file, and each node's EventGroup + EventPeer documents.
+// Two real daemons federating over loopback, as the daemon-level federation tests start them: one shared
+// HMAC key file, and each node's EventGroup + EventPeer documents (ports: ../free-port.ts).
 import { chmodSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { generateSecret } from '../../src/federation/secrets.js';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A shared key file (0600) in `root`. */
 export function pairKey(root: string): string {

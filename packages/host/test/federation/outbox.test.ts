@@ -1,5 +1,4 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -14,21 +13,13 @@ import { Retention } from '../../src/retention/service.js';
 import { openDatabase } from '../../src/store/database.js';
 import { DeliveryStore } from '../../src/store/deliveries.js';
 import { EventStore } from '../../src/store/events.js';
+import { freePort } from '../free-port.js';
 
 // Two and three federation nodes in this process: real SQLite files, real HTTP on loopback.
 const dir = mkdtempSync(join(tmpdir(), 'outbox-'));
 const key = join(dir, 'group.key');
 writeFileSync(key, `${generateSecret()}\n`);
 chmodSync(key, 0o600);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Node {
   name: string;

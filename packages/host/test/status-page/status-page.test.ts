@@ -2,7 +2,6 @@
 // HTML over loopback HTTP and a unix socket, Server-Sent Events that carry a new observation, and no
 // way to write. The browser test is tests/e2e/status-page.test.ts.
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { nextReadDelayMs } from '../../src/status-page/live-updates.js';
 import { controlRequest, tempDir, writeFile } from '../../src/testing/index.js';
+import { freePort } from '../free-port.js';
 import { HOST_FIXTURE, pluginYaml } from '../plugins/harness.js';
 
 const group = (name: string, extra: string) => `apiVersion: federation.routerd.net/v1alpha1
@@ -82,14 +82,6 @@ describe('EventGroup.spec.statusPage', () => {
 });
 
 /** A free loopback port (the config's port is 1-65535: 0 is not a choice). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
