@@ -38,7 +38,8 @@ interface Method {
   before?: () => void;
 }
 
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+/** Whether a handler's answer is still to come (a promise, or any thenable it returned). */
+export const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
   typeof (value as { then?: unknown } | null)?.then === 'function';
 
 /** The peer went away (EOF, broken pipe, or close()) while a request was pending. */

@@ -19,7 +19,7 @@ import type {
   PluginResult,
 } from '../protocol/schemas/messages.js';
 import { formatIssues, type Validation } from '../protocol/validation.js';
-import { type CallContext, RpcConnection } from '../rpc/connection.js';
+import { type CallContext, isThenable, RpcConnection } from '../rpc/connection.js';
 import { Deadlines } from '../rpc/deadlines.js';
 import { Serialized } from '../rpc/serialized.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';
@@ -230,9 +230,6 @@ export function serve<Config>(plugin: PluginDefinition<Config>, opts: ServeOptio
 
   return { close: () => conn.close(), closed };
 }
-
-const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
-  typeof (value as { then?: unknown } | null)?.then === 'function';
 
 /**
  * The handler's output, or the reason its call ends early — a cancel from the host, or the deadline
