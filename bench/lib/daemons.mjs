@@ -28,7 +28,7 @@ export const TestDaemon = {
   start: (options) =>
     testing.TestDaemon.start({
       ...options,
-      prefix: ['env', `NODE_OPTIONS=${DEPLOYED_NODE_OPTIONS}`, ...(options.prefix ?? [])],
+      prefix: ['env', `NODE_OPTIONS=${deployedEnv().NODE_OPTIONS}`, ...(options.prefix ?? [])],
     }),
 };
 const { generateSecret } = await import(new URL('keys.js', hostDist).href);
