@@ -45,6 +45,20 @@ describe('event envelope', () => {
     if (!r.ok) expect(r.issues[0]?.path).toBe('/expiresAt');
   });
 
+  it('orders expiresAt after observedAt by instant, whatever the spelling', () => {
+    const at = (observedAt: string, expiresAt: string) =>
+      validate(Event, { ...observed('10.0.0.1/32'), observedAt, expiresAt }).ok;
+    // One length, both UTC: compared as text.
+    expect(at('2026-01-01T00:00:00.900Z', '2026-01-01T00:00:00.901Z')).toBe(true);
+    expect(at('2026-01-01T00:00:00.900Z', '2026-01-01T00:00:00.900Z')).toBe(false);
+    expect(at('2026-01-02T00:00:00Z', '2026-01-01T23:59:59Z')).toBe(false);
+    // Different lengths or offsets: text order would mislead, the instants decide.
+    expect(at('2026-01-01T00:00:00.9Z', '2026-01-01T00:00:00.10Z')).toBe(false);
+    expect(at('2026-01-01T00:00:00.1Z', '2026-01-01T00:00:00.95Z')).toBe(true);
+    expect(at('2026-01-01T01:00:00+02:00', '2026-01-01T00:30:00Z')).toBe(true);
+    expect(at('2026-01-01T00:30:00Z', '2026-01-01T01:00:00+02:00')).toBe(false);
+  });
+
   it('checks well-known payloads: address must be a /32', () => {
     const issues = validateEventPayload('routerd.client.ipv4.observed', {
       address: '10.88.60.0/24',
