@@ -128,7 +128,6 @@ export class Daemon {
     // so nothing received is missed; the network starts last. Each part joins the lifecycle as it is
     // built, so a start that fails half-way stops exactly what exists, in the order stop() uses.
     const federation = new Federation({
-      db,
       events: stores.events,
       deliveries: stores.deliveries,
       clock,

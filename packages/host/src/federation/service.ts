@@ -1,6 +1,5 @@
 import { type PeerStateName, PeerStateNames } from '@routerd/host-wire';
 import { type Event, parseDuration } from '@routerd/plugin-sdk';
-import type { Database } from 'better-sqlite3';
 import { errorFields } from '../background.js';
 import { type Clock, isoAt } from '../clock.js';
 import type { EventGroup, EventPeer, FederationConfig } from '../config/index.js';
@@ -31,7 +30,6 @@ export type FederationLog = (
 ) => void;
 
 export interface FederationOptions {
-  db: Database;
   events: EventStore;
   deliveries: DeliveryStore;
   clock: Clock;
@@ -434,16 +432,18 @@ export class Federation {
         live.push(capped ? { ...e, expiresAt: isoAt(latestExpiry) } : e);
       }
     }
-    this.o.db.transaction(() => {
-      for (const o of this.o.events.insert(live)) {
-        if (o.status === 'conflict') out.rejected.push({ id: o.event.id, reason: 'id-conflict' });
-        else (o.status === 'duplicate' ? out.duplicates : out.accepted).push(o.event.id);
-      }
-      // A replay is answered "all duplicates" without looking at the events again: only true when none was
-      // rejected. A batch with a rejection (time-in-future, say) is evaluated afresh when sent again —
-      // what was stored is a duplicate then, and what was early may be on time.
-      if (out.rejected.length === 0) this.deliveries.recordWebhook(sender, webhookId, now);
-    })();
+    this.o.events.insert(live, {
+      alongside: (outcomes) => {
+        for (const o of outcomes) {
+          if (o.status === 'conflict') out.rejected.push({ id: o.event.id, reason: 'id-conflict' });
+          else (o.status === 'duplicate' ? out.duplicates : out.accepted).push(o.event.id);
+        }
+        // A replay is answered "all duplicates" without looking at the events again: only true when none
+        // was rejected. A batch with a rejection (time-in-future, say) is evaluated afresh when sent
+        // again — what was stored is a duplicate then, and what was early may be on time.
+        if (out.rejected.length === 0) this.deliveries.recordWebhook(sender, webhookId, now);
+      },
+    });
     return out;
   }
 

@@ -345,32 +345,28 @@ export class DeliveryStore {
 
   markDelivered(peer: string, ids: readonly string[], now: number, status: number): void {
     if (ids.length === 0) return;
-    const list = JSON.stringify(ids);
     const minute = Math.floor(now / 60_000);
     this.bookkeeping(() => {
-      const { changes } = this.stmt(`
+      // RETURNING hands back the enqueue times of exactly the rows this marked, so the batch's worst lag
+      // needs no second look-up of each row by its key.
+      const enqueued = this.stmt(`
       UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_ms = ?, updated_ms = ?,
         last_status = ?, last_error = NULL
-      WHERE event_id IN (SELECT value FROM json_each(?)) AND +peer = ? AND +status = 'pending'`).run(
-        now,
-        now,
-        status,
-        list,
-        peer,
-      );
-      if (changes === 0) return;
-      this.moved(peer, 'pending', 'delivered', changes);
-      // The batch's worst lag into this minute's slot (the summary's "max lag"), read back by primary key.
+      WHERE event_id IN (SELECT value FROM json_each(?)) AND +peer = ? AND +status = 'pending'
+      RETURNING enqueued_ms`)
+        .pluck()
+        .all(now, now, status, JSON.stringify(ids), peer) as number[];
+      if (enqueued.length === 0) return;
+      this.moved(peer, 'pending', 'delivered', enqueued.length);
+      let oldest = enqueued[0]!;
+      for (const ms of enqueued) if (ms < oldest) oldest = ms;
+      // The batch's worst lag into this minute's slot (the summary's "max lag").
       this.stmt(`
-      INSERT INTO delivery_lag (peer, minute, max_lag_ms)
-        SELECT ?, ?, MAX(? - enqueued_ms) FROM deliveries
-        WHERE event_id IN (SELECT value FROM json_each(?)) AND +peer = ? AND +status = 'delivered' AND TRUE
+      INSERT INTO delivery_lag (peer, minute, max_lag_ms) VALUES (?, ?, ?)
         ON CONFLICT (peer, minute) DO UPDATE SET max_lag_ms = MAX(max_lag_ms, excluded.max_lag_ms)`).run(
         peer,
         minute,
-        now,
-        list,
-        peer,
+        now - oldest,
       );
       this.stmt('DELETE FROM delivery_lag WHERE peer = ? AND minute < ?').run(
         peer,

@@ -193,9 +193,14 @@ export class EventStore {
    * An id already held by another fact is a `conflict` and writes nothing — the one place where "an
    * event id belongs to its source" is enforced, for received, emitted and published events alike.
    * With `allOrNothing`, a conflict throws IdConflictError and nothing of the batch is written.
-   * Listeners run after the commit, with what was stored or refreshed.
+   * `alongside` is the caller's own write that must commit with the events (a received batch's
+   * webhook-id): inside this transaction rather than around it, so listeners, which run after the
+   * commit, never hear of events a caller's transaction may still roll back.
    */
-  insert(events: readonly Event[], options: { allOrNothing?: boolean } = {}): InsertOutcome[] {
+  insert(
+    events: readonly Event[],
+    options: { allOrNothing?: boolean; alongside?: (outcomes: readonly InsertOutcome[]) => void } = {},
+  ): InsertOutcome[] {
     const now = this.clock.now();
     const outcomes = this.db.transaction(() => {
       const done = events.map((e) => this.insertOne(e, now));
@@ -209,6 +214,7 @@ export class EventStore {
       const changed = done.filter(isChange);
       // Same-transaction work (the outbox's delivery rows): an event is never stored without it.
       if (changed.length > 0) for (const hook of this.transactionHooks) hook(changed, now);
+      options.alongside?.(done);
       return done;
     })();
     const committed = outcomes.filter(isChange);

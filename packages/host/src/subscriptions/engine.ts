@@ -72,13 +72,27 @@ export class SubscriptionEngine {
   private active = new Map<string, Active>();
   private unhook?: () => void;
   private stopped = false;
+  /**
+   * What the insert transaction running now admitted to the ledger, for its commit to hand to the
+   * batchers. Reset by every transaction that reaches the hook: one rolled back leaves nothing behind
+   * for the next, because listeners only run for a transaction whose hook ran.
+   */
+  private admitted: Array<{ a: Active; id: string }> = [];
+  private refreshed: Array<{ a: Active; event: Event }> = [];
 
   constructor(private readonly o: SubscriptionEngineOptions) {}
 
   /** Start, or follow a new config. Pending, interrupted and due-for-retry rows are queued again. */
   apply(config: FederationConfig): void {
     this.stopped = false;
-    this.unhook ??= this.o.events.onCommitted((c) => this.onCommitted(c));
+    if (!this.unhook) {
+      const unhookInsert = this.o.events.withinInsert((changed, now) => this.admit(changed, now));
+      const unhookCommit = this.o.events.onCommitted(() => this.onCommitted());
+      this.unhook = () => {
+        unhookInsert();
+        unhookCommit();
+      };
+    }
     for (const a of this.active.values()) this.stopOne(a);
     this.active.clear();
     for (const { resource: sub } of config.subscriptions) {
@@ -120,20 +134,36 @@ export class SubscriptionEngine {
     );
   }
 
-  private onCommitted(committed: InsertOutcome[]): void {
+  /**
+   * In the insert transaction: each stored or refreshed event a subscription matches gets its ledger row
+   * there, committed with the event. On its own the row would be one more commit — an fsync per matched
+   * event, on the way from a received event to its plugin run.
+   */
+  private admit(changed: InsertOutcome[], now: number): void {
+    this.admitted = [];
+    this.refreshed = [];
     if (this.stopped) return;
-    const now = this.o.clock.now();
-    for (const { event, status } of committed) {
+    for (const { event, status } of changed) {
       if (event.expiresAt !== undefined && Date.parse(event.expiresAt) <= now) continue;
       for (const a of this.active.values()) {
         if (a.sub.spec.groupRef !== event.group || !matchesSubscription(event, a.sub.spec.match)) continue;
         // admit() is false for a pair seen before: a duplicate or a refresh of a handled event runs nothing,
         // but a refresh is still evidence that what it observed is there.
-        if (this.o.runs.admit(a.sub.metadata.name, event.id, now)) a.batcher.add(event.id);
+        if (this.o.runs.admit(a.sub.metadata.name, event.id, now)) this.admitted.push({ a, id: event.id });
         else if (status === 'refreshed' && this.o.runs.status(a.sub.metadata.name, event.id) === 'succeeded')
-          this.o.onRefresh?.(a.sub, event);
+          this.refreshed.push({ a, event });
       }
     }
+  }
+
+  /** After the commit: what the transaction admitted goes to its subscription's batcher. */
+  private onCommitted(): void {
+    const { admitted, refreshed } = this;
+    this.admitted = [];
+    this.refreshed = [];
+    if (this.stopped) return;
+    for (const { a, id } of admitted) if (this.active.get(a.sub.metadata.name) === a) a.batcher.add(id);
+    for (const { a, event } of refreshed) this.o.onRefresh?.(a.sub, event);
   }
 
   private fire(a: Active, ids: string[]): void {
@@ -186,13 +216,21 @@ export class SubscriptionEngine {
     const eventIds = events.map((e) => e.id);
     // One id for the run in both ledgers: `routerctl subscription runs` names the `plugin runs` row.
     const runId = this.o.plugins.newRunId();
-    this.o.runs.markRunning(name, eventIds, runId, now);
-    this.o.metrics?.subscriptionBatch.observe({ subscription: name }, events.length);
-    const out = await this.o.plugins.run(
+    // The request goes out first; the rows are marked while the plugin works, not before it starts.
+    const running = this.o.plugins.run(
       a.sub.spec.trigger.pluginRef,
       { trigger: { type: 'event', subscription: name }, events },
       { runId },
     );
+    try {
+      this.o.runs.markRunning(name, eventIds, runId, now);
+    } catch (err) {
+      // Nothing recorded, so nothing of this run is applied: its events run again after the crash backoff.
+      void running.catch(() => {});
+      throw err;
+    }
+    this.o.metrics?.subscriptionBatch.observe({ subscription: name }, events.length);
+    const out = await running;
     const done = this.o.clock.now();
     this.o.onRun?.({
       subscription: name,

@@ -167,7 +167,6 @@ ${peer('a', a.endpoint, 'acme.a.*')}${peer('b', b.endpoint, 'acme.b.*')}`,
     const store = new EventStore(db, clock);
     const deliveries = new DeliveryStore(db);
     const federation = new Federation({
-      db,
       events: store,
       deliveries,
       clock,

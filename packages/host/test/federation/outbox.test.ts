@@ -83,7 +83,6 @@ spec:
   const metrics = createMetrics();
   const deliveries = new DeliveryStore(db);
   const federation = new Federation({
-    db,
     events: store,
     deliveries,
     clock,

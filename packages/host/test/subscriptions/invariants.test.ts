@@ -392,14 +392,15 @@ describe('a store that refuses writes', () => {
     try {
       receive(w, 'observed');
       await settle(w);
+      // The request was already on its way when the mark failed: its answer is dropped, not applied.
       expect(claims(w)).toHaveLength(0);
-      expect(w.pluginRuns).toBe(0);
+      expect(w.pluginRuns).toBe(1);
       const crash = w.engineLogs.find(
         (l) => l.msg === 'subscription run crashed: its events are queued again',
       );
       expect(crash?.fields).toMatchObject({ subscription: 'onprem-clients', retryInMs: expect.any(Number) });
       await settle(w, (crash!.fields!.retryInMs as number) + 1);
-      expect(w.pluginRuns).toBe(1);
+      expect(w.pluginRuns).toBe(2);
       expect(claims(w).map((c) => c.metadata.name)).toEqual(['onprem-10-88-60-9']);
     } finally {
       runs.mockRestore();
@@ -469,6 +470,47 @@ describe('the run ledger', () => {
     w.store.insert([{ ...ev, expiresAt: new Date(w.clock.now() + 900_000).toISOString() }]); // TTL refresh of a handled event
     w.store.insert([{ ...ev, id: 'other-type', type: 'vendor.thing.happened', payload: {} }]);
     w.store.insert([{ ...ev, id: 'already-expired', expiresAt: new Date(w.clock.now() - 1).toISOString() }]);
+    await settle(w);
+    expect(w.pluginRuns).toBe(1);
+    expect(w.runs.list({}).map((r) => [r.eventId, r.status])).toEqual([[ev.id, 'succeeded']]);
+  });
+
+  it('a matched event has its ledger row in the transaction that stores it, a whole batch in one run', async () => {
+    const w = await world();
+    const seenInside: Array<string | undefined> = [];
+    // Hooks run in the order they were added: this one after the engine's, before the commit.
+    const unhook = w.store.withinInsert((changed) => {
+      for (const { event } of changed) seenInside.push(w.runs.status('onprem-clients', event.id));
+    });
+    const batch = Array.from({ length: 50 }, (_, i) => ({
+      id: `batch-${i}`,
+      group: 'edge',
+      sourceNode: 'onprem',
+      type: 'routerd.client.ipv4.observed',
+      payload: { address: `10.88.61.${i}/32`, domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+      observedAt: new Date(w.clock.now()).toISOString(),
+      expiresAt: new Date(w.clock.now() + 300_000).toISOString(),
+    }));
+    w.store.insert(batch);
+    unhook();
+    // Written before the commit, not after it: no commit of their own.
+    expect(seenInside).toEqual(batch.map(() => 'pending'));
+    await settle(w);
+    expect(w.pluginRuns).toBe(1);
+    expect(w.runs.list({ limit: 100 }).filter((r) => r.status === 'succeeded')).toHaveLength(50);
+  });
+
+  it('an insert rolled back leaves no ledger row and runs nothing; the next one runs only its own events', async () => {
+    const w = await world();
+    const unhook = w.store.withinInsert(() => {
+      throw new Error('disk full');
+    });
+    expect(() => receive(w, 'observed', '10.88.60.20')).toThrow('disk full');
+    unhook();
+    expect(w.runs.list({})).toEqual([]);
+    await settle(w);
+    expect(w.pluginRuns).toBe(0);
+    const ev = receive(w, 'observed', '10.88.60.21');
     await settle(w);
     expect(w.pluginRuns).toBe(1);
     expect(w.runs.list({}).map((r) => [r.eventId, r.status])).toEqual([[ev.id, 'succeeded']]);
