@@ -16,20 +16,64 @@ export interface ApplyOutcome {
 /** A local event and the group it goes to. */
 export type LocalDraft = EventDraft & { group: string };
 
+/**
+ * Bytes of an acknowledgement's payload each list may take (event ids, resource names): a batch runs
+ * up to 10,000 events, and an event is at most MAX_EVENT_BYTES (64 KiB) — an acknowledgement over it
+ * would be refused, and its part's plans never announced with it. What does not fit is counted.
+ */
+export const ACK_LIST_BYTES = 24 * 1024;
+
+/** The first items (in order) whose JSON fits `budget` bytes, and how many were left out. */
+export function fitting(
+  items: readonly string[],
+  budget = ACK_LIST_BYTES,
+): { kept: string[]; omitted: number } {
+  const kept: string[] = [];
+  let bytes = 2; // []
+  for (const item of items) {
+    bytes += JSON.stringify(item).length + 1;
+    if (bytes > budget) break;
+    kept.push(item);
+  }
+  return { kept, omitted: items.length - kept.length };
+}
+
+/** `eventIds` (sorted) and `eventIdsOmitted` of a payload. */
+function eventIdsOf(ids: readonly string[]) {
+  const { kept, omitted } = fitting([...ids].sort());
+  return omitted > 0 ? { eventIds: kept, eventIdsOmitted: omitted } : { eventIds: kept };
+}
+
+/**
+ * One acknowledgement per accepted part, naming the events that part came from (`partEvents`: a claim's
+ * part, the events about its address; otherwise the whole batch, `eventIds`), and one per refusal.
+ */
 export function acknowledgementDrafts(
   group: string,
   outcome: ApplyOutcome,
   source: string,
   eventIds: readonly string[],
+  partEvents: ReadonlyMap<string, readonly string[]> = new Map(),
 ): LocalDraft[] {
-  const sortedIds = [...eventIds].sort();
-  const drafts: LocalDraft[] = outcome.accepted.map((a) => ({
-    group,
-    type: EventTypes.dynamicPartAccepted,
-    subject: a.part,
-    ttl: '1h',
-    payload: { part: a.part, source, eventIds: sortedIds, generation: a.generation, resources: a.resources },
-  }));
+  const batch = eventIdsOf(eventIds);
+  const drafts: LocalDraft[] = outcome.accepted.map((a) => {
+    const own = partEvents.get(a.part);
+    const { kept, omitted } = fitting(a.resources);
+    return {
+      group,
+      type: EventTypes.dynamicPartAccepted,
+      subject: a.part,
+      ttl: '1h',
+      payload: {
+        part: a.part,
+        source,
+        ...(own ? eventIdsOf(own) : batch),
+        generation: a.generation,
+        resources: kept,
+        ...(omitted > 0 ? { resourcesOmitted: omitted } : {}),
+      },
+    };
+  });
   if (outcome.rejected) {
     const { part, reason, holder } = outcome.rejected;
     drafts.push({
@@ -37,7 +81,7 @@ export function acknowledgementDrafts(
       type: EventTypes.dynamicPartRejected,
       subject: part,
       ttl: '1h',
-      payload: { part, source, eventIds: sortedIds, reason, ...(holder ? { holder } : {}) },
+      payload: { part, source, ...batch, reason, ...(holder ? { holder } : {}) },
     });
   }
   return drafts;

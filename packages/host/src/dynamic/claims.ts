@@ -3,7 +3,7 @@
  * timer, re-armed for the next due release), and every held address kept in the no-observe set.
  */
 import type { DynamicConfigPart } from '@routerd/host-wire';
-import type { ActionPlan, AddressState, TraceContext } from '@routerd/plugin-sdk';
+import type { AddressState, TraceContext } from '@routerd/plugin-sdk';
 import { type Event, EventTypes, hostAddress, parseDuration } from '@routerd/plugin-sdk';
 import { runBackground } from '../background.js';
 import type { Clock, TimerHandle } from '../clock.js';
@@ -15,7 +15,7 @@ import type { LocalDraft } from './acknowledgements.js';
 import { type Claim, holdUntil, isHeld, noObserveEntries, steersClaim } from './invariants.js';
 import { claimPartName, graceOf, type Origin } from './origin.js';
 import type { PartContent, PartWriter } from './parts.js';
-import { type PartPlanHooks, teardownPlans, undoPlans } from './plans.js';
+import { type PartPlanHooks, type PlansByAddress, teardownPlans, undoPlans } from './plans.js';
 
 /** A release the store refused (a full disk) is tried again after this long. */
 const RELEASE_RETRY_MS = 5000;
@@ -89,7 +89,7 @@ export class ClaimLifecycle {
    * keeping the plugin's teardown plans for the release; the release time stays where the last
    * observation put it.
    */
-  markGone(obs: AddressState, plans: readonly ActionPlan[], now: number, cause?: TraceContext): void {
+  markGone(obs: AddressState, plans: PlansByAddress, now: number, cause?: TraceContext): void {
     const existing = this.o.store.claim(obs.domain, obs.address);
     if (!isHeld(existing) || !steersClaim(existing, obs)) return;
     const teardown = teardownPlans(plans, obs.address);

@@ -22,7 +22,7 @@ import { ClaimLifecycle } from './claims.js';
 import { checkResult, isClaim } from './invariants.js';
 import { describeOrigin, groupOfSource, type ResultOrigin } from './origin.js';
 import { PartWriter } from './parts.js';
-import { claimPlans, type PartPlanHooks, restPlans } from './plans.js';
+import { claimPlans, type PartPlanHooks, plansByAddress, restPlans } from './plans.js';
 import { actionPlansOf, partsAsOf, renderEffective, startupResources } from './render.js';
 
 export type { ApplyOutcome } from './acknowledgements.js';
@@ -128,6 +128,8 @@ export class DynamicConfig {
     const drafts: LocalDraft[] = [];
     const written: { part: ReturnType<PartWriter['write']>; fresh: ActionPlan[] }[] = [];
     const heldParts: string[] = [];
+    /** A claim's part: the events about its address (what its acknowledgement names). */
+    const partEvents = new Map<string, string[]>();
     const accept = (part: ReturnType<PartWriter['write']>) => {
       outcome.accepted.push({
         part: part.metadata.name,
@@ -141,6 +143,7 @@ export class DynamicConfig {
     };
     // The newest traced event of the batch: what its acknowledgements, plans and claims answer.
     const cause = traceCause(events);
+    const byAddress = plansByAddress(plans);
     this.o.store.db.transaction(() => {
       const claimed = new Set<string>();
       for (const claim of claims) {
@@ -148,18 +151,21 @@ export class DynamicConfig {
         claimed.add(key);
         const obs = seen.get(key)!;
         if (!obs.present) continue; // a claim for an address the batch says is gone: nothing to provision
+        const ownEvents = obs.events.map((e) => e.id);
         const content = {
-          resources: [annotate(claim, o.source, o.group, eventIds)],
+          // The events about this address, not the whole batch's: what `routerctl trace` follows.
+          resources: [annotate(claim, o.source, o.group, ownEvents)],
           directives: [],
-          actionPlans: claimPlans(plans, obs.address),
+          actionPlans: claimPlans(byAddress, obs.address),
         };
         const held = this.claims.hold(claim, obs, o, content, now, cause);
         heldParts.push(held.metadata.name);
+        partEvents.set(held.metadata.name, ownEvents);
         accept(held);
       }
       // Addresses the batch says are gone: hold the teardown until the grace after the last observation.
       for (const obs of seen.values())
-        if (!obs.present && !claimed.has(obs.key)) this.claims.markGone(obs, plans, now, cause);
+        if (!obs.present && !claimed.has(obs.key)) this.claims.markGone(obs, byAddress, now, cause);
       const claimedAddresses = new Set(claims.map((c) => `${hostAddress(c.spec.address)}/32`));
       const rest = {
         resources: others.map((r) => annotate(r, o.source, o.group, eventIds)),
@@ -177,6 +183,7 @@ export class DynamicConfig {
       o.acknowledgeAccepted ? outcome : { ...outcome, accepted: [] },
       o.source,
       eventIds,
+      partEvents,
     );
     if (drafts.length || acks.length) this.o.emit([...drafts, ...acks], cause);
     // The parts are stored whatever the hook does: a hook that throws is logged, never undoes the result.

@@ -4,7 +4,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ActionPlan, type Event, hostAddress } from '@routerd/plugin-sdk';
+import { type ActionPlan, type Event, hostAddress, MAX_EVENT_BYTES } from '@routerd/plugin-sdk';
 import { definePlugin } from '@routerd/plugin-sdk/server';
 import { createTestHost, makeRequest, type TestHost } from '@routerd/plugin-sdk/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -148,9 +148,9 @@ afterEach(async () => {
   ownerOverride = undefined;
 });
 
-async function world(): Promise<World> {
+async function world(configText = CONFIG): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'invariants-'));
-  writeFileSync(join(dir, 'c.yaml'), CONFIG);
+  writeFileSync(join(dir, 'c.yaml'), configText);
   const load = loadConfig([join(dir, 'c.yaml')]);
   if (!load.ok) throw new Error(JSON.stringify(load.issues));
   const config: FederationConfig = load.config;
@@ -276,6 +276,44 @@ describe('prompt provision', () => {
       eventIds: [ev.id],
       generation: 1,
     });
+  });
+});
+
+describe('acknowledgements', () => {
+  it('each claim names its own events; a batch too large to name in one event is counted, and every part is still acknowledged', async () => {
+    const w = await world(
+      CONFIG.replace('trigger: { pluginRef: claims }', 'trigger: { pluginRef: claims, maxBatch: 1000 }'),
+    );
+    // 700 ids of 100 characters: naming them all would take ~72 KB, over the 64 KiB an event may hold.
+    const id = (i: number) => `obs-${String(i).padStart(4, '0')}-${'x'.repeat(91)}`;
+    const address = (i: number) => `10.88.${61 + (i >> 8)}.${i & 255}/32`;
+    w.store.insert(
+      Array.from({ length: 700 }, (_, i) => ({
+        id: id(i),
+        group: 'edge',
+        sourceNode: 'onprem',
+        type: 'routerd.client.ipv4.observed',
+        payload: { address: address(i), domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+        observedAt: new Date(w.clock.now()).toISOString(),
+        expiresAt: new Date(w.clock.now() + 300_000).toISOString(),
+      })),
+    );
+    await settle(w);
+    expect(w.pluginRuns).toBe(1);
+    expect(w.runs.list({ limit: 1000 }).filter((r) => r.status === 'succeeded')).toHaveLength(700);
+    const acks = w.store.list({ type: 'routerd.dynamic.part.accepted', limit: 1000 });
+    expect(acks).toHaveLength(701); // 700 claims and the part of the NIC-wide plan
+    const claimAck = acks.find((a) => a.subject === 'onprem-clients-10-88-61-7');
+    expect(claimAck?.payload).toMatchObject({ eventIds: [id(7)] });
+    expect(claimAck?.payload).not.toHaveProperty('eventIdsOmitted');
+    const [rest] = acks.filter((a) => !/-10-88-/.test(a.subject ?? ''));
+    const { eventIds, eventIdsOmitted } = rest!.payload as { eventIds: string[]; eventIdsOmitted: number };
+    expect(eventIdsOmitted).toBeGreaterThan(0);
+    expect(eventIds.length + eventIdsOmitted).toBe(700);
+    expect(eventIds).toEqual(Array.from({ length: eventIds.length }, (_, i) => id(i))); // sorted, the first kept
+    expect(Buffer.byteLength(JSON.stringify(rest))).toBeLessThan(MAX_EVENT_BYTES);
+    expect(planned(w, 'assign-secondary-ip')).toHaveLength(700);
+    expect(claims(w)[0]?.metadata.annotations?.['routerd.net/event-ids']).toMatch(/^obs-\d{4}-x+$/);
   });
 });
 

@@ -4608,7 +4608,7 @@ return errors === 0;
 }
 
 
-const schema25 = {"type":"object","properties":{"eventIds":{"type":"array","items":{"type":"string"}},"part":{"type":"string","description":"a lowercase name of letters, digits, dots and dashes (at most 253)","pattern":"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"},"source":{"type":"string","minLength":1},"generation":{"type":"integer","minimum":0},"holder":{"type":"string"},"reason":{"type":"string"},"resources":{"type":"array","items":{"type":"string"}}},"required":["eventIds","part","source"]};
+const schema25 = {"type":"object","properties":{"eventIds":{"type":"array","items":{"type":"string"}},"part":{"type":"string","description":"a lowercase name of letters, digits, dots and dashes (at most 253)","pattern":"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$"},"source":{"type":"string","minLength":1},"eventIdsOmitted":{"type":"integer","exclusiveMinimum":0},"generation":{"type":"integer","minimum":0},"holder":{"type":"string"},"reason":{"type":"string"},"resources":{"type":"array","items":{"type":"string"}},"resourcesOmitted":{"type":"integer","exclusiveMinimum":0}},"required":["eventIds","part","source"]};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4693,17 +4693,17 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.generation !== undefined){
-let data4 = data.generation;
+if(data.eventIdsOmitted !== undefined){
+let data4 = data.eventIdsOmitted;
 const _errs9 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate24.errors = [{instancePath:instancePath+"/generation",schemaPath:"#/properties/generation/type",keyword:"type",params:{type: "integer"}}];
+validate24.errors = [{instancePath:instancePath+"/eventIdsOmitted",schemaPath:"#/properties/eventIdsOmitted/type",keyword:"type",params:{type: "integer"}}];
 return false;
 }
 if(errors === _errs9){
 if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate24.errors = [{instancePath:instancePath+"/generation",schemaPath:"#/properties/generation/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}}];
+if(data4 <= 0 || isNaN(data4)){
+validate24.errors = [{instancePath:instancePath+"/eventIdsOmitted",schemaPath:"#/properties/eventIdsOmitted/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0}}];
 return false;
 }
 }
@@ -4714,11 +4714,20 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.holder !== undefined){
+if(data.generation !== undefined){
+let data5 = data.generation;
 const _errs11 = errors;
-if(typeof data.holder !== "string"){
-validate24.errors = [{instancePath:instancePath+"/holder",schemaPath:"#/properties/holder/type",keyword:"type",params:{type: "string"}}];
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate24.errors = [{instancePath:instancePath+"/generation",schemaPath:"#/properties/generation/type",keyword:"type",params:{type: "integer"}}];
 return false;
+}
+if(errors === _errs11){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate24.errors = [{instancePath:instancePath+"/generation",schemaPath:"#/properties/generation/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}}];
+return false;
+}
+}
 }
 var valid0 = _errs11 === errors;
 }
@@ -4726,10 +4735,10 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.reason !== undefined){
+if(data.holder !== undefined){
 const _errs13 = errors;
-if(typeof data.reason !== "string"){
-validate24.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"}}];
+if(typeof data.holder !== "string"){
+validate24.errors = [{instancePath:instancePath+"/holder",schemaPath:"#/properties/holder/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -4738,20 +4747,32 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resources !== undefined){
-let data7 = data.resources;
+if(data.reason !== undefined){
 const _errs15 = errors;
-if(errors === _errs15){
-if(Array.isArray(data7)){
-var valid2 = true;
-const len1 = data7.length;
-for(let i1=0; i1<len1; i1++){
+if(typeof data.reason !== "string"){
+validate24.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resources !== undefined){
+let data8 = data.resources;
 const _errs17 = errors;
-if(typeof data7[i1] !== "string"){
+if(errors === _errs17){
+if(Array.isArray(data8)){
+var valid2 = true;
+const len1 = data8.length;
+for(let i1=0; i1<len1; i1++){
+const _errs19 = errors;
+if(typeof data8[i1] !== "string"){
 validate24.errors = [{instancePath:instancePath+"/resources/" + i1,schemaPath:"#/properties/resources/items/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
-var valid2 = _errs17 === errors;
+var valid2 = _errs19 === errors;
 if(!valid2){
 break;
 }
@@ -4762,10 +4783,33 @@ validate24.errors = [{instancePath:instancePath+"/resources",schemaPath:"#/prope
 return false;
 }
 }
-var valid0 = _errs15 === errors;
+var valid0 = _errs17 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.resourcesOmitted !== undefined){
+let data10 = data.resourcesOmitted;
+const _errs21 = errors;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+validate24.errors = [{instancePath:instancePath+"/resourcesOmitted",schemaPath:"#/properties/resourcesOmitted/type",keyword:"type",params:{type: "integer"}}];
+return false;
+}
+if(errors === _errs21){
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 <= 0 || isNaN(data10)){
+validate24.errors = [{instancePath:instancePath+"/resourcesOmitted",schemaPath:"#/properties/resourcesOmitted/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0}}];
+return false;
+}
+}
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }

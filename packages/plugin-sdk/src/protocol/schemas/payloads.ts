@@ -29,12 +29,17 @@ export type ClientIpv4Payload = typeof ClientIpv4Payload.infer;
 export const DynamicPartOutcomePayload = type({
   part: ResourceName,
   source: 'string > 0',
+  /** The events the part came from (a claim: those about its address), sorted; as many as fit. */
   eventIds: 'string[]',
+  /** How many more there were: left out so the event stays within MAX_EVENT_BYTES. */
+  'eventIdsOmitted?': 'number.integer > 0',
   'generation?': 'number.integer >= 0',
   'reason?': 'string',
   /** For a rejection by the single-writer rule: the node whose claim holds the address. */
   'holder?': 'string',
   'resources?': 'string[]',
+  /** How many more resources the part holds than `resources` lists (same bound). */
+  'resourcesOmitted?': 'number.integer > 0',
 });
 export type DynamicPartOutcomePayload = typeof DynamicPartOutcomePayload.infer;
 
