@@ -173,5 +173,5 @@ export function holdUntil(
 export const steersClaim = (held: ClaimRow, obs: AddressState) => held.ownerNode === obs.ownerNode;
 
 /** No feedback loop: every held claim's address is one this node must not observe. */
-export const noObserveEntries = (held: readonly ClaimRow[]) =>
+export const noObserveEntries = (held: readonly Pick<ClaimRow, 'address' | 'part'>[]) =>
   held.map((c) => ({ cidr: c.address, reason: `RemoteAddressClaim held by ${c.part}` }));

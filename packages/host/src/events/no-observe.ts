@@ -19,9 +19,12 @@ export class NoObserveSet {
   private readonly sources = new Map<string, { entry: NoObserveEntry; parsed: Cidr }[]>();
 
   replace(source: string, entries: readonly NoObserveEntry[]): void {
+    // A source is mostly replaced by itself plus or minus a few entries (the held claims after each
+    // run): what it held already is not parsed again.
+    const before = new Map((this.sources.get(source) ?? []).map((e) => [e.entry.cidr, e.parsed]));
     this.sources.set(
       source,
-      entries.map((entry) => ({ entry, parsed: parseCidr(entry.cidr) })),
+      entries.map((entry) => ({ entry, parsed: before.get(entry.cidr) ?? parseCidr(entry.cidr) })),
     );
   }
 

@@ -232,12 +232,11 @@ export class DynamicStore {
   }
 
   /** Claims not yet released, i.e. addresses this node currently captures (or is about to release). */
-  heldClaims(): ClaimRow[] {
-    return (
-      this.stmt(
-        `SELECT * FROM address_claims WHERE state != 'released' ORDER BY address`,
-      ).all() as ClaimDbRow[]
-    ).map(toClaim);
+  /** The address and part of every held claim (the no-observe set): two columns, nothing parsed. */
+  heldClaimAddresses(): Pick<ClaimRow, 'address' | 'part'>[] {
+    return this.stmt(
+      `SELECT address, part FROM address_claims WHERE state != 'released' ORDER BY address`,
+    ).all() as Pick<ClaimRow, 'address' | 'part'>[];
   }
 
   /** How many claims are held, per state (the metrics read it at scrape time). */

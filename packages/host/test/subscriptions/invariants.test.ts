@@ -496,6 +496,30 @@ describe('no feedback loop', () => {
       }),
     ).toThrow(EmitRefused);
   });
+
+  it('follows every claim taken by a later run and every release, whatever the runs between them held', async () => {
+    const w = await world();
+    const observe = (address: string) => () =>
+      w.pipeline.emit({
+        type: 'routerd.client.ipv4.observed',
+        ttl: '300s',
+        payload: { address: `${address}/32`, domain: 'lan', ownerSide: 'cloud', source: 'arp' },
+      });
+    receive(w, 'observed', '10.88.60.9');
+    await settle(w);
+    receive(w, 'observed', '10.88.60.9'); // a run that only holds what is held already
+    await settle(w, 60_000);
+    receive(w, 'observed', '10.88.60.10'); // a later run's new claim
+    await settle(w);
+    expect(observe('10.88.60.9')).toThrow(EmitRefused);
+    expect(observe('10.88.60.10')).toThrow(EmitRefused);
+    expect(observe('10.88.60.11')).not.toThrow();
+    // Both released after their grace: the addresses may be observed here again.
+    await settle(w, 3_600_000);
+    expect(claims(w)).toHaveLength(0);
+    expect(observe('10.88.60.9')).not.toThrow();
+    expect(observe('10.88.60.10')).not.toThrow();
+  });
 });
 
 describe('the run ledger', () => {
