@@ -5,7 +5,7 @@
  * The set is fed by named sources, each replaced whole when it changes: `config` (every EventGroup's
  * `spec.captured`) today; a later issue adds `claims` (the node's active address claims) the same way.
  */
-import { type Cidr, cidrContains, hostAddress, type Issue, isIPv4, parseCidr } from '@routerd/plugin-sdk';
+import { type Cidr, hostAddress, type Issue, ipv4ToInt, isIPv4, parseCidr } from '@routerd/plugin-sdk';
 import type { FederationConfig } from '../config/index.js';
 
 export interface NoObserveEntry {
@@ -15,23 +15,44 @@ export interface NoObserveEntry {
   reason: string;
 }
 
+const inRange = (cidr: Cidr, ip: number) =>
+  cidr.prefix === 0 || (ip & ((0xffffffff << (32 - cidr.prefix)) >>> 0)) >>> 0 === cidr.network;
+
+/** One source's entries: single addresses by number (a node may hold thousands of claims), and ranges. */
+interface SourceEntries {
+  parsed: Map<string, Cidr>;
+  hosts: Map<number, NoObserveEntry>;
+  ranges: { entry: NoObserveEntry; cidr: Cidr }[];
+}
+
 export class NoObserveSet {
-  private readonly sources = new Map<string, { entry: NoObserveEntry; parsed: Cidr }[]>();
+  private readonly sources = new Map<string, SourceEntries>();
 
   replace(source: string, entries: readonly NoObserveEntry[]): void {
     // A source is mostly replaced by itself plus or minus a few entries (the held claims after each
     // run): what it held already is not parsed again.
-    const before = new Map((this.sources.get(source) ?? []).map((e) => [e.entry.cidr, e.parsed]));
-    this.sources.set(
-      source,
-      entries.map((entry) => ({ entry, parsed: before.get(entry.cidr) ?? parseCidr(entry.cidr) })),
-    );
+    const before = this.sources.get(source)?.parsed;
+    const next: SourceEntries = { parsed: new Map(), hosts: new Map(), ranges: [] };
+    for (const entry of entries) {
+      const cidr = before?.get(entry.cidr) ?? parseCidr(entry.cidr);
+      next.parsed.set(entry.cidr, cidr);
+      if (cidr.prefix === 32) {
+        if (!next.hosts.has(cidr.network)) next.hosts.set(cidr.network, entry);
+      } else next.ranges.push({ entry, cidr });
+    }
+    this.sources.set(source, next);
   }
 
-  /** The entry that covers this IPv4 address, if any. */
+  /**
+   * An entry that covers this IPv4 address, if any (sources in the order they were first given). The
+   * address is read once and looked up, not compared with every held claim in turn.
+   */
   match(address: string): NoObserveEntry | undefined {
-    for (const entries of this.sources.values()) {
-      for (const { entry, parsed } of entries) if (cidrContains(parsed, address)) return entry;
+    const ip = ipv4ToInt(address);
+    for (const { hosts, ranges } of this.sources.values()) {
+      const host = hosts.get(ip);
+      if (host) return host;
+      for (const { entry, cidr } of ranges) if (inRange(cidr, ip)) return entry;
     }
     return undefined;
   }

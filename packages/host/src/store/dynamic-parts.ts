@@ -231,8 +231,10 @@ export class DynamicStore {
     });
   }
 
-  /** Claims not yet released, i.e. addresses this node currently captures (or is about to release). */
-  /** The address and part of every held claim (the no-observe set): two columns, nothing parsed. */
+  /**
+   * Claims not yet released, i.e. addresses this node currently captures (or is about to release): the
+   * address and part of each (the no-observe set), two columns, nothing parsed.
+   */
   heldClaimAddresses(): Pick<ClaimRow, 'address' | 'part'>[] {
     return this.stmt(
       `SELECT address, part FROM address_claims WHERE state != 'released' ORDER BY address`,

@@ -142,7 +142,7 @@ export class SubscriptionEngine {
   private admit(changed: InsertOutcome[], now: number): void {
     this.admitted = [];
     this.refreshed = [];
-    if (this.stopped) return;
+    if (this.stopped || this.active.size === 0) return;
     for (const { event, status } of changed) {
       if (event.expiresAt !== undefined && Date.parse(event.expiresAt) <= now) continue;
       for (const a of this.active.values()) {
