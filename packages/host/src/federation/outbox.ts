@@ -226,6 +226,10 @@ export class PeerWorker {
           this.linger = 'none';
           this.cursor.sent(batch, skip);
           this.send(deliveries);
+          // Not full: that was every row due now. Reading again would find none, and it would hold up
+          // this request's write (Node writes it once this turn of the event loop ends). Rows committed
+          // since are read on the pass their own kick asks for (`again`).
+          if (!full) break;
         }
       } while (this.again && !this.stopped);
       this.arm();
