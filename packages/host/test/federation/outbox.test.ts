@@ -147,6 +147,26 @@ describe('outbox delivery between nodes', () => {
     });
   });
 
+  it('an emit that leaves fewer rows than a batch reads the outbox once, then the request goes out', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }]);
+    const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
+    onprem.pipeline.emitBatch([observed(0)]); // a first delivery, so the peer is known healthy
+    await expect.poll(() => cloud.store.count(), { timeout: 5000 }).toBe(1);
+    await expect.poll(() => onprem.deliveries.summary(['cloud'], Date.now())[0]?.pending).toBe(0);
+    const due = vi.spyOn(onprem.deliveries, 'due');
+    try {
+      onprem.pipeline.emitBatch([observed(1), observed(2), observed(3)]);
+      // Synchronously, in the emit: one read found the three rows and sent them; none after it.
+      expect(due).toHaveBeenCalledTimes(1);
+      expect(due.mock.results[0]?.value).toMatchObject({ full: false });
+      expect((due.mock.results[0]?.value as { deliveries: unknown[] }).deliveries).toHaveLength(3);
+    } finally {
+      due.mockRestore();
+    }
+    await expect.poll(() => cloud.store.count(), { timeout: 5000 }).toBe(4);
+  });
+
   it('a peer that is down gets everything when it comes back, after backoff', async () => {
     const [pa, pb] = [await freePort(), await freePort()];
     const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }]);
