@@ -159,8 +159,10 @@ describe('outbox delivery between nodes', () => {
       onprem.pipeline.emitBatch([observed(1), observed(2), observed(3)]);
       // Synchronously, in the emit: one read found the three rows and sent them; none after it.
       expect(due).toHaveBeenCalledTimes(1);
-      expect(due.mock.results[0]?.value).toMatchObject({ full: false });
-      expect((due.mock.results[0]?.value as { deliveries: unknown[] }).deliveries).toHaveLength(3);
+      expect(due.mock.results[0]?.value).toMatchObject({
+        full: false,
+        deliveries: [expect.anything(), expect.anything(), expect.anything()],
+      });
     } finally {
       due.mockRestore();
     }
