@@ -137,6 +137,14 @@ describe('PluginProcess with misbehaving plugins', () => {
     expect(p.running).toBe(false);
   });
 
+  it('tears down on a banner that arrives in one chunk with the handshake answer', async () => {
+    const p = plugin('banner-with-answer.mjs', { strictStdout: true });
+    const err = await rejection(p.start());
+    expect(err.code).toBe('HANDSHAKE_FAILED');
+    expect(err.message).toMatch(/not the protocol.*Welcome to my plugin v1!/);
+    expect(p.running).toBe(false);
+  });
+
   it('times out a plugin that never answers, and kills it', async () => {
     const p = plugin('never-answers.mjs', { handshakeTimeoutMs: 300 });
     const err = await rejection(p.start());

@@ -112,15 +112,19 @@ export class Daemon {
     lifecycle.started('telemetry', () => telemetry.stop());
     stores.events.onCommitted((committed) => {
       const now = clock.now();
+      // Counted per commit, not per event: a labelled inc() hashes its labels each time.
+      const stored = { local: 0, received: 0 };
       for (const o of committed) {
         if (o.status !== 'stored') continue;
         const origin = originOf(o.event, config.current);
-        metrics.eventsStored.inc({ origin });
+        stored[origin]++;
         if (telemetry.exporting) {
           const span = storedEventSpan(o.event, now, origin === 'local');
           if (span) telemetry.record(span);
         }
       }
+      if (stored.local > 0) metrics.eventsStored.inc({ origin: 'local' }, stored.local);
+      if (stored.received > 0) metrics.eventsStored.inc({ origin: 'received' }, stored.received);
     });
     const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) =>
       logger[level](fields ?? {}, msg);

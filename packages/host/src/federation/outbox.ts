@@ -371,9 +371,10 @@ export class PeerWorker {
       for (const [id, reason] of rejected)
         if (reason !== LATER)
           this.o.store.markFailed(peer, [id], now, `rejected by peer: ${reason}`, result.status);
-      for (const d of batch)
-        if (!rejected.has(d.event.id))
-          this.o.metrics?.deliveryLatency.observe({ peer }, (now - d.enqueuedMs) / 1000);
+      // The peer's series looked up once per batch, not once per event.
+      const latency = this.o.metrics?.deliveryLatency.labels({ peer });
+      if (latency)
+        for (const d of batch) if (!rejected.has(d.event.id)) latency.observe((now - d.enqueuedMs) / 1000);
       this.o.metrics?.delivered.inc({ peer }, ok.length);
       return;
     }

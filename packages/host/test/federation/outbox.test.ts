@@ -140,6 +140,9 @@ describe('outbox delivery between nodes', () => {
     await expect
       .poll(() => onprem.deliveries.summary(['cloud'], Date.now())[0])
       .toMatchObject({ delivered: 250, pending: 0, failed: 0 });
+    // Each delivered event's commit → peer time is observed once, under its peer.
+    const latency = await onprem.metrics.registry.getSingleMetricAsString('routerd_delivery_latency_seconds');
+    expect(latency).toContain('routerd_delivery_latency_seconds_count{peer="cloud"} 250');
     // Received events are never re-forwarded: the cloud has nothing pending towards on-prem.
     expect(cloud.deliveries.summary(['onprem'], Date.now())[0]).toMatchObject({
       delivered: 0,

@@ -82,6 +82,8 @@ export class HostSession {
   private inFlight = 0;
   private readonly queue: (() => void)[] = [];
   private violationListeners: ((line: string) => void)[] = [];
+  /** Under strictStdout, why the session was torn down (the first line that was not the protocol). */
+  private strictRefusal?: string;
   private readonly negotiated: Limits;
   /** The deadlines of the runs in flight, under one timer (a monotonic clock: a budget from now). */
   private readonly deadlines = new Deadlines({ now: () => performance.now(), holdsProcess: true });
@@ -142,6 +144,12 @@ export class HostSession {
   private violation(line: string): void {
     this.stats.stdoutViolations++;
     this.stats.firstViolation ??= line.slice(0, 512);
+    // Strict: nothing read after it counts, not even an answer that came in the same chunk (a busy host
+    // reads the banner and the initialize answer together, and would otherwise finish the handshake).
+    if (this.opts.strictStdout && !this.strictRefusal) {
+      this.strictRefusal = `plugin wrote a line that is not the protocol on stdout: "${line.slice(0, 120)}"`;
+      this.conn.close(new Error(this.strictRefusal));
+    }
     for (const l of this.violationListeners) l(line);
   }
 
@@ -170,6 +178,7 @@ export class HostSession {
         );
       });
     } catch (err) {
+      if (this.strictRefusal) throw new PluginError('HANDSHAKE_FAILED', this.strictRefusal);
       if (err instanceof InvalidResult) {
         throw new PluginError('HANDSHAKE_FAILED', `invalid initialize result: ${formatIssues(err.issues)}`, {
           issues: err.issues,
@@ -190,6 +199,8 @@ export class HostSession {
       }
       throw err;
     }
+    // The answer may have been read just before the offending line, in the same chunk.
+    if (this.strictRefusal) throw new PluginError('HANDSHAKE_FAILED', this.strictRefusal);
     if (!params.supportedProtocolVersions.includes(res.protocolVersion)) {
       throw new PluginError(
         'UNSUPPORTED_PROTOCOL_VERSION',
