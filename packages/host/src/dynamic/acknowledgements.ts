@@ -31,7 +31,7 @@ export function fitting(
   const kept: string[] = [];
   let bytes = 2; // []
   for (const item of items) {
-    bytes += JSON.stringify(item).length + 1;
+    bytes += Buffer.byteLength(JSON.stringify(item)) + 1;
     if (bytes > budget) break;
     kept.push(item);
   }
