@@ -5,7 +5,15 @@
  * The set is fed by named sources, each replaced whole when it changes: `config` (every EventGroup's
  * `spec.captured`) today; a later issue adds `claims` (the node's active address claims) the same way.
  */
-import { type Cidr, hostAddress, type Issue, ipv4ToInt, isIPv4, parseCidr } from '@routerd/plugin-sdk';
+import {
+  type Cidr,
+  cidrContains,
+  hostAddress,
+  type Issue,
+  ipv4ToInt,
+  isIPv4,
+  parseCidr,
+} from '@routerd/plugin-sdk';
 import type { FederationConfig } from '../config/index.js';
 
 export interface NoObserveEntry {
@@ -14,9 +22,6 @@ export interface NoObserveEntry {
   /** Where it came from, for the refusal message, e.g. `EventGroup/lab spec.captured`. */
   reason: string;
 }
-
-const inRange = (cidr: Cidr, ip: number) =>
-  cidr.prefix === 0 || (ip & ((0xffffffff << (32 - cidr.prefix)) >>> 0)) >>> 0 === cidr.network;
 
 /** One source's entries: single addresses by number (a node may hold thousands of claims), and ranges. */
 interface SourceEntries {
@@ -52,7 +57,7 @@ export class NoObserveSet {
     for (const { hosts, ranges } of this.sources.values()) {
       const host = hosts.get(ip);
       if (host) return host;
-      for (const { entry, cidr } of ranges) if (inRange(cidr, ip)) return entry;
+      for (const { entry, cidr } of ranges) if (cidrContains(cidr, address)) return entry;
     }
     return undefined;
   }
