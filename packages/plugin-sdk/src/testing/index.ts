@@ -106,6 +106,17 @@ function collectPublishes(opts: TestHostOptions, published: EventDraft[]) {
   };
 }
 
+/** What the test host says and does at the session level, in-process or spawned alike. */
+function testHostSession(opts: TestHostOptions, published: EventDraft[]) {
+  return {
+    host: { name: 'test-host', version: '0' },
+    granted: opts.granted ?? ALL,
+    config: opts.config ?? {},
+    onPublish: collectPublishes(opts, published),
+    ...(opts.planActions === undefined ? {} : { planActions: opts.planActions }),
+  };
+}
+
 function asRequest(r: Partial<RequestInit> | PluginRequest | undefined): PluginRequest {
   return r && 'kind' in r ? r : makeRequest(r as Partial<RequestInit> | undefined);
 }
@@ -126,11 +137,7 @@ export async function createTestHost<Config>(
   });
   const session = new HostSession(toHost, toPlugin, {
     pluginName: plugin.name,
-    host: { name: 'test-host', version: '0' },
-    granted: opts.granted ?? ALL,
-    config: opts.config ?? {},
-    onPublish: collectPublishes(opts, published),
-    ...(opts.planActions === undefined ? {} : { planActions: opts.planActions }),
+    ...testHostSession(opts, published),
   });
   const initializeResult = await session.handshake(5000);
   return {
@@ -158,11 +165,7 @@ export async function spawnTestHost(
     args: command.args,
     env: command.env,
     pluginName: command.executable,
-    host: { name: 'test-host', version: '0' },
-    granted: opts.granted ?? ALL,
-    config: opts.config ?? {},
-    onPublish: collectPublishes(opts, published),
-    ...(opts.planActions === undefined ? {} : { planActions: opts.planActions }),
+    ...testHostSession(opts, published),
   });
   const initializeResult = await proc.start();
   return {
