@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { claimsSubscription } from './lib/claim-round.mjs';
 import {
   controlPost,
   freePort,
@@ -19,39 +19,15 @@ import {
   TestDaemon,
   tempDir,
 } from './lib/daemons.mjs';
+import { event } from './lib/federation-load.mjs';
 import { cpuSeconds } from './lib/proc.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
 const require = createRequire(new URL('../packages/host/package.json', import.meta.url));
 const Database = require('better-sqlite3');
-const PLUGIN = fileURLToPath(new URL('../tests/e2e/test/fixtures/claims-plugin.mjs', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_BURST_RUNS ?? 3);
 const BURST = 5000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-const SUBSCRIPTION = `---
-apiVersion: plugin.routerd.net/v1alpha1
-kind: Plugin
-metadata: { name: claims }
-spec: { executable: ${PLUGIN}, lifecycle: longLived, capabilities: [propose.dynamicConfig, propose.providerAction] }
----
-apiVersion: federation.routerd.net/v1alpha1
-kind: EventSubscription
-metadata: { name: clients }
-spec: { groupRef: edge, match: { types: ['routerd.client.ipv4.observed'] }, trigger: { pluginRef: claims } }
-`;
-
-const observed = (i) => ({
-  id: `burst-${i}`,
-  type: 'routerd.client.ipv4.observed',
-  ttl: '300s',
-  payload: {
-    address: `10.${90 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`,
-    domain: 'lan',
-    ownerSide: 'onprem',
-    source: 'arp',
-  },
-});
 
 /** One burst; `claims`: the cloud runs the subscription and the clock stops at its last claim part. */
 async function burst(claims) {
@@ -60,7 +36,7 @@ async function burst(claims) {
   const [po, pc] = [await freePort(), await freePort()];
   const node = (name, port, peer, peerPort, extra = '') =>
     nodeOptions(root, { name, port, peer, peerPort, key, pushTypes: ["'routerd.client.*'"], extra });
-  const cloudOptions = node('cloud', pc, 'onprem', po, claims ? SUBSCRIPTION : '');
+  const cloudOptions = node('cloud', pc, 'onprem', po, claims ? claimsSubscription() : '');
   const cloud = await TestDaemon.start(cloudOptions);
   const onprem = await TestDaemon.start(node('onprem', po, 'cloud', pc));
   const db = new Database(join(cloudOptions.stateDir, 'routerd.db'), { readonly: true });
@@ -72,7 +48,7 @@ async function burst(claims) {
   const started = nowMs();
   for (let i = 0; i < BURST; i += 500) {
     const status = await controlPost(onprem.stateDir, '/v1/events/batch', {
-      events: Array.from({ length: Math.min(500, BURST - i) }, (_, k) => observed(i + k)),
+      events: Array.from({ length: Math.min(500, BURST - i) }, (_, k) => event(i + k, `burst-${i + k}`)),
     });
     if (status !== 200) throw new Error(`emit answered ${status}`);
   }
@@ -120,7 +96,7 @@ writeResult('claim-burst', {
     },
   ],
   notes: [
-    'Real daemons on loopback (WAL, synchronous=FULL), run as deployed; the cloud runs a real long-lived plugin (tests/e2e/test/fixtures/claims-plugin.mjs: a RemoteAddressClaim and a dry-run assign plan per address, and one NIC-wide forwarding plan per run) under an EventSubscription with the default trigger (batchWindow 0s, maxBatch 100).',
+    'Real daemons on loopback (WAL, synchronous=FULL), run as deployed; the cloud runs a real long-lived plugin (tests/e2e/test/fixtures/claims-plugin.mjs: a RemoteAddressClaim and a dry-run assign plan per address) under an EventSubscription with the default trigger (batchWindow 0s, maxBatch 100).',
     'Per claimed address the cloud stores the received event, runs it through the plugin, writes its claim, its part and the part’s plan announcement, and an acknowledgement that goes back to on-prem. CPU is utime + stime from /proc/PID/stat of the cloud daemon (its plugin child not included).',
     `Per round (claims / federation alone): ${list((r) => r.claim.seconds)} / ${list((r) => r.fed.seconds)} s; cloud CPU ${list((r) => r.claim.cloudUs, 0)} / ${list((r) => r.fed.cloudUs, 0)} µs.`,
     'The build before 2026-12-02 (the same bench, run just before on the same machine): 3.24 s vs 0.46 s for federation alone (7.00×), 712 µs of cloud CPU per address. With batches of 500 (maxBatch 500) it took 4.60 s and 984 µs per address: each claim’s part looked up every plan of the run by address, and every acknowledgement named every event of the run.',

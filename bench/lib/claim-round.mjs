@@ -16,20 +16,11 @@ export const CLAIM_INTERVAL_MS = 50;
 const N = CLAIM_EVENTS;
 const INTERVAL_MS = CLAIM_INTERVAL_MS;
 
-/** One round: fresh daemons and plugin, N events, the two latencies of each read from the cloud's store. */
-/** `otlp`: both daemons export to that collector. */
-export async function claimRound({ otlp } = {}) {
-  const root = tempDir('bench-claim-');
-  const key = keyFile(root);
-  const [po, pc] = [await freePort(), await freePort()];
-  const node = (name, port, peer, peerPort, extra = '') =>
-    nodeOptions(root, { name, port, peer, peerPort, key, pushTypes: ["'routerd.client.*'"], extra, otlp });
-  const cloudOpts = node(
-    'cloud',
-    pc,
-    'onprem',
-    po,
-    `---
+/**
+ * The cloud's extra config: the claims plugin (long-lived) and an EventSubscription `clients` of the
+ * observed events to it, with `trigger` besides its pluginRef (e.g. `batchWindow: 0s, debounce: 0s`).
+ */
+export const claimsSubscription = (trigger = '') => `---
 apiVersion: plugin.routerd.net/v1alpha1
 kind: Plugin
 metadata: { name: claims }
@@ -38,9 +29,18 @@ spec: { executable: ${PLUGIN}, lifecycle: longLived, capabilities: [propose.dyna
 apiVersion: federation.routerd.net/v1alpha1
 kind: EventSubscription
 metadata: { name: clients }
-spec: { groupRef: edge, match: { types: ['routerd.client.ipv4.observed'] }, trigger: { pluginRef: claims, batchWindow: 0s, debounce: 0s } }
-`,
-  );
+spec: { groupRef: edge, match: { types: ['routerd.client.ipv4.observed'] }, trigger: { pluginRef: claims${trigger ? `, ${trigger}` : ''} } }
+`;
+
+/** One round: fresh daemons and plugin, N events, the two latencies of each read from the cloud's store. */
+/** `otlp`: both daemons export to that collector. */
+export async function claimRound({ otlp } = {}) {
+  const root = tempDir('bench-claim-');
+  const key = keyFile(root);
+  const [po, pc] = [await freePort(), await freePort()];
+  const node = (name, port, peer, peerPort, extra = '') =>
+    nodeOptions(root, { name, port, peer, peerPort, key, pushTypes: ["'routerd.client.*'"], extra, otlp });
+  const cloudOpts = node('cloud', pc, 'onprem', po, claimsSubscription('batchWindow: 0s, debounce: 0s'));
   const cloud = await TestDaemon.start(cloudOpts);
   const onprem = await TestDaemon.start(node('onprem', po, 'cloud', pc));
 
