@@ -90,10 +90,10 @@ export class SubscriptionRunStore {
   }
 
   /**
-   * On the way to the plugin, so it does not wait for the disk (synchronous=NORMAL: an fsync per matched
-   * batch, on a router's flash several ms, before every observe → claim). Lost to a power cut, the rows are
-   * still `pending` and the event runs again at start, as a `running` one would: only the attempt count
-   * and last run id are a run behind.
+   * Written while the plugin works on the batch, so it does not wait for the disk (synchronous=NORMAL: an
+   * fsync per matched batch, on a router's flash several ms, on the path of every observe → claim). Lost
+   * to a power cut, the rows are still `pending` and the event runs again at start, as a `running` one
+   * would: only the attempt count and last run id are a run behind.
    */
   markRunning(subscription: string, ids: readonly string[], runId: string, now: number): void {
     const s =
