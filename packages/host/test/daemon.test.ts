@@ -267,43 +267,57 @@ describe('routerd-eventd', () => {
   });
 });
 
+/** The bin, spawned raw: these tests signal it before it is ready, which TestDaemon waits for. */
+function spawnStarting(config: string, dir: string) {
+  const child = spawn(process.execPath, [DAEMON_BIN, '--config', config, '--state-dir', join(dir, 'state')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+  });
+  const exited = new Promise<NodeJS.Signals | number | null>((r) =>
+    child.once('exit', (code, signal) => r(signal ?? code)),
+  );
+  return {
+    child,
+    exited,
+    stderr: () => stderr,
+    messages: () =>
+      stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).msg as string),
+    /** Until the process catches `signal` (SigCgt in /proc: bit n-1 for signal n). */
+    async catches(signal: number) {
+      const caught = () => {
+        const mask = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/^SigCgt:\s*([0-9a-f]+)$/m)?.[1];
+        return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(signal - 1)) & 1n) === 1n;
+      };
+      while (!caught()) {
+        if (child.exitCode !== null) throw new Error(`exited while starting: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    },
+  };
+}
+
 describe('a SIGHUP while the daemon starts', () => {
   it('is held from the first statement and applied as a reload once it has started, not its end', async () => {
     const dir = tempDir();
     const config = writeFile(dir, 'federation.yaml', groupConfig({ captured: ['10.0.0.1'] }));
-    const child = spawn(
-      process.execPath,
-      [DAEMON_BIN, '--config', config, '--state-dir', join(dir, 'state')],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    const exited = new Promise<NodeJS.Signals | number | null>((r) =>
-      child.once('exit', (code, signal) => r(signal ?? code)),
-    );
+    const daemon = spawnStarting(config, dir);
     try {
-      // SigCgt: the signals the process catches; SIGHUP is signal 1, its lowest bit.
-      const catchesHup = () => {
-        const mask = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/^SigCgt:\s*([0-9a-f]+)$/m)?.[1];
-        return mask !== undefined && (BigInt(`0x${mask}`) & 1n) === 1n;
-      };
-      while (!catchesHup()) {
-        if (child.exitCode !== null) throw new Error(`exited while starting: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 2));
-      }
+      await daemon.catches(1);
       // Caught before it says it is ready: the window where a reload used to end the process.
-      expect(stderr).not.toContain('routerd-eventd ready');
+      expect(daemon.stderr()).not.toContain('routerd-eventd ready');
       writeFileSync(config, groupConfig({ captured: ['10.0.0.2'] }));
-      child.kill('SIGHUP');
+      daemon.child.kill('SIGHUP');
       const deadline = Date.now() + 30_000;
-      while (!/"msg":"config reloaded"/.test(stderr)) {
-        if (child.exitCode !== null || child.signalCode !== null)
-          throw new Error(`ended by ${child.signalCode ?? child.exitCode}: ${stderr}`);
-        if (Date.now() > deadline) throw new Error(`no reload: ${stderr}`);
+      while (!/"msg":"config reloaded"/.test(daemon.stderr())) {
+        if (daemon.child.exitCode !== null || daemon.child.signalCode !== null)
+          throw new Error(`ended by ${daemon.child.signalCode ?? daemon.child.exitCode}: ${daemon.stderr()}`);
+        if (Date.now() > deadline) throw new Error(`no reload: ${daemon.stderr()}`);
         await new Promise((r) => setTimeout(r, 20));
       }
       // Applied after the start: the new file is in force.
@@ -311,9 +325,49 @@ describe('a SIGHUP while the daemon starts', () => {
       expect((await controlRequest(sock, 'POST', '/v1/events', observed('10.0.0.2/32'))).status).toBe(422);
       expect((await controlRequest(sock, 'POST', '/v1/events', observed('10.0.0.1/32'))).status).toBe(201);
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      daemon.child.kill('SIGTERM');
+      await daemon.exited;
     }
+  }, 60_000);
+});
+
+describe('a stop while the daemon starts, or asked for twice', () => {
+  it('a SIGTERM before it is ready is held and done as a clean stop once it has started: exit 0, state closed', async () => {
+    const dir = tempDir();
+    const config = writeFile(dir, 'federation.yaml', groupConfig());
+    const daemon = spawnStarting(config, dir);
+    // SIGHUP: Node's own SIGTERM handler (which restores the terminal and dies) is there from the start.
+    await daemon.catches(1);
+    // Before "ready" and before main() installs its own handler: the window where SIGTERM used to kill it.
+    expect(daemon.stderr()).not.toContain('routerd-eventd ready');
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+    const lines = daemon.messages();
+    expect(lines).toContain('routerd-eventd ready');
+    expect(lines.slice(lines.indexOf('routerd-eventd ready'))).toEqual(
+      expect.arrayContaining(['signal received', 'stopping: no new work is accepted', 'stopped']),
+    );
+    // Closed cleanly: the WAL was checkpointed away and the socket removed.
+    expect(readdirSync(join(dir, 'state')).filter((f) => f.endsWith('-wal') || f.endsWith('.sock'))).toEqual(
+      [],
+    );
+  }, 60_000);
+
+  it('a SIGINT right after a SIGTERM waits for the stop it began instead of exiting halfway through it', async () => {
+    const dir = tempDir();
+    const config = writeFile(dir, 'federation.yaml', groupConfig());
+    const daemon = spawnStarting(config, dir);
+    while (!daemon.stderr().includes('routerd-eventd ready')) {
+      if (daemon.child.exitCode !== null) throw new Error(`exited while starting: ${daemon.stderr()}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // Back to back: both are pending at once, so the second is handled while the first stop has just begun.
+    daemon.child.kill('SIGTERM');
+    daemon.child.kill('SIGINT');
+    expect(await daemon.exited).toBe(0);
+    const lines = daemon.messages();
+    expect(lines.filter((m) => m === 'signal received')).toHaveLength(2);
+    expect(lines.at(-1)).toBe('stopped');
   }, 60_000);
 });
 

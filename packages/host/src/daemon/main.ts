@@ -10,14 +10,14 @@ import { MigrationError } from '../store/migrations.js';
 import { VERSION } from '../version.js';
 import { parseDaemonArgs, USAGE, UsageError } from './args.js';
 import { Daemon } from './daemon.js';
-import type { EarlyReloads } from './early-reloads.js';
+import type { EarlySignals, StopSignal } from './early-signals.js';
 import { createLogger } from './logger.js';
 import { settleHeap } from './process-tuning.js';
 import { StateDirError } from './state-dir.js';
 
 export const ExitCodes = { ok: 0, error: 1, usage: 2 } as const;
 
-export async function main(argv: string[], earlyReloads?: EarlyReloads): Promise<number | undefined> {
+export async function main(argv: string[], earlySignals?: EarlySignals): Promise<number | undefined> {
   let args: ReturnType<typeof parseDaemonArgs>;
   try {
     args = parseDaemonArgs(argv);
@@ -63,11 +63,17 @@ export async function main(argv: string[], earlyReloads?: EarlyReloads): Promise
     } else {
       logger.fatal({ err }, 'cannot start');
     }
+    // Nothing to stop or reload: the default dispositions come back for the moment the process drains.
+    earlySignals?.release({ stop: () => {}, reload: () => {} });
     return ExitCodes.error;
   }
 
-  const stop = (signal: string) => {
+  // One stop, however many signals ask for it: a second must not exit while the first is still closing.
+  let stopping = false;
+  const stop = (signal: StopSignal) => {
     logger.info({ signal }, 'signal received');
+    if (stopping) return;
+    stopping = true;
     daemon.stop().then(
       () => process.exit(ExitCodes.ok),
       (err: unknown) => {
@@ -86,8 +92,9 @@ export async function main(argv: string[], earlyReloads?: EarlyReloads): Promise
     });
   };
   process.on('SIGHUP', reload);
-  // One that came while it started (the bin held it): the files may have changed after they were read.
-  earlyReloads?.release(reload);
+  // One that came while it started (the bin held it): a stop is done now that there is a daemon to stop
+  // cleanly; a reload is applied, as the files may have changed after they were read.
+  earlySignals?.release({ stop, reload });
   // After the handlers: a signal sent once the daemon said it is ready must find them in place.
   settleHeap();
   return undefined; // keep running; the signal handlers decide the exit code
