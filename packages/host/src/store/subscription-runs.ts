@@ -44,6 +44,13 @@ interface Row {
   updated_ms: number;
 }
 
+/**
+ * A run counts as one attempt of each of its rows, whichever of its marks gets there first: a quick run
+ * is never marked running, a slow one is marked running and then with its outcome.
+ */
+const COUNT_ATTEMPT =
+  'attempts = attempts + (CASE WHEN last_run_id IS @runId THEN 0 ELSE 1 END), last_run_id = @runId';
+
 export class SubscriptionRunStore {
   private readonly stmt: (sql: string) => Statement;
   /** Marks whose loss only runs the event again (see markRunning): committed without an fsync of their own. */
@@ -90,40 +97,40 @@ export class SubscriptionRunStore {
   }
 
   /**
-   * Written while the plugin works on the batch, so it does not wait for the disk (synchronous=NORMAL: an
-   * fsync per matched batch, on a router's flash several ms, on the path of every observe → claim). Lost
-   * to a power cut, the rows are still `pending` and the event runs again at start, as a `running` one
-   * would: only the attempt count and last run id are a run behind.
+   * A run that is taking a while (see RUNNING_MARK_AFTER_MS in the engine): its rows say so while the
+   * plugin works. Committed without an fsync of its own (synchronous=NORMAL): lost to a power cut, the rows
+   * are still `pending` and run again at start, as `running` ones would.
    */
   markRunning(subscription: string, ids: readonly string[], runId: string, now: number): void {
-    const s =
-      this.stmt(`UPDATE subscription_runs SET status = 'running', attempts = attempts + 1, last_run_id = ?, updated_ms = ?
-      WHERE subscription = ? AND event_id = ?`);
+    const s = this.stmt(`UPDATE subscription_runs SET status = 'running', ${COUNT_ATTEMPT}, updated_ms = @now
+      WHERE subscription = @subscription AND event_id = @id`);
     this.relaxed(() => {
-      for (const id of ids) s.run(runId, now, subscription, id);
+      for (const id of ids) s.run({ runId, now, subscription, id });
     });
   }
 
-  markSucceeded(subscription: string, ids: readonly string[], now: number): void {
-    const s = this.stmt(`UPDATE subscription_runs SET status = 'succeeded', last_error = NULL, updated_ms = ?
-      WHERE subscription = ? AND event_id = ?`);
+  /** The run's outcome; its attempt is counted here unless markRunning counted it. */
+  markSucceeded(subscription: string, ids: readonly string[], runId: string, now: number): void {
+    const s =
+      this.stmt(`UPDATE subscription_runs SET status = 'succeeded', last_error = NULL, ${COUNT_ATTEMPT},
+      updated_ms = @now WHERE subscription = @subscription AND event_id = @id`);
     this.db.transaction(() => {
-      for (const id of ids) s.run(now, subscription, id);
+      for (const id of ids) s.run({ runId, now, subscription, id });
     })();
   }
 
   markFailed(
     subscription: string,
     ids: readonly string[],
-    error: string,
-    nextAttemptMs: number,
+    runId: string,
+    failure: { error: string; nextAttemptMs: number },
     now: number,
   ): void {
-    const s =
-      this.stmt(`UPDATE subscription_runs SET status = 'failed', last_error = ?, next_attempt_ms = ?, updated_ms = ?
-      WHERE subscription = ? AND event_id = ?`);
+    const s = this.stmt(`UPDATE subscription_runs SET status = 'failed', last_error = @error,
+      next_attempt_ms = @nextAttemptMs, ${COUNT_ATTEMPT}, updated_ms = @now
+      WHERE subscription = @subscription AND event_id = @id`);
     this.db.transaction(() => {
-      for (const id of ids) s.run(error, nextAttemptMs, now, subscription, id);
+      for (const id of ids) s.run({ runId, ...failure, now, subscription, id });
     })();
   }
 
@@ -148,12 +155,16 @@ export class SubscriptionRunStore {
     ).map((r) => ({ eventId: r.event_id, attempts: r.attempts }));
   }
 
-  /** The most attempts any of these rows has had (the batch backs off by its most-tried member). */
-  maxAttempts(subscription: string, ids: readonly string[]): number {
+  /**
+   * The most attempts any of these rows will have had once run `runId` is counted (the batch backs off by
+   * its most-tried member): the run counts once, whether or not it was marked running.
+   */
+  attemptsWith(subscription: string, ids: readonly string[], runId: string): number {
     let max = 0;
-    const s = this.stmt('SELECT attempts FROM subscription_runs WHERE subscription = ? AND event_id = ?');
+    const s = this.stmt(`SELECT attempts + (CASE WHEN last_run_id IS @runId THEN 0 ELSE 1 END) AS n
+      FROM subscription_runs WHERE subscription = @subscription AND event_id = @id`);
     for (const id of ids)
-      max = Math.max(max, (s.get(subscription, id) as { attempts: number } | undefined)?.attempts ?? 0);
+      max = Math.max(max, (s.get({ runId, subscription, id }) as { n: number } | undefined)?.n ?? 0);
     return Math.max(1, max);
   }
 

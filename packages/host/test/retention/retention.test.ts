@@ -199,7 +199,7 @@ function fill(w: World) {
   w.deliveries.recordAttempt('removed-peer', T0, true, 'healthy', 0);
   // A handled run-ledger row whose event is long gone.
   w.subscriptionRuns.admit('clients', 'vanished', T0);
-  w.subscriptionRuns.markSucceeded('clients', ['vanished'], T0);
+  w.subscriptionRuns.markSucceeded('clients', ['vanished'], 'run-old', T0);
   w.pluginRuns.insert(runRecord(1, T0));
   // The action journal: a finished execution (goes), one still awaiting approval (a promise: stays).
   const journal = new ActionJournal(w.db);

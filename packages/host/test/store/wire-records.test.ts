@@ -86,8 +86,14 @@ it('subscription runs are the wire records, in every status', () => {
   const runs = new SubscriptionRunStore(db);
   runs.admitAll('clients', ['e1', 'e2', 'e3'], T0);
   runs.markRunning('clients', ['e1', 'e2'], 'run-1', T0 + 10);
-  runs.markSucceeded('clients', ['e1'], T0 + 20);
-  runs.markFailed('clients', ['e2'], 'plugin exited 1', T0 + 60_000, T0 + 20);
+  runs.markSucceeded('clients', ['e1'], 'run-1', T0 + 20);
+  runs.markFailed(
+    'clients',
+    ['e2'],
+    'run-1',
+    { error: 'plugin exited 1', nextAttemptMs: T0 + 60_000 },
+    T0 + 20,
+  );
 
   const query = SubscriptionRunsQuery({ subscription: 'clients' });
   if (isArkErrors(query)) throw new Error(query.summary);

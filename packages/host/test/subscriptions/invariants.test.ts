@@ -17,7 +17,11 @@ import { openDatabase } from '../../src/store/database.js';
 import { DynamicStore } from '../../src/store/dynamic-parts.js';
 import { EventStore } from '../../src/store/events.js';
 import { SubscriptionRunStore } from '../../src/store/subscription-runs.js';
-import { type PluginRunner, SubscriptionEngine } from '../../src/subscriptions/engine.js';
+import {
+  type PluginRunner,
+  RUNNING_MARK_AFTER_MS,
+  SubscriptionEngine,
+} from '../../src/subscriptions/engine.js';
 
 const T0 = Date.parse('2026-11-27T06:00:00Z');
 
@@ -134,6 +138,8 @@ interface World {
   runs: SubscriptionRunStore;
   host: TestHost;
   pluginRuns: number;
+  /** While set, each plugin run waits for it before the plugin is asked (a slow plugin). */
+  gate?: Promise<void>;
   logs: { level: string; msg: string; fields?: Record<string, unknown> }[];
   engineLogs: { level: string; msg: string; fields?: Record<string, unknown> }[];
 }
@@ -179,6 +185,7 @@ async function world(configText = CONFIG): Promise<World> {
     newRunId: () => `r${++runs}`,
     run: async (_name, input, { runId }) => {
       w.pluginRuns++;
+      await w.gate;
       try {
         const result = await host.run(
           makeRequest({ events: input.events, trigger: input.trigger, now: new Date(clock.now()) }),
@@ -424,24 +431,104 @@ describe('hysteretic de-provision', () => {
 describe('a store that refuses writes', () => {
   it('a run that crashes because nothing can be recorded is queued again after a backoff, not left until a restart', async () => {
     const w = await world();
-    const runs = vi.spyOn(SubscriptionRunStore.prototype, 'markRunning').mockImplementationOnce(() => {
+    const runs = vi.spyOn(SubscriptionRunStore.prototype, 'markSucceeded').mockImplementationOnce(() => {
       throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
     });
     try {
-      receive(w, 'observed');
+      const { id } = receive(w, 'observed');
       await settle(w);
-      // The request was already on its way when the mark failed: its answer is dropped, not applied.
-      expect(claims(w)).toHaveLength(0);
+      // The result was applied, but the ledger does not say so: the event is still to be handled.
       expect(w.pluginRuns).toBe(1);
+      expect(w.runs.status('onprem-clients', id)).toBe('pending');
       const crash = w.engineLogs.find(
         (l) => l.msg === 'subscription run crashed: its events are queued again',
       );
       expect(crash?.fields).toMatchObject({ subscription: 'onprem-clients', retryInMs: expect.any(Number) });
       await settle(w, (crash!.fields!.retryInMs as number) + 1);
+      // Run again, and applied again to the same claim: at least once, idempotent.
       expect(w.pluginRuns).toBe(2);
+      expect(w.runs.status('onprem-clients', id)).toBe('succeeded');
       expect(claims(w).map((c) => c.metadata.name)).toEqual(['onprem-10-88-60-9']);
     } finally {
       runs.mockRestore();
+    }
+  });
+});
+
+describe('the run ledger while a plugin works', () => {
+  const row = (w: World) => w.runs.list({ subscription: 'onprem-clients', limit: 10 })[0]!;
+  /** A plugin that answers only once released. */
+  const slowPlugin = (w: World) => {
+    let release!: () => void;
+    w.gate = new Promise((r) => {
+      release = r;
+    });
+    return () => release();
+  };
+  /** Until the engine has asked the plugin (its mark timer is set in the same turn). */
+  const asked = async (w: World) => {
+    w.clock.advance(0);
+    for (let i = 0; i < 100 && w.pluginRuns === 0; i++) await Promise.resolve();
+    expect(w.pluginRuns).toBe(1);
+  };
+
+  it('a quick run goes from pending to succeeded in one commit: it is never marked running', async () => {
+    const w = await world();
+    const marks = vi.spyOn(SubscriptionRunStore.prototype, 'markRunning');
+    try {
+      receive(w, 'observed');
+      await settle(w);
+      expect(marks).not.toHaveBeenCalled();
+      expect(row(w)).toMatchObject({ status: 'succeeded', attempts: 1, lastRunId: 'r1' });
+      // The timer that would have marked it is gone with the run.
+      await settle(w, RUNNING_MARK_AFTER_MS * 10);
+      expect(marks).not.toHaveBeenCalled();
+    } finally {
+      marks.mockRestore();
+    }
+  });
+
+  it('a run still going after RUNNING_MARK_AFTER_MS shows as running, and the run counts once', async () => {
+    const w = await world();
+    const release = slowPlugin(w);
+    try {
+      receive(w, 'observed');
+      await asked(w);
+      expect(row(w)).toMatchObject({ status: 'pending', attempts: 0 });
+      w.clock.advance(RUNNING_MARK_AFTER_MS - 1);
+      expect(row(w).status).toBe('pending');
+      w.clock.advance(1);
+      expect(row(w)).toMatchObject({ status: 'running', attempts: 1, lastRunId: 'r1' });
+    } finally {
+      release();
+    }
+    await settle(w);
+    expect(row(w)).toMatchObject({ status: 'succeeded', attempts: 1, lastRunId: 'r1' });
+    expect(claims(w).map((c) => c.metadata.name)).toEqual(['onprem-10-88-60-9']);
+  });
+
+  it('a running mark the store refuses is logged; the run goes on and its outcome is recorded', async () => {
+    const w = await world();
+    const marks = vi.spyOn(SubscriptionRunStore.prototype, 'markRunning').mockImplementationOnce(() => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    });
+    const release = slowPlugin(w);
+    try {
+      receive(w, 'observed');
+      await asked(w);
+      w.clock.advance(RUNNING_MARK_AFTER_MS);
+      expect(w.engineLogs).toContainEqual({
+        level: 'warn',
+        msg: 'could not mark a subscription run as running',
+        fields: { subscription: 'onprem-clients', error: 'Error: database or disk is full' },
+      });
+      release();
+      await settle(w);
+      expect(row(w)).toMatchObject({ status: 'succeeded', attempts: 1 });
+      expect(w.pluginRuns).toBe(1);
+    } finally {
+      release();
+      marks.mockRestore();
     }
   });
 });
