@@ -297,6 +297,10 @@ export class Daemon {
    * configs at once (one stopping the receiver the other is binding).
    */
   reload(): Promise<boolean> {
+    if (this.stopping) {
+      this.logger.warn('config reload not done: the daemon is stopping');
+      return Promise.resolve(false);
+    }
     const next = this.reloads.then(() => this.reloadOnce());
     this.reloads = next.catch(() => false);
     return next;
@@ -310,21 +314,31 @@ export class Daemon {
     } catch (err) {
       return this.refuseReload([(err as Error).message]);
     }
+    if (this.stopping) return this.abandonReload();
     try {
       await this.federation.apply(load.config);
     } catch (err) {
       await this.federation.apply(this.config.current).catch(() => {});
       return this.refuseReload([`the new federation settings failed to apply: ${(err as Error).message}`]);
     }
+    // A stop that came meanwhile wins: nothing more of the new config starts (no plugin, no subscription
+    // run) only to be stopped again, and the stop waits for this reload to return (see stop()).
+    if (this.stopping) return this.abandonReload();
     this.config.replace(load.config);
     await this.telemetry.apply(load.config);
     await this.plugins.apply(load.config);
+    if (this.stopping) return this.abandonReload();
     this.subscriptions.apply(load.config);
     // The ActionPolicies may have changed: queued executions follow them; newly governed plans are journaled.
     this.actions.executor.reconsider();
     this.actions.parts.adopt(this.dynamic.actionPlans());
     this.logger.info({ generation: this.config.generation, ...summary(load.config) }, 'config reloaded');
     return true;
+  }
+
+  private abandonReload(): false {
+    this.logger.warn('config reload abandoned: the daemon is stopping');
+    return false;
   }
 
   /**
@@ -346,6 +360,9 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     this.logger.info('stopping: no new work is accepted');
+    // A reload in progress returns first (it gives up at its next step): nothing is applied to a part
+    // of the daemon that has already stopped.
+    await this.reloads;
     await this.lifecycle.stopAll((part, err) =>
       this.logger.error({ err, part }, 'a part of the daemon failed to stop'),
     );

@@ -79,3 +79,52 @@ describe('routerd-eventd plugins', () => {
     expect(processesWith(marker)).toEqual([]);
   });
 });
+
+describe('a stop during a reload', () => {
+  it('the reload gives up at its next step: no subscription of the new config runs, no plugin is left behind', async () => {
+    const dir = tempDir();
+    const marker = `--marker=${dir}`;
+    const config = writeFile(dir, 'config.yaml', groupConfig());
+    const daemon = await TestDaemon.start({ configFiles: [config], stateDir: join(dir, 'state') });
+    running.push(daemon);
+    // An event the new subscription will find by backfill when it is applied.
+    await controlRequest(daemon.socketPath, 'POST', '/v1/events', {
+      type: 'routerd.client.ipv4.observed',
+      ttl: '300s',
+      payload: { address: '10.88.60.9/32', domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+    });
+    writeFile(
+      dir,
+      'config.yaml',
+      [
+        groupConfig(),
+        pluginYaml({
+          name: 'late',
+          script: SDK_FIXTURE('good-plugin.mjs'),
+          args: [marker],
+          lifecycle: 'longLived',
+        }),
+        `apiVersion: federation.routerd.net/v1alpha1
+kind: EventSubscription
+metadata: { name: clients }
+spec: { groupRef: lab, match: { types: ['routerd.client.ipv4.observed'] }, trigger: { pluginRef: late } }
+`,
+      ].join('---\n'),
+    );
+    // Back to back: the stop arrives while the reload is still starting the new plugin.
+    daemon.signal('SIGHUP');
+    daemon.signal('SIGTERM');
+    expect(await daemon.exited()).toBe(0);
+    expect(processesWith(marker)).toEqual([]);
+    const problems = daemon.logs.filter((l) => l.level >= 50).map((l) => JSON.stringify(l));
+    expect(problems).toEqual([]);
+    // Nothing more of the new config starts once the stop has begun (a plugin whose start was under way
+    // finishes starting and is stopped): the reload gives up at its next step. Before, the subscription
+    // was applied to the stopped engine, whose backfill ran the event into a plugin host that had stopped,
+    // recording a failed attempt with a backoff.
+    const msgs = daemon.logs.map((l) => l.msg);
+    const afterStop = msgs.slice(msgs.indexOf('stopping: no new work is accepted'));
+    expect(afterStop.filter((m) => /backfill|run failed|config reloaded/.test(m))).toEqual([]);
+    expect(msgs.at(-1)).toBe('stopped');
+  });
+});
