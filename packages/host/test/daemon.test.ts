@@ -1,7 +1,15 @@
 // The real, built routerd-eventd as a child process on a temporary state directory, driven over its
 // control socket. routerctl-driven scenarios are in tests/e2e (and routerctl's own in packages/cli/test).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -514,6 +522,58 @@ describe('key files', () => {
 
     chmodSync(open, 0o600);
     expect(runDaemon(['check', '--config', join(dir, 'a.yaml')]).status).toBe(0);
+  });
+});
+
+describe('a file far larger than such a file can be (a log or an image named by mistake)', () => {
+  /** A sparse file: its size without its disk space. Read whole, it would be that much memory. */
+  const sized = (path: string, bytes: number, mode = 0o600) => {
+    writeFileSync(path, '', { mode });
+    truncateSync(path, bytes);
+    return path;
+  };
+
+  it('check refuses a config file over 4 MiB without reading it, saying how large it is', () => {
+    const big = sized(join(tempDir(), 'huge.yaml'), 64 * 1024 * 1024);
+    const r = runDaemon(['check', '--config', big]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      `routerd-eventd check: 1 problem:\n  ${big}: / cannot read config file: it holds 64.0 MiB, more than the 4.0 MiB such a file may hold\n`,
+    );
+  });
+
+  it('SIGHUP refuses an oversized config file or key file; the config in force stays and the daemon serves', async () => {
+    const dir = tempDir();
+    const good = writeFile(dir, 'good.key', 'whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n');
+    chmodSync(good, 0o600);
+    const withKey = (secretFile: string) =>
+      `${groupConfig({ captured: ['10.0.0.1'] })}  auth:\n    mode: hmac\n    secretFile: ${secretFile}\n`;
+    const { daemon, config } = await start(withKey(good));
+    const refusedWith = async (problem: string) => {
+      const before = daemon.logs.length;
+      daemon.signal('SIGHUP');
+      const refusal = await daemon.waitForLog(
+        (l) => daemon.logs.indexOf(l) >= before && l.msg.startsWith('config reload refused'),
+      );
+      expect(refusal.problems).toEqual([expect.stringContaining(problem)]);
+      expect((await controlRequest(daemon.socketPath, 'GET', '/v1/status')).body.config.generation).toBe(1);
+      // Still the old config: its captured address is refused, another stored.
+      expect(
+        (await controlRequest(daemon.socketPath, 'POST', '/v1/events', observed('10.0.0.1/32'))).status,
+      ).toBe(422);
+    };
+    const bigKey = sized(join(dir, 'big.key'), 2 * 1024 * 1024);
+    writeFileSync(config, withKey(bigKey));
+    await refusedWith(
+      `cannot read secret file ${bigKey}: it holds 2.0 MiB, more than the 1.0 MiB such a file may hold`,
+    );
+    sized(config, 512 * 1024 * 1024, 0o644);
+    await refusedWith(
+      `cannot read config file: it holds 512.0 MiB, more than the 4.0 MiB such a file may hold`,
+    );
+    expect(
+      (await controlRequest(daemon.socketPath, 'POST', '/v1/events', observed('10.0.0.2/32'))).status,
+    ).toBe(201);
   });
 });
 

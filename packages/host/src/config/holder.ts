@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Clock, isoAt } from '../clock.js';
-import { readRegularFile } from '../regular-file.js';
+import { CONFIG_FILE_MAX_BYTES, readRegularFile } from '../regular-file.js';
 import { type ConfigLoad, type FederationConfig, loadConfig } from './index.js';
 
 /** What the last SIGHUP did: `applied`, or `refused` with the problems (the config in force stayed). */
@@ -85,7 +85,10 @@ function digestsOf(files: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const file of files) {
     try {
-      out.set(file, createHash('sha256').update(readRegularFile(file).text).digest('hex'));
+      out.set(
+        file,
+        createHash('sha256').update(readRegularFile(file, CONFIG_FILE_MAX_BYTES).text).digest('hex'),
+      );
     } catch {
       // unreadable now (gone, or no longer a regular file): no digest, so it counts as changed
     }

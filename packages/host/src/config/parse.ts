@@ -5,7 +5,7 @@
  */
 import type { Type } from 'arktype';
 import { type Document, LineCounter, parseAllDocuments } from 'yaml';
-import { NotReadableError, readRegularFile } from '../regular-file.js';
+import { CONFIG_FILE_MAX_BYTES, NotReadableError, readRegularFile } from '../regular-file.js';
 import { check } from '../validation.js';
 import { type ConfigIssue, issueAt, type Located, type Origin } from './issues.js';
 import { type AnyResource, ResourceHeader, type ResourceKind, resourceKinds } from './schemas.js';
@@ -21,7 +21,7 @@ export interface ParsedFile {
 export function parseConfigFile(file: string): ParsedFile {
   let text: string;
   try {
-    text = readRegularFile(file).text;
+    text = readRegularFile(file, CONFIG_FILE_MAX_BYTES).text;
   } catch (err) {
     const reason = err instanceof NotReadableError ? err.reason : (err as Error).message;
     return {

@@ -12,7 +12,7 @@ import {
   parseSecretText,
   userName,
 } from '@routerd/host-wire/keys';
-import { readRegularFile } from '../regular-file.js';
+import { KEY_FILE_MAX_BYTES, readRegularFile } from '../regular-file.js';
 import type { KeyContents } from './key-checks.js';
 
 export type KeyFileState =
@@ -69,7 +69,7 @@ const PARSE = {
 /** What a key file holds now, parsed as the next start or reload will (its mode is inspectKeyFile's). */
 export function readKeyContents(path: string, kind: KeyContents['kind']): KeyContents {
   try {
-    const keys = PARSE[kind](readRegularFile(path).text, path);
+    const keys = PARSE[kind](readRegularFile(path, KEY_FILE_MAX_BYTES).text, path);
     return {
       kind,
       keys: keys.map((k) => ({

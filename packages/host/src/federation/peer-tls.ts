@@ -9,7 +9,7 @@ import { type AgentOptions, Agent as HttpsAgent } from 'node:https';
 import type { Socket } from 'node:net';
 import { type ConnectionOptions, connect, type TLSSocket } from 'node:tls';
 import type { PeerTls } from '../config/schemas.js';
-import { NotReadableError, readRegularFile } from '../regular-file.js';
+import { KEY_FILE_MAX_BYTES, NotReadableError, readRegularFile } from '../regular-file.js';
 import { judgeCertificate, normalizeFingerprint, type Trust } from './tls-trust.js';
 
 export class TlsFileError extends Error {}
@@ -25,7 +25,7 @@ export interface PeerTlsContext {
 /** Read a TLS file, naming the field that points at it when it cannot be read. */
 export function readTlsFile(path: string, field: string, secret = false): Buffer {
   try {
-    const file = readRegularFile(path);
+    const file = readRegularFile(path, KEY_FILE_MAX_BYTES);
     if (secret && (file.stats.mode & 0o077) !== 0)
       throw new TlsFileError(
         `${field} ${path} is readable by group or others (mode ${(file.stats.mode & 0o777).toString(8)}); run: chmod 600 ${path}`,

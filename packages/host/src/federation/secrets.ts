@@ -7,7 +7,7 @@ import {
   SecretFileError,
   type SigningKey,
 } from '@routerd/host-wire/keys';
-import { NotReadableError, readRegularFile } from '../regular-file.js';
+import { KEY_FILE_MAX_BYTES, NotReadableError, readRegularFile } from '../regular-file.js';
 
 // The format is shared with routerctl (it writes these files): one implementation, in @routerd/host-wire.
 export { fingerprint, generateSecret, parseSecretText, SecretFileError } from '@routerd/host-wire/keys';
@@ -37,7 +37,7 @@ function readKeyFile(path: string, kind: KeyFileKind): string {
   const k = KINDS[kind];
   let file: ReturnType<typeof readRegularFile>;
   try {
-    file = readRegularFile(path);
+    file = readRegularFile(path, KEY_FILE_MAX_BYTES);
   } catch (err) {
     const reason = err instanceof NotReadableError ? err.reason : (err as Error).message;
     throw new SecretFileError(
