@@ -94,6 +94,15 @@ export class ManualClock implements Clock {
     this.current = ms;
   }
 
+  /**
+   * Step the wall clock by `deltaMs` (negative: back) as NTP or an operator does, while the timers keep
+   * their delays: Node's timers run on a monotonic clock, so a timer still fires when its delay has passed.
+   */
+  step(deltaMs: number): void {
+    this.current += deltaMs;
+    for (const t of this.queue) t.at += deltaMs;
+  }
+
   /** Timers waiting to fire. */
   get pending(): number {
     return this.queue.length;

@@ -6,7 +6,7 @@ import type { DeliveryStore, DueDelivery } from '../store/deliveries.js';
 import { type AuthRefusal, describeAuthRefusal } from './auth-refusal.js';
 import type { PeerClient, PushResult } from './peer-client.js';
 import { ReadCursor } from './read-cursor.js';
-import { type BackoffPolicy, nextDelayMs } from './retry-policy.js';
+import { type BackoffPolicy, latestRetryMs, nextDelayMs } from './retry-policy.js';
 
 /** What `probeNow` did (the answer of `routerctl federation peers retry`). */
 /**
@@ -136,7 +136,7 @@ export class PeerWorker {
     if (this.stopped) return { probe: 'none', pending: pending(), detail: 'the worker is stopping' };
     const now = this.o.clock.now();
     if (this.state === 'healthy') {
-      this.o.store.allDueNow(peer, now);
+      this.o.store.dueBy(peer, now);
       this.cursor.rewind();
       this.kick();
       return { probe: 'none', pending: pending() };
@@ -286,6 +286,28 @@ export class PeerWorker {
     }, pauseMs);
   }
 
+  /**
+   * No retry waits longer than the peer's longest backoff from now (latestRetryMs): rows and the peer's
+   * next probe scheduled before the wall clock stepped back would otherwise hold its whole outbox for as
+   * long as the step. Returns the next due time after bringing them back.
+   */
+  private withinBackoff(next: number, now: number): number {
+    const latest = latestRetryMs(this.o.backoff, now);
+    if (next <= latest && this.nextProbeMs <= latest) return next;
+    const rows = next > latest ? this.o.store.dueBy(this.o.peer, latest) : 0;
+    this.nextProbeMs = Math.min(this.nextProbeMs, latest);
+    this.o.log?.(
+      'warn',
+      'the clock stepped back: retries scheduled past the longest backoff are due sooner',
+      {
+        peer: this.o.peer,
+        rows,
+        dueAt: new Date(latest).toISOString(),
+      },
+    );
+    return Math.min(next, latest);
+  }
+
   /** Wake for the next retry; nothing to wait for means no timer at all (no polling). */
   private arm(): void {
     this.o.clock.clear(this.timer);
@@ -296,6 +318,7 @@ export class PeerWorker {
     let next = this.o.store.nextDueMs(this.o.peer);
     if (next === undefined) return;
     const now = this.o.clock.now();
+    next = this.withinBackoff(next, now);
     if (healthy && next <= now && this.inFlight === 0) {
       // Due, nothing in flight, yet the pump read none: their events expired since the last bookkeeping.
       // Marked here, where that is known, rather than on every pump that finds the outbox empty.
@@ -456,7 +479,7 @@ export class PeerWorker {
     const wasHealthy = this.state === 'healthy';
     const changed = !wasHealthy || this.consecutiveFailures !== 0;
     if (changed) {
-      const due = this.o.store.allDueNow(peer, now);
+      const due = this.o.store.dueBy(peer, now);
       this.cursor.rewind();
       if (!wasHealthy) this.o.log?.('info', 'peer answers again: draining backlog', { peer, by, due });
     }

@@ -51,3 +51,12 @@ export function nextDelayMs(
   if (retryAfterMs === undefined) return Math.round(jittered);
   return Math.round(Math.min(policy.maxDelayMs, Math.max(jittered, Math.min(retryAfterMs, 2 * jittered))));
 }
+
+/**
+ * The latest a retry scheduled now can be due under this policy: its cap with the most jitter. A retry due
+ * later than this was scheduled before the wall clock stepped back (NTP correcting a clock that ran ahead,
+ * an operator's `date`), and would otherwise wait as long as the step.
+ */
+export function latestRetryMs(policy: BackoffPolicy, now: number): number {
+  return now + Math.ceil(policy.maxDelayMs * (1 + policy.jitter));
+}

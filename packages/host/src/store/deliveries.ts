@@ -448,13 +448,17 @@ export class DeliveryStore {
     })();
   }
 
-  /** Clear the backoff of a peer's pending rows: all due now (the peer answered again, or an operator asked). */
-  allDueNow(peer: string, now: number): number {
+  /**
+   * A peer's pending rows due later than `at` are made due at `at`: with `at` = now, the backoff is cleared
+   * (the peer answered again, or an operator asked); with a later `at`, no retry waits past it (a wall
+   * clock that stepped back). Returns how many rows moved.
+   */
+  dueBy(peer: string, at: number): number {
     return this.bookkeeping(
       () =>
         this.stmt(
           `UPDATE deliveries SET next_attempt_ms = ? WHERE peer = ? AND status = 'pending' AND next_attempt_ms > ?`,
-        ).run(now, peer, now).changes,
+        ).run(at, peer, at).changes,
     );
   }
 

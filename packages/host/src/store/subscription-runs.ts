@@ -168,6 +168,18 @@ export class SubscriptionRunStore {
     return Math.max(1, max);
   }
 
+  /** Failed rows due later than `at` are made due at `at` (a wall clock that stepped back); how many moved. */
+  dueBy(subscription: string, at: number): number {
+    return this.relaxed(
+      () =>
+        this.stmt(`UPDATE subscription_runs SET next_attempt_ms = @at
+          WHERE subscription = @subscription AND status = 'failed' AND next_attempt_ms > @at`).run({
+          at,
+          subscription,
+        }).changes,
+    );
+  }
+
   /** The next retry strictly after `now` (rows already due are queued by the caller, not waited for). */
   nextRetryMs(subscription: string, now: number): number | undefined {
     return (

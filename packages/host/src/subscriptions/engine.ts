@@ -1,7 +1,7 @@
 import { type Event, type PluginResult, parseDuration } from '@routerd/plugin-sdk';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { EventSubscription, FederationConfig } from '../config/index.js';
-import { nextDelayMs } from '../federation/retry-policy.js';
+import { latestRetryMs, nextDelayMs } from '../federation/retry-policy.js';
 import type { Metrics } from '../metrics.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import type { SubscriptionRunStore } from '../store/subscription-runs.js';
@@ -290,8 +290,26 @@ export class SubscriptionEngine {
   private armRetry(a: Active): void {
     this.o.clock.clear(a.retryTimer);
     a.retryTimer = undefined;
-    const next = this.o.runs.nextRetryMs(a.sub.metadata.name, this.o.clock.now());
+    const name = a.sub.metadata.name;
+    const now = this.o.clock.now();
+    let next = this.o.runs.nextRetryMs(name, now);
     if (next === undefined || this.stopped) return;
+    // No retry waits longer than the subscription's longest backoff: a later one was scheduled before the
+    // wall clock stepped back, and would otherwise wait as long as the step.
+    const latest = latestRetryMs(this.retryPolicy(a), now);
+    if (next > latest) {
+      const rows = this.o.runs.dueBy(name, latest);
+      this.o.log(
+        'warn',
+        'the clock stepped back: retries scheduled past the longest backoff are due sooner',
+        {
+          subscription: name,
+          rows,
+          dueAt: new Date(latest).toISOString(),
+        },
+      );
+      next = latest;
+    }
     a.retryTimer = this.o.clock.setTimeout(
       () => {
         a.retryTimer = undefined;

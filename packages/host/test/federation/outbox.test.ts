@@ -251,6 +251,42 @@ describe('outbox delivery between nodes', () => {
     expect(cloud.store.lookup('short-lived')).toBeUndefined();
   });
 
+  it('a wall clock stepped back while a peer backs off holds its outbox no longer than its longest backoff', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    // Four minutes fast (inside the peer's 5 min replay window, so its events are not refused as from the
+    // future), then corrected by NTP to the true time while the peer is down.
+    const clock = new ManualClock(Date.now() + 240_000);
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }], clock);
+    onprem.pipeline.emitBatch(Array.from({ length: 5 }, (_, i) => observed(i)));
+    // The peer is down: requests fail (the refusal is real, on loopback) until the worker backs off.
+    await expect
+      .poll(() => {
+        clock.advance(50);
+        return onprem.federation.workerStates()[0]?.state;
+      })
+      .toBe('backing-off');
+    // Timers keep their delays (Node's run on a monotonic clock): the probe timer still fires on time.
+    clock.step(-240_000);
+    const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
+    // No more than the peer's longest backoff (200 ms +20 %) passes before it is tried again. Before, the
+    // probe and every row waited for the clock to catch up: 4 minutes.
+    await expect
+      .poll(
+        () => {
+          clock.advance(50);
+          return cloud.store.count();
+        },
+        { timeout: 5000 },
+      )
+      .toBe(5);
+    expect(onprem.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'the clock stepped back: retries scheduled past the longest backoff are due sooner',
+      }),
+    );
+  });
+
   it('prune removes exactly what the dry-run plan listed, counting undelivered events', async () => {
     const clock = new ManualClock(Date.now());
     const [pa, pb] = [await freePort(), await freePort()];

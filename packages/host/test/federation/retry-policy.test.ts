@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { classifyStatus, nextDelayMs, parseRetryAfter } from '../../src/federation/retry-policy.js';
+import {
+  classifyStatus,
+  latestRetryMs,
+  nextDelayMs,
+  parseRetryAfter,
+} from '../../src/federation/retry-policy.js';
 
 const NOW = Date.parse('2026-11-27T06:00:00Z');
 
@@ -13,6 +18,17 @@ describe('retry policy', () => {
     ]);
     expect(nextDelayMs(policy, 1, undefined, () => 0)).toBe(800);
     expect(nextDelayMs(policy, 1, undefined, () => 1)).toBe(1200);
+  });
+
+  it('no delay it gives ends after latestRetryMs, which is what tells a clock stepped back from a retry', () => {
+    const edges = [() => 0, () => 0.5, () => 0.999_999, () => 1];
+    let longest = 0;
+    for (const random of edges)
+      for (const attempt of [1, 2, 9, 10, 50])
+        for (const retryAfter of [undefined, 0, 5000, 600_000, 10 ** 9])
+          longest = Math.max(longest, nextDelayMs(policy, attempt, retryAfter, random));
+    expect(longest).toBe(360_000);
+    expect(latestRetryMs(policy, NOW)).toBe(NOW + 360_000);
   });
 
   it('honours Retry-After within [delay, 2·delay] and the cap', () => {

@@ -54,7 +54,7 @@ describe('which outbox writes wait for the disk', () => {
         deliveries.markRetry('cloud', ['b'], T0, T0 + 1000, 'down', 503);
         deliveries.markFailed('cloud', ['b'], T0, 'refused', 400);
         deliveries.recordAttempt('cloud', T0, false, 'backing-off', 3, 'down');
-        deliveries.allDueNow('cloud', T0);
+        deliveries.dueBy('cloud', T0);
         deliveries.expire('cloud', T0);
       }),
     ).toEqual([NORMAL, NORMAL, NORMAL, NORMAL, NORMAL]);

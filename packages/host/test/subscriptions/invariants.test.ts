@@ -679,6 +679,29 @@ describe('the run ledger', () => {
     expect(claims(w)).toHaveLength(1);
   });
 
+  it('a wall clock stepped back an hour delays a retry by no more than the longest backoff', async () => {
+    const w = await world();
+    failNext = 1;
+    const ev = receive(w, 'observed');
+    await settle(w);
+    expect(w.runs.list({})[0]).toMatchObject({ eventId: ev.id, status: 'failed', attempts: 1 });
+    // NTP corrects a clock that ran an hour ahead; the retry timer still fires after its own delay.
+    w.clock.step(-3_600_000);
+    await settle(w, 12_500);
+    expect(w.runs.list({})[0]).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(w.engineLogs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'the clock stepped back: retries scheduled past the longest backoff are due sooner',
+      }),
+    );
+    // The longest backoff is this subscription's maxDelay (1m) with +20 % jitter; before, the row waited
+    // out the hour.
+    await settle(w, 72_000);
+    expect(w.runs.list({})[0]).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(claims(w)).toHaveLength(1);
+  });
+
   it('retry puts failed rows back at once', async () => {
     const w = await world();
     failNext = 1;
