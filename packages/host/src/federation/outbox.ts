@@ -1,12 +1,12 @@
 import type { PeerStateName } from '@routerd/host-wire';
 import { errorFields } from '../background.js';
-import type { Clock, TimerHandle } from '../clock.js';
+import { type Clock, isoAt, type TimerHandle } from '../clock.js';
 import type { Metrics } from '../metrics.js';
 import type { DeliveryStore, DueDelivery } from '../store/deliveries.js';
 import { type AuthRefusal, describeAuthRefusal } from './auth-refusal.js';
 import type { PeerClient, PushResult } from './peer-client.js';
 import { ReadCursor } from './read-cursor.js';
-import { type BackoffPolicy, latestRetryMs, nextDelayMs } from './retry-policy.js';
+import { type BackoffPolicy, CLOCK_STEPPED_BACK, latestRetryMs, nextDelayMs } from './retry-policy.js';
 
 /** What `probeNow` did (the answer of `routerctl federation peers retry`). */
 /**
@@ -296,15 +296,11 @@ export class PeerWorker {
     if (next <= latest && this.nextProbeMs <= latest) return next;
     const rows = next > latest ? this.o.store.dueBy(this.o.peer, latest) : 0;
     this.nextProbeMs = Math.min(this.nextProbeMs, latest);
-    this.o.log?.(
-      'warn',
-      'the clock stepped back: retries scheduled past the longest backoff are due sooner',
-      {
-        peer: this.o.peer,
-        rows,
-        dueAt: new Date(latest).toISOString(),
-      },
-    );
+    this.o.log?.('warn', CLOCK_STEPPED_BACK, {
+      peer: this.o.peer,
+      rows,
+      dueAt: isoAt(latest),
+    });
     return Math.min(next, latest);
   }
 

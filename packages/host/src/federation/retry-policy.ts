@@ -60,3 +60,7 @@ export function nextDelayMs(
 export function latestRetryMs(policy: BackoffPolicy, now: number): number {
   return now + Math.ceil(policy.maxDelayMs * (1 + policy.jitter));
 }
+
+/** What is logged when retries are brought forward because the wall clock stepped back. */
+export const CLOCK_STEPPED_BACK =
+  'the clock stepped back: retries scheduled past the longest backoff are due sooner';

@@ -48,8 +48,8 @@ interface Row {
  * A run counts as one attempt of each of its rows, whichever of its marks gets there first: a quick run
  * is never marked running, a slow one is marked running and then with its outcome.
  */
-const COUNT_ATTEMPT =
-  'attempts = attempts + (CASE WHEN last_run_id IS @runId THEN 0 ELSE 1 END), last_run_id = @runId';
+const ATTEMPTS_WITH_RUN = 'attempts + (CASE WHEN last_run_id IS @runId THEN 0 ELSE 1 END)';
+const COUNT_ATTEMPT = `attempts = ${ATTEMPTS_WITH_RUN}, last_run_id = @runId`;
 
 export class SubscriptionRunStore {
   private readonly stmt: (sql: string) => Statement;
@@ -161,7 +161,7 @@ export class SubscriptionRunStore {
    */
   attemptsWith(subscription: string, ids: readonly string[], runId: string): number {
     let max = 0;
-    const s = this.stmt(`SELECT attempts + (CASE WHEN last_run_id IS @runId THEN 0 ELSE 1 END) AS n
+    const s = this.stmt(`SELECT ${ATTEMPTS_WITH_RUN} AS n
       FROM subscription_runs WHERE subscription = @subscription AND event_id = @id`);
     for (const id of ids)
       max = Math.max(max, (s.get({ runId, subscription, id }) as { n: number } | undefined)?.n ?? 0);

@@ -1,7 +1,7 @@
 import { type Event, type PluginResult, parseDuration } from '@routerd/plugin-sdk';
-import type { Clock, TimerHandle } from '../clock.js';
+import { type Clock, isoAt, type TimerHandle } from '../clock.js';
 import type { EventSubscription, FederationConfig } from '../config/index.js';
-import { latestRetryMs, nextDelayMs } from '../federation/retry-policy.js';
+import { CLOCK_STEPPED_BACK, latestRetryMs, nextDelayMs } from '../federation/retry-policy.js';
 import type { Metrics } from '../metrics.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import type { SubscriptionRunStore } from '../store/subscription-runs.js';
@@ -299,15 +299,11 @@ export class SubscriptionEngine {
     const latest = latestRetryMs(this.retryPolicy(a), now);
     if (next > latest) {
       const rows = this.o.runs.dueBy(name, latest);
-      this.o.log(
-        'warn',
-        'the clock stepped back: retries scheduled past the longest backoff are due sooner',
-        {
-          subscription: name,
-          rows,
-          dueAt: new Date(latest).toISOString(),
-        },
-      );
+      this.o.log('warn', CLOCK_STEPPED_BACK, {
+        subscription: name,
+        rows,
+        dueAt: isoAt(latest),
+      });
       next = latest;
     }
     a.retryTimer = this.o.clock.setTimeout(
