@@ -5,7 +5,9 @@ import {
   checkPluginResult,
   cidrContains,
   Event,
+  ipv4ToInt,
   MAX_EVENT_BYTES,
+  parseCidr,
   parseDuration,
   schemaCatalog,
   toJsonSchema,
@@ -146,6 +148,9 @@ describe('helpers', () => {
     expect(cidrContains('10.88.60.0/24', '10.88.60.9')).toBe(true);
     expect(cidrContains('10.88.60.0/24', '10.88.61.9')).toBe(false);
     expect(cidrContains('0.0.0.0/0', '192.0.2.1')).toBe(true);
+    // The address as its number (read once by a caller checking many ranges): the same answers.
+    expect(cidrContains('10.88.60.0/24', ipv4ToInt('10.88.60.9'))).toBe(true);
+    expect(cidrContains(parseCidr('10.88.60.0/24'), ipv4ToInt('10.88.61.9'))).toBe(false);
   });
 });
 

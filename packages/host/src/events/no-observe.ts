@@ -57,7 +57,7 @@ export class NoObserveSet {
     for (const { hosts, ranges } of this.sources.values()) {
       const host = hosts.get(ip);
       if (host) return host;
-      for (const { entry, cidr } of ranges) if (cidrContains(cidr, address)) return entry;
+      for (const { entry, cidr } of ranges) if (cidrContains(cidr, ip)) return entry;
     }
     return undefined;
   }

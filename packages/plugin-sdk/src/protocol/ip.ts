@@ -24,14 +24,22 @@ export function parseCidr(text: string): Cidr {
   if (!ip || !isIPv4(ip) || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) {
     throw new Error(`not an IPv4 CIDR: ${text}`);
   }
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return { network: (ipv4ToInt(ip) & mask) >>> 0, prefix };
+  return { network: (ipv4ToInt(ip) & prefixMask(prefix)) >>> 0, prefix };
 }
 
-export function cidrContains(cidr: string | Cidr, ip: string): boolean {
+/**
+ * Whether `ip` lies in `cidr`. `ip` is dotted text, or its number (ipv4ToInt) when one address is checked
+ * against many ranges: read once, not once per range.
+ */
+export function cidrContains(cidr: string | Cidr, ip: string | number): boolean {
   const c = typeof cidr === 'string' ? parseCidr(cidr) : cidr;
-  const mask = c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) >>> 0;
-  return (ipv4ToInt(ip) & mask) >>> 0 === c.network;
+  const n = typeof ip === 'number' ? ip : ipv4ToInt(ip);
+  return (n & prefixMask(c.prefix)) >>> 0 === c.network;
+}
+
+/** The network mask of a prefix length, unsigned. */
+function prefixMask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }
 
 /** "10.88.60.9/32" or "10.88.60.9" → "10.88.60.9". */
