@@ -23,16 +23,26 @@ export const isClaim = (r: Resource): r is Claim => r.kind === 'RemoteAddressCla
 /** A claim that still captures its address (a released one, or none, holds nothing). */
 export const isHeld = (c: ClaimRow | undefined): c is ClaimRow => c !== undefined && c.state !== 'released';
 
+/** The held claims a result's claims are checked against. */
+export interface HeldClaims {
+  /** The held claim of (domain, address), if any. */
+  heldClaim: (domain: string, address: string) => ClaimRow | undefined;
+  /** The held claim a part holds, if any. */
+  heldClaimInPart: (part: string) => ClaimRow | undefined;
+}
+
 /**
  * Single writer per (domain, address): a claim must name the node that observed the address in the
  * events this run was given, and while a claim for the address is held, only the part holding it
- * may write it again — another owner, or the same owner through another source, is refused.
+ * may write it again — another owner, or the same owner through another source, is refused. A part
+ * holds one claim: its name leaves the domain out (`onprem-clients-10-88-60-9`), so the same address in
+ * another domain is refused while the part holds it, rather than overwriting it and being released with it.
  */
 export function checkSingleWriter(
   claims: readonly Claim[],
   seen: ReadonlyMap<string, AddressState>,
   origin: Origin,
-  heldClaim: (domain: string, address: string) => ClaimRow | undefined,
+  { heldClaim, heldClaimInPart }: HeldClaims,
 ): Refusal | undefined {
   for (const claim of claims) {
     const part = claim.metadata.name;
@@ -49,6 +59,15 @@ export function checkSingleWriter(
         part,
       };
     }
+    const partName = claimPartName(origin, claim);
+    const occupant = heldClaimInPart(partName);
+    if (occupant && (occupant.domain !== obs.domain || occupant.address !== obs.address)) {
+      return {
+        reason: `${obs.address} in ${obs.domain} would be held by part ${partName}, which holds ${occupant.address} in ${occupant.domain} for ${occupant.ownerNode} (a part holds one claim): the claim is refused while that one is held`,
+        holder: occupant.ownerNode,
+        part,
+      };
+    }
     const held = heldClaim(obs.domain, obs.address);
     if (!isHeld(held)) continue;
     if (held.ownerNode !== claim.spec.ownerNode) {
@@ -58,7 +77,7 @@ export function checkSingleWriter(
         part,
       };
     }
-    if (held.part !== claimPartName(origin, claim)) {
+    if (held.part !== partName) {
       return {
         reason: `${claim.spec.address} in ${claim.spec.domain} is already claimed by ${held.ownerNode} through part ${held.part} (one writer per address): the same claim from ${origin.source} is refused`,
         holder: held.ownerNode,
@@ -130,7 +149,7 @@ export interface ResultToCheck {
   directives: readonly Directive[];
   seen: ReadonlyMap<string, AddressState>;
   origin: Origin;
-  heldClaim: (domain: string, address: string) => ClaimRow | undefined;
+  held: HeldClaims;
   startup: () => readonly Resource[];
   activeParts: () => readonly StoredPart[];
   policies: readonly { resource: DynamicOverridePolicy }[];
@@ -143,7 +162,7 @@ export interface ResultToCheck {
 export function checkResult(r: ResultToCheck): { invariant: Invariant; refusal: Refusal } | undefined {
   const named = (invariant: Invariant, refusal: Refusal | undefined) => refusal && { invariant, refusal };
   return (
-    named('single-writer', checkSingleWriter(r.claims, r.seen, r.origin, r.heldClaim)) ??
+    named('single-writer', checkSingleWriter(r.claims, r.seen, r.origin, r.held)) ??
     // Only resources other than claims can conflict (claims answer to single-writer): a claim-only
     // result, the usual one, reads no parts (every active part, each parsed: O(parts) per result).
     named(

@@ -105,7 +105,10 @@ export class DynamicConfig {
       directives,
       seen,
       origin: o,
-      heldClaim: (domain, address) => this.o.store.claim(domain, address),
+      held: {
+        heldClaim: (domain, address) => this.o.store.claim(domain, address),
+        heldClaimInPart: (part) => this.o.store.heldClaimInPart(part),
+      },
       startup: () => startupResources(config),
       activeParts: () => this.o.store.activeParts(now),
       policies: config.policies,

@@ -55,6 +55,13 @@ export const dynamicMigrations: Migration[] = [
       ALTER TABLE address_claims ADD COLUMN tracestate TEXT;
     `,
   },
+  {
+    // A part holds one claim: the single-writer check asks which held claim is in a part, once per claim
+    // of every result, so that lookup must not scan every claim.
+    version: 60,
+    name: 'address_claims_part',
+    up: 'CREATE INDEX address_claims_part ON address_claims (part);',
+  },
 ];
 
 /** A part as stored: its body, and the columns the ledger is queried by. */
@@ -206,6 +213,14 @@ export class DynamicStore {
     const r = this.stmt('SELECT * FROM address_claims WHERE domain = ? AND address = ?').get(
       domain,
       address,
+    ) as ClaimDbRow | undefined;
+    return r && toClaim(r);
+  }
+
+  /** The held claim a part holds, if any (a part holds one claim; a released one holds nothing). */
+  heldClaimInPart(part: string): ClaimRow | undefined {
+    const r = this.stmt(`SELECT * FROM address_claims WHERE part = ? AND state != 'released' LIMIT 1`).get(
+      part,
     ) as ClaimDbRow | undefined;
     return r && toClaim(r);
   }

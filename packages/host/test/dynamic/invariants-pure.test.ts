@@ -8,6 +8,7 @@ import {
   checkNoConflict,
   checkResult,
   checkSingleWriter,
+  type HeldClaims,
   holdUntil,
   noObserveEntries,
 } from '../../src/dynamic/invariants.js';
@@ -46,31 +47,59 @@ const held = (ownerNode: string, part: string, state: ClaimRow['state'] = 'activ
   teardown: null,
 });
 
+/** The store's answers: the claim held for the address, and the one held in the part being written. */
+const heldAs = (claimed?: ClaimRow, inPart?: ClaimRow): HeldClaims => ({
+  heldClaim: () => claimed,
+  heldClaimInPart: () => inPart,
+});
+
 describe('single writer per (domain, address)', () => {
   it('needs the owner’s observation among the run’s events', () => {
-    expect(checkSingleWriter([claim('onprem')], new Map(), origin, () => undefined)?.reason).toMatch(
+    expect(checkSingleWriter([claim('onprem')], new Map(), origin, heldAs())?.reason).toMatch(
       /no event given to this run observed it/,
     );
-    expect(checkSingleWriter([claim('other')], seen('onprem'), origin, () => undefined)?.reason).toMatch(
+    expect(checkSingleWriter([claim('other')], seen('onprem'), origin, heldAs())?.reason).toMatch(
       /only the observing side may own an address/,
     );
   });
 
   it('refuses another owner, or the same owner through another part, while a claim is held', () => {
-    const other = checkSingleWriter([claim('onprem')], seen('onprem'), origin, () => held('cloud', 'x'));
+    const other = checkSingleWriter([claim('onprem')], seen('onprem'), origin, heldAs(held('cloud', 'x')));
     expect(other).toMatchObject({ holder: 'cloud', part: 'onprem-10-88-60-9' });
     expect(
-      checkSingleWriter([claim('onprem')], seen('onprem'), origin, () => held('onprem', 'sub-10-88-60-9'))
+      checkSingleWriter([claim('onprem')], seen('onprem'), origin, heldAs(held('onprem', 'sub-10-88-60-9')))
         ?.reason,
     ).toMatch(/through part sub-10-88-60-9/);
     expect(
-      checkSingleWriter([claim('onprem')], seen('onprem'), origin, () =>
-        held('onprem', 'plugin-p-10-88-60-9'),
+      checkSingleWriter(
+        [claim('onprem')],
+        seen('onprem'),
+        origin,
+        heldAs(held('onprem', 'plugin-p-10-88-60-9')),
       ),
     ).toBeUndefined();
     expect(
-      checkSingleWriter([claim('onprem')], seen('onprem'), origin, () => held('cloud', 'x', 'released')),
+      checkSingleWriter([claim('onprem')], seen('onprem'), origin, heldAs(held('cloud', 'x', 'released'))),
     ).toBeUndefined();
+  });
+
+  it('a part holds one claim: the same address in another domain is refused while the part holds it', () => {
+    const lan = held('onprem', 'plugin-p-10-88-60-9');
+    const guestClaim = { ...claim('onprem'), spec: { ...claim('onprem').spec, domain: 'guest' } };
+    const guestSeen = new Map(
+      [...seen('onprem').values()].map((a) => {
+        const g = { ...a, domain: 'guest', key: a.key.replace('lan', 'guest') };
+        return [g.key, g];
+      }),
+    );
+    expect(checkSingleWriter([guestClaim], guestSeen, origin, heldAs(undefined, lan))).toEqual({
+      reason:
+        '10.88.60.9/32 in guest would be held by part plugin-p-10-88-60-9, which holds 10.88.60.9/32 in lan for onprem (a part holds one claim): the claim is refused while that one is held',
+      holder: 'onprem',
+      part: 'onprem-10-88-60-9',
+    });
+    // The part's own claim writes it again.
+    expect(checkSingleWriter([claim('onprem')], seen('onprem'), origin, heldAs(lan, lan))).toBeUndefined();
   });
 });
 
@@ -127,7 +156,7 @@ describe('checkResult', () => {
       directives: [],
       seen: seen('onprem'),
       origin,
-      heldClaim: () => undefined,
+      held: heldAs(),
       startup,
       activeParts,
       policies: [],
@@ -150,7 +179,7 @@ describe('checkResult', () => {
       directives: [],
       seen: new Map(),
       origin,
-      heldClaim: () => undefined,
+      held: heldAs(),
       startup: () => [],
       activeParts: () => [{ source: 'plugin/other', body: { spec: { resources: [other] } } } as never],
       policies: [],

@@ -134,6 +134,7 @@ interface World {
   store: EventStore;
   pipeline: EmitPipeline;
   dynamic: DynamicConfig;
+  dynamicStore: DynamicStore;
   engine: SubscriptionEngine;
   runs: SubscriptionRunStore;
   host: TestHost;
@@ -167,8 +168,9 @@ async function world(configText = CONFIG): Promise<World> {
   noObserve.replace('config', capturedByConfig(config));
   const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config });
   const logs: World['logs'] = [];
+  const dynamicStore = new DynamicStore(db);
   const dynamic = new DynamicConfig({
-    store: new DynamicStore(db),
+    store: dynamicStore,
     clock,
     noObserve,
     config: () => config,
@@ -179,7 +181,7 @@ async function world(configText = CONFIG): Promise<World> {
     granted: ['propose.dynamicConfig', 'propose.providerAction'],
   });
   const engineLogs: World['engineLogs'] = [];
-  const w = { clock, store, pipeline, dynamic, host, pluginRuns: 0, logs, engineLogs } as World;
+  const w = { clock, store, pipeline, dynamic, dynamicStore, host, pluginRuns: 0, logs, engineLogs } as World;
   let runs = 0;
   const runner: PluginRunner = {
     newRunId: () => `r${++runs}`,
@@ -222,13 +224,14 @@ function receive(
   type: 'observed' | 'expired',
   address = '10.88.60.9',
   sourceNode = 'onprem',
+  domain = 'lan',
 ): Event {
   const event: Event = {
     id: `e-${++seq}`,
     group: 'edge',
     sourceNode,
     type: `routerd.client.ipv4.${type}`,
-    payload: { address: `${address}/32`, domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+    payload: { address: `${address}/32`, domain, ownerSide: 'onprem', source: 'arp' },
     observedAt: new Date(w.clock.now()).toISOString(),
     expiresAt: new Date(w.clock.now() + 300_000).toISOString(),
   };
@@ -545,6 +548,31 @@ describe('single writer per (domain, address)', () => {
     expect(rejected[0]?.payload).toMatchObject({ holder: 'onprem' });
     expect(String(rejected[0]?.payload.reason)).toMatch(/already claimed by onprem/);
     expect(claims(w).map((c) => c.spec?.ownerNode)).toEqual(['onprem']);
+  });
+
+  it('a part holds one (domain, address): the same address in another domain is refused while held, and cannot release the first', async () => {
+    const w = await world();
+    receive(w, 'observed', '10.88.60.9', 'onprem', 'lan');
+    await settle(w);
+    // Another routing domain of the same router (or another router) uses the same address.
+    receive(w, 'observed', '10.88.60.9', 'other', 'guest');
+    await settle(w);
+    const rejected = w.store.list({ type: 'routerd.dynamic.part.rejected' });
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]?.payload).toMatchObject({ holder: 'onprem' });
+    expect(String(rejected[0]?.payload.reason)).toBe(
+      '10.88.60.9/32 in guest would be held by part onprem-clients-10-88-60-9, which holds 10.88.60.9/32 in lan for onprem (a part holds one claim): the claim is refused while that one is held',
+    );
+    expect(claims(w).map((c) => [c.spec?.domain, c.spec?.ownerNode])).toEqual([['lan', 'onprem']]);
+    expect(w.dynamicStore.claim('guest', '10.88.60.9/32')).toBeUndefined();
+    // lan's client leaves: its claim is released after the grace, and nothing of guest's is left held.
+    receive(w, 'expired', '10.88.60.9', 'onprem', 'lan');
+    await settle(w, 30 * 60_000);
+    expect(claims(w)).toEqual([]);
+    // Once lan's claim is released, guest's next observation is claimed through the same part.
+    receive(w, 'observed', '10.88.60.9', 'other', 'guest');
+    await settle(w);
+    expect(claims(w).map((c) => [c.spec?.domain, c.spec?.ownerNode])).toEqual([['guest', 'other']]);
   });
 
   it('refuses a claim whose owner is not the node that observed the address', async () => {
