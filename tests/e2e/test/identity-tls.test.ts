@@ -12,7 +12,9 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   controlGetText,
   daemonsPerTest,
+  doctorReport,
   emitObservedWithRouterctl,
+  findCheck,
   freePort,
   newRoot,
   reload,
@@ -27,6 +29,7 @@ import {
   expiredSelfSigned,
   type IdentityNode,
   selfSigned,
+  selfSignedIssuedAt,
   writeIdentityNode,
 } from './support/identity.js';
 import { cloudEvent as ce, type Keys } from './support/receiver.js';
@@ -257,6 +260,51 @@ describe('TLS receiver with client certificates (mTLS), real daemons', () => {
     await sendOne(onprem, '10.88.60.3/32');
     await expect.poll(() => storedCount(cloud.stateDir), { timeout: 10_000 }).toBe(cases.length + 1);
   }, 180_000);
+
+  it('a served certificate past its end, or near it: the doctor (tls-certificate) and the log of each start and reload say so', async () => {
+    const stale = expiredSelfSigned(root, 'cloud-stale');
+    const { cloud, onprem } = await startPair(stale, { pinnedSha256: [stale.fingerprint] });
+    const served = `${root}/cloud-served.crt`;
+    const atCloud = doctorReport(cloud.stateDir);
+    expect(atCloud.code).toBe(1);
+    const expired =
+      "CN=cloud-stale expired on 2020-01-31: peers refuse the certificate EventGroup edge's receiver serves: nothing they send reaches this node";
+    expect(atCloud.report.checks.filter((c) => c.code === 'tls-certificate')).toEqual([
+      {
+        code: 'tls-certificate',
+        status: 'FAIL',
+        subject: served,
+        summary: expired,
+        advice: expect.stringMatching(/^renew it \(routerctl tls self-signed /),
+      },
+    ]);
+    expect(cloud.logs.filter((l) => l.msg === 'a TLS certificate is out of its dates')).toEqual([
+      expect.objectContaining({ file: served, problem: expired }),
+    ]);
+    // onprem's own client certificate is in its dates (its peer is pinned: there is no CA file to read).
+    expect(doctorReport(onprem.stateDir).report.checks.filter((c) => c.code === 'tls-certificate')).toEqual([
+      {
+        code: 'tls-certificate',
+        status: 'PASS',
+        subject: onpremCert.certFile,
+        summary: expect.stringMatching(/^CN=onprem valid until \d{4}-\d{2}-\d{2}$/),
+      },
+    ]);
+    // A renewal that is itself near its end (issued 20 days ago for 30): taken on SIGHUP, and flagged.
+    const soon = selfSignedIssuedAt(root, 'cloud-soon', '-20d', 30);
+    copyFileSync(soon.certFile, served);
+    copyFileSync(soon.keyFile, `${root}/cloud-served.key`);
+    await reload(cloud);
+    expect(cloud.logs.filter((l) => l.msg === 'a TLS certificate needs renewing')).toEqual([
+      expect.objectContaining({
+        file: served,
+        problem: expect.stringMatching(
+          /^CN=cloud-soon expires on \d{4}-\d{2}-\d{2} \(in 1[01] days\): then peers refuse/,
+        ),
+      }),
+    ]);
+    expect(findCheck(doctorReport(cloud.stateDir).report, 'tls-certificate', served).status).toBe('WARN');
+  });
 
   it('SIGHUP takes a new certificate without dropping open connections', async () => {
     const cloud = await daemons.start(writeIdentityNode(nodes, cloudNode()));

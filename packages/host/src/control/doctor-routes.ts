@@ -3,6 +3,7 @@
 import { ControlRoutes, DoctorQuery, type DoctorResponse } from '@routerd/host-wire';
 import { Router } from 'express';
 import type { FederationConfig } from '../config/index.js';
+import { readCertificates } from '../doctor/certificate-file.js';
 import { type ConfigState, federationDoctor, type PeerObservation } from '../doctor/federation.js';
 import { inspectKeyFile, readKeyContents } from '../doctor/key-file.js';
 import { inspectToolFile } from '../doctor/tool-file.js';
@@ -76,6 +77,7 @@ export function doctorRoutes(deps: DoctorRouteDeps): Router {
       refused: federation.refusedRequests.list(now),
       keyFile: inspectKeyFile,
       keyContents: readKeyContents,
+      certificates: readCertificates,
       verifiedKeys: federation.verifiedKeys(),
       ...(deps.stateDir ? { stateDisk: stateDiskSpace(deps.stateDir) } : {}),
       ...(deps.configState ? { configState: deps.configState() } : {}),

@@ -13,6 +13,8 @@ import { ConfigHolder } from '../config/holder.js';
 import { ConfigError, type FederationConfig, formatConfigIssue, loadConfig } from '../config/index.js';
 import { createControlApp } from '../control/app.js';
 import { listenOnSocket } from '../control/server.js';
+import { readCertificates } from '../doctor/certificate-file.js';
+import { tlsCertificateChecks } from '../doctor/tls-checks.js';
 import { DynamicConfig } from '../dynamic/service.js';
 import { EmitPipeline } from '../events/emit.js';
 import { capturedByConfig, NoObserveSet } from '../events/no-observe.js';
@@ -55,6 +57,7 @@ export class Daemon {
     private readonly logger: Logger,
     private readonly actions: { executor: ActionExecutor; parts: PartPlans },
     private readonly telemetry: Telemetry,
+    private readonly clock: Clock,
   ) {}
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -269,6 +272,7 @@ export class Daemon {
         },
         'routerd-eventd ready',
       );
+      logCertificateProblems(config.current, logger, clock.now());
     } catch (err) {
       await teardown();
       throw err;
@@ -286,6 +290,7 @@ export class Daemon {
         parts: partPlans,
       },
       telemetry,
+      clock,
     );
     return daemon;
   }
@@ -333,6 +338,7 @@ export class Daemon {
     this.actions.executor.reconsider();
     this.actions.parts.adopt(this.dynamic.actionPlans());
     this.logger.info({ generation: this.config.generation, ...summary(load.config) }, 'config reloaded');
+    logCertificateProblems(load.config, this.logger, this.clock.now());
     return true;
   }
 
@@ -387,4 +393,18 @@ function originOf(
 ): 'local' | 'received' {
   const group = config.groups.find((g) => g.resource.metadata.name === event.group);
   return group && group.resource.spec.nodeName === event.sourceNode ? 'local' : 'received';
+}
+
+/**
+ * A TLS certificate loads whatever its dates: the peer refuses it only when it connects. So each start
+ * and reload says, in the log, what the doctor's tls-certificate check says of one out of its dates or
+ * near its end.
+ */
+function logCertificateProblems(config: FederationConfig, logger: Logger, now: number): void {
+  for (const c of tlsCertificateChecks(config, readCertificates, now))
+    if (c.status !== 'PASS')
+      logger.warn(
+        { file: c.subject, problem: c.summary, advice: c.advice },
+        c.status === 'FAIL' ? 'a TLS certificate is out of its dates' : 'a TLS certificate needs renewing',
+      );
 }

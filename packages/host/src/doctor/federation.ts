@@ -23,6 +23,7 @@ import { type ActionDoctorInputs, actionChecks } from './action-checks.js';
 import { type Check, flag, pass } from './checks.js';
 import { type KeyContents, keyFileChecks, peerKeyRotationChecks, type VerifiedKey } from './key-checks.js';
 import type { KeyFileState } from './key-file.js';
+import { type CertificateContents, tlsCertificateChecks } from './tls-checks.js';
 
 export const DoctorCodes = [
   'peer-reachable',
@@ -39,6 +40,7 @@ export const DoctorCodes = [
   'secret-file-mode',
   'key-file',
   'peer-key-rotation',
+  'tls-certificate',
   'listen-address',
   'state-disk-space',
   'config-current',
@@ -78,6 +80,8 @@ export interface DoctorInputs {
   keyFile: (path: string) => KeyFileState;
   /** A key file's keys as they parse now (key-file, peer-key-rotation); absent: not checked. */
   keyContents?: (path: string, kind: KeyContents['kind']) => KeyContents;
+  /** A TLS certificate file's certificates as they parse now (tls-certificate); absent: not checked. */
+  certificates?: (path: string) => CertificateContents;
   /** The key that last verified each sender's requests (peer-key-rotation). */
   verifiedKeys?: VerifiedKey[];
   /** Free space (for an unprivileged writer) on the state directory's filesystem; absent when not known. */
@@ -160,6 +164,7 @@ export function federationDoctor(inputs: DoctorInputs): DoctorResponse {
     checks.push(...keyFileChecks(config, inputs.keyContents));
     checks.push(...peerKeyRotationChecks(config, inputs.keyContents, inputs.verifiedKeys ?? [], inputs.now));
   }
+  if (inputs.certificates) checks.push(...tlsCertificateChecks(config, inputs.certificates, inputs.now));
   for (const { resource: g } of config.groups) checks.push(listenCheck(g));
   if (inputs.stateDisk) checks.push(stateDiskCheck(inputs.stateDisk));
   if (inputs.configState) checks.push(configCurrentCheck(inputs.configState));

@@ -54,6 +54,7 @@ spec:
   nodeName: edge-1
   endpoint: 'https://169.254.100.3:9443'
   auth: { publicKeyFile: /etc/routerd/edge-1.pub }
+  tls: { pinnedSha256: ['${'ab'.repeat(32)}'], certFile: /etc/routerd/cloud-1.crt, keyFile: /etc/routerd/cloud-1.tls.key }
 ---
 apiVersion: config.routerd.net/v1alpha1
 kind: ActionPolicy
@@ -99,6 +100,11 @@ function inputs(over: Partial<DoctorInputs> = {}): DoctorInputs {
     refused: [],
     keyFile: () => ({ mode: 0o100600 }),
     keyContents: (_path, kind) => ({ kind, keys: [{ fingerprint: '0123456789ab' }] }),
+    certificates: () => ({
+      certificates: [
+        { subject: 'CN=cloud-1', validFromMs: NOW - 86_400_000, validToMs: NOW + 400 * 86_400_000 },
+      ],
+    }),
     stateDisk: { path: '/var/lib/routerd', freeBytes: 512 * 1024 * 1024 },
     configState: { generation: 1, changedOnDisk: [] },
     actions: { awaiting: [], failed: [], toolFile: () => 'ok' },
@@ -197,7 +203,7 @@ describe('federationDoctor', () => {
     expect(statusOf(federationDoctor(expired), 'subscription-failed')).toEqual([['clients', 'WARN']]);
   });
 
-  it('a missing key file FAILs (a shared secret, an Ed25519 private key); deliveries that expired before delivery WARN', () => {
+  it('a missing key file FAILs (a shared secret, an Ed25519 private key, a TLS key); deliveries that expired before delivery WARN', () => {
     const r = federationDoctor(
       inputs({
         keyFile: () => ({ error: 'ENOENT' }),
@@ -207,6 +213,7 @@ describe('federationDoctor', () => {
     expect(statusOf(r, 'secret-file-mode')).toEqual([
       ['/etc/routerd/lab.key', 'FAIL'],
       ['/etc/routerd/node.key', 'FAIL'],
+      ['/etc/routerd/cloud-1.tls.key', 'FAIL'],
     ]);
     expect(statusOf(r, 'delivery-expired')).toEqual([['onprem', 'WARN']]);
     expect(r.status).toBe('FAIL');

@@ -57,10 +57,13 @@ function openssl(args: string[], prefix: string[] = []): void {
 
 const fingerprintOf = (certFile: string) => new X509Certificate(readFileSync(certFile)).fingerprint256;
 
-/** A self-signed certificate made in 2020 and valid for 30 days: long expired. */
-export function expiredSelfSigned(dir: string, name: string): CertFiles {
-  const certFile = join(dir, `${name}.expired.crt`);
-  const keyFile = join(dir, `${name}.expired.key`);
+/**
+ * A self-signed certificate issued at `start` (libfaketime's syntax: `@2020-01-01 00:00:00`, or `-20d`
+ * for 20 days ago) and valid for `days` from then.
+ */
+export function selfSignedIssuedAt(dir: string, name: string, start: string, days: number): CertFiles {
+  const certFile = join(dir, `${name}.issued.crt`);
+  const keyFile = join(dir, `${name}.issued.key`);
   openssl(
     [
       'req',
@@ -75,17 +78,21 @@ export function expiredSelfSigned(dir: string, name: string): CertFiles {
       '-out',
       certFile,
       '-days',
-      '30',
+      String(days),
       '-subj',
       `/CN=${name}`,
       '-addext',
       `subjectAltName=DNS:${name},IP:127.0.0.1`,
     ],
-    fakeClock('@2020-01-01 00:00:00'),
+    fakeClock(start),
   );
   chmodSync(keyFile, 0o600);
   return { certFile, keyFile, fingerprint: fingerprintOf(certFile) };
 }
+
+/** A self-signed certificate made in 2020 and valid for 30 days: long expired. */
+export const expiredSelfSigned = (dir: string, name: string): CertFiles =>
+  selfSignedIssuedAt(dir, name, '@2020-01-01 00:00:00', 30);
 
 /** A CA (its certificate file) and a function issuing certificates signed by it, for names and 127.0.0.1. */
 export function certificateAuthority(dir: string, name: string) {
