@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MAX_JSON_DEPTH } from '@routerd/plugin-sdk';
 import { describe, expect, it } from 'vitest';
 import { type ConfigIssue, formatConfigIssue, loadConfig } from '../src/config/index.js';
 
@@ -346,6 +347,19 @@ spec:
     expect(found).toEqual([
       expect.objectContaining({ document: doc, path, message: `must be at most ${max} (was "${over}")` }),
     ]);
+  });
+
+  it(`refuses a Plugin config nested deeper than ${MAX_JSON_DEPTH} levels, naming it, and takes one at the bound`, () => {
+    // YAML flow mappings: `{ x: { x: {} } }` is 3 levels.
+    const nested = (levels: number) => `${'{ x: '.repeat(levels - 1)}{}${' }'.repeat(levels - 1)}`;
+    const withConfig = (levels: number) => `${PLUGIN}  config: ${nested(levels)}\n`;
+    expect(loadConfig([file(GROUP), file(withConfig(MAX_JSON_DEPTH))]).ok).toBe(true);
+    const [issue] = issues(GROUP, withConfig(MAX_JSON_DEPTH + 1));
+    expect(issue).toMatchObject({
+      resource: 'Plugin/aws-claim',
+      path: '/spec/config',
+      message: `must be JSON nested at most ${MAX_JSON_DEPTH} levels deep (was deeper)`,
+    });
   });
 
   it('refuses the Plugin timeout that once timed every run out after 100 ms', () => {

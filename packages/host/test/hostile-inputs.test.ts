@@ -4,6 +4,7 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MAX_JSON_DEPTH } from '@routerd/plugin-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret, parseSecretText } from '../src/federation/secrets.js';
 import { sign } from '../src/federation/signing.js';
@@ -61,6 +62,15 @@ spec:
   capabilities: [propose.dynamicConfig]
   config:
     status: { observedAt: "2026-13-01T00:00:00Z", ttl: "99999999999h" }
+`,
+    `apiVersion: plugin.routerd.net/v1alpha1
+kind: Plugin
+metadata: { name: deep-result }
+spec:
+  executable: ${process.execPath}
+  args: [${FIXTURE('result-plugin.mjs')}]
+  capabilities: [propose.dynamicConfig]
+  config: { status: { ttl: 10m }, specLevels: ${MAX_JSON_DEPTH + 1} }
 `,
   ].join('---\n');
   configFile = join(root, 'cloud.yaml');
@@ -310,5 +320,74 @@ spec:
     expect(result.rejected[2]!.reason).toMatch(/^id-conflict: \/events\/3\/id/);
     expect((await stored('pub-good')).event.payload).toEqual({ n: 1 });
     expect(await stored(owned.id)).toEqual(before);
+  });
+});
+
+describe(`JSON nested deeper than ${MAX_JSON_DEPTH} levels (every entry point)`, () => {
+  /** `{"x":…{}…}`, `levels` deep, as text: JSON.stringify cannot write 30,000 levels. */
+  const nestedText = (levels: number) => `${'{"x":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
+  const tooDeep = `must be JSON nested at most ${MAX_JSON_DEPTH} levels deep (was deeper)`;
+
+  it('the control API answers 400 naming the payload, for 33 levels as for 30,000 (it was a 500: the size walk overflowed the stack)', async () => {
+    for (const levels of [MAX_JSON_DEPTH + 1, 30_000]) {
+      const res = await controlRequest(
+        cloud.socketPath,
+        'POST',
+        '/v1/events/batch',
+        `{"events":[{"type":"acme.thing.seen","ttl":"10m","payload":{"n":1}},{"type":"acme.thing.seen","ttl":"10m","payload":${nestedText(levels)}}]}`,
+      );
+      expect(res).toEqual({
+        status: 400,
+        body: {
+          error: {
+            code: 'invalid_event',
+            message: `invalid event: /events/1/payload ${tooDeep}`,
+            issues: [{ path: '/events/1/payload', message: tooDeep }],
+          },
+        },
+      });
+    }
+    const atBound = await controlRequest(
+      cloud.socketPath,
+      'POST',
+      '/v1/events',
+      `{"type":"acme.thing.seen","ttl":"10m","payload":${nestedText(MAX_JSON_DEPTH)}}`,
+    );
+    expect(atBound.status).toBe(201);
+  });
+
+  it("a peer's push of an event nested too deep is refused by name (400), and the peer's next push is stored", async () => {
+    const deep = ce('onprem', { type: 'acme.thing.seen', data: { marker: 1 } });
+    const body = JSON.stringify([deep]).replace('{"marker":1}', nestedText(MAX_JSON_DEPTH + 1));
+    const headers = {
+      ...sign(
+        onpremKey.keys,
+        `w-${Math.random().toString(36).slice(2)}`,
+        Date.now() / 1000,
+        Buffer.from(body),
+      ),
+      'routerd-node': 'onprem',
+      'content-type': 'application/cloudevents-batch+json',
+    };
+    const res = await fetch(url, { method: 'POST', headers, body });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as Answer['body']).error?.issues).toEqual([
+      { path: '/0/data', message: `payload ${tooDeep}` },
+    ]);
+    const next = ce('onprem');
+    expect((await push('onprem', [next])).body.accepted).toEqual([next.id]);
+  });
+
+  it('a plugin result whose resource spec nests too deep is refused by name, and nothing of it is kept', async () => {
+    const res = await controlRequest(cloud.socketPath, 'POST', '/v1/plugins/deep-result/run', {});
+    expect(res.status).toBe(200);
+    expect(res.body.run.outcome).not.toBe('succeeded');
+    expect(JSON.stringify(res.body.run)).toContain('/status/resources/0/spec');
+    expect(JSON.stringify(res.body.run)).toContain(tooDeep);
+    const { parts } = (await controlRequest(cloud.socketPath, 'GET', '/v1/dynamic/parts')).body as {
+      parts: { resources: string[] }[];
+    };
+    expect(Array.isArray(parts)).toBe(true);
+    expect(parts.flatMap((p) => p.resources)).not.toContain('Deep/deep');
   });
 });

@@ -336,6 +336,38 @@ describe('the precompiled gates', () => {
     expect(gates.Event(exact)).toBe(true);
   });
 
+  it(`agree on how deep free-form JSON nests (${protocol.MAX_JSON_DEPTH} levels): payloads, resource specs, plugin config`, () => {
+    /** A JSON object `levels` deep: `{}` is 1, `{"x": {}}` 2. */
+    const nested = (levels: number): Record<string, unknown> => {
+      let value: Record<string, unknown> = {};
+      for (let i = 1; i < levels; i++) value = { x: value };
+      return value;
+    };
+    const inPayload = (levels: number) => ({ ...event, payload: nested(levels) });
+    const inSpec = (levels: number) => ({
+      ...result,
+      status: { ...result.status, resources: [{ ...result.status.resources[1], spec: nested(levels) }] },
+    });
+    const inConfig = (levels: number) => ({ ...samples.InitializeParams, config: nested(levels) }) as object;
+    const deepest = protocol.MAX_JSON_DEPTH;
+    for (const [gate, schema, make] of [
+      [gates.Event, protocol.Event, inPayload],
+      [gates.PluginResult, protocol.PluginResult, inSpec],
+      [gates.InitializeParams, protocol.InitializeParams, inConfig],
+    ] as const) {
+      expect(gate(make(deepest))).toBe(true);
+      expect(accepts(schema as Type, make(deepest))).toBe(true);
+      expect(gate(make(deepest + 1))).toBe(false);
+      expect(accepts(schema as Type, make(deepest + 1))).toBe(false);
+      // Far deeper than any stack: refused, not a RangeError.
+      expect(gate(make(200_000))).toBe(false);
+    }
+    const issues = protocol.validate(protocol.Event, inPayload(200_000));
+    expect(issues.ok ? [] : issues.issues).toEqual([
+      { path: '/payload', message: `payload must be JSON nested at most ${deepest} levels deep (was deeper)` },
+    ]);
+  });
+
   it('check a run result as checkPluginResult does, second pass included', () => {
     const badPayload = structuredClone(result);
     (badPayload.status.events[1]!.payload as Record<string, unknown>).address = '10.88.60.9';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { jsonDepthWithin } from '../src/protocol/json-depth.js';
 import { jsonBytesAtMost, jsonFitsBytes } from '../src/protocol/json-size.js';
 
 const exact = (v: unknown) => Buffer.byteLength(JSON.stringify(v) ?? '');
@@ -58,5 +59,28 @@ describe('jsonFitsBytes', () => {
     cycle.self = cycle;
     expect(() => jsonFitsBytes(cycle, 1000)).toThrow(TypeError);
     expect(() => jsonFitsBytes({ n: 1n }, 1000)).toThrow(TypeError);
+  });
+});
+
+describe('jsonDepthWithin', () => {
+  it('counts levels of objects and arrays: a scalar is 0, {} 1, {"a": [1]} 2', () => {
+    expect(jsonDepthWithin('x', 0)).toBe(true);
+    expect(jsonDepthWithin(null, 0)).toBe(true);
+    expect(jsonDepthWithin({}, 0)).toBe(false);
+    expect(jsonDepthWithin({}, 1)).toBe(true);
+    expect(jsonDepthWithin({ a: [1] }, 1)).toBe(false);
+    expect(jsonDepthWithin({ a: [1] }, 2)).toBe(true);
+    // The deepest branch decides, wherever it is.
+    expect(jsonDepthWithin([1, { b: 2 }, [[[]]]], 3)).toBe(false);
+    expect(jsonDepthWithin([1, { b: 2 }, [[[]]]], 4)).toBe(true);
+  });
+
+  it('walks no deeper than its bound: a value of any depth, or a cycle, is refused without a RangeError', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 1_000_000; i++) deep = [deep];
+    expect(jsonDepthWithin(deep, 32)).toBe(false);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(jsonDepthWithin(cycle, 32)).toBe(false);
   });
 });

@@ -1,8 +1,13 @@
+import { MAX_JSON_DEPTH } from '@routerd/plugin-sdk';
+
 /**
- * How deep may a request body nest? Deep enough for any event (batch array, event, data, a few levels
- * of payload), far below what makes JSON.parse or a recursive validator overflow the stack.
+ * How deep may a request body nest, checked on its bytes before it is parsed? Far below what makes a
+ * recursive walk overflow the stack, and deeper than any valid batch (the array, the event, then its
+ * data, which the event rules let nest MAX_JSON_DEPTH levels), so an event nested too deep is refused by
+ * those rules, with the field named, and only a body far deeper by this scan.
  */
-export const MAX_JSON_DEPTH = 64;
+export const MAX_BODY_DEPTH = 64;
+if (MAX_BODY_DEPTH < MAX_JSON_DEPTH + 2) throw new Error('MAX_BODY_DEPTH must hold a valid batch');
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -29,7 +34,7 @@ export interface JsonScan {
  * so they can never be mistaken for a bracket, a comma or a quote. Text that is not JSON is scanned as
  * far as it goes; JSON.parse refuses it afterwards.
  */
-export function scanJson(raw: Uint8Array, max = MAX_JSON_DEPTH): JsonScan {
+export function scanJson(raw: Uint8Array, max = MAX_BODY_DEPTH): JsonScan {
   const itemBytes: number[] = [];
   let depth = 0;
   let itemStart = -1;
@@ -52,7 +57,7 @@ export function scanJson(raw: Uint8Array, max = MAX_JSON_DEPTH): JsonScan {
 }
 
 /** The scan's depth check alone: the offset where the text first nests deeper than `max`, or undefined. */
-export function nestingTooDeepAt(raw: Uint8Array, max = MAX_JSON_DEPTH): number | undefined {
+export function nestingTooDeepAt(raw: Uint8Array, max = MAX_BODY_DEPTH): number | undefined {
   return scanJson(raw, max).tooDeepAt;
 }
 

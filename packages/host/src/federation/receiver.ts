@@ -9,7 +9,7 @@ import {
 import express, { type Request, type Response } from 'express';
 import type { Clock } from '../clock.js';
 import { fromCloudEvent, MEDIA_BATCH, MEDIA_SINGLE } from './cloudevents.js';
-import { MAX_JSON_DEPTH, scanJson } from './json-depth.js';
+import { MAX_BODY_DEPTH, scanJson } from './json-depth.js';
 import { parseMediaType } from './media-type.js';
 import { PROBE_BODY_LIMIT_BYTES, PROBE_PATH, type ProbeAnswer } from './probe-answer.js';
 import { errorBody, type RefusalReason, type RequestRefusal, STATUS } from './refusal.js';
@@ -340,8 +340,8 @@ function parseBody(raw: Buffer, batch: boolean): Parsed {
     return {
       ok: false,
       reason: 'malformed',
-      message: `body nests deeper than ${MAX_JSON_DEPTH} levels (at byte ${scan.tooDeepAt})`,
-      issues: [{ path: '/', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }],
+      message: `body nests deeper than ${MAX_BODY_DEPTH} levels (at byte ${scan.tooDeepAt})`,
+      issues: [{ path: '/', message: `nests deeper than ${MAX_BODY_DEPTH} levels` }],
     };
   }
   let body: unknown;

@@ -1,7 +1,7 @@
 // The receiver's two pre-parse checks as pure functions: the media type and the scan (bracket depth, and
 // the size of each event of a batch as sent).
 import { describe, expect, it } from 'vitest';
-import { MAX_JSON_DEPTH, nestingTooDeepAt, scanJson } from '../../src/federation/json-depth.js';
+import { MAX_BODY_DEPTH, nestingTooDeepAt, scanJson } from '../../src/federation/json-depth.js';
 import { parseMediaType } from '../../src/federation/media-type.js';
 
 describe('parseMediaType', () => {
@@ -40,8 +40,8 @@ describe('nestingTooDeepAt', () => {
 
   it('counts arrays and objects, up to the limit and one past it', () => {
     const at = (d: number) => `${'['.repeat(d)}${']'.repeat(d)}`;
-    expect(nestingTooDeepAt(bytes(at(MAX_JSON_DEPTH)))).toBeUndefined();
-    expect(nestingTooDeepAt(bytes(at(MAX_JSON_DEPTH + 1)))).toBe(MAX_JSON_DEPTH);
+    expect(nestingTooDeepAt(bytes(at(MAX_BODY_DEPTH)))).toBeUndefined();
+    expect(nestingTooDeepAt(bytes(at(MAX_BODY_DEPTH + 1)))).toBe(MAX_BODY_DEPTH);
     expect(nestingTooDeepAt(bytes('{"a":{"b":[1]}}'), 2)).toBe(10);
   });
 

@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
-import type { Event } from '@routerd/plugin-sdk';
+import { type Event, MAX_JSON_DEPTH } from '@routerd/plugin-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { MEDIA_BATCH, toCloudEvent } from '../../src/federation/cloudevents.js';
+import { MAX_BODY_DEPTH } from '../../src/federation/json-depth.js';
 import { PeerClient } from '../../src/federation/peer-client.js';
 import {
   createReceiverApp,
@@ -199,6 +200,45 @@ describe('receiver', () => {
   it('names the field of a malformed event', async () => {
     const res = await post(batch(event(), event({ observedAt: 'yesterday' })));
     expect((res.body.error as { issues: { path: string }[] }).issues[0]?.path).toBe('/1/time');
+  });
+
+  it('refuses an event nested deeper than MAX_JSON_DEPTH with a 400 naming its data (never a 500)', async () => {
+    const good = event();
+    // Written as text: JSON.stringify itself cannot write a value 30,000 levels deep.
+    const withData = (levels: number) =>
+      JSON.stringify([
+        toCloudEvent(good),
+        toCloudEvent(event({ type: 'example.nested', payload: { marker: 1 } })),
+      ]).replace('{"marker":1}', `${'{"x":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`);
+    // Up to the body's own bound (MAX_BODY_DEPTH, scanned before parsing): the field is named.
+    for (const levels of [MAX_JSON_DEPTH + 1, MAX_BODY_DEPTH - 2]) {
+      expect(await post(withData(levels))).toEqual({
+        status: 400,
+        body: {
+          error: {
+            code: 'malformed',
+            message: `/1/data: payload must be JSON nested at most ${MAX_JSON_DEPTH} levels deep (was deeper)`,
+            issues: [
+              {
+                path: '/1/data',
+                message: `payload must be JSON nested at most ${MAX_JSON_DEPTH} levels deep (was deeper)`,
+              },
+            ],
+          },
+        },
+      });
+    }
+    expect((await post(withData(30_000))).body.error).toMatchObject({
+      code: 'malformed',
+      message: expect.stringMatching(/^body nests deeper than 64 levels/),
+    });
+    expect(errors).toEqual([]);
+    expect(store.events.has(good.id)).toBe(false);
+    // At the bound, it is stored.
+    expect(await post(withData(MAX_JSON_DEPTH))).toMatchObject({
+      status: 200,
+      body: { accepted: [good.id, expect.stringMatching(/^ev-/)] },
+    });
   });
 
   it('a batch with one bad event stores none of it', async () => {

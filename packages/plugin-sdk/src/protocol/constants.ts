@@ -21,6 +21,13 @@ export const CANCEL_GRACE_MS = 2_000;
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export const MAX_EVENT_BYTES = 64 * 1024;
+/**
+ * How deep a free-form JSON object of the protocol (an event's payload, a resource's spec, a plugin's
+ * config) may nest: `{}` is 1 level, `{"a": [1]}` 2. Deeper values are refused where they enter. Walking or
+ * writing a value thousands of levels deep exhausts the stack (a 500 where a refusal was due, and a
+ * batch its sender retries for ever), and SQLite's JSON functions refuse more than 1000 levels.
+ */
+export const MAX_JSON_DEPTH = 32;
 
 export const Methods = {
   initialize: 'initialize',

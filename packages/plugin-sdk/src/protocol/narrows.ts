@@ -1,6 +1,7 @@
 import type { Traversal } from 'arktype';
-import { MAX_EVENT_BYTES } from './constants.js';
+import { MAX_EVENT_BYTES, MAX_JSON_DEPTH } from './constants.js';
 import { DURATION_PATTERN, MAX_DURATION_HOURS, MAX_DURATION_MS, parseDuration } from './duration.js';
+import { jsonDepthWithin } from './json-depth.js';
 import { jsonFitsBytes } from './json-size.js';
 import { isRealTimestamp } from './time.js';
 
@@ -26,6 +27,12 @@ interface EventTimes {
   observedAt: string;
   expiresAt?: string | undefined;
 }
+
+const withinDepth = (value: unknown) => jsonDepthWithin(value, MAX_JSON_DEPTH);
+const TOO_DEEP = { expected: `JSON nested at most ${MAX_JSON_DEPTH} levels deep`, actual: 'deeper' };
+
+/** Checked before the size, whose walk is as deep as the value. */
+const payloadWithinDepth = (event: object) => withinDepth((event as { payload?: unknown }).payload);
 
 function fitsEventSize(event: unknown): boolean {
   return jsonFitsBytes(event, MAX_EVENT_BYTES);
@@ -60,19 +67,27 @@ export const narrows = {
     narrow: (text: string, ctx) =>
       durationWithinBound(text) || ctx.mustBe(`a duration of at most ${MAX_DURATION_HOURS}h`),
   } satisfies Narrow<string>,
-  /** `Record<string, unknown>` alone would also let an array through. */
+  /** `Record<string, unknown>` alone would also let an array through; and it nests at most MAX_JSON_DEPTH. */
   jsonObject: {
-    holds: (value) => !Array.isArray(value),
-    narrow: (value: object, ctx) => !Array.isArray(value) || ctx.mustBe('a JSON object (not an array)'),
+    holds: (value) => !Array.isArray(value) && withinDepth(value),
+    narrow: (value: object, ctx) => {
+      if (Array.isArray(value)) return ctx.mustBe('a JSON object (not an array)');
+      return withinDepth(value) || ctx.reject(TOO_DEEP);
+    },
   } satisfies Narrow<object>,
-  /** An event is at most MAX_EVENT_BYTES as JSON, and expires after it was observed. */
+  /**
+   * An event's payload nests at most MAX_JSON_DEPTH levels, the event is at most MAX_EVENT_BYTES as JSON,
+   * and it expires after it was observed.
+   */
   eventBounds: {
     holds: (value) =>
       value !== null &&
       typeof value === 'object' &&
+      payloadWithinDepth(value) &&
       fitsEventSize(value) &&
       expiresAfterObserved(value as EventTimes),
     narrow: (event: EventTimes, ctx) => {
+      if (!payloadWithinDepth(event)) return ctx.reject({ path: ['payload'], ...TOO_DEEP });
       if (!fitsEventSize(event)) {
         return ctx.reject({
           expected: `an event of at most ${MAX_EVENT_BYTES} bytes as JSON`,

@@ -1,13 +1,13 @@
 import { type } from 'arktype';
 import { API_VERSION_NET, PLAN_ACTIONS, type WELL_KNOWN_RESOURCE_KINDS } from '../constants.js';
-import { IPv4Cidr, IPv4HostCidr, Mac, Metadata, Name, Timestamp } from './common.js';
+import { IPv4Cidr, IPv4HostCidr, JsonObject, Mac, Metadata, Name, Timestamp } from './common.js';
 
 /** Any Kubernetes-style resource a plugin proposes. Well-known kinds are checked again by their own schema. */
 export const Resource = type({
   apiVersion: /^[a-z0-9.-]+\/v[0-9]+(?:(?:alpha|beta)[0-9]+)?$/,
   kind: /^[A-Z][A-Za-z0-9]{0,62}$/,
   metadata: Metadata,
-  'spec?': 'Record<string, unknown>',
+  'spec?': JsonObject,
 });
 export type Resource = typeof Resource.infer;
 
