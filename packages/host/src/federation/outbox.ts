@@ -412,6 +412,36 @@ export class PeerWorker {
       });
       return;
     }
+    const refused = result.kind === 'failed' ? result.refusedEvents : undefined;
+    if (refused && refused.size < batch.length) {
+      // The peer named the events it refuses (a 400 with their paths): one bad event must not cost the
+      // batch. Those fail; the rest go again at once, without them, in a request of their own.
+      for (const [index, problems] of refused)
+        this.o.store.markFailed(
+          peer,
+          [ids[index]!],
+          now,
+          `http ${result.status}: refused by peer: ${problems}`,
+          result.status,
+        );
+      const rest = ids.filter((_, index) => !refused.has(index));
+      this.o.store.markRetry(
+        peer,
+        rest,
+        now,
+        now,
+        'sent again without the events the peer refused',
+        result.status,
+      );
+      this.cursor.rewind();
+      this.o.log?.('warn', 'peer refused events of a batch: only those failed', {
+        peer,
+        failed: refused.size,
+        sentAgain: rest.length,
+        reason: result.reason,
+      });
+      return;
+    }
     if (result.kind === 'failed') {
       // The same body can never succeed (400, 403, 413 for one event…): fail these rows now, the peer itself is fine.
       this.o.store.markFailed(peer, ids, now, result.reason, result.status);

@@ -28,6 +28,11 @@ export interface PeerClientOptions {
 type PushFields = AttemptOutcome & {
   status?: number;
   body?: ReceiveOutcome;
+  /**
+   * A refused batch whose every problem the peer placed in an event (`/3/time`): each such event's place
+   * in the batch, with its problems. Absent when a problem is the request's own (`/`, a bad header…).
+   */
+  refusedEvents?: ReadonlyMap<number, string>;
   /** On a 401: the peer's clock minus ours, from its Date header (see auth-refusal.ts). */
   clockOffsetMs?: number;
 };
@@ -42,6 +47,31 @@ export function batchId(events: readonly Pick<Event, 'id' | 'expiresAt'>[]): str
   const h = createHash('sha256');
   for (const e of events) h.update(`${e.id}\u0000${e.expiresAt ?? ''}\u0001`);
   return `b_${h.digest('base64url').slice(0, 32)}`;
+}
+
+/** A refusal's body as the receiver writes it (docs/federation.md § Status codes). */
+interface RefusalBody {
+  message?: string;
+  issues?: { path?: unknown; message?: unknown }[];
+}
+
+/**
+ * The events a refusal's issues name, by their place in a batch of `count` (`/3/time` is the fourth
+ * event), with their problems; undefined unless every issue names one (a peer that blames the request
+ * itself, or says nothing, fails the whole batch).
+ */
+function eventsNamed(issues: RefusalBody['issues'], count: number): Map<number, string> | undefined {
+  if (!Array.isArray(issues) || issues.length === 0) return undefined;
+  const named = new Map<number, string>();
+  for (const issue of issues) {
+    const path = typeof issue?.path === 'string' ? issue.path : '';
+    const place = /^\/(\d{1,6})(?:\/|$)/.exec(path);
+    if (!place || Number(place[1]) >= count) return undefined;
+    const index = Number(place[1]);
+    const problem = `${path}: ${String(issue.message)}`;
+    named.set(index, named.has(index) ? `${named.get(index)}; ${problem}` : problem);
+  }
+  return named;
 }
 
 /** POSTs signed CloudEvents batches to one peer over a keep-alive agent. Redirects are never followed. */
@@ -65,15 +95,15 @@ export class PeerClient {
   }
 
   push(events: readonly Event[]): Promise<PushResult> {
-    return this.post(JSON.stringify(events.map(toCloudEvent)), batchId(events));
+    return this.post(JSON.stringify(events.map(toCloudEvent)), batchId(events), events.length);
   }
 
   /** Events as stored (the outbox's): each payload goes on the wire as the JSON text it was stored as. */
   pushStored(events: readonly StoredEvent[]): Promise<PushResult> {
-    return this.post(`[${events.map(cloudEventJson).join(',')}]`, batchId(events));
+    return this.post(`[${events.map(cloudEventJson).join(',')}]`, batchId(events), events.length);
   }
 
-  private post(json: string, webhookId: string): Promise<PushResult> {
+  private post(json: string, webhookId: string, count: number): Promise<PushResult> {
     const body = Buffer.from(json);
     const now = this.opts.clock.now();
     const headers = {
@@ -106,7 +136,9 @@ export class PeerClient {
             parsed = undefined;
           }
           if (outcome.kind === 'failed' || outcome.kind === 'auth') {
-            const msg = (parsed as unknown as { error?: { message?: string } })?.error?.message;
+            const error = (parsed as unknown as { error?: RefusalBody } | undefined)?.error;
+            const msg = error?.message;
+            const refusedEvents = outcome.kind === 'failed' ? eventsNamed(error?.issues, count) : undefined;
             const offset =
               outcome.kind === 'auth'
                 ? clockOffsetFromDate(res.headers.date, this.opts.clock.now())
@@ -116,6 +148,7 @@ export class PeerClient {
               reason: msg ? `${outcome.reason}: ${msg}` : outcome.reason,
               status,
               ...(offset === undefined ? {} : { clockOffsetMs: offset }),
+              ...(refusedEvents ? { refusedEvents } : {}),
             });
           } else done({ ...outcome, status, body: outcome.kind === 'delivered' ? parsed : undefined });
         });

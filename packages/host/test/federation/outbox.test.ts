@@ -1,6 +1,7 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MAX_JSON_DEPTH } from '@routerd/plugin-sdk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Clock, ManualClock, systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/index.js';
@@ -188,6 +189,43 @@ describe('outbox delivery between nodes', () => {
     await expect
       .poll(() => onprem.metrics.registry.metrics())
       .toMatch(/^routerd_outbox_pending\{peer="cloud"\} 0$/m);
+  });
+
+  it('a batch the peer refuses for some of its events (a 400 naming them) fails only those: the rest is delivered', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }]);
+    const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
+    // Stored by an older version, before payloads were bounded: the peer refuses it (400 malformed, /1/data).
+    let deep: Record<string, unknown> = {};
+    for (let i = 1; i < MAX_JSON_DEPTH + 1; i++) deep = { x: deep };
+    const now = Date.now();
+    const event = (id: string, payload: Record<string, unknown>, type = 'vendor.legacy.thing') => ({
+      id,
+      group: 'edge',
+      sourceNode: 'onprem',
+      type,
+      payload,
+      observedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + 300_000).toISOString(),
+    });
+    onprem.store.insert([
+      event('good-0', { n: 0 }),
+      event('legacy-deep', deep),
+      event('good-1', { n: 1 }),
+      event('good-2', { n: 2 }),
+    ]);
+    await expect.poll(() => cloud.store.count(), { timeout: 5000 }).toBe(3);
+    await expect
+      .poll(() => onprem.deliveries.summary(['cloud'], Date.now())[0])
+      .toMatchObject({ delivered: 3, pending: 0, failed: 1 });
+    const [failed] = onprem.deliveries.list({ peer: 'cloud', status: 'failed' });
+    expect(failed).toMatchObject({ eventId: 'legacy-deep' });
+    expect(failed?.lastError).toBe(
+      `http 400: refused by peer: /1/data: payload must be JSON nested at most ${MAX_JSON_DEPTH} levels deep (was deeper)`,
+    );
+    expect(onprem.logs).toContainEqual(
+      expect.objectContaining({ level: 'warn', msg: 'peer refused events of a batch: only those failed' }),
+    );
   });
 
   it('push filters choose what goes to a peer', async () => {
