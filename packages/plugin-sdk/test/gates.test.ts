@@ -364,7 +364,10 @@ describe('the precompiled gates', () => {
     }
     const issues = protocol.validate(protocol.Event, inPayload(200_000));
     expect(issues.ok ? [] : issues.issues).toEqual([
-      { path: '/payload', message: `payload must be JSON nested at most ${deepest} levels deep (was deeper)` },
+      {
+        path: '/payload',
+        message: `payload must be JSON nested at most ${deepest} levels deep (was deeper)`,
+      },
     ]);
   });
 
