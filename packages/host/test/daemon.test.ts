@@ -174,6 +174,24 @@ describe('routerd-eventd', () => {
     ]);
     const badJson = await controlRequest(sock, 'POST', '/v1/events', '{not json');
     expect([badJson.status, badJson.body.error.code]).toEqual([400, 'invalid_json']);
+    expect(badJson.body.error.message).toMatch(/^request body is not valid JSON: /);
+    // JSON, but not an object: said as such (the parser's own words were "not valid JSON").
+    for (const [text, kind] of [
+      ['null', 'null'],
+      ['5', 'a number'],
+      ['"x"', 'a string'],
+    ]) {
+      const scalar = await controlRequest(sock, 'POST', '/v1/events', text);
+      expect([scalar.status, scalar.body.error.message]).toEqual([
+        400,
+        `request body must be a JSON object (was ${kind})`,
+      ]);
+    }
+    const array = await controlRequest(sock, 'POST', '/v1/events', '[{"type":"a.b","payload":{}}]');
+    expect([array.status, array.body.error.message]).toEqual([
+      400,
+      'request body must be one event, a JSON object (was an array): several go to POST /v1/events/batch as {"events": [...]}',
+    ]);
     const noRoute = await controlRequest(sock, 'GET', '/v2/things');
     expect([noRoute.status, noRoute.body.error.code]).toEqual([404, 'not_found']);
   });

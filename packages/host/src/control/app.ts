@@ -98,6 +98,12 @@ export function createControlApp(options: ControlAppOptions): express.Express {
   });
 
   app.post(ControlRoutes.events, refuseWhileStopping, (req, res) => {
+    if (Array.isArray(req.body))
+      throw new HttpError(
+        400,
+        'invalid_request',
+        `request body must be one event, a JSON object (was an array): several go to POST ${ControlRoutes.eventsBatch} as {"events": [...]}`,
+      );
     const outcome = pipeline.emit(req.body);
     const response: EmitResponse = { result: resultOf(outcome), event: outcome.event };
     res.status(outcome.status === 'stored' ? 201 : 200).json(response);
@@ -191,6 +197,17 @@ export function createControlApp(options: ControlAppOptions): express.Express {
   return app;
 }
 
+/** `null`, `a number`, … when the text is a JSON scalar; undefined when it is not JSON at all. */
+function jsonScalarKind(text: unknown): string | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value === null ? 'null' : `a ${typeof value}`;
+  } catch {
+    return undefined;
+  }
+}
+
 function toHttpError(err: unknown, stateDir = 'the state directory'): HttpError {
   if (err instanceof HttpError) return err;
   const code = (err as { code?: unknown }).code;
@@ -198,9 +215,17 @@ function toHttpError(err: unknown, stateDir = 'the state directory'): HttpError 
   if (err instanceof EmitRefused)
     return new HttpError(STATUS_OF_REFUSAL[err.code], err.code, err.message, err.issues);
   // body-parser's errors carry a `type` and a status.
-  const parserError = err as { type?: string; status?: number; message?: string };
+  const parserError = err as { type?: string; status?: number; message?: string; body?: unknown };
   if (parserError.type === 'entity.parse.failed') {
-    return new HttpError(400, 'invalid_json', `request body is not valid JSON: ${parserError.message}`);
+    // The parser takes only an object or an array, and says "not valid JSON" of `null` or `5` too.
+    const scalar = jsonScalarKind(parserError.body);
+    return new HttpError(
+      400,
+      'invalid_json',
+      scalar
+        ? `request body must be a JSON object (was ${scalar})`
+        : `request body is not valid JSON: ${parserError.message}`,
+    );
   }
   if (parserError.type === 'entity.too.large') {
     return new HttpError(413, 'payload_too_large', 'request body is too large: send fewer events per batch');
