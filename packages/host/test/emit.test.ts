@@ -149,6 +149,25 @@ describe('EmitPipeline', () => {
       expect(pipeline.emit({ type: 'a.b', payload: {}, observedAt }).status).toBe('stored');
   });
 
+  it("refuses an observation stamped later than this node's clock by more than the group's replayWindow, naming the field", () => {
+    const { pipeline, store } = setup();
+    const ahead = (ms: number) => new Date(T0 + ms).toISOString();
+    // Within the replay window (5m by default): what a peer accepts.
+    expect(pipeline.emit({ type: 'a.b', payload: {}, observedAt: ahead(5 * 60_000) }).status).toBe('stored');
+    const message = (observedAt: string, extra = {}) =>
+      refusal(() => pipeline.emitBatch([{ type: 'a.b', payload: {}, observedAt, ...extra }])).issues;
+    // Without a TTL nothing else bounded it: peers refuse it (time-in-future), so its delivery stayed
+    // pending for ever, and retention keeps an event whose delivery is pending.
+    for (const observedAt of [ahead(5 * 60_000 + 1), '2100-01-01T00:00:00Z'])
+      expect(message(observedAt)).toEqual([
+        {
+          path: '/events/0/observedAt',
+          message: `is later than this node's clock (2026-03-01T00:00:00.000Z) by more than EventGroup lab's replayWindow (5m): an observation cannot be in the future, and peers refuse it`,
+        },
+      ]);
+    expect(store.count()).toBe(1);
+  });
+
   it("refuses an expiry further away than the group's maxEventTtl (24h by default), naming the field", () => {
     const { pipeline, store } = setup();
     expect(refusal(() => pipeline.emit({ type: 'a.b', payload: {}, ttl: '25h' })).issues[0]).toMatchObject({
@@ -275,7 +294,7 @@ describe('EmitPipeline', () => {
     const err = refusal(() =>
       pipeline.emitBatch([
         { type: 'a.b', payload: {}, ttl: '1m' },
-        { type: 'a.b', payload: {}, observedAt: at(7_200_000), expiresAt: at(3_600_000) },
+        { type: 'a.b', payload: {}, observedAt: at(240_000), expiresAt: at(120_000) },
       ]),
     );
     expect(err.issues).toEqual([

@@ -182,6 +182,16 @@ export class EmitPipeline {
         return invalid([{ path: `${base}/ttl`, message: `must be longer than 0 (was "${draft.ttl}")` }]);
     }
     const observedAt = draft.observedAt ?? run.times.get(now)!;
+    // What a peer refuses as time-in-future is refused here, where the writer can be told: an event
+    // without a TTL would otherwise stay pending towards every peer for ever.
+    if (draft.observedAt !== undefined && Date.parse(observedAt) - now > group.replayWindowMs) {
+      return invalid([
+        {
+          path: `${base}/observedAt`,
+          message: `is later than this node's clock (${isoAt(now)}) by more than EventGroup ${group.name}'s replayWindow (${group.replayWindow}): an observation cannot be in the future, and peers refuse it`,
+        },
+      ]);
+    }
     const expiresAt =
       draft.expiresAt ??
       (ttlMs === undefined
@@ -304,6 +314,8 @@ interface ResolvedGroup {
   nodeName: string;
   maxEventTtl: string;
   maxEventTtlMs: number;
+  replayWindow: string;
+  replayWindowMs: number;
 }
 
 function resolved(group: FederationConfig['groups'][number]['resource']): ResolvedGroup {
@@ -312,6 +324,8 @@ function resolved(group: FederationConfig['groups'][number]['resource']): Resolv
     nodeName: group.spec.nodeName,
     maxEventTtl: group.spec.maxEventTtl,
     maxEventTtlMs: parseDuration(group.spec.maxEventTtl),
+    replayWindow: group.spec.replayWindow,
+    replayWindowMs: parseDuration(group.spec.replayWindow),
   };
 }
 
