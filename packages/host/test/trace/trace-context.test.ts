@@ -32,7 +32,7 @@ const config: FederationConfig = {
         apiVersion: 'federation.routerd.net/v1alpha1',
         kind: 'EventGroup',
         metadata: { name: 'edge' },
-        spec: { nodeName: 'onprem', maxEventTtl: '24h' },
+        spec: { nodeName: 'onprem', maxEventTtl: '24h', replayWindow: '5m' },
       },
     },
   ] as unknown as FederationConfig['groups'],
