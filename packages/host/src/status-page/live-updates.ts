@@ -8,6 +8,15 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { pageData } from './render.js';
 import type { StatusSnapshot } from './snapshot.js';
 
+/** Pages open at once: each holds a socket of the daemon's; one more is answered 503 until one closes. */
+export const MAX_LIVE_PAGES = 32;
+/**
+ * A page this far behind (a stalled tab, an ssh tunnel whose laptop sleeps, a client that never reads) is
+ * dropped: what it has not read would otherwise pile up in the daemon, a snapshot per change (a cloud
+ * holding 5,000 claims writes ~0.5 MB a second). A browser reconnects once it reads again.
+ */
+export const MAX_UNREAD_BYTES = 1024 * 1024;
+
 /** The page may spend at most 1/READ_SHARE of the time reading (the outbox summary scans its ledger). */
 const READ_SHARE = 10;
 
@@ -29,6 +38,9 @@ export class LiveUpdates {
       clock: Clock;
       refreshMs: number;
       log: (level: 'warn', msg: string, fields?: Record<string, unknown>) => void;
+      /** Defaults: MAX_LIVE_PAGES, MAX_UNREAD_BYTES. */
+      maxPages?: number;
+      maxUnreadBytes?: number;
     },
   ) {}
 
@@ -36,6 +48,12 @@ export class LiveUpdates {
   add(res: ServerResponse): void {
     if (this.closed) {
       res.end();
+      return;
+    }
+    const maxPages = this.o.maxPages ?? MAX_LIVE_PAGES;
+    if (this.clients.size >= maxPages) {
+      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '10' });
+      res.end(`${maxPages} live pages are open already: close one, then reload this page\n`);
       return;
     }
     res.writeHead(200, {
@@ -67,7 +85,15 @@ export class LiveUpdates {
     // A comment keeps idle connections open through proxies; the page only changes on news.
     const out = message === this.last ? ': unchanged\n\n' : message;
     this.last = message;
-    for (const c of this.clients) c.write(out);
+    const maxUnread = this.o.maxUnreadBytes ?? MAX_UNREAD_BYTES;
+    for (const c of this.clients) {
+      const unreadBytes = c.writableLength;
+      if (unreadBytes > maxUnread) {
+        this.clients.delete(c);
+        c.destroy();
+        this.o.log('warn', 'status page: dropped a live page that stopped reading', { unreadBytes });
+      } else c.write(out);
+    }
     this.schedule();
   }
 

@@ -10,10 +10,13 @@ import type { Clock } from '../clock.js';
 import { listenOnSocket } from '../control/server.js';
 import { check } from '../validation.js';
 import { ControlError, type ControlGet } from './control-reader.js';
-import { LiveUpdates } from './live-updates.js';
+import { LiveUpdates, MAX_LIVE_PAGES } from './live-updates.js';
 import { SCRIPT, STYLE } from './page.js';
 import { renderPage, renderTimeline } from './render.js';
 import { readSnapshot, readTrace } from './snapshot.js';
+
+/** Open TCP connections to the page (live pages and plain reads together); more are closed at once. */
+export const MAX_CONNECTIONS = 2 * MAX_LIVE_PAGES;
 
 export type StatusPageTarget = { address: string; port: number } | { socket: string };
 
@@ -135,6 +138,8 @@ export async function startStatusPage(target: StatusPageTarget, o: StatusPageOpt
   }
   const hosts = new Set([`${target.address}:${target.port}`, `localhost:${target.port}`]);
   const server = createServer(statusPageApp(o, live, hosts));
+  // Every connection is a descriptor of the daemon's, which its receiver, store and plugins need too.
+  server.maxConnections = MAX_CONNECTIONS;
   await listen(server, target);
   const { port } = server.address() as { port: number };
   if (target.port === 0) hosts.add(`${target.address}:${port}`).add(`localhost:${port}`);

@@ -1,14 +1,16 @@
 // The status page: its config field (loopback or a unix socket only), and a real daemon serving it —
 // HTML over loopback HTTP and a unix socket, Server-Sent Events that carry a new observation, and no
 // way to write. The browser test is tests/e2e/status-page.test.ts.
-import { request } from 'node:http';
+import { createServer as createHttpServer, request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
+import { ManualClock, systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/index.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { nextReadDelayMs } from '../../src/status-page/live-updates.js';
+import { LiveUpdates, MAX_LIVE_PAGES, nextReadDelayMs } from '../../src/status-page/live-updates.js';
+import { readSnapshot } from '../../src/status-page/snapshot.js';
 import { controlRequest, tempDir, writeFile } from '../../src/testing/index.js';
 import { freePort } from '../free-port.js';
 import { HOST_FIXTURE, pluginYaml } from '../plugins/harness.js';
@@ -247,6 +249,29 @@ spec: { groupRef: lab, nodeName: cloud-1, endpoint: "http://127.0.0.1:9/" }
     expect(unknown.body).toContain('no observation of 10.99.99.99');
   });
 
+  it(`serves at most ${MAX_LIVE_PAGES} live pages at once: one more is answered 503 until one closes`, async () => {
+    const streams = Array.from({ length: MAX_LIVE_PAGES }, () => subscribe(port));
+    try {
+      await expect
+        .poll(() => streams.filter((x) => x.snapshots.length > 0).length, { timeout: 10_000 })
+        .toBe(MAX_LIVE_PAGES);
+      const refused = await http({ port }, '/events');
+      expect([refused.status, refused.headers['retry-after'], refused.body]).toEqual([
+        503,
+        '10',
+        `${MAX_LIVE_PAGES} live pages are open already: close one, then reload this page\n`,
+      ]);
+      // A plain read of the page is not a live page: still served.
+      expect((await http({ port }, '/')).status).toBe(200);
+      streams.pop()!.close();
+      const another = subscribe(port);
+      streams.push(another);
+      await expect.poll(() => another.snapshots.length, { timeout: 5000 }).toBeGreaterThan(0);
+    } finally {
+      for (const x of streams) x.close();
+    }
+  });
+
   it('stops with the daemon: the port is closed', async () => {
     await daemon.stop();
     await expect(http({ port }, '/')).rejects.toThrow(/ECONNREFUSED/);
@@ -345,6 +370,84 @@ spec: { tools: { aws: /usr/bin/aws } }
       expect(page).not.toMatch(/<form|<button/i);
     } finally {
       await daemon.stop();
+    }
+  });
+});
+
+describe('a live page that stops reading', () => {
+  it('is dropped once it is MAX_UNREAD_BYTES behind, and nothing more piles up for it; a reading page goes on', async () => {
+    // A real snapshot of a daemon, grown to the size a cloud holding thousands of claims writes, and
+    // different at every read, as it is while the router is busy.
+    const dir = tempDir('status-stall-');
+    const daemon = await Daemon.start({
+      configFiles: [writeFile(dir, 'c.yaml', group('lab', ''))],
+      stateDir: join(dir, 'state'),
+      logger: pino({ level: 'silent' }),
+      clock: systemClock,
+    });
+    const sock = join(dir, 'state', 'routerd.sock');
+    const base = await readSnapshot(async (path) => (await controlRequest(sock, 'GET', path)).body, Date.now);
+    await daemon.stop();
+    let reads = 0;
+    const bigSnapshot = () => ({
+      ...base,
+      at: new Date(Date.UTC(2026, 11, 2, 0, 0, reads++)).toISOString(),
+      events: Array.from({ length: 400 }, (_, i) => ({
+        id: `e-${reads}-${i}`,
+        group: 'lab',
+        sourceNode: 'onprem-1',
+        type: 'routerd.client.ipv4.observed',
+        subject: `10.88.${i >> 8}.${i & 255}/32 ${'x'.repeat(200)}`,
+        payload: {},
+        observedAt: '2026-12-02T00:00:00Z',
+      })),
+    });
+    const clock = new ManualClock(Date.UTC(2026, 11, 2));
+    const logs: { msg: string; fields?: Record<string, unknown> }[] = [];
+    const live = new LiveUpdates({
+      read: async () => bigSnapshot() as never,
+      clock,
+      refreshMs: 1000,
+      log: (_level, msg, fields) => logs.push({ msg, fields }),
+      maxUnreadBytes: 256 * 1024,
+    });
+    const server = createHttpServer((_req, res) => live.add(res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    try {
+      // One page reads everything; the other asks, reads the headers, and then never reads again.
+      const reader = subscribe(port);
+      const stalled = connect(port, '127.0.0.1');
+      stalled.write('GET /events HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise((r) => stalled.once('data', r));
+      stalled.pause();
+      const closed = new Promise((r) => stalled.once('close', r));
+      let dropped = false;
+      void closed.then(() => (dropped = true));
+      // Each refresh writes ~100 KB to every page; the kernel's buffers fill first, then the daemon's.
+      for (let i = 0; i < 400 && logs.length === 0; i++) {
+        clock.advance(1000);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(logs).toEqual([
+        {
+          msg: 'status page: dropped a live page that stopped reading',
+          fields: { unreadBytes: expect.any(Number) },
+        },
+      ]);
+      expect(logs[0]!.fields!.unreadBytes).toBeGreaterThan(256 * 1024);
+      stalled.resume(); // reads what reached it, then the end
+      await closed;
+      expect(dropped).toBe(true);
+      // The page that reads was never dropped, and is still served.
+      const before = reader.snapshots.length;
+      clock.advance(1000);
+      await expect.poll(() => reader.snapshots.length, { timeout: 5000 }).toBeGreaterThan(before);
+      reader.close();
+    } finally {
+      live.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     }
   });
 });
