@@ -1,15 +1,14 @@
 // The doctor's health probe against real servers on loopback: what it says when the endpoint's scheme
 // and the server disagree (a TLS handshake with a plain-HTTP server, a certificate nobody trusts), and
 // that a plain network error still reads as before.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeHealth } from '../../src/federation/health-probe.js';
 import { tempDir } from '../../src/testing/index.js';
+import { selfSignedCertificate } from '../self-signed.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -37,29 +36,7 @@ describe('probeHealth', () => {
   });
 
   it('names a certificate this node does not trust', async () => {
-    const dir = tempDir();
-    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
+    const { certFile: cert, keyFile: key } = selfSignedCertificate(tempDir(), '127.0.0.1');
     const port = await listen(createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, ok));
     expect(await probeHealth(`https://127.0.0.1:${port}`)).toEqual({
       ok: false,

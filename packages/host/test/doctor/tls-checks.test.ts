@@ -2,7 +2,6 @@
 // them), judged on an injected clock: each file the config names is read once, whatever it is used for;
 // a certificate near its end WARNs, one out of its dates FAILs naming what stops working; a CA file FAILs
 // only when none of its certificates is in its dates; a file that does not parse FAILs as the next start would.
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,36 +10,13 @@ import { readCertificates } from '../../src/doctor/certificate-file.js';
 import { federationDoctor } from '../../src/doctor/federation.js';
 import { CERTIFICATE_WARNING_MS } from '../../src/doctor/tls-checks.js';
 import { tempDir } from '../../src/testing/index.js';
+import { selfSignedCertificate } from '../self-signed.js';
 
 const DAY = 86_400_000;
 const dir = tempDir();
 
-/** A self-signed certificate valid for `days` from now, as routerctl tls self-signed makes one. */
-function certificate(name: string, days: number): string {
-  const [cert, key] = [join(dir, `${name}.crt`), join(dir, `${name}.key`)];
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      String(days),
-      '-subj',
-      `/CN=${name}`,
-    ],
-    { stdio: 'ignore' },
-  );
-  return cert;
-}
+/** A self-signed certificate valid for `days` from now: its file. */
+const certificate = (name: string, days: number) => selfSignedCertificate(dir, name, days).certFile;
 
 // Made now: the checks are judged at instants relative to when these were issued.
 const issued = Date.now();
