@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { parseSecretText } from '@routerd/host/keys';
 import { TestDaemon } from '@routerd/host/testing';
+import { MAX_JSON_DEPTH } from '@routerd/plugin-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlGetText, freePort, keyFile, newRoot, storedCount, writeNode } from './support/federation.js';
 import {
@@ -214,10 +215,26 @@ describe('receiver refusals (real daemon)', () => {
     expect((await fetch(`${base}/v1/health`, { method: 'DELETE' })).headers.get('allow')).toBe('GET, HEAD');
   });
 
-  it('still accepts a body nested as deep as the limit allows, and brackets inside strings', async () => {
-    // Batch array, event object, data object: 3 levels; 61 arrays more make exactly 64.
-    const res = await send(deeplyNested(61));
+  it('accepts an event whose data nests as deep as the event rules allow, names its data one level deeper, and reads brackets inside strings as text', async () => {
+    // data: { a: [[…]] } nests 1 + depth levels; an event's data may nest MAX_JSON_DEPTH (32).
+    const res = await send(deeplyNested(MAX_JSON_DEPTH - 1));
     expect(res.status, res.text.slice(0, 300)).toBe(200);
+    // Deeper, up to the body scan's 64 levels, the event rules refuse it by name.
+    for (const depth of [MAX_JSON_DEPTH, 61])
+      expect(await send(deeplyNested(depth))).toMatchObject({
+        status: 400,
+        body: {
+          error: {
+            code: 'malformed',
+            issues: [
+              {
+                path: '/0/data',
+                message: `payload must be JSON nested at most ${MAX_JSON_DEPTH} levels deep (was deeper)`,
+              },
+            ],
+          },
+        },
+      });
     // Brackets inside strings are text, not nesting.
     const brackets = ce({ type: 'x.text', data: { s: `"${'['.repeat(500)}` } });
     expect(await send(JSON.stringify([brackets]))).toMatchObject({
