@@ -22,6 +22,6 @@ export function subscriptionResults(
 export function routeOtherRunResults(plugins: PluginHost, dynamic: DynamicConfig): void {
   plugins.onResult((name, outcome, input) => {
     if (input.trigger.type !== 'event' && outcome.result)
-      dynamic.applyResult({ plugin: name }, input.events, outcome.result);
+      dynamic.applyResult({ plugin: name, trigger: input.trigger.type }, input.events, outcome.result);
   });
 }

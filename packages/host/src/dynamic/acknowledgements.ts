@@ -13,6 +13,9 @@ export interface ApplyOutcome {
   announced: ActionPlan[];
 }
 
+/** How long an acknowledgement lives: an origin that missed it has that long to read it. */
+export const ACK_TTL = '1h';
+
 /** A local event and the group it goes to. */
 export type LocalDraft = EventDraft & { group: string };
 
@@ -63,7 +66,7 @@ export function acknowledgementDrafts(
       group,
       type: EventTypes.dynamicPartAccepted,
       subject: a.part,
-      ttl: '1h',
+      ttl: ACK_TTL,
       payload: {
         part: a.part,
         source,
@@ -80,7 +83,7 @@ export function acknowledgementDrafts(
       group,
       type: EventTypes.dynamicPartRejected,
       subject: part,
-      ttl: '1h',
+      ttl: ACK_TTL,
       payload: { part, source, ...batch, reason, ...(holder ? { holder } : {}) },
     });
   }
@@ -97,7 +100,7 @@ export function announcementDrafts(
     type: EventTypes.providerActionPlanned,
     ...(p.target.address ? { subject: p.target.address } : {}),
     dedupeKey: p.idempotencyKey,
-    ttl: '1h',
+    ttl: ACK_TTL,
     payload: {
       plan: p.name,
       provider: p.provider,

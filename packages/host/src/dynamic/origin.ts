@@ -7,7 +7,9 @@ import { digestOf, isEmpty, type PartContent } from './parts.js';
 export const DEFAULT_GRACE_MS = 30 * 60_000;
 
 /** What produced a result: a subscription's batch, or a manual or interval run of a plugin. */
-export type ResultOrigin = { subscription: EventSubscription } | { plugin: string };
+export type ResultOrigin =
+  | { subscription: EventSubscription }
+  | { plugin: string; trigger?: 'interval' | 'manual' };
 
 /** How an origin's parts are named and released; the checks are the same for every origin. */
 export interface Origin {

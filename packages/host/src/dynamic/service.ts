@@ -16,7 +16,7 @@ import type { NoObserveSet } from '../events/no-observe.js';
 import { traceCause } from '../events/trace-cause.js';
 import type { Metrics } from '../metrics.js';
 import type { DynamicStore, StoredPart } from '../store/dynamic-parts.js';
-import { type ApplyOutcome, acknowledgementDrafts, type LocalDraft } from './acknowledgements.js';
+import { ACK_TTL, type ApplyOutcome, acknowledgementDrafts, type LocalDraft } from './acknowledgements.js';
 import { annotate } from './annotations.js';
 import { ClaimLifecycle } from './claims.js';
 import { checkResult, isClaim } from './invariants.js';
@@ -30,6 +30,9 @@ export type { ResultOrigin } from './origin.js';
 
 /** A result without a `ttl`: its non-claim part lasts this long. */
 const DEFAULT_TTL_MS = 300_000;
+const ACK_TTL_MS = parseDuration(ACK_TTL);
+/** Past this many interval refusals remembered, those said more than ACK_TTL_MS ago are forgotten. */
+const MAX_REFUSALS_REMEMBERED = 256;
 
 export interface DynamicOptions {
   store: DynamicStore;
@@ -62,6 +65,8 @@ export interface DynamicOptions {
 export class DynamicConfig {
   private readonly writer: PartWriter;
   private readonly claims: ClaimLifecycle;
+  /** When each interval refusal was last said (see repeatsRefusal). */
+  private readonly refusalsSaid = new Map<string, number>();
 
   constructor(private readonly o: DynamicOptions) {
     this.writer = new PartWriter(o.store, (source) => groupOfSource(o.config(), source));
@@ -79,6 +84,23 @@ export class DynamicConfig {
 
   stop(): void {
     this.claims.stop();
+  }
+
+  /**
+   * Whether an interval run's refusal repeats one said less than ACK_TTL ago (same source, part and
+   * reason): a plugin whose every tick is refused would otherwise log, and push to every peer, one
+   * `.rejected` per tick (86,400 a day at `every: 1s`). The metric still counts each one; the event and
+   * the log line come again once the last one has expired.
+   */
+  private repeatsRefusal(origin: ResultOrigin, r: { part: string; reason: string }, now: number): boolean {
+    if (!('plugin' in origin) || origin.trigger !== 'interval') return false;
+    const key = `${origin.plugin}\u0000${r.part}\u0000${r.reason}`;
+    const said = this.refusalsSaid.get(key);
+    if (said !== undefined && now - said < ACK_TTL_MS) return true;
+    if (this.refusalsSaid.size >= MAX_REFUSALS_REMEMBERED)
+      for (const [k, at] of this.refusalsSaid) if (now - at >= ACK_TTL_MS) this.refusalsSaid.delete(k);
+    this.refusalsSaid.set(key, now);
+    return false;
   }
 
   /**
@@ -121,6 +143,7 @@ export class DynamicConfig {
         announced: [],
       };
       this.o.metrics?.resultsRefused.inc({ invariant });
+      if (this.repeatsRefusal(origin, rejected.rejected!, now)) return rejected;
       this.o.log('warn', 'result rejected', { source: o.source, invariant, ...rejected.rejected });
       this.o.emit(acknowledgementDrafts(o.group, rejected, o.source, eventIds), traceCause(events));
       return rejected;

@@ -536,6 +536,49 @@ describe('the run ledger while a plugin works', () => {
   });
 });
 
+describe('a plugin whose every interval tick is refused', () => {
+  const claimOnly = (address: string) =>
+    ({
+      apiVersion: 'plugin.routerd.net/v1alpha1',
+      kind: 'PluginResult',
+      metadata: { name: 'claims', requestId: 'r' },
+      status: {
+        resources: [
+          {
+            apiVersion: 'net.routerd.net/v1alpha1',
+            kind: 'RemoteAddressClaim',
+            metadata: { name: `onprem-${address.replaceAll('.', '-')}` },
+            spec: { address: `${address}/32`, domain: 'lan', ownerNode: 'onprem' },
+          },
+        ],
+      },
+    }) as never;
+  const rejected = (w: World) =>
+    w.store.list({ type: 'routerd.dynamic.part.rejected', limit: 1000, includeExpired: true });
+
+  it('says it once an hour (the .rejected event and the log line); another refusal, and a manual run, are said each time', async () => {
+    const w = await world();
+    const tick = (address = '10.88.60.9', trigger: 'interval' | 'manual' = 'interval') =>
+      w.dynamic.applyResult({ plugin: 'claims', trigger }, [], claimOnly(address));
+    // Every second for ten minutes: refused each time (an interval run cannot claim), said once.
+    for (let i = 0; i < 600; i++) {
+      expect(tick().rejected?.reason).toMatch(/no event given to this run observed it/);
+      w.clock.advance(1000);
+    }
+    expect(rejected(w)).toHaveLength(1);
+    expect(w.logs.filter((l) => l.msg === 'result rejected')).toHaveLength(1);
+    // Another refusal is news; a manual run is the operator asking: both are said.
+    tick('10.88.60.10');
+    tick('10.88.60.9', 'manual');
+    expect(rejected(w)).toHaveLength(3);
+    // Once the first .rejected has expired (1h), the same refusal is said again.
+    w.clock.advance(60 * 60_000);
+    tick();
+    expect(rejected(w)).toHaveLength(4);
+    expect(w.logs.filter((l) => l.msg === 'result rejected')).toHaveLength(4);
+  });
+});
+
 describe('single writer per (domain, address)', () => {
   it('refuses another owner while a claim is held, naming the holder', async () => {
     const w = await world();
