@@ -187,6 +187,22 @@ describe('routerd-eventd', () => {
         `request body must be a JSON object (was ${kind})`,
       ]);
     }
+    // A POST that takes no field refuses one rather than ignoring it: {"dryRun": true} used to prune.
+    const prune = await controlRequest(sock, 'POST', '/v1/federation/prune', { dryRun: true });
+    expect([prune.status, prune.body.error.issues]).toEqual([
+      400,
+      [
+        {
+          path: '/dryRun',
+          message:
+            'is not a known field here: POST prunes now and takes no field; GET /v1/federation/prune is the dry run',
+        },
+      ],
+    ]);
+    expect((await controlRequest(sock, 'POST', '/v1/backup', { to: '/tmp/x' })).body.error.issues).toEqual([
+      { path: '/to', message: 'is not a known field here: a backup takes no field' },
+    ]);
+    expect((await controlRequest(sock, 'POST', '/v1/federation/prune', {})).status).toBe(200);
     const array = await controlRequest(sock, 'POST', '/v1/events', '[{"type":"a.b","payload":{}}]');
     expect([array.status, array.body.error.message]).toEqual([
       400,

@@ -10,7 +10,7 @@ import { BACKUP_MEDIA_TYPE, ControlRoutes, SCHEMA_VERSION_HEADER } from '@router
 import type { Database } from 'better-sqlite3';
 import { Router } from 'express';
 import { backupOnline } from '../store/backup.js';
-import { HttpError, storageFull } from './http-error.js';
+import { HttpError, refuseFields, storageFull } from './http-error.js';
 
 /** The copy is made in the state directory (the one place the daemon may write) under this prefix. */
 const TEMP_PREFIX = '.backup-';
@@ -28,7 +28,8 @@ export function backupRoutes({ db, stateDir, stopping }: BackupRouteDeps): Route
   let counter = 0;
   const router = Router();
 
-  router.post(ControlRoutes.backup, async (_req, res) => {
+  router.post(ControlRoutes.backup, async (req, res) => {
+    refuseFields(req.body, 'backup request', 'a backup takes no field');
     if (stopping())
       throw new HttpError(503, 'shutting_down', 'routerd-eventd is shutting down: back up once it is back');
     const schemaVersion = (

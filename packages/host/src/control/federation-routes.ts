@@ -16,7 +16,7 @@ import type { FederationConfig } from '../config/index.js';
 import type { Federation } from '../federation/service.js';
 import type { DeliveryStore } from '../store/deliveries.js';
 import { check } from '../validation.js';
-import { HttpError, invalidRequest } from './http-error.js';
+import { HttpError, invalidRequest, refuseFields } from './http-error.js';
 
 export function federationRoutes(
   federation: Federation,
@@ -66,6 +66,7 @@ export function federationRoutes(
   });
 
   router.post(`${ControlRoutes.peers}/:name/retry`, async (req, res) => {
+    refuseFields(req.body, 'retry request', 'a peer retry takes no field');
     const name = String(req.params.name);
     if (!config().peers.some((p) => p.resource.metadata.name === name)) {
       throw new HttpError(

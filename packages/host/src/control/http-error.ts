@@ -35,3 +35,17 @@ export function storageFull(stateDir: string, code: string, what = 'nothing was 
       '(df -h shows it; `routerctl doctor federation` checks it as state-disk-space) — routerd-eventd resumes by itself',
   );
 }
+
+/**
+ * A POST that takes no fields: one sent anyway is a mistake (a `dryRun` the route does not have), and is
+ * refused rather than ignored while the request does what it does.
+ */
+export function refuseFields(body: unknown, what: string, instead: string): void {
+  if (body === null || typeof body !== 'object') return;
+  const fields = Object.keys(body);
+  if (fields.length === 0) return;
+  throw invalidRequest(
+    fields.map((field) => ({ path: `/${field}`, message: `is not a known field here: ${instead}` })),
+    what,
+  );
+}

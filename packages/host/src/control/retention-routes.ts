@@ -3,6 +3,7 @@ import { ControlRoutes, type PruneResponse } from '@routerd/host-wire';
 import { Router } from 'express';
 import type { Retention } from '../retention/service.js';
 import type { EventTally } from '../store/retention.js';
+import { refuseFields } from './http-error.js';
 
 /** The events of an answer: the first few listed, and how many the list leaves out. */
 const listed = (t: EventTally) => ({
@@ -23,7 +24,12 @@ export function retentionRoutes(retention: Retention): Router {
     res.json(response);
   });
 
-  router.post(ControlRoutes.prune, async (_req, res) => {
+  router.post(ControlRoutes.prune, async (req, res) => {
+    refuseFields(
+      req.body,
+      'prune request',
+      `POST prunes now and takes no field; GET ${ControlRoutes.prune} is the dry run`,
+    );
     const { rows, events } = await retention.prune();
     const response: PruneResponse = {
       dryRun: false,
