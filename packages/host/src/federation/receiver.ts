@@ -218,23 +218,31 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
         refuse(res, parsed.reason, parsed.message, { issues: parsed.issues });
         return;
       }
+      // Every event this sender may not send is named (issues), so the sender can fail those alone and
+      // send the rest again; the refusal itself is the first one's (reason, message, path).
+      const misplaced: { reason: 'wrong-group' | 'wrong-source'; message: string; path: string }[] = [];
       for (const [i, ev] of parsed.events.entries()) {
-        if (ev.group !== opts.group) {
-          refuse(res, 'wrong-group', `event ${ev.id} is for group "${ev.group}", this is "${opts.group}"`, {
+        if (ev.group !== opts.group)
+          misplaced.push({
+            reason: 'wrong-group',
+            message: `event ${ev.id} is for group "${ev.group}", this is "${opts.group}"`,
             path: `/${i}/routerdgroup`,
           });
-          return;
-        }
         // The authenticated sender may only speak for itself: no impersonating other group members.
-        if (ev.sourceNode !== sender) {
-          refuse(
-            res,
-            'wrong-source',
-            `event ${ev.id} claims source node "${ev.sourceNode}" but was signed by "${sender}"`,
-            { path: `/${i}/source` },
-          );
-          return;
-        }
+        else if (ev.sourceNode !== sender)
+          misplaced.push({
+            reason: 'wrong-source',
+            message: `event ${ev.id} claims source node "${ev.sourceNode}" but was signed by "${sender}"`,
+            path: `/${i}/source`,
+          });
+      }
+      const first = misplaced[0];
+      if (first) {
+        refuse(res, first.reason, first.message, {
+          path: first.path,
+          issues: misplaced.map((m) => ({ path: m.path, message: m.message })),
+        });
+        return;
       }
       if (opts.store.webhookSeen(sender, v.id)) {
         // A replay (or a retry whose answer was lost): answer as a duplicate, reprocess nothing.

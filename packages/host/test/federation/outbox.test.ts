@@ -228,6 +228,45 @@ describe('outbox delivery between nodes', () => {
     );
   });
 
+  it("events a peer may not take from this node (queued under the node's old name) fail alone; the new ones are delivered", async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const dbFile = join(dir, `renamed-${pa}.db`);
+    const pendingTo = (n: Node) => n.deliveries.summary(['cloud'], Date.now())[0]?.pending;
+    // Queued while the node was onprem-old and its peer was down.
+    const old = await node('onprem-old', pa, [{ name: 'cloud', port: pb }], systemClock, dbFile);
+    old.pipeline.emitBatch([
+      { type: 'vendor.thing.seen', payload: { n: 0 }, id: 'old-0' },
+      { type: 'vendor.thing.seen', payload: { n: 1 }, id: 'old-1' },
+    ]);
+    await expect.poll(() => old.deliveries.list({ peer: 'cloud' })[0]?.attempts ?? 0).toBeGreaterThan(0);
+    open.splice(open.indexOf(old), 1);
+    await old.close();
+    // Renamed onprem (the peer now knows it by that name); two new events queue behind the old ones.
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }], systemClock, dbFile);
+    onprem.pipeline.emitBatch([
+      { type: 'vendor.thing.seen', payload: { n: 2 }, id: 'new-0' },
+      { type: 'vendor.thing.seen', payload: { n: 3 }, id: 'new-1' },
+    ]);
+    await expect.poll(() => pendingTo(onprem)).toBe(4);
+    const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
+    await onprem.federation.retryPeer('cloud');
+    // The peer refuses the old ones (403 wrong-source, each named): they fail, the new ones arrive.
+    await expect
+      .poll(() => onprem.deliveries.summary(['cloud'], Date.now())[0], { timeout: 5000 })
+      .toMatchObject({ delivered: 2, pending: 0, failed: 2 });
+    expect(cloud.store.lookup('new-0')).toBeDefined();
+    expect(cloud.store.lookup('new-1')).toBeDefined();
+    expect(
+      onprem.deliveries
+        .list({ peer: 'cloud', status: 'failed' })
+        .map((d) => d.eventId)
+        .sort(),
+    ).toEqual(['old-0', 'old-1']);
+    expect(onprem.deliveries.list({ peer: 'cloud', status: 'failed' })[0]?.lastError).toMatch(
+      /^http 403: .*claims source node "onprem-old" but was signed by "onprem"/,
+    );
+  });
+
   it('push filters choose what goes to a peer', async () => {
     const [pa, pb] = [await freePort(), await freePort()];
     const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb, types: ['routerd.client.*'] }]);

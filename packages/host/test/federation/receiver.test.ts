@@ -241,6 +241,24 @@ describe('receiver', () => {
     });
   });
 
+  it('names every event the sender may not send (another source, another group), so the sender can fail those alone', async () => {
+    const good = event();
+    const res = await post(batch(good, event({ sourceNode: 'other' }), event(), event({ group: 'other' })));
+    expect(res.status).toBe(403);
+    expect(res.body.error).toMatchObject({
+      code: 'wrong-source',
+      path: '/1/source',
+      issues: [
+        {
+          path: '/1/source',
+          message: expect.stringMatching(/claims source node "other" but was signed by "onprem"$/),
+        },
+        { path: '/3/routerdgroup', message: expect.stringMatching(/is for group "other", this is "edge"$/) },
+      ],
+    });
+    expect(store.events.has(good.id)).toBe(false);
+  });
+
   it('a batch with one bad event stores none of it', async () => {
     const good = event();
     await post(batch(good, event({ sourceNode: 'other' })));
