@@ -195,19 +195,14 @@ export class ActionExecutor {
     }
   }
 
-  private finish(id: string): ExecutionRecord {
+  /** After an execution's end committed (`undid`: the original its success marked undone with it). */
+  private finish(id: string, undid?: string): ExecutionRecord {
     const r = this.o.journal.get(id)!;
     this.o.metrics?.actionExecutions.inc({ provider: r.provider, action: r.action, outcome: r.state });
-    if (
-      r.undoOf &&
-      (r.state === 'succeeded' || r.state === 'already-done') &&
-      this.o.journal.transition(r.undoOf, ['succeeded', 'already-done'], 'undone', this.o.clock.now(), {
-        reason: `undone by execution ${r.id}`,
-      })
-    )
+    if (undid)
       this.o.metrics?.actionExecutions.inc({
         provider: r.provider,
-        action: this.o.journal.get(r.undoOf)!.action,
+        action: this.o.journal.get(undid)!.action,
         outcome: 'undone',
       });
     this.o.onFinished?.(r);
@@ -306,10 +301,8 @@ export class ActionExecutor {
   }
 
   private end(id: string, state: Finished, reason?: string): void {
-    const ok = this.o.journal.transition(id, ['approved', 'running'], state, this.o.clock.now(), {
-      ...(reason ? { reason } : {}),
-    });
-    if (ok) this.finish(id);
+    const { finished, undid } = this.o.journal.finish(id, state, this.o.clock.now(), reason);
+    if (finished) this.finish(id, undid);
   }
 
   /** Run the plan's steps from `from`, then verify. The row is `running` from here until it ends. */

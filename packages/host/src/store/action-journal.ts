@@ -222,6 +222,32 @@ export class ActionJournal {
    * Move an execution from one of `from` to `to`. False when it is no longer in one of `from` (someone
    * else moved it first): every transition is a compare-and-set, so approve, reject and run cannot race.
    */
+  /**
+   * An execution's end and what it ends elsewhere, in one commit: an undo that succeeded and the
+   * original it undid change together, so neither a reader nor a crash finds one without the other.
+   */
+  finish(
+    id: string,
+    to: ExecutionState,
+    now: number,
+    reason: string | undefined,
+  ): { finished: boolean; undid?: string } {
+    return this.db.transaction(() => {
+      if (!this.transition(id, ['approved', 'running'], to, now, reason ? { reason } : {}))
+        return { finished: false };
+      const undoOf = (
+        this.stmt('SELECT undo_of FROM action_executions WHERE id = ?').get(id) as { undo_of: string | null }
+      ).undo_of;
+      const undid =
+        undoOf !== null &&
+        (to === 'succeeded' || to === 'already-done') &&
+        this.transition(undoOf, ['succeeded', 'already-done'], 'undone', now, {
+          reason: `undone by execution ${id}`,
+        });
+      return undid ? { finished: true, undid: undoOf! } : { finished: true };
+    })();
+  }
+
   transition(
     id: string,
     from: readonly ExecutionState[],
