@@ -303,6 +303,10 @@ describe('TLS receiver with client certificates (mTLS), real daemons', () => {
         ),
       }),
     ]);
+    // Logged before the line a reloader waits for, so that it has them when it sees that line.
+    const at = (msg: string) => cloud.logs.findLastIndex((l) => l.msg === msg);
+    expect(at('a TLS certificate needs renewing')).toBeLessThan(at('config reloaded'));
+    expect(at('a TLS certificate is out of its dates')).toBeLessThan(at('routerd-eventd ready'));
     expect(findCheck(doctorReport(cloud.stateDir).report, 'tls-certificate', served).status).toBe('WARN');
   });
 

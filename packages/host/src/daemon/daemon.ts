@@ -262,6 +262,8 @@ export class Daemon {
       // Read-only, and a client of the control socket: started after it, stopped before it.
       const page = await serveStatusPage(config.current, server.path, { clock, log });
       if (page) lifecycle.started('status page', () => page.close());
+      // Before 'ready': whoever waits for that line (a test, an init script) has the verdicts too.
+      logCertificateProblems(config.current, logger, clock.now());
       logger.info(
         {
           socket: server.path,
@@ -272,7 +274,6 @@ export class Daemon {
         },
         'routerd-eventd ready',
       );
-      logCertificateProblems(config.current, logger, clock.now());
     } catch (err) {
       await teardown();
       throw err;
@@ -337,8 +338,9 @@ export class Daemon {
     // The ActionPolicies may have changed: queued executions follow them; newly governed plans are journaled.
     this.actions.executor.reconsider();
     this.actions.parts.adopt(this.dynamic.actionPlans());
-    this.logger.info({ generation: this.config.generation, ...summary(load.config) }, 'config reloaded');
+    // Before 'config reloaded', as at start: the line a reloader waits for comes last.
     logCertificateProblems(load.config, this.logger, this.clock.now());
+    this.logger.info({ generation: this.config.generation, ...summary(load.config) }, 'config reloaded');
     return true;
   }
 
