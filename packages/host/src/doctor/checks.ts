@@ -18,3 +18,12 @@ export const flag = (
   summary: string,
   advice: string,
 ): Check => ({ code, status, subject, summary, advice });
+
+/** A date as the doctor prints it: the UTC day (2026-12-02). */
+export const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** The whole days from `now` until `ms` (none once it is past), spelled for a sentence: "1 day", "12 days". */
+export const daysLeft = (ms: number, now: number) => {
+  const n = Math.max(0, Math.ceil((ms - now) / 86_400_000));
+  return `${n} day${n === 1 ? '' : 's'}`;
+};

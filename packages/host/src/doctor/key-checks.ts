@@ -7,7 +7,7 @@
 import { ROTATION_WARNING_MS } from '@routerd/host-wire/keys';
 import type { FederationConfig } from '../config/index.js';
 import type { VerifiedKey } from '../federation/verified-key.js';
-import { type Check, flag, pass } from './checks.js';
+import { type Check, day, daysLeft, flag, pass } from './checks.js';
 
 /** A key file as it parses now: the fingerprint and notAfter of each key, or why it does not parse. */
 export type KeyContents =
@@ -70,8 +70,6 @@ export function keyFileChecks(
   });
 }
 
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const daysLeft = (ms: number, now: number) => Math.max(0, Math.ceil((ms - now) / 86_400_000));
 
 export function peerKeyRotationChecks(
   config: FederationConfig,
@@ -110,7 +108,7 @@ export function peerKeyRotationChecks(
           'WARN',
           'peer-key-rotation',
           peer,
-          `every public key listed for ${node} is rotated out by ${day(last)} (in ${daysLeft(last, now)} days), and no later key is listed: from then on nothing ${node} sends is accepted`,
+          `every public key listed for ${node} is rotated out by ${day(last)} (in ${daysLeft(last, now)}), and no later key is listed: from then on nothing ${node} sends is accepted`,
           addNew,
         ),
       );
@@ -124,7 +122,7 @@ export function peerKeyRotationChecks(
           'WARN',
           'peer-key-rotation',
           peer,
-          `${node} still signs only with key ${stale.fingerprint}, rotated out here on ${day(stale.notAfter)} (in ${daysLeft(stale.notAfter, now)} days)`,
+          `${node} still signs only with key ${stale.fingerprint}, rotated out here on ${day(stale.notAfter)} (in ${daysLeft(stale.notAfter, now)})`,
           `on ${node}: put its new key in its private key file (routerctl keys generate --type ed25519 --out KEYFILE --rotate) and reload it, so it signs with both keys before ${day(stale.notAfter)}`,
         ),
       );

@@ -5,7 +5,7 @@
  * peer connects — so this is where an operator learns of it before the peers do, or why they refuse.
  */
 import type { FederationConfig } from '../config/index.js';
-import { type Check, flag, pass } from './checks.js';
+import { type Check, day, daysLeft, flag, pass } from './checks.js';
 
 /** How long before a certificate's end the doctor warns: time to renew it and reload every node. */
 export const CERTIFICATE_WARNING_MS = 14 * 24 * 3600_000;
@@ -61,11 +61,6 @@ function certificateFiles(config: FederationConfig): Map<string, Use[]> {
   return files;
 }
 
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const daysLeft = (ms: number, now: number) => {
-  const n = Math.max(0, Math.ceil((ms - now) / 86_400_000));
-  return `${n} day${n === 1 ? '' : 's'}`;
-};
 
 export function tlsCertificateChecks(
   config: FederationConfig,

@@ -115,6 +115,8 @@ describe('peer-key-rotation', () => {
         'every public key listed for onprem-1 is rotated out by 2026-11-30 (in 3 days), and no later key is listed: from then on nothing onprem-1 sends is accepted',
       advice: expect.stringContaining('routerctl keys generate --type ed25519 --out KEYFILE --rotate'),
     });
+    // One day left is said as one day (it said "in 1 days").
+    expect(doctor(keys({ fingerprint: 'k1', notAfter: NOW + DAY / 2 })).rotation?.summary).toContain('(in 1 day),');
   });
 
   it('WARN: a later key is listed, but the peer still signs only with the one going away', () => {
