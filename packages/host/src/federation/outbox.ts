@@ -42,6 +42,25 @@ const LATER = 'time-in-future';
 /** The receiver's answer to a body over its listen.maxBodyBytes. */
 const TOO_LARGE = 413;
 
+/**
+ * Refusals that can be about one event of a batch: malformed (400), not this sender's to send (403),
+ * unprocessable (422). A peer that does not name the event (an older version, another implementation, a
+ * proxy) gets smaller requests until the event is alone (see Isolation).
+ */
+const REFUSALS_OF_CONTENT = new Set([400, 403, 422]);
+
+/**
+ * A peer refused a batch of several events for its content without naming the event (so the refusal may
+ * be one event's): fewer events per request, halved by each such refusal, until a request of one is
+ * refused — that event fails, alone. `delivered`: a request to the peer succeeded meanwhile. Without one,
+ * the refusal was every request's, not an event's, and later batches fail whole again (refusesWhole):
+ * a peer that refuses everything costs about log2(batch) requests, not one per event.
+ */
+interface Isolation {
+  limit: number;
+  delivered: boolean;
+}
+
 export interface PeerWorkerOptions {
   peer: string;
   client: PeerClient;
@@ -105,6 +124,10 @@ export class PeerWorker {
   private storePaused = false;
   /** Events per request: maxBatch, halved by each 413 for a batch of several (the peer's body limit). */
   private batchLimit: number;
+  /** Looking for the event of a batch the peer refused without naming it (see Isolation). */
+  private isolation?: Isolation;
+  /** The peer refused every request, alone or not, since its last success: batches fail whole. */
+  private refusesWhole = false;
 
   constructor(private readonly o: PeerWorkerOptions) {
     this.batchLimit = o.maxBatch ?? DEFAULT_MAX_BATCH;
@@ -209,12 +232,16 @@ export class PeerWorker {
           const batch = this.o.store.due(
             this.o.peer,
             now,
-            this.batchLimit,
+            Math.min(this.batchLimit, this.isolation?.limit ?? Number.POSITIVE_INFINITY),
             this.o.maxBatchBytes ?? 256 * 1024,
             skip,
           );
           const { deliveries, full } = batch;
-          if (deliveries.length === 0) break;
+          if (deliveries.length === 0) {
+            // Nothing left to send: whatever the peer refused has been sent again in full (or expired).
+            if (this.inFlight === 0) this.isolation = undefined;
+            break;
+          }
           if (busy && !full) {
             this.linger = 'waiting';
             this.lingerTimer = this.o.clock.setTimeout(() => {
@@ -372,6 +399,8 @@ export class PeerWorker {
           batch.filter((d) => !rejected.has(d.event.id)),
           now,
         );
+      if (this.isolation) this.isolation.delivered = true;
+      this.refusesWhole = false;
       // First: recovering makes every pending row due, which must not undo the retries set just below.
       this.recovered(now, 'delivery');
       // Stamped ahead of the peer's clock (ours ran ahead when it was emitted): acceptable once the peer's
@@ -442,7 +471,45 @@ export class PeerWorker {
       });
       return;
     }
+    if (
+      result.kind === 'failed' &&
+      REFUSALS_OF_CONTENT.has(result.status ?? 0) &&
+      !refused &&
+      batch.length > 1 &&
+      !this.refusesWhole
+    ) {
+      const limit = Math.max(1, Math.floor(batch.length / 2));
+      if (!this.isolation)
+        this.o.log?.(
+          'warn',
+          'peer refused a batch without naming an event: sending fewer per request to find it',
+          {
+            peer,
+            events: batch.length,
+            reason: result.reason,
+          },
+        );
+      this.isolation = {
+        limit: Math.min(limit, this.isolation?.limit ?? limit),
+        delivered: this.isolation?.delivered ?? false,
+      };
+      this.o.store.markRetry(
+        peer,
+        ids,
+        now,
+        now,
+        `${result.reason} (no event named): sent again in smaller requests to find the event refused`,
+        result.status,
+      );
+      this.cursor.rewind();
+      return;
+    }
     if (result.kind === 'failed') {
+      if (this.isolation && batch.length === 1 && REFUSALS_OF_CONTENT.has(result.status ?? 0)) {
+        // Found, or, with nothing delivered since the first refusal, every request is refused alike.
+        this.refusesWhole = !this.isolation.delivered;
+        this.isolation = undefined;
+      }
       // The same body can never succeed (400, 403, 413 for one event…): fail these rows now, the peer itself is fine.
       this.o.store.markFailed(peer, ids, now, result.reason, result.status);
       this.o.store.recordAttempt(peer, now, false, this.state, this.consecutiveFailures, result.reason);

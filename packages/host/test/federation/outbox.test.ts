@@ -1,4 +1,5 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_JSON_DEPTH } from '@routerd/plugin-sdk';
@@ -265,6 +266,89 @@ describe('outbox delivery between nodes', () => {
     expect(onprem.deliveries.list({ peer: 'cloud', status: 'failed' })[0]?.lastError).toMatch(
       /^http 403: .*claims source node "onprem-old" but was signed by "onprem"/,
     );
+  });
+
+  describe('a peer that refuses a batch without naming the event (an older version, another implementation, a proxy)', () => {
+    /**
+     * A loopback HTTP peer answering 400 malformed, with no issue naming an event, to a batch holding an
+     * event `refuses` picks (all of them: every request), and 200 otherwise; it keeps each request's ids.
+     */
+    async function unnamingPeer(refuses: (id: string) => boolean) {
+      const requests: string[][] = [];
+      const server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const ids = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string }[]).map(
+            (e) => e.id,
+          );
+          requests.push(ids);
+          res.setHeader('content-type', 'application/json');
+          if (ids.some(refuses)) {
+            res.statusCode = 400;
+            res.end(JSON.stringify({ error: { code: 'malformed', message: 'invalid batch' } }));
+          } else res.end(JSON.stringify({ accepted: ids, duplicates: [], rejected: [] }));
+        });
+      });
+      const port = await freePort();
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+      return { port, requests, close };
+    }
+    const seen = (n: number) => ({ type: 'vendor.thing.seen', payload: { n }, id: `e-${n}` });
+
+    it('one bad event among 40: smaller requests find it; it fails alone, the 39 others are delivered', async () => {
+      const peer = await unnamingPeer((id) => id === 'e-23');
+      try {
+        const onprem = await node('onprem', await freePort(), [{ name: 'cloud', port: peer.port }]);
+        onprem.pipeline.emitBatch(Array.from({ length: 40 }, (_, n) => seen(n)));
+        await expect
+          .poll(() => onprem.deliveries.summary(['cloud'], Date.now())[0], { timeout: 5000 })
+          .toMatchObject({ delivered: 39, pending: 0, failed: 1 });
+        expect(onprem.deliveries.list({ peer: 'cloud', status: 'failed' })).toEqual([
+          expect.objectContaining({ eventId: 'e-23', lastError: 'http 400: invalid batch' }),
+        ]);
+        // Halved by each refusal (40, 20, 10, 5, 2, 1 hold it): a handful of requests, not one per event.
+        expect(peer.requests.length).toBeLessThanOrEqual(12);
+        expect(peer.requests.filter((ids) => ids.includes('e-23')).map((ids) => ids.length)).toEqual([
+          40, 20, 10, 5, 2, 1,
+        ]);
+        expect(onprem.logs).toContainEqual(
+          expect.objectContaining({
+            level: 'warn',
+            msg: 'peer refused a batch without naming an event: sending fewer per request to find it',
+          }),
+        );
+        // Found: later batches go whole again.
+        onprem.pipeline.emitBatch(Array.from({ length: 30 }, (_, n) => seen(100 + n)));
+        await expect.poll(() => onprem.deliveries.summary(['cloud'], Date.now())[0]?.delivered).toBe(69);
+        expect(peer.requests.at(-1)).toHaveLength(30);
+      } finally {
+        await peer.close();
+      }
+    });
+
+    it('a peer that refuses every request: after one search, batches fail whole (not one request per event)', async () => {
+      const peer = await unnamingPeer(() => true);
+      try {
+        const onprem = await node('onprem', await freePort(), [{ name: 'cloud', port: peer.port }]);
+        onprem.pipeline.emitBatch(Array.from({ length: 200 }, (_, n) => seen(n)));
+        await expect
+          .poll(() => onprem.deliveries.summary(['cloud'], Date.now())[0], { timeout: 5000 })
+          .toMatchObject({ delivered: 0, pending: 0, failed: 200 });
+        // Halved while looking (up to 4 requests in flight at each size), until events refused alone; nothing
+        // was ever delivered, so the refusal is every request's: what is left goes, and fails, in one.
+        const sizes = peer.requests.map((ids) => ids.length);
+        expect(sizes[0]).toBe(200);
+        expect(sizes.length).toBeLessThanOrEqual(4 * Math.ceil(Math.log2(200)) + 2);
+        const alone = sizes.filter((n) => n === 1).length;
+        expect(alone).toBeGreaterThan(0);
+        // (a request already out when the first event failed alone fails whole too)
+        expect(sizes.at(-1)).toBeGreaterThan(200 - 8);
+      } finally {
+        await peer.close();
+      }
+    });
   });
 
   it('push filters choose what goes to a peer', async () => {
