@@ -70,7 +70,6 @@ export function keyFileChecks(
   });
 }
 
-
 export function peerKeyRotationChecks(
   config: FederationConfig,
   contents: (path: string, kind: KeyKind) => KeyContents,

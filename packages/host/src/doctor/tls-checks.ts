@@ -61,7 +61,6 @@ function certificateFiles(config: FederationConfig): Map<string, Use[]> {
   return files;
 }
 
-
 export function tlsCertificateChecks(
   config: FederationConfig,
   contents: (path: string) => CertificateContents,

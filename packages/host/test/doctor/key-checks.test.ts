@@ -116,7 +116,9 @@ describe('peer-key-rotation', () => {
       advice: expect.stringContaining('routerctl keys generate --type ed25519 --out KEYFILE --rotate'),
     });
     // One day left is said as one day (it said "in 1 days").
-    expect(doctor(keys({ fingerprint: 'k1', notAfter: NOW + DAY / 2 })).rotation?.summary).toContain('(in 1 day),');
+    expect(doctor(keys({ fingerprint: 'k1', notAfter: NOW + DAY / 2 })).rotation?.summary).toContain(
+      '(in 1 day),',
+    );
   });
 
   it('WARN: a later key is listed, but the peer still signs only with the one going away', () => {
