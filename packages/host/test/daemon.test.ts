@@ -284,6 +284,30 @@ describe('routerd-eventd', () => {
     );
   });
 
+  it('a reload that renames the node says what that means for the events stored under the old name', async () => {
+    const { daemon, config } = await start(groupConfig({ nodeName: 'onprem-1' }));
+    writeFileSync(config, groupConfig({ nodeName: 'onprem-2' }));
+    daemon.signal('SIGHUP');
+    await daemon.waitForLog((l) => l.msg === 'config reloaded');
+    const renamed = daemon.logs.filter((l) => l.msg === 'a reload renamed this node');
+    expect(renamed).toEqual([
+      expect.objectContaining({
+        level: 40, // warn
+        group: 'lab',
+        from: 'onprem-1',
+        to: 'onprem-2',
+        consequence: expect.stringContaining('events stored under onprem-1 keep that source'),
+      }),
+    ]);
+    // Said before the line a reloader waits for; and a reload that keeps the name says nothing of it.
+    expect(daemon.logs.indexOf(renamed[0]!)).toBeLessThan(
+      daemon.logs.findLastIndex((l) => l.msg === 'config reloaded'),
+    );
+    daemon.signal('SIGHUP');
+    await expect.poll(() => daemon.logs.filter((l) => l.msg === 'config reloaded').length).toBe(2);
+    expect(daemon.logs.filter((l) => l.msg === 'a reload renamed this node')).toHaveLength(1);
+  });
+
   it('SIGHUP applies a valid config, and refuses a broken one keeping the old config in force', async () => {
     const { daemon, config } = await start(groupConfig({ captured: ['10.0.0.1'] }));
     const sock = daemon.socketPath;

@@ -31,6 +31,7 @@ import { deliverySpan, executionSpans, runSpan, storedEventSpan, Telemetry } fro
 import { VERSION } from '../version.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import { renameConsequence, renamedNodes } from './renamed-nodes.js';
 import { routeOtherRunResults, subscriptionResults } from './result-routing.js';
 import { prepareStateDir } from './state-dir.js';
 import { statusOf } from './status.js';
@@ -330,6 +331,7 @@ export class Daemon {
     // A stop that came meanwhile wins: nothing more of the new config starts (no plugin, no subscription
     // run) only to be stopped again, and the stop waits for this reload to return (see stop()).
     if (this.stopping) return this.abandonReload();
+    const renames = renamedNodes(this.config.current, load.config);
     this.config.replace(load.config);
     await this.telemetry.apply(load.config);
     await this.plugins.apply(load.config);
@@ -340,6 +342,8 @@ export class Daemon {
     this.actions.parts.adopt(this.dynamic.actionPlans());
     // Before 'config reloaded', as at start: the line a reloader waits for comes last.
     logCertificateProblems(load.config, this.logger, this.clock.now());
+    for (const rename of renames)
+      this.logger.warn({ ...rename, consequence: renameConsequence(rename) }, 'a reload renamed this node');
     this.logger.info({ generation: this.config.generation, ...summary(load.config) }, 'config reloaded');
     return true;
   }
