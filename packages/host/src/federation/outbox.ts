@@ -1,6 +1,7 @@
 import type { PeerStateName } from '@routerd/host-wire';
 import { errorFields } from '../background.js';
 import { type Clock, isoAt, type TimerHandle } from '../clock.js';
+import { LogThrottle } from '../log-throttle.js';
 import type { Metrics } from '../metrics.js';
 import type { DeliveryStore, DueDelivery } from '../store/deliveries.js';
 import { type AuthRefusal, describeAuthRefusal } from './auth-refusal.js';
@@ -128,9 +129,11 @@ export class PeerWorker {
   private isolation?: Isolation;
   /** The peer refused every request, alone or not, since its last success: batches fail whole. */
   private refusesWhole = false;
+  private readonly answerLog: LogThrottle;
 
   constructor(private readonly o: PeerWorkerOptions) {
     this.batchLimit = o.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.answerLog = new LogThrottle(o.clock, 60_000);
     if (o.restore) {
       this.state = o.restore.state;
       this.consecutiveFailures = o.restore.consecutiveFailures;
@@ -390,7 +393,8 @@ export class PeerWorker {
     const attempts = Math.max(...batch.map((d) => d.attempts)) + 1;
     this.o.metrics?.deliveryAttempts.inc({ peer, outcome: result.kind });
     if (result.kind === 'delivered') {
-      const rejected = new Map((result.body?.rejected ?? []).map((r) => [r.id, r.reason]));
+      const rejected = result.answer?.rejected ?? new Map<string, string>();
+      if (result.answer?.unreadable) this.unreadableAnswer(result.answer.unreadable);
       const ok = ids.filter((id) => !rejected.has(id));
       this.o.store.markDelivered(peer, ok, now, result.status ?? 200);
       if (this.o.onDelivered && ok.length > 0)
@@ -567,6 +571,17 @@ export class PeerWorker {
   }
 
   /** The peer answered: healthy again, its error cleared, and whatever waited for it due at once. */
+  /** A peer's 2xx answer said more than the receiver would: logged, at most once a minute (a peer can repeat it at will). */
+  private unreadableAnswer(what: string): void {
+    const suppressed = this.answerLog.take();
+    if (suppressed === undefined) return;
+    this.o.log?.('warn', "a peer's answer is not the receiver's: its unreadable part is ignored", {
+      peer: this.o.peer,
+      ignored: what,
+      ...(suppressed > 0 ? { suppressed } : {}),
+    });
+  }
+
   private recovered(now: number, by: 'delivery' | 'health'): void {
     const peer = this.o.peer;
     const wasHealthy = this.state === 'healthy';

@@ -6,9 +6,9 @@ import type { Clock } from '../clock.js';
 import type { StoredEvent } from '../store/events.js';
 import { clockOffsetFromDate } from './auth-refusal.js';
 import { cloudEventJson, MEDIA_BATCH, toCloudEvent } from './cloudevents.js';
+import { type DeliveredAnswer, MAX_ANSWER_BYTES, readDeliveredAnswer } from './delivered-answer.js';
 import { describeNetworkError } from './network-error.js';
 import { type PeerTlsContext, peerAgent } from './peer-tls.js';
-import type { ReceiveOutcome } from './receiver.js';
 import { type AttemptOutcome, classifyStatus } from './retry-policy.js';
 import { SignatureHeaders, type SignKey, sign } from './signing.js';
 
@@ -27,7 +27,8 @@ export interface PeerClientOptions {
 
 type PushFields = AttemptOutcome & {
   status?: number;
-  body?: ReceiveOutcome;
+  /** On a 2xx: the events of the batch the peer rejected, and what of its answer was ignored. */
+  answer?: DeliveredAnswer;
   /**
    * A refused batch whose every problem the peer placed in an event (`/3/time`): each such event's place
    * in the batch, with its problems. Absent when a problem is the request's own (`/`, a bad header…).
@@ -74,6 +75,8 @@ function eventsNamed(issues: RefusalBody['issues'], count: number): Map<number, 
   return named;
 }
 
+const ids = (events: readonly Pick<Event, 'id'>[]) => events.map((e) => e.id);
+
 /** POSTs signed CloudEvents batches to one peer over a keep-alive agent. Redirects are never followed. */
 export class PeerClient {
   private readonly agent: Agent;
@@ -95,15 +98,15 @@ export class PeerClient {
   }
 
   push(events: readonly Event[]): Promise<PushResult> {
-    return this.post(JSON.stringify(events.map(toCloudEvent)), batchId(events), events.length);
+    return this.post(JSON.stringify(events.map(toCloudEvent)), batchId(events), ids(events));
   }
 
   /** Events as stored (the outbox's): each payload goes on the wire as the JSON text it was stored as. */
   pushStored(events: readonly StoredEvent[]): Promise<PushResult> {
-    return this.post(`[${events.map(cloudEventJson).join(',')}]`, batchId(events), events.length);
+    return this.post(`[${events.map(cloudEventJson).join(',')}]`, batchId(events), ids(events));
   }
 
-  private post(json: string, webhookId: string, count: number): Promise<PushResult> {
+  private post(json: string, webhookId: string, sent: readonly string[]): Promise<PushResult> {
     const body = Buffer.from(json);
     const now = this.opts.clock.now();
     const headers = {
@@ -124,21 +127,31 @@ export class PeerClient {
       };
       const req = send(this.url, { method: 'POST', headers, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let bytes = 0;
+        res.on('data', (c: Buffer) => {
+          bytes += c.length;
+          if (bytes <= MAX_ANSWER_BYTES) chunks.push(c);
+          else {
+            // Whatever it says, the batch's outcome is not known: sent again (the peer absorbs a duplicate).
+            done({ kind: 'retry', reason: `the peer's answer is over ${MAX_ANSWER_BYTES} bytes: not read` });
+            req.destroy();
+          }
+        });
         res.on('error', (err) => done({ kind: 'retry', reason: `response error: ${err.message}` }));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           const outcome = classifyStatus(status, res.headers['retry-after'] as string | undefined, now);
-          let parsed: ReceiveOutcome | undefined;
+          let parsed: unknown;
           try {
-            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ReceiveOutcome;
+            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
           } catch {
             parsed = undefined;
           }
           if (outcome.kind === 'failed' || outcome.kind === 'auth') {
             const error = (parsed as unknown as { error?: RefusalBody } | undefined)?.error;
             const msg = error?.message;
-            const refusedEvents = outcome.kind === 'failed' ? eventsNamed(error?.issues, count) : undefined;
+            const refusedEvents =
+              outcome.kind === 'failed' ? eventsNamed(error?.issues, sent.length) : undefined;
             const offset =
               outcome.kind === 'auth'
                 ? clockOffsetFromDate(res.headers.date, this.opts.clock.now())
@@ -150,7 +163,12 @@ export class PeerClient {
               ...(offset === undefined ? {} : { clockOffsetMs: offset }),
               ...(refusedEvents ? { refusedEvents } : {}),
             });
-          } else done({ ...outcome, status, body: outcome.kind === 'delivered' ? parsed : undefined });
+          } else
+            done({
+              ...outcome,
+              status,
+              ...(outcome.kind === 'delivered' ? { answer: readDeliveredAnswer(parsed, sent) } : {}),
+            });
         });
       });
       // One deadline for the whole exchange: connect, send, wait, read.

@@ -8,6 +8,7 @@ import { type Clock, ManualClock, systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/index.js';
 import { EmitPipeline } from '../../src/events/emit.js';
 import { capturedByConfig, NoObserveSet } from '../../src/events/no-observe.js';
+import { MAX_ANSWER_BYTES } from '../../src/federation/delivered-answer.js';
 import { generateSecret } from '../../src/federation/secrets.js';
 import { Federation } from '../../src/federation/service.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
@@ -345,6 +346,116 @@ describe('outbox delivery between nodes', () => {
         expect(alone).toBeGreaterThan(0);
         // (a request already out when the first event failed alone fails whole too)
         expect(sizes.at(-1)).toBeGreaterThan(200 - 8);
+      } finally {
+        await peer.close();
+      }
+    });
+  });
+
+  describe("a peer whose 2xx answer is not the receiver's", () => {
+    /**
+     * A loopback peer answering every batch 200 with `answer(ids)` as its body, `delayMs(ids)` later; it
+     * keeps each request's ids.
+     */
+    async function answeringPeer(answer: (ids: string[]) => unknown, delayMs = (_: string[]) => 0) {
+      const requests: string[][] = [];
+      const server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const ids = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string }[]).map(
+            (e) => e.id,
+          );
+          requests.push(ids);
+          res.setHeader('content-type', 'application/json');
+          setTimeout(() => res.end(JSON.stringify(answer(ids))), delayMs(ids));
+        });
+      });
+      const port = await freePort();
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      const close = () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      return { port, requests, close };
+    }
+    const seen = (n: number) => ({ type: 'vendor.thing.seen', payload: { n }, id: `e-${n}` });
+
+    it('a rejected list that is no list, or entries of no shape: the batch is delivered, the answer is logged as unreadable', async () => {
+      const answers: [unknown, string | undefined][] = [
+        [{ rejected: 'all of them' }, '`rejected` is not a list'],
+        [{ rejected: [null, 7, { id: 3 }] }, '3 rejected entries without a string id and reason'],
+        [null, undefined],
+        ['ok', undefined],
+      ];
+      for (const [round, [answer, ignored]] of answers.entries()) {
+        const peer = await answeringPeer(() => answer);
+        try {
+          const onprem = await node('onprem', await freePort(), [{ name: 'cloud', port: peer.port }]);
+          onprem.pipeline.emitBatch([seen(10 * round), seen(10 * round + 1)]);
+          await expect
+            .poll(() => onprem.deliveries.summary(['cloud'], Date.now())[0], { timeout: 5000 })
+            .toMatchObject({ delivered: 2, pending: 0, failed: 0 });
+          expect(peer.requests, JSON.stringify(answer)).toHaveLength(1);
+          expect(onprem.logs.filter((l) => l.level === 'error')).toEqual([]);
+          const unreadable = onprem.logs.filter((l) =>
+            l.msg.startsWith("a peer's answer is not the receiver's"),
+          );
+          expect(unreadable.map((l) => l.fields?.ignored)).toEqual(ignored ? [ignored] : []);
+          await onprem.close();
+          open.splice(open.indexOf(onprem), 1);
+        } finally {
+          await peer.close();
+        }
+      }
+    });
+
+    it('an answer over MAX_ANSWER_BYTES is not read: the batch is sent again', async () => {
+      let answered = 0;
+      const peer = await answeringPeer((ids) =>
+        answered++ === 0
+          ? { pad: 'x'.repeat(MAX_ANSWER_BYTES) }
+          : { accepted: ids, duplicates: [], rejected: [] },
+      );
+      try {
+        const onprem = await node('onprem', await freePort(), [{ name: 'cloud', port: peer.port }]);
+        onprem.pipeline.emitBatch([seen(0)]);
+        await expect
+          .poll(() => onprem.deliveries.summary(['cloud'], Date.now())[0]?.delivered, { timeout: 5000 })
+          .toBe(1);
+        expect(peer.requests).toEqual([['e-0'], ['e-0']]);
+      } finally {
+        await peer.close();
+      }
+    });
+
+    it('rejecting an event another request carries changes nothing of that event', async () => {
+      // The answer to [e-0], held 300 ms, rejects e-1, which went meanwhile in a request of its own (answered
+      // at 600 ms).
+      const peer = await answeringPeer(
+        (ids) => ({
+          accepted: ids,
+          duplicates: [],
+          rejected: ids.includes('e-0') ? [{ id: 'e-1', reason: 'id-conflict' }] : [],
+        }),
+        (ids) => (ids.includes('e-0') ? 300 : 600),
+      );
+      try {
+        const onprem = await node('onprem', await freePort(), [{ name: 'cloud', port: peer.port }]);
+        onprem.pipeline.emitBatch([seen(0)]);
+        await expect.poll(() => peer.requests.length).toBe(1);
+        onprem.pipeline.emitBatch([seen(1)]);
+        await expect
+          .poll(() => onprem.deliveries.summary(['cloud'], Date.now())[0], { timeout: 5000 })
+          .toMatchObject({ delivered: 2, failed: 0, pending: 0 });
+        expect(peer.requests).toEqual([['e-0'], ['e-1']]);
+        expect(onprem.logs).toContainEqual(
+          expect.objectContaining({
+            level: 'warn',
+            msg: "a peer's answer is not the receiver's: its unreadable part is ignored",
+          }),
+        );
       } finally {
         await peer.close();
       }

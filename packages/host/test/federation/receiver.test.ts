@@ -312,7 +312,9 @@ describe('PeerClient', () => {
     });
     const a = event();
     const r = await client.push([a]);
-    expect(r).toMatchObject({ kind: 'delivered', status: 200, body: { accepted: [a.id] } });
+    expect(r).toMatchObject({ kind: 'delivered', status: 200 });
+    // The receiver's own answer is read whole: nothing rejected, nothing ignored.
+    expect(r.answer).toEqual({ rejected: new Map() });
     const wrong = new PeerClient({
       endpoint: base,
       node: 'onprem',
