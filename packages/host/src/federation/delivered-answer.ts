@@ -25,6 +25,7 @@ export function readDeliveredAnswer(answer: unknown, sent: readonly string[]): D
     answer !== null && typeof answer === 'object' ? (answer as { rejected?: unknown }).rejected : undefined;
   if (list === undefined) return { rejected };
   if (!Array.isArray(list)) return { rejected, unreadable: '`rejected` is not a list' };
+  if (list.length === 0) return { rejected }; // the usual answer: no set of the batch's ids is built
   const batch = new Set(sent);
   let foreign = 0;
   let shapeless = 0;
