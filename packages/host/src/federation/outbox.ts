@@ -570,7 +570,6 @@ export class PeerWorker {
     );
   }
 
-  /** The peer answered: healthy again, its error cleared, and whatever waited for it due at once. */
   /** A peer's 2xx answer said more than the receiver would: logged, at most once a minute (a peer can repeat it at will). */
   private unreadableAnswer(what: string): void {
     const suppressed = this.answerLog.take();
@@ -582,6 +581,7 @@ export class PeerWorker {
     });
   }
 
+  /** The peer answered: healthy again, its error cleared, and whatever waited for it due at once. */
   private recovered(now: number, by: 'delivery' | 'health'): void {
     const peer = this.o.peer;
     const wasHealthy = this.state === 'healthy';

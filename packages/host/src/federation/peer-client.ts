@@ -50,6 +50,13 @@ export function batchId(events: readonly Pick<Event, 'id' | 'expiresAt'>[]): str
   return `b_${h.digest('base64url').slice(0, 32)}`;
 }
 
+/**
+ * A refusal's message, an issue's, and an event's issues together, as kept in a delivery's last error: as
+ * much as a person reads (the receiver's are a line), not as much as a peer may send.
+ */
+const MAX_MESSAGE_CHARS = 500;
+const MAX_ISSUE_CHARS = 200;
+
 /** A refusal's body as the receiver writes it (docs/federation.md § Status codes). */
 interface RefusalBody {
   message?: string;
@@ -69,8 +76,10 @@ function eventsNamed(issues: RefusalBody['issues'], count: number): Map<number, 
     const place = /^\/(\d{1,6})(?:\/|$)/.exec(path);
     if (!place || Number(place[1]) >= count) return undefined;
     const index = Number(place[1]);
-    const problem = `${path}: ${String(issue.message)}`;
-    named.set(index, named.has(index) ? `${named.get(index)}; ${problem}` : problem);
+    const problem = `${path}: ${String(issue.message).slice(0, MAX_ISSUE_CHARS)}`;
+    const before = named.get(index);
+    if (before === undefined) named.set(index, problem);
+    else if (before.length < MAX_MESSAGE_CHARS) named.set(index, `${before}; ${problem}`);
   }
   return named;
 }
@@ -149,7 +158,8 @@ export class PeerClient {
           }
           if (outcome.kind === 'failed' || outcome.kind === 'auth') {
             const error = (parsed as unknown as { error?: RefusalBody } | undefined)?.error;
-            const msg = error?.message;
+            const msg =
+              typeof error?.message === 'string' ? error.message.slice(0, MAX_MESSAGE_CHARS) : undefined;
             const refusedEvents =
               outcome.kind === 'failed' ? eventsNamed(error?.issues, sent.length) : undefined;
             const offset =

@@ -274,7 +274,7 @@ describe('outbox delivery between nodes', () => {
      * A loopback HTTP peer answering 400 malformed, with no issue naming an event, to a batch holding an
      * event `refuses` picks (all of them: every request), and 200 otherwise; it keeps each request's ids.
      */
-    async function unnamingPeer(refuses: (id: string) => boolean) {
+    async function unnamingPeer(refuses: (id: string) => boolean, message = 'invalid batch') {
       const requests: string[][] = [];
       const server = createServer((req, res) => {
         const chunks: Buffer[] = [];
@@ -287,7 +287,7 @@ describe('outbox delivery between nodes', () => {
           res.setHeader('content-type', 'application/json');
           if (ids.some(refuses)) {
             res.statusCode = 400;
-            res.end(JSON.stringify({ error: { code: 'malformed', message: 'invalid batch' } }));
+            res.end(JSON.stringify({ error: { code: 'malformed', message } }));
           } else res.end(JSON.stringify({ accepted: ids, duplicates: [], rejected: [] }));
         });
       });
@@ -324,6 +324,21 @@ describe('outbox delivery between nodes', () => {
         onprem.pipeline.emitBatch(Array.from({ length: 30 }, (_, n) => seen(100 + n)));
         await expect.poll(() => onprem.deliveries.summary(['cloud'], Date.now())[0]?.delivered).toBe(69);
         expect(peer.requests.at(-1)).toHaveLength(30);
+      } finally {
+        await peer.close();
+      }
+    });
+
+    it("a refusal's message is kept in the event's last error to a line, not to what the peer sent", async () => {
+      const peer = await unnamingPeer(() => true, 'no. '.repeat(50_000));
+      try {
+        const onprem = await node('onprem', await freePort(), [{ name: 'cloud', port: peer.port }]);
+        onprem.pipeline.emitBatch([seen(0)]);
+        await expect
+          .poll(() => onprem.deliveries.list({ peer: 'cloud', status: 'failed' })[0]?.lastError, {
+            timeout: 5000,
+          })
+          .toBe(`http 400: ${'no. '.repeat(125)}`);
       } finally {
         await peer.close();
       }
