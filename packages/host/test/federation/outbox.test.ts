@@ -131,6 +131,36 @@ const observed = (i: number) => ({
   },
 });
 
+/**
+ * A peer on loopback that is not a routerd receiver (an older version, another implementation, a proxy):
+ * it answers each batch as `answer` says, from the ids it carries, and keeps each request's ids. It reads
+ * no signature.
+ */
+async function loopbackPeer(answer: (ids: string[]) => { status?: number; body: unknown; delayMs?: number }) {
+  const requests: string[][] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const ids = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string }[]).map((e) => e.id);
+      requests.push(ids);
+      const { status = 200, body, delayMs = 0 } = answer(ids);
+      res.statusCode = status;
+      res.setHeader('content-type', 'application/json');
+      setTimeout(() => res.end(JSON.stringify(body)), delayMs);
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  // The sender keeps its connection alive: closed here, or close() waits for it.
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return { port, requests, close };
+}
+
 describe('outbox delivery between nodes', () => {
   it('pushes what a node originates to its peer at once, exactly once', async () => {
     const [pa, pb] = [await freePort(), await freePort()];
@@ -271,31 +301,15 @@ describe('outbox delivery between nodes', () => {
 
   describe('a peer that refuses a batch without naming the event (an older version, another implementation, a proxy)', () => {
     /**
-     * A loopback HTTP peer answering 400 malformed, with no issue naming an event, to a batch holding an
-     * event `refuses` picks (all of them: every request), and 200 otherwise; it keeps each request's ids.
+     * A peer answering 400 malformed, with no issue naming an event, to a batch holding an event `refuses`
+     * picks (all of them: every request), and 200 otherwise.
      */
-    async function unnamingPeer(refuses: (id: string) => boolean, message = 'invalid batch') {
-      const requests: string[][] = [];
-      const server = createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          const ids = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string }[]).map(
-            (e) => e.id,
-          );
-          requests.push(ids);
-          res.setHeader('content-type', 'application/json');
-          if (ids.some(refuses)) {
-            res.statusCode = 400;
-            res.end(JSON.stringify({ error: { code: 'malformed', message } }));
-          } else res.end(JSON.stringify({ accepted: ids, duplicates: [], rejected: [] }));
-        });
-      });
-      const port = await freePort();
-      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-      const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-      return { port, requests, close };
-    }
+    const unnamingPeer = (refuses: (id: string) => boolean, message = 'invalid batch') =>
+      loopbackPeer((ids) =>
+        ids.some(refuses)
+          ? { status: 400, body: { error: { code: 'malformed', message } } }
+          : { body: { accepted: ids, duplicates: [], rejected: [] } },
+      );
     const seen = (n: number) => ({ type: 'vendor.thing.seen', payload: { n }, id: `e-${n}` });
 
     it('one bad event among 40: smaller requests find it; it fails alone, the 39 others are delivered', async () => {
@@ -368,33 +382,9 @@ describe('outbox delivery between nodes', () => {
   });
 
   describe("a peer whose 2xx answer is not the receiver's", () => {
-    /**
-     * A loopback peer answering every batch 200 with `answer(ids)` as its body, `delayMs(ids)` later; it
-     * keeps each request's ids.
-     */
-    async function answeringPeer(answer: (ids: string[]) => unknown, delayMs = (_: string[]) => 0) {
-      const requests: string[][] = [];
-      const server = createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          const ids = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string }[]).map(
-            (e) => e.id,
-          );
-          requests.push(ids);
-          res.setHeader('content-type', 'application/json');
-          setTimeout(() => res.end(JSON.stringify(answer(ids))), delayMs(ids));
-        });
-      });
-      const port = await freePort();
-      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-      const close = () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-      return { port, requests, close };
-    }
+    /** A peer answering every batch 200 with `answer(ids)` as its body, `delayMs(ids)` later. */
+    const answeringPeer = (answer: (ids: string[]) => unknown, delayMs = (_: string[]) => 0) =>
+      loopbackPeer((ids) => ({ body: answer(ids), delayMs: delayMs(ids) }));
     const seen = (n: number) => ({ type: 'vendor.thing.seen', payload: { n }, id: `e-${n}` });
 
     it('a rejected list that is no list, or entries of no shape: the batch is delivered, the answer is logged as unreadable', async () => {
