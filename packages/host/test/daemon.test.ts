@@ -172,6 +172,19 @@ describe('routerd-eventd', () => {
     expect((await controlRequest(sock, 'GET', '/v1/events?limit=0')).body.error.issues).toEqual([
       { path: '/limit', message: 'must be at least 1 (was 0)' },
     ]);
+    // A field given twice is said so (it read "must be a string (was an object)"), on every route.
+    for (const path of [
+      '/v1/events?type=a&type=b&limit=1',
+      '/v1/federation/deliveries?peer=a&peer=b&peer=c',
+    ]) {
+      const twice = await controlRequest(sock, 'GET', path);
+      expect([twice.status, twice.body.error.message], path).toEqual([
+        400,
+        path.includes('peer')
+          ? 'invalid query: /peer is given 3 times: give it once'
+          : 'invalid query: /type is given 2 times: give it once',
+      ]);
+    }
     const badJson = await controlRequest(sock, 'POST', '/v1/events', '{not json');
     expect([badJson.status, badJson.body.error.code]).toEqual([400, 'invalid_json']);
     expect(badJson.body.error.message).toMatch(/^request body is not valid JSON: /);

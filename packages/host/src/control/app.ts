@@ -75,12 +75,34 @@ function resultOf(o: InsertOutcome): EmitResult {
   return r;
 }
 
+/**
+ * A query field given twice (`?type=a&type=b`) reaches the routes as a list, which no filter takes: said
+ * as what it is, before a route's schema calls it "an object".
+ */
+function refuseRepeatedQueryFields(req: Request, _res: Response, next: NextFunction): void {
+  const repeated = Object.entries(req.query).filter(([, value]) => Array.isArray(value));
+  if (repeated.length === 0) {
+    next();
+    return;
+  }
+  next(
+    invalidRequest(
+      repeated.map(([field, values]) => ({
+        path: `/${field}`,
+        message: `is given ${(values as unknown[]).length} times: give it once`,
+      })),
+      'query',
+    ),
+  );
+}
+
 export function createControlApp(options: ControlAppOptions): express.Express {
   const { pipeline, stores } = options;
   const store = stores.events;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple'); // flat key=value only: the list filter has no nested fields
+  app.use(refuseRepeatedQueryFields);
   app.use(express.json({ limit: options.bodyLimit ?? '32mb', strict: true }));
 
   const refuseWhileStopping = (_req: Request, _res: Response, next: NextFunction) => {
