@@ -9,8 +9,11 @@
 /** Far more than the receiver writes (500 ids accepted, duplicate or rejected, ~100 KiB): read no more. */
 export const MAX_ANSWER_BYTES = 1024 * 1024;
 
-/** A rejection's reason as kept in a delivery's last error: the receiver's are one word. */
-const MAX_REASON_CHARS = 200;
+/**
+ * A peer's text (a rejection's reason, a refusal's issue) as kept in a delivery's last error: the
+ * receiver's are a word or a line, a peer's may be anything.
+ */
+export const MAX_PEER_TEXT_CHARS = 200;
 
 export interface DeliveredAnswer {
   /** Event id → the peer's reason, for events of this batch only. */
@@ -33,7 +36,7 @@ export function readDeliveredAnswer(answer: unknown, sent: readonly string[]): D
     const { id, reason } = (entry ?? {}) as { id?: unknown; reason?: unknown };
     if (typeof id !== 'string' || typeof reason !== 'string') shapeless++;
     else if (!batch.has(id)) foreign++;
-    else rejected.set(id, reason.slice(0, MAX_REASON_CHARS));
+    else rejected.set(id, reason.slice(0, MAX_PEER_TEXT_CHARS));
   }
   const problems = [
     ...(foreign ? [`${foreign} rejected id${foreign === 1 ? '' : 's'} not in the batch`] : []),

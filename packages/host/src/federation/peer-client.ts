@@ -6,7 +6,12 @@ import type { Clock } from '../clock.js';
 import type { StoredEvent } from '../store/events.js';
 import { clockOffsetFromDate } from './auth-refusal.js';
 import { cloudEventJson, MEDIA_BATCH, toCloudEvent } from './cloudevents.js';
-import { type DeliveredAnswer, MAX_ANSWER_BYTES, readDeliveredAnswer } from './delivered-answer.js';
+import {
+  type DeliveredAnswer,
+  MAX_ANSWER_BYTES,
+  MAX_PEER_TEXT_CHARS,
+  readDeliveredAnswer,
+} from './delivered-answer.js';
 import { describeNetworkError } from './network-error.js';
 import { type PeerTlsContext, peerAgent } from './peer-tls.js';
 import { type AttemptOutcome, classifyStatus } from './retry-policy.js';
@@ -51,11 +56,10 @@ export function batchId(events: readonly Pick<Event, 'id' | 'expiresAt'>[]): str
 }
 
 /**
- * A refusal's message, an issue's, and an event's issues together, as kept in a delivery's last error: as
- * much as a person reads (the receiver's are a line), not as much as a peer may send.
+ * A refusal's message, and an event's issues together, as kept in a delivery's last error (each issue to
+ * MAX_PEER_TEXT_CHARS): as much as a person reads, not as much as a peer may send.
  */
 const MAX_MESSAGE_CHARS = 500;
-const MAX_ISSUE_CHARS = 200;
 
 /** A refusal's body as the receiver writes it (docs/federation.md § Status codes). */
 interface RefusalBody {
@@ -76,7 +80,7 @@ function eventsNamed(issues: RefusalBody['issues'], count: number): Map<number, 
     const place = /^\/(\d{1,6})(?:\/|$)/.exec(path);
     if (!place || Number(place[1]) >= count) return undefined;
     const index = Number(place[1]);
-    const problem = `${path}: ${String(issue.message).slice(0, MAX_ISSUE_CHARS)}`;
+    const problem = `${path}: ${String(issue.message).slice(0, MAX_PEER_TEXT_CHARS)}`;
     const before = named.get(index);
     if (before === undefined) named.set(index, problem);
     else if (before.length < MAX_MESSAGE_CHARS) named.set(index, `${before}; ${problem}`);
