@@ -22,14 +22,14 @@ export interface DeliveredAnswer {
   unreadable?: string;
 }
 
-export function readDeliveredAnswer(answer: unknown, sent: readonly string[]): DeliveredAnswer {
+export function readDeliveredAnswer(answer: unknown, sent: readonly { id: string }[]): DeliveredAnswer {
   const rejected = new Map<string, string>();
   const list =
     answer !== null && typeof answer === 'object' ? (answer as { rejected?: unknown }).rejected : undefined;
   if (list === undefined) return { rejected };
   if (!Array.isArray(list)) return { rejected, unreadable: '`rejected` is not a list' };
   if (list.length === 0) return { rejected }; // the usual answer: no set of the batch's ids is built
-  const batch = new Set(sent);
+  const batch = new Set(sent.map((e) => e.id));
   let foreign = 0;
   let shapeless = 0;
   for (const entry of list) {

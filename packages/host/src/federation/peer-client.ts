@@ -88,8 +88,6 @@ function eventsNamed(issues: RefusalBody['issues'], count: number): Map<number, 
   return named;
 }
 
-const ids = (events: readonly Pick<Event, 'id'>[]) => events.map((e) => e.id);
-
 /** POSTs signed CloudEvents batches to one peer over a keep-alive agent. Redirects are never followed. */
 export class PeerClient {
   private readonly agent: Agent;
@@ -111,15 +109,15 @@ export class PeerClient {
   }
 
   push(events: readonly Event[]): Promise<PushResult> {
-    return this.post(JSON.stringify(events.map(toCloudEvent)), batchId(events), ids(events));
+    return this.post(JSON.stringify(events.map(toCloudEvent)), batchId(events), events);
   }
 
   /** Events as stored (the outbox's): each payload goes on the wire as the JSON text it was stored as. */
   pushStored(events: readonly StoredEvent[]): Promise<PushResult> {
-    return this.post(`[${events.map(cloudEventJson).join(',')}]`, batchId(events), ids(events));
+    return this.post(`[${events.map(cloudEventJson).join(',')}]`, batchId(events), events);
   }
 
-  private post(json: string, webhookId: string, sent: readonly string[]): Promise<PushResult> {
+  private post(json: string, webhookId: string, sent: readonly Pick<Event, 'id'>[]): Promise<PushResult> {
     const body = Buffer.from(json);
     const now = this.opts.clock.now();
     const headers = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readDeliveredAnswer } from '../../src/federation/delivered-answer.js';
 
-const sent = ['a', 'b', 'c'];
+const sent = ['a', 'b', 'c'].map((id) => ({ id }));
 
 describe("readDeliveredAnswer: a peer's 2xx answer, read as a claim about its batch", () => {
   it("takes the receiver's answer as it is", () => {
@@ -11,13 +11,13 @@ describe("readDeliveredAnswer: a peer's 2xx answer, read as a claim about its ba
         sent,
       ),
     ).toEqual({ rejected: new Map([['b', 'expired']]) });
-    expect(readDeliveredAnswer({ accepted: sent, duplicates: [], rejected: [] }, sent)).toEqual({
+    expect(readDeliveredAnswer({ accepted: ['a', 'b', 'c'], duplicates: [], rejected: [] }, sent)).toEqual({
       rejected: new Map(),
     });
   });
 
   it('an answer with no rejected list, or none at all, rejects nothing and is not unreadable', () => {
-    for (const answer of [undefined, null, 'ok', 7, {}, { accepted: sent }])
+    for (const answer of [undefined, null, 'ok', 7, {}, { accepted: ['a', 'b', 'c'] }])
       expect(readDeliveredAnswer(answer, sent), JSON.stringify(answer)).toEqual({ rejected: new Map() });
   });
 
