@@ -6,6 +6,7 @@ import { ManualClock } from '../src/clock.js';
 import { type FederationConfig, loadConfig, parseConfigText } from '../src/config/index.js';
 import { EmitPipeline, EmitRefused } from '../src/events/emit.js';
 import { capturedByConfig, NoObserveSet } from '../src/events/no-observe.js';
+import { PublishCommits } from '../src/plugins/publish.js';
 import { openDatabase } from '../src/store/database.js';
 import { EventStore } from '../src/store/events.js';
 
@@ -38,15 +39,13 @@ function configOf(yaml: string): FederationConfig {
 
 function setup(yaml = group('lab', 'cloud-1', ['10.88.60.0/24'])) {
   const clock = new ManualClock(T0);
-  const store = new EventStore(
-    openDatabase(join(mkdtempSync(join(tmpdir(), 'routerd-emit-')), 'routerd.db')),
-    clock,
-  );
+  const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'routerd-emit-')), 'routerd.db'));
+  const store = new EventStore(db, clock);
   let config = configOf(yaml);
   const noObserve = new NoObserveSet();
   noObserve.replace('config', capturedByConfig(config));
   const pipeline = new EmitPipeline({ store, clock, noObserve, config: () => config });
-  return { clock, store, pipeline, noObserve, setConfig: (c: FederationConfig) => (config = c) };
+  return { clock, db, store, pipeline, noObserve, setConfig: (c: FederationConfig) => (config = c) };
 }
 
 const observed = (address: string) => ({
@@ -311,4 +310,86 @@ it('loadConfig and the pipeline agree on captured addresses from files', () => {
   expect(load.ok && capturedByConfig(load.config)).toEqual([
     { cidr: '10.0.0.5', reason: 'EventGroup/lab spec.captured' },
   ]);
+});
+
+describe("events/publish: an observer's calls that arrive together are committed together", () => {
+  const thing = (id: string, n: number) => ({ id, type: 'acme.thing.seen', ttl: '10m', payload: { n } });
+  /** Each commit's stored or refreshed events, in the order they were committed. */
+  function commitsOf(store: EventStore): number[] {
+    const sizes: number[] = [];
+    store.onCommitted((committed) => sizes.push(committed.length));
+    return sizes;
+  }
+
+  it('stores calls made back to back in one commit, and answers each as if it had come alone', async () => {
+    const { store, pipeline } = setup();
+    const commits = commitsOf(store);
+    const publishes = new PublishCommits(pipeline);
+    // 50 calls, none waiting for the one before (R-P3 asks an observer to wait; this one does not).
+    const answers = Array.from({ length: 50 }, (_, i) => {
+      const drafts: unknown[] = [thing(`e-${i}`, i)];
+      if (i === 10) drafts.push({ ...thing('bad-date', 0), observedAt: '2026-02-30T00:00:00Z' });
+      if (i === 20) drafts.push(thing('e-5', 5)); // the same fact as call 5's: a duplicate
+      if (i === 30) drafts.push({ type: 'acme.thing.seen', ttl: '99999999999h', payload: {} });
+      return publishes.publish({ events: drafts });
+    });
+    const results = await Promise.all(answers);
+    expect(commits).toEqual([50]);
+    expect(store.count()).toBe(50);
+    expect(results[0]).toEqual({ accepted: ['e-0'], duplicates: [], rejected: [] });
+    // Paths count within the call, not within the commit.
+    expect(results[10]!.accepted).toEqual(['e-10']);
+    expect(results[10]!.rejected).toEqual([
+      { id: 'bad-date', reason: expect.stringContaining('/events/1/observedAt') },
+    ]);
+    expect(results[20]).toEqual({ accepted: ['e-20'], duplicates: ['e-5'], rejected: [] });
+    expect(results[30]!.rejected).toEqual([
+      { id: '/events/1', reason: expect.stringContaining('/events/1/ttl') },
+    ]);
+  });
+
+  it('commits at most maxDrafts at a time (a larger call alone), giving the event loop a turn between commits', async () => {
+    const { store, pipeline } = setup();
+    const order: string[] = [];
+    store.onCommitted((committed) => order.push(`commit ${committed.length}`));
+    const publishes = new PublishCommits(pipeline, 10);
+    let n = 0;
+    const call = (size: number) =>
+      publishes.publish({ events: Array.from({ length: size }, () => thing(`d-${n}`, n++)) });
+    const answers = [call(4), call(4), call(12), call(3), call(3)];
+    // Another task of the loop: it runs between the commits, never after all of them.
+    const tick = () => {
+      order.push('tick');
+      if (order.filter((o) => o.startsWith('commit')).length < 3) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await Promise.all(answers);
+    expect(order).toEqual(['commit 8', 'tick', 'commit 12', 'tick', 'commit 6']);
+    expect(store.count()).toBe(26);
+  });
+
+  it('commits while a flood is still arriving once four commits wait: what it holds stays bounded', async () => {
+    const { store, pipeline } = setup();
+    const publishes = new PublishCommits(pipeline, 2);
+    const answers = Array.from({ length: 30 }, (_, i) => publishes.publish({ events: [thing(`f-${i}`, i)] }));
+    // Nothing has yielded to the event loop yet: all but the last few were committed as they came.
+    const waiting = 30 - store.count();
+    expect(waiting).toBeGreaterThan(0);
+    expect(waiting).toBeLessThanOrEqual(2 * 4);
+    await Promise.all(answers);
+    expect(store.count()).toBe(30);
+  });
+
+  it('answers every call of a commit the store refuses with the error, each tried alone, none left waiting', async () => {
+    const { db, pipeline } = setup();
+    const publishes = new PublishCommits(pipeline);
+    const answers = [
+      publishes.publish({ events: [thing('x-1', 1)] }),
+      publishes.publish({ events: [thing('x-2', 2)] }),
+    ];
+    db.close();
+    const settled = await Promise.allSettled(answers);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+    expect(String((settled[0] as PromiseRejectedResult).reason)).toMatch(/database connection is not open/);
+  });
 });

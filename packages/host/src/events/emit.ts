@@ -97,18 +97,33 @@ export class EmitPipeline {
    * draft must not cost the others; the control API keeps emitBatch's all-or-nothing contract.
    */
   emitEach(requests: readonly unknown[], base = '/events', trace: EmitTrace = {}): EmitVerdict[] {
+    return this.emitCalls([requests], base, trace)[0]!;
+  }
+
+  /**
+   * Several callers' requests judged as emitEach judges each call's — paths count within the call — and
+   * stored in one transaction, in call order: what two calls one after the other would store, for one
+   * commit instead of two (the plugin host's events/publish, publish-commits.ts).
+   */
+  emitCalls(
+    calls: readonly (readonly unknown[])[],
+    base = '/events',
+    trace: EmitTrace = {},
+  ): EmitVerdict[][] {
     const run = this.runContext(trace);
-    const prepared = requests.map((r, i) => this.prepare(r, `${base}/${i}`, run));
-    const valid = prepared.flatMap((p) => (p.ok ? [p.event] : []));
+    const prepared = calls.map((requests) => requests.map((r, i) => this.prepare(r, `${base}/${i}`, run)));
+    const valid = prepared.flatMap((call) => call.flatMap((p) => (p.ok ? [p.event] : [])));
     const stored = valid.length > 0 ? this.options.store.insert(valid) : [];
     let next = 0;
-    return prepared.map((p, i): EmitVerdict => {
-      if (!p.ok) return { ok: false, code: p.code, issues: p.issues };
-      const outcome = stored[next++]!;
-      if (outcome.status === 'conflict')
-        return { ok: false, code: 'id_conflict', issues: [conflictIssue(outcome, `${base}/${i}`)] };
-      return { ok: true, outcome };
-    });
+    return prepared.map((call) =>
+      call.map((p, i): EmitVerdict => {
+        if (!p.ok) return { ok: false, code: p.code, issues: p.issues };
+        const outcome = stored[next++]!;
+        if (outcome.status === 'conflict')
+          return { ok: false, code: 'id_conflict', issues: [conflictIssue(outcome, `${base}/${i}`)] };
+        return { ok: true, outcome };
+      }),
+    );
   }
 
   private run(

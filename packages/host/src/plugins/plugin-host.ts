@@ -30,7 +30,7 @@ import type { PluginRunStore } from '../store/plugin-runs.js';
 import { VERSION } from '../version.js';
 import { IntervalTriggers } from './interval-triggers.js';
 import { messageEntry, PluginLog, type PluginLogLimits } from './plugin-log.js';
-import { publishDrafts } from './publish.js';
+import { PublishCommits } from './publish.js';
 import { RecentWarning } from './recent-warning.js';
 import { classifyFailure, describeLeftBehind, failure, type RunFailure } from './run-failure.js';
 import type { PluginRunInput } from './schemas.js';
@@ -91,6 +91,8 @@ export class PluginHost {
    */
   private readonly stopping = new AbortController();
   private readonly intervals: IntervalTriggers;
+  /** Every observer's events/publish calls: those that arrive together are committed together. */
+  private readonly publishes: PublishCommits;
   private readonly nextId = monotonicFactory();
   private applying: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -99,6 +101,7 @@ export class PluginHost {
   constructor(private readonly options: PluginHostOptions) {
     // Each run in flight listens on the one signal: as many listeners as runs is no leak.
     setMaxListeners(0, this.stopping.signal);
+    this.publishes = new PublishCommits(options.pipeline);
     this.intervals = new IntervalTriggers(
       (plugin) => this.run(plugin, { trigger: { type: 'interval' }, events: [] }),
       options.clock,
@@ -195,7 +198,7 @@ export class PluginHost {
       host: this.options.host ?? { name: 'routerd-eventd', version: VERSION },
       limits: { defaultTimeoutMs: parseDuration(spec.timeout) },
       // The SDK answers -32021 itself when observe.events is not granted; this only sees granted publishers.
-      onPublish: (params) => publishDrafts(this.options.pipeline, params),
+      onPublish: (params) => this.publishes.publish(params),
       onLog: (entry) => {
         warnings.note(entry);
         pluginLog.write(entry);

@@ -12,7 +12,7 @@ import { MEDIA_BATCH, toCloudEvent } from '../../src/federation/cloudevents.js';
 import type { ReceiveOutcome } from '../../src/federation/receiver.js';
 import { generateSecret, parseSecretText } from '../../src/federation/secrets.js';
 import { sign } from '../../src/federation/signing.js';
-import { publishDrafts } from '../../src/plugins/publish.js';
+import { PublishCommits } from '../../src/plugins/publish.js';
 import { allMigrations, openDatabase } from '../../src/store/database.js';
 import { EventStore } from '../../src/store/events.js';
 import { listenOnLoopback } from '../federation/loopback-receiver.js';
@@ -56,8 +56,8 @@ describe('emit: a trace is born where the observation is, inherited by what it c
     expect(store.lookup(a!.event.id)!.event.traceparent).toBe(a!.event.traceparent);
   });
 
-  it("a plugin's events/publish (the ARP observer's path) starts a trace per draft; a draft's own is ignored", () => {
-    const result = publishDrafts(pipeline, {
+  it("a plugin's events/publish (the ARP observer's path) starts a trace per draft; a draft's own is ignored", async () => {
+    const result = await new PublishCommits(pipeline).publish({
       events: [{ ...draft(5), traceparent: 'not-a-trace' }, draft(6)],
     });
     expect(result.rejected).toEqual([]);
