@@ -50,18 +50,35 @@ export async function pair(tag, { otlp } = {}) {
   return { root, onprem, cloud };
 }
 
-/** THROUGHPUT_EVENTS emitted in batches of 500 on-prem until all are stored on the cloud. */
-export async function federationThroughput(round, { otlp } = {}) {
+/**
+ * Events a pipeline carries before it is measured (JIT, prepared statements, connections): the same for
+ * the daemons and for the raw pipeline they are compared with.
+ */
+export const WARMUP_EVENTS = 5_000;
+
+/** `count` events emitted on-prem in batches of 500, ids `prefix-<n>`. */
+async function emitAll(stateDir, count, prefix) {
+  for (let i = 0; i < count; i += 500)
+    await emit(
+      stateDir,
+      Array.from({ length: 500 }, (_, k) => event(i + k, `${prefix}-${i + k}`)),
+    );
+}
+
+/**
+ * THROUGHPUT_EVENTS emitted in batches of 500 on-prem until all are stored on the cloud; first `warmup`
+ * events (WARMUP_EVENTS, or 0: the daemons just started), delivered before the clock starts.
+ */
+export async function federationThroughput(round, { otlp, warmup = WARMUP_EVENTS } = {}) {
   const { root, onprem, cloud } = await pair('tput', { otlp });
+  if (warmup > 0) {
+    await emitAll(onprem.stateDir, warmup, `w${round}`);
+    await waitFor(async () => (await storedCount(cloud.stateDir)) >= warmup, 300_000, 10);
+  }
   const cpu0 = [cpuSeconds(onprem.child.pid), cpuSeconds(cloud.child.pid)];
   const started = nowMs();
-  for (let i = 0; i < THROUGHPUT_EVENTS; i += 500) {
-    await emit(
-      onprem.stateDir,
-      Array.from({ length: 500 }, (_, k) => event(i + k, `t${round}-${i + k}`)),
-    );
-  }
-  await waitFor(async () => (await storedCount(cloud.stateDir)) >= THROUGHPUT_EVENTS, 300_000, 10);
+  await emitAll(onprem.stateDir, THROUGHPUT_EVENTS, `t${round}`);
+  await waitFor(async () => (await storedCount(cloud.stateDir)) >= warmup + THROUGHPUT_EVENTS, 300_000, 10);
   const seconds = (nowMs() - started) / 1000;
   const [senderUs, receiverUs] = [onprem, cloud].map(
     (d, i) => ((cpuSeconds(d.child.pid) - cpu0[i]) * 1e6) / THROUGHPUT_EVENTS,
