@@ -166,7 +166,7 @@ export class ClaimLifecycle {
     const part = this.o.store.part(c.part);
     const teardown = c.teardown ?? (part ? undoPlans(part) : []);
     this.heldSetChanged = true;
-    const { drafts, written } = this.o.store.db.transaction(() => {
+    const { drafts, written } = this.o.store.transact(() => {
       this.o.store.saveClaim({ ...c, state: 'released', teardown: null }, now);
       this.o.store.releasePart(c.part, now);
       this.o.store.forgetAnnouncements(c.part);
@@ -179,7 +179,7 @@ export class ClaimLifecycle {
       });
       const announced = this.o.parts.announce(teardownPart, now);
       return { drafts: announced.drafts, written: { part: teardownPart, fresh: announced.fresh } };
-    })();
+    });
     // Committed: the released part's unstarted executions are cancelled, its teardown submitted.
     runBackground('handing a released part to the executor', this.o.log, () => {
       this.o.plans?.released(c.part);

@@ -170,7 +170,7 @@ export class DynamicConfig {
     // The newest traced event of the batch: what its acknowledgements, plans and claims answer.
     const cause = traceCause(events);
     const byAddress = plansByAddress(plans);
-    this.o.store.db.transaction(() => {
+    this.o.store.transact(() => {
       const claimed = new Set<string>();
       for (const claim of claims) {
         const key = addressKey(claim.spec.domain, claim.spec.address);
@@ -203,7 +203,7 @@ export class DynamicConfig {
         accept(
           this.writer.write(restName, o.source, now, Date.parse(result.status.observedAt) + ttlMs, rest),
         );
-    })();
+    });
     const acks = acknowledgementDrafts(
       o.group,
       o.acknowledgeAccepted ? outcome : { ...outcome, accepted: [] },

@@ -15,6 +15,7 @@ import type { Database } from 'better-sqlite3';
 import { isoAt } from '../clock.js';
 import type { Migration } from './migrations.js';
 import { statementCache } from './statement-cache.js';
+import { type Transact, transactionRunner } from './transactions.js';
 
 const UNFINISHED = `('awaiting-approval', 'approved', 'running')`;
 
@@ -138,8 +139,10 @@ export interface NewExecution {
 export class ActionJournal {
   private readonly stmt;
 
-  constructor(private readonly db: Database) {
+  private readonly transact: Transact;
+  constructor(db: Database) {
     this.stmt = statementCache(db);
+    this.transact = transactionRunner(db);
   }
 
   /**
@@ -147,7 +150,7 @@ export class ActionJournal {
    * submitted again while it waits or runs is the same execution, never a second one.
    */
   submit(e: NewExecution, now: number): { record: ExecutionRecord; created: boolean } {
-    return this.db.transaction(() => {
+    return this.transact(() => {
       const existing = this.stmt(
         `SELECT * FROM action_executions WHERE idempotency_key = ? AND state IN ${UNFINISHED}`,
       ).get(e.plan.idempotencyKey) as Row | undefined;
@@ -178,7 +181,7 @@ export class ActionJournal {
         tracestate: e.trace?.tracestate ?? null,
       });
       return { record: this.get(e.id)!, created: true };
-    })();
+    });
   }
 
   get(id: string): ExecutionRecord | undefined {
@@ -232,7 +235,7 @@ export class ActionJournal {
     now: number,
     reason: string | undefined,
   ): { finished: boolean; undid?: string } {
-    return this.db.transaction(() => {
+    return this.transact(() => {
       if (!this.transition(id, ['approved', 'running'], to, now, reason ? { reason } : {}))
         return { finished: false };
       const undoOf = (
@@ -245,7 +248,7 @@ export class ActionJournal {
           reason: `undone by execution ${id}`,
         });
       return undid ? { finished: true, undid: undoOf! } : { finished: true };
-    })();
+    });
   }
 
   transition(

@@ -17,6 +17,7 @@ import { type EventRow, type StoredEvent, toStoredEvent } from './events.js';
 import type { Migration } from './migrations.js';
 import { relaxedCommitter } from './relaxed-commit.js';
 import { statementCache } from './statement-cache.js';
+import { type Transact, transactionRunner } from './transactions.js';
 
 /**
  * The delivery lag the doctor judges is the worst among deliveries completed this recently: an outage
@@ -191,8 +192,11 @@ export class DeliveryStore {
   /** The outbox's own bookkeeping (marks, retries, peer state): committed without an fsync of its own. */
   private readonly bookkeeping: <T>(write: () => T) => T;
 
-  constructor(private readonly db: Database) {
+  private readonly transact: Transact;
+
+  constructor(db: Database) {
     this.stmt = statementCache(db);
+    this.transact = transactionRunner(db);
     this.bookkeeping = relaxedCommitter(db);
   }
 
@@ -416,7 +420,7 @@ export class DeliveryStore {
 
   /** Put deliveries back to pending now (`routerctl federation redeliver`). Returns how many rows. */
   redeliver(eventId: string, now: number, peer?: string): number {
-    return this.db.transaction(() => {
+    return this.transact(() => {
       const rows = this.stmt(
         'SELECT peer, status FROM deliveries WHERE event_id = ? AND (? IS NULL OR peer = ?)',
       ).all(eventId, peer ?? null, peer ?? null) as { peer: string; status: DeliveryStatus }[];
@@ -425,7 +429,7 @@ export class DeliveryStore {
         WHERE event_id = ? AND (? IS NULL OR peer = ?)`).run(now, now, eventId, peer ?? null, peer ?? null);
       for (const row of rows) this.moved(row.peer, row.status, 'pending', 1);
       return changes;
-    })();
+    });
   }
 
   /**
@@ -435,7 +439,7 @@ export class DeliveryStore {
   redeliverFailed(filter: { peer?: string; sinceMs?: number }, now: number): number {
     const params = { now, peer: filter.peer ?? null, since: filter.sinceMs ?? null };
     const where = `status = 'failed' AND (@peer IS NULL OR peer = @peer) AND (@since IS NULL OR updated_ms >= @since)`;
-    return this.db.transaction(() => {
+    return this.transact(() => {
       const perPeer = this.stmt(
         `SELECT peer, COUNT(*) AS n FROM deliveries WHERE ${where} GROUP BY peer`,
       ).all(params) as { peer: string; n: number }[];
@@ -445,7 +449,7 @@ export class DeliveryStore {
         WHERE ${where}`).run(params);
       for (const { peer, n } of perPeer) this.moved(peer, 'failed', 'pending', n);
       return changes;
-    })();
+    });
   }
 
   /**

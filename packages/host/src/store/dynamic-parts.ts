@@ -7,6 +7,7 @@ import { type ActionPlan, type TraceContext, traceContextOf } from '@routerd/plu
 import type { Database, Statement } from 'better-sqlite3';
 import type { Migration } from './migrations.js';
 import { statementCache } from './statement-cache.js';
+import { type Transact, transactionRunner } from './transactions.js';
 
 export const dynamicMigrations: Migration[] = [
   {
@@ -142,8 +143,11 @@ const toClaim = (r: ClaimDbRow): ClaimRow => {
 
 export class DynamicStore {
   private readonly stmt: (sql: string) => Statement;
+  /** Runs a write of several statements in one transaction (the dynamic config's result and claim writes). */
+  readonly transact: Transact;
   constructor(readonly db: Database) {
     this.stmt = statementCache(db);
+    this.transact = transactionRunner(db);
   }
 
   // --- parts ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import { EVENT_COUNTS_SCHEMA, EventCounts, FILTER_INDEXES, type FilterField } from './event-counts.js';
 import type { Migration } from './migrations.js';
 import { statementCache } from './statement-cache.js';
+import { type Transact, transactionRunner } from './transactions.js';
 
 export const eventMigrations: Migration[] = [
   {
@@ -162,6 +163,7 @@ export class EventStore {
   private readonly byIdStmt: Statement;
   private readonly counts: EventCounts;
   private readonly listStmt: (sql: string) => Statement;
+  private readonly transact: Transact;
 
   private readonly onListenerError: (err: unknown) => void;
   private readonly onIdConflict: (event: Event, conflict: IdConflict) => void;
@@ -186,6 +188,7 @@ export class EventStore {
     this.byIdStmt = db.prepare('SELECT * FROM events WHERE id = ?');
     this.counts = new EventCounts(db);
     this.listStmt = statementCache(db);
+    this.transact = transactionRunner(db);
   }
 
   /**
@@ -202,7 +205,7 @@ export class EventStore {
     options: { allOrNothing?: boolean; alongside?: (outcomes: readonly InsertOutcome[]) => void } = {},
   ): InsertOutcome[] {
     const now = this.clock.now();
-    const outcomes = this.db.transaction(() => {
+    const outcomes = this.transact(() => {
       const done = events.map((e) => this.insertOne(e, now));
       if (options.allOrNothing) {
         const conflicts = done.flatMap((outcome, index) =>
@@ -216,7 +219,7 @@ export class EventStore {
       if (changed.length > 0) for (const hook of this.transactionHooks) hook(changed, now);
       options.alongside?.(done);
       return done;
-    })();
+    });
     const committed = outcomes.filter(isChange);
     if (committed.length > 0) {
       for (const listener of this.listeners) {

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { transactionRunner } from './transactions.js';
 
 /**
  * One transaction committed without waiting for the disk: synchronous=NORMAL for its commit, then the
@@ -11,13 +12,14 @@ import type { Database } from 'better-sqlite3';
  * Inside a transaction already open, `write` simply joins it and shares its durability.
  */
 export function relaxedCommitter(db: Database): <T>(write: () => T) => T {
+  const transact = transactionRunner(db);
   return <T>(write: () => T): T => {
     if (db.inTransaction) return write();
     // Not prepared once and re-run: SQLite applies `PRAGMA synchronous = N` when it compiles the statement.
     const setting = Number(db.pragma('synchronous', { simple: true }));
     db.pragma('synchronous = NORMAL');
     try {
-      return db.transaction(write)();
+      return transact(write);
     } finally {
       db.pragma(`synchronous = ${setting}`);
     }

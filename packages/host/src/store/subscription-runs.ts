@@ -9,6 +9,7 @@ import { type EventRow, toEvent } from './events.js';
 import type { Migration } from './migrations.js';
 import { relaxedCommitter } from './relaxed-commit.js';
 import { statementCache } from './statement-cache.js';
+import { type Transact, transactionRunner } from './transactions.js';
 
 export const subscriptionRunMigrations: Migration[] = [
   {
@@ -55,8 +56,10 @@ export class SubscriptionRunStore {
   private readonly stmt: (sql: string) => Statement;
   /** Marks whose loss only runs the event again (see markRunning): committed without an fsync of their own. */
   private readonly relaxed: <T>(write: () => T) => T;
-  constructor(private readonly db: Database) {
+  private readonly transact: Transact;
+  constructor(db: Database) {
     this.stmt = statementCache(db);
+    this.transact = transactionRunner(db);
     this.relaxed = relaxedCommitter(db);
   }
 
@@ -72,7 +75,7 @@ export class SubscriptionRunStore {
 
   /** Record several matches at once (a backfill); returns the ids that were new to the ledger. */
   admitAll(subscription: string, eventIds: readonly string[], now: number): string[] {
-    return this.db.transaction(() => eventIds.filter((id) => this.admit(subscription, id, now)))();
+    return this.transact(() => eventIds.filter((id) => this.admit(subscription, id, now)));
   }
 
   /**
@@ -114,9 +117,9 @@ export class SubscriptionRunStore {
     const s =
       this.stmt(`UPDATE subscription_runs SET status = 'succeeded', last_error = NULL, ${COUNT_ATTEMPT},
       updated_ms = @now WHERE subscription = @subscription AND event_id = @id`);
-    this.db.transaction(() => {
+    this.transact(() => {
       for (const id of ids) s.run({ runId, now, subscription, id });
-    })();
+    });
   }
 
   markFailed(
@@ -129,18 +132,18 @@ export class SubscriptionRunStore {
     const s = this.stmt(`UPDATE subscription_runs SET status = 'failed', last_error = @error,
       next_attempt_ms = @nextAttemptMs, ${COUNT_ATTEMPT}, updated_ms = @now
       WHERE subscription = @subscription AND event_id = @id`);
-    this.db.transaction(() => {
+    this.transact(() => {
       for (const id of ids) s.run({ runId, ...failure, now, subscription, id });
-    })();
+    });
   }
 
   markExpired(subscription: string, ids: readonly string[], now: number): void {
     const s =
       this.stmt(`UPDATE subscription_runs SET status = 'expired', last_error = 'the event expired before it was handled', updated_ms = ?
       WHERE subscription = ? AND event_id = ? AND status != 'succeeded'`);
-    this.db.transaction(() => {
+    this.transact(() => {
       for (const id of ids) s.run(now, subscription, id);
-    })();
+    });
   }
 
   /** Rows to (re)run now: pending ones, crashed `running` ones (after a restart), and failed ones whose time came. */
@@ -201,9 +204,9 @@ export class SubscriptionRunStore {
     const s = this.stmt(
       `UPDATE subscription_runs SET status = 'pending', next_attempt_ms = ?, updated_ms = ? WHERE subscription = ? AND event_id = ?`,
     );
-    this.db.transaction(() => {
+    this.transact(() => {
       for (const r of rows) s.run(now, now, subscription, r.event_id);
-    })();
+    });
     return rows.map((r) => r.event_id);
   }
 
