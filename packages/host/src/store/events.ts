@@ -169,7 +169,7 @@ export class EventStore {
   private readonly onIdConflict: (event: Event, conflict: IdConflict) => void;
 
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly clock: Clock,
     hooks: EventStoreHooks = {},
   ) {

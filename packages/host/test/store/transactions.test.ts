@@ -13,7 +13,12 @@ describe('transactionRunner: one transaction function per connection', () => {
   it('commits what the work wrote and returns its value', () => {
     const { db, rows, insert } = table();
     const transact = transactionRunner(db);
-    expect(transact(() => (insert(1), insert(2), 'done'))).toBe('done');
+    const done = transact(() => {
+      insert(1);
+      insert(2);
+      return 'done';
+    });
+    expect(done).toBe('done');
     expect(db.inTransaction).toBe(false);
     expect(rows()).toEqual([1, 2]);
   });
