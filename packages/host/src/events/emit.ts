@@ -103,7 +103,7 @@ export class EmitPipeline {
   /**
    * Several callers' requests judged as emitEach judges each call's — paths count within the call — and
    * stored in one transaction, in call order: what two calls one after the other would store, for one
-   * commit instead of two (the plugin host's events/publish, publish-commits.ts).
+   * commit instead of two (the plugin host's events/publish: PublishCommits, plugins/publish.ts).
    */
   emitCalls(
     calls: readonly (readonly unknown[])[],

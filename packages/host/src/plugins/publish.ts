@@ -40,8 +40,8 @@ interface WaitingCall {
 /**
  * Calls that arrive in the same turn of the event loop are stored in one transaction: one fsync for all
  * of them. An observer that does not wait for its answers (R-P3 asks it to) sends calls back to back,
- * and several observers may publish at once; committed one by one, 20,000 one-event calls took 7.5 s and
- * held the event loop up to 0.3–0.7 s at a time, a pipe's worth of calls (issue 18). Each call still
+ * and several observers may publish at once; committed one by one, 20,000 one-event calls took ~9 s and
+ * held the event loop up to 0.4–0.6 s at a time, a pipe's worth of calls (bench/publish-flood). Each call still
  * gets its own answer, with paths counted within the call, exactly as if it had been committed alone.
  */
 export class PublishCommits {
