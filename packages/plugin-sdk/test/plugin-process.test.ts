@@ -224,6 +224,48 @@ describe('PluginProcess with misbehaving plugins', () => {
     expect(p.stderrTail.toString().length).toBeLessThanOrEqual(16 * 1024);
   });
 
+  it('ends a plugin that publishes and never reads its answers, before they fill the host', async () => {
+    let calls = 0;
+    const p = plugin('deaf-publisher.mjs', {
+      granted: ['observe.events'],
+      // The bound is twice the message size limit: a small limit makes it quick to reach.
+      limits: { maxMessageBytes: 64 * 1024 },
+      onPublish: () => {
+        calls++;
+        return { accepted: ['x'], duplicates: [], rejected: [] };
+      },
+    });
+    await p.start();
+    const exit = await p.waitExit();
+    expect(exit.signal).toBe('SIGKILL');
+    expect(exit.killedBecause).toMatch(
+      /^plugin does not read its stdin: the other side does not read what is written to it: 0\.1 MiB of messages to it were waiting$/,
+    );
+    expect(calls).toBeGreaterThan(1000);
+  });
+
+  it('keeps a plugin that floods events/publish but reads its answers: every call is answered', async () => {
+    let calls = 0;
+    const lines: string[] = [];
+    const p = plugin('publish-flood.mjs', {
+      args: ['20000'],
+      granted: ['observe.events'],
+      onPublish: () => {
+        calls++;
+        return { accepted: ['x'], duplicates: [], rejected: [] };
+      },
+      onLog: (entry) => lines.push(JSON.stringify(entry)),
+    });
+    await p.start();
+    await expect
+      .poll(() => lines.find((l) => l.includes('flood answered')), { timeout: 30_000 })
+      .toBeDefined();
+    expect(lines.find((l) => l.includes('flood answered'))).toContain('"accepted":20000');
+    expect(calls).toBe(20_000);
+    expect(p.running).toBe(true);
+    expect(p.session!.stats.notReading).toBeUndefined();
+  });
+
   it('escalates to signals for a plugin that ignores stdin EOF and SIGTERM', async () => {
     const p = plugin('raw-plugin.mjs', { args: ['ignore-eof'] });
     await p.start();
@@ -394,6 +436,29 @@ describe('PluginSupervisor', () => {
     expect(sup.state).toBe('degraded');
     expect(sup.lastError).toMatch(/restart budget/);
     await expect(sup.run(makeRequest())).rejects.toMatchObject({ code: 'DEGRADED' });
+    await sup.stop();
+  });
+
+  it('restarts a plugin ended for not reading its stdin, and says why', async () => {
+    const reasons: string[] = [];
+    const sup = new PluginSupervisor({
+      executable: fixture('deaf-publisher.mjs'),
+      pluginName: 'deaf',
+      host: { name: 't', version: '0' },
+      granted: ['observe.events'],
+      limits: { maxMessageBytes: 64 * 1024 },
+      onPublish: () => ({ accepted: ['x'], duplicates: [], rejected: [] }),
+      lifecycle: 'longLived',
+      backoff: { baseMs: 10, maxMs: 10 },
+      onStateChange: (state, reason) => {
+        if (state === 'backoff' && reason) reasons.push(reason);
+      },
+    });
+    await sup.start();
+    await expect.poll(() => reasons.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(reasons[0]).toMatch(
+      /^plugin exited unexpectedly \(killed by SIGKILL\): plugin does not read its stdin: .* MiB of messages to it were waiting$/,
+    );
     await sup.stop();
   });
 

@@ -25,6 +25,7 @@ import type { PlanAction } from '../protocol/schemas/resources.js';
 import { formatIssues } from '../protocol/validation.js';
 import { RpcConnection } from '../rpc/connection.js';
 import { Deadlines } from '../rpc/deadlines.js';
+import { PeerNotReading } from '../rpc/line-transport.js';
 import { PluginError } from './errors.js';
 
 export interface HostInfo {
@@ -63,9 +64,18 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Messages to a plugin that may wait for it to read them, in multiples of the message size limit: a
+ * request of the largest size being written and one more. Past it the plugin does not read its stdin
+ * (it publishes and never takes its answers, say) and the session ends with PeerNotReading.
+ */
+export const QUEUED_MESSAGES_TO_PLUGIN = 2;
+
 export interface SessionStats {
   stdoutViolations: number;
   firstViolation?: string;
+  /** Why the session ended because the plugin did not read its stdin (PeerNotReading), when it did. */
+  notReading?: string;
   lateResponses: number;
   oversizeMessages: number;
 }
@@ -82,6 +92,7 @@ export class HostSession {
   private inFlight = 0;
   private readonly queue: (() => void)[] = [];
   private violationListeners: ((line: string) => void)[] = [];
+  private notReadingListeners: ((reason: string) => void)[] = [];
   /** Under strictStdout, why the session was torn down (the first line that was not the protocol). */
   private strictRefusal?: string;
   private readonly negotiated: Limits;
@@ -118,6 +129,12 @@ export class HostSession {
         this.stats.lateResponses++;
       },
       onTrace: opts.onTrace,
+      maxQueuedBytes: QUEUED_MESSAGES_TO_PLUGIN * this.negotiated.maxMessageBytes,
+      onClose: (err) => {
+        if (!(err instanceof PeerNotReading)) return;
+        this.stats.notReading = err.message;
+        for (const l of this.notReadingListeners) l(err.message);
+      },
     });
     this.conn.onRequest(Requests.publish, async (params) => {
       if (!this.ready)
@@ -139,6 +156,11 @@ export class HostSession {
 
   onViolation(listener: (line: string) => void): void {
     this.violationListeners.push(listener);
+  }
+
+  /** The session ended because the plugin did not read what was written to it (PeerNotReading). */
+  onNotReading(listener: (reason: string) => void): void {
+    this.notReadingListeners.push(listener);
   }
 
   private violation(line: string): void {

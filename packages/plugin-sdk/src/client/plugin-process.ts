@@ -56,6 +56,8 @@ export interface ExitInfo {
   containment: Containment;
   /** The host had to escalate to SIGTERM/SIGKILL (the plugin did not exit after stdin EOF). */
   forced: boolean;
+  /** Why the host killed a plugin that had broken the protocol, when it did (it did not read its stdin). */
+  killedBecause?: string;
 }
 
 export type Containment = 'cgroup' | 'processGroup';
@@ -78,6 +80,7 @@ export class PluginProcess {
   private exitInfo?: ExitInfo;
   private exited?: Promise<ExitInfo>;
   private forced = false;
+  private killedBecause?: string;
   private stopping?: Promise<ExitInfo>;
 
   constructor(readonly options: PluginProcessOptions) {
@@ -188,6 +191,12 @@ export class PluginProcess {
     if (o.strictStdout) {
       this.session.onViolation(() => void this.kill());
     }
+    // Its answers and requests pile up in the host's memory while it does not read them: it is ended,
+    // and a supervisor restarts it within its budget.
+    this.session.onNotReading((reason) => {
+      this.killedBecause ??= `plugin does not read its stdin: ${reason}`;
+      void this.kill();
+    });
     if (spawnError)
       throw new PluginError('SPAWN_FAILED', `cannot start ${o.executable}: ${(spawnError as Error).message}`);
     this.exited.then((info) => {
@@ -257,6 +266,7 @@ export class PluginProcess {
       leftBehind,
       containment: this.containment,
       forced: this.forced,
+      ...(this.killedBecause ? { killedBecause: this.killedBecause } : {}),
     };
     this.session?.conn.close();
     return this.exitInfo;

@@ -103,7 +103,8 @@ export class PluginSupervisor {
     if (this.stopped) return;
     this.proc = undefined;
     const how = info.signal ? `killed by ${info.signal}` : `exit code ${info.exitCode}`;
-    this.scheduleRestart(`plugin exited unexpectedly (${how})`);
+    const why = info.killedBecause ? `: ${info.killedBecause}` : '';
+    this.scheduleRestart(`plugin exited unexpectedly (${how})${why}`);
   }
 
   private scheduleRestart(reason: string): void {

@@ -69,6 +69,11 @@ export interface ConnectionOptions {
   /** A response arrived for an id that is no longer pending (late answer after cancel or timeout). */
   onLateResponse?: (id: JSONRPCID) => void;
   onClose?: (err?: Error) => void;
+  /**
+   * Bytes of messages to the other side that may wait for it to read them (unbounded by default): past
+   * this the connection closes with PeerNotReading. The host bounds it; a plugin waits on its host.
+   */
+  maxQueuedBytes?: number;
   /** Every message read or written, for transcripts. */
   onTrace?: (direction: 'in' | 'out', message: unknown) => void;
   /** Internal errors are logged here; only a sanitised message crosses the wire. */
@@ -94,7 +99,7 @@ export class RpcConnection {
   private readonly decoder: LineDecoder;
 
   constructor(private readonly opts: ConnectionOptions) {
-    this.writer = new LineWriter(opts.output, (err) => this.close(err));
+    this.writer = new LineWriter(opts.output, (err) => this.close(err), opts.maxQueuedBytes);
     this.decoder = new LineDecoder(
       opts.maxMessageBytes,
       (line) => this.onLine(line),

@@ -69,18 +69,34 @@ export class LineDecoder {
 }
 
 /**
+ * The other side has not read what was written to it: more than the writer may hold was waiting for it
+ * (LineWriter's `maxQueuedBytes`). A peer that never reads would otherwise make this side buffer every
+ * message it answers with, for ever.
+ */
+export class PeerNotReading extends Error {
+  constructor(readonly bytes: number) {
+    super(
+      `the other side does not read what is written to it: ${(bytes / 2 ** 20).toFixed(1)} MiB of messages to it were waiting`,
+    );
+  }
+}
+
+/**
  * The one writer of a protocol stream: messages go out whole and in order, and backpressure
  * (`drain`) is respected. A broken pipe marks the writer closed instead of throwing. A line is handed
- * to the stream at once unless the stream asked to wait; then it queues until `drain`.
+ * to the stream at once unless the stream asked to wait; then it queues until `drain` — at most
+ * `maxQueuedBytes` with what the stream holds: past it the writer closes with PeerNotReading.
  */
 export class LineWriter {
   private readonly waiting: { line: string; written: () => void }[] = [];
+  private queuedBytes = 0;
   private drained?: Promise<void>;
   private closed = false;
 
   constructor(
     private readonly stream: Writable,
     private readonly onClosed: (err?: Error) => void = () => {},
+    private readonly maxQueuedBytes = Number.POSITIVE_INFINITY,
   ) {
     stream.on('error', (err) => this.markClosed(err));
     stream.on('close', () => this.markClosed());
@@ -97,8 +113,17 @@ export class LineWriter {
 
   /** A message already serialized (one line of JSON, no newline in it). */
   writeJson(json: string): Promise<void> {
+    if (this.closed) return DONE;
     const line = `${json}\n`;
     if (this.drained) {
+      // What the queue holds in memory, measured as cheaply as it is kept: a line's characters and what
+      // its entry costs (its object and promise), so a queue of small answers is not undercounted.
+      const held = this.stream.writableLength + this.queuedBytes + line.length + ENTRY_BYTES;
+      if (held > this.maxQueuedBytes) {
+        this.markClosed(new PeerNotReading(held));
+        return DONE;
+      }
+      this.queuedBytes += line.length + ENTRY_BYTES;
       return new Promise((written) => this.waiting.push({ line, written }));
     }
     return this.put(line);
@@ -120,13 +145,20 @@ export class LineWriter {
     return this.drained;
   }
 
-  /** After a drain: the queued lines in order, until the stream asks to wait again. */
+  /**
+   * After a drain: the queued lines in order, until the stream asks to wait again. Taken by index and
+   * removed at once: shifting a long queue one line at a time is quadratic (150,000 queued answers held
+   * the event loop 17–29 s when a plugin that never read them was killed).
+   */
   private flush(): void {
     this.drained = undefined;
-    while (this.waiting.length > 0 && !this.drained) {
-      const next = this.waiting.shift()!;
+    let sent = 0;
+    while (sent < this.waiting.length && !this.drained) {
+      const next = this.waiting[sent++]!;
+      this.queuedBytes -= next.line.length + ENTRY_BYTES;
       void this.put(next.line).then(next.written);
     }
+    this.waiting.splice(0, sent);
   }
 
   // One callback for every write: a closure per line would be an allocation per message.
@@ -137,8 +169,14 @@ export class LineWriter {
   private markClosed(err?: Error): void {
     if (this.closed) return;
     this.closed = true;
+    // Nothing queued will be written: its writers are released and its memory with it.
+    const dropped = this.waiting.splice(0);
+    this.queuedBytes = 0;
+    for (const entry of dropped) entry.written();
     this.onClosed(err);
   }
 }
 
 const DONE: Promise<void> = Promise.resolve();
+/** What a queued line's entry costs beyond its characters (its object, its promise and resolver). */
+const ENTRY_BYTES = 256;
