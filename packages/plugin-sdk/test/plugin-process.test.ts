@@ -244,7 +244,9 @@ describe('PluginProcess with misbehaving plugins', () => {
     // It was ended by the bound, not at its first unread answer: at least the bound's worth of answers
     // (each ~90 bytes, counted at 90 + 256 while queued) was written. How many more the kernel pipe took
     // before that depends on the machine's pipe size, so it is not asserted.
-    const answerBytes = `${JSON.stringify({ jsonrpc: '2.0', id: 'p:1000', result: { accepted: ['x'], duplicates: [], rejected: [] } })}\n`.length;
+    const answerBytes =
+      `${JSON.stringify({ jsonrpc: '2.0', id: 'p:1000', result: { accepted: ['x'], duplicates: [], rejected: [] } })}\n`
+        .length;
     expect(calls).toBeGreaterThanOrEqual(Math.floor((128 * 1024) / (answerBytes + 256)));
   });
 
