@@ -17,6 +17,9 @@ const RESYNC_MS = 1000;
 const plugin = fileURLToPath(new URL('../packages/plugins-arp-observer/dist/main.js', import.meta.url));
 if (!existsSync(plugin))
   throw new Error('build the plugin first: cd packages/plugins-arp-observer && npx tsup');
+// The same plugin served by a bin without the process tuning: the same-run baseline of what it changes.
+const untuned = fileURLToPath(new URL('./fixtures/arp-observer-untuned.mjs', import.meta.url));
+const RUNS = Number(process.env.BENCH_ARP_RUNS ?? 3);
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 const cpuMs = (pid) => {
@@ -75,7 +78,7 @@ const snapshotsTaken = (dir) => {
 
 const parseSamples = [];
 
-async function runObserver(dumpText, expectObserved, baselineText) {
+async function runObserver(executable, dumpText, expectObserved, baselineText) {
   const dir = mkdtempSync(join(tmpdir(), 'arp-bench-'));
   const dumpFile = join(dir, 'neigh.json');
   writeFileSync(dumpFile, dumpText);
@@ -83,7 +86,7 @@ async function runObserver(dumpText, expectObserved, baselineText) {
   const t0 = nowMs();
   let allPublishedAt;
   const host = await spawnTestHost(
-    { executable: plugin },
+    { executable },
     {
       granted: ['observe.events'],
       config: {
@@ -144,51 +147,90 @@ const dump = neighbourDump(ENTRIES);
 // 5,000 entries with 1 in 8 FAILED: these are the present clients the first snapshot publishes.
 const presentCount = JSON.parse(dump).filter((r) => r.state[0] !== 'FAILED').length;
 
-const idleRss = await idleNodeRss();
-const empty = await runObserver('[]', 0);
-const full = await runObserver(dump, presentCount, dump);
-if (full.observed !== presentCount)
-  throw new Error(`expected ${presentCount} observations, got ${full.observed}`);
+// Rounds of four runs (shipped and untuned bins, empty and full tables), interleaved so that each pair
+// sees the same machine load; every figure is the median of its RUNS values.
+const rounds = [];
+for (let r = 0; r < RUNS; r++) {
+  const idleRss = await idleNodeRss();
+  const empty = await runObserver(plugin, '[]', 0);
+  const full = await runObserver(plugin, dump, presentCount, dump);
+  const emptyUntuned = await runObserver(untuned, '[]', 0);
+  const fullUntuned = await runObserver(untuned, dump, presentCount, dump);
+  for (const run of [full, fullUntuned])
+    if (run.observed !== presentCount)
+      throw new Error(`expected ${presentCount} observations, got ${run.observed}`);
+  rounds.push({ idleRss, empty, full, emptyUntuned, fullUntuned });
+  console.log(
+    `round ${r + 1}: RSS full ${full.rss.toFixed(1)} / untuned ${fullUntuned.rss.toFixed(1)} MiB, empty ${empty.rss.toFixed(1)} / ${emptyUntuned.rss.toFixed(1)} MiB; CPU per resync ${full.cpuPerSnapshotMs.toFixed(1)} / ${fullUntuned.cpuPerSnapshotMs.toFixed(1)} ms`,
+  );
+}
+const med = (f) => median(rounds.map(f));
+const list = (f, digits = 1) => rounds.map((r) => f(r).toFixed(digits)).join(', ');
+const idleRss = med((r) => r.idleRss);
+const parseMs = median(parseSamples);
 
 writeResult('arp-observer', {
-  title: 'ARP observer: CPU and memory with a 5,000-entry neighbour table (issue 8)',
+  title: 'ARP observer: CPU and memory with a 5,000-entry neighbour table (issues 8, 18)',
   command: 'node bench/arp-observer.bench.mjs',
   rows: [
     {
-      metric: `observer CPU per full resync, ${ENTRIES} entries (mean of ${SNAPSHOTS}, resync every ${RESYNC_MS / 1000} s)`,
-      value: full.cpuPerSnapshotMs,
+      metric: `observer CPU per full resync, ${ENTRIES} entries (mean of ${SNAPSHOTS}, resync every ${RESYNC_MS / 1000} s; median of ${RUNS} runs)`,
+      value: med((r) => r.full.cpuPerSnapshotMs),
       unit: 'ms',
-      baseline: median(parseSamples),
+      baseline: parseMs,
       baselineLabel: 'bare JSON.parse of the same dump, bench process',
     },
     {
-      metric: `observer CPU per full resync, empty table`,
-      value: empty.cpuPerSnapshotMs,
+      metric: 'observer CPU per full resync, empty table',
+      value: med((r) => r.empty.cpuPerSnapshotMs),
       unit: 'ms',
-      baseline: median(parseSamples),
+      baseline: parseMs,
       baselineLabel: 'bare JSON.parse of the 5,000-entry dump',
     },
     {
       metric: `observer RSS, steady state, ${ENTRIES} entries tracked`,
-      value: full.rss,
+      value: med((r) => r.full.rss),
       unit: 'MiB',
       baseline: idleRss,
       baselineLabel: 'idle Node process',
     },
     {
       metric: 'observer RSS, steady state, empty table',
-      value: empty.rss,
+      value: med((r) => r.empty.rss),
       unit: 'MiB',
       baseline: idleRss,
       baselineLabel: 'idle Node process',
+    },
+    {
+      metric: `observer RSS, steady state, ${ENTRIES} entries, as shipped vs served without the bin's process tuning`,
+      value: med((r) => r.full.rss),
+      unit: 'MiB',
+      baseline: med((r) => r.fullUntuned.rss),
+      baselineLabel: 'the same plugin, untuned bin (bench/fixtures/arp-observer-untuned.mjs)',
+    },
+    {
+      metric: 'observer RSS, steady state, empty table, as shipped vs untuned',
+      value: med((r) => r.empty.rss),
+      unit: 'MiB',
+      baseline: med((r) => r.emptyUntuned.rss),
+      baselineLabel: 'the same plugin, untuned bin',
+    },
+    {
+      metric: `observer CPU per full resync, ${ENTRIES} entries, as shipped vs untuned`,
+      value: med((r) => r.full.cpuPerSnapshotMs),
+      unit: 'ms',
+      baseline: med((r) => r.fullUntuned.cpuPerSnapshotMs),
+      baselineLabel: 'the same plugin, untuned bin',
     },
   ],
   notes: [
     `The dump (${(dump.length / 1024).toFixed(0)} KiB) is printed by a fake \`ip\` shell script, so the CPU is the plugin process's own (utime+stime from /proc/<pid>/stat, ${CLK_TCK} Hz ticks): spawning the child, reading its output, JSON.parse, per-entry schema check, filters, tracker update, plus the once-a-second presence tick over every tracked address.`,
     'The mix is 3/8 STALE, 2/8 REACHABLE, 1/8 each DELAY, PROBE, FAILED; STALE rows carry a `confirmed` age under absentAfter, so every non-FAILED row is a present client and the first snapshot publishes them (in batches of 500 per events/publish).',
-    `RSS at the start of the measured window was ${full.rssBefore.toFixed(1)} MiB and ${full.rss.toFixed(1)} MiB after ${SNAPSHOTS} more full resyncs (empty table: ${empty.rssBefore.toFixed(1)} → ${empty.rss.toFixed(1)} MiB): the difference from the empty table is V8 heap held for the tracked addresses and the last dump, not growth per resync.`,
-    `Start-up with the 5,000-entry table (spawn → all ${presentCount} observed events answered by the host) took ${full.allPublishedMs.toFixed(0)} ms in this run, against ${empty.armMs.toFixed(0)} ms to arm with an empty table; both are dominated by Node and arktype start-up (see plugin-rpc) and vary by a few hundred ms between runs on this shared machine.`,
-    'The JSON.parse baseline is sampled in the bench process during the same measured window, so both figures see the same machine load (two other engineers share the 2 cores).',
+    "The plugin's bin (packages/plugins-arp-observer/src/main.ts, since 2026-12-03) sets its process up as routerd-eventd's does, with the SDK's `@routerd/plugin-sdk/process`: the young generation stays at its start size, arktype loads without Node's fetch implementation, TurboFan waits until start-up is over, and one full collection runs once the observer is armed and its first observations are answered (`settleHeap`), after which the old generation grows 25 % over what is live. The untuned bin serves the same plugin without any of it: it is what the observer was before.",
+    `Per round, shipped / untuned: RSS with ${ENTRIES} entries ${list((r) => r.full.rss)} / ${list((r) => r.fullUntuned.rss)} MiB; empty table ${list((r) => r.empty.rss)} / ${list((r) => r.emptyUntuned.rss)} MiB; CPU per full resync ${list((r) => r.full.cpuPerSnapshotMs)} / ${list((r) => r.fullUntuned.cpuPerSnapshotMs)} ms, empty ${list((r) => r.empty.cpuPerSnapshotMs)} / ${list((r) => r.emptyUntuned.cpuPerSnapshotMs)} ms; idle Node ${list((r) => r.idleRss)} MiB.`,
+    `RSS at the start of the measured window and after ${SNAPSHOTS} more full resyncs, shipped bin, per round: ${list((r) => r.full.rssBefore)} → ${list((r) => r.full.rss)} MiB (empty table: ${list((r) => r.empty.rssBefore)} → ${list((r) => r.empty.rss)} MiB): the difference from the empty table is V8 heap held for the tracked addresses and the last dump, not growth per resync.`,
+    `Start-up with the 5,000-entry table (spawn → all ${presentCount} observed events answered by the host), median: ${med((r) => r.full.allPublishedMs).toFixed(0)} ms shipped, ${med((r) => r.fullUntuned.allPublishedMs).toFixed(0)} ms untuned, against ${med((r) => r.empty.armMs).toFixed(0)} ms to arm with an empty table; all dominated by Node and arktype start-up (see plugin-rpc) and varying by a few hundred ms between runs on this shared machine.`,
+    'The JSON.parse baseline is sampled in the bench process during the measured windows of the full-table runs, so both figures see the same machine load (other work shares the 2 cores).',
     'At the default resyncEvery (30 s) the resync cost above is paid once per 30 s; ttl 300 s means no refreshes fall inside the measurement.',
   ],
 });

@@ -8,6 +8,7 @@ export default defineConfig({
     'client/index': 'src/client/index.ts',
     'testing/index': 'src/testing/index.ts',
     'domain/index': 'src/domain/index.ts',
+    'process/index': 'src/process/index.ts',
   },
   format: ['esm'],
   dts: true,

@@ -348,7 +348,8 @@ describe('the precompiled gates', () => {
       ...result,
       status: { ...result.status, resources: [{ ...result.status.resources[1], spec: nested(levels) }] },
     });
-    const inConfig = (levels: number) => ({ ...samples.InitializeParams, config: nested(levels) }) as object;
+    const inConfig = (levels: number) =>
+      ({ ...(samples.InitializeParams as object), config: nested(levels) }) as object;
     const deepest = protocol.MAX_JSON_DEPTH;
     for (const [gate, schema, make] of [
       [gates.Event, protocol.Event, inPayload],

@@ -1,8 +1,8 @@
-// The daemon's process tuning (issue 18: a router's memory), checked for its effect on V8 in this test
-// file's own process (vitest runs each file in a process of its own).
+// The process tuning of routerd-eventd and plugin bins (issue 18: a router's memory), checked for its
+// effect on V8 in this test file's own process (vitest runs each file in a process of its own).
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { settleHeap, tuneDaemonProcess, youngGenerationBounded } from '../../src/daemon/process-tuning.js';
+import { settleHeap, tuneProcess, youngGenerationBounded } from '../src/process/index.js';
 
 // V8's own answer about a function (natives syntax, allowed here for the functions compiled after it).
 setFlagsFromString('--allow-natives-syntax');
@@ -22,9 +22,9 @@ async function warm(f: (n: number) => number): Promise<boolean> {
 
 const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
 
-describe('the daemon process tuning', () => {
+describe('tuneProcess and settleHeap', () => {
   it('keeps the young generation at its start size through an allocation burst that would grow it', async () => {
-    await tuneDaemonProcess();
+    await tuneProcess();
     const before = newSpace();
     // Batches that survive a few scavenges, as start-up's modules and a large request do.
     let kept: unknown[][] = [];
@@ -37,8 +37,8 @@ describe('the daemon process tuning', () => {
     expect(newSpace()).toBeLessThanOrEqual(before);
   });
 
-  it('optimises nothing during start-up, and hot code again once settleHeap says the daemon has started', async () => {
-    await tuneDaemonProcess();
+  it('optimises nothing during start-up, and hot code again once settleHeap says the process has started', async () => {
+    await tuneProcess();
     const atStart = (n: number) => {
       let s = 0;
       for (let i = 0; i < n; i++) s += i % 7;

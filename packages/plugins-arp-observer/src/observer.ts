@@ -37,6 +37,8 @@ export interface ObserverOptions {
   publish: (drafts: EventDraft[]) => Promise<PublishResult>;
   signal: AbortSignal;
   clock?: () => number;
+  /** Called once: armed, and the first observations answered by the host (or given up on). */
+  onStarted?: () => void;
 }
 
 /**
@@ -174,6 +176,8 @@ export class ArpObserver {
     const changes = this.tracker.evaluate(this.now());
     this.log.info('armed', { tracked: this.tracker.size, present: changes.length });
     this.publishChanges(changes);
+    const { onStarted } = this.opts;
+    if (onStarted) void this.publisher.idle().then(() => this.stopped || onStarted());
   }
 
   private requestResync(reason: string): void {

@@ -9,7 +9,12 @@ import { PLUGIN_VERSION } from './version.js';
  * `routerd.client.ipv4.observed` / `.expired` for the clients present on the on-prem LAN. Each call makes
  * an independent plugin (its own observer), so several can run in one process, as tests do.
  */
-export function createArpObserverPlugin() {
+export interface ArpObserverPluginOptions {
+  /** Called once per watch, when the observer is armed and its first observations have been answered. */
+  onStarted?: () => void;
+}
+
+export function createArpObserverPlugin(options: ArpObserverPluginOptions = {}) {
   let observer: ArpObserver | undefined;
   return definePlugin<ArpObserverConfig>({
     name: 'arp-observer',
@@ -23,6 +28,7 @@ export function createArpObserverPlugin() {
         log: ctx.log,
         publish: (drafts) => ctx.publish(drafts),
         signal: ctx.signal,
+        onStarted: options.onStarted,
       });
       await observer.run();
     },

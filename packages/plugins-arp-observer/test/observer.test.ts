@@ -12,6 +12,8 @@ describe('observer with a fake ip and real lease files', () => {
   let dir: string;
   let host: TestHost | undefined;
   const published: { draft: EventDraft; at: number }[] = [];
+  /** While set, the host holds its answers to events/publish until it resolves. */
+  let answersHeld: Promise<void> | undefined;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'arp-observer-'));
@@ -19,6 +21,7 @@ describe('observer with a fake ip and real lease files', () => {
     copyFileSync(fixturePath('ip-addr.json'), join(dir, 'addr.json'));
     writeFileSync(join(dir, 'monitor.txt'), '');
     published.length = 0;
+    answersHeld = undefined;
   });
   afterEach(async () => {
     await host?.close();
@@ -26,8 +29,8 @@ describe('observer with a fake ip and real lease files', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = async (config: Record<string, unknown>) => {
-    host = await createTestHost(createArpObserverPlugin(), {
+  const start = async (config: Record<string, unknown>, plugin = createArpObserverPlugin()) => {
+    host = await createTestHost(plugin, {
       granted: ['observe.events'],
       config: {
         domains: [{ name: 'lan', cidrs: ['10.88.60.0/24'], interfaces: ['br0'] }],
@@ -37,9 +40,10 @@ describe('observer with a fake ip and real lease files', () => {
         leasePollEvery: '300ms',
         ...config,
       },
-      onPublish: ({ events }) => {
+      onPublish: async ({ events }) => {
         const at = Date.now();
         for (const draft of events) published.push({ draft, at });
+        await answersHeld;
         return { accepted: events.map((e) => e.id!), duplicates: [], rejected: [] };
       },
     });
@@ -50,6 +54,36 @@ describe('observer with a fake ip and real lease files', () => {
         p.draft.type === `routerd.client.ipv4.${type}` &&
         (address === undefined || p.draft.payload.address === `${address}/32`),
     );
+
+  it('says it has started once armed and its first observations are answered, and only once', async () => {
+    writeFileSync(
+      join(dir, 'neigh.json'),
+      JSON.stringify([
+        { dst: '10.88.60.9', dev: 'br0', lladdr: '52:54:00:12:34:56', state: ['REACHABLE'] },
+        { dst: '10.88.60.10', dev: 'br0', lladdr: '52:54:00:12:34:57', state: ['REACHABLE'] },
+      ]),
+    );
+    let release!: () => void;
+    answersHeld = new Promise((r) => {
+      release = r;
+    });
+    let started = 0;
+    await start({ resyncEvery: '1s' }, createArpObserverPlugin({ onStarted: () => started++ }));
+    await waitFor('the first observations published', () => events('observed').length === 2 || undefined);
+    await sleep(200);
+    expect(started).toBe(0); // published, not yet answered
+    release();
+    await waitFor('started', () => started === 1 || undefined);
+    // Later resyncs and their publications do not say it again.
+    appendFileSync(
+      join(dir, 'monitor.txt'),
+      '10.88.60.12 dev br0 lladdr 52:54:00:00:00:12 router ref 1 used 0/60/0probes 0 STALE\n',
+    );
+    await waitFor('a later observation', () => events('observed', '10.88.60.12')[0]);
+    await sleep(1500);
+    expect(started).toBe(1);
+    answersHeld = undefined;
+  });
 
   it('reports the table at start, then monitor events, without own, proxy, static or foreign entries', async () => {
     writeFileSync(

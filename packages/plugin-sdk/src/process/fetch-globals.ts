@@ -1,8 +1,8 @@
 /**
  * Node defines `FormData`, `Headers`, `Request` and `Response` as lazy globals: the first read loads its
  * fetch implementation (undici, and with it http2, tls, zlib, web streams) — ~4.5 MB resident. arktype
- * reads all four once, when it is imported, to know the built-in classes it can name; a daemon that never
- * fetches paid for them (issue 18: the idle daemon's memory).
+ * reads all four once, when it is imported, to know the built-in classes it can name; a daemon or plugin
+ * that never fetches paid for them (issue 18: the memory of an idle process on a router).
  */
 const FETCH_GLOBALS = ['FormData', 'Headers', 'Request', 'Response'] as const;
 
