@@ -18,18 +18,21 @@ const dir = tempDir();
 /** A self-signed certificate valid for `days` from now: its file. */
 const certificate = (name: string, days: number) => selfSignedCertificate(dir, name, days).certFile;
 
-// Made now: the checks are judged at instants relative to when these were issued.
-const issued = Date.now();
 const served = certificate('cloud-1', 400);
 const shortLived = certificate('old-ca', 1);
 const longLived = certificate('new-ca', 400);
 const bundle = join(dir, 'bundle.crt');
 writeFileSync(bundle, readFileSync(shortLived, 'utf8') + readFileSync(longLived, 'utf8'));
-const endOf = (file: string) => {
+const certificateOf = (file: string) => {
   const c = readCertificates(file);
   if ('error' in c) throw new Error(c.error);
-  return c.certificates[0]!.validToMs;
+  return c.certificates[0]!;
 };
+const endOf = (file: string) => certificateOf(file).validToMs;
+// The checks are judged at instants relative to this one: the last of the certificates' starts (openssl
+// stamps them to the second, so a clock read before making them can be a second early — a loaded machine
+// then saw them "not yet valid").
+const issued = Math.max(...[served, shortLived, longLived].map((f) => certificateOf(f).validFromMs));
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 function config(tls: { listen?: string; client?: string; ca?: string; clientCa?: string }) {
