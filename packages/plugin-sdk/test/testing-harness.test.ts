@@ -59,6 +59,27 @@ describe('SDK runtime details', () => {
     await ok.close();
   });
 
+  it('in-process, keeps the plugin’s log lines as it would write them on stderr', async () => {
+    const p = definePlugin({
+      name: 'talker',
+      version: '1',
+      capabilities: [],
+      run: (_request, ctx) => {
+        ctx.log.warn('looked around', { seen: 3, token: 'hunter2' });
+        return {};
+      },
+    });
+    const host = await createTestHost(p);
+    try {
+      await host.run();
+      const line = host.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'looked around');
+      expect(line).toMatchObject({ level: 'warn', seen: 3 });
+      expect(JSON.stringify(line)).not.toContain('hunter2'); // secret-looking keys are redacted
+    } finally {
+      await host.close();
+    }
+  });
+
   it('refuses to send output the plugin was not granted, naming the capability', async () => {
     const p = definePlugin({
       name: 'sneaky',

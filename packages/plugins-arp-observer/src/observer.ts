@@ -177,7 +177,12 @@ export class ArpObserver {
     this.log.info('armed', { tracked: this.tracker.size, present: changes.length });
     this.publishChanges(changes);
     const { onStarted } = this.opts;
-    if (onStarted) void this.publisher.idle().then(() => this.stopped || onStarted());
+    if (onStarted)
+      void this.publisher
+        .idle()
+        .then(() => this.stopped || onStarted())
+        // A hook that throws must not end the observer (an unhandled rejection would end the process).
+        .catch((err: unknown) => this.log.warn('onStarted failed', { error: String(err) }));
   }
 
   private requestResync(reason: string): void {

@@ -4,16 +4,16 @@ import { ArpObserverConfig, toSettings } from './config.js';
 import { ArpObserver } from './observer.js';
 import { PLUGIN_VERSION } from './version.js';
 
-/**
- * The ARP/DHCP observer: a long-lived `observe.events` plugin that publishes
- * `routerd.client.ipv4.observed` / `.expired` for the clients present on the on-prem LAN. Each call makes
- * an independent plugin (its own observer), so several can run in one process, as tests do.
- */
 export interface ArpObserverPluginOptions {
   /** Called once per watch, when the observer is armed and its first observations have been answered. */
   onStarted?: () => void;
 }
 
+/**
+ * The ARP/DHCP observer: a long-lived `observe.events` plugin that publishes
+ * `routerd.client.ipv4.observed` / `.expired` for the clients present on the on-prem LAN. Each call makes
+ * an independent plugin (its own observer), so several can run in one process, as tests do.
+ */
 export function createArpObserverPlugin(options: ArpObserverPluginOptions = {}) {
   let observer: ArpObserver | undefined;
   return definePlugin<ArpObserverConfig>({

@@ -10,7 +10,8 @@ import { fixture, fixturePath, sleep, waitFor } from './helpers.js';
 /** The plugin in-process, with `ip` replaced by test/fixtures/fake-ip.sh answering from files in `dir`. */
 describe('observer with a fake ip and real lease files', () => {
   let dir: string;
-  let host: TestHost | undefined;
+  let host: (TestHost & { logs: readonly string[] }) | undefined;
+  const logs = () => host?.logs ?? [];
   const published: { draft: EventDraft; at: number }[] = [];
   /** While set, the host holds its answers to events/publish until it resolves. */
   let answersHeld: Promise<void> | undefined;
@@ -83,6 +84,25 @@ describe('observer with a fake ip and real lease files', () => {
     await sleep(1500);
     expect(started).toBe(1);
     answersHeld = undefined;
+  });
+
+  it('goes on observing when its onStarted hook throws, and says so', async () => {
+    await start(
+      {},
+      createArpObserverPlugin({
+        onStarted: () => {
+          throw new Error('hook broke');
+        },
+      }),
+    );
+    await waitFor('the warning', () =>
+      logs().find((l) => l.includes('"msg":"onStarted failed"') && l.includes('hook broke')),
+    );
+    appendFileSync(
+      join(dir, 'monitor.txt'),
+      '10.88.60.12 dev br0 lladdr 52:54:00:00:00:12 router ref 1 used 0/60/0probes 0 STALE\n',
+    );
+    await waitFor('a later observation', () => events('observed', '10.88.60.12')[0]);
   });
 
   it('reports the table at start, then monitor events, without own, proxy, static or foreign entries', async () => {

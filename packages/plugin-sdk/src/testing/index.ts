@@ -121,19 +121,22 @@ function asRequest(r: Partial<RequestInit> | PluginRequest | undefined): PluginR
   return r && 'kind' in r ? r : makeRequest(r as Partial<RequestInit> | undefined);
 }
 
-/** Run a plugin definition in this process over in-memory streams: breakpoints and coverage work. */
+/**
+ * Run a plugin definition in this process over in-memory streams: breakpoints and coverage work. `logs`
+ * holds the plugin's log lines (JSON, one per entry) as it would write them on stderr as a child.
+ */
 export async function createTestHost<Config>(
   plugin: PluginDefinition<Config>,
   opts: TestHostOptions = {},
-): Promise<TestHost> {
+): Promise<TestHost & { logs: readonly string[] }> {
   const toPlugin = new PassThrough();
   const toHost = new PassThrough();
   const published: EventDraft[] = [];
-  const stderr: string[] = [];
+  const logs: string[] = [];
   const handle = serve(plugin, {
     input: toPlugin,
     output: toHost,
-    log: createStderrLogger((l) => stderr.push(l)),
+    log: createStderrLogger((l) => logs.push(l)),
   });
   const session = new HostSession(toHost, toPlugin, {
     pluginName: plugin.name,
@@ -143,6 +146,7 @@ export async function createTestHost<Config>(
   return {
     initializeResult,
     published,
+    logs,
     run: (r, o) => session.run(asRequest(r), o),
     ping: () => session.ping(),
     close: async () => {
