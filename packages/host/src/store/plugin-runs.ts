@@ -8,6 +8,7 @@ import { MAX_STORED_TEXT_BYTES, truncateUtf8 } from '@routerd/plugin-sdk/client'
 import type { Database, Statement } from 'better-sqlite3';
 import type { Migration } from './migrations.js';
 import { relaxedCommitter } from './relaxed-commit.js';
+import { statementCache } from './statement-cache.js';
 
 export const pluginRunMigrations: Migration[] = [
   {
@@ -83,8 +84,12 @@ export class PluginRunStore {
    */
   private readonly relaxed: <T>(write: () => T) => T;
 
-  constructor(private readonly db: Database) {
+  /** The list queries (one SQL text per combination of filters) and the count, each prepared once. */
+  private readonly stmt: (sql: string) => Statement;
+
+  constructor(db: Database) {
     this.relaxed = relaxedCommitter(db);
+    this.stmt = statementCache(db);
     this.insertStmt = db.prepare(`
       INSERT INTO plugin_runs (run_id, plugin, trigger_type, subscription, topic, request_name, dry_run,
         started_at, started_ms, duration_ms, outcome, event_count, error_code, error_message, capability,
@@ -121,11 +126,11 @@ export class PluginRunStore {
       params.outcome = query.outcome;
     }
     const sql = `SELECT * FROM plugin_runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
-    return (this.db.prepare(sql).all(params) as Row[]).map(toRecord);
+    return (this.stmt(sql).all(params) as Row[]).map(toRecord);
   }
 
   count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM plugin_runs').get() as { n: number }).n;
+    return (this.stmt('SELECT COUNT(*) AS n FROM plugin_runs').get() as { n: number }).n;
   }
 }
 

@@ -177,7 +177,7 @@ async function world(configText = CONFIG): Promise<World> {
     emit: (drafts) => pipeline.emitBatch(drafts),
     log: (level, msg, fields) => logs.push({ level, msg, fields }),
   });
-  const host = await createTestHost(claimsPlugin, {
+  const host: TestHost = await createTestHost(claimsPlugin, {
     granted: ['propose.dynamicConfig', 'propose.providerAction'],
   });
   const engineLogs: World['engineLogs'] = [];
