@@ -3,7 +3,8 @@
 import { settleHeap, tuneProcess } from '@routerd/plugin-sdk/process';
 
 // Interpreted, arktype keeps no generated source for the config schemas, checked once: −10 MiB idle. The
-// per-row check of a neighbour dump, the one busy schema, showed no CPU difference (bench/RESULTS.md).
+// per-row check of a neighbour dump, the one busy schema, showed no CPU difference (one-off A/B with
+// bench/arp-observer.bench.mjs, 2026-12-03).
 await tuneProcess({ arktypeJitless: true });
 const { serveStdio } = await import('@routerd/plugin-sdk/server');
 const { createArpObserverPlugin } = await import('./plugin.js');

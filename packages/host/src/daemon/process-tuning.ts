@@ -5,7 +5,7 @@
  */
 import { tuneProcess } from '@routerd/plugin-sdk/process';
 
-export { HEAP_GROWING_PERCENT, settleHeap, youngGenerationBounded } from '@routerd/plugin-sdk/process';
+export { settleHeap } from '@routerd/plugin-sdk/process';
 
 /**
  * The SDK's tuning, with arktype interpreting its schemas: the daemon builds many (config kinds, control
