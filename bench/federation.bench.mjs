@@ -260,6 +260,32 @@ async function federationDrain() {
 
 // Rounds, interleaved: each figure and its baseline see the same machine load ---------------------
 const rounds = [];
+// BENCH_FED_ONLY=latency (or throughput, drain): that figure and its baseline alone, printed per round and
+// not written to RESULTS.md — for an A/B of one change.
+const ONLY = process.env.BENCH_FED_ONLY;
+if (ONLY) {
+  const parts = {
+    throughput: async (r) => {
+      const bare = await bareDelivery(THROUGHPUT_EVENTS, `b${r}`);
+      const fed = await federationThroughput(r);
+      return `${fed.rate.toFixed(0)} vs ${bare.rate.toFixed(0)} events/s; sender ${fed.senderUs.toFixed(1)} µs, receiver ${fed.receiverUs.toFixed(1)} µs, bare ${bare.receiverUs.toFixed(1)} µs CPU/event`;
+    },
+    latency: async () => {
+      const rt = await bareRoundTrip();
+      const lat = await latencyAt500();
+      return `p50 ${lat.p50} vs ${rt.p50.toFixed(2)} ms; p99 ${lat.p99} vs ${rt.p99.toFixed(2)} ms`;
+    },
+    drain: async (r) => {
+      const drain = await federationDrain();
+      const bareDrain = await bareDelivery(DRAIN_EVENTS, `bd${r}`);
+      return `drain ${drain.seconds.toFixed(1)} s vs ${bareDrain.seconds.toFixed(1)} s`;
+    },
+  };
+  const run = parts[ONLY];
+  if (!run) throw new Error(`BENCH_FED_ONLY must be one of ${Object.keys(parts).join(', ')}`);
+  for (let r = 0; r < ROUNDS; r++) console.log(`round ${r + 1}: ${await run(r)}`);
+  process.exit(0);
+}
 for (let r = 0; r < ROUNDS; r++) {
   const bare = await bareDelivery(THROUGHPUT_EVENTS, `b${r}`);
   const fed = await federationThroughput(r);

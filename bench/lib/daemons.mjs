@@ -23,12 +23,22 @@ export const deployedEnv = (env = process.env) => ({
   ...env,
   NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} ${DEPLOYED_NODE_OPTIONS}`.trim(),
 });
+/** BENCH_CPU_PROF=<dir>: each daemon a bench starts writes a V8 CPU profile there when it exits. */
+const profileFlags = () =>
+  process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+
 /** @routerd/host's TestDaemon, starting the daemon with the deployed node flags. */
 export const TestDaemon = {
   start: (options) =>
     testing.TestDaemon.start({
       ...options,
-      prefix: ['env', `NODE_OPTIONS=${deployedEnv().NODE_OPTIONS}`, ...(options.prefix ?? [])],
+      prefix: [
+        'env',
+        `NODE_OPTIONS=${deployedEnv().NODE_OPTIONS}`,
+        ...(options.prefix ?? []),
+        // node's own flags go before the daemon's script, which TestDaemon puts right after node.
+        ...(profileFlags().length > 0 ? ['sh', '-c', `exec "$0" ${profileFlags().join(' ')} "$@"`] : []),
+      ],
     }),
 };
 const { generateSecret } = await import(new URL('keys.js', hostDist).href);
@@ -128,7 +138,7 @@ export async function startQuietDaemon(configFile, stateDir) {
   const bin = new URL('../../packages/host/dist/bin/routerd-eventd.js', import.meta.url).pathname;
   const daemon = spawn(
     process.execPath,
-    [bin, '--config', configFile, '--state-dir', stateDir, '--log-level', 'warn'],
+    [...profileFlags(), bin, '--config', configFile, '--state-dir', stateDir, '--log-level', 'warn'],
     { stdio: ['ignore', 'ignore', 'inherit'], env: deployedEnv() },
   );
   const socketPath = join(stateDir, 'routerd.sock');
