@@ -68,7 +68,9 @@ export class PublishCommits {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    // After this turn's I/O: every call already read from the plugins' pipes joins the commit.
+    // After this turn's I/O: every call already read from the plugins' pipes joins the commit. A task of
+    // its own, not a microtask: the answers (promise continuations) then leave after the peer pushes the
+    // commit started, which Node writes on the next tick (test/federation/push-before-answer.test.ts).
     setImmediate(() => {
       this.scheduled = false;
       this.commitWaiting();

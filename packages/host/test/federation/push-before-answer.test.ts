@@ -1,10 +1,13 @@
-// An emit's answer leaves routerd-eventd after the peer push its commit started (issue 18: the emitter is a
-// local process; woken by its answer first, it can take the CPU of a one- or two-core router before the
-// push is on the wire). A real daemon in this process, a real peer over loopback (a plain node:http
-// server that accepts every batch), and the order of the daemon's socket writes as Node makes them.
+// An emit's answer leaves routerd-eventd after the peer push its commit started, through the control API
+// and a plugin's events/publish alike (issue 18: the emitter is a local process; woken by its answer
+// first, it can take the CPU of a one- or two-core router before the push is on the wire). A real daemon
+// in this process, a real peer over loopback (a plain node:http server that accepts every batch), a real
+// plugin process, and the order of the daemon's socket writes as Node makes them.
+import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/clock.js';
@@ -37,7 +40,9 @@ async function acceptingPeer(port: number): Promise<{ server: Server; received: 
   return { server, received: () => received };
 }
 
-async function onpremWithPeer(peerPort: number): Promise<string> {
+async function onpremWithPeer(
+  peerPort: number,
+): Promise<{ socket: string; daemon: Daemon; config: string; dir: string }> {
   const dir = tempDir('push-before-answer-');
   const key = pairKey(dir);
   const config = writeFile(
@@ -65,7 +70,7 @@ spec: { groupRef: edge, nodeName: cloud, endpoint: "http://127.0.0.1:${peerPort}
     clock: systemClock,
   });
   cleanups.push(() => daemon.stop());
-  return join(stateDir, 'routerd.sock');
+  return { socket: join(stateDir, 'routerd.sock'), daemon, config, dir };
 }
 
 const event = (id: string) => ({
@@ -80,13 +85,24 @@ function recordWrites(peerPort: number): string[] {
   const writes: string[] = [];
   const write = Socket.prototype.write;
   vi.spyOn(Socket.prototype, 'write').mockImplementation(function (this: Socket, ...args: unknown[]) {
-    const head = String(args[0]).slice(0, 40);
-    if (this.remotePort === peerPort && head.startsWith('POST /v1/events ')) writes.push('push');
+    const text = String(args[0]);
+    const head = text.slice(0, 40);
+    // By its headers: a socket still connecting has no remote port yet.
+    if (head.startsWith('POST /v1/events ') && text.includes(`127.0.0.1:${peerPort}`)) writes.push('push');
     // The control socket is a unix socket: no remote port. An HTTP answer starts with its status line.
     if (this.remotePort === undefined && head.startsWith('HTTP/1.1 2')) writes.push('answer');
+    // A plugin's stdin is a pipe: the answer to its events/publish call.
+    if (this.remotePort === undefined && head.startsWith('{"jsonrpc":"2.0","id":"p:')) writes.push('answer');
     return (write as (...a: unknown[]) => boolean).apply(this, args);
   });
   return writes;
+}
+
+/** The first delivery opens the keep-alive connection and finds the peer healthy, as in steady state. */
+async function steadyState(socket: string, peer: { received: () => number }): Promise<void> {
+  expect((await controlRequest(socket, 'POST', '/v1/events', event('first'))).status).toBe(201);
+  await vi.waitFor(() => expect(peer.received()).toBe(1));
+  await new Promise((r) => setTimeout(r, 50)); // the delivery's mark is written, the socket free again
 }
 
 describe('an emit answered after its peer push is written', () => {
@@ -97,11 +113,8 @@ describe('an emit answered after its peer push is written', () => {
     it(`POST ${route}: the push goes out before the answer`, async () => {
       const peerPort = await freePort();
       const peer = await acceptingPeer(peerPort);
-      const socket = await onpremWithPeer(peerPort);
-      // The first delivery opens the keep-alive connection and finds the peer healthy, as in steady state.
-      expect((await controlRequest(socket, 'POST', '/v1/events', event('first'))).status).toBe(201);
-      await vi.waitFor(() => expect(peer.received()).toBe(1));
-      await new Promise((r) => setTimeout(r, 50)); // the delivery's mark is written, the socket free again
+      const { socket } = await onpremWithPeer(peerPort);
+      await steadyState(socket, peer);
 
       const writes = recordWrites(peerPort);
       const answered = await controlRequest(socket, 'POST', route, body);
@@ -110,4 +123,31 @@ describe('an emit answered after its peer push is written', () => {
       expect(writes.slice(0, 2)).toEqual(['push', 'answer']);
     });
   }
+
+  it("a plugin's events/publish: the push goes out before the plugin's answer", async () => {
+    const peerPort = await freePort();
+    const peer = await acceptingPeer(peerPort);
+    const { socket, daemon, config } = await onpremWithPeer(peerPort);
+    await steadyState(socket, peer);
+    const writes = recordWrites(peerPort);
+    // An observer that publishes one event as soon as it is started (test/fixtures/publisher-plugin.mjs).
+    appendFileSync(
+      config,
+      `---
+apiVersion: plugin.routerd.net/v1alpha1
+kind: Plugin
+metadata: { name: publisher }
+spec:
+  executable: ${process.execPath}
+  args: [${fileURLToPath(new URL('../fixtures/publisher-plugin.mjs', import.meta.url))}]
+  lifecycle: longLived
+  capabilities: [observe.events]
+  config: ${JSON.stringify({ drafts: [event('published')] })}
+`,
+    );
+    expect(await daemon.reload()).toBe(true);
+    await vi.waitFor(() => expect(peer.received()).toBe(2), { timeout: 10_000 });
+    await vi.waitFor(() => expect(writes).toContain('answer'));
+    expect(writes.slice(0, 2)).toEqual(['push', 'answer']);
+  });
 });
