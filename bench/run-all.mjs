@@ -7,10 +7,12 @@ import { cpus, totalmem } from 'node:os';
 import { fmt } from './lib/stats.mjs';
 
 const dir = new URL('./', import.meta.url);
-const only = process.argv.slice(2);
+// `--results-only`: run nothing, rewrite RESULTS.md from results/*.json (after editing a bench's notes).
+const resultsOnly = process.argv.includes('--results-only');
+const only = process.argv.slice(2).filter((a) => a !== '--results-only');
 const scripts = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.mjs'))
-  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .filter((f) => !resultsOnly && (only.length === 0 || only.some((o) => f.includes(o))))
   .sort();
 for (const s of scripts) {
   console.log(`\n== ${s}`);
