@@ -109,6 +109,11 @@ export class ArpObserver {
             this.stats.gaps++;
             this.requestResync(reason);
           },
+          // The first dump may have been taken before the monitor could see changes: one more, now.
+          subscribed: () => {
+            this.log.info('ip monitor subscribed');
+            this.requestResync('monitor subscribed');
+          },
           log: (level, msg, fields) => this.log[level](msg, fields),
         },
         this.now,

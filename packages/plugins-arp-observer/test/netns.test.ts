@@ -1,7 +1,7 @@
 import { type Event, type EventDraft, foldAddressEvents } from '@routerd/plugin-sdk';
 import { spawnTestHost } from '@routerd/plugin-sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pluginExecutable, sleep, waitFor } from './helpers.js';
+import { fixturePath, pluginExecutable, sleep, waitFor } from './helpers.js';
 import { childrenOf, NetnsLab } from './lib/netns-lab.mjs';
 
 /**
@@ -27,7 +27,10 @@ function processAlive(pid: number): boolean {
 
 type Publication = { draft: EventDraft; at: number };
 
-async function startObserver(overrides: Record<string, unknown> = {}) {
+const monitorSubscribed = (host: { process: { stderrTail: { toString(): string } } }) =>
+  host.process.stderrTail.toString().includes('"msg":"ip monitor subscribed"');
+
+async function startObserver(overrides: Record<string, unknown> = {}, { waitForMonitor = true } = {}) {
   const published: Publication[] = [];
   const host = await spawnTestHost(
     { executable: pluginExecutable },
@@ -55,6 +58,9 @@ async function startObserver(overrides: Record<string, unknown> = {}) {
   await waitFor('the first snapshot (armed)', () =>
     host.process.stderrTail.toString().includes('"msg":"armed"') ? true : undefined,
   );
+  // What a test changes from here is seen by the monitor, not only by the next dump.
+  if (waitForMonitor)
+    await waitFor('the monitor subscribed', () => (monitorSubscribed(host) ? true : undefined));
   const find = (type: 'observed' | 'expired', host_: number) =>
     published.filter(
       (p) =>
@@ -106,6 +112,25 @@ describe('in real network namespaces (root)', () => {
       expect(expired.at - deletedAt).toBeLessThan(ABSENT_AFTER_MS + 1500);
       expect(expired.draft.id).toBe(`${observed.draft.id}.expired`);
       expect(find('expired', 9)).toHaveLength(1);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('a monitor that joins late misses nothing: the dump taken once it has joined finds what changed before', async () => {
+    freshTable();
+    const { host, find } = await startObserver(
+      { ipCommand: [fixturePath('late-monitor-ip.sh'), ...lab.ipCommand] },
+      { waitForMonitor: false },
+    );
+    try {
+      // Armed from the first dump, while the monitor has not joined yet: this change is in no line.
+      expect(monitorSubscribed(host)).toBe(false);
+      lab.resolve(13);
+      // Found by the dump taken once the monitor has joined (resyncs are 1 s apart), not by the 60 s timer.
+      const observed = await waitFor('observed', () => find('observed', 13)[0], 4000);
+      expect(monitorSubscribed(host)).toBe(true);
+      expect(observed.draft.payload).toMatchObject({ domain: 'lab', source: 'arp' });
     } finally {
       await host.close();
     }

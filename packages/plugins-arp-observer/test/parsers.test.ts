@@ -4,6 +4,7 @@ import { parseIscDhcpdLeases } from '../src/sources/leases/isc-dhcpd.js';
 import { keaLeaseFiles, parseKeaLeases } from '../src/sources/leases/kea-csv.js';
 import { isLeaseActive, latestPerAddress } from '../src/sources/leases/lease.js';
 import { parseNeighJson } from '../src/sources/neigh-json.js';
+import { joinedNeighbourGroup } from '../src/sources/neigh-monitor.js';
 import { parseMonitorLine } from '../src/sources/neigh-monitor-line.js';
 import { lastHeardAt, neighbourEvidence } from '../src/sources/neighbour-entry.js';
 import { parseOwnIdentity } from '../src/sources/own-identity.js';
@@ -317,5 +318,27 @@ describe('ip -j addr show (own identity)', () => {
     const own = parseOwnIdentity(fixture('ip-addr.json'));
     expect([...own.addresses].sort()).toEqual(['10.88.60.1', '10.88.60.2', '127.0.0.1']);
     expect([...own.macs].sort()).toEqual(['52:54:00:00:00:01', '52:54:00:00:00:02']);
+  });
+});
+
+describe('joinedNeighbourGroup (/proc/<pid>/net/netlink)', () => {
+  // As Linux 6.1 prints it; the monitor's row is the one with its pid as port id.
+  const table = (groups: string, protocol = '0', pid = '4242') =>
+    `sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode
+00000000e77a8dac 0   0          00000000 0        0        0     2        0        4
+00000000af0af48d ${protocol}   ${pid}       ${groups} 0        0        0     2        0        1088358
+`;
+  it('is true once the process has joined the neighbour group (bit 0x4) on a NETLINK_ROUTE socket', () => {
+    expect(joinedNeighbourGroup(4242, table('00000004'))).toBe(true);
+    expect(joinedNeighbourGroup(4242, table('00000515'))).toBe(true);
+  });
+  it('is false before it joins, for another protocol, or for another process', () => {
+    expect(joinedNeighbourGroup(4242, table('00000000'))).toBe(false);
+    expect(joinedNeighbourGroup(4242, table('00000001'))).toBe(false);
+    expect(joinedNeighbourGroup(4242, table('00000004', '16'))).toBe(false);
+    expect(joinedNeighbourGroup(4242, table('00000004', '0', '4243'))).toBe(false);
+  });
+  it('cannot tell for a process that does not exist', () => {
+    expect(joinedNeighbourGroup(2 ** 22 + 12345)).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseMonitorLine } from './neigh-monitor-line.js';
 import type { NeighbourEntry } from './neighbour-entry.js';
@@ -7,6 +8,11 @@ export interface MonitorHandlers {
   entry(entry: NeighbourEntry): void;
   /** Events may have been lost (monitor exited or restarted, kernel overrun, unreadable line): resync. */
   gap(reason: string): void;
+  /**
+   * The monitor has joined the kernel's neighbour group: from here on it sees every change. Until then a
+   * change is in no line, only in a dump taken after this (the dump taken at its start may come first).
+   */
+  subscribed?(): void;
   log(level: 'debug' | 'warn', msg: string, fields?: Record<string, unknown>): void;
 }
 
@@ -14,6 +20,32 @@ export interface MonitorHandlers {
 const FIRST_RESTART_MS = 500;
 const MAX_RESTART_MS = 30_000;
 const STABLE_AFTER_MS = 60_000;
+
+/** RTMGRP_NEIGH: the rtnetlink group `ip monitor neigh` joins, as /proc/<pid>/net/netlink shows it. */
+const NEIGH_GROUP = 0x4;
+/** How often, and how long, the monitor's netlink socket is looked for after each start. */
+const SUBSCRIBED_POLL_MS = 20;
+const SUBSCRIBED_WAIT_MS = 10_000;
+
+/**
+ * Whether process `pid` has joined the neighbour group on a NETLINK_ROUTE socket: a row of its network
+ * namespace's /proc/<pid>/net/netlink with protocol 0, port id `pid` (the kernel gives a process's first
+ * netlink socket its pid) and the group's bit. Undefined when it cannot be told (no /proc, process gone).
+ */
+export function joinedNeighbourGroup(pid: number, netlinkTable?: string): boolean | undefined {
+  let table = netlinkTable;
+  try {
+    table ??= readFileSync(`/proc/${pid}/net/netlink`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return table.split('\n').some((row) => {
+    const [, protocol, portId, groups] = row.trim().split(/\s+/);
+    return (
+      protocol === '0' && portId === String(pid) && (Number.parseInt(groups ?? '', 16) & NEIGH_GROUP) !== 0
+    );
+  });
+}
 
 /** `-s` adds the kernel's `used/confirmed/updated` ages to each line: a new entry says it is new. */
 export const MONITOR_ARGS = ['-s', '-4', 'monitor', 'neigh'];
@@ -28,6 +60,7 @@ export class NeighbourMonitor {
   private stopped = false;
   private restartDelay = FIRST_RESTART_MS;
   private restartTimer?: NodeJS.Timeout;
+  private subscriptionTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly ipCommand: string[],
@@ -67,6 +100,7 @@ export class NeighbourMonitor {
     });
     // Whatever changed while no monitor ran is only in a fresh dump, taken now that one runs again.
     if (restarting) this.handlers.gap('monitor restarted');
+    this.watchSubscription(child);
     child.on('close', (code, signal) => {
       if (this.child !== child) return;
       this.child = undefined;
@@ -80,8 +114,32 @@ export class NeighbourMonitor {
     });
   }
 
+  /**
+   * `ip` joins the neighbour group some time after it is spawned (tens of ms, more on a loaded router): a
+   * dump taken meanwhile may already be done, and a change in between would be in neither. Told as soon
+   * as the socket is seen, so the owner can take one more dump; a monitor that cannot be seen (no /proc,
+   * an `ip` stand-in) is simply not reported, as before.
+   */
+  private watchSubscription(child: ChildProcess): void {
+    const pid = child.pid;
+    if (pid === undefined) return;
+    const until = Date.now() + SUBSCRIBED_WAIT_MS;
+    const look = () => {
+      if (this.stopped || this.child !== child) return;
+      const joined = joinedNeighbourGroup(pid);
+      if (joined) {
+        this.handlers.subscribed?.();
+        return;
+      }
+      if (joined === undefined || Date.now() > until) return;
+      this.subscriptionTimer = setTimeout(look, SUBSCRIBED_POLL_MS);
+    };
+    look();
+  }
+
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.subscriptionTimer);
     clearTimeout(this.restartTimer);
     this.child?.kill('SIGTERM');
     this.child = undefined;
