@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEPLOYED_NODE_OPTIONS, startQuietDaemon } from './lib/daemons.mjs';
+import { DEPLOYED_NODE_OPTIONS, freePort, keyFile, startQuietDaemon } from './lib/daemons.mjs';
 import { cpuSeconds } from './lib/proc.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
@@ -75,13 +75,28 @@ function holdClaims(stateDir, count) {
   db.close();
 }
 
-/** Through the daemon: one config, a fresh state directory; `heldClaims` claims held from the start. */
-async function throughDaemon(heldClaims = 0) {
+/**
+ * An EventPeer nobody answers (a loopback port with no listener): every event also gets its delivery row
+ * in its transaction, and the outbox backs off instead of sending, as during a partition.
+ */
+const unreachablePeer = async () => `---
+apiVersion: federation.routerd.net/v1alpha1
+kind: EventPeer
+metadata: {name: cloud}
+spec: {groupRef: lab, nodeName: cloud, endpoint: 'http://127.0.0.1:${await freePort()}', retry: {baseDelay: 1s, maxDelay: 60s}}
+`;
+
+/**
+ * Through the daemon: one config, a fresh state directory; `heldClaims` claims held from the start;
+ * `peer`: with an unreachable EventPeer (unreachablePeer).
+ */
+async function throughDaemon(heldClaims = 0, { peer = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'routerd-bench-'));
   const config = join(dir, 'federation.yaml');
+  const auth = peer ? `, auth: {mode: hmac, secretFile: ${keyFile(dir)}}` : '';
   writeFileSync(
     config,
-    'apiVersion: federation.routerd.net/v1alpha1\nkind: EventGroup\nmetadata: {name: lab}\nspec: {nodeName: onprem-1, captured: [10.88.60.0/24]}\n',
+    `apiVersion: federation.routerd.net/v1alpha1\nkind: EventGroup\nmetadata: {name: lab}\nspec: {nodeName: onprem-1, captured: [10.88.60.0/24]${auth}}\n${peer ? await unreachablePeer() : ''}`,
   );
   const stateDir = join(dir, 'state');
   if (heldClaims > 0) holdClaims(stateDir, heldClaims);
@@ -152,9 +167,10 @@ for (let r = 0; r < ROUNDS; r++) {
   const api = await throughDaemon();
   const bare = raw();
   const claims = await throughDaemon(HELD_CLAIMS);
-  rounds.push({ api, bare, claims });
+  const outbox = await throughDaemon(0, { peer: true });
+  rounds.push({ api, bare, claims, outbox });
   console.log(
-    `round ${r + 1}: ${api.rate.toFixed(0)} vs ${bare.rate.toFixed(0)} events/s, ${api.us.toFixed(1)} vs ${bare.us.toFixed(1)} µs CPU per event; with ${HELD_CLAIMS} claims held ${claims.rate.toFixed(0)} events/s, ${claims.us.toFixed(1)} µs`,
+    `round ${r + 1}: ${api.rate.toFixed(0)} vs ${bare.rate.toFixed(0)} events/s, ${api.us.toFixed(1)} vs ${bare.us.toFixed(1)} µs CPU per event; with ${HELD_CLAIMS} claims held ${claims.rate.toFixed(0)} events/s, ${claims.us.toFixed(1)} µs; with a peer down ${outbox.rate.toFixed(0)} events/s, ${outbox.us.toFixed(1)} µs`,
   );
 }
 const med = (f) => median(rounds.map(f));
@@ -185,6 +201,21 @@ writeResult('host-emit', {
       baseline: med((r) => r.api.rate),
       baselineLabel: 'the same daemon holding no claim',
     },
+    {
+      metric:
+        'control API batch emit with an EventPeer configured but down (each event also gets its delivery row, in its transaction)',
+      value: med((r) => r.outbox.rate),
+      unit: 'events/s',
+      baseline: med((r) => r.api.rate),
+      baselineLabel: 'the same daemon with no peer',
+    },
+    {
+      metric: 'CPU per event stored, the daemon, with the EventPeer down',
+      value: med((r) => r.outbox.us),
+      unit: 'µs',
+      baseline: med((r) => r.api.us),
+      baselineLabel: 'the same daemon with no peer',
+    },
   ],
   notes: [
     `Both sides store ${WARMUP * BATCH} events before they are measured (one batch before 2026-12-02).`,
@@ -192,7 +223,8 @@ writeResult('host-emit', {
     'The daemon side adds HTTP over the unix socket, JSON parse/serialise, the request and payload schemas (arktype; the envelope schema only when the SDK’s size and expiry rule refuses), ids given by the caller (no ULID generation), the no-feedback-loop check, and one client round trip per batch. No EventPeer is configured, so no delivery rows are written.',
     `The daemon runs as deployed: node with the service unit's NODE_OPTIONS (${DEPLOYED_NODE_OPTIONS}), so its young generation may grow under load to 4 MiB per semi-space (since 2026-12-02: about a third less CPU per event than at its 1 MiB start size). The raw baseline runs in this bench process, with Node's defaults.`,
     `Held claims are written into the state directory before the daemon starts, as its store writes them, for addresses the emitted events never observe: each event is checked against all of them. Before 2026-12-02 the no-observe set was scanned entry by entry (2.7–4 ms per observation with ${HELD_CLAIMS} claims, one-off measurement); it now looks a single address up by number.`,
-    `Per round (daemon/raw): throughput ratio ${list((r) => r.api.rate / r.bare.rate)}; CPU per event ${list((r) => r.api.us, 1)} vs ${list((r) => r.bare.us, 1)} µs.`,
+    'With the peer down the outbox backs off (the peer refuses connections on loopback: a partition) and only probes it, so the difference is what writing the delivery rows in the event’s transaction costs the emit path. Since 2026-12-03 a transaction’s rows are written with one statement per peer, not one per row (packages/host/src/store/deliveries.ts, enqueueAll).',
+    `Per round (daemon/raw): throughput ratio ${list((r) => r.api.rate / r.bare.rate)}; CPU per event ${list((r) => r.api.us, 1)} vs ${list((r) => r.bare.us, 1)} µs; with the peer down ${list((r) => r.outbox.rate / r.api.rate)} of the daemon's rate without, ${list((r) => r.outbox.us, 1)} µs per event.`,
     `Load average when the run ended: ${loadavg()
       .map((l) => l.toFixed(1))
       .join(', ')} on ${cpus().length} cores (a machine shared with other work: the ratios are the figures).`,

@@ -6,7 +6,7 @@ import type { EventGroup, EventPeer, FederationConfig } from '../config/index.js
 import { matchesTypesAndSubjects } from '../events/type-pattern.js';
 import { LogThrottle } from '../log-throttle.js';
 import type { Metrics } from '../metrics.js';
-import type { DeliveryStore } from '../store/deliveries.js';
+import type { DeliveryStore, OutboxEntry } from '../store/deliveries.js';
 import type { EventStore, InsertOutcome } from '../store/events.js';
 import type { AuthRefusalCause } from './auth-refusal.js';
 import { ClockSkewTracker } from './clock-skew.js';
@@ -450,6 +450,7 @@ export class Federation {
   /** Inside the insert transaction: delivery rows for events this node originates (received ones are never re-forwarded). */
   private enqueue(changed: InsertOutcome[], now: number): void {
     if (this.routes.size === 0) return;
+    const entries: OutboxEntry[] = [];
     for (const { event, status, seq } of changed) {
       const route = this.routes.get(event.group);
       if (!route || event.sourceNode !== route.nodeName) continue;
@@ -459,9 +460,10 @@ export class Federation {
         if (matchesTypesAndSubjects(event, p.spec.push.types, p.spec.push.subjectPrefixes))
           peers.push(p.metadata.name);
       if (peers.length === 0) continue;
-      this.deliveries.enqueue(event.id, peers, now, status === 'refreshed', seq);
+      entries.push({ id: event.id, seq, peers, refreshed: status === 'refreshed' });
       for (const peer of peers) this.toKick.add(peer);
     }
+    this.deliveries.enqueueAll(entries, now);
   }
 
   /** After the commit: wake the workers of the peers that just got rows, and no other. */

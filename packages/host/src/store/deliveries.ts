@@ -185,6 +185,15 @@ export interface DueDelivery {
   bytes: number;
 }
 
+/** One event's rows for enqueueAll: its id, the peers it goes to, whether it was refreshed. */
+export interface OutboxEntry {
+  id: string;
+  /** The event's row number when the caller has it (InsertOutcome.seq of a new event); else looked up. */
+  seq: number | undefined;
+  peers: readonly string[];
+  refreshed: boolean;
+}
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export class DeliveryStore {
@@ -208,23 +217,53 @@ export class DeliveryStore {
     refreshed: boolean,
     knownSeq?: number,
   ): void {
-    if (peers.length === 0) return;
-    const seq =
-      knownSeq ?? (this.stmt('SELECT seq FROM events WHERE id = ?').get(eventId) as { seq: number }).seq;
+    this.enqueueAll([{ id: eventId, seq: knownSeq, peers, refreshed }], now);
+  }
+
+  /**
+   * enqueue for a whole transaction's events. New events' rows go in one statement per peer (the ids as
+   * one JSON array), not one per row: a statement per row cost ~4.5 µs per event (of the sender's ~55
+   * per event delivered), one per peer and batch ~2.5 (issue 18). A refresh takes the row back to pending, one by one:
+   * it is rare, and its status change must be counted.
+   */
+  enqueueAll(entries: readonly OutboxEntry[], now: number): void {
+    const fresh = new Map<string, (string | number)[][]>();
+    for (const e of entries) {
+      if (e.peers.length === 0) continue;
+      const seq =
+        e.seq ?? (this.stmt('SELECT seq FROM events WHERE id = ?').get(e.id) as { seq: number }).seq;
+      if (e.refreshed) {
+        this.requeue(e, seq, now);
+        continue;
+      }
+      for (const peer of e.peers) {
+        const rows = fresh.get(peer);
+        if (rows) rows.push([seq, e.id]);
+        else fresh.set(peer, [[seq, e.id]]);
+      }
+    }
+    if (fresh.size === 0) return;
+    // A new event has no row yet; DO NOTHING keeps a leftover row as it was rather than failing the
+    // event's transaction. `WHERE true`: SQLite's grammar needs it between a SELECT and ON CONFLICT.
     const insert = this.stmt(`
+      INSERT INTO deliveries (event_seq, event_id, peer, status, attempts, next_attempt_ms, enqueued_ms, updated_ms)
+      SELECT value ->> 0, value ->> 1, ?, 'pending', 0, ?, ?, ? FROM json_each(?) WHERE true
+      ON CONFLICT (event_id, peer) DO NOTHING`);
+    for (const [peer, rows] of fresh) insert.run(peer, now, now, now, JSON.stringify(rows));
+  }
+
+  /** A refreshed event's rows back to pending (a delivered, failed or expired one is a status change). */
+  private requeue(e: OutboxEntry, seq: number, now: number): void {
+    const upsert = this.stmt(`
       INSERT INTO deliveries (event_seq, event_id, peer, status, attempts, next_attempt_ms, enqueued_ms, updated_ms)
       VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
       ON CONFLICT (event_id, peer) DO UPDATE SET
         status = 'pending', attempts = 0, next_attempt_ms = excluded.next_attempt_ms,
-        enqueued_ms = excluded.enqueued_ms, updated_ms = excluded.updated_ms, last_error = NULL
-      WHERE ?`);
-    const prior = refreshed
-      ? this.stmt('SELECT status FROM deliveries WHERE event_id = ? AND peer = ?').pluck()
-      : undefined;
-    for (const peer of peers) {
-      // A refresh puts a delivered (or failed, expired) row back to pending: a status change to count.
-      const was = prior?.get(eventId, peer) as DeliveryStatus | undefined;
-      insert.run(seq, eventId, peer, now, now, now, refreshed ? 1 : 0);
+        enqueued_ms = excluded.enqueued_ms, updated_ms = excluded.updated_ms, last_error = NULL`);
+    const prior = this.stmt('SELECT status FROM deliveries WHERE event_id = ? AND peer = ?').pluck();
+    for (const peer of e.peers) {
+      const was = prior.get(e.id, peer) as DeliveryStatus | undefined;
+      upsert.run(seq, e.id, peer, now, now, now);
       if (was !== undefined && was !== 'pending') this.moved(peer, was, 'pending', 1);
     }
   }

@@ -34,9 +34,12 @@ function fresh(peers = ['cloud']) {
   const clock = new ManualClock(T0);
   const events = new EventStore(db, clock);
   const deliveries = new DeliveryStore(db);
-  events.withinInsert((changed, now) => {
-    for (const o of changed) deliveries.enqueue(o.event.id, peers, now, false, o.seq);
-  });
+  events.withinInsert((changed, now) =>
+    deliveries.enqueueAll(
+      changed.map((o) => ({ id: o.event.id, seq: o.seq, peers, refreshed: o.status === 'refreshed' })),
+      now,
+    ),
+  );
   const emit = (ids: string[]) => events.insert(ids.map(event));
   return { db, clock, events, deliveries, emit };
 }
@@ -238,6 +241,66 @@ describe('reading due rows', () => {
     // Once nothing is on the wire, the position is forgotten.
     onTheWire.clear();
     expect(cursor.skip(onTheWire, clock.now())).toEqual({});
+  });
+});
+
+describe('enqueueAll', () => {
+  it("writes each new event's rows for its own peers in one statement per peer, with the event's row number", () => {
+    const { db, events, deliveries } = fresh([]);
+    // Count the outbox's insert statements as they run (each is prepared once and cached).
+    let inserts = 0;
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => {
+      const statement = prepare(sql);
+      if (!sql.includes('INSERT INTO deliveries')) return statement;
+      const run = statement.run.bind(statement);
+      statement.run = (...params: unknown[]) => {
+        inserts++;
+        return run(...params);
+      };
+      return statement;
+    }) as typeof db.prepare;
+    const outcomes = events.insert(ids(4).map(event));
+    deliveries.enqueueAll(
+      outcomes.map((o, i) => ({
+        id: o.event.id,
+        seq: o.seq,
+        peers: i % 2 === 0 ? ['cloud', 'edge'] : ['edge'],
+        refreshed: false,
+      })),
+      T0,
+    );
+    expect(inserts).toBe(2);
+    const rows = db
+      .prepare(
+        'SELECT d.peer, d.event_id, d.event_seq = e.seq AS sameSeq, d.status FROM deliveries d JOIN events e ON e.id = d.event_id ORDER BY d.peer, d.event_id',
+      )
+      .all();
+    expect(rows).toEqual([
+      { peer: 'cloud', event_id: 'e0000', sameSeq: 1, status: 'pending' },
+      { peer: 'cloud', event_id: 'e0002', sameSeq: 1, status: 'pending' },
+      ...ids(4).map((id) => ({ peer: 'edge', event_id: id, sameSeq: 1, status: 'pending' })),
+    ]);
+    expect(deliveries.summary(['cloud', 'edge'], T0).map((s) => s.pending)).toEqual([2, 4]);
+  });
+
+  it('keeps a row already there as it was, and takes a refreshed event back to pending and counts it', () => {
+    const { clock, deliveries, emit } = fresh(['cloud']);
+    const [first, second] = emit(ids(2));
+    deliveries.markDelivered('cloud', ['e0000', 'e0001'], clock.now(), 200);
+    clock.advance(1_000);
+    deliveries.enqueueAll(
+      [
+        { id: first!.event.id, seq: first!.seq, peers: ['cloud'], refreshed: false },
+        { id: second!.event.id, seq: undefined, peers: ['cloud'], refreshed: true },
+      ],
+      clock.now(),
+    );
+    expect(deliveries.list({ peer: 'cloud' }).map((d) => [d.eventId, d.status])).toEqual([
+      ['e0001', 'pending'],
+      ['e0000', 'delivered'],
+    ]);
+    expect(deliveries.summary(['cloud'], clock.now())[0]).toMatchObject({ delivered: 1, pending: 1 });
   });
 });
 
