@@ -15,6 +15,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  controlGet,
   DEPLOYED_NODE_OPTIONS,
   freePort,
   nodeOptions,
@@ -132,6 +133,48 @@ async function bareDelivery(count, prefix) {
   await new Promise((r) => child.once('exit', r));
   rmSync(root, { recursive: true, force: true });
   return { rate: count / seconds, seconds, receiverUs };
+}
+
+/**
+ * The least a durable store-and-forward does (bench/fixtures/bare-forwarder.mjs: each emitted batch stored
+ * with its outbox rows, sent on 500 per request and 4 in flight, rows deleted once answered) in front of
+ * the bare receiver, fed as the daemons are: THROUGHPUT_EVENTS emitted in batches of 500 after
+ * WARMUP_EVENTS, the clock stopped once none is pending. CPU per event of both processes.
+ */
+async function bareStoreAndForward(round) {
+  const root = tempDir('bench-bare-fwd-');
+  const { child: receiver, port } = await startBareReceiver(root);
+  const stateDir = join(root, 'fwd');
+  mkdirSync(stateDir);
+  const forwarder = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./fixtures/bare-forwarder.mjs', import.meta.url)), stateDir, String(port)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise((r) => forwarder.stdout.once('data', r));
+  const emitAll = async (count, prefix) => {
+    for (let i = 0; i < count; i += 500)
+      await emit(
+        stateDir,
+        Array.from({ length: 500 }, (_, k) => event(i + k, `${prefix}-${i + k}`)),
+      );
+    await waitFor(async () => (await controlGet(stateDir, '/pending')).pending === 0, 300_000, 10);
+  };
+  await emitAll(WARMUP_EVENTS, `sfw${round}`);
+  const pids = [forwarder.pid, receiver.pid];
+  const cpu0 = pids.map(cpuSeconds);
+  const started = nowMs();
+  await emitAll(THROUGHPUT_EVENTS, `sf${round}`);
+  const seconds = (nowMs() - started) / 1000;
+  const [senderUs, receiverUs] = pids.map(
+    (pid, i) => ((cpuSeconds(pid) - cpu0[i]) * 1e6) / THROUGHPUT_EVENTS,
+  );
+  for (const c of [forwarder, receiver]) {
+    c.kill();
+    await new Promise((r) => c.once('exit', r));
+  }
+  rmSync(root, { recursive: true, force: true });
+  return { rate: THROUGHPUT_EVENTS / seconds, senderUs, receiverUs };
 }
 
 // 2. Latency at 500 events/s ---------------------------------------------------------------------
@@ -268,7 +311,8 @@ if (ONLY) {
     throughput: async (r) => {
       const bare = await bareDelivery(THROUGHPUT_EVENTS, `b${r}`);
       const fed = await federationThroughput(r);
-      return `${fed.rate.toFixed(0)} vs ${bare.rate.toFixed(0)} events/s; sender ${fed.senderUs.toFixed(1)} µs, receiver ${fed.receiverUs.toFixed(1)} µs, bare ${bare.receiverUs.toFixed(1)} µs CPU/event`;
+      const sf = await bareStoreAndForward(r);
+      return `${fed.rate.toFixed(0)} vs ${bare.rate.toFixed(0)} events/s (bare store-and-forward ${sf.rate.toFixed(0)}); sender ${fed.senderUs.toFixed(1)} µs, receiver ${fed.receiverUs.toFixed(1)} µs, bare ${bare.receiverUs.toFixed(1)} µs CPU/event (bare forwarder ${sf.senderUs.toFixed(1)}, its receiver ${sf.receiverUs.toFixed(1)})`;
     },
     latency: async () => {
       const rt = await bareRoundTrip();
@@ -290,11 +334,12 @@ for (let r = 0; r < ROUNDS; r++) {
   const bare = await bareDelivery(THROUGHPUT_EVENTS, `b${r}`);
   const fed = await federationThroughput(r);
   const fedCold = await federationThroughput(r, { warmup: 0 });
+  const sf = await bareStoreAndForward(r);
   const rt = await bareRoundTrip();
   const lat = await latencyAt500();
   const drain = await federationDrain();
   const bareDrain = await bareDelivery(DRAIN_EVENTS, `bd${r}`);
-  rounds.push({ bare, fed, fedCold, rt, lat, drain, bareDrain });
+  rounds.push({ bare, fed, fedCold, sf, rt, lat, drain, bareDrain });
   console.log(
     `round ${r + 1}: ${fed.rate.toFixed(0)} vs ${bare.rate.toFixed(0)} events/s; p99 ${lat.p99} vs ${rt.p99.toFixed(2)} ms; drain ${drain.seconds.toFixed(1)} s vs ${bareDrain.seconds.toFixed(1)} s`,
   );
@@ -319,6 +364,34 @@ writeResult('federation', {
       unit: 'events/s',
       baseline: med((r) => r.bare.rate),
       baselineLabel: 'the raw pipeline, as above',
+    },
+    {
+      metric: `the least a durable store-and-forward does, fed as the daemons are: ${THROUGHPUT_EVENTS} events through bench/fixtures/bare-forwarder.mjs into the bare receiver (median of ${ROUNDS})`,
+      value: med((r) => r.sf.rate),
+      unit: 'events/s',
+      baseline: med((r) => r.bare.rate),
+      baselineLabel: 'the raw pipeline (the first row’s baseline)',
+    },
+    {
+      metric: 'sustained delivery throughput between the daemons vs the bare store-and-forward',
+      value: med((r) => r.fed.rate),
+      unit: 'events/s',
+      baseline: med((r) => r.sf.rate),
+      baselineLabel: 'the bare store-and-forward, same emits',
+    },
+    {
+      metric: 'CPU per event delivered, sender vs the bare forwarder',
+      value: med((r) => r.fed.senderUs),
+      unit: 'µs',
+      baseline: med((r) => r.sf.senderUs),
+      baselineLabel: 'the bare forwarder, per event (emits taken, stored, sent, marked)',
+    },
+    {
+      metric: 'CPU per event delivered, receiver vs the bare receiver behind the bare forwarder',
+      value: med((r) => r.fed.receiverUs),
+      unit: 'µs',
+      baseline: med((r) => r.sf.receiverUs),
+      baselineLabel: 'the bare receiver, per event, fed by the bare forwarder',
     },
     {
       metric: 'CPU per event delivered, sender (emit path included)',
@@ -375,7 +448,8 @@ writeResult('federation', {
     `Both daemons run as deployed: node started with the service unit's NODE_OPTIONS (${DEPLOYED_NODE_OPTIONS}: the young generation may grow under load to 4 MiB per semi-space, packages/host README § Memory). The outbox sends up to ${DEFAULT_MAX_BATCH} events per request (100 before 2026-12-02), and the raw baseline the same.`,
     `Throughput: both pipelines carry ${WARMUP_EVENTS} events before the clock starts (JIT, prepared statements, connections; before 2026-12-02 the raw pipeline had one request of warm-up and the daemons none, so the first figure was that of daemons just started: the second row). Just started, per round: ${list((r) => r.fedCold.rate, 0)} events/s, sender ${list((r) => r.fedCold.senderUs, 1)} µs, receiver ${list((r) => r.fedCold.receiverUs, 1)} µs per event.`,
     'The throughput figure includes the on-prem emit path (control API, validation, event + delivery rows in one transaction) running concurrently with delivery; CPU is utime + stime from /proc/PID/stat over the run, divided by the events delivered.',
-    `Per round (federation/raw): throughput ratio ${list((r) => r.fed.rate / r.bare.rate)}; sender CPU ${list((r) => r.fed.senderUs, 1)} µs, receiver ${list((r) => r.fed.receiverUs, 1)} µs, bare receiver ${list((r) => r.bare.receiverUs, 1)} µs per event; p99 ${list((r) => r.lat.p99, 1)} vs ${list((r) => r.rt.p99)} ms; drain ${list((r) => r.drain.seconds, 1)} vs ${list((r) => r.bareDrain.seconds, 1)} s.`,
+    'The bare store-and-forward (bench/fixtures/bare-forwarder.mjs) is the floor of any durable sender here: it takes the same emits over a unix socket, stores each batch with an outbox row per event in one synchronous=FULL transaction, sends the stored bodies on (500 per request, 4 in flight, before it answers the emitter) and deletes the rows once answered (synchronous=NORMAL), with no validation, signing, delivery ledger, trace context or retries; its receiver is the bare receiver. Its ratio to the raw pipeline (which stores once, and whose sender is this process building requests) bounds what any two-store pipeline reaches on this machine: the goal of 0.5× the raw pipeline (issue 18) is to be read against it.',
+    `Per round (federation/raw): throughput ratio ${list((r) => r.fed.rate / r.bare.rate)}; sender CPU ${list((r) => r.fed.senderUs, 1)} µs, receiver ${list((r) => r.fed.receiverUs, 1)} µs, bare receiver ${list((r) => r.bare.receiverUs, 1)} µs per event; bare store-and-forward ${list((r) => r.sf.rate / r.bare.rate)} of the raw rate, forwarder ${list((r) => r.sf.senderUs, 1)} µs, its receiver ${list((r) => r.sf.receiverUs, 1)} µs per event; p99 ${list((r) => r.lat.p99, 1)} vs ${list((r) => r.rt.p99)} ms; drain ${list((r) => r.drain.seconds, 1)} vs ${list((r) => r.bareDrain.seconds, 1)} s.`,
     `Backlog drain: ${DRAIN_EVENTS} events and their pending deliveries written into on-prem's store with its own schema, the peer recorded as backing off; the clock runs from starting the on-prem daemon (its start on that store included; it probes a backing-off peer at once) until the cloud's store holds them all. Drain CPU per event: sender ${list((r) => r.drain.senderUs, 1)} µs, receiver ${list((r) => r.drain.receiverUs, 1)} µs. Peak RSS (VmHWM) sender ${list((r) => r.drain.hwm[0], 0)} MiB, receiver ${list((r) => r.drain.hwm[1], 0)} MiB.`,
     "Emit → peer p50, stage by stage (one instrumented run at 500 events/s, p50 ms, 2026-12-02): the control API call until the outbox creates the push request 1.3 (validation, insert, the commit's fsync, reading the due rows, signing); until Node writes it 0.5 (the rest of the emit's turn of the event loop: its answer to the caller; before this date also a second read of the outbox, 0.3, now skipped when the first was not full); until the peer's handler runs 0.7 (wake-up, HTTP, the body); verify and parse 0.3; the insert (stored_at_ms is stamped in it) and commit 0.6. The baseline is one hop and one fsync; this path has two of each, so its p50 ratio cannot go much under 2.",
     "Emit → peer latency: a batch that is not full lingers (up to 5 ms) only while two or more requests are in flight (packages/host/src/federation/outbox.ts, LINGER_IN_FLIGHT, 2026-12-02); with none or one out it is sent at once. Where the slowest 1 % waited before that change (one instrumented run at 500 events/s, mean ms): emit → stored on-prem 7.2, that commit's fsync until the outbox is woken 5.7, the linger 5.6, send → the peer's handler 6.5 (the peer's event loop busy with its previous batch's synchronous commit), handler → insert 2.5. The raw round trip's own p99 (see per round) is the machine's load at the time: p99 ratios from runs under different loads do not compare.",

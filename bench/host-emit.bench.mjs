@@ -4,11 +4,20 @@
 // better-sqlite3 inserts of the same rows into the same schema with the same pragmas, in the same round;
 // medians of BENCH_EMIT_RUNS (default 3) rounds, daemon and raw interleaved. Also the CPU per event: the
 // daemon's from /proc, the raw inserts' from this process.
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEPLOYED_NODE_OPTIONS, freePort, keyFile, startQuietDaemon } from './lib/daemons.mjs';
+import { fileURLToPath } from 'node:url';
+import {
+  DEPLOYED_NODE_OPTIONS,
+  deployedEnv,
+  freePort,
+  keyFile,
+  profileFlags,
+  startQuietDaemon,
+} from './lib/daemons.mjs';
 import { cpuSeconds } from './lib/proc.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
@@ -101,13 +110,44 @@ async function throughDaemon(heldClaims = 0, { peer = false } = {}) {
   const stateDir = join(dir, 'state');
   if (heldClaims > 0) holdClaims(stateDir, heldClaims);
   const daemon = await startQuietDaemon(config, stateDir);
-  const socket = join(stateDir, 'routerd.sock');
-  // Warm-up (JIT, prepared statements), with ids outside the measured set: WARMUP batches, as the raw side.
+  const measured = await ingest(join(stateDir, 'routerd.sock'), daemon);
+  rmSync(dir, { recursive: true, force: true });
+  return measured;
+}
+
+/**
+ * The same requests into bench/fixtures/bare-ingest.mjs (node:http, JSON.parse, the same inserts, nothing
+ * checked), started with the daemon's node flags: what the HTTP and JSON of the route cost on their own.
+ */
+async function throughBareIngest() {
+  const dir = mkdtempSync(join(tmpdir(), 'routerd-bench-'));
+  const socket = join(dir, 'bare.sock');
+  const child = spawn(
+    process.execPath,
+    [
+      ...profileFlags(),
+      fileURLToPath(new URL('./fixtures/bare-ingest.mjs', import.meta.url)),
+      join(dir, 'bare.db'),
+      socket,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: deployedEnv() },
+  );
+  await new Promise((r) => child.stdout.once('data', r));
+  const measured = await ingest(socket, child);
+  rmSync(dir, { recursive: true, force: true });
+  return measured;
+}
+
+/**
+ * WARMUP batches (JIT, prepared statements; ids outside the measured set, as the raw side), then TOTAL
+ * events in batches of BATCH, each request after the last answer; the server's CPU from /proc. Stops it.
+ */
+async function ingest(socket, server) {
   for (let w = 0; w < WARMUP; w++)
     await post(socket, '/v1/events/batch', {
       events: drafts.slice(w * BATCH, (w + 1) * BATCH).map((d) => ({ ...d, id: `warm-${d.id}` })),
     });
-  const cpu0 = cpuSeconds(daemon.pid);
+  const cpu0 = cpuSeconds(server.pid);
   const t0 = nowMs();
   for (let i = 0; i < TOTAL; i += BATCH) {
     const { results } = await post(socket, '/v1/events/batch', { events: drafts.slice(i, i + BATCH) });
@@ -115,10 +155,9 @@ async function throughDaemon(heldClaims = 0, { peer = false } = {}) {
       throw new Error('not all stored');
   }
   const seconds = (nowMs() - t0) / 1000;
-  const us = ((cpuSeconds(daemon.pid) - cpu0) * 1e6) / TOTAL;
-  daemon.kill('SIGTERM');
-  await new Promise((r) => daemon.once('exit', r));
-  rmSync(dir, { recursive: true, force: true });
+  const us = ((cpuSeconds(server.pid) - cpu0) * 1e6) / TOTAL;
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
   return { rate: TOTAL / seconds, us };
 }
 
@@ -168,9 +207,10 @@ for (let r = 0; r < ROUNDS; r++) {
   const bare = raw();
   const claims = await throughDaemon(HELD_CLAIMS);
   const outbox = await throughDaemon(0, { peer: true });
-  rounds.push({ api, bare, claims, outbox });
+  const http = await throughBareIngest();
+  rounds.push({ api, bare, claims, outbox, http });
   console.log(
-    `round ${r + 1}: ${api.rate.toFixed(0)} vs ${bare.rate.toFixed(0)} events/s, ${api.us.toFixed(1)} vs ${bare.us.toFixed(1)} µs CPU per event; with ${HELD_CLAIMS} claims held ${claims.rate.toFixed(0)} events/s, ${claims.us.toFixed(1)} µs; with a peer down ${outbox.rate.toFixed(0)} events/s, ${outbox.us.toFixed(1)} µs`,
+    `round ${r + 1}: ${api.rate.toFixed(0)} vs ${bare.rate.toFixed(0)} events/s, ${api.us.toFixed(1)} vs ${bare.us.toFixed(1)} µs CPU per event; with ${HELD_CLAIMS} claims held ${claims.rate.toFixed(0)} events/s, ${claims.us.toFixed(1)} µs; with a peer down ${outbox.rate.toFixed(0)} events/s, ${outbox.us.toFixed(1)} µs; bare HTTP ingest ${http.rate.toFixed(0)} events/s, ${http.us.toFixed(1)} µs`,
   );
 }
 const med = (f) => median(rounds.map(f));
@@ -193,6 +233,28 @@ writeResult('host-emit', {
       unit: 'µs',
       baseline: med((r) => r.bare.us),
       baselineLabel: 'the raw inserts, per event',
+    },
+    {
+      metric:
+        'bare HTTP ingest of the same requests: node:http, JSON.parse, the same inserts, nothing checked (bench/fixtures/bare-ingest.mjs)',
+      value: med((r) => r.http.rate),
+      unit: 'events/s',
+      baseline: med((r) => r.bare.rate),
+      baselineLabel: 'raw better-sqlite3 batched inserts (the first row’s baseline)',
+    },
+    {
+      metric: 'control API batch emit vs the bare HTTP ingest',
+      value: med((r) => r.api.rate),
+      unit: 'events/s',
+      baseline: med((r) => r.http.rate),
+      baselineLabel: 'the bare HTTP ingest, same requests',
+    },
+    {
+      metric: 'CPU per event stored, the daemon vs the bare HTTP ingest',
+      value: med((r) => r.api.us),
+      unit: 'µs',
+      baseline: med((r) => r.http.us),
+      baselineLabel: 'the bare HTTP ingest process, per event',
     },
     {
       metric: `control API batch emit with ${HELD_CLAIMS} address claims held (every observation checked against them: no feedback loop)`,
@@ -224,7 +286,8 @@ writeResult('host-emit', {
     `The daemon runs as deployed: node with the service unit's NODE_OPTIONS (${DEPLOYED_NODE_OPTIONS}), so its young generation may grow under load to 4 MiB per semi-space (since 2026-12-02: about a third less CPU per event than at its 1 MiB start size). The raw baseline runs in this bench process, with Node's defaults.`,
     `Held claims are written into the state directory before the daemon starts, as its store writes them, for addresses the emitted events never observe: each event is checked against all of them. Before 2026-12-02 the no-observe set was scanned entry by entry (2.7–4 ms per observation with ${HELD_CLAIMS} claims, one-off measurement); it now looks a single address up by number.`,
     'With the peer down the outbox backs off (the peer refuses connections on loopback: a partition) and only probes it, so the difference is what writing the delivery rows in the event’s transaction costs the emit path. Since 2026-12-03 a transaction’s rows are written with one statement per peer, not one per row (packages/host/src/store/deliveries.ts, enqueueAll).',
-    `Per round (daemon/raw): throughput ratio ${list((r) => r.api.rate / r.bare.rate)}; CPU per event ${list((r) => r.api.us, 1)} vs ${list((r) => r.bare.us, 1)} µs; with the peer down ${list((r) => r.outbox.rate / r.api.rate)} of the daemon's rate without, ${list((r) => r.outbox.us, 1)} µs per event.`,
+    'The bare HTTP ingest is the least any HTTP ingest of these requests does in Node on this machine (its client, this process, serialises each request and waits for its answer, as for the daemon): the goal of 0.6× the raw inserts (issue 18) is to be read against its own ratio.',
+    `Per round (daemon/raw): throughput ratio ${list((r) => r.api.rate / r.bare.rate)}; CPU per event ${list((r) => r.api.us, 1)} vs ${list((r) => r.bare.us, 1)} µs; with the peer down ${list((r) => r.outbox.rate / r.api.rate)} of the daemon's rate without, ${list((r) => r.outbox.us, 1)} µs per event; bare HTTP ingest ${list((r) => r.http.rate / r.bare.rate)} of the raw rate, ${list((r) => r.http.us, 1)} µs per event.`,
     `Load average when the run ended: ${loadavg()
       .map((l) => l.toFixed(1))
       .join(', ')} on ${cpus().length} cores (a machine shared with other work: the ratios are the figures).`,

@@ -24,7 +24,7 @@ export const deployedEnv = (env = process.env) => ({
   NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} ${DEPLOYED_NODE_OPTIONS}`.trim(),
 });
 /** BENCH_CPU_PROF=<dir>: each daemon a bench starts writes a V8 CPU profile there when it exits. */
-const profileFlags = () =>
+export const profileFlags = () =>
   process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
 
 /** @routerd/host's TestDaemon, starting the daemon with the deployed node flags. */
