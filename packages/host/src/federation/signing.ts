@@ -35,18 +35,35 @@ const TIMESTAMP_PATTERN = /^\d{1,12}$/;
 export const MAX_ED25519_SIGNATURES = 8;
 const ED25519_SIGNATURE_BYTES = 64;
 
-function signingInput(id: string, timestamp: string, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'utf8'), body]);
+/**
+ * `id.timestamp.body`, kept as its two parts: an HMAC takes them one after the other, so a request's body
+ * (up to 256 KiB) is not copied behind its prefix on each side (issue 18); Ed25519 signs one buffer,
+ * joined once when first asked for.
+ */
+class SigningInput {
+  readonly prefix: Buffer;
+  private joined?: Buffer;
+  constructor(
+    id: string,
+    timestamp: string,
+    readonly body: Buffer,
+  ) {
+    this.prefix = Buffer.from(`${id}.${timestamp}.`, 'utf8');
+  }
+  bytes(): Buffer {
+    this.joined ??= Buffer.concat([this.prefix, this.body]);
+    return this.joined;
+  }
 }
 
-function mac(key: SigningKey, input: Buffer): Buffer {
-  return createHmac('sha256', key.bytes).update(input).digest();
+function mac(key: SigningKey, input: SigningInput): Buffer {
+  return createHmac('sha256', key.bytes).update(input.prefix).update(input.body).digest();
 }
 
-function entry(key: SignKey, input: Buffer): string {
+function entry(key: SignKey, input: SigningInput): string {
   return isHmacKey(key)
     ? `v1,${mac(key, input).toString('base64')}`
-    : `v1a,${edSign(null, input, key.privateKey).toString('base64')}`;
+    : `v1a,${edSign(null, input.bytes(), key.privateKey).toString('base64')}`;
 }
 
 /** Sign with every given key (current first); the header lists them space-separated, as the spec allows. */
@@ -60,7 +77,7 @@ export function sign(
     throw new Error(`webhook id "${id}" must be 1-128 characters of A-Z a-z 0-9 _ : -`);
   if (keys.length === 0) throw new Error('no signing key');
   const ts = String(Math.floor(timestamp));
-  const input = signingInput(id, ts, body);
+  const input = new SigningInput(id, ts, body);
   return {
     [SignatureHeaders.id]: id,
     [SignatureHeaders.timestamp]: ts,
@@ -93,12 +110,14 @@ function offered(header: string, scheme: 'v1' | 'v1a', max = Number.POSITIVE_INF
     .map((e) => Buffer.from(e.slice(prefix.length), 'base64'));
 }
 
-function matches(key: VerifyKey, input: Buffer, v1: Buffer[], v1a: Buffer[]): boolean {
+function matches(key: VerifyKey, input: SigningInput, v1: Buffer[], v1a: Buffer[]): boolean {
   if (isHmacKey(key)) {
     const expected = mac(key, input);
     return v1.some((c) => c.length === expected.length && timingSafeEqual(c, expected));
   }
-  return v1a.some((c) => c.length === ED25519_SIGNATURE_BYTES && edVerify(null, input, key.publicKey, c));
+  return v1a.some(
+    (c) => c.length === ED25519_SIGNATURE_BYTES && edVerify(null, input.bytes(), key.publicKey, c),
+  );
 }
 
 /** A key past its notAfter verifies nothing (only public keys carry one). */
@@ -145,7 +164,7 @@ export function verify(
       timestamp,
     };
   }
-  const input = signingInput(id, ts, body);
+  const input = new SigningInput(id, ts, body);
   const v1 = offered(sig, 'v1');
   const v1a = offered(sig, 'v1a', MAX_ED25519_SIGNATURES);
   const live = keys.filter((k) => current(k, nowSeconds));
