@@ -12,6 +12,7 @@ import {
   MAX_PEER_TEXT_CHARS,
   readDeliveredAnswer,
 } from './delivered-answer.js';
+import { jsonArrayBytes } from './json-array-bytes.js';
 import { describeNetworkError } from './network-error.js';
 import { type PeerTlsContext, peerAgent } from './peer-tls.js';
 import { type AttemptOutcome, classifyStatus } from './retry-policy.js';
@@ -109,16 +110,19 @@ export class PeerClient {
   }
 
   push(events: readonly Event[]): Promise<PushResult> {
-    return this.post(JSON.stringify(events.map(toCloudEvent)), batchId(events), events);
+    return this.post(
+      jsonArrayBytes(events.map((e) => JSON.stringify(toCloudEvent(e)))),
+      batchId(events),
+      events,
+    );
   }
 
   /** Events as stored (the outbox's): each payload goes on the wire as the JSON text it was stored as. */
   pushStored(events: readonly StoredEvent[]): Promise<PushResult> {
-    return this.post(`[${events.map(cloudEventJson).join(',')}]`, batchId(events), events);
+    return this.post(jsonArrayBytes(events.map(cloudEventJson)), batchId(events), events);
   }
 
-  private post(json: string, webhookId: string, sent: readonly Pick<Event, 'id'>[]): Promise<PushResult> {
-    const body = Buffer.from(json);
+  private post(body: Buffer, webhookId: string, sent: readonly Pick<Event, 'id'>[]): Promise<PushResult> {
     const now = this.opts.clock.now();
     const headers = {
       ...sign(this.opts.keys(), webhookId, Math.floor(now / 1000), body),
