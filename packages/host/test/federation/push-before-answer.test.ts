@@ -5,7 +5,6 @@
 // plugin process, and the order of the daemon's socket writes as Node makes them.
 import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -15,6 +14,7 @@ import { Daemon } from '../../src/daemon/daemon.js';
 import { controlRequest, tempDir, writeFile } from '../../src/testing/index.js';
 import { freePort } from '../free-port.js';
 import { pairKey } from './daemon-pair.js';
+import { recordSocketWrites } from './socket-writes.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -81,22 +81,17 @@ const event = (id: string) => ({
 });
 
 /** What the daemon writes from here on, in order: a push to the peer, or an answer on its control socket. */
-function recordWrites(peerPort: number): string[] {
-  const writes: string[] = [];
-  const write = Socket.prototype.write;
-  vi.spyOn(Socket.prototype, 'write').mockImplementation(function (this: Socket, ...args: unknown[]) {
-    const text = String(args[0]);
+const recordWrites = (peerPort: number): string[] =>
+  recordSocketWrites((socket, text) => {
     const head = text.slice(0, 40);
     // By its headers: a socket still connecting has no remote port yet.
-    if (head.startsWith('POST /v1/events ') && text.includes(`127.0.0.1:${peerPort}`)) writes.push('push');
+    if (head.startsWith('POST /v1/events ') && text.includes(`127.0.0.1:${peerPort}`)) return 'push';
     // The control socket is a unix socket: no remote port. An HTTP answer starts with its status line.
-    if (this.remotePort === undefined && head.startsWith('HTTP/1.1 2')) writes.push('answer');
+    if (socket.remotePort === undefined && head.startsWith('HTTP/1.1 2')) return 'answer';
     // A plugin's stdin is a pipe: the answer to its events/publish call.
-    if (this.remotePort === undefined && head.startsWith('{"jsonrpc":"2.0","id":"p:')) writes.push('answer');
-    return (write as (...a: unknown[]) => boolean).apply(this, args);
+    if (socket.remotePort === undefined && head.startsWith('{"jsonrpc":"2.0","id":"p:')) return 'answer';
+    return undefined;
   });
-  return writes;
-}
 
 /** The first delivery opens the keep-alive connection and finds the peer healthy, as in steady state. */
 async function steadyState(socket: string, peer: { received: () => number }): Promise<void> {

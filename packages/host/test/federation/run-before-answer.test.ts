@@ -4,7 +4,6 @@
 // federating over loopback, a real long-lived plugin process, and the order of the receiver's socket
 // writes as Node makes them.
 import { appendFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/clock.js';
@@ -13,6 +12,7 @@ import { controlRequest, tempDir } from '../../src/testing/index.js';
 import { freePort } from '../free-port.js';
 import { HOST_FIXTURE, pluginYaml } from '../plugins/harness.js';
 import { pairKey, pairNode } from './daemon-pair.js';
+import { recordSocketWrites } from './socket-writes.js';
 
 const daemons: Daemon[] = [];
 afterEach(async () => {
@@ -34,19 +34,14 @@ const observed = (id: string) => ({
 });
 
 /** What the cloud daemon writes from here on, in order: a plugin/run request, or its answer to a push. */
-function recordCloudWrites(cloudPort: number): string[] {
-  const writes: string[] = [];
-  const write = Socket.prototype.write;
-  vi.spyOn(Socket.prototype, 'write').mockImplementation(function (this: Socket, ...args: unknown[]) {
-    const text = String(args[0]);
+const recordCloudWrites = (cloudPort: number): string[] =>
+  recordSocketWrites((socket, text) => {
     // The plugin's stdin is a pipe (no port); the host's requests to it are JSON-RPC lines.
-    if (this.remotePort === undefined && text.includes('"method":"plugin/run"')) writes.push('run');
+    if (socket.remotePort === undefined && text.includes('"method":"plugin/run"')) return 'run';
     // The receiver's answer: on a connection accepted on the cloud's listening port.
-    if (this.localPort === cloudPort && text.startsWith('HTTP/1.1 200')) writes.push('answer');
-    return (write as (...a: unknown[]) => boolean).apply(this, args);
+    if (socket.localPort === cloudPort && text.startsWith('HTTP/1.1 200')) return 'answer';
+    return undefined;
   });
-  return writes;
-}
 
 describe('a received batch and the subscription it triggers', () => {
   it("the plugin's request is written before the sender is answered", async () => {
