@@ -25,6 +25,12 @@ export interface JsonScan {
    * it included), so each event of a batch is measured without serialising it again.
    */
   itemBytes: number[];
+  /**
+   * When the whole text is one array with only JSON whitespace around it: each element's span as byte
+   * offsets, `[start, end)` pairs one after another, whitespace around it included and an empty element
+   * (`[1,]`, `[]`) too, so that parseArrayElements can tell one from a value. Undefined for anything else.
+   */
+  elements?: number[];
 }
 
 /**
@@ -36,24 +42,54 @@ export interface JsonScan {
  */
 export function scanJson(raw: Uint8Array, max = MAX_BODY_DEPTH): JsonScan {
   const itemBytes: number[] = [];
+  const spans: number[] = [];
   let depth = 0;
   let itemStart = -1;
+  // The first top-level array: where it opened and closed; spans are kept until it closes.
+  let arrayOpen = -1;
+  let arrayClose = -1;
   for (let i = 0; i < raw.length; i++) {
     const b = raw[i];
     if (b === QUOTE) {
       i = closingQuote(raw, i);
     } else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
       if (++depth > max) return { tooDeepAt: i, itemBytes };
-      if (depth === 1 && b === OPEN_ARRAY) itemStart = i + 1;
+      if (depth === 1 && b === OPEN_ARRAY) {
+        itemStart = i + 1;
+        if (arrayOpen < 0) arrayOpen = i;
+      }
     } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) {
-      if (depth === 1 && itemStart >= 0 && i > itemStart) itemBytes.push(i - itemStart);
+      if (depth === 1 && itemStart >= 0) {
+        if (i > itemStart) itemBytes.push(i - itemStart);
+        if (arrayClose < 0 && arrayOpen >= 0) {
+          spans.push(itemStart, i);
+          arrayClose = i;
+        }
+      }
       depth--;
     } else if (b === COMMA && depth === 1 && itemStart >= 0) {
       itemBytes.push(i - itemStart);
+      if (arrayClose < 0 && arrayOpen >= 0) spans.push(itemStart, i);
       itemStart = i + 1;
     }
   }
-  return { itemBytes };
+  // One array and nothing else: whitespace before its `[` and after its `]`, and `]` is what closed it.
+  const whole =
+    arrayOpen >= 0 &&
+    arrayClose >= 0 &&
+    raw[arrayClose] === CLOSE_ARRAY &&
+    onlyWhitespace(raw, 0, arrayOpen) &&
+    onlyWhitespace(raw, arrayClose + 1, raw.length);
+  return whole ? { itemBytes, elements: spans } : { itemBytes };
+}
+
+/** Whether raw[from, to) holds only JSON's own whitespace (RFC 8259 § 2), the only kind JSON.parse takes around a value. */
+function onlyWhitespace(raw: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const b = raw[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+  }
+  return true;
 }
 
 /** The scan's depth check alone: the offset where the text first nests deeper than `max`, or undefined. */

@@ -9,6 +9,7 @@ import {
 import express, { type Request, type Response } from 'express';
 import type { Clock } from '../clock.js';
 import { fromCloudEvent, MEDIA_BATCH, MEDIA_SINGLE } from './cloudevents.js';
+import { parseArrayElements } from './json-array-elements.js';
 import { MAX_BODY_DEPTH, scanJson } from './json-depth.js';
 import { parseMediaType } from './media-type.js';
 import { PROBE_BODY_LIMIT_BYTES, PROBE_PATH, type ProbeAnswer } from './probe-answer.js';
@@ -362,9 +363,9 @@ function parseBody(raw: Buffer, batch: boolean): Parsed {
       issues: [{ path: '/', message: `nests deeper than ${MAX_BODY_DEPTH} levels` }],
     };
   }
-  let body: unknown;
+  let body: unknown = batch ? parseArrayElements(raw, scan) : undefined;
   try {
-    body = JSON.parse(raw.toString('utf8'));
+    body ??= JSON.parse(raw.toString('utf8'));
   } catch {
     return {
       ok: false,

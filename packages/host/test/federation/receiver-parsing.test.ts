@@ -1,6 +1,7 @@
-// The receiver's two pre-parse checks as pure functions: the media type and the scan (bracket depth, and
-// the size of each event of a batch as sent).
+// The receiver's pre-parse checks as pure functions: the media type and the scan (bracket depth, and
+// the size of each event of a batch as sent), and a batch parsed element by element from that scan.
 import { describe, expect, it } from 'vitest';
+import { parseArrayElements } from '../../src/federation/json-array-elements.js';
 import { MAX_BODY_DEPTH, nestingTooDeepAt, scanJson } from '../../src/federation/json-depth.js';
 import { parseMediaType } from '../../src/federation/media-type.js';
 
@@ -75,5 +76,92 @@ describe('scanJson: each element of a top-level array, measured as sent', () => 
   it('stops at the first level too deep, and does not run away on an unterminated string', () => {
     expect(scanJson(bytes(`[1,${'['.repeat(70)}`), 64).tooDeepAt).toBe(66);
     expect(scanJson(bytes('["abc')).itemBytes).toEqual([]);
+  });
+});
+
+describe('parseArrayElements: a batch parsed element by element, or not at all', () => {
+  const bytes = (s: string) => Buffer.from(s);
+  const parse = (s: string) => parseArrayElements(bytes(s), scanJson(bytes(s)));
+
+  it('parses each element of one array, whitespace, escapes and multi-byte text included', () => {
+    const items = [{ a: 'x,y]}' }, { b: ['q"uo\\te', { c: '€,😀' }] }, 7, 'tail\\', null, [], {}];
+    expect(parse(JSON.stringify(items))).toEqual(items);
+    expect(parse(' \t\r\n[ {"a":1} ,\n{"b":[2, 3]}]\n')).toEqual([{ a: 1 }, { b: [2, 3] }]);
+  });
+
+  it.each([
+    ['[]', 'an empty array (JSON.parse decides)'],
+    ['[1,]', 'an empty last element'],
+    ['[,1]', 'an empty first element'],
+    ['[1,,2]', 'an empty element between'],
+    ['[1] [2]', 'two arrays'],
+    ['[1]] [', 'a stray close, then an open that balances the depth'],
+    ['x[1]', 'a byte before the array'],
+    ['\uFEFF[1]', 'a byte-order mark'],
+    ['[1]x', 'a byte after it'],
+    ['[1}', 'an array closed by a brace'],
+    ['[{"a":2]}]', 'brackets crossed inside an element'],
+    ['{"a":[1,2]}', 'an object'],
+    ['"[1,2]"', 'a string'],
+    ['[1, 2', 'no close'],
+    ['["abc', 'an unterminated string'],
+    ['[1,\u00a02]', 'whitespace JSON does not take'],
+  ])('declines %j (%s)', (text) => {
+    expect(parse(text)).toBeUndefined();
+  });
+
+  it('never accepts what JSON.parse refuses, nor gives other values, over mutated batches', () => {
+    // A small deterministic generator (mulberry32): the same texts on every run.
+    let seed = 0x5eed;
+    const rand = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const ws = () => pick(['', '', ' ', '\n', '\t ', '\r\n']);
+    const value = (depth: number): unknown => {
+      const r = rand();
+      if (depth > 2 || r < 0.3) return pick([0, -1.5e3, true, null, 'a,b', 'q"]}[{\\', '€😀', '\\"']);
+      if (r < 0.6) return Array.from({ length: Math.floor(rand() * 3) }, () => value(depth + 1));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(rand() * 3) }, (_, i) => [`k${i},]`, value(depth + 1)]),
+      );
+    };
+    const noise = ['[', ']', '{', '}', ',', '"', '\\', ' ', 'x', '\u00e9'];
+    let parsedBoth = 0;
+    let refusedBoth = 0;
+    for (let n = 0; n < 3000; n++) {
+      const items = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => value(0));
+      let text = `${ws()}[${items.map((i) => `${ws()}${JSON.stringify(i)}${ws()}`).join(',')}]${ws()}`;
+      // Two thirds of them broken in one or two places: a byte inserted, deleted or replaced.
+      const edits = n % 3 === 0 ? 0 : 1 + (n % 2);
+      for (let e = 0; e < edits; e++) {
+        const at = Math.floor(rand() * (text.length + 1));
+        const kind = rand();
+        if (kind < 0.4) text = text.slice(0, at) + pick(noise) + text.slice(at);
+        else if (kind < 0.7) text = text.slice(0, at) + text.slice(at + 1);
+        else text = text.slice(0, at) + pick(noise) + text.slice(at + 1);
+      }
+      // What the receiver did before: the bytes decoded whole (an edit may split a surrogate pair, which
+      // the encoding turns into U+FFFD), then parsed.
+      let whole: { ok: true; value: unknown } | { ok: false };
+      try {
+        whole = { ok: true, value: JSON.parse(bytes(text).toString('utf8')) };
+      } catch {
+        whole = { ok: false };
+      }
+      const elements = parse(text);
+      if (elements !== undefined) {
+        expect(whole, text).toEqual({ ok: true, value: elements });
+        parsedBoth++;
+      } else if (whole.ok && Array.isArray(whole.value) && whole.value.length > 0) {
+        throw new Error(`declined a non-empty array JSON.parse takes: ${JSON.stringify(text)}`);
+      } else if (!whole.ok) refusedBoth++;
+    }
+    // Both kinds were exercised.
+    expect(parsedBoth).toBeGreaterThan(1000);
+    expect(refusedBoth).toBeGreaterThan(500);
   });
 });

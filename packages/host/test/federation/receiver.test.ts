@@ -104,6 +104,14 @@ describe('receiver', () => {
     expect(store.events.get(a.id)).toEqual(a);
   });
 
+  it('stores a batch laid out with whitespace, multi-byte text and escapes as sent', async () => {
+    const a = event({ subject: 'caf\u00e9 \u{1F600}, "quoted" [x]' });
+    const b = event();
+    const text = `\n [ ${JSON.stringify(toCloudEvent(a), null, 2)} ,\r\n\t${JSON.stringify(toCloudEvent(b))} ]\n`;
+    expect(await post(text)).toMatchObject({ status: 200, body: { accepted: [a.id, b.id] } });
+    expect(store.events.get(a.id)).toEqual(a);
+  });
+
   it('answers without an ETag: nothing revalidates the answer to a POST, and hashing it costs each request', async () => {
     const body = Buffer.from(batch(event()));
     const res = await fetch(`${base}/v1/events`, {
@@ -158,6 +166,11 @@ describe('receiver', () => {
       'malformed',
     ],
     ['not JSON', () => post('{nope'), 400, 'malformed'],
+    // Batches are parsed element by element (json-array-elements.ts); what is not one JSON array still
+    // goes to JSON.parse whole and is refused as it was.
+    ['a batch with bytes after its array', () => post(`${batch(event())} x`), 400, 'malformed'],
+    ['a batch with an empty element', () => post(`${batch(event()).slice(0, -1)},]`), 400, 'malformed'],
+    ['two arrays', () => post(`${batch(event())}${batch(event())}`), 400, 'malformed'],
     [
       'oversize event',
       () => post(batch(event({ type: 'x.big', payload: { blob: 'a'.repeat(70_000) } }))),
