@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlGet, controlPost, freePort, keyFile, nodeOptions, TestDaemon, tempDir } from './daemons.mjs';
-import { summarize } from './stats.mjs';
+import { epochMs, summarize, untilStamped } from './stats.mjs';
 
 const require = createRequire(new URL('../../packages/host/package.json', import.meta.url));
 const Database = require('better-sqlite3');
@@ -48,7 +48,7 @@ export async function claimRound({ otlp } = {}) {
   for (let i = 0; i < N; i++) {
     const address = `10.88.${60 + Math.floor(i / 250)}.${(i % 250) + 1}`;
     const id = `lat-${i}`;
-    emittedAt.set(id, { at: Date.now(), part: `clients-${address.replaceAll('.', '-')}` });
+    emittedAt.set(id, { at: epochMs(), part: `clients-${address.replaceAll('.', '-')}` });
     await controlPost(onprem.stateDir, '/v1/events', {
       id,
       type: 'routerd.client.ipv4.observed',
@@ -83,8 +83,8 @@ export async function claimRound({ otlp } = {}) {
   const claim = [];
   const federation = [];
   for (const [id, { at, part }] of emittedAt) {
-    if (partAt.has(part)) claim.push(partAt.get(part) - at);
-    if (stored.has(id)) federation.push(stored.get(id) - at);
+    if (partAt.has(part)) claim.push(untilStamped(partAt.get(part), at));
+    if (stored.has(id)) federation.push(untilStamped(stored.get(id), at));
   }
   return { c: summarize(claim), f: summarize(federation) };
 }
