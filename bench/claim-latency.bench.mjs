@@ -18,7 +18,7 @@ for (let r = 0; r < ROUNDS; r++) {
   );
 }
 const med = (fn) => median(rounds.map(fn));
-const list = (fn) => rounds.map((r) => fn(r)).join(', ');
+const list = (fn) => rounds.map((r) => fn(r).toFixed(2)).join(', ');
 writeResult('claim-latency', {
   title: 'Observe on-prem → claim visible on the cloud (issue 6)',
   command: 'node bench/claim-latency.bench.mjs',
