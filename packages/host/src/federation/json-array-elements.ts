@@ -1,4 +1,4 @@
-import type { JsonScan } from './json-depth.js';
+import { elementSpan, type JsonScan } from './json-depth.js';
 
 /**
  * A JSON array's elements, each decoded and parsed on its own from the spans scanJson found, or undefined
@@ -10,17 +10,19 @@ import type { JsonScan } from './json-depth.js';
  * micro-benchmark, 0.46 against 0.92 ms per batch (issue 18).
  *
  * The result is JSON.parse's of the whole text whenever this returns one: the text is whitespace, `[`,
- * the spans separated by commas, `]`, whitespace (scanJson checked all but the spans), and each span was
+ * the elements separated by commas, `]`, whitespace (scanJson checked all but the spans), and each element was
  * just parsed as a JSON value, so the whole is a JSON array of exactly those values. Spans are cut at
  * ASCII commas, so no UTF-8 sequence is split and decoding them one by one gives the same text.
  */
 export function parseArrayElements(raw: Buffer, scan: JsonScan): unknown[] | undefined {
-  const spans = scan.elements;
-  if (spans === undefined) return undefined;
-  const out: unknown[] = new Array(spans.length / 2);
+  const array = scan.array;
+  if (array === undefined) return undefined;
+  const out: unknown[] = new Array(array.ends.length);
   try {
-    for (let k = 0; k < out.length; k++)
-      out[k] = JSON.parse(raw.toString('utf8', spans[2 * k], spans[2 * k + 1]));
+    for (let k = 0; k < out.length; k++) {
+      const [start, end] = elementSpan(array, k);
+      out[k] = JSON.parse(raw.toString('utf8', start, end));
+    }
   } catch {
     return undefined;
   }

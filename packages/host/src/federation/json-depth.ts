@@ -21,66 +21,64 @@ export interface JsonScan {
   /** The byte offset of the first `[` or `{` that opens level max + 1, when the text nests that deep. */
   tooDeepAt?: number;
   /**
-   * When the text is an array: the length in bytes of each of its elements as sent (whitespace around
-   * it included), so each event of a batch is measured without serialising it again.
+   * When the whole text is one array with only JSON whitespace around it: where its `[` is, and where
+   * each of its elements ends (the offset of the comma or `]` after it; an empty element too, as in
+   * `[1,]` or `[]`). One number per element, from which each is found (elementSpan) and measured as
+   * sent (elementBytes) without serialising it again. Undefined for anything else.
    */
-  itemBytes: number[];
-  /**
-   * When the whole text is one array with only JSON whitespace around it: each element's span as byte
-   * offsets, `[start, end)` pairs one after another, whitespace around it included and an empty element
-   * (`[1,]`, `[]`) too, so that parseArrayElements can tell one from a value. Undefined for anything else.
-   */
-  elements?: number[];
+  array?: { open: number; ends: number[] };
 }
 
 /**
- * One pass over raw JSON bytes, before anything is parsed: bracket depth outside strings, and the span
- * of each element of a top-level array. Strings are skipped with a native search for their closing
- * quote (most of an event's bytes are in strings). Multi-byte UTF-8 sequences only hold bytes >= 0x80,
- * so they can never be mistaken for a bracket, a comma or a quote. Text that is not JSON is scanned as
- * far as it goes; JSON.parse refuses it afterwards.
+ * One pass over raw JSON bytes, before anything is parsed: bracket depth outside strings, and where each
+ * element of a top-level array ends. Strings are skipped with a native search for their closing quote
+ * (most of an event's bytes are in strings). Multi-byte UTF-8 sequences only hold bytes >= 0x80, so they
+ * can never be mistaken for a bracket, a comma or a quote. Text that is not JSON is scanned as far as it
+ * goes; JSON.parse refuses it afterwards.
  */
 export function scanJson(raw: Uint8Array, max = MAX_BODY_DEPTH): JsonScan {
-  const itemBytes: number[] = [];
-  const spans: number[] = [];
+  const ends: number[] = [];
   let depth = 0;
-  let itemStart = -1;
-  // The first top-level array: where it opened and closed; spans are kept until it closes.
-  let arrayOpen = -1;
-  let arrayClose = -1;
+  // The first top-level array: where it opened, and where it closed (-1 while open).
+  let open = -1;
+  let close = -1;
   for (let i = 0; i < raw.length; i++) {
     const b = raw[i];
     if (b === QUOTE) {
       i = closingQuote(raw, i);
     } else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
-      if (++depth > max) return { tooDeepAt: i, itemBytes };
-      if (depth === 1 && b === OPEN_ARRAY) {
-        itemStart = i + 1;
-        if (arrayOpen < 0) arrayOpen = i;
-      }
+      if (++depth > max) return { tooDeepAt: i };
+      if (depth === 1 && b === OPEN_ARRAY && open < 0) open = i;
     } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) {
-      if (depth === 1 && itemStart >= 0) {
-        if (i > itemStart) itemBytes.push(i - itemStart);
-        if (arrayClose < 0 && arrayOpen >= 0) {
-          spans.push(itemStart, i);
-          arrayClose = i;
-        }
+      if (depth === 1 && open >= 0 && close < 0) {
+        ends.push(i);
+        close = i;
       }
       depth--;
-    } else if (b === COMMA && depth === 1 && itemStart >= 0) {
-      itemBytes.push(i - itemStart);
-      if (arrayClose < 0 && arrayOpen >= 0) spans.push(itemStart, i);
-      itemStart = i + 1;
+    } else if (b === COMMA && depth === 1 && open >= 0 && close < 0) {
+      ends.push(i);
     }
   }
   // One array and nothing else: whitespace before its `[` and after its `]`, and `]` is what closed it.
   const whole =
-    arrayOpen >= 0 &&
-    arrayClose >= 0 &&
-    raw[arrayClose] === CLOSE_ARRAY &&
-    onlyWhitespace(raw, 0, arrayOpen) &&
-    onlyWhitespace(raw, arrayClose + 1, raw.length);
-  return whole ? { itemBytes, elements: spans } : { itemBytes };
+    open >= 0 &&
+    close >= 0 &&
+    raw[close] === CLOSE_ARRAY &&
+    onlyWhitespace(raw, 0, open) &&
+    onlyWhitespace(raw, close + 1, raw.length);
+  return whole ? { array: { open, ends } } : {};
+}
+
+/** Element k of a scanned array as byte offsets [start, end), whitespace around it included. */
+export function elementSpan(array: NonNullable<JsonScan['array']>, k: number): [number, number] {
+  const start = k === 0 ? array.open + 1 : array.ends[k - 1]! + 1;
+  return [start, array.ends[k]!];
+}
+
+/** The length in bytes of element k of a scanned array as it was sent, whitespace around it included. */
+export function elementBytes(array: NonNullable<JsonScan['array']>, k: number): number {
+  const [start, end] = elementSpan(array, k);
+  return end - start;
 }
 
 /** Whether raw[from, to) holds only JSON's own whitespace (RFC 8259 § 2), the only kind JSON.parse takes around a value. */

@@ -10,7 +10,7 @@ import express, { type Request, type Response } from 'express';
 import type { Clock } from '../clock.js';
 import { fromCloudEvent, MEDIA_BATCH, MEDIA_SINGLE } from './cloudevents.js';
 import { parseArrayElements } from './json-array-elements.js';
-import { MAX_BODY_DEPTH, scanJson } from './json-depth.js';
+import { elementBytes, MAX_BODY_DEPTH, scanJson } from './json-depth.js';
 import { parseMediaType } from './media-type.js';
 import { PROBE_BODY_LIMIT_BYTES, PROBE_PATH, type ProbeAnswer } from './probe-answer.js';
 import { errorBody, type RefusalReason, type RequestRefusal, STATUS } from './refusal.js';
@@ -393,7 +393,8 @@ function parseBody(raw: Buffer, batch: boolean): Parsed {
   }
   const events: Event[] = [];
   for (const [i, item] of items.entries()) {
-    if ((batch ? (scan.itemBytes[i] ?? 0) : raw.length) > MAX_EVENT_BYTES) {
+    // A batch JSON.parse took is one array: the scan found where each element ends.
+    if ((batch && scan.array ? elementBytes(scan.array, i) : raw.length) > MAX_EVENT_BYTES) {
       return { ok: false, reason: 'oversize', message: `event ${i} exceeds ${MAX_EVENT_BYTES} bytes` };
     }
     const r = fromCloudEvent(item, batch ? `/${i}` : '');

@@ -2,7 +2,7 @@
 // the size of each event of a batch as sent), and a batch parsed element by element from that scan.
 import { describe, expect, it } from 'vitest';
 import { parseArrayElements } from '../../src/federation/json-array-elements.js';
-import { MAX_BODY_DEPTH, nestingTooDeepAt, scanJson } from '../../src/federation/json-depth.js';
+import { elementBytes, MAX_BODY_DEPTH, nestingTooDeepAt, scanJson } from '../../src/federation/json-depth.js';
 import { parseMediaType } from '../../src/federation/media-type.js';
 
 describe('parseMediaType', () => {
@@ -59,23 +59,28 @@ describe('nestingTooDeepAt', () => {
 
 describe('scanJson: each element of a top-level array, measured as sent', () => {
   const bytes = (s: string) => Buffer.from(s);
+  const sizes = (s: string) => {
+    const { array } = scanJson(bytes(s));
+    return array?.ends.map((_, k) => elementBytes(array, k));
+  };
 
   it('gives the byte length of each element, strings with commas, brackets and escapes included', () => {
     const items = [{ a: 'x,y]}' }, { b: ['q"uo\\te', { c: '€,😀' }] }, 7, 'tail\\'];
-    const text = JSON.stringify(items);
-    expect(scanJson(bytes(text)).itemBytes).toEqual(items.map((i) => Buffer.byteLength(JSON.stringify(i))));
+    expect(sizes(JSON.stringify(items))).toEqual(items.map((i) => Buffer.byteLength(JSON.stringify(i))));
     // Whitespace around an element counts: it is what the sender sent.
-    expect(scanJson(bytes('[ {"a":1} ,{"b":2}]')).itemBytes).toEqual([9, 7]);
+    expect(sizes('[ {"a":1} ,{"b":2}]')).toEqual([9, 7]);
   });
 
-  it('measures nothing for a body that is not an array, or an empty one', () => {
-    expect(scanJson(bytes('{"a":[1,2,3]}')).itemBytes).toEqual([]);
-    expect(scanJson(bytes('[]')).itemBytes).toEqual([]);
+  it('finds no array in a body that is not one, and one empty element in `[]`', () => {
+    expect(sizes('{"a":[1,2,3]}')).toBeUndefined();
+    expect(sizes('[1] [2]')).toBeUndefined();
+    expect(sizes('[]')).toEqual([0]);
+    expect(sizes('[ ]')).toEqual([1]);
   });
 
   it('stops at the first level too deep, and does not run away on an unterminated string', () => {
     expect(scanJson(bytes(`[1,${'['.repeat(70)}`), 64).tooDeepAt).toBe(66);
-    expect(scanJson(bytes('["abc')).itemBytes).toEqual([]);
+    expect(scanJson(bytes('["abc'))).toEqual({});
   });
 });
 
