@@ -8,8 +8,7 @@ import { MAX_JSON_DEPTH } from '@routerd/plugin-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret, parseSecretText } from '../src/federation/secrets.js';
 import { sign } from '../src/federation/signing.js';
-import { controlRequest, TestDaemon, tempDir } from '../src/testing/index.js';
-import { freePort } from './free-port.js';
+import { controlRequest, freePort, TestDaemon, tempDir } from '../src/testing/index.js';
 
 const FIXTURE = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const HOUR = 3_600_000;

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SOCKET_FILE } from '@routerd/host-wire/constants';
 
+export { freePort } from './free-port.js';
+
 /** The built daemon: dist/testing.js sits beside dist/bin/; from src/testing/ (tests importing the source) it is ../../dist/bin/. */
 export const DAEMON_BIN = fileURLToPath(
   new URL(

@@ -4,9 +4,8 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { controlRequest, TestDaemon, tempDir } from '../../src/testing/index.js';
+import { controlRequest, freePort, TestDaemon, tempDir } from '../../src/testing/index.js';
 import { pairKey, pairNode } from '../federation/daemon-pair.js';
-import { freePort } from '../free-port.js';
 
 const running: TestDaemon[] = [];
 afterAll(async () => {

@@ -2,8 +2,7 @@
 // events per request instead of failing them (413 for several events is not 413 for one). Two real
 // daemons on loopback.
 import { afterAll, describe, expect, it } from 'vitest';
-import { controlRequest, TestDaemon, tempDir } from '../../src/testing/index.js';
-import { freePort } from '../free-port.js';
+import { controlRequest, freePort, TestDaemon, tempDir } from '../../src/testing/index.js';
 import { pairKey, pairNode } from './daemon-pair.js';
 
 const running: TestDaemon[] = [];

@@ -1,5 +1,5 @@
 // Two real daemons federating over loopback, as the daemon-level federation tests start them: one shared
-// HMAC key file, and each node's EventGroup + EventPeer documents (ports: ../free-port.ts).
+// HMAC key file, and each node's EventGroup + EventPeer documents (ports: freePort, src/testing/free-port.ts).
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSecret } from '../../src/federation/secrets.js';

@@ -16,7 +16,7 @@ import { Retention } from '../../src/retention/service.js';
 import { openDatabase } from '../../src/store/database.js';
 import { DeliveryStore } from '../../src/store/deliveries.js';
 import { EventStore } from '../../src/store/events.js';
-import { freePort } from '../free-port.js';
+import { freePort } from '../../src/testing/index.js';
 
 // Two and three federation nodes in this process: real SQLite files, real HTTP on loopback.
 const dir = mkdtempSync(join(tmpdir(), 'outbox-'));

@@ -11,8 +11,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { controlRequest, tempDir, writeFile } from '../../src/testing/index.js';
-import { freePort } from '../free-port.js';
+import { controlRequest, freePort, tempDir, writeFile } from '../../src/testing/index.js';
 import { pairKey } from './daemon-pair.js';
 import { recordSocketWrites } from './socket-writes.js';
 

@@ -11,8 +11,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { LiveUpdates, MAX_LIVE_PAGES, nextReadDelayMs } from '../../src/status-page/live-updates.js';
 import { readSnapshot } from '../../src/status-page/snapshot.js';
-import { controlRequest, tempDir, writeFile } from '../../src/testing/index.js';
-import { freePort } from '../free-port.js';
+import { controlRequest, freePort, tempDir, writeFile } from '../../src/testing/index.js';
 import { HOST_FIXTURE, pluginYaml } from '../plugins/harness.js';
 
 const group = (name: string, extra: string) => `apiVersion: federation.routerd.net/v1alpha1

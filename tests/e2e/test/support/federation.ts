@@ -1,12 +1,11 @@
 /** Helpers for tests that run several real daemons federating over loopback (or network namespaces). */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSecret } from '@routerd/host/keys';
-import { TestDaemon, tempDir } from '@routerd/host/testing';
+import { freePort, TestDaemon, tempDir } from '@routerd/host/testing';
 import type { DoctorCheck, DoctorResponse } from '@routerd/host-wire';
 import { afterEach, expect } from 'vitest';
 
@@ -34,41 +33,7 @@ export function eventsOfType<T>(stateDir: string, type: string): T {
   return routerctlJson<T>(stateDir, 'federation', 'event', 'list', '--type', type);
 }
 
-/**
- * A port for a daemon to listen on. Handed out from a block below the kernel's ephemeral range, one block
- * per vitest worker, so no other test file running meanwhile is handed it, and the kernel never gives it to
- * a listen(0) or an outgoing connection. A port from listen(0) was not enough: while a test restarted its
- * daemon, a test file in the other worker was handed the same port, and the first test's sender reached
- * the other file's daemon (401).
- */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (let tries = 0; tries < PORT_BLOCK; tries++) {
-    const port = portBlock.start + (portBlock.next++ % PORT_BLOCK);
-    if (await canListen(port, host)) return port;
-  }
-  throw new Error(`no free port in ${portBlock.start}-${portBlock.start + PORT_BLOCK - 1}`);
-}
-
-const PORT_BLOCK = 1000;
-const portBlock = (() => {
-  // Linux's default is 32768-60999; the blocks go down from its start.
-  const range = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
-  const worker = Number(process.env.VITEST_POOL_ID ?? 1);
-  const start = Number(range[0]) - worker * PORT_BLOCK;
-  if (!(start > 1024))
-    throw new Error(`the ephemeral port range (${range.join('-')}) leaves no block below it`);
-  // A test file starts where the one before it in this worker left off, give or take: daemons it stopped
-  // may still be closing.
-  return { start, next: Math.floor(Math.random() * PORT_BLOCK) };
-})();
-
-function canListen(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, host, () => s.close(() => resolve(true)));
-  });
-}
+export { freePort };
 
 export function keyFile(dir: string, name = 'group.key'): string {
   const path = join(dir, name);
