@@ -10,12 +10,12 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   controlRequest,
   DAEMON_BIN,
+  freePort,
   groupConfig,
   TestDaemon,
   tempDir,
@@ -452,12 +452,7 @@ describe('a stop while the daemon starts, or asked for twice', () => {
 
 describe('reloads run one at a time', () => {
   it('a SIGHUP during a reload waits for it: both apply, in order, and the receiver is bound once', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const listening = (captured: string) =>
       `${groupConfig({ captured: [captured] })}  listen: { address: 127.0.0.1, port: ${port} }\n`;
     const { daemon, config } = await start(listening('10.0.0.1'));
