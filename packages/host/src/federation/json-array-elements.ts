@@ -10,9 +10,9 @@ import { elementSpan, type JsonScan } from './json-depth.js';
  * micro-benchmark, 0.46 against 0.92 ms per batch (issue 18).
  *
  * The result is JSON.parse's of the whole text whenever this returns one: the text is whitespace, `[`,
- * the elements separated by commas, `]`, whitespace (scanJson checked all but the spans), and each element was
- * just parsed as a JSON value, so the whole is a JSON array of exactly those values. Spans are cut at
- * ASCII commas, so no UTF-8 sequence is split and decoding them one by one gives the same text.
+ * the elements separated by commas, `]`, whitespace (scanJson checked all but the elements), and each
+ * element was just parsed as a JSON value, so the whole is a JSON array of exactly those values. Elements
+ * are cut at ASCII commas, so no UTF-8 sequence is split and decoding them one by one gives the same text.
  */
 export function parseArrayElements(raw: Buffer, scan: JsonScan): unknown[] | undefined {
   const array = scan.array;

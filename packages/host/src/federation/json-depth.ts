@@ -81,7 +81,10 @@ export function elementBytes(array: NonNullable<JsonScan['array']>, k: number): 
   return end - start;
 }
 
-/** Whether raw[from, to) holds only JSON's own whitespace (RFC 8259 § 2), the only kind JSON.parse takes around a value. */
+/**
+ * Whether raw[from, to) holds only JSON's own whitespace (RFC 8259 § 2), the only kind JSON.parse takes
+ * around a value.
+ */
 function onlyWhitespace(raw: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const b = raw[i];
