@@ -2,19 +2,9 @@
 // text gives: the receiver verifies its signature over exactly these bytes.
 import { describe, expect, it } from 'vitest';
 import { jsonArrayBytes } from '../../src/federation/json-array-bytes.js';
+import { seededRandom } from '../seeded-random.js';
 
 const joined = (items: string[]) => Buffer.from(`[${items.join(',')}]`, 'utf8');
-
-/** A small deterministic PRNG (mulberry32): the same cases on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ASCII, 2-byte, 3-byte, a surrogate pair (4 bytes), and lone surrogates (written as U+FFFD).
 const PIECES = ['a', '"', '\\', 'é', 'µ', '→', '中', '😀', '\ud800', '\udfff'];
@@ -26,7 +16,7 @@ describe('jsonArrayBytes', () => {
   });
 
   it('grows past its first guess for text that is not ASCII, whatever falls on the boundary', () => {
-    const next = random(18);
+    const next = seededRandom(18);
     for (let round = 0; round < 300; round++) {
       const items = Array.from({ length: 1 + Math.floor(next() * 8) }, () =>
         Array.from(

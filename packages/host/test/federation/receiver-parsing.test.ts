@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseArrayElements } from '../../src/federation/json-array-elements.js';
 import { elementBytes, MAX_BODY_DEPTH, nestingTooDeepAt, scanJson } from '../../src/federation/json-depth.js';
 import { parseMediaType } from '../../src/federation/media-type.js';
+import { seededRandom } from '../seeded-random.js';
 
 describe('parseMediaType', () => {
   it.each([
@@ -116,14 +117,8 @@ describe('parseArrayElements: a batch parsed element by element, or not at all',
   });
 
   it('never accepts what JSON.parse refuses, nor gives other values, over mutated batches', () => {
-    // A small deterministic generator (mulberry32): the same texts on every run.
-    let seed = 0x5eed;
-    const rand = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    // Deterministic: the same texts on every run.
+    const rand = seededRandom(0x5eed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const ws = () => pick(['', '', ' ', '\n', '\t ', '\r\n']);
     const value = (depth: number): unknown => {
