@@ -4,7 +4,8 @@
 //  1. sustained delivery throughput on-prem → cloud over loopback, both stores durable (WAL, synchronous=FULL),
 //     vs raw node:http POSTs of the same batches into a bare SQLite insert (no signing, no outbox); and the
 //     CPU each daemon spends per event (utime + stime from /proc) vs the bare receiver's;
-//  2. emit → committed-on-peer latency p50/p99 at 500 events/s vs a raw POST + insert round trip;
+//  2. emit → committed-on-peer latency p50/p99 at 500 events/s vs a raw POST + insert round trip, and the same
+//     emits through the bare store-and-forward (the floor of a pipeline that stores on both sides);
 //  3. a backlog a partition left (BENCH_DRAIN_EVENTS, default 1,000,000 pending deliveries) drained once the
 //     peer answers, vs the raw pipeline moving as many events, with both daemons' peak RSS.
 import { spawn } from 'node:child_process';
@@ -135,13 +136,8 @@ async function bareDelivery(count, prefix) {
   return { rate: count / seconds, seconds, receiverUs };
 }
 
-/**
- * The least a durable store-and-forward does (bench/fixtures/bare-forwarder.mjs: each emitted batch stored
- * with its outbox rows, sent on 500 per request and 4 in flight, rows deleted once answered) in front of
- * the bare receiver, fed as the daemons are: THROUGHPUT_EVENTS emitted in batches of 500 after
- * WARMUP_EVENTS, the clock stopped once none is pending. CPU per event of both processes.
- */
-async function bareStoreAndForward(round) {
+/** The bare forwarder (bench/fixtures/bare-forwarder.mjs) in front of a bare receiver, on fresh stores. */
+async function startBareStoreAndForward() {
   const root = tempDir('bench-bare-fwd-');
   const { child: receiver, port } = await startBareReceiver(root);
   const stateDir = join(root, 'fwd');
@@ -152,6 +148,24 @@ async function bareStoreAndForward(round) {
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise((r) => forwarder.stdout.once('data', r));
+  return { root, stateDir, forwarder, receiver, receiverDb: join(root, 'bare.db') };
+}
+
+async function stopAll(children) {
+  for (const c of children) {
+    c.kill();
+    await new Promise((r) => c.once('exit', r));
+  }
+}
+
+/**
+ * The least a durable store-and-forward does (bench/fixtures/bare-forwarder.mjs: each emitted batch stored
+ * with its outbox rows, sent on 500 per request and 4 in flight, rows deleted once answered) in front of
+ * the bare receiver, fed as the daemons are: THROUGHPUT_EVENTS emitted in batches of 500 after
+ * WARMUP_EVENTS, the clock stopped once none is pending. CPU per event of both processes.
+ */
+async function bareStoreAndForward(round) {
+  const { root, stateDir, forwarder, receiver } = await startBareStoreAndForward();
   const emitAll = async (count, prefix) => {
     for (let i = 0; i < count; i += 500)
       await emit(
@@ -169,43 +183,86 @@ async function bareStoreAndForward(round) {
   const [senderUs, receiverUs] = pids.map(
     (pid, i) => ((cpuSeconds(pid) - cpu0[i]) * 1e6) / THROUGHPUT_EVENTS,
   );
-  for (const c of [forwarder, receiver]) {
-    c.kill();
-    await new Promise((r) => c.once('exit', r));
-  }
+  await stopAll([forwarder, receiver]);
   rmSync(root, { recursive: true, force: true });
   return { rate: THROUGHPUT_EVENTS / seconds, senderUs, receiverUs };
 }
 
 // 2. Latency at 500 events/s ---------------------------------------------------------------------
-async function latencyAt500() {
-  const { root, onprem, cloud } = await pair('lat');
+const LATENCY_SECONDS = 10;
+const LATENCY_EVENTS_PER_CALL = 5;
+/** Each pipeline's first seconds at 500 events/s are not measured: JIT, prepared statements, connections. */
+const LATENCY_WARMUP_SECONDS = Number(process.env.BENCH_LAT_WARMUP ?? 2);
+
+/** CPU (µs) each process spent per emit call of the latency run, from /proc: sender, receiver. */
+const perRequestUs = (pids, cpu0, events) =>
+  pids.map((pid, i) => ((cpuSeconds(pid) - cpu0[i]) * 1e6) / (events / LATENCY_EVENTS_PER_CALL));
+
+/**
+ * 5 events every 10 ms (500/s) for LATENCY_SECONDS into the control socket in `stateDir`, each call
+ * awaited; returns each event's emit time (epoch ms with its fraction, taken just before its call).
+ */
+async function emitAt500(stateDir, prefix, seconds = LATENCY_SECONDS) {
   const emittedAt = new Map();
-  const seconds = 10;
-  const perTick = 5; // 5 events every 10 ms = 500/s
+  const perTick = LATENCY_EVENTS_PER_CALL;
   const started = Date.now();
   let i = 0;
   while (Date.now() - started < seconds * 1000) {
     const tickStart = Date.now();
-    const batch = Array.from({ length: perTick }, () => event(i, `l-${i++}`));
+    const batch = Array.from({ length: perTick }, () => event(i, `${prefix}-${i++}`));
     for (const e of batch) emittedAt.set(e.id, epochMs());
-    await emit(onprem.stateDir, batch);
+    await emit(stateDir, batch);
     const wait = 10 - (Date.now() - tickStart);
     if (wait > 0) await sleep(wait);
   }
-  await waitFor(async () => (await storedCount(cloud.stateDir)) >= emittedAt.size, 60_000);
-  await cloud.stop();
-  await onprem.stop();
-  // Commit time on the peer, read from its own store after the run (stored_at_ms is set in the insert);
-  // whole ms, so untilStamped gives back the half ms it lost on average.
-  const db = new Database(join(cloud.stateDir, 'routerd.db'), { readonly: true });
+  return emittedAt;
+}
+
+/**
+ * Emit → committed on the peer, per event, from the peer's store read after the run: `stored_at_ms` is
+ * set in the insert, whole ms, so untilStamped gives back the half ms it lost on average.
+ */
+function untilStoredOnPeer(dbFile, emittedAt) {
+  const db = new Database(dbFile, { readonly: true });
   const rows = db.prepare('SELECT id, stored_at_ms FROM events').all();
   db.close();
-  rmSync(root, { recursive: true, force: true });
   const lat = rows
     .map((r) => untilStamped(r.stored_at_ms, emittedAt.get(r.id)))
     .filter((v) => Number.isFinite(v));
-  return { ...summarize(lat), rate: emittedAt.size / seconds };
+  return { ...summarize(lat), rate: emittedAt.size / LATENCY_SECONDS };
+}
+
+async function latencyAt500() {
+  const { root, onprem, cloud } = await pair('lat');
+  await emitAt500(onprem.stateDir, 'lw', LATENCY_WARMUP_SECONDS);
+  const pids = [onprem.child.pid, cloud.child.pid];
+  const cpu0 = pids.map(cpuSeconds);
+  const emittedAt = await emitAt500(onprem.stateDir, 'l');
+  await waitFor(async () => (await storedCount(cloud.stateDir)) >= emittedAt.size, 60_000);
+  const [senderUs, receiverUs] = perRequestUs(pids, cpu0, emittedAt.size);
+  await cloud.stop();
+  await onprem.stop();
+  const lat = untilStoredOnPeer(join(cloud.stateDir, 'routerd.db'), emittedAt);
+  rmSync(root, { recursive: true, force: true });
+  return { ...lat, senderUs, receiverUs };
+}
+
+/**
+ * The same emits at 500 events/s through the bare store-and-forward: the latency floor of a pipeline
+ * that stores durably on both sides, with nothing of what the daemons check, sign or record.
+ */
+async function bareStoreAndForwardLatency() {
+  const { root, stateDir, forwarder, receiver, receiverDb } = await startBareStoreAndForward();
+  await emitAt500(stateDir, 'sflw', LATENCY_WARMUP_SECONDS);
+  const pids = [forwarder.pid, receiver.pid];
+  const cpu0 = pids.map(cpuSeconds);
+  const emittedAt = await emitAt500(stateDir, 'sfl');
+  await waitFor(async () => (await controlGet(stateDir, '/pending')).pending === 0, 60_000, 10);
+  const [senderUs, receiverUs] = perRequestUs(pids, cpu0, emittedAt.size);
+  await stopAll([forwarder, receiver]);
+  const lat = untilStoredOnPeer(receiverDb, emittedAt);
+  rmSync(root, { recursive: true, force: true });
+  return { ...lat, senderUs, receiverUs };
 }
 
 /** Baseline for latency: one raw node:http POST of 5 events into the bare receiver, round trip. */
@@ -214,11 +271,15 @@ async function bareRoundTrip() {
   const { child, port } = await startBareReceiver(root);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const samples = [];
-  for (let i = 0; i < 1000; i++) {
-    const body = JSON.stringify(Array.from({ length: 5 }, (_, k) => cloudEvent(k, `rt-${i}-${k}`)));
+  // As many calls unmeasured first as the pipelines' warm-up has (100 a second).
+  const warmup = LATENCY_WARMUP_SECONDS * 100;
+  for (let i = 0; i < warmup + 1000; i++) {
+    const body = JSON.stringify(
+      Array.from({ length: LATENCY_EVENTS_PER_CALL }, (_, k) => cloudEvent(k, `rt-${i}-${k}`)),
+    );
     const t = nowMs();
     await post({ host: '127.0.0.1', port, path: '/', agent }, body);
-    samples.push(nowMs() - t);
+    if (i >= warmup) samples.push(nowMs() - t);
     const wait = 10 - (nowMs() - t);
     if (wait > 0) await sleep(wait);
   }
@@ -320,7 +381,8 @@ if (ONLY) {
     latency: async () => {
       const rt = await bareRoundTrip();
       const lat = await latencyAt500();
-      return `p50 ${lat.p50.toFixed(2)} vs ${rt.p50.toFixed(2)} ms; p99 ${lat.p99.toFixed(2)} vs ${rt.p99.toFixed(2)} ms`;
+      const sfl = await bareStoreAndForwardLatency();
+      return `p50 ${lat.p50.toFixed(2)} vs ${rt.p50.toFixed(2)} ms (bare store-and-forward ${sfl.p50.toFixed(2)}); p99 ${lat.p99.toFixed(2)} vs ${rt.p99.toFixed(2)} ms (bare store-and-forward ${sfl.p99.toFixed(2)}); CPU per call sender ${lat.senderUs.toFixed(0)} / receiver ${lat.receiverUs.toFixed(0)} µs (bare ${sfl.senderUs.toFixed(0)} / ${sfl.receiverUs.toFixed(0)})`;
     },
     drain: async (r) => {
       const drain = await federationDrain();
@@ -340,9 +402,10 @@ for (let r = 0; r < ROUNDS; r++) {
   const sf = await bareStoreAndForward(r);
   const rt = await bareRoundTrip();
   const lat = await latencyAt500();
+  const sfl = await bareStoreAndForwardLatency();
   const drain = await federationDrain();
   const bareDrain = await bareDelivery(DRAIN_EVENTS, `bd${r}`);
-  rounds.push({ bare, fed, fedCold, sf, rt, lat, drain, bareDrain });
+  rounds.push({ bare, fed, fedCold, sf, rt, lat, sfl, drain, bareDrain });
   console.log(
     `round ${r + 1}: ${fed.rate.toFixed(0)} vs ${bare.rate.toFixed(0)} events/s; p99 ${lat.p99.toFixed(2)} vs ${rt.p99.toFixed(2)} ms; drain ${drain.seconds.toFixed(1)} s vs ${bareDrain.seconds.toFixed(1)} s`,
   );
@@ -425,6 +488,27 @@ writeResult('federation', {
       baselineLabel: 'raw POST round trip p99',
     },
     {
+      metric: `emit → committed on peer p99 through the bare store-and-forward, the same emits (median of ${ROUNDS})`,
+      value: med((r) => r.sfl.p99),
+      unit: 'ms',
+      baseline: med((r) => r.rt.p99),
+      baselineLabel: 'raw POST round trip p99',
+    },
+    {
+      metric: 'emit → committed on peer p99, the daemons vs the bare store-and-forward',
+      value: med((r) => r.lat.p99),
+      unit: 'ms',
+      baseline: med((r) => r.sfl.p99),
+      baselineLabel: 'the bare store-and-forward p99, same emits',
+    },
+    {
+      metric: 'emit → committed on peer p50, the daemons vs the bare store-and-forward',
+      value: med((r) => r.lat.p50),
+      unit: 'ms',
+      baseline: med((r) => r.sfl.p50),
+      baselineLabel: 'the bare store-and-forward p50, same emits',
+    },
+    {
       metric: `drain a ${DRAIN_EVENTS}-event backlog once the peer answers (median of ${ROUNDS})`,
       value: med((r) => r.drain.seconds),
       unit: 's',
@@ -452,9 +536,10 @@ writeResult('federation', {
     `Throughput: both pipelines carry ${WARMUP_EVENTS} events before the clock starts (JIT, prepared statements, connections; before 2026-12-02 the raw pipeline had one request of warm-up and the daemons none, so the first figure was that of daemons just started: the second row). Just started, per round: ${list((r) => r.fedCold.rate, 0)} events/s, sender ${list((r) => r.fedCold.senderUs, 1)} µs, receiver ${list((r) => r.fedCold.receiverUs, 1)} µs per event.`,
     'The throughput figure includes the on-prem emit path (control API, validation, event + delivery rows in one transaction) running concurrently with delivery; CPU is utime + stime from /proc/PID/stat over the run, divided by the events delivered.',
     'The bare store-and-forward (bench/fixtures/bare-forwarder.mjs) is the floor of any durable sender here: it takes the same emits over a unix socket, stores each batch with an outbox row per event in one synchronous=FULL transaction, sends the stored bodies on (500 per request, 4 in flight, before it answers the emitter) and deletes the rows once answered (synchronous=NORMAL), with no validation, signing, delivery ledger, trace context or retries; its receiver is the bare receiver. Its ratio to the raw pipeline (which stores once, and whose sender is this process building requests) bounds what any two-store pipeline reaches on this machine: the goal of 0.5× the raw pipeline (issue 18) is to be read against it.',
-    `Per round (federation/raw): throughput ratio ${list((r) => r.fed.rate / r.bare.rate)}; sender CPU ${list((r) => r.fed.senderUs, 1)} µs, receiver ${list((r) => r.fed.receiverUs, 1)} µs, bare receiver ${list((r) => r.bare.receiverUs, 1)} µs per event; bare store-and-forward ${list((r) => r.sf.rate / r.bare.rate)} of the raw rate, forwarder ${list((r) => r.sf.senderUs, 1)} µs, its receiver ${list((r) => r.sf.receiverUs, 1)} µs per event; p99 ${list((r) => r.lat.p99, 1)} vs ${list((r) => r.rt.p99)} ms; drain ${list((r) => r.drain.seconds, 1)} vs ${list((r) => r.bareDrain.seconds, 1)} s.`,
+    `Per round (federation/raw): throughput ratio ${list((r) => r.fed.rate / r.bare.rate)}; sender CPU ${list((r) => r.fed.senderUs, 1)} µs, receiver ${list((r) => r.fed.receiverUs, 1)} µs, bare receiver ${list((r) => r.bare.receiverUs, 1)} µs per event; bare store-and-forward ${list((r) => r.sf.rate / r.bare.rate)} of the raw rate, forwarder ${list((r) => r.sf.senderUs, 1)} µs, its receiver ${list((r) => r.sf.receiverUs, 1)} µs per event; p99 ${list((r) => r.lat.p99, 1)} vs ${list((r) => r.rt.p99)} ms (bare store-and-forward ${list((r) => r.sfl.p99)} ms); drain ${list((r) => r.drain.seconds, 1)} vs ${list((r) => r.bareDrain.seconds, 1)} s.`,
     `Backlog drain: ${DRAIN_EVENTS} events and their pending deliveries written into on-prem's store with its own schema, the peer recorded as backing off; the clock runs from starting the on-prem daemon (its start on that store included; it probes a backing-off peer at once) until the cloud's store holds them all. Drain CPU per event: sender ${list((r) => r.drain.senderUs, 1)} µs, receiver ${list((r) => r.drain.receiverUs, 1)} µs. Peak RSS (VmHWM) sender ${list((r) => r.drain.hwm[0], 0)} MiB, receiver ${list((r) => r.drain.hwm[1], 0)} MiB.`,
     "Emit → peer p50, stage by stage (one instrumented run at 500 events/s, p50 ms, 2026-12-02): the control API call until the outbox creates the push request 1.3 (validation, insert, the commit's fsync, reading the due rows, signing); until Node writes it 0.5 (the rest of the emit's turn of the event loop: its answer to the caller; before this date also a second read of the outbox, 0.3, now skipped when the first was not full); until the peer's handler runs 0.7 (wake-up, HTTP, the body); verify and parse 0.3; the insert (stored_at_ms is stamped in it) and commit 0.6. The baseline is one hop and one fsync; this path has two of each, so its p50 ratio cannot go much under 2.",
+    `Emit → peer latency through the bare store-and-forward (since 2026-12-03): the same emits at 500 events/s into bench/fixtures/bare-forwarder.mjs, until the bare receiver's stored_at_ms. It stores durably on both sides (one fsync before it sends, as the daemons), so it is the latency floor of any two-store pipeline here; the goal of 2× the raw round trip (issue 18) is to be read against it. Each pipeline first runs ${LATENCY_WARMUP_SECONDS} s at the same rate unmeasured, and the raw round trip ${LATENCY_WARMUP_SECONDS * 100} calls (BENCH_LAT_WARMUP). Per round, p50 daemons / floor / raw: ${list((r) => r.lat.p50)} / ${list((r) => r.sfl.p50)} / ${list((r) => r.rt.p50)} ms. CPU per emit call of ${LATENCY_EVENTS_PER_CALL} events (/proc, whole run): sender ${list((r) => r.lat.senderUs, 0)} µs, receiver ${list((r) => r.lat.receiverUs, 0)} µs; bare forwarder ${list((r) => r.sfl.senderUs, 0)} µs, its receiver ${list((r) => r.sfl.receiverUs, 0)} µs. At this rate a call's fixed costs are the figure: ~600 µs per event, against ~43 per event in 500-event batches.`,
     "Emit → peer latency is the peer's stored_at_ms (whole ms, Date.now() in its insert) against the emit time taken just before each control-API call. Since 2026-12-03 the emit time keeps its fraction and the stored stamp gets back the 0.5 ms it lost on average (bench/lib/stats.mjs untilStamped): before, both were whole ms, so p99 moved in steps of 1 ms (7 or 8 ms against a ~4 ms baseline, a step of 0.25 in the ratio) and each sample could be off by up to 1 ms.",
     "Emit → peer latency: a batch that is not full lingers (up to 5 ms) only while two or more requests are in flight (packages/host/src/federation/outbox.ts, LINGER_IN_FLIGHT, 2026-12-02); with none or one out it is sent at once. Where the slowest 1 % waited before that change (one instrumented run at 500 events/s, mean ms): emit → stored on-prem 7.2, that commit's fsync until the outbox is woken 5.7, the linger 5.6, send → the peer's handler 6.5 (the peer's event loop busy with its previous batch's synchronous commit), handler → insert 2.5. The raw round trip's own p99 (see per round) is the machine's load at the time: p99 ratios from runs under different loads do not compare.",
     "Since 2026-12-03 the control API answers an emit once the pushes its commit started are handed to their sockets (packages/host/src/control/app.ts; Node writes a request on the tick after it is made): answered first, the caller woke and could take one of the 2 vCPUs before the push left. A/B, interleaved, the same build with and without it: p99 12, 12, 12 → 9, 10, 10 ms (3 pairs), and a median of 13 → 12 ms over 5 pairs in a noisier hour; p50 unchanged. The same bench with both daemons and the baseline on tmpfs (no fsync anywhere): the pair's p99 stays 9-11 ms against a 2.9-3.9 ms baseline (p50 3 vs 0.7-1.0 ms), so the tail is not the disk but the event loops and wake-ups of three processes (emitter, sender, receiver) on 2 vCPUs; in one instrumented tmpfs run the slowest 2 % spent 2.1 ms (mean) between the sender making the push request and Node handing it to the socket, and 1.8 ms from there to the peer's HTTP parser. Two other ideas measured no change and were not kept: WAL checkpoints on a worker thread while writes flow (p99 12, 12, 13, 13 ms with at most one per 200 ms, 10, 12, 12, 9 after every commit, against 10, 10, 10, 11 without), and a 1 KiB page size (11, 11, 12 vs 9, 11, 12 ms).",

@@ -204,6 +204,21 @@ describe('reading due rows', () => {
     );
   });
 
+  it('takes any count as a whole number of rows, at least one: the limit is written into the SQL', () => {
+    const { deliveries, emit } = fresh();
+    emit(ids(5));
+    const read = (max: number) => due(deliveries, {}, max);
+    expect(read(2.7).deliveries.map((d) => d.event.id)).toEqual(ids(2));
+    expect(read(2.7).full).toBe(true);
+    expect(read(0).deliveries.map((d) => d.event.id)).toEqual(ids(1));
+    expect(read(Number.NaN).deliveries.map((d) => d.event.id)).toEqual(ids(1));
+    const all = read(Number.POSITIVE_INFINITY);
+    expect(all.deliveries.map((d) => d.event.id)).toEqual(ids(5));
+    expect(all.full).toBe(false);
+    // Each count is its own statement; reading with one after another keeps each its own limit.
+    expect([3, 1, 3].map((n) => read(n).deliveries.length)).toEqual([3, 1, 3]);
+  });
+
   it('by position while requests are in flight, exactly again for a row put back behind it', () => {
     const { clock, deliveries, emit } = fresh();
     const cursor = new ReadCursor();
