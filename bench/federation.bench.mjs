@@ -35,7 +35,7 @@ import {
   THROUGHPUT_EVENTS,
   WARMUP_EVENTS,
 } from './lib/federation-load.mjs';
-import { cpuSeconds, statusMiB } from './lib/proc.mjs';
+import { cpuMeter, statusMiB } from './lib/proc.mjs';
 import { epochMs, median, nowMs, summarize, untilStamped, writeResult } from './lib/stats.mjs';
 
 const require = createRequire(new URL('../packages/host/package.json', import.meta.url));
@@ -116,7 +116,7 @@ async function bareDelivery(count, prefix) {
       { host: '127.0.0.1', port, path: '/', agent },
       bodyAt(from).replaceAll(`"${prefix}-`, '"warm-'),
     );
-  const cpu0 = cpuSeconds(child.pid);
+  const cpu = cpuMeter([child.pid]);
   const started = nowMs();
   let next = 0;
   const worker = async () => {
@@ -128,7 +128,7 @@ async function bareDelivery(count, prefix) {
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
   const seconds = (nowMs() - started) / 1000;
-  const receiverUs = ((cpuSeconds(child.pid) - cpu0) * 1e6) / count;
+  const [receiverUs] = cpu(count);
   agent.destroy();
   child.kill();
   await new Promise((r) => child.once('exit', r));
@@ -175,14 +175,11 @@ async function bareStoreAndForward(round) {
     await waitFor(async () => (await controlGet(stateDir, '/pending')).pending === 0, 300_000, 10);
   };
   await emitAll(WARMUP_EVENTS, `sfw${round}`);
-  const pids = [forwarder.pid, receiver.pid];
-  const cpu0 = pids.map(cpuSeconds);
+  const cpu = cpuMeter([forwarder.pid, receiver.pid]);
   const started = nowMs();
   await emitAll(THROUGHPUT_EVENTS, `sf${round}`);
   const seconds = (nowMs() - started) / 1000;
-  const [senderUs, receiverUs] = pids.map(
-    (pid, i) => ((cpuSeconds(pid) - cpu0[i]) * 1e6) / THROUGHPUT_EVENTS,
-  );
+  const [senderUs, receiverUs] = cpu(THROUGHPUT_EVENTS);
   await stopAll([forwarder, receiver]);
   rmSync(root, { recursive: true, force: true });
   return { rate: THROUGHPUT_EVENTS / seconds, senderUs, receiverUs };
@@ -193,10 +190,6 @@ const LATENCY_SECONDS = 10;
 const LATENCY_EVENTS_PER_CALL = 5;
 /** Each pipeline's first seconds at 500 events/s are not measured: JIT, prepared statements, connections. */
 const LATENCY_WARMUP_SECONDS = Number(process.env.BENCH_LAT_WARMUP ?? 2);
-
-/** CPU (µs) each process spent per emit call of the latency run, from /proc: sender, receiver. */
-const perRequestUs = (pids, cpu0, events) =>
-  pids.map((pid, i) => ((cpuSeconds(pid) - cpu0[i]) * 1e6) / (events / LATENCY_EVENTS_PER_CALL));
 
 /**
  * 5 events every 10 ms (500/s) for LATENCY_SECONDS into the control socket in `stateDir`, each call
@@ -235,11 +228,11 @@ function untilStoredOnPeer(dbFile, emittedAt) {
 async function latencyAt500() {
   const { root, onprem, cloud } = await pair('lat');
   await emitAt500(onprem.stateDir, 'lw', LATENCY_WARMUP_SECONDS);
-  const pids = [onprem.child.pid, cloud.child.pid];
-  const cpu0 = pids.map(cpuSeconds);
+  const cpu = cpuMeter([onprem.child.pid, cloud.child.pid]);
   const emittedAt = await emitAt500(onprem.stateDir, 'l');
   await waitFor(async () => (await storedCount(cloud.stateDir)) >= emittedAt.size, 60_000);
-  const [senderUs, receiverUs] = perRequestUs(pids, cpu0, emittedAt.size);
+  // Per emit call, as the floor's below.
+  const [senderUs, receiverUs] = cpu(emittedAt.size / LATENCY_EVENTS_PER_CALL);
   await cloud.stop();
   await onprem.stop();
   const lat = untilStoredOnPeer(join(cloud.stateDir, 'routerd.db'), emittedAt);
@@ -254,11 +247,10 @@ async function latencyAt500() {
 async function bareStoreAndForwardLatency() {
   const { root, stateDir, forwarder, receiver, receiverDb } = await startBareStoreAndForward();
   await emitAt500(stateDir, 'sflw', LATENCY_WARMUP_SECONDS);
-  const pids = [forwarder.pid, receiver.pid];
-  const cpu0 = pids.map(cpuSeconds);
+  const cpu = cpuMeter([forwarder.pid, receiver.pid]);
   const emittedAt = await emitAt500(stateDir, 'sfl');
   await waitFor(async () => (await controlGet(stateDir, '/pending')).pending === 0, 60_000, 10);
-  const [senderUs, receiverUs] = perRequestUs(pids, cpu0, emittedAt.size);
+  const [senderUs, receiverUs] = cpu(emittedAt.size / LATENCY_EVENTS_PER_CALL);
   await stopAll([forwarder, receiver]);
   const lat = untilStoredOnPeer(receiverDb, emittedAt);
   rmSync(root, { recursive: true, force: true });
@@ -344,7 +336,7 @@ async function federationDrain() {
   const onprem = await TestDaemon.start(onpremOptions);
   const pids = [onprem.child.pid, cloud.child.pid];
   const rssAtStart = pids.map((pid) => statusMiB(pid, 'VmRSS'));
-  const cpu0 = pids.map(cpuSeconds);
+  const cpu = cpuMeter(pids);
   const peak = [...rssAtStart];
   // The cloud's row count, read from its store (the events table's AUTOINCREMENT counter: O(1)).
   const db = new Database(join(cloudOptions.stateDir, 'routerd.db'), { readonly: true });
@@ -356,7 +348,7 @@ async function federationDrain() {
     await sleep(100);
   }
   const seconds = (nowMs() - started) / 1000;
-  const cpuUs = pids.map((pid, i) => ((cpuSeconds(pid) - cpu0[i]) * 1e6) / DRAIN_EVENTS);
+  const cpuUs = cpu(DRAIN_EVENTS);
   const hwm = pids.map((pid) => statusMiB(pid, 'VmHWM'));
   db.close();
   await onprem.stop();

@@ -7,10 +7,11 @@
 //     interleaved run by run so a noisy neighbour hits all three alike; and the CPU both daemons spend
 //     per event (utime + stime from /proc/PID/stat), which a shared machine disturbs less than time.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { controlPost, freePort, storedCount, TestDaemon, tempDir, waitFor } from './lib/daemons.mjs';
+import { cpuSeconds } from './lib/proc.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
 const hostDist = new URL('../packages/host/dist/', import.meta.url);
@@ -69,14 +70,6 @@ const hmacRate = verifyRate(secret, secret, batchBody);
 const edRate = verifyRate(ed, edPublic, batchBody);
 
 // 2. Delivery throughput by scheme ----------------------------------------------------------------
-const CLK_TCK = 100; // getconf CLK_TCK on Linux
-/** CPU seconds (user + system) a process has used, from /proc/PID/stat. */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
 function routerctl(...args) {
   return execFileSync(process.execPath, [ROUTERCTL, ...args], {
     encoding: 'utf8',

@@ -17,6 +17,7 @@ import { request } from 'node:http';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deployedEnv, tempDir } from './lib/daemons.mjs';
+import { cpuSeconds, statusMiB } from './lib/proc.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
 const N = Number(process.env.BENCH_STORE_EVENTS ?? 1_000_000);
@@ -171,15 +172,6 @@ async function readProbe(d) {
   }
 }
 
-const procStatus = (pid, field) =>
-  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) /
-  1024;
-/** utime + stime of a process, in seconds (USER_HZ = 100 on Linux). */
-const cpuSeconds = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
-
 /** A control request asked one after another until stopped; the longest wait. */
 function poll(d) {
   let stop = false;
@@ -324,7 +316,7 @@ for (let run = 0; run < RUNS; run++) {
   let big = await startDaemon(bigDir);
   r.firstStart = { small: small.startSeconds, big: big.startSeconds };
   await new Promise((res) => setTimeout(res, 1000));
-  r.rssIdle = { small: procStatus(small.child.pid, 'VmRSS'), big: procStatus(big.child.pid, 'VmRSS') };
+  r.rssIdle = { small: statusMiB(small.child.pid, 'VmRSS'), big: statusMiB(big.child.pid, 'VmRSS') };
 
   console.log(`run ${run + 1}: started (${big.startSeconds.toFixed(2)} s); queries…`);
   r.queries = await queries(small, big);
@@ -355,13 +347,13 @@ for (let run = 0; run < RUNS; run++) {
     await new Promise((res) => setTimeout(res, 20));
   await new Promise((res) => setTimeout(res, 200));
   writeFileSync(`/proc/${big.child.pid}/clear_refs`, '5'); // VmHWM from here
-  const rssBefore = procStatus(big.child.pid, 'VmRSS');
+  const rssBefore = statusMiB(big.child.pid, 'VmRSS');
   // The machine's own noise in the same run: the same daemon's loop, idle, over a few seconds.
   r.idle = await probed(big, () => new Promise((res) => setTimeout(res, 3000)));
   const stopPolling = poll(big);
   r.prune = await probed(big, () => call(big.stateDir, 'POST', '/v1/federation/prune', {}));
   r.pruneLongestRequest = (await stopPolling()) / 1000;
-  r.prunePeakRss = procStatus(big.child.pid, 'VmHWM');
+  r.prunePeakRss = statusMiB(big.child.pid, 'VmHWM');
   r.pruneRssBefore = rssBefore;
   const removed = r.prune.result.removed.events;
   if (removed !== labBefore - KEEP) throw new Error(`prune removed ${removed}, expected ${labBefore - KEEP}`);

@@ -10,7 +10,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { freePort, keyFile, nodeOptions, TestDaemon, tempDir } from './lib/daemons.mjs';
-import { cpuSeconds } from './lib/proc.mjs';
+import { cpuMeter } from './lib/proc.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
 const require = createRequire(new URL('../packages/host/package.json', import.meta.url));
@@ -84,7 +84,7 @@ async function drain(mode) {
   const started = nowMs();
   const onprem = await TestDaemon.start(onpremOptions);
   const pids = [onprem.child.pid, cloud.child.pid];
-  const cpu0 = pids.map(cpuSeconds);
+  const cpu = cpuMeter(pids);
   const db = new Database(join(cloudOptions.stateDir, 'routerd.db'), { readonly: true });
   const stored = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'events'`).pluck();
   while ((stored.get() ?? 0) < EVENTS) {
@@ -92,7 +92,7 @@ async function drain(mode) {
     await sleep(20);
   }
   const seconds = (nowMs() - started) / 1000;
-  const cpuUs = pids.map((pid, i) => ((cpuSeconds(pid) - cpu0[i]) * 1e6) / EVENTS);
+  const cpuUs = cpu(EVENTS);
   const kept = new Database(join(cloudOptions.stateDir, 'routerd.db'), { readonly: true })
     .prepare('SELECT COUNT(*) FROM events WHERE traceparent IS NOT NULL')
     .pluck()

@@ -11,7 +11,7 @@ import {
   tempDir,
   waitFor,
 } from './daemons.mjs';
-import { cpuSeconds } from './proc.mjs';
+import { cpuMeter } from './proc.mjs';
 import { nowMs } from './stats.mjs';
 
 export const THROUGHPUT_EVENTS = 20_000;
@@ -75,14 +75,12 @@ export async function federationThroughput(round, { otlp, warmup = WARMUP_EVENTS
     await emitAll(onprem.stateDir, warmup, `w${round}`);
     await waitFor(async () => (await storedCount(cloud.stateDir)) >= warmup, 300_000, 10);
   }
-  const cpu0 = [cpuSeconds(onprem.child.pid), cpuSeconds(cloud.child.pid)];
+  const cpu = cpuMeter([onprem.child.pid, cloud.child.pid]);
   const started = nowMs();
   await emitAll(onprem.stateDir, THROUGHPUT_EVENTS, `t${round}`);
   await waitFor(async () => (await storedCount(cloud.stateDir)) >= warmup + THROUGHPUT_EVENTS, 300_000, 10);
   const seconds = (nowMs() - started) / 1000;
-  const [senderUs, receiverUs] = [onprem, cloud].map(
-    (d, i) => ((cpuSeconds(d.child.pid) - cpu0[i]) * 1e6) / THROUGHPUT_EVENTS,
-  );
+  const [senderUs, receiverUs] = cpu(THROUGHPUT_EVENTS);
   await onprem.stop();
   await cloud.stop();
   rmSync(root, { recursive: true, force: true });

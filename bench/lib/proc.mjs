@@ -11,6 +11,15 @@ export function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/**
+ * CPU used by each of `pids` from now on: the returned function gives, per process, the µs spent since
+ * divided by `units` (events, calls), in the order of `pids`.
+ */
+export function cpuMeter(pids) {
+  const start = pids.map(cpuSeconds);
+  return (units) => pids.map((pid, i) => ((cpuSeconds(pid) - start[i]) * 1e6) / units);
+}
+
 /** A memory field of /proc/PID/status (VmRSS, VmHWM, …) in MiB. */
 export function statusMiB(pid, field) {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
