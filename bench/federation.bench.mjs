@@ -27,6 +27,7 @@ import {
 } from './lib/daemons.mjs';
 import {
   emit,
+  emitAll,
   event,
   federationThroughput,
   pair,
@@ -166,18 +167,15 @@ async function stopAll(children) {
  */
 async function bareStoreAndForward(round) {
   const { root, stateDir, forwarder, receiver } = await startBareStoreAndForward();
-  const emitAll = async (count, prefix) => {
-    for (let i = 0; i < count; i += 500)
-      await emit(
-        stateDir,
-        Array.from({ length: 500 }, (_, k) => event(i + k, `${prefix}-${i + k}`)),
-      );
+  // Each run of emits is over once the forwarder has nothing pending.
+  const emitAllForwarded = async (count, prefix) => {
+    await emitAll(stateDir, count, prefix);
     await waitFor(async () => (await controlGet(stateDir, '/pending')).pending === 0, 300_000, 10);
   };
-  await emitAll(WARMUP_EVENTS, `sfw${round}`);
+  await emitAllForwarded(WARMUP_EVENTS, `sfw${round}`);
   const cpu = cpuMeter([forwarder.pid, receiver.pid]);
   const started = nowMs();
-  await emitAll(THROUGHPUT_EVENTS, `sf${round}`);
+  await emitAllForwarded(THROUGHPUT_EVENTS, `sf${round}`);
   const seconds = (nowMs() - started) / 1000;
   const [senderUs, receiverUs] = cpu(THROUGHPUT_EVENTS);
   await stopAll([forwarder, receiver]);

@@ -56,8 +56,8 @@ export async function pair(tag, { otlp } = {}) {
  */
 export const WARMUP_EVENTS = 5_000;
 
-/** `count` events emitted on-prem in batches of 500, ids `prefix-<n>`. */
-async function emitAll(stateDir, count, prefix) {
+/** `count` events emitted in batches of 500 through the control socket in `stateDir`, ids `prefix-<n>`. */
+export async function emitAll(stateDir, count, prefix) {
   for (let i = 0; i < count; i += 500)
     await emit(
       stateDir,
