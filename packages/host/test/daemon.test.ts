@@ -10,7 +10,9 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   controlRequest,
@@ -223,6 +225,56 @@ describe('routerd-eventd', () => {
     ]);
     const noRoute = await controlRequest(sock, 'GET', '/v2/things');
     expect([noRoute.status, noRoute.body.error.code]).toEqual([404, 'not_found']);
+  });
+
+  it('takes an emit however its body comes (gzip, a query string, a charset), refuses what it cannot read by name, and loses nothing stored', async () => {
+    const { daemon } = await start();
+    const sock = daemon.socketPath;
+    const send = (path: string, body: Buffer, headers: Record<string, string>) =>
+      new Promise<{
+        status: number;
+        body: { results?: unknown[]; error?: { code: string; message: string } };
+      }>((resolve, reject) => {
+        const req = request({ agent: false, socketPath: sock, method: 'POST', path, headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (c: string) => {
+            text += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const batchOf = (address: string) => Buffer.from(JSON.stringify({ events: [observed(address)] }));
+    const json = { 'content-type': 'application/json' };
+
+    const gzip = await send('/v1/events/batch', gzipSync(batchOf('10.88.61.20/32')), {
+      ...json,
+      'content-encoding': 'gzip',
+    });
+    const query = await send('/v1/events/batch?from=test', batchOf('10.88.61.21/32'), json);
+    const charset = await send('/v1/events/batch', batchOf('10.88.61.22/32'), {
+      'content-type': 'application/json; charset=UTF-8',
+    });
+    expect([gzip.status, query.status, charset.status]).toEqual([200, 200, 200]);
+    expect((await controlRequest(sock, 'GET', '/v1/events')).body.events).toHaveLength(3);
+
+    const latin1 = await send('/v1/events/batch', batchOf('10.88.61.23/32'), {
+      'content-type': 'application/json; charset=latin1',
+    });
+    expect([latin1.status, latin1.body.error?.message]).toEqual([415, 'unsupported charset "LATIN1"']);
+    const text = await send('/v1/events/batch', batchOf('10.88.61.24/32'), { 'content-type': 'text/plain' });
+    expect([text.status, text.body.error?.code]).toEqual([400, 'invalid_request']);
+    const empty = await send('/v1/events/batch', Buffer.alloc(0), json);
+    expect([empty.status, empty.body.error?.message]).toEqual([
+      400,
+      'invalid batch request: /events must be an array (was missing)',
+    ]);
+    // Over 32 MiB: refused from its Content-Length (413), the connection read to its end so the answer arrives.
+    const huge = Buffer.alloc(33 * 2 ** 20, 0x20);
+    const oversize = await send('/v1/events/batch', huge, json);
+    expect([oversize.status, oversize.body.error?.code]).toEqual([413, 'payload_too_large']);
+    expect((await controlRequest(sock, 'GET', '/v1/events')).body.events).toHaveLength(3);
   });
 
   it('keeps everything across a restart, and stops cleanly on SIGTERM', async () => {

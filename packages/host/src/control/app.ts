@@ -1,16 +1,12 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import {
-  type BatchEmitResponse,
   ControlRoutes,
-  type EmitResponse,
-  type EmitResult,
   type ErrorResponse,
   type GetEventResponse,
   ListEventsQuery,
   type ListEventsResponse,
-  MAX_BATCH_EVENTS,
   type StatusResponse,
 } from '@routerd/host-wire';
-import { type } from 'arktype';
 import type { Database } from 'better-sqlite3';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -19,10 +15,10 @@ import type { FederationConfig } from '../config/index.js';
 import type { ConfigState } from '../doctor/federation.js';
 import { type EmitPipeline, EmitRefused } from '../events/emit.js';
 import type { Federation } from '../federation/service.js';
+import { pathOf, sendJson } from '../http-exchange.js';
 import type { Metrics } from '../metrics.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { Retention } from '../retention/service.js';
-import type { InsertOutcome } from '../store/events.js';
 import type { Stores } from '../store/stores.js';
 import { TraceRows } from '../store/trace-rows.js';
 import { check } from '../validation.js';
@@ -30,14 +26,12 @@ import { type ActionRouteDeps, actionRoutes } from './action-routes.js';
 import { backupRoutes } from './backup-routes.js';
 import { doctorRoutes } from './doctor-routes.js';
 import { type DynamicRouteDeps, dynamicRoutes } from './dynamic-routes.js';
+import { emitRoutes } from './emit-routes.js';
 import { federationRoutes } from './federation-routes.js';
-import { HttpError, invalidRequest, storageFull } from './http-error.js';
+import { HttpError, invalidRequest, shuttingDown, storageFull } from './http-error.js';
 import { pluginRoutes } from './plugin-routes.js';
 import { retentionRoutes } from './retention-routes.js';
 import { traceRoutes } from './trace-routes.js';
-
-// Only the outer shape: each element is checked by the emit pipeline, whose issues say /events/N/….
-const BatchEnvelope = type({ events: type('unknown[]').atLeastLength(1).atMostLength(MAX_BATCH_EVENTS) });
 
 export interface ControlAppOptions {
   pipeline: EmitPipeline;
@@ -67,13 +61,6 @@ export interface ControlAppOptions {
 }
 
 const STATUS_OF_REFUSAL = { invalid_event: 400, self_captured_address: 422, id_conflict: 409 } as const;
-
-function resultOf(o: InsertOutcome): EmitResult {
-  // emitBatch throws on a conflict (all or nothing), so only stored, duplicate and refreshed get here.
-  const r: EmitResult = { id: o.event.id, status: o.status as EmitResult['status'] };
-  if (o.event.expiresAt !== undefined) r.expiresAt = o.event.expiresAt;
-  return r;
-}
 
 /**
  * Resolves once the peer pushes a commit started are handed to their sockets. The commit's listeners
@@ -106,42 +93,54 @@ function refuseRepeatedQueryFields(req: Request, _res: Response, next: NextFunct
   );
 }
 
-export function createControlApp(options: ControlAppOptions): express.Express {
-  const { pipeline, stores } = options;
+/**
+ * The control API's request listener: the emit routes on plain node:http (emit-routes.ts) when the
+ * request is a plain JSON body at exactly their path, everything else through Express.
+ */
+export function createControlApp(options: ControlAppOptions): RequestListener {
+  const { stores } = options;
   const store = stores.events;
+  const bodyLimit = options.bodyLimit ?? '32mb';
+
+  // Every error leaves as {error: {code, message, issues?}}, from a route of either kind.
+  const answerError = (err: unknown, req: IncomingMessage, res: ServerResponse) => {
+    const http = toHttpError(err, options.stateDir);
+    const path = pathOf(req);
+    if (http.status >= 500)
+      options.logger.error({ err, method: req.method, path }, 'control API request failed');
+    else
+      options.logger.debug({ code: http.code, path, message: http.message }, 'control API request refused');
+    // Failed after its answer began (a socket error mid-write): nothing more can be said on it.
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body: ErrorResponse = { error: { code: http.code, message: http.message } };
+    if (http.issues) body.error.issues = http.issues;
+    sendJson(res, http.status, body);
+  };
+  const emits = emitRoutes({
+    pipeline: options.pipeline,
+    bodyLimit,
+    stopping: options.stopping,
+    pushesWritten,
+    answerError,
+  });
+
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple'); // flat key=value only: the list filter has no nested fields
   app.use(refuseRepeatedQueryFields);
-  app.use(express.json({ limit: options.bodyLimit ?? '32mb', strict: true }));
+  app.use(express.json({ limit: bodyLimit, strict: true }));
 
   const refuseWhileStopping = (_req: Request, _res: Response, next: NextFunction) => {
-    if (options.stopping())
-      next(new HttpError(503, 'shutting_down', 'routerd-eventd is shutting down: retry once it is back'));
+    if (options.stopping()) next(shuttingDown());
     else next();
   };
 
-  app.post(ControlRoutes.eventsBatch, refuseWhileStopping, async (req, res) => {
-    const body = check(BatchEnvelope, req.body);
-    if (!body.ok) throw invalidRequest(body.issues, 'batch request');
-    const outcomes = pipeline.emitBatch(body.value.events);
-    const response: BatchEmitResponse = { results: outcomes.map(resultOf) };
-    await pushesWritten();
-    res.json(response);
-  });
-
-  app.post(ControlRoutes.events, refuseWhileStopping, async (req, res) => {
-    if (Array.isArray(req.body))
-      throw new HttpError(
-        400,
-        'invalid_request',
-        `request body must be one event, a JSON object (was an array): several go to POST ${ControlRoutes.eventsBatch} as {"events": [...]}`,
-      );
-    const outcome = pipeline.emit(req.body);
-    const response: EmitResponse = { result: resultOf(outcome), event: outcome.event };
-    await pushesWritten();
-    res.status(outcome.status === 'stored' ? 201 : 200).json(response);
-  });
+  // The emits emit-routes.ts does not take (a query string, a compressed body, another media type).
+  app.post(ControlRoutes.eventsBatch, refuseWhileStopping, (req, res) => emits.batch(req.body, res));
+  app.post(ControlRoutes.events, refuseWhileStopping, (req, res) => emits.single(req.body, res));
 
   app.get(ControlRoutes.events, (req, res) => {
     const query = check(ListEventsQuery, req.query);
@@ -214,21 +213,11 @@ export function createControlApp(options: ControlAppOptions): express.Express {
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}: see docs/control-api.md`));
   });
 
-  // Express 5 forwards thrown errors (sync or async) here; every error leaves as {error: {code, message, issues?}}.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const http = toHttpError(err, options.stateDir);
-    if (http.status >= 500)
-      options.logger.error({ err, method: req.method, path: req.path }, 'control API request failed');
-    else
-      options.logger.debug(
-        { code: http.code, path: req.path, message: http.message },
-        'control API request refused',
-      );
-    const body: ErrorResponse = { error: { code: http.code, message: http.message } };
-    if (http.issues) body.error.issues = http.issues;
-    res.status(http.status).json(body);
-  });
-  return app;
+  // Express 5 forwards thrown errors (sync or async) here.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => answerError(err, req, res));
+  return (req, res) => {
+    if (!emits.take(req, res)) app(req, res);
+  };
 }
 
 /** `null`, `a number`, … when the text is a JSON scalar; undefined when it is not JSON at all. */

@@ -13,6 +13,11 @@ export class HttpError extends Error {
   }
 }
 
+/** A write while the daemon stops: in-flight requests finish, new ones are told to come back. */
+export function shuttingDown(): HttpError {
+  return new HttpError(503, 'shutting_down', 'routerd-eventd is shutting down: retry once it is back');
+}
+
 export function invalidRequest(issues: Issue[], what: string): HttpError {
   const first = issues[0]!;
   return new HttpError(

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Event,
   formatIssues,
@@ -6,8 +7,8 @@ import {
   payloadHolds,
   validateEventPayload,
 } from '@routerd/plugin-sdk';
-import express, { type Request, type Response } from 'express';
 import type { Clock } from '../clock.js';
+import { type BodyReadError, pathOf, readBody, sendJson } from '../http-exchange.js';
 import { fromCloudEvent, MEDIA_BATCH, MEDIA_SINGLE } from './cloudevents.js';
 import { parseArrayElements } from './json-array-elements.js';
 import { elementBytes, MAX_BODY_DEPTH, scanJson } from './json-depth.js';
@@ -101,35 +102,33 @@ export interface ReceiverOptions {
   onAuthenticated?: (sender: string, timestampSeconds: number, keyFingerprint: string) => void;
 }
 
-/** Exact paths and their methods: anything else is a JSON 404 or 405, never an Express HTML page. */
+/** Exact paths and their methods: anything else is a JSON 404 or 405. */
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/v1/events': ['POST'],
   [PROBE_PATH]: ['POST'],
   '/v1/health': ['GET', 'HEAD'],
 };
 
+/** The receiver's request listener (listenReceiver serves it). */
+export type ReceiverHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
 /**
  * The federation receiver: `POST /v1/events` (CloudEvents structured JSON, batch or single, signed with
  * Standard Webhooks v1 or v1a) and `GET /v1/health`. The signature is checked on the raw bytes before anything
- * is parsed; a refused request stores nothing; an accepted batch is committed before the answer.
+ * is parsed; a refused request stores nothing; an accepted batch is committed before the answer. Plain
+ * node:http (../http-exchange.ts): every delivery passes through it.
  */
-export function createReceiverApp(opts: ReceiverOptions): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  // No ETag: an answer to a POST is never revalidated, and hashing every body costs each request.
-  app.set('etag', false);
-  // `/V1/EVENTS` and `/v1/events/` are other paths: the front door below refuses them before any route.
-  app.set('case sensitive routing', true);
-  app.set('strict routing', true);
+export function createReceiverHandler(opts: ReceiverOptions): ReceiverHandler {
   const refuse = (
-    res: Response,
+    req: IncomingMessage,
+    res: ServerResponse,
     reason: RequestRefusal,
     message: string,
     extra: Record<string, unknown> = {},
     timestampSeconds?: number,
   ) => {
     opts.metrics?.refused(reason);
-    const sender = claimedSender(res.req);
+    const sender = claimedSender(req);
     opts.onRefused?.({
       reason,
       detail: message,
@@ -140,208 +139,200 @@ export function createReceiverApp(opts: ReceiverOptions): express.Express {
     const body =
       STATUS[reason] === 401 ? errorBody('unauthorized', 'unauthorized') : errorBody(reason, message, extra);
     // Refused before its body was read: close rather than read and discard what is left of it.
-    if (!res.req.complete) res.setHeader('Connection', 'close');
-    res.status(STATUS[reason]).json(body);
+    if (!req.complete) res.setHeader('Connection', 'close');
+    sendJson(res, STATUS[reason], body);
   };
 
-  app.use((req, res, next) => {
-    const allowed = Object.hasOwn(ROUTES, req.path) ? ROUTES[req.path] : undefined;
-    if (!allowed) {
-      refuse(
-        res,
-        'not-found',
-        `no such path ${JSON.stringify(req.path.slice(0, 100))}: the receiver serves POST /v1/events, POST ${PROBE_PATH} and GET /v1/health`,
-      );
-      return;
-    }
-    if (!allowed.includes(req.method)) {
-      res.setHeader('Allow', allowed.join(', '));
-      refuse(res, 'method', `${req.path} answers ${allowed.join(' and ')} only`);
-      return;
-    }
-    next();
-  });
-
-  app.get('/v1/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-
   /** Checked before the body is read: a compressed body would be inflated before authentication. */
-  const mediaCheck =
-    (allowed: readonly string[]) => (req: Request, res: Response, next: (err?: unknown) => void) => {
-      const encoding = req.headers['content-encoding'];
-      if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-        refuse(
-          res,
-          'content-encoding',
-          'content-encoding must be identity (or absent): compressed bodies are not accepted',
-        );
-        return;
-      }
-      const media = parseMediaType(req.headers['content-type']);
-      if (!media || !allowed.includes(media.essence)) {
-        refuse(res, 'media-type', `content-type must be ${allowed.join(' or ')}`);
-        return;
-      }
-      const charset = media.params.charset;
-      if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
-        refuse(res, 'media-type', `charset must be utf-8 (or absent), not ${JSON.stringify(charset)}`);
-        return;
-      }
-      res.locals.batch = media.essence === MEDIA_BATCH;
-      next();
-    };
+  const mediaOf = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    allowed: readonly string[],
+  ): { batch: boolean } | undefined => {
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      refuse(
+        req,
+        res,
+        'content-encoding',
+        'content-encoding must be identity (or absent): compressed bodies are not accepted',
+      );
+      return undefined;
+    }
+    const media = parseMediaType(req.headers['content-type']);
+    if (!media || !allowed.includes(media.essence)) {
+      refuse(req, res, 'media-type', `content-type must be ${allowed.join(' or ')}`);
+      return undefined;
+    }
+    const charset = media.params.charset;
+    if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
+      refuse(req, res, 'media-type', `charset must be utf-8 (or absent), not ${JSON.stringify(charset)}`);
+      return undefined;
+    }
+    return { batch: media.essence === MEDIA_BATCH };
+  };
 
   /** The signature on the raw bytes, before anything is parsed; refused (and undefined) when it fails. */
   const authenticate = (
-    req: Request,
-    res: Response,
+    req: IncomingMessage,
+    res: ServerResponse,
     raw: Buffer,
   ): { sender: string; v: Extract<VerifyResult, { ok: true }> } | undefined => {
     const sender = claimedSender(req) ?? '';
     const keys = sender ? opts.keysFor(sender) : undefined;
     if (!keys) {
-      refuse(res, 'unknown-sender', `no peer named "${sender.slice(0, 100)}" with a key in this group`);
+      refuse(req, res, 'unknown-sender', `no peer named "${sender.slice(0, 100)}" with a key in this group`);
       return undefined;
     }
     const now = opts.clock.now();
     const v = verify(keys, req.headers, raw, Math.floor(now / 1000), Math.floor(opts.replayWindowMs / 1000));
     if (!v.ok) {
-      refuse(res, v.reason === 'timestamp' ? 'timestamp' : 'signature', v.detail, {}, v.timestamp);
+      refuse(req, res, v.reason === 'timestamp' ? 'timestamp' : 'signature', v.detail, {}, v.timestamp);
       return undefined;
     }
     opts.onAuthenticated?.(sender, v.timestamp, v.key.fingerprint);
     return { sender, v };
   };
 
-  app.post(
-    '/v1/events',
-    mediaCheck([MEDIA_BATCH, MEDIA_SINGLE]),
-    express.raw({ type: () => true, limit: opts.bodyLimitBytes, inflate: false }),
-    async (req: Request, res: Response) => {
-      const raw = rawBody(req);
-      const auth = authenticate(req, res, raw);
-      if (!auth) return;
-      const { sender, v } = auth;
-      const parsed = parseBody(raw, res.locals.batch === true);
-      if (!parsed.ok) {
-        refuse(res, parsed.reason, parsed.message, { issues: parsed.issues });
-        return;
-      }
-      // Every event this sender may not send is named (issues), so the sender can fail those alone and
-      // send the rest again; the refusal itself is the first one's (reason, message, path).
-      const misplaced: { reason: 'wrong-group' | 'wrong-source'; message: string; path: string }[] = [];
-      for (const [i, ev] of parsed.events.entries()) {
-        if (ev.group !== opts.group)
-          misplaced.push({
-            reason: 'wrong-group',
-            message: `event ${ev.id} is for group "${ev.group}", this is "${opts.group}"`,
-            path: `/${i}/routerdgroup`,
-          });
-        // The authenticated sender may only speak for itself: no impersonating other group members.
-        else if (ev.sourceNode !== sender)
-          misplaced.push({
-            reason: 'wrong-source',
-            message: `event ${ev.id} claims source node "${ev.sourceNode}" but was signed by "${sender}"`,
-            path: `/${i}/source`,
-          });
-      }
-      const first = misplaced[0];
-      if (first) {
-        refuse(res, first.reason, first.message, {
-          path: first.path,
-          issues: misplaced.map((m) => ({ path: m.path, message: m.message })),
+  const deliver = async (req: IncomingMessage, res: ServerResponse, raw: Buffer, batch: boolean) => {
+    const auth = authenticate(req, res, raw);
+    if (!auth) return;
+    const { sender, v } = auth;
+    const parsed = parseBody(raw, batch);
+    if (!parsed.ok) {
+      refuse(req, res, parsed.reason, parsed.message, { issues: parsed.issues });
+      return;
+    }
+    // Every event this sender may not send is named (issues), so the sender can fail those alone and
+    // send the rest again; the refusal itself is the first one's (reason, message, path).
+    const misplaced: { reason: 'wrong-group' | 'wrong-source'; message: string; path: string }[] = [];
+    for (const [i, ev] of parsed.events.entries()) {
+      if (ev.group !== opts.group)
+        misplaced.push({
+          reason: 'wrong-group',
+          message: `event ${ev.id} is for group "${ev.group}", this is "${opts.group}"`,
+          path: `/${i}/routerdgroup`,
         });
-        return;
-      }
-      if (opts.store.webhookSeen(sender, v.id)) {
-        // A replay (or a retry whose answer was lost): answer as a duplicate, reprocess nothing.
-        opts.metrics?.replayed();
-        res
-          .status(200)
-          .json({ accepted: [], duplicates: parsed.events.map((e) => e.id), rejected: [], replay: true });
-        return;
-      }
-      const outcome = opts.store.commitReceived(sender, v.id, parsed.events);
-      opts.metrics?.received(outcome);
-      await commitsConsequencesStarted();
-      res.status(200).json(outcome);
-    },
-  );
+      // The authenticated sender may only speak for itself: no impersonating other group members.
+      else if (ev.sourceNode !== sender)
+        misplaced.push({
+          reason: 'wrong-source',
+          message: `event ${ev.id} claims source node "${ev.sourceNode}" but was signed by "${sender}"`,
+          path: `/${i}/source`,
+        });
+    }
+    const first = misplaced[0];
+    if (first) {
+      refuse(req, res, first.reason, first.message, {
+        path: first.path,
+        issues: misplaced.map((m) => ({ path: m.path, message: m.message })),
+      });
+      return;
+    }
+    if (opts.store.webhookSeen(sender, v.id)) {
+      // A replay (or a retry whose answer was lost): answer as a duplicate, reprocess nothing.
+      opts.metrics?.replayed();
+      sendJson(res, 200, {
+        accepted: [],
+        duplicates: parsed.events.map((e) => e.id),
+        rejected: [],
+        replay: true,
+      });
+      return;
+    }
+    const outcome = opts.store.commitReceived(sender, v.id, parsed.events);
+    opts.metrics?.received(outcome);
+    await commitsConsequencesStarted();
+    sendJson(res, 200, outcome);
+  };
 
   // The authenticated probe: verified like a delivery, answered (signed back) without storing anything.
-  app.post(
-    PROBE_PATH,
-    mediaCheck(['application/json']),
-    express.raw({ type: () => true, limit: PROBE_BODY_LIMIT_BYTES, inflate: false }),
-    (req: Request, res: Response) => {
-      const raw = rawBody(req);
-      const auth = authenticate(req, res, raw);
-      if (!auth) return;
-      let body: unknown;
-      try {
-        body = JSON.parse(raw.toString('utf8'));
-      } catch {
-        body = undefined;
-      }
-      // Members are ignored (a later version may ask for more), but it must be an object.
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        refuse(res, 'malformed', 'a probe body must be a JSON object ({})');
-        return;
-      }
-      const answer: ProbeAnswer = {
-        node: opts.node,
-        group: opts.group,
-        time: new Date(opts.clock.now()).toISOString(),
-        keyFingerprint: auth.v.key.fingerprint,
-      };
-      const text = Buffer.from(JSON.stringify(answer));
-      const key = auth.v.key;
-      const answerKeys = isHmacKey(key) ? [key] : (opts.ownKeys?.() ?? []);
-      if (answerKeys.length === 0) {
-        opts.onError?.(new Error('no private key to sign the probe answer with'), auth.sender);
-        res.status(500).json(errorBody('internal', 'internal error'));
-        return;
-      }
-      res
-        .status(200)
-        .set(sign(answerKeys, auth.v.id, Math.floor(opts.clock.now() / 1000), text))
-        .type('application/json')
-        .send(text);
-    },
-  );
+  const probe = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
+    const auth = authenticate(req, res, raw);
+    if (!auth) return;
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      body = undefined;
+    }
+    // Members are ignored (a later version may ask for more), but it must be an object.
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      refuse(req, res, 'malformed', 'a probe body must be a JSON object ({})');
+      return;
+    }
+    const answer: ProbeAnswer = {
+      node: opts.node,
+      group: opts.group,
+      time: new Date(opts.clock.now()).toISOString(),
+      keyFingerprint: auth.v.key.fingerprint,
+    };
+    const text = Buffer.from(JSON.stringify(answer));
+    const key = auth.v.key;
+    const answerKeys = isHmacKey(key) ? [key] : (opts.ownKeys?.() ?? []);
+    if (answerKeys.length === 0) {
+      opts.onError?.(new Error('no private key to sign the probe answer with'), auth.sender);
+      sendJson(res, 500, errorBody('internal', 'internal error'));
+      return;
+    }
+    res.writeHead(200, {
+      ...sign(answerKeys, auth.v.id, Math.floor(opts.clock.now() / 1000), text),
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': text.length,
+    });
+    res.end(text);
+  };
 
-  // body-parser's errors (oversize, a body shorter than its length) and anything unexpected: a JSON
-  // answer, never a stack trace.
-  app.use((err: Error & { type?: string; status?: number }, req: Request, res: Response, _next: unknown) => {
+  /** A body that could not be read (oversize, cut short) and anything unexpected: a JSON answer, never a stack trace. */
+  const failed = (req: IncomingMessage, res: ServerResponse, err: BodyReadError, limitBytes: number) => {
     // The client is gone (or a timeout already answered it on the socket): nobody to answer.
-    if (req.socket.destroyed) return;
+    if (req.socket.destroyed || res.headersSent) return;
     if (err.type === 'entity.too.large') {
-      refuse(res, 'oversize', `request body exceeds ${opts.bodyLimitBytes} bytes`);
+      refuse(req, res, 'oversize', `request body exceeds ${limitBytes} bytes`);
       return;
     }
-    if (err.type === 'encoding.unsupported') {
-      refuse(res, 'content-encoding', 'content-encoding must be identity (or absent)');
-      return;
-    }
-    if (err.status && err.status < 500) {
-      refuse(res, 'bad-request', `the request could not be read: ${err.message}`);
+    if (err.type !== undefined && err.status !== undefined && err.status < 500) {
+      refuse(req, res, 'bad-request', `the request could not be read: ${err.message}`);
       return;
     }
     // The peer only sees a generic 500: without this the receiver's own log would say nothing at all.
     opts.onError?.(err, claimedSender(req));
-    res.status(500).json(errorBody('internal', 'internal error'));
-  });
-  return app;
-}
+    sendJson(res, 500, errorBody('internal', 'internal error'));
+  };
 
-/** express.raw leaves `{}` rather than a Buffer when the request has no body (Content-Length: 0). */
-function rawBody(req: Request): Buffer {
-  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  return (req, res) => {
+    const path = pathOf(req);
+    const allowed = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
+    if (!allowed) {
+      refuse(
+        req,
+        res,
+        'not-found',
+        `no such path ${JSON.stringify(path.slice(0, 100))}: the receiver serves POST /v1/events, POST ${PROBE_PATH} and GET /v1/health`,
+      );
+      return;
+    }
+    if (!allowed.includes(req.method ?? '')) {
+      res.setHeader('Allow', allowed.join(', '));
+      refuse(req, res, 'method', `${path} answers ${allowed.join(' and ')} only`);
+      return;
+    }
+    if (path === '/v1/health') {
+      sendJson(res, 200, { status: 'ok' });
+      return;
+    }
+    const isProbe = path === PROBE_PATH;
+    const media = mediaOf(req, res, isProbe ? ['application/json'] : [MEDIA_BATCH, MEDIA_SINGLE]);
+    if (!media) return;
+    const limitBytes = isProbe ? PROBE_BODY_LIMIT_BYTES : opts.bodyLimitBytes;
+    readBody(req, limitBytes)
+      .then((raw) => (isProbe ? probe(req, res, raw) : deliver(req, res, raw, media.batch)))
+      .catch((err: BodyReadError) => failed(req, res, err, limitBytes));
+  };
 }
 
 /** The `routerd-node` header as sent: a claim until the signature is checked. */
-function claimedSender(req: Request): string | undefined {
+function claimedSender(req: IncomingMessage): string | undefined {
   const v = req.headers[SignatureHeaders.node];
   const one = Array.isArray(v) ? v[0] : v;
   return one ? one : undefined;

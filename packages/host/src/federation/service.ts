@@ -15,7 +15,7 @@ import { PeerWorker, type PeerWorkerOptions, type ProbeReport } from './outbox.j
 import { PeerClient } from './peer-client.js';
 import { loadPeerTls, type PeerTlsContext } from './peer-tls.js';
 import { type PeerProbeResult, type ProbeOptions, probePeer } from './probe-client.js';
-import { createReceiverApp, type ReceiveOutcome, type RequestRefused } from './receiver.js';
+import { createReceiverHandler, type ReceiveOutcome, type RequestRefused } from './receiver.js';
 import { type ListenRefused, ReceiverListener } from './receiver-listener.js';
 import { loadReceiverTls, type ReceiverTlsContext } from './receiver-tls.js';
 import { RefusedRequests, UNKNOWN_SENDER } from './refused-requests.js';
@@ -297,7 +297,7 @@ export class Federation {
         .filter((p) => p.resource.spec.groupRef === groupName)
         .map((p) => p.resource.spec.nodeName),
     );
-    const app = createReceiverApp({
+    const app = createReceiverHandler({
       group: groupName,
       node: group.spec.nodeName,
       replayWindowMs: parseDuration(group.spec.replayWindow),

@@ -1,7 +1,11 @@
 /** The federation receiver on real loopback HTTP, for tests that drive it with real requests. */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createReceiverApp, listenReceiver, type ReceiverOptions } from '../../src/federation/receiver.js';
+import {
+  createReceiverHandler,
+  listenReceiver,
+  type ReceiverOptions,
+} from '../../src/federation/receiver.js';
 
 export const LIMITS = { maxConnections: 256, maxConnectionsPerAddress: 16 };
 
@@ -12,7 +16,7 @@ export const LIMITS = { maxConnections: 256, maxConnectionsPerAddress: 16 };
 export async function listenOnLoopback(
   opts: Omit<ReceiverOptions, 'group' | 'node' | 'replayWindowMs' | 'bodyLimitBytes'>,
 ): Promise<{ server: Server; base: string }> {
-  const app = createReceiverApp({
+  const app = createReceiverHandler({
     group: 'edge',
     node: 'cloud',
     replayWindowMs: 300_000,

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Event } from '@routerd/plugin-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
+import { PROBE_BODY_LIMIT_BYTES } from '../../src/federation/probe-answer.js';
 import { probePeer } from '../../src/federation/probe-client.js';
 import type { ReceiveOutcome, RequestRefused } from '../../src/federation/receiver.js';
 import { generateSecret, parseSecretText } from '../../src/federation/secrets.js';
@@ -119,6 +120,25 @@ describe('POST /v1/probe', () => {
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'malformed' } });
+  });
+
+  it('a probe body over the probe limit is refused (413) with that limit, before it is read or authenticated', async () => {
+    refused.length = 0;
+    const body = Buffer.from(JSON.stringify({ pad: 'x'.repeat(2000) }));
+    const res = await fetch(`${base}/v1/probe`, {
+      method: 'POST',
+      headers: {
+        ...sign(onpremKeys, 'probe_big', Date.now() / 1000, body),
+        'routerd-node': 'onprem',
+        'content-type': 'application/json',
+      },
+      body,
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({
+      error: { code: 'oversize', message: `request body exceeds ${PROBE_BODY_LIMIT_BYTES} bytes` },
+    });
+    expect(refused.map((r) => r.reason)).toEqual(['oversize']);
   });
 
   it('a refusal before authentication still carries the claimed sender', async () => {

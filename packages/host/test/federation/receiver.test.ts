@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import type { Server } from 'node:http';
+import { connect } from 'node:net';
 import { type Event, MAX_JSON_DEPTH } from '@routerd/plugin-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
@@ -6,7 +8,7 @@ import { MEDIA_BATCH, toCloudEvent } from '../../src/federation/cloudevents.js';
 import { MAX_BODY_DEPTH } from '../../src/federation/json-depth.js';
 import { PeerClient } from '../../src/federation/peer-client.js';
 import {
-  createReceiverApp,
+  createReceiverHandler,
   listenReceiver,
   type ReceiveOutcome,
   type ReceiverStore,
@@ -79,7 +81,14 @@ function event(over: Partial<Event> = {}): Event {
 
 async function post(
   body: string,
-  opts: { node?: string; keys?: typeof onpremKeys; ts?: number; id?: string; type?: string } = {},
+  opts: {
+    node?: string;
+    keys?: typeof onpremKeys;
+    ts?: number;
+    id?: string;
+    type?: string;
+    path?: string;
+  } = {},
 ) {
   const buf = Buffer.from(body);
   const headers = {
@@ -87,7 +96,7 @@ async function post(
     'routerd-node': opts.node ?? 'onprem',
     'content-type': opts.type ?? MEDIA_BATCH,
   };
-  const res = await fetch(`${base}/v1/events`, { method: 'POST', headers, body: buf });
+  const res = await fetch(`${base}${opts.path ?? '/v1/events'}`, { method: 'POST', headers, body: buf });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 const batch = (...events: Event[]) => JSON.stringify(events.map(toCloudEvent));
@@ -293,13 +302,58 @@ describe('receiver', () => {
     }
   });
 
+  it('serves a path by its path alone: a query string after it changes nothing', async () => {
+    const ev = event();
+    const res = await post(batch(ev), { path: '/v1/events?from=onprem' });
+    expect(res.status).toBe(200);
+    expect(res.body.accepted).toEqual([ev.id]);
+  });
+
+  it('answers HEAD on health with the headers of GET and no body', async () => {
+    const res = await fetch(`${base}/v1/health`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(res.headers.get('content-length')).toBe(String(JSON.stringify({ status: 'ok' }).length));
+    expect(await res.text()).toBe('');
+  });
+
+  it('a body cut short (the client stops before its Content-Length) stores nothing, and the next request is served', async () => {
+    const before = store.events.size;
+    errors.length = 0;
+    const body = Buffer.from(batch(event()));
+    const headers = {
+      ...sign(onpremKeys, `b_${seq++}`, clock.now() / 1000, body),
+      'routerd-node': 'onprem',
+      'content-type': MEDIA_BATCH,
+      'content-length': String(body.length),
+    };
+    const { port } = new URL(base);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString();
+    });
+    const head = Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    socket.end(`POST /v1/events HTTP/1.1\r\nhost: x\r\n${head}\r\n${body.subarray(0, 40).toString()}`);
+    await once(socket, 'close');
+    // Node's parser reports the early end; the listener answers it as not valid HTTP/1.1, not as a 500.
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(store.events.size).toBe(before);
+    expect(errors).toEqual([]);
+    const next = event();
+    expect((await post(batch(next))).body.accepted).toEqual([next.id]);
+  });
+
   it('answers health without details', async () => {
     const res = await fetch(`${base}/v1/health`);
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
   it('refuses a wildcard listen address unless allowed', async () => {
-    const app = createReceiverApp({
+    const app = createReceiverHandler({
       group: 'g',
       node: 'cloud',
       replayWindowMs: 1,
