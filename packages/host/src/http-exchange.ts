@@ -12,10 +12,10 @@ import getRawBody from 'raw-body';
 export type BodyReadError = Error & { type?: string; status?: number };
 
 /**
- * The whole body, at most `limit` (bytes, or raw-body's '32mb'; a Content-Length over it is refused before a byte is read). On
- * an error the rest of the request is read off and dropped before the promise rejects, as Express's body
- * parsers do: an answer written while the client is still sending would be followed by a close that
- * resets the connection, and the client would see the reset instead of the answer.
+ * The whole body, at most `limit` (bytes, or raw-body's '32mb'; a Content-Length over it is refused
+ * before a byte is read). On an error the rest of the request is read off and dropped before the promise
+ * rejects, as Express's body parsers do: an answer written while the client is still sending would be
+ * followed by a close that resets the connection, and the client would see the reset, not the answer.
  */
 export function readBody(req: IncomingMessage, limit: number | string): Promise<Buffer> {
   return getRawBody(req, { length: req.headers['content-length'], limit }).catch((err: BodyReadError) =>
