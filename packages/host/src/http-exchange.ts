@@ -12,10 +12,18 @@ import getRawBody from 'raw-body';
 export type BodyReadError = Error & { type?: string; status?: number };
 
 /**
+ * How much more of a refused body is read and dropped so that its answer arrives: an answer written
+ * while the client is still sending is followed by a close that resets the connection, and the client
+ * sees the reset, not the answer. Past this, the rest is not read: the answer goes out and the
+ * connection is closed (a client that sends without end must not keep the daemon reading until its
+ * request timeout).
+ */
+export const READ_OFF_MAX_BYTES = 4 * 2 ** 20;
+
+/**
  * The whole body, at most `limit` (bytes, or raw-body's '32mb'; a Content-Length over it is refused
- * before a byte is read). On an error the rest of the request is read off and dropped before the promise
- * rejects, as Express's body parsers do: an answer written while the client is still sending would be
- * followed by a close that resets the connection, and the client would see the reset, not the answer.
+ * before a byte is read). On an error the rest of the request, up to READ_OFF_MAX_BYTES, is read off and
+ * dropped before the promise rejects, as Express's body parsers do (without their bound).
  */
 export function readBody(req: IncomingMessage, limit: number | string): Promise<Buffer> {
   return getRawBody(req, { length: req.headers['content-length'], limit }).catch((err: BodyReadError) =>
@@ -23,14 +31,26 @@ export function readBody(req: IncomingMessage, limit: number | string): Promise<
   );
 }
 
+/** Resolves once the request has ended or gone, or READ_OFF_MAX_BYTES more of it were dropped. */
 function readOff(req: IncomingMessage): Promise<void> {
   return new Promise((resolve) => {
     if (req.complete || req.destroyed) {
       resolve();
       return;
     }
-    req.once('end', () => resolve());
-    req.once('close', () => resolve());
+    let dropped = 0;
+    const done = () => {
+      req.off('data', drop);
+      req.pause();
+      resolve();
+    };
+    const drop = (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > READ_OFF_MAX_BYTES) done();
+    };
+    req.on('data', drop);
+    req.once('end', done);
+    req.once('close', done);
     req.resume();
   });
 }

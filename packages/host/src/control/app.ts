@@ -15,7 +15,7 @@ import type { FederationConfig } from '../config/index.js';
 import type { ConfigState } from '../doctor/federation.js';
 import { type EmitPipeline, EmitRefused } from '../events/emit.js';
 import type { Federation } from '../federation/service.js';
-import { pathOf, sendJson } from '../http-exchange.js';
+import { type BodyReadError, pathOf, sendJson } from '../http-exchange.js';
 import type { Metrics } from '../metrics.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { Retention } from '../retention/service.js';
@@ -117,6 +117,8 @@ export function createControlApp(options: ControlAppOptions): RequestListener {
     }
     const body: ErrorResponse = { error: { code: http.code, message: http.message } };
     if (http.issues) body.error.issues = http.issues;
+    // A body refused while it was still coming, and not read to its end (http-exchange.ts READ_OFF_MAX_BYTES).
+    if ((err as BodyReadError).type !== undefined && !req.complete) res.setHeader('Connection', 'close');
     sendJson(res, http.status, body);
   };
   const emits = emitRoutes({

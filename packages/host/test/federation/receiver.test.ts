@@ -347,6 +347,35 @@ describe('receiver', () => {
     expect((await post(batch(next))).body.accepted).toEqual([next.id]);
   });
 
+  it('a body sent without end past the limit is refused (413) and its connection closed, not read until the request times out', async () => {
+    const { port } = new URL(base);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString();
+    });
+    // Once the receiver has answered and closed, what this side still sends is refused by the kernel.
+    socket.on('error', () => {});
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    const drained = () =>
+      new Promise((resolve) => {
+        socket.once('drain', resolve);
+        socket.once('close', resolve);
+      });
+    socket.write(
+      `POST /v1/events HTTP/1.1\r\nhost: x\r\ncontent-type: ${MEDIA_BATCH}\r\ntransfer-encoding: chunked\r\n\r\n`,
+    );
+    const chunk = `10000\r\n${'x'.repeat(0x10000)}\r\n`;
+    // Sent until answered: 64 MiB at most, so a receiver that reads without end lets the request time out (408).
+    for (let sent = 0; answer === '' && !socket.destroyed && sent < 64 * 2 ** 20; sent += 0x10000) {
+      if (!socket.write(chunk)) await drained();
+    }
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/connection: close/i);
+  });
+
   it('answers health without details', async () => {
     const res = await fetch(`${base}/v1/health`);
     expect(await res.json()).toEqual({ status: 'ok' });
