@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Warm plugin/run round trip and cold spawn + handshake through PluginProcess, each beside a baseline
 // measured in the same run: a minimal echo child over the same kind of pipes, started the same way.
-// BENCH_RPC_RUNS (default 3) runs; each figure is the median of the runs' medians (p99: of their p99s);
-// BENCH_SDK_DIR (below) measures another checkout's SDK.
+// BENCH_RPC_RUNS (default 5: a run takes ~7 s, and its ratio moves with the load of the minute) runs;
+// each figure is the median of the runs' medians (p99: of their p99s); BENCH_SDK_DIR (below) measures
+// another checkout's SDK.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -19,7 +20,7 @@ const { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } = await import(join(sdk, 'dist/in
 const { makeEvent, makeRequest } = await import(join(sdk, 'dist/testing/index.js'));
 const plugin = join(sdk, 'test/fixtures/good-plugin.mjs');
 const echo = fileURLToPath(new URL('./fixtures/echo-child.mjs', import.meta.url));
-const RUNS = Number(process.env.BENCH_RPC_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RPC_RUNS ?? 5);
 const WARM = 2000;
 const COLD = 20;
 // What PluginProcess gives a plugin: PATH and the cookie, nothing else of the caller's environment. The
