@@ -5,7 +5,7 @@
  * the request and response prototypes it swaps in, and the answer's ETag. The body is read by raw-body,
  * the reader under Express's own body parsers, so limits and their errors stay what they were.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, RequestListener, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 
 /** raw-body's error: `type` says which (`entity.too.large`, `request.aborted`, `request.size.invalid`…). */
@@ -76,4 +76,29 @@ export function sendJson(
     'content-length': Buffer.byteLength(text),
   });
   res.end(res.req.method === 'HEAD' ? undefined : text);
+}
+
+/**
+ * A request listener that no request can take the process down with: what `handle` throws, or the promise
+ * it returns rejects with, goes to `onError` (which answers); should that throw too, the connection is
+ * dropped. Express did this for the routes it served: a daemon never dies of one request.
+ */
+export function guardedListener(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> | undefined,
+  onError: (err: unknown, req: IncomingMessage, res: ServerResponse) => void,
+): RequestListener {
+  const fail = (err: unknown, req: IncomingMessage, res: ServerResponse) => {
+    try {
+      onError(err, req, res);
+    } catch {
+      res.destroy();
+    }
+  };
+  return (req, res) => {
+    try {
+      handle(req, res)?.catch((err: unknown) => fail(err, req, res));
+    } catch (err) {
+      fail(err, req, res);
+    }
+  };
 }

@@ -15,7 +15,7 @@ import type { FederationConfig } from '../config/index.js';
 import type { ConfigState } from '../doctor/federation.js';
 import { type EmitPipeline, EmitRefused } from '../events/emit.js';
 import type { Federation } from '../federation/service.js';
-import { type BodyReadError, pathOf, sendJson } from '../http-exchange.js';
+import { type BodyReadError, guardedListener, pathOf, sendJson } from '../http-exchange.js';
 import type { Metrics } from '../metrics.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { Retention } from '../retention/service.js';
@@ -217,9 +217,13 @@ export function createControlApp(options: ControlAppOptions): RequestListener {
 
   // Express 5 forwards thrown errors (sync or async) here.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => answerError(err, req, res));
-  return (req, res) => {
-    if (!emits.take(req, res)) app(req, res);
-  };
+  // A request the emit routes take, or what they throw, never reaches Express; nothing thrown escapes.
+  return guardedListener((req, res) => {
+    const taken = emits.take(req, res);
+    if (taken) return taken;
+    app(req, res);
+    return undefined;
+  }, answerError);
 }
 
 /** `null`, `a number`, … when the text is a JSON scalar; undefined when it is not JSON at all. */

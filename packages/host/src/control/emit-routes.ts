@@ -36,8 +36,11 @@ export interface EmitRouteDeps {
 }
 
 export interface EmitRoutes {
-  /** Takes a plain JSON emit and answers it (true), or leaves the request untouched for Express (false). */
-  take(req: IncomingMessage, res: ServerResponse): boolean;
+  /**
+   * Takes a plain JSON emit: the answer under way (it settles once answered, errors included), or
+   * undefined for a request it leaves untouched for Express.
+   */
+  take(req: IncomingMessage, res: ServerResponse): Promise<void> | undefined;
   /** The routes themselves, for the Express app's routes of the same paths (a body its parser decoded). */
   batch(body: unknown, res: ServerResponse): Promise<void>;
   single(body: unknown, res: ServerResponse): Promise<void>;
@@ -68,19 +71,15 @@ export function emitRoutes(deps: EmitRouteDeps): EmitRoutes {
     sendJson(res, outcome.status === 'stored' ? 201 : 200, response);
   };
 
-  const take = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (req.method !== 'POST') return false;
+  const take = (req: IncomingMessage, res: ServerResponse): Promise<void> | undefined => {
+    if (req.method !== 'POST') return undefined;
     const route =
       req.url === ControlRoutes.eventsBatch ? batch : req.url === ControlRoutes.events ? single : undefined;
-    if (!route || !plainJson(req)) return false;
-    if (deps.stopping()) {
-      deps.answerError(shuttingDown(), req, res);
-      return true;
-    }
-    readBody(req, deps.bodyLimit)
+    if (!route || !plainJson(req)) return undefined;
+    const body = deps.stopping() ? Promise.reject(shuttingDown()) : readBody(req, deps.bodyLimit);
+    return body
       .then((raw) => route(parseJsonBody(raw), res))
       .catch((err: unknown) => deps.answerError(err, req, res));
-    return true;
   };
 
   return { take, batch, single };

@@ -8,7 +8,7 @@ import {
   validateEventPayload,
 } from '@routerd/plugin-sdk';
 import type { Clock } from '../clock.js';
-import { type BodyReadError, pathOf, readBody, sendJson } from '../http-exchange.js';
+import { type BodyReadError, guardedListener, pathOf, readBody, sendJson } from '../http-exchange.js';
 import { fromCloudEvent, MEDIA_BATCH, MEDIA_SINGLE } from './cloudevents.js';
 import { parseArrayElements } from './json-array-elements.js';
 import { elementBytes, MAX_BODY_DEPTH, scanJson } from './json-depth.js';
@@ -300,7 +300,7 @@ export function createReceiverHandler(opts: ReceiverOptions): ReceiverHandler {
     sendJson(res, 500, errorBody('internal', 'internal error'));
   };
 
-  return (req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse): Promise<void> | undefined => {
     const path = pathOf(req);
     const allowed = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
     if (!allowed) {
@@ -310,25 +310,27 @@ export function createReceiverHandler(opts: ReceiverOptions): ReceiverHandler {
         'not-found',
         `no such path ${JSON.stringify(path.slice(0, 100))}: the receiver serves POST /v1/events, POST ${PROBE_PATH} and GET /v1/health`,
       );
-      return;
+      return undefined;
     }
     if (!allowed.includes(req.method ?? '')) {
       res.setHeader('Allow', allowed.join(', '));
       refuse(req, res, 'method', `${path} answers ${allowed.join(' and ')} only`);
-      return;
+      return undefined;
     }
     if (path === '/v1/health') {
       sendJson(res, 200, { status: 'ok' });
-      return;
+      return undefined;
     }
     const isProbe = path === PROBE_PATH;
     const media = mediaOf(req, res, isProbe ? ['application/json'] : [MEDIA_BATCH, MEDIA_SINGLE]);
-    if (!media) return;
+    if (!media) return undefined;
     const limitBytes = isProbe ? PROBE_BODY_LIMIT_BYTES : opts.bodyLimitBytes;
-    readBody(req, limitBytes)
+    return readBody(req, limitBytes)
       .then((raw) => (isProbe ? probe(req, res, raw) : deliver(req, res, raw, media.batch)))
       .catch((err: BodyReadError) => failed(req, res, err, limitBytes));
   };
+  // Anything else thrown on the way (a refusal's own reporting, a bug) is a generic 500, never a crash.
+  return guardedListener(serve, (err, req, res) => failed(req, res, err as Error, opts.bodyLimitBytes));
 }
 
 /** The `routerd-node` header as sent: a claim until the signature is checked. */

@@ -376,6 +376,57 @@ describe('receiver', () => {
     expect(answer).toMatch(/connection: close/i);
   });
 
+  it('a refusal whose reporting throws is answered as a generic 500, and the receiver keeps serving', async () => {
+    const reported: string[] = [];
+    const { server: broken, base: at } = await listenOnLoopback({
+      keysFor: () => undefined,
+      store,
+      clock,
+      onRefused: () => {
+        throw new Error('the log sink is down');
+      },
+      onError: (err) => reported.push(err.message),
+    });
+    try {
+      // Refused before the body is read, inside the request listener itself.
+      const res = await fetch(`${at}/v1/nope`);
+      expect([res.status, await res.json()]).toEqual([
+        500,
+        { error: { code: 'internal', message: 'internal error' } },
+      ]);
+      expect(reported).toEqual(['the log sink is down']);
+      expect((await fetch(`${at}/v1/health`)).status).toBe(200);
+    } finally {
+      broken.close();
+    }
+  });
+
+  it('a failure whose own report throws drops that connection only: the receiver keeps serving', async () => {
+    const failing = new MemoryStore();
+    failing.failWith = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    const { server: broken, base: at } = await listenOnLoopback({
+      keysFor: (node) => (node === 'onprem' ? onpremKeys : undefined),
+      store: failing,
+      clock,
+      onError: () => {
+        throw new Error('the log sink is down');
+      },
+    });
+    try {
+      const body = Buffer.from(batch(event()));
+      const headers = {
+        ...sign(onpremKeys, `b_${seq++}`, clock.now() / 1000, body),
+        'routerd-node': 'onprem',
+        'content-type': MEDIA_BATCH,
+      };
+      await expect(fetch(`${at}/v1/events`, { method: 'POST', headers, body })).rejects.toThrow();
+      expect(failing.events.size).toBe(0);
+      expect((await fetch(`${at}/v1/health`)).status).toBe(200);
+    } finally {
+      broken.close();
+    }
+  });
+
   it('answers health without details', async () => {
     const res = await fetch(`${base}/v1/health`);
     expect(await res.json()).toEqual({ status: 'ok' });
