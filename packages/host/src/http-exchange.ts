@@ -5,7 +5,7 @@
  * the request and response prototypes it swaps in, and the answer's ETag. The body is read by raw-body,
  * the reader under Express's own body parsers, so limits and their errors stay what they were.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 
 /** raw-body's error: `type` says which (`entity.too.large`, `request.aborted`, `request.size.invalid`…). */
@@ -62,16 +62,16 @@ export function pathOf(req: IncomingMessage): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
+/** Whether the body comes as sent: no Content-Encoding, or `identity`. */
+export function isIdentityEncoded(req: IncomingMessage): boolean {
+  const encoding = req.headers['content-encoding'];
+  return encoding === undefined || encoding.trim().toLowerCase() === 'identity';
+}
+
 /** A JSON answer: the body serialised once, its length set, nothing written for a HEAD request. */
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: OutgoingHttpHeaders = {},
-): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
-    ...headers,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
   });

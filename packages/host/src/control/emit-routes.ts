@@ -15,8 +15,8 @@ import {
 } from '@routerd/host-wire';
 import { type } from 'arktype';
 import type { EmitPipeline } from '../events/emit.js';
-import { parseMediaType } from '../federation/media-type.js';
-import { readBody, sendJson } from '../http-exchange.js';
+import { isUtf8, parseMediaType } from '../federation/media-type.js';
+import { isIdentityEncoded, readBody, sendJson } from '../http-exchange.js';
 import type { InsertOutcome } from '../store/events.js';
 import { check } from '../validation.js';
 import { HttpError, invalidRequest, shuttingDown } from './http-error.js';
@@ -87,12 +87,8 @@ export function emitRoutes(deps: EmitRouteDeps): EmitRoutes {
 
 /** A JSON body in UTF-8 (or no charset), neither compressed nor anything else the Express parser decodes. */
 function plainJson(req: IncomingMessage): boolean {
-  const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return false;
   const media = parseMediaType(req.headers['content-type']);
-  if (media?.essence !== 'application/json') return false;
-  const charset = media.params.charset?.toLowerCase();
-  return charset === undefined || charset === 'utf-8';
+  return isIdentityEncoded(req) && media?.essence === 'application/json' && isUtf8(media);
 }
 
 /**
@@ -112,7 +108,7 @@ function parseJsonBody(raw: Buffer): unknown {
   throw Object.assign(new Error(message), { type: 'entity.parse.failed', status: 400, body: text });
 }
 
-export function resultOf(o: InsertOutcome): EmitResult {
+function resultOf(o: InsertOutcome): EmitResult {
   // emitBatch throws on a conflict (all or nothing), so only stored, duplicate and refreshed get here.
   const r: EmitResult = { id: o.event.id, status: o.status as EmitResult['status'] };
   if (o.event.expiresAt !== undefined) r.expiresAt = o.event.expiresAt;

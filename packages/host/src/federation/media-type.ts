@@ -35,3 +35,9 @@ export function parseMediaType(header: string | undefined): MediaType | undefine
   }
   return { essence: `${head[1]}/${head[2]}`.toLowerCase(), params };
 }
+
+/** Whether the media type's text is UTF-8: no charset parameter, or `utf-8` in any case. */
+export function isUtf8(media: MediaType): boolean {
+  const charset = media.params.charset;
+  return charset === undefined || charset.toLowerCase() === 'utf-8';
+}

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import {
   type Event,
   formatIssues,
@@ -8,11 +8,18 @@ import {
   validateEventPayload,
 } from '@routerd/plugin-sdk';
 import type { Clock } from '../clock.js';
-import { type BodyReadError, guardedListener, pathOf, readBody, sendJson } from '../http-exchange.js';
+import {
+  type BodyReadError,
+  guardedListener,
+  isIdentityEncoded,
+  pathOf,
+  readBody,
+  sendJson,
+} from '../http-exchange.js';
 import { fromCloudEvent, MEDIA_BATCH, MEDIA_SINGLE } from './cloudevents.js';
 import { parseArrayElements } from './json-array-elements.js';
 import { elementBytes, MAX_BODY_DEPTH, scanJson } from './json-depth.js';
-import { parseMediaType } from './media-type.js';
+import { isUtf8, parseMediaType } from './media-type.js';
 import { PROBE_BODY_LIMIT_BYTES, PROBE_PATH, type ProbeAnswer } from './probe-answer.js';
 import { errorBody, type RefusalReason, type RequestRefusal, STATUS } from './refusal.js';
 import {
@@ -109,16 +116,13 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/v1/health': ['GET', 'HEAD'],
 };
 
-/** The receiver's request listener (listenReceiver serves it). */
-export type ReceiverHandler = (req: IncomingMessage, res: ServerResponse) => void;
-
 /**
  * The federation receiver: `POST /v1/events` (CloudEvents structured JSON, batch or single, signed with
  * Standard Webhooks v1 or v1a) and `GET /v1/health`. The signature is checked on the raw bytes before anything
  * is parsed; a refused request stores nothing; an accepted batch is committed before the answer. Plain
  * node:http (../http-exchange.ts): every delivery passes through it.
  */
-export function createReceiverHandler(opts: ReceiverOptions): ReceiverHandler {
+export function createReceiverHandler(opts: ReceiverOptions): RequestListener {
   const refuse = (
     req: IncomingMessage,
     res: ServerResponse,
@@ -149,8 +153,7 @@ export function createReceiverHandler(opts: ReceiverOptions): ReceiverHandler {
     res: ServerResponse,
     allowed: readonly string[],
   ): { batch: boolean } | undefined => {
-    const encoding = req.headers['content-encoding'];
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    if (!isIdentityEncoded(req)) {
       refuse(
         req,
         res,
@@ -164,9 +167,9 @@ export function createReceiverHandler(opts: ReceiverOptions): ReceiverHandler {
       refuse(req, res, 'media-type', `content-type must be ${allowed.join(' or ')}`);
       return undefined;
     }
-    const charset = media.params.charset;
-    if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
-      refuse(req, res, 'media-type', `charset must be utf-8 (or absent), not ${JSON.stringify(charset)}`);
+    if (!isUtf8(media)) {
+      const charset = JSON.stringify(media.params.charset);
+      refuse(req, res, 'media-type', `charset must be utf-8 (or absent), not ${charset}`);
       return undefined;
     }
     return { batch: media.essence === MEDIA_BATCH };
