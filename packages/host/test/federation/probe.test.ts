@@ -107,33 +107,27 @@ describe('POST /v1/probe', () => {
     });
   });
 
-  it('a probe body that is not a JSON object is refused (400), after authentication', async () => {
-    const body = Buffer.from('[]');
-    const res = await fetch(`${base}/v1/probe`, {
+  /** A probe from onprem, signed with its key, whatever its body. */
+  const signedProbe = (body: Buffer, id: string) =>
+    fetch(`${base}/v1/probe`, {
       method: 'POST',
       headers: {
-        ...sign(onpremKeys, 'probe_x', Date.now() / 1000, body),
+        ...sign(onpremKeys, id, Date.now() / 1000, body),
         'routerd-node': 'onprem',
         'content-type': 'application/json',
       },
       body,
     });
+
+  it('a probe body that is not a JSON object is refused (400), after authentication', async () => {
+    const res = await signedProbe(Buffer.from('[]'), 'probe_x');
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'malformed' } });
   });
 
   it('a probe body over the probe limit is refused (413) with that limit, before it is read or authenticated', async () => {
     refused.length = 0;
-    const body = Buffer.from(JSON.stringify({ pad: 'x'.repeat(2000) }));
-    const res = await fetch(`${base}/v1/probe`, {
-      method: 'POST',
-      headers: {
-        ...sign(onpremKeys, 'probe_big', Date.now() / 1000, body),
-        'routerd-node': 'onprem',
-        'content-type': 'application/json',
-      },
-      body,
-    });
+    const res = await signedProbe(Buffer.from(JSON.stringify({ pad: 'x'.repeat(2000) })), 'probe_big');
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({
       error: { code: 'oversize', message: `request body exceeds ${PROBE_BODY_LIMIT_BYTES} bytes` },

@@ -79,25 +79,42 @@ function event(over: Partial<Event> = {}): Event {
   };
 }
 
-async function post(
-  body: string,
-  opts: {
-    node?: string;
-    keys?: typeof onpremKeys;
-    ts?: number;
-    id?: string;
-    type?: string;
-    path?: string;
-  } = {},
-) {
-  const buf = Buffer.from(body);
-  const headers = {
-    ...sign(opts.keys ?? onpremKeys, opts.id ?? `b_${seq++}`, opts.ts ?? clock.now() / 1000, buf),
+interface SendOptions {
+  node?: string;
+  keys?: typeof onpremKeys;
+  ts?: number;
+  id?: string;
+  type?: string;
+}
+
+/** The headers of a delivery of `body`: signed (a fresh webhook-id unless given), sender, media type. */
+function signedHeaders(body: Buffer, opts: SendOptions = {}): Record<string, string> {
+  return {
+    ...sign(opts.keys ?? onpremKeys, opts.id ?? `b_${seq++}`, opts.ts ?? clock.now() / 1000, body),
     'routerd-node': opts.node ?? 'onprem',
     'content-type': opts.type ?? MEDIA_BATCH,
   };
-  const res = await fetch(`${base}${opts.path ?? '/v1/events'}`, { method: 'POST', headers, body: buf });
+}
+
+async function post(body: string, opts: SendOptions & { path?: string } = {}) {
+  const buf = Buffer.from(body);
+  const res = await fetch(`${base}${opts.path ?? '/v1/events'}`, {
+    method: 'POST',
+    headers: signedHeaders(buf, opts),
+    body: buf,
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** A raw TCP connection to the receiver, for requests fetch will not send, and what it has answered. */
+async function rawConnection() {
+  const socket = connect(Number(new URL(base).port), '127.0.0.1');
+  await once(socket, 'connect');
+  const answered = { text: '' };
+  socket.on('data', (chunk: Buffer) => {
+    answered.text += chunk.toString();
+  });
+  return { socket, answered };
 }
 const batch = (...events: Event[]) => JSON.stringify(events.map(toCloudEvent));
 
@@ -123,15 +140,7 @@ describe('receiver', () => {
 
   it('answers without an ETag: nothing revalidates the answer to a POST, and hashing it costs each request', async () => {
     const body = Buffer.from(batch(event()));
-    const res = await fetch(`${base}/v1/events`, {
-      method: 'POST',
-      headers: {
-        ...sign(onpremKeys, `b_${seq++}`, clock.now() / 1000, body),
-        'routerd-node': 'onprem',
-        'content-type': MEDIA_BATCH,
-      },
-      body,
-    });
+    const res = await fetch(`${base}/v1/events`, { method: 'POST', headers: signedHeaders(body), body });
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).toBeNull();
   });
@@ -321,26 +330,15 @@ describe('receiver', () => {
     const before = store.events.size;
     errors.length = 0;
     const body = Buffer.from(batch(event()));
-    const headers = {
-      ...sign(onpremKeys, `b_${seq++}`, clock.now() / 1000, body),
-      'routerd-node': 'onprem',
-      'content-type': MEDIA_BATCH,
-      'content-length': String(body.length),
-    };
-    const { port } = new URL(base);
-    const socket = connect(Number(port), '127.0.0.1');
-    await once(socket, 'connect');
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => {
-      answer += chunk.toString();
-    });
+    const headers = { ...signedHeaders(body), 'content-length': String(body.length) };
+    const { socket, answered } = await rawConnection();
     const head = Object.entries(headers)
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join('');
     socket.end(`POST /v1/events HTTP/1.1\r\nhost: x\r\n${head}\r\n${body.subarray(0, 40).toString()}`);
     await once(socket, 'close');
     // Node's parser reports the early end; the listener answers it as not valid HTTP/1.1, not as a 500.
-    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answered.text).toMatch(/^HTTP\/1\.1 400 /);
     expect(store.events.size).toBe(before);
     expect(errors).toEqual([]);
     const next = event();
@@ -348,13 +346,7 @@ describe('receiver', () => {
   });
 
   it('a body sent without end past the limit is refused (413) and its connection closed, not read until the request times out', async () => {
-    const { port } = new URL(base);
-    const socket = connect(Number(port), '127.0.0.1');
-    await once(socket, 'connect');
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => {
-      answer += chunk.toString();
-    });
+    const { socket, answered } = await rawConnection();
     // Once the receiver has answered and closed, what this side still sends is refused by the kernel.
     socket.on('error', () => {});
     const closed = new Promise((resolve) => socket.once('close', resolve));
@@ -368,12 +360,12 @@ describe('receiver', () => {
     );
     const chunk = `10000\r\n${'x'.repeat(0x10000)}\r\n`;
     // Sent until answered: 64 MiB at most, so a receiver that reads without end lets the request time out (408).
-    for (let sent = 0; answer === '' && !socket.destroyed && sent < 64 * 2 ** 20; sent += 0x10000) {
+    for (let sent = 0; answered.text === '' && !socket.destroyed && sent < 64 * 2 ** 20; sent += 0x10000) {
       if (!socket.write(chunk)) await drained();
     }
     await closed;
-    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
-    expect(answer).toMatch(/connection: close/i);
+    expect(answered.text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answered.text).toMatch(/connection: close/i);
   });
 
   it('a refusal whose reporting throws is answered as a generic 500, and the receiver keeps serving', async () => {
@@ -414,11 +406,7 @@ describe('receiver', () => {
     });
     try {
       const body = Buffer.from(batch(event()));
-      const headers = {
-        ...sign(onpremKeys, `b_${seq++}`, clock.now() / 1000, body),
-        'routerd-node': 'onprem',
-        'content-type': MEDIA_BATCH,
-      };
+      const headers = signedHeaders(body);
       await expect(fetch(`${at}/v1/events`, { method: 'POST', headers, body })).rejects.toThrow();
       expect(failing.events.size).toBe(0);
       expect((await fetch(`${at}/v1/health`)).status).toBe(200);
