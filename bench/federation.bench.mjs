@@ -297,7 +297,7 @@ function prefillBacklog(stateDir, count) {
   const insertEvent = db.prepare(`INSERT INTO events (id, group_name, source_node, type, subject, dedupe_key,
     payload, observed_at, expires_at, expires_at_ms, stored_at_ms) VALUES (?, 'edge', 'onprem', ?, NULL, NULL, ?, ?, ?, ?, ?)`);
   const insertDelivery = db.prepare(`INSERT INTO deliveries (event_seq, event_id, peer, status, attempts,
-    next_attempt_ms, enqueued_ms, updated_ms) VALUES (?, ?, 'cloud', 'pending', 0, ?, ?, ?)`);
+    next_attempt_ms, enqueued_ms, updated_ms, created_ms) VALUES (?, ?, 'cloud', 'pending', 0, ?, ?, ?, ?)`);
   const chunk = db.transaction((from, to) => {
     for (let i = from; i < to; i++) {
       const id = `d-${i}`;
@@ -310,7 +310,7 @@ function prefillBacklog(stateDir, count) {
         expiresAtMs,
         now,
       );
-      insertDelivery.run(lastInsertRowid, id, now, now, now);
+      insertDelivery.run(lastInsertRowid, id, now, now, now, now);
     }
   });
   for (let i = 0; i < count; i += 50_000) chunk(i, Math.min(count, i + 50_000));

@@ -45,7 +45,8 @@ function fill(file, n) {
   const insert = db.prepare(`INSERT INTO events (id, group_name, source_node, type, subject, payload,
     observed_at, expires_at, expires_at_ms, stored_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const deliver = db.prepare(`INSERT INTO deliveries (event_seq, event_id, peer, status, attempts,
-    next_attempt_ms, enqueued_ms, updated_ms, delivered_ms, last_status) VALUES (?, ?, 'cloud', 'delivered', 1, ?, ?, ?, ?, 200)`);
+    next_attempt_ms, enqueued_ms, updated_ms, delivered_ms, last_status, created_ms)
+    VALUES (?, ?, 'cloud', 'delivered', 1, ?, ?, ?, ?, 200, ?)`);
   const now = Date.now();
   const at = new Date(now).toISOString();
   const expiresMs = now + 7 * 86_400_000;
@@ -74,7 +75,7 @@ function fill(file, n) {
           expiresMs,
           now - (n - j),
         );
-        deliver.run(lastInsertRowid, id, now, now, now, now);
+        deliver.run(lastInsertRowid, id, now, now, now, now, now);
       }
     })();
   }
@@ -501,6 +502,6 @@ writeResult('store-1m', {
   notes: [
     `Medians of ${RUNS} runs; queries are the median of ${QUERY_REPS} round trips over the control socket per run (HTTP, JSON and the query; limit 100), the two daemons asked in turn. Each run copies one database of ${k(N)} events, each with a delivered outbox row, built by a raw bulk insert through the store's own schema (${fillBig.wallSeconds.toFixed(0)} s), and a ${small} one made by the same generator: the 50 oldest events are group edge from branch-9, 1 % come from branch-7, 10 % are of type …expired.`,
     `Event-loop delay is measured inside the daemon by perf_hooks.monitorEventLoopDelay (a 5 ms timer preloaded by bench/lib/loop-delay-probe.mjs; each figure is how long the loop was held beyond that tick); on a shared machine that includes time the thread waited for a CPU, which the idle baseline shows. The main thread's CPU between two ticks (from /proc/self/task/<pid>/schedstat) is the work done while the loop was held, whatever the machine's load. Load average during the run: ${loads.map((l) => l.toFixed(1)).join(', ')}. Prune runs: ${list((r) => r.prune.seconds)} s; p99 delay ${list((r) => r.prune.delay.p99Ms, 1)} ms; longest ${list((r) => r.prune.delay.maxMs, 1)} ms (idle: ${list((r) => r.idle.delay.maxMs, 1)} ms); main-thread CPU between ticks p99 ${list((r) => r.prune.delay.cpuP99Ms, 1)} ms, longest ${list((r) => r.prune.delay.cpuMaxMs, 1)} ms; raw ${list((r) => r.raw.seconds)} s; peak RSS ${list((r) => r.prunePeakRss, 0)} MB; events listed in the answer ${list((r) => r.pruneResponseEvents, 0)}.`,
-    `Plan with nothing to remove: ${list((r) => r.plan.big.seconds * 1000, 1)} ms, longest delay ${list((r) => r.plan.big.delay.maxMs, 1)} ms. First start over the copied store: ${list((r) => r.firstStart.big)} s (${small}: ${list((r) => r.firstStart.small)} s).`,
+    `Plan with nothing to remove: ${list((r) => r.plan.big.seconds * 1000, 1)} ms, daemon CPU ${list((r) => r.plan.big.cpu * 1000, 0)} ms (from /proc, in 10 ms ticks: a plan shorter than a tick may read 0), longest delay ${list((r) => r.plan.big.delay.maxMs, 1)} ms. Until 2026-12-03 the plan read every outbox row, a window of 5000 at a time (217 ms at ${k(N)}, 6.3 ms at ${small}); the walk now ends at the first row written within the ledger's bound (docs/federation.md § Retention). First start over the copied store: ${list((r) => r.firstStart.big)} s (${small}: ${list((r) => r.firstStart.small)} s).`,
   ],
 });

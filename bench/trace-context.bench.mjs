@@ -51,7 +51,7 @@ function prefill(stateDir, count, mode) {
     expires_at, expires_at_ms, stored_at_ms, traceparent, tracestate)
     VALUES (?, 'edge', 'onprem', 'routerd.client.ipv4.observed', ?, ?, ?, ?, ?, ?, ?)`);
   const insertDelivery = db.prepare(`INSERT INTO deliveries (event_seq, event_id, peer, status, attempts,
-    next_attempt_ms, enqueued_ms, updated_ms) VALUES (?, ?, 'cloud', 'pending', 0, ?, ?, ?)`);
+    next_attempt_ms, enqueued_ms, updated_ms, created_ms) VALUES (?, ?, 'cloud', 'pending', 0, ?, ?, ?, ?)`);
   db.transaction(() => {
     for (let i = 0; i < count; i++) {
       const id = `t-${i}`;
@@ -66,7 +66,7 @@ function prefill(stateDir, count, mode) {
         trace.traceparent ?? null,
         trace.tracestate ?? null,
       );
-      insertDelivery.run(lastInsertRowid, id, now, now, now);
+      insertDelivery.run(lastInsertRowid, id, now, now, now, now);
     }
   })();
   db.close();

@@ -126,6 +126,15 @@ export const deliveryMigrations: Migration[] = [
     name: 'deliveries-status-moves-counted-by-store',
     up: 'DROP TRIGGER deliveries_count_update;',
   },
+  {
+    // When a row was first written, never changed after (a refresh moves enqueued_ms, not this): retention
+    // walks the table in rowid order, the order rows are written in, and stops at the first row written
+    // within the last 7 days instead of reading every row of a week's outbox each minute (issue 18). Rows
+    // from before this migration read 0, "written long ago": the walk passes over them, as it used to.
+    version: 61,
+    name: 'deliveries-created-ms',
+    up: 'ALTER TABLE deliveries ADD COLUMN created_ms INTEGER NOT NULL DEFAULT 0;',
+  },
 ];
 
 /**
@@ -246,24 +255,24 @@ export class DeliveryStore {
     // A new event has no row yet; DO NOTHING keeps a leftover row as it was rather than failing the
     // event's transaction. `WHERE true`: SQLite's grammar needs it between a SELECT and ON CONFLICT.
     const insert = this.stmt(`
-      INSERT INTO deliveries (event_seq, event_id, peer, status, attempts, next_attempt_ms, enqueued_ms, updated_ms)
-      SELECT value ->> 0, value ->> 1, ?, 'pending', 0, ?, ?, ? FROM json_each(?) WHERE true
+      INSERT INTO deliveries (event_seq, event_id, peer, status, attempts, next_attempt_ms, enqueued_ms, updated_ms, created_ms)
+      SELECT value ->> 0, value ->> 1, ?, 'pending', 0, ?, ?, ?, ? FROM json_each(?) WHERE true
       ON CONFLICT (event_id, peer) DO NOTHING`);
-    for (const [peer, rows] of fresh) insert.run(peer, now, now, now, JSON.stringify(rows));
+    for (const [peer, rows] of fresh) insert.run(peer, now, now, now, now, JSON.stringify(rows));
   }
 
   /** A refreshed event's rows back to pending (a delivered, failed or expired one is a status change). */
   private requeue(e: OutboxEntry, seq: number, now: number): void {
     const upsert = this.stmt(`
-      INSERT INTO deliveries (event_seq, event_id, peer, status, attempts, next_attempt_ms, enqueued_ms, updated_ms)
-      VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
+      INSERT INTO deliveries (event_seq, event_id, peer, status, attempts, next_attempt_ms, enqueued_ms, updated_ms, created_ms)
+      VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)
       ON CONFLICT (event_id, peer) DO UPDATE SET
         status = 'pending', attempts = 0, next_attempt_ms = excluded.next_attempt_ms,
         enqueued_ms = excluded.enqueued_ms, updated_ms = excluded.updated_ms, last_error = NULL`);
     const prior = this.stmt('SELECT status FROM deliveries WHERE event_id = ? AND peer = ?').pluck();
     for (const peer of e.peers) {
       const was = prior.get(e.id, peer) as DeliveryStatus | undefined;
-      upsert.run(seq, e.id, peer, now, now, now);
+      upsert.run(seq, e.id, peer, now, now, now, now);
       if (was !== undefined && was !== 'pending') this.moved(peer, was, 'pending', 1);
     }
   }

@@ -65,9 +65,21 @@ interface Ledger {
   setting: string | null;
   where: string;
   params: (c: RetentionCutoffs) => Record<string, unknown>;
+  /**
+   * The column that says when a row was first written (set once, never later than any time `where`
+   * compares), and the latest such time a row `where` selects can have. Rows are walked in rowid order,
+   * the order they were written in, so the walk ends at the first row written after it: neither that row
+   * nor any later one can match. Without it, every row is read, every prune.
+   */
+  written?: { column: string; latest: (c: RetentionCutoffs) => number };
 }
 
 const before = (c: RetentionCutoffs) => ({ before: c.now - c.ledgerMaxAgeMs, now: c.now });
+/** A ledger whose rule asks for rows unchanged since `before`: one first written after it has changed since. */
+const writtenBefore = (column: string) => ({
+  column,
+  latest: (c: RetentionCutoffs) => c.now - c.ledgerMaxAgeMs,
+});
 const days = (ms: number) => `${ms / DAY_MS} days`;
 
 /** A part that retention removes (`p` prefixes the columns): released or expired, unchanged since the bound. */
@@ -91,6 +103,7 @@ export const LEDGERS: readonly Ledger[] = [
     setting: null,
     where: `status IN ('delivered', 'failed', 'expired') AND updated_ms <= @before`,
     params: before,
+    written: writtenBefore('created_ms'),
   },
   {
     table: 'received_webhooks',
@@ -99,6 +112,7 @@ export const LEDGERS: readonly Ledger[] = [
     setting: 'EventGroup.spec.replayWindow',
     where: 'received_ms <= @cutoff',
     params: (c) => ({ cutoff: c.now - 2 * c.replayWindowMs }),
+    written: { column: 'received_ms', latest: (c) => c.now - 2 * c.replayWindowMs },
   },
   {
     table: 'peer_state',
@@ -116,6 +130,7 @@ export const LEDGERS: readonly Ledger[] = [
     setting: null,
     where: `status IN ('succeeded', 'expired') AND updated_ms <= @before AND event_id NOT IN (SELECT id FROM events)`,
     params: before,
+    written: writtenBefore('created_ms'),
   },
   {
     table: 'plugin_runs',
@@ -160,6 +175,7 @@ export const LEDGERS: readonly Ledger[] = [
     setting: null,
     where: `state NOT IN ('awaiting-approval', 'approved', 'running') AND updated_ms <= @before`,
     params: before,
+    written: writtenBefore('created_ms'),
   },
 ];
 
@@ -287,7 +303,7 @@ export class RetentionStore {
         `SELECT COUNT(*) FROM ${l.table} WHERE rowid > @after AND rowid <= @end AND (${l.where})`,
       ).pluck();
       const params = l.params(plan.cutoffs);
-      for (const [after, end] of this.windows(l.table)) {
+      for (const [after, end] of this.windows(l, plan.cutoffs)) {
         plan.counts[l.table]! += count.get({ ...params, after, end }) as number;
         yield;
       }
@@ -311,7 +327,7 @@ export class RetentionStore {
         SELECT rowid FROM ${l.table} WHERE rowid > @after AND rowid <= @end AND (${l.where})
         ORDER BY rowid LIMIT ${PRUNE_CHUNK}) RETURNING rowid AS r`);
       const params = l.params(plan.cutoffs);
-      for (const [start, end] of this.windows(l.table)) {
+      for (const [start, end] of this.windows(l, plan.cutoffs)) {
         for (let after = start; ; ) {
           const rows = this.relaxed(() => chunk.all({ ...params, after, end }) as { r: number }[]);
           removed[l.table]! += rows.length;
@@ -338,12 +354,26 @@ export class RetentionStore {
     }
   }
 
-  /** A table's rowids in windows of SCAN_WINDOW rows, as (after, end]: each step reads a bounded range. */
-  private *windows(table: string): Generator<[number, number | bigint], void, void> {
+  /**
+   * A ledger's rowids in windows of SCAN_WINDOW rows, as (after, end]: each step reads a bounded range.
+   * With `written`, the windows end before the first row written after its latest time and not after
+   * `now`: a row dated later than now was written while the clock was ahead, and says nothing about the
+   * rows after it, so the walk goes on. A clock stepped back makes the rows written after the step removed
+   * late, by at most the step; a row is never removed before its rule selects it (`where` decides).
+   */
+  private *windows(l: Ledger, c: RetentionCutoffs): Generator<[number, number | bigint], void, void> {
     const next = this.stmt(
-      `SELECT rowid FROM ${table} WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ${SCAN_WINDOW - 1}`,
+      `SELECT rowid FROM ${l.table} WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ${SCAN_WINDOW - 1}`,
     ).pluck();
+    const firstWritten =
+      l.written &&
+      this.stmt(`SELECT ${l.written.column} FROM ${l.table} WHERE rowid > ? ORDER BY rowid LIMIT 1`).pluck();
+    const latest = l.written?.latest(c) ?? 0;
     for (let after = Number.MIN_SAFE_INTEGER; ; ) {
+      if (firstWritten) {
+        const written = firstWritten.get(after) as number | undefined;
+        if (written === undefined || (written > latest && written <= c.now)) return;
+      }
       const end = next.get(after) as number | undefined;
       yield [after, end ?? END_OF_TABLE];
       if (end === undefined) return;

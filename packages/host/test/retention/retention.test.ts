@@ -24,7 +24,9 @@ import {
   PRUNE_CHUNK,
   PRUNE_LISTED,
   RETENTION_DEFAULTS,
+  type RetentionPlan,
   RetentionStore,
+  SCAN_WINDOW,
 } from '../../src/store/retention.js';
 import { SubscriptionRunStore } from '../../src/store/subscription-runs.js';
 import { tempDir } from '../../src/testing/index.js';
@@ -383,5 +385,105 @@ describe('the prune', () => {
     } finally {
       bounds.mockRestore();
     }
+  });
+});
+
+describe('a ledger walk ends at the first row written since its bound', () => {
+  /** `n` delivery rows for peer cloud, events `<prefix>-<i>`, written and delivered at `at`. */
+  function delivered(w: World, prefix: string, n: number, at: number): string[] {
+    const ids = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+    w.deliveries.enqueueAll(
+      ids.map((id, i) => ({ id, seq: i + 1, peers: ['cloud'], refreshed: false })),
+      at,
+    );
+    w.deliveries.markDelivered('cloud', ids, at, 200);
+    return ids;
+  }
+  /** The steps (windows and pages, each followed by a turn of the event loop) a dry run takes. */
+  function dryRunSteps(w: World): number {
+    const store = new RetentionStore(w.db);
+    const plan: RetentionPlan = {
+      cutoffs: w.retention.cutoffs(),
+      bounds: { maxSeq: 0, lastExcess: {} },
+      events: {
+        total: 0,
+        byReason: { expired: 0, 'max-age': 0, 'max-events': 0 },
+        undelivered: 0,
+        listed: [],
+      },
+      counts: {},
+    };
+    for (const _ of store.bounds(plan.cutoffs, plan.bounds));
+    let steps = 0;
+    for (const _ of store.count(plan)) steps++;
+    return steps;
+  }
+  const remaining = (w: World) =>
+    (w.db.prepare('SELECT event_id FROM deliveries ORDER BY rowid').pluck().all() as string[]).join(' ');
+
+  it('reads no more of a week of delivery rows than of none (the 60 s timer at a million events)', async () => {
+    const w = world();
+    const empty = dryRunSteps(w);
+    delivered(w, 'recent', 3 * SCAN_WINDOW + 1, T0);
+    w.clock.set(T0 + DAY);
+    expect(dryRunSteps(w)).toBe(empty);
+    expect((await w.retention.plan()).counts.deliveries).toBe(0);
+    // A week later every one of them is selected: the walk goes through all their windows.
+    w.clock.set(T0 + 8 * DAY);
+    expect(dryRunSteps(w)).toBeGreaterThan(empty + 3);
+    expect((await w.retention.prune()).rows.deliveries).toBe(3 * SCAN_WINDOW + 1);
+    expect(rows(w.db, 'deliveries')).toBe(0);
+  });
+
+  it('goes on past a row refreshed since (its first write is what counts, not its last enqueue)', async () => {
+    const w = world();
+    delivered(w, 'refreshed', 1, T0);
+    delivered(w, 'done', 3, T0 + 3_600_000);
+    // A TTL refresh 6 days later puts the first row back to pending and delivers it again.
+    w.deliveries.enqueue('refreshed-0', ['cloud'], T0 + 6 * DAY, true, 1);
+    w.deliveries.markDelivered('cloud', ['refreshed-0'], T0 + 6 * DAY, 200);
+    w.clock.set(T0 + 8 * DAY);
+    expect((await w.retention.prune()).rows.deliveries).toBe(3);
+    expect(remaining(w)).toBe('refreshed-0');
+  });
+
+  it('goes on past a row dated later than now (written while the clock was ahead)', async () => {
+    const w = world();
+    delivered(w, 'ahead', 1, T0 + 400 * DAY);
+    delivered(w, 'done', 3, T0);
+    w.clock.set(T0 + 8 * DAY);
+    expect((await w.retention.prune()).rows.deliveries).toBe(3);
+    expect(remaining(w)).toBe('ahead-0');
+  });
+
+  it('goes on past rows written before their first write was recorded (an upgraded store)', async () => {
+    const w = world();
+    // As the daemon wrote rows before migration 61: no created_ms, which then reads 0.
+    w.db
+      .prepare(`INSERT INTO deliveries (event_seq, event_id, peer, status, attempts, next_attempt_ms, enqueued_ms, updated_ms)
+        VALUES (1, 'upgraded', 'cloud', 'pending', 0, ?, ?, ?)`)
+      .run(T0 + 7 * DAY, T0 + 7 * DAY, T0 + 7 * DAY);
+    delivered(w, 'done', 3, T0);
+    w.clock.set(T0 + 8 * DAY);
+    expect((await w.retention.prune()).rows.deliveries).toBe(3);
+    expect(remaining(w)).toBe('upgraded');
+  });
+
+  it('stops for the replay ledger and the run ledgers too, and still removes what they select', async () => {
+    const w = world();
+    const empty = dryRunSteps(w);
+    w.db.transaction(() => {
+      for (let i = 0; i <= SCAN_WINDOW; i++) {
+        w.deliveries.recordWebhook('onprem', `batch-${i}`, T0);
+        w.subscriptionRuns.admit('clients', `gone-${i}`, T0);
+      }
+      const handled = Array.from({ length: SCAN_WINDOW + 1 }, (_, i) => `gone-${i}`);
+      w.subscriptionRuns.markSucceeded('clients', handled, 'run-1', T0);
+    })();
+    w.clock.set(T0 + 60_000);
+    expect(dryRunSteps(w)).toBe(empty);
+    w.clock.set(T0 + 8 * DAY);
+    const { rows: removed } = await w.retention.prune();
+    expect(removed).toMatchObject({ received_webhooks: SCAN_WINDOW + 1, subscription_runs: SCAN_WINDOW + 1 });
   });
 });

@@ -125,10 +125,11 @@ describe('the due index', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'deliveries-')), 'routerd.db');
     const before = allMigrations.filter((m) => m.version < 52);
     const old = openDatabase(file, before);
-    const deliveries = new DeliveryStore(old);
-    // Rows as a store of that age wrote them (today's EventStore writes columns it did not have yet).
+    // Rows as a store of that age wrote them (today's stores write columns it did not have yet).
     const insert = old.prepare(`INSERT INTO events (id, group_name, source_node, type, payload, observed_at,
       expires_at, expires_at_ms, stored_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const enqueue = old.prepare(`INSERT INTO deliveries (event_seq, event_id, peer, status, attempts,
+      next_attempt_ms, enqueued_ms, updated_ms) VALUES (?, ?, 'cloud', 'pending', 0, ?, ?, ?)`);
     for (const e of ids(5).map(event)) {
       const { lastInsertRowid } = insert.run(
         e.id,
@@ -141,7 +142,7 @@ describe('the due index', () => {
         Date.parse(e.expiresAt!),
         T0,
       );
-      deliveries.enqueue(e.id, ['cloud'], T0, false, Number(lastInsertRowid));
+      enqueue.run(lastInsertRowid, e.id, T0, T0, T0);
     }
     old
       .prepare(`UPDATE deliveries SET status = 'delivered', delivered_ms = ? WHERE event_id IN (?, ?)`)
