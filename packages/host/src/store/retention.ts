@@ -81,6 +81,8 @@ const writtenBefore = (column: string) => ({
   latest: (c: RetentionCutoffs) => c.now - c.ledgerMaxAgeMs,
 });
 const days = (ms: number) => `${ms / DAY_MS} days`;
+/** Received batch ids are kept twice the longest replay window: a replay within it is still recognised. */
+const replayCutoff = (c: RetentionCutoffs) => c.now - 2 * c.replayWindowMs;
 
 /** A part that retention removes (`p` prefixes the columns): released or expired, unchanged since the bound. */
 const partGoes = (p = '') =>
@@ -111,8 +113,8 @@ export const LEDGERS: readonly Ledger[] = [
     rule: 'older than twice the longest replayWindow',
     setting: 'EventGroup.spec.replayWindow',
     where: 'received_ms <= @cutoff',
-    params: (c) => ({ cutoff: c.now - 2 * c.replayWindowMs }),
-    written: { column: 'received_ms', latest: (c) => c.now - 2 * c.replayWindowMs },
+    params: (c) => ({ cutoff: replayCutoff(c) }),
+    written: { column: 'received_ms', latest: replayCutoff },
   },
   {
     table: 'peer_state',
