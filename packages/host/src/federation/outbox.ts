@@ -119,6 +119,15 @@ export class PeerWorker {
   private stopped = false;
   private readonly idle = new Set<() => void>();
   private lastExpireMs = Number.NEGATIVE_INFINITY;
+  /**
+   * Events that expired up to this time have had this peer's pending rows marked by the once-a-second
+   * pass, which then reads only what expired since. A row that pass cannot see (put back to pending, or
+   * enqueued, for an event that had expired already) is due yet never read: expireNow, which reads every
+   * expired event, marks it once nothing else is due.
+   */
+  private expiredThrough = Number.MIN_SAFE_INTEGER;
+  /** When expireNow last read every expired event: once per millisecond is enough. */
+  private lastFullExpireMs = Number.NEGATIVE_INFINITY;
   private linger: 'none' | 'waiting' | 'elapsed' = 'none';
   private lastSuccessRecordedMs = Number.NEGATIVE_INFINITY;
   private lingerTimer?: TimerHandle;
@@ -217,7 +226,9 @@ export class PeerWorker {
         // Marking expired rows is bookkeeping (due() never returns an expired event): once a second is
         // enough, and so is an exact read for a row put back behind the read cursor.
         if (now - this.lastExpireMs >= 1000) {
-          this.o.store.expire(this.o.peer, now);
+          // Since the last pass; from now on after the clock stepped back (what expired before is marked).
+          this.o.store.expire(this.o.peer, now, Math.min(this.expiredThrough, now));
+          this.expiredThrough = now;
           this.lastExpireMs = now;
           this.cursor.rewind();
         }
@@ -286,12 +297,16 @@ export class PeerWorker {
   }
 
   /**
-   * Rows were due but none could be read: their events expired since the last bookkeeping. Marking them
-   * now keeps arm() from waking at once for rows that will never be sent.
+   * Rows were due but none could be read: their events expired since the last bookkeeping, or before a
+   * row was put back (which the once-a-second pass, reading only what expired since its last, cannot
+   * see). Every expired event is read: marking them now keeps arm() from waking at once for rows that
+   * will never be sent.
    */
   private expireNow(now: number): void {
-    if (this.lastExpireMs >= now) return;
+    if (this.lastFullExpireMs >= now) return;
     this.o.store.expire(this.o.peer, now);
+    this.lastFullExpireMs = now;
+    this.expiredThrough = now;
     this.lastExpireMs = now;
   }
 

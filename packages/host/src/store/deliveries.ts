@@ -371,15 +371,19 @@ export class DeliveryStore {
 
   /**
    * Pending rows whose event expired: they stop here, status `expired`. Returns how many. Found from the
-   * expired events (their index, then each one's row): the work is what expired and is not pruned yet,
-   * not the peer's whole backlog, which a walk of its pending rows would read once a second.
+   * expired events (their index, then each one's row), not from the peer's whole backlog, which a walk of
+   * its pending rows would read once a second. `after`: only events that expired after that time — a
+   * peer's once-a-second pass reads what expired since its last one, not every expired event retention
+   * has not removed yet (kept 5 min past expiry: at 80 expiries a second, 30,000 of them, ~26 ms of CPU
+   * a pass).
    */
-  expire(peer: string, now: number): number {
+  expire(peer: string, now: number, after = Number.MIN_SAFE_INTEGER): number {
     return this.bookkeeping(() => {
       const { changes } = this.stmt(`
         UPDATE deliveries SET status = 'expired', updated_ms = ?
-        WHERE event_id IN (SELECT id FROM events WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?)
-          AND +peer = ? AND +status = 'pending'`).run(now, now, peer);
+        WHERE event_id IN (SELECT id FROM events
+            WHERE expires_at_ms IS NOT NULL AND expires_at_ms > ? AND expires_at_ms <= ?)
+          AND +peer = ? AND +status = 'pending'`).run(now, after, now, peer);
       this.moved(peer, 'pending', 'expired', changes);
       return changes;
     });

@@ -532,6 +532,42 @@ describe('outbox delivery between nodes', () => {
     expect(cloud.store.lookup('short-lived')).toBeUndefined();
   });
 
+  it('an expired event put back to pending after the last expiry pass is marked, not left pending', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const clock = new ManualClock(Date.now());
+    const cloud = await node('cloud', pb, [{ name: 'onprem', port: pa }]);
+    const onprem = await node('onprem', pa, [{ name: 'cloud', port: pb }], clock);
+    const ticking =
+      <T>(read: () => T) =>
+      () => {
+        clock.advance(20);
+        return read();
+      };
+    const passes = vi.spyOn(onprem.deliveries, 'expire');
+    onprem.pipeline.emit({ ...observed(7), id: 'short-lived', ttl: '2s' });
+    await expect.poll(ticking(() => cloud.store.lookup('short-lived'))).toBeDefined();
+    // Past its TTL; the next emit makes the outbox's once-a-second pass run, which marks nothing (the row
+    // is delivered) and from then on reads only what expires later.
+    clock.advance(2_500);
+    onprem.pipeline.emit({ ...observed(8), id: 'kick' });
+    await expect.poll(ticking(() => cloud.store.lookup('kick'))).toBeDefined();
+    // The outbox's first pass (at start, before the spy) read every expired event; each since, only what
+    // expired after the one before it.
+    const calls = passes.mock.calls;
+    expect(calls.length).toBeGreaterThan(0);
+    for (const [i, [, now, after]] of calls.entries()) {
+      expect(after).toBeGreaterThan(Number.MIN_SAFE_INTEGER);
+      expect(after).toBeLessThan(now);
+      if (i > 0) expect(after).toBe(calls[i - 1]![1]);
+    }
+    // An operator puts the expired event back: due, never sent, and behind the pass's window.
+    expect(onprem.federation.redeliver('short-lived')).toBe(1);
+    await expect
+      .poll(ticking(() => onprem.deliveries.list({ eventId: 'short-lived' })[0]?.status))
+      .toBe('expired');
+    expect(onprem.deliveries.summary(['cloud'], clock.now())[0]).toMatchObject({ pending: 0 });
+  });
+
   it('a wall clock stepped back while a peer backs off holds its outbox no longer than its longest backoff', async () => {
     const [pa, pb] = [await freePort(), await freePort()];
     // Four minutes fast (inside the peer's 5 min replay window, so its events are not refused as from the

@@ -182,6 +182,24 @@ describe('expiry', () => {
     ]);
     expect(deliveries.expire('edge', clock.now())).toBe(2);
   });
+
+  it('given a time, marks only the rows of events that expired after it (a pass reads what expired since the last)', () => {
+    const { clock, deliveries, events } = fresh(['cloud']);
+    const at = (ms: number) => new Date(T0 + ms).toISOString();
+    events.insert([
+      { ...event('early'), expiresAt: at(1_000) },
+      { ...event('on-the-bound'), expiresAt: at(2_000) },
+      { ...event('late'), expiresAt: at(3_000) },
+      { ...event('later'), expiresAt: at(5_000) },
+    ]);
+    clock.advance(4_000);
+    const status = () => deliveries.list({}).map((d) => `${d.eventId} ${d.status}`);
+    expect(deliveries.expire('cloud', clock.now(), T0 + 2_000)).toBe(1);
+    expect(status()).toEqual(['later pending', 'late expired', 'on-the-bound pending', 'early pending']);
+    // Without a time, every expired event is read.
+    expect(deliveries.expire('cloud', clock.now())).toBe(2);
+    expect(status()).toEqual(['later pending', 'late expired', 'on-the-bound expired', 'early expired']);
+  });
 });
 
 describe('reading due rows', () => {
