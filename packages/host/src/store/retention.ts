@@ -74,12 +74,11 @@ interface Ledger {
   written?: { column: string; latest: (c: RetentionCutoffs) => number };
 }
 
-const before = (c: RetentionCutoffs) => ({ before: c.now - c.ledgerMaxAgeMs, now: c.now });
+/** Handled ledger rows unchanged since this time go. */
+const ledgerCutoff = (c: RetentionCutoffs) => c.now - c.ledgerMaxAgeMs;
+const before = (c: RetentionCutoffs) => ({ before: ledgerCutoff(c), now: c.now });
 /** A ledger whose rule asks for rows unchanged since `before`: one first written after it has changed since. */
-const writtenBefore = (column: string) => ({
-  column,
-  latest: (c: RetentionCutoffs) => c.now - c.ledgerMaxAgeMs,
-});
+const writtenBefore = (column: string) => ({ column, latest: ledgerCutoff });
 const days = (ms: number) => `${ms / DAY_MS} days`;
 /** Received batch ids are kept twice the longest replay window: a replay within it is still recognised. */
 const replayCutoff = (c: RetentionCutoffs) => c.now - 2 * c.replayWindowMs;
@@ -140,7 +139,7 @@ export const LEDGERS: readonly Ledger[] = [
     rule: `older than ${days(d.ledgerMaxAgeMs)}; the oldest beyond the newest ${d.pluginRunsMax}`,
     setting: null,
     where: `started_ms < @before OR seq <= IFNULL((SELECT seq FROM plugin_runs ORDER BY seq DESC LIMIT 1 OFFSET @max), 0)`,
-    params: (c) => ({ before: c.now - c.ledgerMaxAgeMs, max: c.pluginRunsMax }),
+    params: (c) => ({ before: ledgerCutoff(c), max: c.pluginRunsMax }),
   },
   {
     table: 'dynamic_parts',
