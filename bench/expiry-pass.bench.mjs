@@ -4,20 +4,11 @@
 // CPU per second under a steady trickle of emits, with BENCH_EXPIRED (default 30,000: 5 min of 100
 // expiries a second) such events and their delivered outbox rows, beside the same pair and trickle over a
 // store without them, in the same round. Medians of BENCH_EXPIRY_RUNS (default 3) rounds, interleaved.
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  controlPost,
-  freePort,
-  keyFile,
-  nodeOptions,
-  storedCount,
-  TestDaemon,
-  tempDir,
-  waitFor,
-} from './lib/daemons.mjs';
-import { event } from './lib/federation-load.mjs';
+import { rmSync } from 'node:fs';
+import { controlPost, storedCount, TestDaemon, waitFor } from './lib/daemons.mjs';
+import { event, pairConfigs } from './lib/federation-load.mjs';
 import { cpuSeconds } from './lib/proc.mjs';
+import { openStateStore, outboxRowWriter } from './lib/raw-store.mjs';
 import { median, writeResult } from './lib/stats.mjs';
 
 const EXPIRED = Number(process.env.BENCH_EXPIRED ?? 30_000);
@@ -27,7 +18,7 @@ const TICK_MS = 100;
 const WARM_MS = 3_000;
 const MEASURE_MS = 20_000;
 const host = new URL('../packages/host/', import.meta.url);
-const { openDatabase, recountEvents } = await import(new URL('dist/index.js', host).href);
+const { recountEvents } = await import(new URL('dist/index.js', host).href);
 
 /**
  * `n` events of group edge that expired a minute ago, each delivered to the cloud: what a sender holds
@@ -35,14 +26,11 @@ const { openDatabase, recountEvents } = await import(new URL('dist/index.js', ho
  * writes them.
  */
 function fillExpired(stateDir, n) {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(join(stateDir, 'routerd.db'));
+  const db = openStateStore(stateDir);
   const now = Date.now();
   const insert = db.prepare(`INSERT INTO events (id, group_name, source_node, type, subject, payload,
     observed_at, expires_at, expires_at_ms, stored_at_ms) VALUES (?, 'edge', 'onprem', ?, NULL, ?, ?, ?, ?, ?)`);
-  const deliver = db.prepare(`INSERT INTO deliveries (event_seq, event_id, peer, status, attempts,
-    next_attempt_ms, enqueued_ms, updated_ms, delivered_ms, last_status, created_ms)
-    VALUES (?, ?, 'cloud', 'delivered', 1, ?, ?, ?, ?, 200, ?)`);
+  const deliver = outboxRowWriter(db, 'delivered');
   db.transaction(() => {
     for (let i = 0; i < n; i++) {
       const e = event(i, `gone-${i}`);
@@ -57,7 +45,7 @@ function fillExpired(stateDir, n) {
         expires,
         stored,
       );
-      deliver.run(lastInsertRowid, e.id, stored, stored, stored, stored, stored);
+      deliver(lastInsertRowid, e.id, stored);
     }
   })();
   recountEvents(db);
@@ -66,15 +54,10 @@ function fillExpired(stateDir, n) {
 
 /** A pair (onprem → cloud), onprem's store filled with `expired` events first; the trickle; onprem's CPU. */
 async function round(tag, expired) {
-  const root = tempDir(`bench-expiry-${tag}-`);
-  const key = keyFile(root);
-  const [po, pc] = [await freePort(), await freePort()];
-  const onpremOptions = nodeOptions(root, { name: 'onprem', port: po, peer: 'cloud', peerPort: pc, key });
-  if (expired > 0) fillExpired(onpremOptions.stateDir, expired);
-  const cloud = await TestDaemon.start(
-    nodeOptions(root, { name: 'cloud', port: pc, peer: 'onprem', peerPort: po, key }),
-  );
-  const onprem = await TestDaemon.start(onpremOptions);
+  const configs = await pairConfigs(`expiry-${tag}`);
+  if (expired > 0) fillExpired(configs.onprem.stateDir, expired);
+  const cloud = await TestDaemon.start(configs.cloud);
+  const onprem = await TestDaemon.start(configs.onprem);
   let n = 0;
   const trickle = async (ms) => {
     const until = Date.now() + ms;
@@ -92,7 +75,7 @@ async function round(tag, expired) {
   await waitFor(async () => (await storedCount(cloud.stateDir)) >= n, 30_000);
   await onprem.stop();
   await cloud.stop();
-  rmSync(root, { recursive: true, force: true });
+  rmSync(configs.root, { recursive: true, force: true });
   return { cpuMsPerSecond, emitted: n };
 }
 

@@ -19,7 +19,6 @@ import {
   controlGet,
   DEPLOYED_NODE_OPTIONS,
   freePort,
-  nodeOptions,
   storedCount,
   TestDaemon,
   tempDir,
@@ -31,17 +30,18 @@ import {
   event,
   federationThroughput,
   pair,
-  pairOptions,
+  pairConfigs,
   payload,
   THROUGHPUT_EVENTS,
   WARMUP_EVENTS,
 } from './lib/federation-load.mjs';
 import { cpuMeter, statusMiB } from './lib/proc.mjs';
+import { openStateStore, outboxRowWriter } from './lib/raw-store.mjs';
 import { epochMs, median, nowMs, summarize, untilStamped, writeResult } from './lib/stats.mjs';
 
 const require = createRequire(new URL('../packages/host/package.json', import.meta.url));
 const Database = require('better-sqlite3');
-const { DEFAULT_MAX_BATCH, openDatabase, recountEvents } = await import(
+const { DEFAULT_MAX_BATCH, recountEvents } = await import(
   new URL('../packages/host/dist/index.js', import.meta.url).href
 );
 
@@ -281,14 +281,13 @@ async function bareRoundTrip() {
 
 // 3. Backlog drain -------------------------------------------------------------------------------
 /**
- * What a partition leaves behind, written straight into on-prem's store (its own schema, openDatabase):
+ * What a partition leaves behind, written straight into on-prem's store (its own schema, openStateStore):
  * `count` events with a pending delivery to the cloud each, and the peer recorded as backing off — as if
  * the daemon had been emitting for a while with the cloud unreachable. Emitting a million events through
  * the control API would take minutes that measure ingest, not the drain.
  */
 function prefillBacklog(stateDir, count) {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(join(stateDir, 'routerd.db'));
+  const db = openStateStore(stateDir);
   db.pragma('synchronous = OFF');
   const now = Date.now();
   const observedAt = new Date(now).toISOString();
@@ -296,8 +295,7 @@ function prefillBacklog(stateDir, count) {
   const expiresAt = new Date(expiresAtMs).toISOString();
   const insertEvent = db.prepare(`INSERT INTO events (id, group_name, source_node, type, subject, dedupe_key,
     payload, observed_at, expires_at, expires_at_ms, stored_at_ms) VALUES (?, 'edge', 'onprem', ?, NULL, NULL, ?, ?, ?, ?, ?)`);
-  const insertDelivery = db.prepare(`INSERT INTO deliveries (event_seq, event_id, peer, status, attempts,
-    next_attempt_ms, enqueued_ms, updated_ms, created_ms) VALUES (?, ?, 'cloud', 'pending', 0, ?, ?, ?, ?)`);
+  const insertDelivery = outboxRowWriter(db, 'pending');
   const chunk = db.transaction((from, to) => {
     for (let i = from; i < to; i++) {
       const id = `d-${i}`;
@@ -310,7 +308,7 @@ function prefillBacklog(stateDir, count) {
         expiresAtMs,
         now,
       );
-      insertDelivery.run(lastInsertRowid, id, now, now, now, now);
+      insertDelivery(lastInsertRowid, id, now);
     }
   });
   for (let i = 0; i < count; i += 50_000) chunk(i, Math.min(count, i + 50_000));
@@ -323,10 +321,7 @@ function prefillBacklog(stateDir, count) {
 }
 
 async function federationDrain() {
-  const { root, key } = pairOptions('drain');
-  const [po, pc] = [await freePort(), await freePort()];
-  const onpremOptions = nodeOptions(root, { name: 'onprem', port: po, peer: 'cloud', peerPort: pc, key });
-  const cloudOptions = nodeOptions(root, { name: 'cloud', port: pc, peer: 'onprem', peerPort: po, key });
+  const { root, onprem: onpremOptions, cloud: cloudOptions } = await pairConfigs('drain');
   prefillBacklog(onpremOptions.stateDir, DRAIN_EVENTS);
   const cloud = await TestDaemon.start(cloudOptions);
   // The clock starts when the on-prem daemon is started: its start-up (opening the backlog) is included.

@@ -28,6 +28,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deployedEnv, tempDir } from './lib/daemons.mjs';
 import { cpuSeconds, statusMiB } from './lib/proc.mjs';
+import { outboxRowWriter } from './lib/raw-store.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
 const N = Number(process.env.BENCH_STORE_EVENTS ?? 1_000_000);
@@ -54,9 +55,7 @@ function fill(file, n) {
   const db = openDatabase(file);
   const insert = db.prepare(`INSERT INTO events (id, group_name, source_node, type, subject, payload,
     observed_at, expires_at, expires_at_ms, stored_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const deliver = db.prepare(`INSERT INTO deliveries (event_seq, event_id, peer, status, attempts,
-    next_attempt_ms, enqueued_ms, updated_ms, delivered_ms, last_status, created_ms)
-    VALUES (?, ?, 'cloud', 'delivered', 1, ?, ?, ?, ?, 200, ?)`);
+  const deliver = outboxRowWriter(db, 'delivered');
   const now = Date.now();
   const at = new Date(now).toISOString();
   const expiresMs = now + 7 * 86_400_000;
@@ -85,7 +84,7 @@ function fill(file, n) {
           expiresMs,
           now - (n - j),
         );
-        deliver.run(lastInsertRowid, id, now, now, now, now, now);
+        deliver(lastInsertRowid, id, now);
       }
     })();
   }

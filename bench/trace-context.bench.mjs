@@ -6,16 +6,17 @@
 // same backlog without trace context (what a store from before migration 54 holds), in the same round;
 // medians of BENCH_TRACE_RUNS (default 3) interleaved rounds. The backlog is inserted raw through the store's schema, so both runs differ in the
 // trace columns alone; the time includes the on-prem daemon's start.
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { freePort, keyFile, nodeOptions, TestDaemon, tempDir } from './lib/daemons.mjs';
+import { TestDaemon } from './lib/daemons.mjs';
+import { pairConfigs } from './lib/federation-load.mjs';
 import { cpuMeter } from './lib/proc.mjs';
+import { openStateStore, outboxRowWriter } from './lib/raw-store.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
 const require = createRequire(new URL('../packages/host/package.json', import.meta.url));
 const Database = require('better-sqlite3');
-const { openDatabase } = await import(new URL('../packages/host/dist/index.js', import.meta.url).href);
 const { childTraceContext, newTraceContext } = await import(
   new URL('../packages/plugin-sdk/dist/protocol/index.js', import.meta.url).href
 );
@@ -40,8 +41,7 @@ const TRACE = {
 
 /** `count` pending deliveries to the cloud, each with the trace context `mode` gives it. */
 function prefill(stateDir, count, mode) {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(join(stateDir, 'routerd.db'));
+  const db = openStateStore(stateDir);
   db.pragma('synchronous = OFF');
   const now = Date.now();
   const observedAt = new Date(now).toISOString();
@@ -50,8 +50,7 @@ function prefill(stateDir, count, mode) {
   const insertEvent = db.prepare(`INSERT INTO events (id, group_name, source_node, type, payload, observed_at,
     expires_at, expires_at_ms, stored_at_ms, traceparent, tracestate)
     VALUES (?, 'edge', 'onprem', 'routerd.client.ipv4.observed', ?, ?, ?, ?, ?, ?, ?)`);
-  const insertDelivery = db.prepare(`INSERT INTO deliveries (event_seq, event_id, peer, status, attempts,
-    next_attempt_ms, enqueued_ms, updated_ms, created_ms) VALUES (?, ?, 'cloud', 'pending', 0, ?, ?, ?, ?)`);
+  const insertDelivery = outboxRowWriter(db, 'pending');
   db.transaction(() => {
     for (let i = 0; i < count; i++) {
       const id = `t-${i}`;
@@ -66,7 +65,7 @@ function prefill(stateDir, count, mode) {
         trace.traceparent ?? null,
         trace.tracestate ?? null,
       );
-      insertDelivery.run(lastInsertRowid, id, now, now, now, now);
+      insertDelivery(lastInsertRowid, id, now);
     }
   })();
   db.close();
@@ -74,11 +73,7 @@ function prefill(stateDir, count, mode) {
 
 /** Seconds from starting the on-prem daemon until the cloud stored the whole backlog, and CPU per event. */
 async function drain(mode) {
-  const root = tempDir(`bench-trace-${mode}-`);
-  const key = keyFile(root);
-  const [po, pc] = [await freePort(), await freePort()];
-  const onpremOptions = nodeOptions(root, { name: 'onprem', port: po, peer: 'cloud', peerPort: pc, key });
-  const cloudOptions = nodeOptions(root, { name: 'cloud', port: pc, peer: 'onprem', peerPort: po, key });
+  const { root, onprem: onpremOptions, cloud: cloudOptions } = await pairConfigs(`trace-${mode}`);
   prefill(onpremOptions.stateDir, EVENTS, mode);
   const cloud = await TestDaemon.start(cloudOptions);
   const started = nowMs();

@@ -31,23 +31,28 @@ export const event = (i, id) => ({
   payload: payload(i),
 });
 
-export function pairOptions(tag) {
+/**
+ * The config files of two daemons federating over loopback (on-prem and cloud, each the other's peer) in a
+ * new directory, and their state directories; `otlp`: both export to that collector. Nothing is started:
+ * a bench may write a store first (bench/lib/raw-store.mjs).
+ */
+export async function pairConfigs(tag, { otlp } = {}) {
   const root = tempDir(`bench-fed-${tag}-`);
   const key = keyFile(root);
-  return { root, key };
+  const [po, pc] = [await freePort(), await freePort()];
+  return {
+    root,
+    onprem: nodeOptions(root, { name: 'onprem', port: po, peer: 'cloud', peerPort: pc, key, otlp }),
+    cloud: nodeOptions(root, { name: 'cloud', port: pc, peer: 'onprem', peerPort: po, key, otlp }),
+  };
 }
 
-/** Two daemons federating over loopback; `otlp`: both export to that collector. */
+/** Two daemons federating over loopback, started; `otlp`: both export to that collector. */
 export async function pair(tag, { otlp } = {}) {
-  const { root, key } = pairOptions(tag);
-  const [po, pc] = [await freePort(), await freePort()];
-  const onprem = await TestDaemon.start(
-    nodeOptions(root, { name: 'onprem', port: po, peer: 'cloud', peerPort: pc, key, otlp }),
-  );
-  const cloud = await TestDaemon.start(
-    nodeOptions(root, { name: 'cloud', port: pc, peer: 'onprem', peerPort: po, key, otlp }),
-  );
-  return { root, onprem, cloud };
+  const configs = await pairConfigs(tag, { otlp });
+  const onprem = await TestDaemon.start(configs.onprem);
+  const cloud = await TestDaemon.start(configs.cloud);
+  return { root: configs.root, onprem, cloud };
 }
 
 /**
