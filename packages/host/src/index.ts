@@ -15,6 +15,8 @@ export * from './plugins/plugin-host.js';
 export * from './plugins/schemas.js';
 export * from './store/action-journal.js';
 export * from './store/database.js';
+// The outbox ledger, for tools that drive the stores without a daemon (bench/fixtures/bare-forwarder.mjs).
+export { DeliveryStore } from './store/deliveries.js';
 export { recountEvents } from './store/event-counts.js';
 export * from './store/events.js';
 export * from './store/migrations.js';
