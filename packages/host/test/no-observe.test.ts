@@ -1,8 +1,8 @@
 // The no-observe set (no feedback loop): which entry covers an address, for single addresses held by
 // the thousand and for ranges, checked against a plain scan with the SDK's cidrContains.
-import { cidrContains } from '@routerd/plugin-sdk';
+import { cidrContains, ipv4ToInt } from '@routerd/plugin-sdk';
 import { describe, expect, it } from 'vitest';
-import { type NoObserveEntry, NoObserveSet } from '../src/events/no-observe.js';
+import { feedbackLoopIssue, type NoObserveEntry, NoObserveSet } from '../src/events/no-observe.js';
 
 const claims = (n: number): NoObserveEntry[] =>
   Array.from({ length: n }, (_, i) => ({
@@ -68,5 +68,47 @@ describe('NoObserveSet', () => {
     expect(set.match('10.0.0.1')?.reason).toBe('config');
     set.replace('config', [{ cidr: '0.0.0.0/0', reason: 'everything' }]);
     expect(set.match('203.0.113.9')?.reason).toBe('everything');
+  });
+
+  it('is empty until a source holds an entry, and again once every source is emptied', () => {
+    const set = new NoObserveSet();
+    expect(set.empty).toBe(true);
+    set.replace('config', []);
+    expect(set.empty).toBe(true);
+    set.replace('claims', claims(1));
+    expect(set.empty).toBe(false);
+    expect(set.match(ipv4ToInt('10.0.0.0'))?.reason).toBe('claim 0');
+    set.replace('config', [{ cidr: '192.168.10.0/24', reason: 'range' }]);
+    set.replace('claims', []);
+    expect(set.empty).toBe(false);
+    set.replace('config', []);
+    expect(set.empty).toBe(true);
+  });
+});
+
+describe('feedbackLoopIssue', () => {
+  const observed = (address: unknown) => ({ type: 'routerd.client.ipv4.observed', payload: { address } });
+
+  it('refuses an observation of a held address, in either spelling, and nothing once the set is emptied', () => {
+    const set = new NoObserveSet();
+    set.replace('claims', [{ cidr: '10.88.60.9/32', reason: 'claim' }]);
+    expect(feedbackLoopIssue(observed('10.88.60.9/32'), set, '/events/0')?.path).toBe(
+      '/events/0/payload/address',
+    );
+    expect(feedbackLoopIssue(observed('10.88.60.9'), set, '/events/0')).toBeDefined();
+    expect(feedbackLoopIssue(observed('10.88.60.10/32'), set, '/events/0')).toBeUndefined();
+    set.replace('claims', []);
+    expect(feedbackLoopIssue(observed('10.88.60.9/32'), set, '/events/0')).toBeUndefined();
+  });
+
+  it('passes what is no IPv4 address, or no observation, without reading it as one', () => {
+    const set = new NoObserveSet();
+    set.replace('config', [{ cidr: '0.0.0.0/0', reason: 'everything' }]);
+    for (const address of ['10.88.60.256', '010.88.60.9', '10.88.60', 'fe80::1', '', 7, null])
+      expect(feedbackLoopIssue(observed(address), set, '')).toBeUndefined();
+    expect(
+      feedbackLoopIssue({ type: 'routerd.client.ipv4.expired', payload: { address: '10.0.0.1' } }, set, ''),
+    ).toBeUndefined();
+    expect(feedbackLoopIssue(observed('10.0.0.1'), set, '')?.message).toContain('everything 0.0.0.0/0');
   });
 });

@@ -5,7 +5,11 @@ import {
   checkPluginResult,
   cidrContains,
   Event,
+  hostAddress,
+  IPV4_PATTERN,
+  ipv4Number,
   ipv4ToInt,
+  isIPv4,
   MAX_EVENT_BYTES,
   parseCidr,
   parseDuration,
@@ -142,6 +146,109 @@ describe('helpers', () => {
     expect(parseDuration('1h30m')).toBe(5_400_000);
     expect(parseDuration('250ms')).toBe(250);
     expect(() => parseDuration('5 minutes')).toThrow(/invalid duration/);
+  });
+
+  it('reads a duration the same the first time, when it is kept, and past what is kept', () => {
+    // More spellings than are kept (64), each asked twice: the second answer comes from what is kept,
+    // or from reading it again once the kept ones were dropped.
+    const spellings = Array.from({ length: 150 }, (_, i) => [`${i + 1}m`, (i + 1) * 60_000] as const);
+    for (const round of [1, 2])
+      for (const [text, ms] of spellings) expect(parseDuration(text), `${text}, round ${round}`).toBe(ms);
+    // A spelling longer than what is kept, twice; and an invalid one is refused every time.
+    const long = '1h'.repeat(40);
+    expect(parseDuration(long)).toBe(40 * 3_600_000);
+    expect(parseDuration(long)).toBe(40 * 3_600_000);
+    for (const round of [1, 2])
+      expect(() => parseDuration('5x'), `round ${round}`).toThrow(/invalid duration/);
+    expect(parseDuration('0')).toBe(0);
+    expect(parseDuration('1.5s')).toBe(1500);
+  });
+
+  it('reads an IPv4 address exactly where IPV4_PATTERN accepts it', () => {
+    const edge = [
+      '0.0.0.0',
+      '255.255.255.255',
+      '10.88.60.9',
+      '1.2.3.4',
+      '256.1.1.1',
+      '1.1.1.256',
+      '01.1.1.1',
+      '1.1.1.01',
+      '1.1.1.00',
+      '00.0.0.0',
+      '1.1.1',
+      '1.1.1.1.1',
+      '1..1.1',
+      '.1.1.1',
+      '1.1.1.',
+      '',
+      '1.1.1.1 ',
+      ' 1.1.1.1',
+      '1.1.1.1/32',
+      '1.1.1.1\n',
+      '１.1.1.1',
+      '1.1.1.-1',
+      '1.1.1.+1',
+      '999.1.1.1',
+      '1000.1.1.1',
+      '25.250.205.199',
+      '249.1.1.1',
+      '0.00.0.0',
+      '1e2.1.1.1',
+      '0x1.1.1.1',
+    ];
+    // Random near-addresses: three to five parts, each an octet spelled right or nearly.
+    const parts = [
+      '0',
+      '00',
+      '01',
+      '7',
+      '9',
+      '10',
+      '99',
+      '100',
+      '199',
+      '200',
+      '249',
+      '250',
+      '255',
+      '256',
+      '260',
+      '300',
+      '999',
+      '1000',
+      '',
+    ];
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const random = Array.from({ length: 20_000 }, () =>
+      Array.from({ length: 3 + next(3) }, () => parts[next(parts.length)]).join('.'),
+    );
+    let accepted = 0;
+    for (const text of [...edge, ...random]) {
+      const valid = IPV4_PATTERN.test(text);
+      expect(isIPv4(text), JSON.stringify(text)).toBe(valid);
+      if (!valid) {
+        expect(ipv4Number(text), JSON.stringify(text)).toBeUndefined();
+        expect(() => ipv4ToInt(text)).toThrow(/not an IPv4 address/);
+        continue;
+      }
+      accepted++;
+      const octets = text.split('.').map(Number) as [number, number, number, number];
+      expect(ipv4ToInt(text), text).toBe(((octets[0] * 256 + octets[1]) * 256 + octets[2]) * 256 + octets[3]);
+    }
+    expect(accepted).toBeGreaterThan(300);
+    expect(ipv4ToInt('255.255.255.255')).toBe(2 ** 32 - 1);
+  });
+
+  it('takes the address out of an address or a CIDR', () => {
+    expect(hostAddress('10.88.60.9/32')).toBe('10.88.60.9');
+    expect(hostAddress('10.88.60.9')).toBe('10.88.60.9');
+    expect(hostAddress('10.88.60.0/24/8')).toBe('10.88.60.0');
+    expect(hostAddress('')).toBe('');
   });
 
   it('matches CIDRs', () => {

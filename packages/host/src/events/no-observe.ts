@@ -10,8 +10,8 @@ import {
   cidrContains,
   hostAddress,
   type Issue,
+  ipv4Number,
   ipv4ToInt,
-  isIPv4,
   parseCidr,
 } from '@routerd/plugin-sdk';
 import type { FederationConfig } from '../config/index.js';
@@ -48,12 +48,20 @@ export class NoObserveSet {
     this.sources.set(source, next);
   }
 
+  /** Whether no source holds any entry: then no address is captured, and none needs reading. */
+  get empty(): boolean {
+    for (const { hosts, ranges } of this.sources.values())
+      if (hosts.size > 0 || ranges.length > 0) return false;
+    return true;
+  }
+
   /**
-   * An entry that covers this IPv4 address, if any (sources in the order they were first given). The
-   * address is read once and looked up, not compared with every held claim in turn.
+   * An entry that covers this IPv4 address (dotted text, or its number), if any (sources in the order
+   * they were first given). The address is read once and looked up, not compared with every held claim
+   * in turn.
    */
-  match(address: string): NoObserveEntry | undefined {
-    const ip = ipv4ToInt(address);
+  match(address: string | number): NoObserveEntry | undefined {
+    const ip = typeof address === 'number' ? address : ipv4ToInt(address);
     for (const { hosts, ranges } of this.sources.values()) {
       const host = hosts.get(ip);
       if (host) return host;
@@ -87,9 +95,9 @@ export function feedbackLoopIssue(
   base: string,
 ): Issue | undefined {
   const address = event.payload.address;
-  if (!isObservation(event.type) || typeof address !== 'string') return undefined;
-  const ip = hostAddress(address);
-  if (!isIPv4(ip)) return undefined;
+  if (noObserve.empty || !isObservation(event.type) || typeof address !== 'string') return undefined;
+  const ip = ipv4Number(hostAddress(address));
+  if (ip === undefined) return undefined;
   const hit = noObserve.match(ip);
   if (!hit) return undefined;
   return {

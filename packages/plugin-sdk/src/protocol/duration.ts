@@ -9,7 +9,29 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 export const MAX_DURATION_HOURS = 87_600;
 export const MAX_DURATION_MS = MAX_DURATION_HOURS * 3_600_000;
 
+/**
+ * Durations already read, by their text. A host checks the TTL of every event it is given, and a batch
+ * of observations nearly always shares one or two spellings ("5m"): the pattern and the parts read
+ * once each, not once per event (issue 18). Bounded: emptied when full, so input of ever new spellings
+ * costs what it did without it.
+ */
+const parsed = new Map<string, number>();
+const PARSED_KEPT = 64;
+/** Longer texts (the pattern repeats without bound) are read every time, never kept. */
+const PARSED_KEPT_CHARS = 32;
+
 export function parseDuration(text: string): number {
+  const known = parsed.get(text);
+  if (known !== undefined) return known;
+  const ms = readDuration(text);
+  if (text.length <= PARSED_KEPT_CHARS) {
+    if (parsed.size >= PARSED_KEPT) parsed.clear();
+    parsed.set(text, ms);
+  }
+  return ms;
+}
+
+function readDuration(text: string): number {
   if (text === '0') return 0;
   if (!DURATION_PATTERN.test(text)) {
     throw new Error(
