@@ -1,4 +1,4 @@
-import { type Cidr, cidrContains, parseCidr } from '@routerd/plugin-sdk';
+import { type Cidr, cidrContains, ipv4Number, parseCidr } from '@routerd/plugin-sdk';
 import type { DomainConfig } from './config.js';
 import type { OwnIdentity } from './sources/own-identity.js';
 
@@ -42,11 +42,15 @@ export class ClientFilter {
   classify(address: string, iface?: string, mac?: string): Classification {
     if (this.own.addresses.has(address)) return { rejected: 'own-address' };
     if (mac !== undefined && this.own.macs.has(mac)) return { rejected: 'own-mac' };
-    if (this.captured.some((c) => cidrContains(c, address))) return { rejected: 'captured' };
-    if (this.excluded.some((c) => cidrContains(c, address))) return { rejected: 'excluded' };
+    // Read once, then compared with every range (each row of a snapshot comes through here). The
+    // sources only pass IPv4 addresses; anything else is in no domain rather than a throw.
+    const ip = ipv4Number(address);
+    if (ip === undefined) return { rejected: 'no-domain' };
+    if (this.captured.some((c) => cidrContains(c, ip))) return { rejected: 'captured' };
+    if (this.excluded.some((c) => cidrContains(c, ip))) return { rejected: 'excluded' };
     for (const d of this.domains) {
       if (iface !== undefined && d.interfaces && !d.interfaces.has(iface)) continue;
-      if (d.cidrs.some((c) => cidrContains(c, address))) return { domain: d.name };
+      if (d.cidrs.some((c) => cidrContains(c, ip))) return { domain: d.name };
     }
     return { rejected: 'no-domain' };
   }

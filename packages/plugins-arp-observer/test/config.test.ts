@@ -136,4 +136,10 @@ describe('client filter (the no-feedback-loop invariant)', () => {
       false,
     ]);
   });
+
+  it('puts what is no IPv4 address in no domain instead of throwing', () => {
+    for (const address of ['10.88.60.256', '010.88.60.9', 'fe80::1', '10.88.60', ''])
+      expect(filter.classify(address, 'br0'), address).toEqual({ rejected: 'no-domain' });
+    expect(filter.isNeverAClient('fe80::1')).toBe(false);
+  });
 });
