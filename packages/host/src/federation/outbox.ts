@@ -118,14 +118,13 @@ export class PeerWorker {
   private timer?: TimerHandle;
   private stopped = false;
   private readonly idle = new Set<() => void>();
-  private lastExpireMs = Number.NEGATIVE_INFINITY;
   /**
-   * Events that expired up to this time have had this peer's pending rows marked by the once-a-second
-   * pass, which then reads only what expired since. A row that pass cannot see (put back to pending, or
-   * enqueued, for an event that had expired already) is due yet never read: expireNow, which reads every
-   * expired event, marks it once nothing else is due.
+   * When expired rows were last marked: events that expired up to then have had this peer's pending rows
+   * marked, and the once-a-second pass reads only what expired since. A row that pass cannot see (put
+   * back to pending, or enqueued, for an event that had expired already) is due yet never read:
+   * expireNow, which reads every expired event, marks it once nothing else is due.
    */
-  private expiredThrough = Number.MIN_SAFE_INTEGER;
+  private lastExpireMs = Number.MIN_SAFE_INTEGER;
   /** When expireNow last read every expired event: once per millisecond is enough. */
   private lastFullExpireMs = Number.NEGATIVE_INFINITY;
   private linger: 'none' | 'waiting' | 'elapsed' = 'none';
@@ -227,8 +226,7 @@ export class PeerWorker {
         // enough, and so is an exact read for a row put back behind the read cursor.
         if (now - this.lastExpireMs >= 1000) {
           // Since the last pass; from now on after the clock stepped back (what expired before is marked).
-          this.o.store.expire(this.o.peer, now, Math.min(this.expiredThrough, now));
-          this.expiredThrough = now;
+          this.o.store.expire(this.o.peer, now, Math.min(this.lastExpireMs, now));
           this.lastExpireMs = now;
           this.cursor.rewind();
         }
@@ -306,7 +304,6 @@ export class PeerWorker {
     if (this.lastFullExpireMs >= now) return;
     this.o.store.expire(this.o.peer, now);
     this.lastFullExpireMs = now;
-    this.expiredThrough = now;
     this.lastExpireMs = now;
   }
 
