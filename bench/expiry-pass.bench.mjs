@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { controlPost, storedCount, TestDaemon, waitFor } from './lib/daemons.mjs';
 import { event, pairConfigs } from './lib/federation-load.mjs';
 import { cpuSeconds } from './lib/proc.mjs';
-import { openStateStore, outboxRowWriter } from './lib/raw-store.mjs';
+import { eventRowWriter, openStateStore, outboxRowWriter, recountEvents } from './lib/raw-store.mjs';
 import { median, writeResult } from './lib/stats.mjs';
 
 const EXPIRED = Number(process.env.BENCH_EXPIRED ?? 30_000);
@@ -17,8 +17,6 @@ const RUNS = Number(process.env.BENCH_EXPIRY_RUNS ?? 3);
 const TICK_MS = 100;
 const WARM_MS = 3_000;
 const MEASURE_MS = 20_000;
-const host = new URL('../packages/host/', import.meta.url);
-const { recountEvents } = await import(new URL('dist/index.js', host).href);
 
 /**
  * `n` events of group edge that expired a minute ago, each delivered to the cloud: what a sender holds
@@ -28,24 +26,21 @@ const { recountEvents } = await import(new URL('dist/index.js', host).href);
 function fillExpired(stateDir, n) {
   const db = openStateStore(stateDir);
   const now = Date.now();
-  const insert = db.prepare(`INSERT INTO events (id, group_name, source_node, type, subject, payload,
-    observed_at, expires_at, expires_at_ms, stored_at_ms) VALUES (?, 'edge', 'onprem', ?, NULL, ?, ?, ?, ?, ?)`);
+  const insert = eventRowWriter(db);
   const deliver = outboxRowWriter(db, 'delivered');
   db.transaction(() => {
     for (let i = 0; i < n; i++) {
       const e = event(i, `gone-${i}`);
       const stored = now - 600_000 + i;
       const expires = now - 60_000 - (n - i); // expired within the last minute and a bit
-      const { lastInsertRowid } = insert.run(
-        e.id,
-        e.type,
-        JSON.stringify(e.payload),
-        new Date(stored).toISOString(),
-        new Date(expires).toISOString(),
-        expires,
-        stored,
-      );
-      deliver(lastInsertRowid, e.id, stored);
+      const seq = insert({
+        id: e.id,
+        type: e.type,
+        payload: e.payload,
+        storedAtMs: stored,
+        expiresAtMs: expires,
+      });
+      deliver(seq, e.id, stored);
     }
   })();
   recountEvents(db);

@@ -36,7 +36,7 @@ import {
   WARMUP_EVENTS,
 } from './lib/federation-load.mjs';
 import { cpuMeter, statusMiB } from './lib/proc.mjs';
-import { openStateStore, outboxRowWriter } from './lib/raw-store.mjs';
+import { eventRowWriter, openStateStore, outboxRowWriter } from './lib/raw-store.mjs';
 import { epochMs, median, nowMs, summarize, untilStamped, writeResult } from './lib/stats.mjs';
 
 const require = createRequire(new URL('../packages/host/package.json', import.meta.url));
@@ -303,25 +303,20 @@ function prefillBacklog(stateDir, count) {
   const db = openStateStore(stateDir);
   db.pragma('synchronous = OFF');
   const now = Date.now();
-  const observedAt = new Date(now).toISOString();
   const expiresAtMs = now + 2 * 3_600_000;
-  const expiresAt = new Date(expiresAtMs).toISOString();
-  const insertEvent = db.prepare(`INSERT INTO events (id, group_name, source_node, type, subject, dedupe_key,
-    payload, observed_at, expires_at, expires_at_ms, stored_at_ms) VALUES (?, 'edge', 'onprem', ?, NULL, NULL, ?, ?, ?, ?, ?)`);
+  const insertEvent = eventRowWriter(db);
   const insertDelivery = outboxRowWriter(db, 'pending');
   const chunk = db.transaction((from, to) => {
     for (let i = from; i < to; i++) {
       const id = `d-${i}`;
-      const { lastInsertRowid } = insertEvent.run(
+      const seq = insertEvent({
         id,
-        'routerd.client.ipv4.observed',
-        JSON.stringify(payload(i)),
-        observedAt,
-        expiresAt,
+        type: 'routerd.client.ipv4.observed',
+        payload: payload(i),
+        storedAtMs: now,
         expiresAtMs,
-        now,
-      );
-      insertDelivery(lastInsertRowid, id, now);
+      });
+      insertDelivery(seq, id, now);
     }
   });
   for (let i = 0; i < count; i += 50_000) chunk(i, Math.min(count, i + 50_000));

@@ -28,7 +28,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deployedEnv, tempDir } from './lib/daemons.mjs';
 import { cpuSeconds, statusMiB } from './lib/proc.mjs';
-import { outboxRowWriter } from './lib/raw-store.mjs';
+import { eventRowWriter, outboxRowWriter } from './lib/raw-store.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
 const N = Number(process.env.BENCH_STORE_EVENTS ?? 1_000_000);
@@ -53,38 +53,31 @@ const TYPE_EXPIRED = 'routerd.client.ipv4.expired';
  */
 function fill(file, n) {
   const db = openDatabase(file);
-  const insert = db.prepare(`INSERT INTO events (id, group_name, source_node, type, subject, payload,
-    observed_at, expires_at, expires_at_ms, stored_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insert = eventRowWriter(db);
   const deliver = outboxRowWriter(db, 'delivered');
   const now = Date.now();
-  const at = new Date(now).toISOString();
   const expiresMs = now + 7 * 86_400_000;
-  const expires = new Date(expiresMs).toISOString();
   const cpu0 = process.cpuUsage();
   const t0 = nowMs();
   for (let i = 0; i < n; i += 10_000) {
     db.transaction(() => {
       for (let j = i; j < Math.min(n, i + 10_000); j++) {
         const address = `10.${(j >> 16) & 0xff}.${(j >> 8) & 0xff}.${j & 0xff}/32`;
-        const payload = JSON.stringify({ address, domain: 'lan', ownerSide: 'onprem', source: 'arp' });
         const rare = j < 50;
-        const source = rare ? 'branch-9' : j % 100 === 7 ? 'branch-7' : 'onprem-1';
-        const type = j % 10 === 3 ? TYPE_EXPIRED : TYPE_OBSERVED;
         // In the order they were stored, as ULIDs are (a prune removes neighbours in every index).
         const id = `e-${String(j).padStart(8, '0')}`;
-        const { lastInsertRowid } = insert.run(
+        const seq = insert({
           id,
-          rare ? 'edge' : 'lab',
-          source,
-          type,
-          address,
-          payload,
-          at,
-          expires,
-          expiresMs,
-          now - (n - j),
-        );
-        deliver(lastInsertRowid, id, now);
+          group: rare ? 'edge' : 'lab',
+          sourceNode: rare ? 'branch-9' : j % 100 === 7 ? 'branch-7' : 'onprem-1',
+          type: j % 10 === 3 ? TYPE_EXPIRED : TYPE_OBSERVED,
+          subject: address,
+          payload: { address, domain: 'lan', ownerSide: 'onprem', source: 'arp' },
+          observedAtMs: now,
+          storedAtMs: now - (n - j),
+          expiresAtMs: expiresMs,
+        });
+        deliver(seq, id, now);
       }
     })();
   }

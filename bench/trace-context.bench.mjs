@@ -10,9 +10,9 @@ import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { TestDaemon } from './lib/daemons.mjs';
-import { pairConfigs } from './lib/federation-load.mjs';
+import { pairConfigs, payload } from './lib/federation-load.mjs';
 import { cpuMeter } from './lib/proc.mjs';
-import { openStateStore, outboxRowWriter } from './lib/raw-store.mjs';
+import { eventRowWriter, openStateStore, outboxRowWriter, recountEvents } from './lib/raw-store.mjs';
 import { median, nowMs, writeResult } from './lib/stats.mjs';
 
 const require = createRequire(new URL('../packages/host/package.json', import.meta.url));
@@ -25,14 +25,6 @@ const ROUNDS = Number(process.env.BENCH_TRACE_RUNS ?? 3);
 const EVENTS = Number(process.env.BENCH_TRACE_EVENTS ?? 20_000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const payload = (i) =>
-  JSON.stringify({
-    address: `10.${100 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}/32`,
-    domain: 'lan',
-    ownerSide: 'onprem',
-    source: 'arp',
-  });
-
 const TRACE = {
   off: () => ({}),
   root: () => newTraceContext(),
@@ -44,30 +36,24 @@ function prefill(stateDir, count, mode) {
   const db = openStateStore(stateDir);
   db.pragma('synchronous = OFF');
   const now = Date.now();
-  const observedAt = new Date(now).toISOString();
   const expiresAtMs = now + 2 * 3_600_000;
-  const expiresAt = new Date(expiresAtMs).toISOString();
-  const insertEvent = db.prepare(`INSERT INTO events (id, group_name, source_node, type, payload, observed_at,
-    expires_at, expires_at_ms, stored_at_ms, traceparent, tracestate)
-    VALUES (?, 'edge', 'onprem', 'routerd.client.ipv4.observed', ?, ?, ?, ?, ?, ?, ?)`);
+  const insertEvent = eventRowWriter(db);
   const insertDelivery = outboxRowWriter(db, 'pending');
   db.transaction(() => {
     for (let i = 0; i < count; i++) {
       const id = `t-${i}`;
-      const trace = TRACE[mode]();
-      const { lastInsertRowid } = insertEvent.run(
+      const seq = insertEvent({
         id,
-        payload(i),
-        observedAt,
-        expiresAt,
+        type: 'routerd.client.ipv4.observed',
+        payload: payload(i),
+        storedAtMs: now,
         expiresAtMs,
-        now,
-        trace.traceparent ?? null,
-        trace.tracestate ?? null,
-      );
-      insertDelivery(lastInsertRowid, id, now);
+        ...TRACE[mode](),
+      });
+      insertDelivery(seq, id, now);
     }
   })();
+  recountEvents(db); // rows written past the store are counted once, as any bulk writer must
   db.close();
 }
 

@@ -4,12 +4,61 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const { openDatabase } = await import(new URL('../../packages/host/dist/index.js', import.meta.url).href);
+const { openDatabase, recountEvents } = await import(
+  new URL('../../packages/host/dist/index.js', import.meta.url).href
+);
+
+/** The store's own recount, for whoever wrote `events` rows here. */
+export { recountEvents };
 
 /** A daemon's store in `stateDir`, the directory made as the daemon makes it (0700). */
 export function openStateStore(stateDir) {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   return openDatabase(join(stateDir, 'routerd.db'));
+}
+
+/** ISO text of a time in ms, remembering the last one: a fill writes the same few times over and over. */
+function isoOfLast() {
+  let lastMs;
+  let lastText;
+  return (ms) => {
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastText = new Date(ms).toISOString();
+    }
+    return lastText;
+  };
+}
+
+/**
+ * Writes `events` rows as EventStore leaves them: its columns, the payload as JSON text, each time both
+ * as ms and as ISO text where the store keeps both. Returns write(e) → the row number. `e`: id, type,
+ * payload (an object), storedAtMs, expiresAtMs, and where they differ from the defaults: group (`edge`),
+ * sourceNode (`onprem`), subject, observedAtMs (storedAtMs), traceparent, tracestate. Call recountEvents
+ * once the rows are written.
+ */
+export function eventRowWriter(db) {
+  const insert = db.prepare(`INSERT INTO events (id, group_name, source_node, type, subject, payload,
+    observed_at, expires_at, expires_at_ms, stored_at_ms, traceparent, tracestate)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const [observedIso, expiresIso] = [isoOfLast(), isoOfLast()];
+  return (e) =>
+    Number(
+      insert.run(
+        e.id,
+        e.group ?? 'edge',
+        e.sourceNode ?? 'onprem',
+        e.type,
+        e.subject ?? null,
+        JSON.stringify(e.payload),
+        observedIso(e.observedAtMs ?? e.storedAtMs),
+        expiresIso(e.expiresAtMs),
+        e.expiresAtMs,
+        e.storedAtMs,
+        e.traceparent ?? null,
+        e.tracestate ?? null,
+      ).lastInsertRowid,
+    );
 }
 
 /**
